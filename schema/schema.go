@@ -1,0 +1,262 @@
+// Package schema holds the DDL of every table ftpcoord uses, per SQL dialect,
+// and applies and verifies it.
+//
+// The coordination tables (token_holder, health_check) are ballerina/task's own:
+// same names, types and keys (see COMPAT.md section 2), so that ftpcoord members
+// and Ballerina listeners can share one coordination group. Apply never alters
+// an existing table; Verify checks that what is there is usable and says how to
+// fix it when it is not.
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Dialect is an SQL dialect ftpcoord speaks.
+type Dialect string
+
+// The dialects, named as the "type" field of a database configuration.
+const (
+	Postgres Dialect = "postgresql"
+	MySQL    Dialect = "mysql" // MySQL 8 and MariaDB 10.6+
+)
+
+// Dialects lists every supported dialect.
+var Dialects = []Dialect{MySQL, Postgres}
+
+// ParseDialect maps a configuration value to a Dialect.
+func ParseDialect(s string) (Dialect, error) {
+	switch Dialect(strings.ToLower(strings.TrimSpace(s))) {
+	case Postgres, "postgres":
+		return Postgres, nil
+	case MySQL, "mariadb":
+		return MySQL, nil
+	}
+	return "", fmt.Errorf("unknown database type %q: use %q or %q", s, MySQL, Postgres)
+}
+
+// Valid reports whether d is a supported dialect.
+func (d Dialect) Valid() bool { return slices.Contains(Dialects, d) }
+
+//go:embed *.sql
+var files embed.FS
+
+// DDL returns the DDL script of a dialect: every CREATE statement, each
+// idempotent (CREATE TABLE IF NOT EXISTS).
+func DDL(d Dialect) (string, error) {
+	name := map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql"}[d]
+	if name == "" {
+		return "", fmt.Errorf("schema: unknown dialect %q", d)
+	}
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// Statements splits the DDL of a dialect into single statements (drivers
+// differ in whether they accept several statements in one call).
+func Statements(d Dialect) ([]string, error) {
+	ddl, err := DDL(d)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, part := range strings.Split(ddl, ";") {
+		var lines []string
+		for _, line := range strings.Split(part, "\n") {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, line)
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, strings.Join(lines, "\n"))
+		}
+	}
+	return out, nil
+}
+
+// Apply creates every missing table of dialect d in db and then verifies the
+// result. It is idempotent and leaves existing tables as they are, including
+// Ballerina users' tables with group_id VARCHAR(36).
+func Apply(ctx context.Context, db *sql.DB, d Dialect) error {
+	stmts, err := Statements(d)
+	if err != nil {
+		return err
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("schema: apply %s DDL: %w", d, err)
+		}
+	}
+	return Verify(ctx, db, d)
+}
+
+// Errors Verify wraps in a *Error, for errors.Is.
+var (
+	ErrMissingTable  = errors.New("table is missing")
+	ErrMissingColumn = errors.New("column is missing")
+	ErrWrongKey      = errors.New("table lacks the required unique key")
+)
+
+// Error describes one unusable table and how to fix it.
+type Error struct {
+	Table   string
+	Dialect Dialect
+	Err     error  // ErrMissingTable, ErrMissingColumn or ErrWrongKey
+	Detail  string // what was found
+	Fix     string // what to do about it
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("schema: %s: %v", e.Table, e.Err)
+	if e.Detail != "" {
+		msg += " (" + e.Detail + ")"
+	}
+	return msg + ": " + e.Fix
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// table is what Verify requires of one table.
+type table struct {
+	name    string
+	columns []string
+	key     []string // a primary or unique key on exactly these columns
+}
+
+var coordinationTables = []table{
+	{name: "token_holder", columns: []string{"task_id", "group_id", "term"}, key: []string{"group_id"}},
+	{name: "health_check", columns: []string{"task_id", "group_id", "last_heartbeat"}, key: []string{"task_id", "group_id"}},
+}
+
+// Verify checks that every table of dialect d exists in db with the columns
+// and unique keys ftpcoord and Ballerina rely on. It returns a *Error for the
+// first problem found.
+func Verify(ctx context.Context, db *sql.DB, d Dialect) error {
+	if !d.Valid() {
+		return fmt.Errorf("schema: unknown dialect %q", d)
+	}
+	for _, t := range coordinationTables {
+		if err := verifyTable(ctx, db, d, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func verifyTable(ctx context.Context, db *sql.DB, d Dialect, t table) error {
+	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql"}[d])
+	exists, err := tableExists(ctx, db, d, t.name)
+	if err != nil {
+		return fmt.Errorf("schema: look up table %s: %w", t.name, err)
+	}
+	if !exists {
+		return &Error{Table: t.name, Dialect: d, Err: ErrMissingTable, Fix: applyFix}
+	}
+	have, err := columns(ctx, db, d, t.name)
+	if err != nil {
+		return fmt.Errorf("schema: look up columns of %s: %w", t.name, err)
+	}
+	for _, c := range t.columns {
+		if !slices.Contains(have, c) {
+			return &Error{Table: t.name, Dialect: d, Err: ErrMissingColumn,
+				Detail: fmt.Sprintf("no column %s; found %s", c, strings.Join(have, ", ")),
+				Fix:    "the table must have the columns of ballerina/task (" + strings.Join(t.columns, ", ") + "); drop it and run schema.Apply, or alter it to match"}
+		}
+	}
+	keys, err := uniqueKeys(ctx, db, d, t.name)
+	if err != nil {
+		return fmt.Errorf("schema: look up keys of %s: %w", t.name, err)
+	}
+	want := strings.Join(sorted(t.key), ",")
+	for _, k := range keys {
+		if k == want {
+			return nil
+		}
+	}
+	found := "none"
+	if len(keys) > 0 {
+		found = "(" + strings.Join(keys, "), (") + ")"
+	}
+	return &Error{Table: t.name, Dialect: d, Err: ErrWrongKey,
+		Detail: "unique keys found: " + found,
+		Fix: fmt.Sprintf("the upserts of ballerina/task need PRIMARY KEY (%s) on %s; add it, e.g. ALTER TABLE %s ADD PRIMARY KEY (%s)",
+			strings.Join(t.key, ", "), t.name, t.name, strings.Join(t.key, ", "))}
+}
+
+func tableExists(ctx context.Context, db *sql.DB, d Dialect, name string) (bool, error) {
+	var n int
+	var err error
+	switch d {
+	case Postgres:
+		// to_regclass resolves the name through search_path, as an unqualified
+		// table name in a query does.
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM pg_class WHERE oid = to_regclass($1)`, name).Scan(&n)
+	case MySQL:
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, name).Scan(&n)
+	}
+	return n > 0, err
+}
+
+func columns(ctx context.Context, db *sql.DB, d Dialect, name string) ([]string, error) {
+	var q string
+	switch d {
+	case Postgres:
+		q = `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`
+	case MySQL:
+		q = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
+	}
+	return queryStrings(ctx, db, q, name)
+}
+
+// uniqueKeys returns every unique index of a table (primary keys included,
+// partial indexes excluded) as its sorted, comma-joined column names.
+func uniqueKeys(ctx context.Context, db *sql.DB, d Dialect, name string) ([]string, error) {
+	var q string
+	switch d {
+	case Postgres:
+		q = `SELECT string_agg(a.attname, ',' ORDER BY a.attname)
+		     FROM pg_index i
+		     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+		     WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL
+		     GROUP BY i.indexrelid`
+	case MySQL:
+		q = `SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME SEPARATOR ',')
+		     FROM information_schema.STATISTICS
+		     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0
+		     GROUP BY INDEX_NAME`
+	}
+	return queryStrings(ctx, db, q, name)
+}
+
+func queryStrings(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func sorted(s []string) []string {
+	c := slices.Clone(s)
+	sort.Strings(c)
+	return c
+}

@@ -1,0 +1,108 @@
+package taskcompat_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// The active member loses its database (a partition: the proxy keeps its
+// connections open and answers nothing). It must step down before its
+// heartbeat is stale, that is before any standby may take over; a standby
+// then takes over; when the network heals the member rejoins as a standby.
+func TestSelfFenceOnDatabaseCut(t *testing.T) {
+	for _, mode := range []tcpproxy.Mode{tcpproxy.Blackhole, tcpproxy.Refuse} {
+		name := map[tcpproxy.Mode]string{tcpproxy.Blackhole: "blackhole", tcpproxy.Refuse: "refuse"}[mode]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+				selfFenceOnCut(t, d, mode)
+			})
+		})
+	}
+}
+
+func selfFenceOnCut(t *testing.T, d schema.Dialect, mode tcpproxy.Mode) {
+	cfg := testdb.NewWithSchema(t, d)
+	proxy, err := tcpproxy.Start(cfg.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	viaProxy := cfg
+	viaProxy.Host, viaProxy.Port = "127.0.0.1", proxy.Addr().Port
+
+	a := startMember(t, viaProxy, "a", "gf")
+	b := startMember(t, cfg, "b", "gf")
+	if !a.IsActive() || b.IsActive() {
+		t.Fatalf("want a active, b standby: %+v %+v", a.State(), b.State())
+	}
+	members := []*member{a, b}
+	s := sample(func() []*member { return members })
+
+	proxy.SetMode(mode)
+	lost := a.waitEvent(t, taskcompat.LostActive, 1, 10*time.Second)
+	if !strings.Contains(lost.Reason, "self-fenced") {
+		t.Fatalf("a stepped down for %q, want self-fencing", lost.Reason)
+	}
+	// a's last heartbeat that reached the database was sent at or before
+	// LastHeartbeat; nobody may take over until livenessCheckInterval after
+	// it, so a must have stepped down before that.
+	lastOK := a.State().LastHeartbeat
+	if gap := lost.At.Sub(lastOK); gap >= liveness*time.Second {
+		t.Fatalf("a stepped down %v after its last heartbeat, not before livenessCheckInterval %ds", gap, liveness)
+	}
+	took := b.waitEvent(t, taskcompat.BecameActive, 1, 15*time.Second)
+	if !took.At.After(lost.At) {
+		t.Fatalf("b became active at %v, before a stepped down at %v", took.At, lost.At)
+	}
+	t.Logf("%s/%v: a fenced %v after its last heartbeat; b took over %v after that",
+		d, mode, lost.At.Sub(lastOK).Round(time.Millisecond), took.At.Sub(lost.At).Round(time.Millisecond))
+
+	proxy.SetMode(tcpproxy.Pass)
+	waitFor(t, 20*time.Second, "a to reach the database again", func() bool {
+		st := a.State()
+		return st.Healthy && st.Holder == "b" && st.LastHeartbeat.After(took.At)
+	})
+	if a.IsActive() || !b.IsActive() {
+		t.Fatalf("after healing: a=%+v b=%+v", a.State(), b.State())
+	}
+	s.check(t)
+	if n := strings.Count(a.logs.String(), "coordination database failing"); n != 1 {
+		t.Fatalf("the outage was logged %d times, want once:\n%s", n, a.logs)
+	}
+	if !strings.Contains(a.logs.String(), "coordination database answering again") {
+		t.Fatalf("the recovery was not logged:\n%s", a.logs)
+	}
+}
+
+// A database that is down when the member is already running never stops it
+// for good: a standby that loses the database keeps retrying and takes over
+// once it is back and the holder is gone.
+func TestStandbySurvivesOutage(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		proxy, err := tcpproxy.Start(cfg.Address())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { proxy.Close() })
+		viaProxy := cfg
+		viaProxy.Host, viaProxy.Port = "127.0.0.1", proxy.Addr().Port
+		a := startMember(t, cfg, "a", "go")
+		b := startMember(t, viaProxy, "b", "go")
+		proxy.SetMode(tcpproxy.Refuse)
+		waitFor(t, 10*time.Second, "b to notice the outage", func() bool { return !b.State().Healthy })
+		a.Halt()
+		proxy.SetMode(tcpproxy.Pass)
+		b.waitEvent(t, taskcompat.BecameActive, 1, 20*time.Second)
+		if st := b.Stats(); st.HeartbeatFailures == 0 {
+			t.Fatalf("b saw no failures: %+v", st)
+		}
+	})
+}

@@ -1,0 +1,193 @@
+package taskcompat_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/ftpcoord/ftpcoord/tests/ballerinapeer"
+)
+
+func startPeer(t *testing.T, db taskcompat.DatabaseConfig, id, group, zone string) *ballerinapeer.Peer {
+	t.Helper()
+	p, err := ballerinapeer.Start(context.Background(), ballerinapeer.Config{
+		Database: db, TaskID: id, GroupID: group, LivenessCheckInterval: liveness,
+		HeartbeatFrequency: heartbeat, PollingInterval: heartbeat, JVMZone: zone,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Halt)
+	return p
+}
+
+// ballerinaDDL is the upstream example, group_id VARCHAR(36) included.
+var ballerinaDDL = map[schema.Dialect][]string{
+	schema.Postgres: {
+		`CREATE TABLE token_holder (task_id VARCHAR(255) NOT NULL, group_id VARCHAR(255) NOT NULL PRIMARY KEY, term INT NOT NULL)`,
+		`CREATE TABLE health_check (task_id VARCHAR(255), group_id VARCHAR(36), last_heartbeat TIMESTAMP, PRIMARY KEY (task_id, group_id))`,
+	},
+	schema.MySQL: {
+		`CREATE TABLE token_holder (task_id VARCHAR(255) NOT NULL, group_id VARCHAR(255) NOT NULL PRIMARY KEY, term INT NOT NULL)`,
+		`CREATE TABLE health_check (task_id VARCHAR(255), group_id VARCHAR(36), last_heartbeat TIMESTAMP, PRIMARY KEY (task_id, group_id))`,
+	},
+}
+
+// Both directions of failover between an ftpcoord member and a Ballerina
+// node, on the schema of either side.
+func TestInteropWithBallerinaPeer(t *testing.T) {
+	for _, ddl := range []string{"ftpcoord-schema", "ballerina-schema"} {
+		t.Run(ddl, func(t *testing.T) {
+			t.Parallel()
+			testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+				var cfg taskcompat.DatabaseConfig
+				if ddl == "ftpcoord-schema" {
+					cfg = testdb.NewWithSchema(t, d)
+				} else {
+					cfg = testdb.New(t, d)
+					db := testdb.Open(t, cfg, "UTC")
+					for _, q := range ballerinaDDL[d] {
+						mustExec(t, db, d, q)
+					}
+					// Applying ours on top changes nothing and succeeds.
+					if err := schema.Apply(context.Background(), db, d); err != nil {
+						t.Fatalf("Apply over Ballerina's tables: %v", err)
+					}
+					if n := groupIDLength(t, db, d); n != 36 {
+						t.Fatalf("Apply changed health_check.group_id to length %d", n)
+					}
+				}
+				db := testdb.Open(t, cfg, "UTC")
+				t.Run("ballerina takes over from a crashed member", func(t *testing.T) {
+					a := startMember(t, cfg, "go-a", "g-b1")
+					p := startPeer(t, cfg, "bal-p", "g-b1", "UTC")
+					// The peer sees a live holder and stays standby through
+					// more than a whole liveness interval of ticks.
+					waitFor(t, 10*time.Second, "peer ticks", func() bool { return p.Ticks() > int(stale/heartbeat)+2 })
+					if p.IsActive() || !a.IsActive() {
+						t.Fatalf("peer active=%v, member active=%v", p.IsActive(), a.IsActive())
+					}
+					a.Halt()
+					waitFor(t, 15*time.Second, "the peer to take over", p.IsActive)
+					if h, term := token(t, db, d, "g-b1"); h != "bal-p" || term != 2 {
+						t.Fatalf("token %s/%d, want bal-p/2", h, term)
+					}
+					if err := p.Dead(); err != nil {
+						t.Fatalf("peer hit an SQL error: %v", err)
+					}
+				})
+				t.Run("member takes over from a crashed ballerina node", func(t *testing.T) {
+					p := startPeer(t, cfg, "bal-q", "g-b2", "UTC")
+					if !p.IsActive() {
+						t.Fatal("peer did not start active")
+					}
+					b := startMember(t, cfg, "go-b", "g-b2")
+					if s := b.State(); s.Role != taskcompat.Standby || s.Holder != "bal-q" || s.Term != 1 {
+						t.Fatalf("member state %+v, want standby behind bal-q term 1", s)
+					}
+					c0 := b.Stats().Checks
+					waitFor(t, 10*time.Second, "member checks", func() bool { return b.Stats().Checks > c0+int64(stale/heartbeat)+2 })
+					if b.IsActive() || !p.IsActive() {
+						t.Fatal("the member took the token from a live Ballerina node")
+					}
+					crash := time.Now()
+					p.Halt()
+					ev := b.waitEvent(t, taskcompat.BecameActive, 1, 15*time.Second)
+					if ev.Term != 2 {
+						t.Fatalf("took over with term %d, want 2", ev.Term)
+					}
+					t.Logf("%s: member took over from Ballerina %v after its crash", d, ev.At.Sub(crash).Round(time.Millisecond))
+				})
+				t.Run("ballerina takes over at once after a graceful stop", func(t *testing.T) {
+					a := startMember(t, cfg, "go-c", "g-b3", func(c *taskcompat.Config) { c.LivenessCheckInterval = 30 })
+					p, err := ballerinapeer.Start(context.Background(), ballerinapeer.Config{
+						Database: cfg, TaskID: "bal-r", GroupID: "g-b3", LivenessCheckInterval: 30,
+						HeartbeatFrequency: heartbeat, PollingInterval: heartbeat,
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(p.Halt)
+					if err := a.Stop(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+					// Staleness would take 31 s: "no heartbeat row" makes it immediate.
+					waitFor(t, 10*time.Second, "the peer to take over", p.IsActive)
+				})
+			})
+		})
+	}
+}
+
+func groupIDLength(t *testing.T, db *sql.DB, d schema.Dialect) int {
+	t.Helper()
+	var n int
+	q := `SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'health_check' AND column_name = 'group_id' AND table_schema = current_schema()`
+	if d == schema.MySQL {
+		q = `SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_NAME = 'health_check' AND COLUMN_NAME = 'group_id' AND TABLE_SCHEMA = DATABASE()`
+	}
+	if err := db.QueryRow(q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// PostgreSQL stores heartbeats as wall-clock times of the writer's session
+// zone. Members and Ballerina JVMs agree when they use one zone, whatever the
+// server's default; the configured session zone is what makes that true.
+func TestSessionTimeZonePostgres(t *testing.T) {
+	d := schema.Postgres
+	cfg := testdb.NewWithSchema(t, d)
+	admin := testdb.Open(t, cfg, "UTC")
+	// The server's default for new sessions is far from UTC.
+	mustExec(t, admin, d, `ALTER DATABASE `+cfg.Database+` SET timezone TO 'Asia/Kolkata'`)
+
+	agree := func(t *testing.T, group, zone, jvmZone string) {
+		a := startMember(t, cfg, "tz-a", group, func(c *taskcompat.Config) { c.SessionTimeZone = zone })
+		p := startPeer(t, cfg, "tz-p", group, jvmZone)
+		b := startMember(t, cfg, "tz-b", group, func(c *taskcompat.Config) { c.SessionTimeZone = zone })
+		waitFor(t, 10*time.Second, "a liveness interval of ticks", func() bool { return p.Ticks() > int(stale/heartbeat)+2 })
+		if !a.IsActive() || p.IsActive() || b.IsActive() {
+			t.Fatalf("a=%v peer=%v b=%v: someone saw a live heartbeat as stale", a.IsActive(), p.IsActive(), b.IsActive())
+		}
+		if age := b.State().HolderHeartbeatAge; age < 0 || age > 2*time.Second {
+			t.Fatalf("b sees the holder's heartbeat %v old", age)
+		}
+	}
+	t.Run("UTC", func(t *testing.T) { agree(t, "tz-utc", "UTC", "UTC") })
+	t.Run("Asia/Kolkata", func(t *testing.T) { agree(t, "tz-ist", "Asia/Kolkata", "Asia/Kolkata") })
+	// Members may name the zone by its offset; the JVM names it.
+	t.Run("offset", func(t *testing.T) { agree(t, "tz-off", "+05:30", "Asia/Kolkata") })
+
+	// Why the zone must match: a JVM in another zone reads a UTC member's
+	// fresh heartbeat as 5.5 hours old and takes the token at once. The
+	// member notices within one check and does not fight back, because to
+	// it the intruder's heartbeat lies in the future.
+	t.Run("mismatch", func(t *testing.T) {
+		a := startMember(t, cfg, "tz-m", "tz-mis")
+		p := startPeer(t, cfg, "tz-jvm", "tz-mis", "Asia/Kolkata")
+		waitFor(t, 10*time.Second, "the mismatched peer to take over", p.IsActive)
+		lost := a.waitEvent(t, taskcompat.LostActive, 1, 5*time.Second)
+		if lost.Holder != "tz-jvm" {
+			t.Fatalf("LostActive %+v", lost)
+		}
+	})
+}
+
+// MySQL TIMESTAMP columns are stored in UTC and read in the session zone, so
+// members in different session zones agree.
+func TestSessionTimeZoneMySQL(t *testing.T) {
+	d := schema.MySQL
+	cfg := testdb.NewWithSchema(t, d)
+	a := startMember(t, cfg, "tz-a", "tz", func(c *taskcompat.Config) { c.SessionTimeZone = "+05:30" })
+	b := startMember(t, cfg, "tz-b", "tz", func(c *taskcompat.Config) { c.SessionTimeZone = "-08:00" })
+	p := startPeer(t, cfg, "tz-p", "tz", "UTC")
+	waitFor(t, 10*time.Second, "a liveness interval of ticks", func() bool { return p.Ticks() > int(stale/heartbeat)+2 })
+	if !a.IsActive() || b.IsActive() || p.IsActive() {
+		t.Fatalf("a=%v b=%v peer=%v", a.IsActive(), b.IsActive(), p.IsActive())
+	}
+}

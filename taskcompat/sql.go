@@ -1,0 +1,59 @@
+package taskcompat
+
+import "github.com/ftpcoord/ftpcoord/schema"
+
+// statements is the SQL one member issues, per dialect.
+//
+// The heartbeat is ballerina/task's statement verbatim (COMPAT.md section 3),
+// so a Ballerina node reads our heartbeats as its own. The other statements are
+// ours: they read and write the same columns with the same meaning, but a
+// takeover is a compare-and-swap on the observed holder and term (stricter than
+// Ballerina's unconditional upsert, never looser), and the staleness is computed
+// by the database in one round trip.
+type statements struct {
+	// heartbeat(task_id, group_id): Ballerina's upsert.
+	heartbeat string
+	// observe(group_id) -> task_id, term, stale_ms (NULL without a heartbeat
+	// row), now: the holder, its term and how old its heartbeat is, by the
+	// database clock, truncated to whole milliseconds as Java's getTime does.
+	observe string
+	// claimFree(task_id, group_id): take the token of a group nobody holds;
+	// term 1 as in Ballerina. Affects 1 row when it won, 0 when not.
+	claimFree string
+	// takeOver(new task_id, group_id, observed task_id, observed term):
+	// affects 1 row only if nobody changed the token since it was observed.
+	takeOver string
+	// resign(task_id, group_id): a graceful stop deletes its own heartbeat row,
+	// which every standby (Ballerina's too) reads as "the holder is gone".
+	resign string
+}
+
+var dialectSQL = map[schema.Dialect]statements{
+	schema.Postgres: {
+		heartbeat: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ($1, $2, CURRENT_TIMESTAMP) ` +
+			`ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = EXCLUDED.last_heartbeat`,
+		// LOCALTIMESTAMP is CURRENT_TIMESTAMP in the session zone without a
+		// zone: the same value the heartbeat upsert stores.
+		observe: `SELECT t.task_id, t.term, ` +
+			`floor(EXTRACT(EPOCH FROM (LOCALTIMESTAMP - h.last_heartbeat)) * 1000)::bigint, CURRENT_TIMESTAMP ` +
+			`FROM token_holder t LEFT JOIN health_check h ON h.task_id = t.task_id AND h.group_id = t.group_id ` +
+			`WHERE t.group_id = $1`,
+		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES ($1, $2, 1) ON CONFLICT (group_id) DO NOTHING`,
+		takeOver:  `UPDATE token_holder SET task_id = $1, term = term + 1 WHERE group_id = $2 AND task_id = $3 AND term = $4`,
+		resign:    `DELETE FROM health_check WHERE task_id = $1 AND group_id = $2`,
+	},
+	schema.MySQL: {
+		heartbeat: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, CURRENT_TIMESTAMP) ` +
+			`ON DUPLICATE KEY UPDATE last_heartbeat = CURRENT_TIMESTAMP`,
+		// CURRENT_TIMESTAMP without precision has whole seconds, as in
+		// Ballerina's SELECT CURRENT_TIMESTAMP, so staleness is never looser.
+		observe: `SELECT t.task_id, t.term, ` +
+			`TIMESTAMPDIFF(MICROSECOND, h.last_heartbeat, CURRENT_TIMESTAMP) DIV 1000, CURRENT_TIMESTAMP ` +
+			`FROM token_holder t LEFT JOIN health_check h ON h.task_id = t.task_id AND h.group_id = t.group_id ` +
+			`WHERE t.group_id = ?`,
+		// With clientFoundRows off, a no-op update reports 0 affected rows.
+		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE term = term`,
+		takeOver:  `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
+		resign:    `DELETE FROM health_check WHERE task_id = ? AND group_id = ?`,
+	},
+}
