@@ -211,3 +211,18 @@ func TestPostgresZoneSpellsOffsetsPOSIX(t *testing.T) {
 		}
 	}
 }
+
+func TestFenceAfterLeavesRoomForOneLateHeartbeat(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct{ liveness, hb, want time.Duration }{
+		{30 * s, s, 29 * s},
+		{2 * s, s, 1500 * time.Millisecond},
+		{2 * s, s / 4, 1750 * time.Millisecond},
+		{s, s / 2, 750 * time.Millisecond},
+	} {
+		got := fenceAfter(tc.liveness, tc.hb)
+		if got != tc.want || got <= tc.hb || got >= tc.liveness {
+			t.Errorf("fenceAfter(%v, %v) = %v, want %v, between one heartbeat and the liveness interval", tc.liveness, tc.hb, got, tc.want)
+		}
+	}
+}

@@ -26,6 +26,16 @@ import (
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
+// fenceAfter is how long an active member may go without a successful
+// heartbeat before it steps down: livenessCheckInterval - heartbeatFrequency,
+// but never so short that one late heartbeat fences a healthy member (with
+// livenessCheckInterval 2 s and heartbeatFrequency 1 s that would be exactly
+// one period). Either way it ends before anyone may take over: a standby needs
+// the heartbeat to be more than livenessCheckInterval old.
+func fenceAfter(liveness, heartbeat time.Duration) time.Duration {
+	return max(liveness-heartbeat, (liveness+heartbeat)/2)
+}
+
 // State is a member's view of its group.
 type State struct {
 	Role Role `json:"role"`
@@ -145,7 +155,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 	if d == schema.MySQL {
 		c.resolution = time.Second
 	}
-	c.fenceAfter = c.liveness - c.heartbeat
+	c.fenceAfter = fenceAfter(c.liveness, c.heartbeat)
 	c.stmtTimeout = max(c.heartbeat, min(max(c.liveness/2, time.Second), 5*time.Second))
 	c.maxBackoff = max(c.heartbeat, min(c.liveness/2, 5*time.Second))
 	if c.db == nil {
@@ -329,17 +339,31 @@ func (c *Coordinator) loop(ctx context.Context) {
 			backoff := min(c.heartbeat<<min(failures-1, 16), c.maxBackoff)
 			delayHB, delayCheck = backoff, backoff
 		}
+		// Fixed rate while healthy, so that statement latency does not
+		// stretch the heartbeat period; from now while backing off.
 		if doHB {
-			nextHB = now.Add(delayHB)
+			nextHB = nextRun(nextHB, delayHB, now, ok)
 		}
 		if doCheck {
-			nextCheck = now.Add(delayCheck)
-			if ok && early > 0 && early < delayCheck {
+			nextCheck = nextRun(nextCheck, delayCheck, now, ok)
+			if ok && early > 0 && now.Add(early).Before(nextCheck) {
 				nextCheck = now.Add(early)
 			}
 		}
 		timer.Reset(time.Until(earliest(nextHB, nextCheck)))
 	}
+}
+
+// nextRun is the next time of a periodic action that was due at due.
+func nextRun(due time.Time, period time.Duration, now time.Time, ok bool) time.Time {
+	if !ok {
+		return now.Add(period)
+	}
+	next := due.Add(period)
+	if next.Before(now) {
+		return now // fell behind: run at once, then keep the rate from here
+	}
+	return next
 }
 
 // tick runs a heartbeat and/or a check. It reports whether the database
@@ -553,8 +577,8 @@ func (c *Coordinator) stepDownLocked(reason string, dbNow time.Time) {
 }
 
 // armFenceLocked (re)sets the self-fence: an active member whose heartbeat
-// has not succeeded for livenessCheckInterval - heartbeatFrequency steps down,
-// at least one heartbeat before a standby may consider it dead.
+// has not succeeded for fenceAfter steps down before a standby may consider
+// it dead.
 func (c *Coordinator) armFenceLocked() {
 	if c.state.Role != Active {
 		return

@@ -282,3 +282,23 @@ func mustExec(t *testing.T, db *sql.DB, d schema.Dialect, q string, args ...any)
 		t.Fatalf("%s: %v", q, err)
 	}
 }
+
+// With heartbeats as slow as the configuration allows relative to the
+// liveness interval, a healthy active member must never fence itself.
+func TestNoSelfFenceWhenHealthy(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		m := startMember(t, cfg, "steady", "gh", func(c *taskcompat.Config) {
+			c.LivenessCheckInterval = 1
+			c.HeartbeatFrequency = taskcompat.Secs(0.5)
+		})
+		b := startMember(t, cfg, "standby", "gh", func(c *taskcompat.Config) {
+			c.LivenessCheckInterval = 1
+			c.HeartbeatFrequency = taskcompat.Secs(0.5)
+		})
+		waitFor(t, 15*time.Second, "8 heartbeats", func() bool { return m.Stats().Heartbeats >= 8 })
+		if st := m.Stats(); st.SelfFences != 0 || st.Takeovers != 1 || !m.IsActive() || b.IsActive() {
+			t.Fatalf("healthy member: %+v, active %v; standby active %v", st, m.IsActive(), b.IsActive())
+		}
+	})
+}

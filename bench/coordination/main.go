@@ -100,7 +100,7 @@ func measure(d schema.Dialect, p params) (result, error) {
 	}
 	db.QueryRow("SELECT version()").Scan(&r.serverVersion)
 
-	activated := make(chan taskcompat.Event, 16)
+	activated := make(chan taskcompat.Event, 1024)
 	start := func(id string) (*taskcompat.Coordinator, error) {
 		c, err := taskcompat.New(ctx, taskcompat.Config{Database: cfg, TaskID: id, GroupID: "bench",
 			LivenessCheckInterval: p.liveness, HeartbeatFrequency: taskcompat.Seconds(p.heartbeat)},
