@@ -16,6 +16,7 @@ package taskcompat
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -117,6 +118,7 @@ type Coordinator struct {
 	stats        Stats
 	statementCnt atomic.Int64
 	missing      missingHeartbeat // used by the loop goroutine only
+	conn         *sql.Conn        // used by the loop goroutine, then by Stop
 }
 
 // missingHeartbeat remembers since when a holder has had no heartbeat row.
@@ -272,6 +274,10 @@ func (c *Coordinator) halt(reason string) bool {
 }
 
 func (c *Coordinator) finish() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
 	c.events.close()
 	c.closeDB()
 }
@@ -420,7 +426,7 @@ type observation struct {
 
 func (c *Coordinator) observe(ctx context.Context) (observation, error) {
 	var o observation
-	err := c.queryRow(ctx, c.sql.observe, c.cfg.GroupID).Scan(&o.holder, &o.term, &o.staleMS, &o.dbNow)
+	err := c.queryRow(ctx, c.sql.observe, []any{c.cfg.GroupID}, &o.holder, &o.term, &o.staleMS, &o.dbNow)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, nil
 	}
@@ -665,16 +671,55 @@ func (c *Coordinator) noteSuccess() {
 	}
 }
 
+// The member's statements run one at a time on one connection of its own
+// (the loop's, then Stop's), held between statements: handing it back to the
+// pool would make the PostgreSQL driver ping it before reuse after a second
+// idle, a third statement per heartbeat. A failed connection is dropped and
+// the next statement takes a fresh one.
+
 func (c *Coordinator) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	c.statementCnt.Add(1)
-	res, err := c.db.ExecContext(ctx, q, args...)
+	conn, err := c.connection(ctx)
 	if err != nil {
+		return 0, err
+	}
+	res, err := conn.ExecContext(ctx, q, args...)
+	if err != nil {
+		c.dropConnection()
 		return 0, err
 	}
 	return res.RowsAffected()
 }
 
-func (c *Coordinator) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+// queryRow runs a query and scans its single row into dest.
+func (c *Coordinator) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
 	c.statementCnt.Add(1)
-	return c.db.QueryRowContext(ctx, q, args...)
+	conn, err := c.connection(ctx)
+	if err != nil {
+		return err
+	}
+	err = conn.QueryRowContext(ctx, q, args...).Scan(dest...)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		c.dropConnection()
+	}
+	return err
+}
+
+func (c *Coordinator) connection(ctx context.Context) (*sql.Conn, error) {
+	if c.conn == nil {
+		conn, err := c.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.conn = conn
+	}
+	return c.conn, nil
+}
+
+func (c *Coordinator) dropConnection() {
+	if c.conn != nil {
+		c.conn.Raw(func(any) error { return driver.ErrBadConn }) // do not reuse it
+		c.conn.Close()
+		c.conn = nil
+	}
 }

@@ -29,14 +29,7 @@ func TestSelfFenceOnDatabaseCut(t *testing.T) {
 
 func selfFenceOnCut(t *testing.T, d schema.Dialect, mode tcpproxy.Mode) {
 	cfg := testdb.NewWithSchema(t, d)
-	proxy, err := tcpproxy.Start(cfg.Address())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { proxy.Close() })
-	viaProxy := cfg
-	viaProxy.Host, viaProxy.Port = "127.0.0.1", proxy.Addr().Port
-
+	proxy, viaProxy := throughProxy(t, cfg)
 	a := startMember(t, viaProxy, "a", "gf")
 	b := startMember(t, cfg, "b", "gf")
 	if !a.IsActive() || b.IsActive() {
@@ -87,13 +80,7 @@ func selfFenceOnCut(t *testing.T, d schema.Dialect, mode tcpproxy.Mode) {
 func TestStandbySurvivesOutage(t *testing.T) {
 	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
 		cfg := testdb.NewWithSchema(t, d)
-		proxy, err := tcpproxy.Start(cfg.Address())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { proxy.Close() })
-		viaProxy := cfg
-		viaProxy.Host, viaProxy.Port = "127.0.0.1", proxy.Addr().Port
+		proxy, viaProxy := throughProxy(t, cfg)
 		a := startMember(t, cfg, "a", "go")
 		b := startMember(t, viaProxy, "b", "go")
 		proxy.SetMode(tcpproxy.Refuse)
@@ -105,4 +92,17 @@ func TestStandbySurvivesOutage(t *testing.T) {
 			t.Fatalf("b saw no failures: %+v", st)
 		}
 	})
+}
+
+// throughProxy starts a TCP proxy to the database of cfg and returns it with
+// settings that reach the database through it.
+func throughProxy(t *testing.T, cfg taskcompat.DatabaseConfig) (*tcpproxy.Proxy, taskcompat.DatabaseConfig) {
+	t.Helper()
+	proxy, err := tcpproxy.Start(cfg.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { proxy.Close() })
+	cfg.Host, cfg.Port = "127.0.0.1", proxy.Addr().Port
+	return proxy, cfg
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -283,19 +284,4 @@ func (p *Peer) unitOfWork(ctx context.Context, f func(*sql.Tx) error) error {
 }
 
 // bind turns JDBC's ? placeholders into PostgreSQL's $n.
-func (p *Peer) bind(q string) string {
-	if p.dialect != schema.Postgres {
-		return q
-	}
-	out := make([]byte, 0, len(q)+8)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			out = append(out, fmt.Sprintf("$%d", n)...)
-			continue
-		}
-		out = append(out, q[i])
-	}
-	return string(out)
-}
+func (p *Peer) bind(q string) string { return testdb.Q(p.dialect, q) }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL for the tests: a throwaway cluster on 127.0.0.1:$FTPCOORD_TEST_PG_PORT
 # (default 55432), data under $FTPCOORD_SERVICES_DIR/postgres, password auth
-# over TCP (user ftpcoord, password ftpcoord-test, superuser).
+# over TCP (user ftpcoord, password ftpcoord-test, superuser), and
+# pg_stat_statements loaded so that benchmarks can count statements server-side.
 #   postgres.sh start   start or reuse it; prints the export line
 #   postgres.sh stop    stop it (data kept)
 set -euo pipefail
@@ -49,7 +50,7 @@ start() {
 		fi
 		log "postgres: starting on 127.0.0.1:$PORT"
 		run_as "$RUN_USER" "$pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 60 -o \
-			"-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+			"-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_preload_libraries=pg_stat_statements" \
 			start >&2 || { tail -20 "$DIR/server.log" >&2; die "postgres did not start"; }
 	fi
 	# Idempotent role for the tests.
