@@ -249,8 +249,8 @@ func median(d []time.Duration) time.Duration {
 }
 
 func short(v string) string {
-	if i := strings.Index(v, " on "); i > 0 {
-		v = v[:i]
+	if i := strings.Index(v, " ("); i > 0 {
+		v = v[:i] // "PostgreSQL 15.18 (Debian ...) on x86_64 ..."
 	}
 	if len(v) > 40 {
 		v = v[:40]

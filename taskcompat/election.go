@@ -1,0 +1,288 @@
+package taskcompat
+
+// The election: heartbeats, holder checks and takeovers, on the loop goroutine.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// loop heartbeats every heartbeatFrequency and checks every checkPeriod,
+// earlier when the holder is about to become stale, later (with backoff)
+// while the database fails.
+func (c *Coordinator) loop(ctx context.Context) {
+	now := time.Now()
+	nextHB, nextCheck := now.Add(c.heartbeat), now.Add(c.checkPeriod)
+	timer := time.NewTimer(time.Until(earliest(nextHB, nextCheck)))
+	defer timer.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		now = time.Now()
+		doHB, doCheck := !now.Before(nextHB), !now.Before(nextCheck)
+		ok, early := c.tick(ctx, doHB, doCheck)
+		if ctx.Err() != nil {
+			return
+		}
+		now = time.Now()
+		delayHB, delayCheck := c.heartbeat, c.checkPeriod
+		if ok {
+			failures = 0
+		} else {
+			failures++
+			backoff := min(c.heartbeat<<min(failures-1, 16), c.maxBackoff)
+			delayHB, delayCheck = backoff, backoff
+		}
+		// Fixed rate while healthy, so that statement latency does not
+		// stretch the heartbeat period; from now while backing off.
+		if doHB {
+			nextHB = nextRun(nextHB, delayHB, now, ok)
+		}
+		if doCheck {
+			nextCheck = nextRun(nextCheck, delayCheck, now, ok)
+			if ok && early > 0 && now.Add(early).Before(nextCheck) {
+				nextCheck = now.Add(early)
+			}
+		}
+		timer.Reset(time.Until(earliest(nextHB, nextCheck)))
+	}
+}
+
+// nextRun is the next time of a periodic action that was due at due.
+func nextRun(due time.Time, period time.Duration, now time.Time, ok bool) time.Time {
+	if !ok {
+		return now.Add(period)
+	}
+	next := due.Add(period)
+	if next.Before(now) {
+		return now // fell behind: run at once, then keep the rate from here
+	}
+	return next
+}
+
+// tick runs a heartbeat and/or a check. It reports whether the database
+// answered, and when the next check should come sooner than checkPeriod
+// because the holder is about to become stale.
+func (c *Coordinator) tick(ctx context.Context, doHB, doCheck bool) (ok bool, early time.Duration) {
+	ok = true
+	if doHB {
+		if err := c.sendHeartbeat(ctx); err != nil {
+			ok = false
+			c.noteFailure("heartbeat", err)
+		}
+	}
+	if doCheck && ok {
+		var err error
+		early, err = c.check(ctx)
+		if err != nil {
+			ok = false
+			c.noteFailure("check", err)
+		}
+	}
+	if ok {
+		c.noteSuccess()
+	}
+	return ok, early
+}
+
+func (c *Coordinator) sendHeartbeat(ctx context.Context) error {
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
+	defer cancel()
+	_, err := c.exec(sctx, c.sql.heartbeat, c.cfg.TaskID, c.cfg.GroupID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.stats.HeartbeatFailures++
+		return err
+	}
+	c.stats.Heartbeats++
+	c.state.LastHeartbeat = start
+	c.lastHBOK = start
+	c.armFenceLocked()
+	return nil
+}
+
+// observation is one reading of the group's token.
+type observation struct {
+	holder  string
+	term    int64
+	staleMS sql.NullInt64 // NULL: the holder has no heartbeat row
+	dbNow   time.Time
+	found   bool // false: nobody holds the token
+}
+
+func (c *Coordinator) observe(ctx context.Context) (observation, error) {
+	var o observation
+	err := c.queryRow(ctx, c.sql.observe, []any{c.cfg.GroupID}, &o.holder, &o.term, &o.staleMS, &o.dbNow)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, nil
+	}
+	o.found = err == nil
+	return o, err
+}
+
+// check reads the holder and acts on it, exactly as a Ballerina tick would
+// decide (COMPAT.md section 4), but with a compare-and-swap takeover.
+func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error) {
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
+	defer cancel()
+	o, err := c.observe(sctx)
+	if err != nil {
+		c.countCheck(false)
+		return 0, err
+	}
+	self := c.cfg.TaskID
+	c.mu.Lock()
+	wasActiveUnder := c.state.Term
+	if c.state.Role != Active {
+		wasActiveUnder = -1
+	}
+	c.mu.Unlock()
+	c.recordObservation(o)
+	if o.staleMS.Valid {
+		c.missing = missingHeartbeat{}
+	}
+	switch {
+	case !o.found:
+		// Nobody holds the token: take it with term 1, as Ballerina does.
+		n, err := c.exec(sctx, c.sql.claimFree, self, c.cfg.GroupID)
+		if err != nil {
+			c.countCheck(false)
+			return 0, err
+		}
+		if n == 1 {
+			c.becomeActive(1, o.dbNow, start)
+		}
+	case o.holder == self:
+		if wasActiveUnder != o.term {
+			// The token names us but we are not active under this term (a
+			// restart, or we fenced ourselves): take it anew with a new term,
+			// so that anything done under the old term is fenced off.
+			if err := c.takeOver(sctx, o, start); err != nil {
+				c.countCheck(false)
+				return 0, err
+			}
+		}
+	default:
+		c.mu.Lock()
+		if c.state.Role == Active {
+			c.stepDownLocked(fmt.Sprintf("token taken by %q (term %d)", o.holder, o.term), o.dbNow)
+		}
+		c.mu.Unlock()
+		limit := c.liveness.Milliseconds()/1000*1000 + 1000 // stale at floor(ms/1000) > liveness
+		gone := !o.staleMS.Valid && c.heartbeatMissingFor(o) >= c.heartbeat
+		switch {
+		case !o.staleMS.Valid && !gone:
+			// No heartbeat row. Ballerina takes over at once; we wait one
+			// heartbeat more, because a holder that has just taken the
+			// token writes its first heartbeat a moment later.
+			early = c.heartbeat + 5*time.Millisecond
+		case gone || o.staleMS.Int64 >= limit:
+			if err := c.takeOver(sctx, o, start); err != nil {
+				c.countCheck(false)
+				return 0, err
+			}
+		case o.staleMS.Int64 >= 0:
+			// Check again as soon as the holder may become stale. With
+			// whole-second timestamps the moment is only known to the
+			// second, so look a few times in that second.
+			early = time.Duration(limit-o.staleMS.Int64) * time.Millisecond
+			if c.resolution >= time.Second && early <= c.resolution {
+				early = c.resolution / 4
+			}
+			early += 5 * time.Millisecond
+		}
+	}
+	c.countCheck(true)
+	c.mu.Lock()
+	c.lastCheckOK = start
+	c.armFenceLocked()
+	c.mu.Unlock()
+	return early, nil
+}
+
+// heartbeatMissingFor returns for how long the holder of o has been seen
+// without a heartbeat row: zero at the first sighting.
+func (c *Coordinator) heartbeatMissingFor(o observation) time.Duration {
+	m := &c.missing
+	if m.holder != o.holder || m.term != o.term || m.since.IsZero() {
+		*m = missingHeartbeat{holder: o.holder, term: o.term, since: time.Now()}
+		return 0
+	}
+	return time.Since(m.since)
+}
+
+// takeOver swaps the observed holder and term for ourselves and term+1.
+// Losing the race is not an error: someone else took it first.
+func (c *Coordinator) takeOver(ctx context.Context, o observation, start time.Time) error {
+	n, err := c.exec(ctx, c.sql.takeOver, c.cfg.TaskID, c.cfg.GroupID, o.holder, o.term)
+	if err != nil {
+		return err
+	}
+	if n == 1 {
+		c.becomeActive(o.term+1, o.dbNow, start)
+	} else {
+		c.log.Debug("lost a takeover race", "observedHolder", o.holder, "observedTerm", o.term)
+	}
+	return nil
+}
+
+func (c *Coordinator) recordObservation(o observation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changed := o.found && (o.holder != c.state.Holder || o.term != c.state.Term)
+	c.state.Holder, c.state.Term, c.state.DBTime = o.holder, o.term, o.dbNow
+	c.state.HolderHeartbeatAge = -1
+	if o.staleMS.Valid {
+		c.state.HolderHeartbeatAge = time.Duration(o.staleMS.Int64) * time.Millisecond
+	}
+	if changed {
+		c.events.post(Event{Kind: NewHolder, Holder: o.holder, Term: o.term, DBTime: o.dbNow, At: time.Now()})
+	}
+}
+
+func (c *Coordinator) becomeActive(term int64, dbNow, start time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prevHolder, prevTerm := c.state.Holder, c.state.Term
+	c.state.Role, c.state.Holder, c.state.Term = Active, c.cfg.TaskID, term
+	c.state.HolderHeartbeatAge = 0
+	c.stats.Takeovers++
+	// The fence deadline runs from the start of the statements that made us
+	// active: our heartbeat is at least that fresh.
+	c.lastCheckOK = start
+	c.armFenceLocked()
+	c.log.Info("became active", "term", term, "previousHolder", prevHolder, "previousTerm", prevTerm)
+	now := time.Now()
+	c.events.post(Event{Kind: NewHolder, Holder: c.cfg.TaskID, Term: term, DBTime: dbNow, At: now})
+	c.events.post(Event{Kind: BecameActive, Holder: c.cfg.TaskID, Term: term, DBTime: dbNow, At: now})
+}
+
+// stepDownLocked makes the member a standby; c.mu must be held.
+func (c *Coordinator) stepDownLocked(reason string, dbNow time.Time) {
+	if c.state.Role != Active {
+		return
+	}
+	c.state.Role = Standby
+	c.log.Warn("stopped being active", "term", c.state.Term, "reason", reason)
+	c.events.post(Event{Kind: LostActive, Holder: c.state.Holder, Term: c.state.Term, DBTime: dbNow, At: time.Now(), Reason: reason})
+}
+
+func (c *Coordinator) countCheck(ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		c.stats.Checks++
+	} else {
+		c.stats.CheckFailures++
+	}
+}
