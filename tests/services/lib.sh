@@ -3,6 +3,17 @@
 
 FTPCOORD_SERVICES_DIR=${FTPCOORD_SERVICES_DIR:-/tmp/ftpcoord-services}
 
+# The services, in start order, and for each the variable that, when set,
+# points the tests at a server of the user's own instead.
+KNOWN_SERVICES="postgres mariadb pureftpd vsftpd sshd"
+declare -A EXTERNAL_VAR=(
+	[postgres]=FTPCOORD_TEST_POSTGRES_URL
+	[mariadb]=FTPCOORD_TEST_MYSQL_URL
+	[pureftpd]=FTPCOORD_TEST_PUREFTPD_ADDR
+	[vsftpd]=FTPCOORD_TEST_VSFTPD_ADDR
+	[sshd]=FTPCOORD_TEST_SFTP_ADDR
+)
+
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
 
@@ -38,3 +49,23 @@ wait_until() {
 		sleep 0.2
 	done
 }
+
+# ensure_tls_cert: a self-signed certificate for 127.0.0.1 and localhost, shared
+# by the FTPS servers; tests trust it as their CA. Prints nothing.
+ensure_tls_cert() {
+	local dir=$FTPCOORD_SERVICES_DIR/tls
+	[ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] && return 0
+	mkdir -p "$dir"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=ftpcoord test server" \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || die "openssl could not make the test certificate"
+	cat "$dir/key.pem" "$dir/cert.pem" >"$dir/combined.pem"
+	chmod 644 "$dir/cert.pem"
+	chmod 600 "$dir/key.pem" "$dir/combined.pem"
+}
+
+# pid_alive FILE: the pid in FILE runs.
+pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -9,8 +9,7 @@ args=()
 for a in "$@"; do
 	if [ "$a" = --purge ]; then purge=1; else args+=("$a"); fi
 done
-services=${args[*]:-postgres mariadb}
-for s in $services; do
+for s in ${args[*]:-$KNOWN_SERVICES}; do
 	bash "$here/$s.sh" stop
 done
 if [ -n "$purge" ]; then

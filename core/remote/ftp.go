@@ -1,0 +1,339 @@
+package remote
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/textproto"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+)
+
+// FTP security modes.
+const (
+	TLSNone     = ""         // plain FTP
+	TLSExplicit = "explicit" // FTPS with AUTH TLS on the control port (usually 21)
+	TLSImplicit = "implicit" // FTPS with TLS from the first byte (usually 990)
+)
+
+// FTPConfig says how to reach an FTP or FTPS server.
+type FTPConfig struct {
+	Addr     string // host:port
+	User     string // "anonymous" when empty
+	Password string
+	// TLS is TLSNone, TLSExplicit or TLSImplicit.
+	TLS string
+	// CAFile is a PEM file of the certificates to trust; empty: the
+	// system pool. Certificates are always verified unless
+	// InsecureSkipVerify is set, which logs a warning at every dial.
+	CAFile             string
+	InsecureSkipVerify bool
+	ConnectTimeout     time.Duration // default 30 s
+	// DisableEPSV goes straight to PASV; by default EPSV is tried first
+	// and PASV used when the server refuses it.
+	DisableEPSV bool
+	// DisableMLSD lists with LIST even when the server offers MLSD.
+	DisableMLSD bool
+	Logger      *slog.Logger
+}
+
+// ftpConn is a Conn over one FTP control connection.
+type ftpConn struct {
+	c      *ftp.ServerConn
+	cfg    FTPConfig
+	closed bool
+}
+
+// DialFTP connects and logs in.
+func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
+	if cfg.Addr == "" {
+		return nil, refused(errors.New("ftp: host and port are required"))
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return nil, refused(fmt.Errorf("ftp: address %q: %w", cfg.Addr, err))
+	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 30 * time.Second
+	}
+	if cfg.User == "" {
+		cfg.User = "anonymous"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	opts := []ftp.DialOption{
+		ftp.DialWithContext(ctx),
+		ftp.DialWithTimeout(cfg.ConnectTimeout),
+		ftp.DialWithDisabledEPSV(cfg.DisableEPSV),
+		ftp.DialWithDisabledMLSD(cfg.DisableMLSD),
+		ftp.DialWithLocation(time.UTC),
+	}
+	switch cfg.TLS {
+	case TLSNone:
+	case TLSExplicit, TLSImplicit:
+		tc, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.InsecureSkipVerify {
+			log.Warn("ftp: TLS certificate verification is OFF (insecureSkipVerify): anyone on the path can read and change the transfers", "addr", cfg.Addr)
+		}
+		if cfg.TLS == TLSExplicit {
+			opts = append(opts, ftp.DialWithExplicitTLS(tc))
+		} else {
+			opts = append(opts, ftp.DialWithTLS(tc))
+		}
+	default:
+		return nil, refused(fmt.Errorf("ftp: tls %q: use %q, %q or none", cfg.TLS, TLSExplicit, TLSImplicit))
+	}
+	c, err := ftp.Dial(cfg.Addr, opts...)
+	if err != nil {
+		return nil, dialError(cfg, err)
+	}
+	if err := c.Login(cfg.User, cfg.Password); err != nil {
+		c.Quit()
+		var te *textproto.Error
+		if errors.As(err, &te) && (te.Code == ftp.StatusNotLoggedIn || te.Code == ftp.StatusBadCommand) {
+			return nil, refused(fmt.Errorf("ftp: %s refused the login of user %q: check the credentials (%d %s)", cfg.Addr, cfg.User, te.Code, strings.TrimSpace(te.Msg)))
+		}
+		if tlsErr := certificateError(cfg, err); tlsErr != nil {
+			return nil, tlsErr // explicit TLS starts at login
+		}
+		return nil, fmt.Errorf("ftp: login to %s as %q: %w", cfg.Addr, cfg.User, err)
+	}
+	return &ftpConn{c: c, cfg: cfg}, nil
+}
+
+func tlsConfig(cfg FTPConfig) (*tls.Config, error) {
+	host, _, _ := net.SplitHostPort(cfg.Addr)
+	tc := &tls.Config{
+		ServerName:         host,
+		InsecureSkipVerify: cfg.InsecureSkipVerify,
+		// Servers such as vsftpd may require the data connection to resume
+		// the control connection's TLS session.
+		ClientSessionCache: tls.NewLRUClientSessionCache(4),
+		MinVersion:         tls.VersionTLS12,
+	}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ftp: CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ftp: CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	return tc, nil
+}
+
+func dialError(cfg FTPConfig, err error) error {
+	if tlsErr := certificateError(cfg, err); tlsErr != nil {
+		return tlsErr
+	}
+	return fmt.Errorf("ftp: cannot connect to %s: %w", cfg.Addr, err)
+}
+
+// certificateError explains a refused server certificate, or returns nil.
+func certificateError(cfg FTPConfig, err error) error {
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ce *tls.CertificateVerificationError
+	switch {
+	case errors.As(err, &he):
+		return refused(fmt.Errorf("ftp: the certificate of %s is not valid for that host name: %w", cfg.Addr, err))
+	case errors.As(err, &ue), errors.As(err, &ce):
+		return refused(fmt.Errorf("ftp: the certificate of %s is not trusted: give its CA in the CA file setting (or fix the server's certificate): %w", cfg.Addr, err))
+	}
+	return nil
+}
+
+// guard aborts the current command when ctx ends: jlaffaye/ftp has no
+// per-command context, so the connection is closed under it.
+func (f *ftpConn) guard(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { f.c.Quit() })
+}
+
+// result prefers ctx's error when ctx ended the command.
+func result(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) error {
+	defer f.guard(ctx)()
+	// jlaffaye/ftp reads the whole listing before returning it; each
+	// entry is converted and handed on, so the caller keeps only its own.
+	entries, err := f.c.List(dir)
+	if err != nil {
+		return result(ctx, mapError("list", dir, err))
+	}
+	precise := f.c.IsTimePreciseInList()
+	for i, e := range entries {
+		entries[i] = nil // let the library's entry go once converted
+		if e.Name == "." || e.Name == ".." || e.Name == "" {
+			continue
+		}
+		if err := fn(toEntry(e, precise)); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func toEntry(e *ftp.Entry, precise bool) Entry {
+	out := Entry{Name: path.Base(e.Name), ModTime: e.Time.UTC(), IsDir: e.Type == ftp.EntryTypeFolder, Precise: precise}
+	if !out.IsDir {
+		out.Size = int64(e.Size)
+	}
+	return out
+}
+
+func (f *ftpConn) Stat(ctx context.Context, p string) (Entry, error) {
+	defer f.guard(ctx)()
+	if e, err := f.c.GetEntry(p); err == nil {
+		ent := toEntry(e, true)
+		ent.Name = path.Base(p)
+		return ent, nil
+	} else if !isNotImplemented(err) {
+		return Entry{}, result(ctx, mapError("stat", p, err))
+	}
+	// No MLST: SIZE and MDTM answer for files; a directory answers neither
+	// but lists.
+	size, err := f.c.FileSize(p)
+	if err != nil {
+		if f.isDir(p) {
+			return Entry{Name: path.Base(p), IsDir: true}, nil
+		}
+		return Entry{}, result(ctx, mapError("stat", p, err))
+	}
+	ent := Entry{Name: path.Base(p), Size: size}
+	if t, err := f.c.GetTime(p); err == nil {
+		ent.ModTime, ent.Precise = t.UTC(), true
+	}
+	return ent, result(ctx, nil)
+}
+
+// isDir tells a directory from a file by changing into it and back.
+func (f *ftpConn) isDir(p string) bool {
+	cwd, err := f.c.CurrentDir()
+	if err != nil {
+		return false
+	}
+	if f.c.ChangeDir(p) != nil {
+		return false
+	}
+	f.c.ChangeDir(cwd)
+	return true
+}
+
+func (f *ftpConn) Open(ctx context.Context, p string, offset int64) (io.ReadCloser, error) {
+	stop := f.guard(ctx)
+	r, err := f.c.RetrFrom(p, uint64(offset))
+	if err != nil {
+		stop()
+		return nil, result(ctx, mapError("open", p, err))
+	}
+	return &ftpReader{r: r, stop: stop, ctx: ctx}, nil
+}
+
+// ftpReader keeps the context guard until the transfer is closed.
+type ftpReader struct {
+	r    *ftp.Response
+	stop func() bool
+	ctx  context.Context
+}
+
+func (r *ftpReader) Read(b []byte) (int, error) {
+	n, err := r.r.Read(b)
+	if err != nil && err != io.EOF {
+		err = result(r.ctx, err)
+	}
+	return n, err
+}
+
+func (r *ftpReader) Close() error {
+	defer r.stop()
+	return result(r.ctx, r.r.Close())
+}
+
+func (f *ftpConn) Write(ctx context.Context, p string, r io.Reader) error {
+	defer f.guard(ctx)()
+	return result(ctx, mapError("write", p, f.c.Stor(p, r)))
+}
+
+func (f *ftpConn) Append(ctx context.Context, p string, r io.Reader) error {
+	defer f.guard(ctx)()
+	return result(ctx, mapError("append", p, f.c.Append(p, r)))
+}
+
+func (f *ftpConn) Rename(ctx context.Context, from, to string) error {
+	defer f.guard(ctx)()
+	return result(ctx, mapError("rename", from, f.c.Rename(from, to)))
+}
+
+func (f *ftpConn) Delete(ctx context.Context, p string) error {
+	defer f.guard(ctx)()
+	return result(ctx, mapError("delete", p, f.c.Delete(p)))
+}
+
+func (f *ftpConn) Mkdir(ctx context.Context, p string) error {
+	defer f.guard(ctx)()
+	return result(ctx, mapError("mkdir", p, f.c.MakeDir(p)))
+}
+
+func (f *ftpConn) Rmdir(ctx context.Context, p string) error {
+	defer f.guard(ctx)()
+	return result(ctx, mapError("rmdir", p, f.c.RemoveDir(p)))
+}
+
+func (f *ftpConn) Alive(ctx context.Context) error {
+	defer f.guard(ctx)()
+	return result(ctx, f.c.NoOp())
+}
+
+func (f *ftpConn) Close() error {
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	return f.c.Quit()
+}
+
+func isNotImplemented(err error) bool {
+	var te *textproto.Error
+	return errors.As(err, &te) && (te.Code == ftp.StatusNotImplemented || te.Code == ftp.StatusCommandNotImplemented ||
+		te.Code == ftp.StatusNotImplementedParameter || te.Code == ftp.StatusBadCommand || te.Code == ftp.StatusBadArguments)
+}
+
+// mapError makes a refused path match fs.ErrNotExist or fs.ErrPermission.
+// FTP answers both with one code (550, or 450/553); only the server's text
+// tells them apart, and "no such file" is by far the more common meaning.
+func mapError(op, p string, err error) error {
+	var te *textproto.Error
+	if err == nil || !errors.As(err, &te) {
+		return err
+	}
+	switch te.Code {
+	case ftp.StatusFileUnavailable, ftp.StatusFileActionIgnored, ftp.StatusBadFileName:
+		msg := strings.ToLower(te.Msg)
+		if strings.Contains(msg, "denied") || strings.Contains(msg, "permission") || strings.Contains(msg, "not allowed") {
+			return permission(op, p, err)
+		}
+		return notExist(op, p, err)
+	}
+	return err
+}
