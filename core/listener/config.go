@@ -1,0 +1,303 @@
+package listener
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// Protocols, as ballerina/ftp names them.
+const (
+	FTP  = "FTP"
+	FTPS = "FTPS"
+	SFTP = "SFTP"
+)
+
+// ListenerConfig is ballerina/ftp's ListenerConfiguration: the same JSON
+// names and defaults, plus a few ftpcoord fields (marked below). The command,
+// the C ABI and the Java bindings all take this JSON.
+type ListenerConfig struct {
+	Protocol string `json:"protocol,omitempty"` // FTP (default), FTPS or SFTP
+	Host     string `json:"host,omitempty"`     // default 127.0.0.1
+	// Port defaults to 21; for SFTP ftpcoord defaults to 22 (Ballerina: 21).
+	Port int   `json:"port,omitempty"`
+	Auth *Auth `json:"auth,omitempty"`
+	// Path is the directory to watch; default "/".
+	Path string `json:"path,omitempty"`
+	// FileNamePattern must match the whole file name (Java's
+	// String.matches); RE2 syntax, see CheckPattern.
+	FileNamePattern string `json:"fileNamePattern,omitempty"`
+	// PollingInterval is in seconds; default 60.
+	PollingInterval float64        `json:"pollingInterval,omitempty"`
+	FileAgeFilter   *FileAgeFilter `json:"fileAgeFilter,omitempty"`
+	// ConnectTimeout is in seconds; default 30.
+	ConnectTimeout float64             `json:"connectTimeout,omitempty"`
+	RetryConfig    *remote.RetryConfig `json:"retryConfig,omitempty"`
+	// SftpSshKnownHosts is the known_hosts file that SFTP host keys are
+	// verified against; required for SFTP unless InsecureIgnoreHostKey.
+	SftpSshKnownHosts string                         `json:"sftpSshKnownHosts,omitempty"`
+	Coordination      *taskcompat.CoordinationConfig `json:"coordination,omitempty"`
+
+	// ftpcoord: also watch subdirectories, down to MaxDepth levels below
+	// Path (0: unlimited).
+	Recursive bool `json:"recursive,omitempty"`
+	MaxDepth  int  `json:"maxDepth,omitempty"`
+	// ftpcoord: report files whose name starts with a dot.
+	IncludeHidden bool `json:"includeHidden,omitempty"`
+	// ftpcoord: skip certificate (FTPS) or host-key (SFTP) verification.
+	// Off by default; every connection then logs a warning.
+	InsecureSkipVerify    bool `json:"insecureSkipVerify,omitempty"`
+	InsecureIgnoreHostKey bool `json:"insecureIgnoreHostKey,omitempty"`
+	// ftpcoord: sessions the listener and its Caller may open; default 4.
+	MaxConnections int `json:"maxConnections,omitempty"`
+}
+
+// Auth is ballerina/ftp's AuthConfiguration.
+type Auth struct {
+	Credentials  *Credentials  `json:"credentials,omitempty"`
+	PrivateKey   *PrivateKey   `json:"privateKey,omitempty"`
+	SecureSocket *SecureSocket `json:"secureSocket,omitempty"`
+}
+
+// Credentials is a user name and password.
+type Credentials struct {
+	Username string `json:"username"`
+	Password string `json:"password,omitempty"`
+}
+
+// String never shows the password.
+func (c Credentials) String() string { return "Credentials{" + c.Username + ", password hidden}" }
+
+// PrivateKey is an SFTP key file and its passphrase.
+type PrivateKey struct {
+	Path     string `json:"path"`
+	Password string `json:"password,omitempty"`
+}
+
+// String never shows the passphrase.
+func (k PrivateKey) String() string { return "PrivateKey{" + k.Path + ", passphrase hidden}" }
+
+// SecureSocket configures FTPS.
+type SecureSocket struct {
+	// Cert is a PEM file of the CA certificates to trust (default: the
+	// system pool).
+	Cert string `json:"cert,omitempty"`
+	// Mode is EXPLICIT (default: AUTH TLS on the control port) or IMPLICIT.
+	Mode string `json:"mode,omitempty"`
+}
+
+// FileAgeFilter is ballerina/ftp's fileAgeFilter, in seconds: files younger
+// than MinAge wait (they may still be written), files older than MaxAge are
+// ignored (0: no limit).
+type FileAgeFilter struct {
+	MinAge float64 `json:"minAge,omitempty"`
+	MaxAge float64 `json:"maxAge,omitempty"`
+}
+
+// DecodeConfig reads a ListenerConfig from JSON, refusing unknown fields so
+// that a misspelt name is an error, not a silent default.
+func DecodeConfig(data []byte) (ListenerConfig, error) {
+	var c ListenerConfig
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := position(data, se.Offset)
+			return c, fmt.Errorf("listener config: line %d, column %d: %w", line, col, err)
+		case errors.As(err, &te):
+			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf("want a %v, got JSON %s", te.Type, te.Value)}
+		}
+		return c, fmt.Errorf("listener config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+func position(data []byte, offset int64) (line, col int) {
+	line, col = 1, 1
+	for _, b := range data[:min(int(offset), len(data))] {
+		if b == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+// WithDefaults fills in Ballerina's defaults.
+func (c ListenerConfig) WithDefaults() ListenerConfig {
+	c.Protocol = strings.ToUpper(c.Protocol)
+	if c.Protocol == "" {
+		c.Protocol = FTP
+	}
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	if c.Port == 0 {
+		c.Port = 21
+		if c.Protocol == SFTP {
+			c.Port = 22
+		}
+	}
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if c.PollingInterval == 0 {
+		c.PollingInterval = 60
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = 30
+	}
+	if c.RetryConfig == nil {
+		r := remote.DefaultRetryConfig
+		c.RetryConfig = &r
+	}
+	if c.MaxConnections == 0 {
+		c.MaxConnections = 4
+	}
+	return c
+}
+
+// FieldError is an invalid configuration value; Field is its JSON path.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return "listener config: " + e.Field + ": " + e.Problem }
+
+// Validate checks the configuration after defaults and returns every problem,
+// each a *FieldError naming the field.
+func (c ListenerConfig) Validate() error {
+	c = c.WithDefaults()
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
+	}
+	switch c.Protocol {
+	case FTP, FTPS, SFTP:
+	default:
+		bad("protocol", "%q is not FTP, FTPS or SFTP", c.Protocol)
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		bad("port", "%d is not a TCP port (1-65535)", c.Port)
+	}
+	if !strings.HasPrefix(c.Path, "/") {
+		bad("path", "%q must be absolute (start with /)", c.Path)
+	}
+	if c.PollingInterval < 0.01 {
+		bad("pollingInterval", "must be positive (seconds), got %v", c.PollingInterval)
+	}
+	if c.ConnectTimeout < 0 {
+		bad("connectTimeout", "must be positive (seconds), got %v", c.ConnectTimeout)
+	}
+	if err := CheckPattern(c.FileNamePattern); err != nil {
+		bad("fileNamePattern", "%v", err)
+	}
+	if f := c.FileAgeFilter; f != nil {
+		if f.MinAge < 0 || f.MaxAge < 0 {
+			bad("fileAgeFilter", "minAge and maxAge must not be negative")
+		} else if f.MaxAge > 0 && f.MaxAge <= f.MinAge {
+			bad("fileAgeFilter.maxAge", "%v must be greater than minAge %v", f.MaxAge, f.MinAge)
+		}
+	}
+	if r := c.RetryConfig; r.Count < 0 || r.Interval < 0 || r.BackOffFactor < 0 || r.MaxWaitInterval < 0 {
+		bad("retryConfig", "count, interval, backOffFactor and maxWaitInterval must not be negative")
+	}
+	if c.MaxDepth < 0 {
+		bad("maxDepth", "must not be negative")
+	}
+	if c.MaxConnections < 1 {
+		bad("maxConnections", "must be at least 1")
+	}
+	if a := c.Auth; a != nil && a.SecureSocket != nil {
+		switch strings.ToUpper(a.SecureSocket.Mode) {
+		case "", "EXPLICIT", "IMPLICIT":
+		default:
+			bad("auth.secureSocket.mode", "%q is not EXPLICIT or IMPLICIT", a.SecureSocket.Mode)
+		}
+		if c.Protocol != FTPS {
+			bad("auth.secureSocket", "applies to FTPS only (protocol is %s)", c.Protocol)
+		}
+	}
+	if c.Protocol == SFTP {
+		if c.SftpSshKnownHosts == "" && !c.InsecureIgnoreHostKey {
+			bad("sftpSshKnownHosts", "is required for SFTP: a known_hosts file with the server's host key (ssh-keyscan -p %d %s >> FILE); or set insecureIgnoreHostKey, which is not safe", c.Port, c.Host)
+		}
+		if c.Auth == nil || (c.Auth.Credentials == nil && c.Auth.PrivateKey == nil) {
+			bad("auth", "SFTP needs auth.credentials or auth.privateKey")
+		} else if c.Auth.Credentials == nil || c.Auth.Credentials.Username == "" {
+			bad("auth.credentials.username", "is required for SFTP")
+		}
+	}
+	if c.Coordination != nil {
+		for _, e := range unjoin(c.Coordination.Validate()) {
+			var fe *taskcompat.FieldError
+			if errors.As(e, &fe) {
+				bad("coordination."+fe.Field, "%s", fe.Problem)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// javaOnly are constructs that Java's regex accepts and RE2 either rejects
+// with a cryptic message or, worse, accepts with another meaning.
+var javaOnly = []struct{ token, why string }{
+	{"(?=", "lookahead is not supported"},
+	{"(?!", "negative lookahead is not supported"},
+	{"(?<=", "lookbehind is not supported"},
+	{"(?<!", "negative lookbehind is not supported"},
+	{"(?>", "atomic groups are not supported"},
+	{"(?U", "(?U) means Unicode classes in Java but ungreedy in Go"},
+	{`\v`, `\v is vertical whitespace in Java but the VT character in Go`},
+	{`\h`, `\h (horizontal whitespace) is not supported; use [ \t]`},
+	{`\Z`, `\Z is not supported; the pattern always matches the whole name`},
+	{`\G`, `\G is not supported`},
+	{"*+", "possessive quantifiers are not supported"},
+	{"++", "possessive quantifiers are not supported"},
+	{"?+", "possessive quantifiers are not supported"},
+}
+
+// CheckPattern compiles a fileNamePattern, refusing Java regex features that
+// Go's RE2 lacks or reads differently, with a message that says which.
+// Back-references (\1) are refused by RE2 itself.
+func CheckPattern(p string) error {
+	if p == "" {
+		return nil
+	}
+	for _, j := range javaOnly {
+		if strings.Contains(p, j.token) {
+			return fmt.Errorf("%q: %s (Go's RE2 syntax, not Java's)", p, j.why)
+		}
+	}
+	if _, err := regexp.Compile(`^(?:` + p + `)$`); err != nil {
+		return fmt.Errorf("%q is not a valid RE2 regular expression: %w", p, err)
+	}
+	return nil
+}
+
+// pollingInterval as a duration.
+func (c ListenerConfig) pollingInterval() time.Duration {
+	return time.Duration(c.PollingInterval * float64(time.Second))
+}

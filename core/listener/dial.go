@@ -1,0 +1,66 @@
+package listener
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/remote"
+)
+
+// dialerFor connects as the configuration says.
+func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	timeout := time.Duration(cfg.ConnectTimeout * float64(time.Second))
+	var user, password string
+	if cfg.Auth != nil && cfg.Auth.Credentials != nil {
+		user, password = cfg.Auth.Credentials.Username, cfg.Auth.Credentials.Password
+	}
+	switch cfg.Protocol {
+	case SFTP:
+		return sftpDialer(cfg, addr, user, password, timeout, log)
+	default:
+		fc := remote.FTPConfig{Addr: addr, User: user, Password: password, ConnectTimeout: timeout,
+			InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log}
+		if cfg.Protocol == FTPS {
+			fc.TLS = remote.TLSExplicit
+			if s := cfg.Auth.secureSocket(); s != nil {
+				fc.CAFile = s.Cert
+				if strings.EqualFold(s.Mode, "IMPLICIT") {
+					fc.TLS = remote.TLSImplicit
+				}
+			}
+		}
+		return func(ctx context.Context) (remote.Conn, error) { return remote.DialFTP(ctx, fc) }
+	}
+}
+
+func (a *Auth) secureSocket() *SecureSocket {
+	if a == nil {
+		return nil
+	}
+	return a.SecureSocket
+}
+
+// sftpDialer is replaced when core/remote gains SFTP.
+func sftpDialer(cfg ListenerConfig, addr, user, password string, timeout time.Duration, log *slog.Logger) remote.Dialer {
+	return func(context.Context) (remote.Conn, error) {
+		return nil, fmt.Errorf("listener: SFTP is not available yet in this build (%s)", addr)
+	}
+}
+
+func sortFiles(f []FileInfo) {
+	slices.SortFunc(f, func(a, b FileInfo) int {
+		if a.LastModifiedTimestamp != b.LastModifiedTimestamp {
+			return int(a.LastModifiedTimestamp - b.LastModifiedTimestamp)
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+}
+
+func sortStrings(s []string) { slices.Sort(s) }

@@ -1,0 +1,361 @@
+// Package listener watches a remote directory over FTP, FTPS or SFTP and
+// hands new, changed and deleted files to the user's service, with
+// ballerina/ftp's configuration names and events. With a coordination
+// configured, only the active member of the group polls.
+package listener
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// ErrPollInProgress is returned by PollOnce while another poll runs.
+var ErrPollInProgress = errors.New("listener: a poll is already running")
+
+// ErrNoService is returned by Start and PollOnce before Attach.
+var ErrNoService = errors.New("listener: no service attached")
+
+// Option changes how New builds a Listener.
+type Option func(*Listener)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(x *Listener) { x.log = l } }
+
+// WithDialer replaces the connection to the file server (for in-process
+// test servers); by default it follows the configuration.
+func WithDialer(d remote.Dialer) Option { return func(x *Listener) { x.dial = d } }
+
+// version identifies one version of a file: it is reported again when either
+// part changes.
+type version struct {
+	size  int64
+	mtime int64 // ms
+}
+
+// Listener polls one directory and dispatches its changes.
+type Listener struct {
+	cfg     ListenerConfig
+	log     *slog.Logger
+	dial    remote.Dialer
+	pool    *remote.Pool
+	caller  *Caller
+	pattern *regexp.Regexp
+	uri     string
+	now     func() time.Time
+
+	mu      sync.Mutex
+	service any
+	coord   *taskcompat.Coordinator
+	cancel  context.CancelFunc
+	done    chan struct{}
+
+	polling sync.Mutex         // held by the running poll
+	seen    map[string]version // by path; used under polling
+}
+
+// New validates cfg and prepares a listener; nothing connects until Start
+// or PollOnce.
+func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]version{}}
+	for _, o := range opts {
+		o(l)
+	}
+	if cfg.FileNamePattern != "" {
+		l.pattern = regexp.MustCompile(`^(?:` + cfg.FileNamePattern + `)$`) // checked by Validate
+	}
+	l.uri = fmt.Sprintf("%s://%s:%d", strings.ToLower(cfg.Protocol), cfg.Host, cfg.Port)
+	if l.dial == nil {
+		l.dial = dialerFor(cfg, l.log)
+	}
+	l.pool = remote.NewPool(l.dial, remote.PoolConfig{Size: cfg.MaxConnections, Retry: *cfg.RetryConfig})
+	l.caller = &Caller{pool: l.pool, uri: l.uri}
+	return l, nil
+}
+
+// Config returns the configuration in use, defaults applied.
+func (l *Listener) Config() ListenerConfig { return l.cfg }
+
+// Caller returns the listener's Caller, for use outside handlers.
+func (l *Listener) Caller() *Caller { return l.caller }
+
+// Attach sets the service; it must implement at least one of
+// FileChangeService, FileService, FileDeleteService and ErrorService.
+func (l *Listener) Attach(service any) error {
+	switch service.(type) {
+	case FileChangeService, FileService, FileDeleteService, ErrorService:
+	default:
+		return fmt.Errorf("listener: %T implements none of OnFileChange, OnFile, OnFileDelete, OnError", service)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.service = service
+	return nil
+}
+
+// Start joins the coordination group, if configured, and polls every
+// pollingInterval until Stop. A poll that outlasts the interval makes the
+// next ticks skip, with a log line, rather than overlap.
+func (l *Listener) Start(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.service == nil {
+		return ErrNoService
+	}
+	if l.cancel != nil {
+		return errors.New("listener: already started")
+	}
+	if c := l.cfg.Coordination; c != nil {
+		coord, err := taskcompat.New(ctx, c.TaskConfig(), taskcompat.WithLogger(l.log))
+		if err != nil {
+			return fmt.Errorf("listener: coordination: %w", err)
+		}
+		if err := coord.Start(ctx); err != nil {
+			coord.Halt()
+			return err
+		}
+		l.coord = coord
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	l.cancel, l.done = cancel, make(chan struct{})
+	go l.run(runCtx)
+	return nil
+}
+
+func (l *Listener) run(ctx context.Context) {
+	defer close(l.done)
+	interval := l.cfg.pollingInterval()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		err := l.PollOnce(ctx)
+		if errors.Is(err, ErrPollInProgress) {
+			l.log.Warn("listener: the previous poll is still running; skipping this tick", "pollingInterval", interval)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Stop ends polling, waits for the running poll, leaves the coordination
+// group (gracefully, so a standby takes over at once) and closes the
+// connections.
+func (l *Listener) Stop(ctx context.Context) error {
+	l.mu.Lock()
+	cancel, done, coord := l.cancel, l.done, l.coord
+	l.cancel, l.coord = nil, nil
+	l.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	var errs []error
+	if coord != nil {
+		errs = append(errs, coord.Stop(ctx))
+	}
+	errs = append(errs, l.pool.Close())
+	return errors.Join(errs...)
+}
+
+// Coordinator returns the coordination member while started with one.
+func (l *Listener) Coordinator() *taskcompat.Coordinator {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.coord
+}
+
+// PollOnce runs one polling cycle now: list, compare with what was seen,
+// dispatch. Hosts that schedule polls themselves call it instead of Start.
+// On a standby member it does nothing.
+func (l *Listener) PollOnce(ctx context.Context) error {
+	if !l.polling.TryLock() {
+		return ErrPollInProgress
+	}
+	defer l.polling.Unlock()
+	l.mu.Lock()
+	service, coord := l.service, l.coord
+	l.mu.Unlock()
+	if service == nil {
+		return ErrNoService
+	}
+	stillActive := func() bool { return true }
+	if coord != nil {
+		term, active := coord.FencingToken()
+		if !active {
+			return nil
+		}
+		stillActive = func() bool { t, ok := coord.FencingToken(); return ok && t == term }
+	}
+	current, err := l.list(ctx)
+	if err != nil {
+		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
+		l.reportError(ctx, service, err)
+		return err
+	}
+	ev := l.diff(current)
+	if len(ev.AddedFiles) == 0 && len(ev.DeletedFiles) == 0 {
+		return nil
+	}
+	return l.dispatch(ctx, service, ev, stillActive)
+}
+
+// listed is one file of a listing, with whether it may be reported now.
+type listed struct {
+	info  FileInfo
+	ready bool // passes the age filter
+}
+
+// list walks the watched directory (and subdirectories when recursive) and
+// returns the files that match the filters.
+func (l *Listener) list(ctx context.Context) (map[string]listed, error) {
+	out := map[string]listed{}
+	now := l.now()
+	var walk func(c remote.Conn, dir string, depth int) error
+	walk = func(c remote.Conn, dir string, depth int) error {
+		var subdirs []string
+		err := c.List(ctx, dir, func(e remote.Entry) error {
+			if !l.cfg.IncludeHidden && strings.HasPrefix(e.Name, ".") {
+				return nil
+			}
+			if e.IsDir {
+				if l.cfg.Recursive && (l.cfg.MaxDepth == 0 || depth < l.cfg.MaxDepth) {
+					subdirs = append(subdirs, path.Join(dir, e.Name))
+				}
+				return nil
+			}
+			if l.pattern != nil && !l.pattern.MatchString(e.Name) {
+				return nil
+			}
+			info := fileInfo(dir, e, l.uri)
+			out[info.Path] = listed{info: info, ready: l.oldEnough(now, e.ModTime)}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range subdirs {
+			if err := walk(c, d, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err := l.pool.Do(ctx, func(c remote.Conn) error { return walk(c, l.cfg.Path, 0) })
+	return out, err
+}
+
+// oldEnough applies fileAgeFilter: too young waits for a later poll.
+func (l *Listener) oldEnough(now, mtime time.Time) bool {
+	f := l.cfg.FileAgeFilter
+	if f == nil {
+		return true
+	}
+	age := now.Sub(mtime).Seconds()
+	return age >= f.MinAge && (f.MaxAge == 0 || age <= f.MaxAge)
+}
+
+// diff compares a listing with what was seen: a new or changed version is
+// added; a path seen before and absent now is deleted.
+func (l *Listener) diff(current map[string]listed) WatchEvent {
+	var ev WatchEvent
+	for p, f := range current {
+		v := version{size: f.info.Size, mtime: f.info.LastModifiedTimestamp}
+		if old, ok := l.seen[p]; f.ready && (!ok || old != v) {
+			ev.AddedFiles = append(ev.AddedFiles, f.info)
+		}
+	}
+	for p := range l.seen {
+		if _, ok := current[p]; !ok {
+			ev.DeletedFiles = append(ev.DeletedFiles, p)
+		}
+	}
+	// Oldest first, then by path: a stable, useful order.
+	sortFiles(ev.AddedFiles)
+	sortStrings(ev.DeletedFiles)
+	return ev
+}
+
+// dispatch hands the changes to the service. A member that loses the token
+// mid-poll stops dispatching; what it did not dispatch is reported by the
+// next active poll.
+func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, stillActive func() bool) error {
+	if s, ok := service.(FileChangeService); ok {
+		if !stillActive() {
+			return nil
+		}
+		if err := s.OnFileChange(ctx, ev, l.caller); err != nil {
+			l.reportError(ctx, service, fmt.Errorf("listener: onFileChange: %w", err))
+		}
+	}
+	fs, wantsContent := service.(FileService)
+	for _, f := range ev.AddedFiles {
+		if !stillActive() {
+			l.log.Warn("listener: lost the coordination token mid-poll; not dispatching the rest of this poll")
+			return nil
+		}
+		if wantsContent {
+			if err := l.deliver(ctx, fs, f); err != nil {
+				l.reportError(ctx, service, err)
+			}
+		}
+		l.seen[f.Path] = version{size: f.Size, mtime: f.LastModifiedTimestamp}
+	}
+	ds, wantsDeletes := service.(FileDeleteService)
+	for _, p := range ev.DeletedFiles {
+		if !stillActive() {
+			return nil
+		}
+		if wantsDeletes {
+			if err := ds.OnFileDelete(ctx, p, l.caller); err != nil {
+				l.reportError(ctx, service, fmt.Errorf("listener: onFileDelete %s: %w", p, err))
+			}
+		}
+		delete(l.seen, p)
+	}
+	return nil
+}
+
+// deliver streams one file to OnFile on a pooled connection.
+func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error {
+	return l.pool.Do(ctx, func(c remote.Conn) error {
+		r, err := c.Open(ctx, f.Path, 0)
+		if err != nil {
+			return fmt.Errorf("listener: open %s: %w", f.Path, err)
+		}
+		herr := s.OnFile(ctx, f, r, l.caller)
+		// Drain nothing: closing aborts the transfer if the handler stopped early.
+		cerr := r.Close()
+		if herr != nil {
+			return fmt.Errorf("listener: onFile %s: %w", f.Path, herr)
+		}
+		if cerr != nil && !errors.Is(cerr, io.EOF) {
+			return fmt.Errorf("listener: read %s: %w", f.Path, cerr)
+		}
+		return nil
+	})
+}
+
+func (l *Listener) reportError(ctx context.Context, service any, err error) {
+	if s, ok := service.(ErrorService); ok {
+		s.OnError(ctx, err)
+		return
+	}
+	l.log.Error("listener", "err", err)
+}

@@ -1,0 +1,360 @@
+package listener
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// recorder is a service that implements every method and records the calls.
+type recorder struct {
+	mu       sync.Mutex
+	changes  []WatchEvent
+	files    map[string]string // path -> content
+	order    []string
+	deleted  []string
+	errs     []error
+	arrivals chan string
+}
+
+func newRecorder() *recorder {
+	return &recorder{files: map[string]string{}, arrivals: make(chan string, 1000)}
+}
+
+func (r *recorder) OnFileChange(_ context.Context, ev WatchEvent, _ *Caller) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, ev)
+	return nil
+}
+
+func (r *recorder) OnFile(_ context.Context, f FileInfo, content io.Reader, _ *Caller) error {
+	b, err := io.ReadAll(content)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.files[f.Path] = string(b)
+	r.order = append(r.order, f.Path)
+	r.mu.Unlock()
+	r.arrivals <- f.Path
+	return nil
+}
+
+func (r *recorder) OnFileDelete(_ context.Context, p string, _ *Caller) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deleted = append(r.deleted, p)
+	return nil
+}
+
+func (r *recorder) OnError(_ context.Context, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, err)
+}
+
+// take returns what was recorded since the last take.
+func (r *recorder) take() (order, deleted []string, errs []error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	order, deleted, errs = r.order, r.deleted, r.errs
+	r.order, r.deleted, r.errs = nil, nil, nil
+	return
+}
+
+func env(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: run `make services` (tests/services/start.sh) and export what it prints, or `make test`", name)
+	}
+	return v
+}
+
+// pureDir makes a directory of the test's own on pure-ftpd and returns the
+// listener settings for it and its local path.
+func pureDir(t *testing.T) (ListenerConfig, string) {
+	t.Helper()
+	root := env(t, "FTPCOORD_TEST_PUREFTPD_ROOT")
+	host, port, _ := strings.Cut(env(t, "FTPCOORD_TEST_PUREFTPD_ADDR"), ":")
+	var p int
+	fmt.Sscan(port, &p)
+	b := make([]byte, 4)
+	rand.Read(b)
+	dir := fmt.Sprintf("l-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
+	local := filepath.Join(root, dir)
+	if err := os.Mkdir(local, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(local, 0o777) // the server's user writes here too
+	t.Cleanup(func() { os.RemoveAll(local) })
+	return ListenerConfig{Protocol: FTP, Host: host, Port: p, Path: "/" + dir, PollingInterval: 0.1,
+		Auth: &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_PUREFTPD_USER"), Password: env(t, "FTPCOORD_TEST_PUREFTPD_PASSWORD")}},
+	}, local
+}
+
+func write(t *testing.T, dir, name, content string, age time.Duration) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if age > 0 {
+		old := time.Now().Add(-age)
+		os.Chtimes(p, old, old)
+	}
+}
+
+func newListener(t *testing.T, cfg ListenerConfig, svc any) *Listener {
+	t.Helper()
+	l, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Attach(svc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Stop(context.Background()) })
+	return l
+}
+
+func poll(t *testing.T, l *Listener) {
+	t.Helper()
+	if err := l.PollOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPollReportsEachVersionOnce(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg.FileNamePattern = `.*\.csv`
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+
+	write(t, local, "b.csv", "bee", time.Hour)
+	write(t, local, "a.csv", "ay", 2*time.Hour)
+	write(t, local, "notes.txt", "ignored by the pattern", 0)
+	write(t, local, ".hidden.csv", "hidden", 0)
+	write(t, local, "with space ✓.csv", "", 0)
+	poll(t, l)
+	order, deleted, errs := rec.take()
+	want := []string{cfg.Path + "/a.csv", cfg.Path + "/b.csv", cfg.Path + "/with space ✓.csv"} // oldest first
+	if !slices.Equal(order, want) || len(deleted) != 0 || len(errs) != 0 {
+		t.Fatalf("first poll: files %q deleted %q errors %v; want %q", order, deleted, errs, want)
+	}
+	if rec.files[cfg.Path+"/a.csv"] != "ay" || rec.files[cfg.Path+"/b.csv"] != "bee" {
+		t.Fatalf("contents %q", rec.files)
+	}
+	if n := len(rec.changes); n != 1 || len(rec.changes[0].AddedFiles) != 3 {
+		t.Fatalf("onFileChange calls: %+v", rec.changes)
+	}
+	f := rec.changes[0].AddedFiles[0]
+	if f.Name != "a.csv" || f.Extension != "csv" || !f.IsFile || f.IsFolder || f.Size != 2 || f.URI != "ftp://"+cfg.Host+":"+fmt.Sprint(cfg.Port)+f.Path {
+		t.Fatalf("FileInfo %+v", f)
+	}
+
+	poll(t, l)
+	if order, deleted, _ := rec.take(); len(order)+len(deleted) != 0 {
+		t.Fatalf("an unchanged directory reported %q %q", order, deleted)
+	}
+
+	write(t, local, "a.csv", "ay, changed", 0)
+	os.Remove(filepath.Join(local, "b.csv"))
+	poll(t, l)
+	order, deleted, _ = rec.take()
+	if !slices.Equal(order, []string{cfg.Path + "/a.csv"}) || !slices.Equal(deleted, []string{cfg.Path + "/b.csv"}) {
+		t.Fatalf("after a change and a delete: files %q deleted %q", order, deleted)
+	}
+	if rec.files[cfg.Path+"/a.csv"] != "ay, changed" {
+		t.Fatalf("changed content %q", rec.files[cfg.Path+"/a.csv"])
+	}
+}
+
+func TestFiltersAndRecursion(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg.FileAgeFilter = &FileAgeFilter{MinAge: 600, MaxAge: 86400}
+	cfg.Recursive, cfg.MaxDepth, cfg.IncludeHidden = true, 1, true
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	write(t, local, "young.xml", "still being written", 0)
+	write(t, local, "ripe.xml", "x", time.Hour)
+	write(t, local, "ancient.xml", "x", 48*time.Hour)
+	write(t, local, ".dot", "x", time.Hour)
+	write(t, local, "sub/deep.xml", "x", time.Hour)
+	write(t, local, "sub/subsub/too-deep.xml", "x", time.Hour)
+	poll(t, l)
+	order, _, errs := rec.take()
+	slices.Sort(order)
+	want := []string{cfg.Path + "/.dot", cfg.Path + "/ripe.xml", cfg.Path + "/sub/deep.xml"}
+	if !slices.Equal(order, want) || len(errs) != 0 {
+		t.Fatalf("files %q errors %v, want %q", order, errs, want)
+	}
+	// The young file is reported once it is old enough, not lost.
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(filepath.Join(local, "young.xml"), old, old)
+	poll(t, l)
+	if order, deleted, _ := rec.take(); !slices.Equal(order, []string{cfg.Path + "/young.xml"}) || len(deleted) != 0 {
+		t.Fatalf("second poll: %q %q", order, deleted)
+	}
+}
+
+func TestStartPollsOnSchedule(t *testing.T) {
+	cfg, local := pureDir(t)
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	write(t, local, "late.bin", "arrives while polling", 0)
+	select {
+	case p := <-rec.arrivals:
+		if p != cfg.Path+"/late.bin" {
+			t.Fatalf("got %s", p)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no file reported by the scheduled polls")
+	}
+	if err := l.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PollOnce(context.Background()); err == nil {
+		// A stopped listener's pool is closed.
+		t.Fatal("PollOnce after Stop succeeded")
+	}
+}
+
+func TestCallerOperations(t *testing.T) {
+	cfg, _ := pureDir(t)
+	l := newListener(t, cfg, newRecorder())
+	c, ctx := l.Caller(), context.Background()
+	p := cfg.Path + "/c.txt"
+	if err := c.Put(ctx, p, strings.NewReader("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Append(ctx, p, strings.NewReader("+two")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.Exists(ctx, p); !ok || err != nil {
+		t.Fatalf("Exists = %v, %v", ok, err)
+	}
+	if ok, err := c.Exists(ctx, cfg.Path+"/nope"); ok || err != nil {
+		t.Fatalf("Exists(missing) = %v, %v", ok, err)
+	}
+	if n, err := c.Size(ctx, p); n != 7 || err != nil {
+		t.Fatalf("Size = %d, %v", n, err)
+	}
+	if err := c.Mkdir(ctx, cfg.Path+"/d"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.IsDirectory(ctx, cfg.Path+"/d"); !ok || err != nil {
+		t.Fatalf("IsDirectory = %v, %v", ok, err)
+	}
+	if err := c.Copy(ctx, p, cfg.Path+"/d/copy.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Move(ctx, p, cfg.Path+"/d/moved.txt"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.List(ctx, cfg.Path+"/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range list {
+		names = append(names, f.Name)
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"copy.txt", "moved.txt"}) {
+		t.Fatalf("List = %q", names)
+	}
+	r, err := c.Get(ctx, cfg.Path+"/d/copy.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r)
+	r.Close()
+	if string(b) != "one+two" {
+		t.Fatalf("copied content %q", b)
+	}
+	for _, f := range []string{"/d/copy.txt", "/d/moved.txt"} {
+		if err := c.Delete(ctx, cfg.Path+f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Rmdir(ctx, cfg.Path+"/d"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two listeners in one coordination group on one directory: only the active
+// one reports; when it stops, the other takes over and reports new files.
+func TestOnlyTheActiveMemberPolls(t *testing.T) {
+	db := testdb.NewWithSchema(t, schema.Postgres)
+	cfg, local := pureDir(t)
+	member := func(id string) ListenerConfig {
+		c := cfg
+		c.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: id, CoordinationGroup: "inbox",
+			LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}
+		return c
+	}
+	recA, recB := newRecorder(), newRecorder()
+	a := newListener(t, member("a"), recA)
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b := newListener(t, member("b"), recB)
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Coordinator().IsActive() || b.Coordinator().IsActive() {
+		t.Fatal("a should be active, b standby")
+	}
+	write(t, local, "first.csv", "1", 0)
+	if p := <-recA.arrivals; p != cfg.Path+"/first.csv" {
+		t.Fatalf("a got %s", p)
+	}
+	// b keeps polling as a standby: it must not report anything.
+	for range 5 {
+		if err := b.PollOnce(context.Background()); err != nil && !errors.Is(err, ErrPollInProgress) {
+			t.Fatal(err)
+		}
+	}
+	if order, _, _ := recB.take(); len(order) != 0 {
+		t.Fatalf("the standby reported %q", order)
+	}
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	write(t, local, "second.csv", "2", 0)
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case p := <-recB.arrivals:
+			if p == cfg.Path+"/second.csv" {
+				if !b.Coordinator().IsActive() {
+					t.Fatal("b reported while not active")
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("b never reported the new file after a stopped")
+		}
+	}
+}
