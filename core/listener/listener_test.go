@@ -358,3 +358,41 @@ func TestOnlyTheActiveMemberPolls(t *testing.T) {
 		}
 	}
 }
+
+// FTPS through the configuration: vsftpd with implicit TLS, LIST only.
+func TestFTPSListenerOnVsftpd(t *testing.T) {
+	root := env(t, "FTPCOORD_TEST_VSFTPD_ROOT")
+	host, port, _ := strings.Cut(env(t, "FTPCOORD_TEST_VSFTPD_IMPLICIT_ADDR"), ":")
+	var p int
+	fmt.Sscan(port, &p)
+	b := make([]byte, 4)
+	rand.Read(b)
+	dir := fmt.Sprintf("l-ftps-%x", b)
+	local := filepath.Join(root, dir)
+	if err := os.Mkdir(local, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(local) })
+	cfg := ListenerConfig{Protocol: FTPS, Host: host, Port: p, Path: "/inbox/" + dir,
+		Auth: &Auth{SecureSocket: &SecureSocket{Cert: env(t, "FTPCOORD_TEST_FTP_CA"), Mode: "IMPLICIT"}}}
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	write(t, local, "statement.xml", "<ok/>", time.Hour)
+	poll(t, l)
+	order, _, errs := rec.take()
+	if !slices.Equal(order, []string{cfg.Path + "/statement.xml"}) || len(errs) != 0 || rec.files[order[0]] != "<ok/>" {
+		t.Fatalf("files %q errors %v contents %q", order, errs, rec.files)
+	}
+
+	// Without the CA the certificate is refused, and the error says why.
+	cfg.Auth.SecureSocket.Cert = ""
+	rec2 := newRecorder()
+	l2 := newListener(t, cfg, rec2)
+	err := l2.PollOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "not trusted") {
+		t.Fatalf("untrusted certificate: %v", err)
+	}
+	if _, _, errs := rec2.take(); len(errs) != 1 {
+		t.Fatalf("OnError got %v", errs)
+	}
+}
