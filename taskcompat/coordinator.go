@@ -219,7 +219,7 @@ func (c *Coordinator) Start(ctx context.Context) error {
 // nodes included, takes over at its next check. It returns the error of that
 // delete, if any; the member stops in every case.
 func (c *Coordinator) Stop(ctx context.Context) error {
-	if !c.halt("stopped") {
+	if !c.halt(reasonStopped) {
 		return nil
 	}
 	dctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
@@ -232,11 +232,17 @@ func (c *Coordinator) Stop(ctx context.Context) error {
 	return nil
 }
 
+// Reasons of the LostActive events that Stop and Halt cause.
+const (
+	reasonStopped = "stopped"
+	reasonHalted  = "halted"
+)
+
 // Halt stops at once and writes nothing, as a crash would: standbys take over
 // once this member's heartbeat is older than livenessCheckInterval. Hosts use
 // it for a non-graceful stop; tests use it to stand for a crash.
 func (c *Coordinator) Halt() {
-	if c.halt("halted") {
+	if c.halt(reasonHalted) {
 		c.finish()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -273,7 +274,11 @@ func (c *Coordinator) stepDownLocked(reason string, dbNow time.Time) {
 		return
 	}
 	c.state.Role = Standby
-	c.log.Warn("stopped being active", "term", c.state.Term, "reason", reason)
+	level := slog.LevelWarn
+	if reason == reasonStopped || reason == reasonHalted {
+		level = slog.LevelInfo // asked for, not suffered
+	}
+	c.log.Log(context.Background(), level, "stopped being active", "term", c.state.Term, "reason", reason)
 	c.events.post(Event{Kind: LostActive, Holder: c.state.Holder, Term: c.state.Term, DBTime: dbNow, At: time.Now(), Reason: reason})
 }
 

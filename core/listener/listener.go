@@ -204,16 +204,23 @@ func (l *Listener) PollOnce(ctx context.Context) error {
 		stillActive = func() bool { t, ok := coord.FencingToken(); return ok && t == term }
 	}
 	current, err := l.list(ctx)
-	if err != nil {
+	complete := err == nil
+	if errors.Is(err, remote.ErrTruncated) {
+		// Report what was listed, but take nothing missing for deleted.
+		l.log.Error("listener: the server truncated the listing; deletions are not reported until it lists everything", "err", err)
+		l.reportError(ctx, service, fmt.Errorf("listener: list %s: %w", l.cfg.Path, err))
+	} else if err != nil {
 		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
 		l.reportError(ctx, service, err)
 		return err
 	}
-	ev := l.diff(current)
-	if len(ev.AddedFiles) == 0 && len(ev.DeletedFiles) == 0 {
-		return nil
+	ev := l.diff(current, complete)
+	if len(ev.AddedFiles) > 0 || len(ev.DeletedFiles) > 0 {
+		if derr := l.dispatch(ctx, service, ev, stillActive); derr != nil {
+			return derr
+		}
 	}
-	return l.dispatch(ctx, service, ev, stillActive)
+	return err // nil, or the truncation: the poll was partial
 }
 
 // listed is one file of a listing, with whether it may be reported now.
@@ -223,10 +230,12 @@ type listed struct {
 }
 
 // list walks the watched directory (and subdirectories when recursive) and
-// returns the files that match the filters.
+// returns the files that match the filters. When a server cut a listing
+// short, it returns what it got and an error that is remote.ErrTruncated.
 func (l *Listener) list(ctx context.Context) (map[string]listed, error) {
 	out := map[string]listed{}
 	now := l.now()
+	var truncated error
 	var walk func(c remote.Conn, dir string, depth int) error
 	walk = func(c remote.Conn, dir string, depth int) error {
 		var subdirs []string
@@ -247,7 +256,9 @@ func (l *Listener) list(ctx context.Context) (map[string]listed, error) {
 			out[info.Path] = listed{info: info, ready: l.oldEnough(now, e.ModTime)}
 			return nil
 		})
-		if err != nil {
+		if errors.Is(err, remote.ErrTruncated) {
+			truncated = errors.Join(truncated, err) // keep going: the rest may be whole
+		} else if err != nil {
 			return err
 		}
 		for _, d := range subdirs {
@@ -258,6 +269,9 @@ func (l *Listener) list(ctx context.Context) (map[string]listed, error) {
 		return nil
 	}
 	err := l.pool.Do(ctx, func(c remote.Conn) error { return walk(c, l.cfg.Path, 0) })
+	if err == nil {
+		err = truncated
+	}
 	return out, err
 }
 
@@ -272,8 +286,8 @@ func (l *Listener) oldEnough(now, mtime time.Time) bool {
 }
 
 // diff compares a listing with what was seen: a new or changed version is
-// added; a path seen before and absent now is deleted.
-func (l *Listener) diff(current map[string]listed) WatchEvent {
+// added; a path seen before and absent from a complete listing is deleted.
+func (l *Listener) diff(current map[string]listed, complete bool) WatchEvent {
 	var ev WatchEvent
 	for p, f := range current {
 		v := version{size: f.info.Size, mtime: f.info.LastModifiedTimestamp}
@@ -282,7 +296,7 @@ func (l *Listener) diff(current map[string]listed) WatchEvent {
 		}
 	}
 	for p := range l.seen {
-		if _, ok := current[p]; !ok {
+		if _, ok := current[p]; !ok && complete {
 			ev.DeletedFiles = append(ev.DeletedFiles, p)
 		}
 	}

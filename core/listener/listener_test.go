@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -395,4 +396,41 @@ func TestFTPSListenerOnVsftpd(t *testing.T) {
 	if _, _, errs := rec2.take(); len(errs) != 1 {
 		t.Fatalf("OnError got %v", errs)
 	}
+}
+
+// A server that truncates its listing (pure-ftpd at its limit) must not make
+// the missing files look deleted.
+func TestTruncatedListingDeletesNothing(t *testing.T) {
+	cfg, local := pureDir(t)
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	for i := range 20 {
+		write(t, local, fmt.Sprintf("f%02d", i), "x", time.Hour)
+	}
+	poll(t, l)
+	if order, _, _ := rec.take(); len(order) != 20 {
+		t.Fatalf("first poll reported %d files", len(order))
+	}
+	// The same directory through the twin server that cuts at 50 entries,
+	// after it has grown past that.
+	for i := 20; i < 80; i++ {
+		write(t, local, fmt.Sprintf("f%02d", i), "x", time.Hour)
+	}
+	host, port, _ := strings.Cut(env(t, "FTPCOORD_TEST_PUREFTPD_SMALL_LIMIT_ADDR"), ":")
+	small := cfg
+	small.Host = host
+	fmt.Sscan(port, &small.Port)
+	l.dial = dialerFor(small.WithDefaults(), l.log)
+	l.pool = remote.NewPool(l.dial, remote.PoolConfig{Size: 1})
+	if err := l.PollOnce(context.Background()); !errors.Is(err, remote.ErrTruncated) {
+		t.Fatalf("PollOnce on a truncated listing: %v", err)
+	}
+	order, deleted, errs := rec.take()
+	if len(deleted) != 0 {
+		t.Fatalf("a truncated listing reported %d deletions", len(deleted))
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], remote.ErrTruncated) {
+		t.Fatalf("OnError got %v", errs)
+	}
+	t.Logf("%d new files reported from the truncated listing", len(order))
 }

@@ -48,9 +48,10 @@ type FTPConfig struct {
 
 // ftpConn is a Conn over one FTP control connection.
 type ftpConn struct {
-	c      *ftp.ServerConn
-	cfg    FTPConfig
-	closed bool
+	c       *ftp.ServerConn
+	cfg     FTPConfig
+	replies *replyWatcher
+	closed  bool
 }
 
 // DialFTP connects and logs in.
@@ -71,7 +72,11 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	replies := &replyWatcher{}
 	opts := []ftp.DialOption{
+		// The library drops the text of a success reply; pure-ftpd says
+		// "226 Output truncated to 10000 matches" only there.
+		ftp.DialWithDebugOutput(replies),
 		ftp.DialWithContext(ctx),
 		ftp.DialWithTimeout(cfg.ConnectTimeout),
 		ftp.DialWithDisabledEPSV(cfg.DisableEPSV),
@@ -111,7 +116,7 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 		}
 		return nil, fmt.Errorf("ftp: login to %s as %q: %w", cfg.Addr, cfg.User, err)
 	}
-	return &ftpConn{c: c, cfg: cfg}, nil
+	return &ftpConn{c: c, cfg: cfg, replies: replies}, nil
 }
 
 func tlsConfig(cfg FTPConfig) (*tls.Config, error) {
@@ -177,11 +182,14 @@ func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) er
 	defer f.guard(ctx)()
 	// jlaffaye/ftp reads the whole listing before returning it; each
 	// entry is converted and handed on, so the caller keeps only its own.
+	f.replies.reset()
 	entries, err := f.c.List(dir)
 	if err != nil {
 		return result(ctx, mapError("list", dir, err))
 	}
+	truncated := f.replies.sawTruncation()
 	precise := f.c.IsTimePreciseInList()
+	n := len(entries)
 	for i, e := range entries {
 		entries[i] = nil // let the library's entry go once converted
 		if e.Name == "." || e.Name == ".." || e.Name == "" {
@@ -190,6 +198,9 @@ func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) er
 		if err := fn(toEntry(e, precise)); err != nil {
 			return err
 		}
+	}
+	if truncated {
+		return fmt.Errorf("%w: %s answered %d entries for %s and said it cut the rest (raise its limit, e.g. pure-ftpd -L)", ErrTruncated, f.cfg.Addr, n, dir)
 	}
 	return ctx.Err()
 }
@@ -337,3 +348,32 @@ func mapError(op, p string, err error) error {
 	}
 	return err
 }
+
+// replyWatcher reads the control connection as it goes by (and the listing
+// streams, which the library also copies here) and notes a success reply
+// that admits a truncated listing. It keeps only a partial line: nothing of
+// what passes, passwords included, is stored or logged.
+type replyWatcher struct {
+	line      []byte
+	truncated bool
+}
+
+func (w *replyWatcher) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b != '\n' {
+			if len(w.line) < 256 {
+				w.line = append(w.line, b)
+			}
+			continue
+		}
+		if len(w.line) > 4 && string(w.line[:3]) == "226" &&
+			strings.Contains(strings.ToLower(string(w.line)), "truncated") {
+			w.truncated = true
+		}
+		w.line = w.line[:0]
+	}
+	return len(p), nil
+}
+
+func (w *replyWatcher) reset()              { w.line, w.truncated = w.line[:0], false }
+func (w *replyWatcher) sawTruncation() bool { return w.truncated }

@@ -325,3 +325,37 @@ func TestFTPRefusals(t *testing.T) {
 		t.Errorf("List with a cancelled context: %v", err)
 	}
 }
+
+// pure-ftpd cuts listings at its limit and still answers 226; the listing
+// must say so instead of passing for complete.
+func TestFTPTruncatedListing(t *testing.T) {
+	full := ftpServers(t)[0]
+	small := full
+	small.name = "pure-ftpd-limit-50"
+	small.cfg.Addr = env(t, "FTPCOORD_TEST_PUREFTPD_SMALL_LIMIT_ADDR")
+	c := full.session(t)
+	for i := range 80 {
+		os.WriteFile(filepath.Join(full.local, fmt.Sprintf("f%02d", i)), nil, 0o644)
+	}
+	count := func(c Conn) (int, error) {
+		n := 0
+		err := c.List(context.Background(), full.remote, func(Entry) error { n++; return nil })
+		return n, err
+	}
+	if n, err := count(c); err != nil || n != 80 {
+		t.Fatalf("full listing: %d entries, %v", n, err)
+	}
+	sc, err := DialFTP(context.Background(), small.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	n, err := count(sc)
+	if !errors.Is(err, ErrTruncated) || n > 50 {
+		t.Fatalf("cut listing: %d entries, %v; want ErrTruncated", n, err)
+	}
+	// The session stays usable, and the next complete listing is not flagged.
+	if err := sc.List(context.Background(), "/", func(Entry) error { return nil }); err != nil {
+		t.Fatalf("listing after a truncated one: %v", err)
+	}
+}
