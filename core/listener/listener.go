@@ -327,6 +327,12 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		if wantsContent {
 			if err := l.deliver(ctx, fs, f); err != nil {
 				l.reportError(ctx, service, err)
+				var te *transferError
+				if errors.As(err, &te) {
+					// The file never reached the handler whole: not seen,
+					// so the next poll delivers it again.
+					continue
+				}
 			}
 		}
 		l.seen[f.Path] = version{size: f.Size, mtime: f.LastModifiedTimestamp}
@@ -346,24 +352,66 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 	return nil
 }
 
-// deliver streams one file to OnFile on a pooled connection.
+// transferError is a download that failed (the file vanished, the
+// connection dropped), as opposed to a handler that failed.
+type transferError struct {
+	path string
+	err  error
+}
+
+func (e *transferError) Error() string {
+	return fmt.Sprintf("listener: transfer of %s failed: %v", e.path, e.err)
+}
+func (e *transferError) Unwrap() error { return e.err }
+
+// deliver streams one file to OnFile on a pooled connection. A transfer
+// that fails, even inside the handler's reads, is a *transferError.
 func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error {
 	return l.pool.Do(ctx, func(c remote.Conn) error {
 		r, err := c.Open(ctx, f.Path, 0)
 		if err != nil {
-			return fmt.Errorf("listener: open %s: %w", f.Path, err)
+			return &transferError{path: f.Path, err: err}
 		}
-		herr := s.OnFile(ctx, f, r, l.caller)
-		// Drain nothing: closing aborts the transfer if the handler stopped early.
+		tr := &trackedReader{r: r, want: f.Size}
+		herr := s.OnFile(ctx, f, tr, l.caller)
+		// Closing ends the transfer; if the handler stopped reading early
+		// the server may answer that it was aborted, which is no failure.
 		cerr := r.Close()
-		if herr != nil {
+		switch {
+		case tr.err != nil:
+			return &transferError{path: f.Path, err: tr.err}
+		case herr != nil:
 			return fmt.Errorf("listener: onFile %s: %w", f.Path, herr)
-		}
-		if cerr != nil && !errors.Is(cerr, io.EOF) {
-			return fmt.Errorf("listener: read %s: %w", f.Path, cerr)
+		case cerr != nil && tr.eof:
+			return &transferError{path: f.Path, err: cerr}
 		}
 		return nil
 	})
+}
+
+// trackedReader remembers how the content stream ended, and turns an end of
+// file before the listed size into an error: the handler never takes a
+// truncated file for a whole one.
+type trackedReader struct {
+	r         io.Reader
+	want, got int64
+	eof       bool
+	err       error // a read error other than EOF
+}
+
+func (t *trackedReader) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	t.got += int64(n)
+	if err == io.EOF && t.got != t.want {
+		err = fmt.Errorf("%w: listed with %d bytes, %d arrived (the file changed or the transfer was cut)", io.ErrUnexpectedEOF, t.want, t.got)
+	}
+	switch {
+	case err == io.EOF:
+		t.eof = true
+	case err != nil:
+		t.err = err
+	}
+	return n, err
 }
 
 func (l *Listener) reportError(ctx context.Context, service any, err error) {

@@ -268,9 +268,18 @@ type ftpReader struct {
 	ctx  context.Context
 }
 
+// Read returns io.EOF only once the server confirmed the transfer: a data
+// connection that ends early (the server gave up, the control connection
+// dropped) looks like a clean end of file otherwise.
 func (r *ftpReader) Read(b []byte) (int, error) {
 	n, err := r.r.Read(b)
-	if err != nil && err != io.EOF {
+	if err == io.EOF {
+		if cerr := r.r.Close(); cerr != nil {
+			return n, fmt.Errorf("ftp: transfer not confirmed by the server: %w", result(r.ctx, cerr))
+		}
+		return n, io.EOF
+	}
+	if err != nil {
 		err = result(r.ctx, err)
 	}
 	return n, err

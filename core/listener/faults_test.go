@@ -1,0 +1,201 @@
+package listener
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
+)
+
+// viaProxy points cfg's control connection at a TCP proxy in front of the
+// server (data connections go straight to the server's passive ports).
+func viaProxy(t *testing.T, cfg ListenerConfig) (ListenerConfig, *tcpproxy.Proxy) {
+	t.Helper()
+	p, err := tcpproxy.Start(cfg.Host + ":" + strconv.Itoa(cfg.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	cfg.Host, cfg.Port = "127.0.0.1", p.Addr().Port
+	cfg.RetryConfig = &remote.RetryConfig{Count: 1, Interval: 0.05, BackOffFactor: 1}
+	return cfg, p
+}
+
+// The connection drops: the poll fails loudly, reports nothing as deleted,
+// and the next poll after the network heals reports only what is new.
+func TestConnectionLossLosesAndDuplicatesNothing(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg, proxy := viaProxy(t, cfg)
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	write(t, local, "a", "1", time.Hour)
+	write(t, local, "b", "2", time.Hour)
+	poll(t, l)
+	if order, _, _ := rec.take(); len(order) != 2 {
+		t.Fatalf("first poll: %q", order)
+	}
+
+	proxy.SetMode(tcpproxy.Refuse)
+	if err := l.PollOnce(context.Background()); err == nil {
+		t.Fatal("a poll without a connection succeeded")
+	}
+	order, deleted, errs := rec.take()
+	if len(order)+len(deleted) != 0 || len(errs) != 1 {
+		t.Fatalf("during the outage: files %q deleted %q errors %v", order, deleted, errs)
+	}
+
+	proxy.SetMode(tcpproxy.Pass)
+	write(t, local, "c", "3", time.Hour)
+	poll(t, l)
+	order, deleted, errs = rec.take()
+	if !slices.Equal(order, []string{cfg.Path + "/c"}) || len(deleted) != 0 || len(errs) != 0 {
+		t.Fatalf("after healing: files %q deleted %q errors %v", order, deleted, errs)
+	}
+}
+
+// blockingService stops in its first OnFile until released, so that the test
+// can cut the connection in the middle of the transfer.
+type blockingService struct {
+	*recorder
+	once    sync.Once
+	reading chan struct{}
+	release chan struct{}
+	reads   []string
+}
+
+func (b *blockingService) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
+	buf := make([]byte, 1024)
+	n, err := io.ReadFull(r, buf)
+	if err != nil {
+		return err
+	}
+	b.once.Do(func() {
+		close(b.reading)
+		<-b.release
+	})
+	rest, err := io.ReadAll(r)
+	b.mu.Lock()
+	b.reads = append(b.reads, f.Path)
+	b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if n+len(rest) != int(f.Size) {
+		return errors.New("short content")
+	}
+	return nil
+}
+
+// The control connection dies mid-transfer: the file is not taken as done,
+// and the next poll delivers it again, whole.
+func TestTransferCutIsRetried(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg, proxy := viaProxy(t, cfg)
+	svc := &blockingService{recorder: newRecorder(), reading: make(chan struct{}), release: make(chan struct{})}
+	l := newListener(t, cfg, svc)
+	write(t, local, "big", strings.Repeat("x", 4<<20), time.Hour)
+	done := make(chan error, 1)
+	go func() { done <- l.PollOnce(context.Background()) }()
+	<-svc.reading
+	proxy.SetMode(tcpproxy.Refuse)
+	close(svc.release)
+	<-done
+	_, _, errs := svc.take()
+	t.Logf("first attempt: %v", errs)
+	if len(errs) != 1 {
+		t.Fatalf("OnError got %v, want the failed transfer", errs)
+	}
+	proxy.SetMode(tcpproxy.Pass)
+	poll(t, l)
+	if _, _, errs := svc.take(); len(errs) != 0 {
+		t.Fatalf("retry failed: %v", errs)
+	}
+	poll(t, l)
+	if !slices.Equal(svc.reads, []string{cfg.Path + "/big", cfg.Path + "/big"}) {
+		t.Fatalf("deliveries %q: want the cut one and one retry, then none", svc.reads)
+	}
+}
+
+// A file that vanishes between the listing and the download is not lost
+// silently: OnError says so, and it is not marked seen.
+func TestVanishedFileIsReported(t *testing.T) {
+	cfg, local := pureDir(t)
+	rec := newRecorder()
+	svc := &vanisher{recorder: rec, dir: local}
+	l := newListener(t, cfg, svc)
+	write(t, local, "a", "1", 2*time.Hour)
+	write(t, local, "b", "2", time.Hour)
+	poll(t, l)
+	order, _, errs := rec.take()
+	if !slices.Equal(order, []string{cfg.Path + "/a"}) || len(errs) != 1 || !errors.Is(errs[0], os.ErrNotExist) {
+		t.Fatalf("files %q errors %v; want a delivered and b's disappearance reported", order, errs)
+	}
+}
+
+// vanisher deletes the next file on disk while handling the first.
+type vanisher struct {
+	*recorder
+	dir string
+}
+
+func (v *vanisher) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
+	os.Remove(filepath.Join(v.dir, "b"))
+	return v.recorder.OnFile(ctx, f, r, c)
+}
+
+func TestServerDownAtStart(t *testing.T) {
+	cfg, _ := pureDir(t)
+	cfg.Port = 1
+	cfg.RetryConfig = &remote.RetryConfig{Count: 2, Interval: 0.01, BackOffFactor: 1}
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	err := l.PollOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("PollOnce against a closed port: %v", err)
+	}
+	if _, _, errs := rec.take(); len(errs) != 1 {
+		t.Fatalf("OnError got %v", errs)
+	}
+}
+
+func TestWrongPasswordIsNotRetried(t *testing.T) {
+	cfg, _ := pureDir(t)
+	cfg.Auth.Credentials.Password = "wrong"
+	l := newListener(t, cfg, newRecorder())
+	err := l.PollOnce(context.Background())
+	if !errors.Is(err, remote.ErrRefused) || strings.Contains(err.Error(), "wrong\"") {
+		t.Fatalf("PollOnce with a wrong password: %v", err)
+	}
+}
+
+// A directory the server may not read: a clear error, and the files seen
+// before are not taken for deleted.
+func TestUnreadableDirectory(t *testing.T) {
+	cfg, local := pureDir(t)
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	write(t, local, "a", "1", time.Hour)
+	poll(t, l)
+	rec.take()
+	if err := os.Chmod(local, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(local, 0o777)
+	err := l.PollOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), cfg.Path) {
+		t.Fatalf("PollOnce on an unreadable directory: %v", err)
+	}
+	if _, deleted, errs := rec.take(); len(deleted) != 0 || len(errs) != 1 {
+		t.Fatalf("deleted %q errors %v", deleted, errs)
+	}
+}
