@@ -37,10 +37,12 @@ test: lint
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
 	  | $(GO) run ./internal/tools/testsummary -no-skips
 
-## bench: failover delay and idle database load per dialect; writes bench/coordination.md.
+## bench: failover delay and idle database load per dialect (bench/coordination.md),
+## polls of large directories against the bare listing (bench/listing.md).
 bench:
-	eval "$$($(SERVICES) postgres mariadb)"; \
-	$(GO) run ./bench/coordination -out bench/coordination.md
+	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
+	$(GO) run ./bench/coordination -out bench/coordination.md; \
+	$(GO) run ./bench/listing -out bench/listing.md
 
 ## demo: the one-command tour (issue 6 builds it).
 demo:

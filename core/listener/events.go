@@ -40,7 +40,7 @@ type WatchEvent struct {
 }
 
 func fileInfo(dir string, e remote.Entry, uriPrefix string) FileInfo {
-	p := path.Join(dir, e.Name)
+	p := joinPath(dir, e.Name)
 	ext := path.Ext(e.Name)
 	if ext != "" && ext != e.Name {
 		ext = ext[1:]

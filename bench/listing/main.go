@@ -1,0 +1,212 @@
+// Command listing measures one listener poll of a large directory on the
+// real pure-ftpd of tests/services against the bare listing with the same
+// client library (github.com/jlaffaye/ftp), and the memory per listed file.
+//
+//	eval "$(tests/services/start.sh pureftpd)"; go run ./bench/listing -out bench/listing.md
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+
+	"github.com/ftpcoord/ftpcoord/core/listener"
+)
+
+type row struct {
+	files                   int
+	bare, first, steady     time.Duration
+	retainedPerFile         float64 // heap held by the listener after the poll, per file
+	allocPerFile            float64 // bytes allocated by one first poll, per file
+	bareAllocPerFile        float64
+	steadyOverBare, overall float64
+}
+
+// noop counts the changes and keeps nothing.
+type noop struct{ added int }
+
+func (n *noop) OnFileChange(_ context.Context, ev listener.WatchEvent, _ *listener.Caller) error {
+	n.added += len(ev.AddedFiles)
+	return nil
+}
+
+func main() {
+	out := flag.String("out", "", "write the Markdown report here")
+	sizes := flag.String("files", "10000,100000", "directory sizes")
+	runs := flag.Int("runs", 5, "runs per measurement (the median is reported)")
+	flag.Parse()
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	addr, user, pass, root := need("FTPCOORD_TEST_PUREFTPD_ADDR"), need("FTPCOORD_TEST_PUREFTPD_USER"),
+		need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), need("FTPCOORD_TEST_PUREFTPD_ROOT")
+	var rows []row
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fatal(err)
+		}
+		r, err := measure(n, *runs, addr, user, pass, root)
+		if err != nil {
+			fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	report := render(rows, *runs)
+	fmt.Print(report)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+			fatal(err)
+		}
+	}
+}
+
+func need(name string) string {
+	v := os.Getenv(name)
+	if v == "" {
+		fatal(fmt.Errorf("%s is not set: eval \"$(tests/services/start.sh pureftpd)\" first", name))
+	}
+	return v
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func measure(n, runs int, addr, user, pass, root string) (row, error) {
+	r := row{files: n}
+	dir := fmt.Sprintf("bench-listing-%d", n)
+	local := filepath.Join(root, dir)
+	if err := fill(local, n); err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(local)
+
+	// The floor: jlaffaye/ftp's List on a warm connection.
+	c, err := ftp.Dial(addr)
+	if err != nil {
+		return r, err
+	}
+	defer c.Quit()
+	if err := c.Login(user, pass); err != nil {
+		return r, err
+	}
+	var bare []time.Duration
+	var bareAlloc uint64
+	for range runs {
+		a := allocated()
+		t0 := time.Now()
+		entries, err := c.List("/" + dir)
+		bare = append(bare, time.Since(t0))
+		bareAlloc = allocated() - a
+		if err != nil || len(entries) < n {
+			return r, fmt.Errorf("bare listing: %d entries, %v", len(entries), err)
+		}
+	}
+	r.bare = median(bare)
+	r.bareAllocPerFile = float64(bareAlloc) / float64(n)
+
+	host, port, _ := strings.Cut(addr, ":")
+	p, _ := strconv.Atoi(port)
+	cfg := listener.ListenerConfig{Host: host, Port: p, Path: "/" + dir,
+		Auth: &listener.Auth{Credentials: &listener.Credentials{Username: user, Password: pass}}}
+	var first, steady []time.Duration
+	for range runs {
+		l, err := listener.New(cfg)
+		if err != nil {
+			return r, err
+		}
+		svc := &noop{}
+		l.Attach(svc)
+		// Warm the connection pool, as the bare listing's connection is.
+		if _, err := l.Caller().Exists(context.Background(), "/"); err != nil {
+			return r, err
+		}
+		runtime.GC()
+		before := heapInUse()
+		a := allocated()
+		t0 := time.Now()
+		if err := l.PollOnce(context.Background()); err != nil {
+			return r, err
+		}
+		first = append(first, time.Since(t0))
+		r.allocPerFile = float64(allocated()-a) / float64(n)
+		runtime.GC()
+		r.retainedPerFile = float64(int64(heapInUse())-int64(before)) / float64(n)
+		if svc.added != n {
+			return r, fmt.Errorf("the poll reported %d of %d files", svc.added, n)
+		}
+		t0 = time.Now()
+		if err := l.PollOnce(context.Background()); err != nil {
+			return r, err
+		}
+		steady = append(steady, time.Since(t0))
+		runtime.KeepAlive(l)
+		l.Stop(context.Background())
+	}
+	r.first, r.steady = median(first), median(steady)
+	return r, nil
+}
+
+// fill makes n empty files (names like the ones companies drop).
+func fill(dir string, n int) error {
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i := range n {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("invoice-2026-11-%07d.xml", i)))
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	return nil
+}
+
+func allocated() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
+
+func heapInUse() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func render(rows []row, runs int) string {
+	var b strings.Builder
+	b.WriteString("# Listing benchmark\n\n")
+	fmt.Fprintf(&b, "Command: `go run ./bench/listing %s` (via `make bench`, after `tests/services/start.sh pureftpd`)  \n", strings.Join(os.Args[1:], " "))
+	fmt.Fprintf(&b, "Date: %s  \nMachine: %d CPUs, %s; pure-ftpd on loopback (MLSD), medians of %d runs.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version(), runs)
+	b.WriteString("The floor is jlaffaye/ftp's `List` on a warm connection. A first poll reports every file as new " +
+		"(listing, filters, diff, the WatchEvent); a steady poll finds nothing new. Retained heap is what the listener " +
+		"keeps between polls (the seen versions). Targets: a poll within 1.2x the bare listing; under 300 bytes of heap per listed file.\n\n")
+	b.WriteString("| files | bare listing | first poll | steady poll | steady / bare | retained heap per file | allocated per file, first poll (bare listing) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %d | %v | %v | %v | %.2fx | %.0f B | %.0f B (%.0f B) |\n", r.files,
+			r.bare.Round(time.Millisecond), r.first.Round(time.Millisecond), r.steady.Round(time.Millisecond),
+			float64(r.steady)/float64(r.bare), r.retainedPerFile, r.allocPerFile, r.bareAllocPerFile)
+	}
+	return b.String()
+}
