@@ -3,6 +3,7 @@ package listener
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -495,5 +496,94 @@ func (s *streamCheck) OnFile(_ context.Context, f FileInfo, r io.Reader, _ *Call
 			s.err = err
 			return err
 		}
+	}
+}
+
+// slowService holds its first OnFile until released.
+type slowService struct {
+	*recorder
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (s *slowService) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
+	s.once.Do(func() { close(s.started); <-s.release })
+	return s.recorder.OnFile(ctx, f, r, c)
+}
+
+func TestPollsNeverOverlap(t *testing.T) {
+	cfg, local := pureDir(t)
+	svc := &slowService{recorder: newRecorder(), started: make(chan struct{}), release: make(chan struct{})}
+	l := newListener(t, cfg, svc)
+	write(t, local, "a", "1", time.Hour)
+	done := make(chan error, 1)
+	go func() { done <- l.PollOnce(context.Background()) }()
+	<-svc.started
+	if err := l.PollOnce(context.Background()); !errors.Is(err, ErrPollInProgress) {
+		t.Fatalf("second poll during the first: %v, want ErrPollInProgress", err)
+	}
+	close(svc.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if order, _, _ := svc.take(); len(order) != 1 {
+		t.Fatalf("files %q", order)
+	}
+}
+
+// tokenThief takes the coordination token away (as a Ballerina node's
+// unconditional upsert would) while the first file is handled, and waits
+// until the listener's member has noticed.
+type tokenThief struct {
+	*recorder
+	db    *sql.DB
+	coord func() *taskcompat.Coordinator
+	once  sync.Once
+	err   error
+}
+
+func (s *tokenThief) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
+	s.once.Do(func() {
+		_, s.err = s.db.Exec(`INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('thief', 'inbox', CURRENT_TIMESTAMP)`)
+		if s.err == nil {
+			_, s.err = s.db.Exec(`UPDATE token_holder SET task_id = 'thief', term = term + 1 WHERE group_id = 'inbox'`)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for s.coord().IsActive() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	return s.recorder.OnFile(ctx, f, r, c)
+}
+
+// A member that loses the token in the middle of a poll dispatches nothing
+// more from that poll.
+func TestLosingTheTokenMidPollStopsDispatching(t *testing.T) {
+	db := testdb.NewWithSchema(t, schema.Postgres)
+	cfg, local := pureDir(t)
+	cfg.PollingInterval = 3600 // this test polls by hand
+	cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "m", CoordinationGroup: "inbox",
+		LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}
+	for i := range 3 {
+		write(t, local, fmt.Sprintf("f%d", i), "x", time.Duration(3-i)*time.Hour)
+	}
+	svc := &tokenThief{recorder: newRecorder(), db: testdb.Open(t, db, "UTC")}
+	l := newListener(t, cfg, svc)
+	svc.coord = l.Coordinator
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Start's first poll runs at once; wait for it to deliver.
+	select {
+	case <-svc.arrivals:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no delivery")
+	}
+	if svc.err != nil {
+		t.Fatal(svc.err)
+	}
+	l.Stop(context.Background())
+	if order, _, _ := svc.take(); !slices.Equal(order, []string{cfg.Path + "/f0"}) {
+		t.Fatalf("delivered %q after losing the token with the first file", order)
 	}
 }

@@ -47,8 +47,13 @@ func ftpServers(t *testing.T) []ftpServer {
 	vsExplicit := FTPConfig{Addr: env(t, "FTPCOORD_TEST_VSFTPD_ADDR"), TLS: TLSExplicit, CAFile: ca}
 	vsImplicit := FTPConfig{Addr: env(t, "FTPCOORD_TEST_VSFTPD_IMPLICIT_ADDR"), TLS: TLSImplicit, CAFile: ca}
 	pureRoot, vsRoot := env(t, "FTPCOORD_TEST_PUREFTPD_ROOT"), env(t, "FTPCOORD_TEST_VSFTPD_ROOT")
+	// The same server with the fallbacks forced: PASV instead of EPSV,
+	// LIST instead of MLSD.
+	pureOld := pure
+	pureOld.DisableEPSV, pureOld.DisableMLSD = true, true
 	servers := []ftpServer{
 		{name: "pure-ftpd", cfg: pure, remote: "/", local: pureRoot, mlsd: true},
+		{name: "pure-ftpd-pasv-list", cfg: pureOld, remote: "/", local: pureRoot},
 		{name: "pure-ftpd-tls", cfg: pureTLS, remote: "/", local: pureRoot, mlsd: true},
 		{name: "vsftpd-explicit", cfg: vsExplicit, remote: "/inbox", local: vsRoot},
 		{name: "vsftpd-implicit", cfg: vsImplicit, remote: "/inbox", local: vsRoot},
@@ -279,7 +284,7 @@ func TestFTPStreamsLargeFiles(t *testing.T) {
 
 func TestFTPRefusals(t *testing.T) {
 	servers := ftpServers(t)
-	pure, vs := servers[0].cfg, servers[2].cfg
+	pure, vs := servers[0].cfg, servers[3].cfg
 	ctx := context.Background()
 
 	wrong := pure
