@@ -13,6 +13,8 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jlaffaye/ftp"
@@ -51,7 +53,7 @@ type ftpConn struct {
 	c       *ftp.ServerConn
 	cfg     FTPConfig
 	replies *replyWatcher
-	closed  bool
+	closed  atomic.Bool // by Close, or by a context that ended mid-command
 }
 
 // DialFTP connects and logs in.
@@ -167,8 +169,12 @@ func certificateError(cfg FTPConfig, err error) error {
 // guard aborts the current command when ctx ends: jlaffaye/ftp has no
 // per-command context, so the connection is closed under it.
 func (f *ftpConn) guard(ctx context.Context) (stop func() bool) {
-	return context.AfterFunc(ctx, func() { f.c.Quit() })
+	return context.AfterFunc(ctx, func() { f.Close() })
 }
+
+// Broken reports that the session was closed under a command; the pool
+// drops it instead of reusing it.
+func (f *ftpConn) Broken() bool { return f.closed.Load() }
 
 // result prefers ctx's error when ctx ended the command.
 func result(ctx context.Context, err error) error {
@@ -326,10 +332,9 @@ func (f *ftpConn) Alive(ctx context.Context) error {
 }
 
 func (f *ftpConn) Close() error {
-	if f.closed {
+	if f.closed.Swap(true) {
 		return nil
 	}
-	f.closed = true
 	return f.c.Quit()
 }
 
@@ -363,11 +368,14 @@ func mapError(op, p string, err error) error {
 // that admits a truncated listing. It keeps only a partial line: nothing of
 // what passes, passwords included, is stored or logged.
 type replyWatcher struct {
+	mu        sync.Mutex // a context's Close may write QUIT while a reply is read
 	line      []byte
 	truncated bool
 }
 
 func (w *replyWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for _, b := range p {
 		if b != '\n' {
 			if len(w.line) < 256 {
@@ -384,5 +392,14 @@ func (w *replyWatcher) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *replyWatcher) reset()              { w.line, w.truncated = w.line[:0], false }
-func (w *replyWatcher) sawTruncation() bool { return w.truncated }
+func (w *replyWatcher) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.line, w.truncated = w.line[:0], false
+}
+
+func (w *replyWatcher) sawTruncation() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.truncated
+}

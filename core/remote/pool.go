@@ -151,6 +151,10 @@ func (p *Pool) dialWithRetry(ctx context.Context) (Conn, error) {
 // after any other error it is reused only if it still answers.
 func (p *Pool) Put(c Conn, opErr error) {
 	defer func() { <-p.slots }()
+	if b, ok := c.(interface{ Broken() bool }); ok && b.Broken() {
+		c.Close()
+		return
+	}
 	if opErr != nil && !errors.Is(opErr, fs.ErrNotExist) && !errors.Is(opErr, fs.ErrPermission) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := c.Alive(ctx)
@@ -181,14 +185,15 @@ func (p *Pool) Do(ctx context.Context, f func(Conn) error) error {
 }
 
 // Close closes the idle sessions; sessions in use are closed when put back.
+// A session that fails to close cleanly (its server already gone) is no
+// error of the caller's: it is closed all the same.
 func (p *Pool) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	var errs []error
 	for _, ic := range p.idle {
-		errs = append(errs, ic.c.Close())
+		ic.c.Close()
 	}
 	p.idle = nil
-	return errors.Join(errs...)
+	return nil
 }

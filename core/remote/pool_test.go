@@ -141,3 +141,31 @@ func TestPoolRetriesThenGivesUp(t *testing.T) {
 		t.Fatalf("Get on a closed pool: %v", err)
 	}
 }
+
+// A session whose context ended in the middle of a command is closed under
+// the caller; even when the command itself had finished, the pool must not
+// hand it out again.
+func TestPoolDropsSessionsClosedByTheirContext(t *testing.T) {
+	var dials atomic.Int32
+	p := NewPool(pureDialer(t, &dials), PoolConfig{Size: 1})
+	defer p.Close()
+	c, err := p.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c.Alive(ctx) // closed by the guard
+	p.Put(c, nil)
+	c2, err := p.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Put(c2, nil)
+	if c2 == c || c2.Alive(context.Background()) != nil {
+		t.Fatal("a session closed by its context was reused")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
