@@ -14,3 +14,27 @@ CREATE TABLE IF NOT EXISTS health_check (
     last_heartbeat TIMESTAMP NULL DEFAULT NULL,
     PRIMARY KEY (task_id, group_id)
 );
+
+-- ftpcoord's own per-file ledger (never touches Ballerina's tables): one row
+-- per file version of a group. version_key is the SHA-256 (hex) of the
+-- version (see core/ledger.VersionKey), so that long paths fit the key.
+CREATE TABLE IF NOT EXISTS ftpcoord_file (
+    group_id      VARCHAR(255)  NOT NULL,
+    version_key   CHAR(64)      NOT NULL,
+    path          VARCHAR(4096) NOT NULL,
+    size          BIGINT        NOT NULL,
+    mtime_ms      BIGINT        NOT NULL,
+    status        VARCHAR(16)   NOT NULL DEFAULT 'PENDING',
+    tries         INT           NOT NULL DEFAULT 0,
+    owner_member  VARCHAR(255)  NULL,
+    claim_token   CHAR(32)      NULL,
+    term          BIGINT        NULL,
+    lease_expires TIMESTAMP(3)  NULL DEFAULT NULL,
+    last_try      TIMESTAMP(3)  NULL DEFAULT NULL,
+    retry_after   TIMESTAMP(3)  NULL DEFAULT NULL,
+    first_seen    TIMESTAMP(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+    done_at       TIMESTAMP(3)  NULL DEFAULT NULL,
+    last_error    TEXT          NULL,
+    PRIMARY KEY (group_id, version_key),
+    INDEX ftpcoord_file_claim (group_id, status, mtime_ms)
+);

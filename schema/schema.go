@@ -84,8 +84,8 @@ func Statements(d Dialect) ([]string, error) {
 	return out, nil
 }
 
-// Apply creates every missing table of dialect d in db and then verifies the
-// result. It is idempotent and leaves existing tables as they are, including
+// Apply creates every missing table of dialect d in db (the coordination
+// tables and the ledger's) and then verifies the result. It is idempotent and leaves existing tables as they are, including
 // Ballerina users' tables with group_id VARCHAR(36).
 func Apply(ctx context.Context, db *sql.DB, d Dialect) error {
 	stmts, err := Statements(d)
@@ -97,7 +97,10 @@ func Apply(ctx context.Context, db *sql.DB, d Dialect) error {
 			return fmt.Errorf("schema: apply %s DDL: %w", d, err)
 		}
 	}
-	return Verify(ctx, db, d)
+	if err := Verify(ctx, db, d); err != nil {
+		return err
+	}
+	return VerifyLedger(ctx, db, d)
 }
 
 // Errors Verify wraps in a *Error, for errors.Is.
@@ -138,14 +141,30 @@ var coordinationTables = []table{
 	{name: "health_check", columns: []string{"task_id", "group_id", "last_heartbeat"}, key: []string{"task_id", "group_id"}},
 }
 
-// Verify checks that every table of dialect d exists in db with the columns
-// and unique keys ftpcoord and Ballerina rely on. It returns a *Error for the
-// first problem found.
+var ledgerTables = []table{
+	{name: "ftpcoord_file", columns: []string{"group_id", "version_key", "path", "size", "mtime_ms", "status", "tries",
+		"owner_member", "claim_token", "term", "lease_expires", "last_try", "retry_after", "first_seen", "done_at", "last_error"},
+		key: []string{"group_id", "version_key"}},
+}
+
+// Verify checks that the coordination tables of dialect d exist in db with
+// the columns and unique keys ftpcoord and Ballerina rely on. It returns a
+// *Error for the first problem found.
 func Verify(ctx context.Context, db *sql.DB, d Dialect) error {
+	return verifyTables(ctx, db, d, coordinationTables)
+}
+
+// VerifyLedger checks the ledger's table as Verify checks the coordination
+// tables.
+func VerifyLedger(ctx context.Context, db *sql.DB, d Dialect) error {
+	return verifyTables(ctx, db, d, ledgerTables)
+}
+
+func verifyTables(ctx context.Context, db *sql.DB, d Dialect, tables []table) error {
 	if !d.Valid() {
 		return fmt.Errorf("schema: unknown dialect %q", d)
 	}
-	for _, t := range coordinationTables {
+	for _, t := range tables {
 		if err := verifyTable(ctx, db, d, t); err != nil {
 			return err
 		}

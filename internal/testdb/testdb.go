@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -157,18 +158,4 @@ func EachDialect(t *testing.T, f func(t *testing.T, d schema.Dialect)) {
 }
 
 // Q rewrites ? placeholders to $n for PostgreSQL, so tests write one query.
-func Q(d schema.Dialect, q string) string {
-	if d != schema.Postgres {
-		return q
-	}
-	out, n := make([]byte, 0, len(q)+8), 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			out = append(out, "$"+strconv.Itoa(n)...)
-			continue
-		}
-		out = append(out, q[i])
-	}
-	return string(out)
-}
+func Q(d schema.Dialect, q string) string { return sqlbind.Rebind(d, q) }

@@ -1,0 +1,321 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+)
+
+type fixture struct {
+	d  schema.Dialect
+	db *sql.DB
+}
+
+func setup(t *testing.T, d schema.Dialect) fixture {
+	t.Helper()
+	cfg := testdb.NewWithSchema(t, d)
+	return fixture{d: d, db: testdb.Open(t, cfg, "UTC")}
+}
+
+func (f fixture) ledger(t *testing.T, member string, mode Mode, edit ...func(*Config)) *Ledger {
+	t.Helper()
+	cfg := Config{DB: f.db, Dialect: f.d, GroupID: "g", MemberID: member, Mode: mode}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	l, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// holdToken makes member the group's token holder under term.
+func (f fixture) holdToken(t *testing.T, member string, term int64) {
+	t.Helper()
+	f.db.Exec(testdb.Q(f.d, `DELETE FROM token_holder WHERE group_id = 'g'`))
+	if _, err := f.db.Exec(testdb.Q(f.d, `INSERT INTO token_holder (task_id, group_id, term) VALUES (?, 'g', ?)`), member, term); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func files(n int) []File {
+	out := make([]File, n)
+	for i := range out {
+		out[i] = File{Path: fmt.Sprintf("/in/f%05d.csv", i), Size: int64(i), MTime: int64(1_700_000_000_000 + i)}
+	}
+	return out
+}
+
+func mustRecord(t *testing.T, l *Ledger, f []File, want int) {
+	t.Helper()
+	n, err := l.Record(context.Background(), f)
+	if err != nil || n != want {
+		t.Fatalf("Record: %d new, %v; want %d", n, err, want)
+	}
+}
+
+func TestRecordIsIdempotentAndBatched(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		l := f.ledger(t, "m", Shared, func(c *Config) { c.BatchSize = 300 })
+		fs := files(1000)
+		mustRecord(t, l, fs, 1000)
+		mustRecord(t, l, fs, 0)
+		mustRecord(t, l, append(fs[:2:2], File{Path: "/in/new", Size: 1, MTime: 1}), 1)
+		// A new size is a new version by default ...
+		changed := fs[0]
+		changed.Size++
+		mustRecord(t, l, []File{changed}, 1)
+		// ... but not when versions are keyed by path only.
+		po := f.ledger(t, "m", Shared, func(c *Config) { c.Version = PathOnly; c.GroupID = "paths" })
+		mustRecord(t, po, []File{fs[0]}, 1)
+		mustRecord(t, po, []File{changed}, 0)
+		c, _ := l.Counts(context.Background())
+		if c[Pending] != 1002 {
+			t.Fatalf("counts %v", c)
+		}
+	})
+}
+
+func TestClaimCommitAndLostClaims(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		a, b := f.ledger(t, "a", Shared), f.ledger(t, "b", Shared)
+		mustRecord(t, a, files(5), 5)
+		claims, err := a.Claim(ctx, 3, time.Minute, 0)
+		if err != nil || len(claims) != 3 {
+			t.Fatalf("Claim: %d, %v", len(claims), err)
+		}
+		for i, c := range claims { // oldest first
+			if c.File.Path != fmt.Sprintf("/in/f%05d.csv", i) || c.Tries != 1 || c.Key != VersionKey("g", PathSizeMTime, c.File) {
+				t.Fatalf("claim %d: %+v", i, c)
+			}
+		}
+		rest, _ := b.Claim(ctx, 10, time.Minute, 0)
+		if len(rest) != 2 {
+			t.Fatalf("b claimed %d, want the 2 unclaimed", len(rest))
+		}
+		if err := a.Commit(ctx, claims[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Commit(ctx, claims[0]); !errors.Is(err, ErrLost) {
+			t.Fatalf("second commit: %v, want ErrLost", err)
+		}
+		forged := claims[1]
+		forged.Token = newToken()
+		if err := b.Commit(ctx, forged); !errors.Is(err, ErrLost) {
+			t.Fatalf("commit with another token: %v", err)
+		}
+		// a's lease on claims[1] runs out; b claims it again and completes
+		// it; a's late commit changes nothing.
+		short, _ := a.Claim(ctx, 1, time.Millisecond, 0)
+		if len(short) != 0 {
+			t.Fatalf("claimed %d with nothing claimable", len(short))
+		}
+		if _, err := f.db.Exec(testdb.Q(d, `UPDATE ftpcoord_file SET lease_expires = '2000-01-01 00:00:00' WHERE claim_token = ? AND version_key = ?`), claims[1].Token, claims[1].Key); err != nil {
+			t.Fatal(err)
+		}
+		again, err := b.Claim(ctx, 10, time.Minute, 0)
+		if err != nil || len(again) != 1 || again[0].Key != claims[1].Key || again[0].Tries != 2 {
+			t.Fatalf("reclaim after expiry: %+v, %v", again, err)
+		}
+		if err := b.Commit(ctx, again[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Commit(ctx, claims[1]); !errors.Is(err, ErrLost) {
+			t.Fatalf("late commit of an expired claim: %v, want ErrLost", err)
+		}
+		c, _ := a.Counts(ctx)
+		if c[Done] != 2 || c[InProgress] != 3 {
+			t.Fatalf("counts %v", c)
+		}
+	})
+}
+
+func TestRetriesThenReject(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		l := f.ledger(t, "m", Shared)
+		mustRecord(t, l, files(1), 1)
+		var statuses []Status
+		for try := 1; try <= 3; try++ {
+			c, err := l.Claim(ctx, 1, time.Minute, 0)
+			if err != nil || len(c) != 1 || c[0].Tries != try {
+				t.Fatalf("try %d: %+v, %v", try, c, err)
+			}
+			s, err := l.Fail(ctx, c[0], fmt.Sprintf("boom %d", try), 0, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			statuses = append(statuses, s)
+		}
+		if fmt.Sprint(statuses) != "[FAILED FAILED REJECTED]" {
+			t.Fatalf("statuses %v", statuses)
+		}
+		if c, _ := l.Claim(ctx, 1, time.Minute, 0); len(c) != 0 {
+			t.Fatal("a rejected file was claimed")
+		}
+		rows, _ := l.Get(ctx, "/in/f00000.csv")
+		if len(rows) != 1 || rows[0].Status != Rejected || rows[0].Tries != 3 || rows[0].LastError != "boom 3" {
+			t.Fatalf("row %+v", rows)
+		}
+		if n, err := l.Requeue(ctx, "/in/f00000.csv"); n != 1 || err != nil {
+			t.Fatalf("Requeue: %d, %v", n, err)
+		}
+		c, _ := l.Claim(ctx, 1, time.Minute, 0)
+		if len(c) != 1 || c[0].Tries != 1 {
+			t.Fatalf("after requeue: %+v", c)
+		}
+		// A failed attempt waits for retryAfter before it is claimed again.
+		l.Fail(ctx, c[0], "later", time.Hour, 3)
+		if c, _ := l.Claim(ctx, 1, time.Minute, 0); len(c) != 0 {
+			t.Fatal("claimed before retryAfter")
+		}
+	})
+}
+
+// In warm-backup mode a member whose term no longer holds the token can
+// neither claim nor complete anything.
+func TestWarmBackupFencing(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		l := f.ledger(t, "m", WarmBackup)
+		mustRecord(t, l, files(4), 4)
+		f.holdToken(t, "m", 7)
+		if c, _ := l.Claim(ctx, 1, time.Minute, 6); len(c) != 0 {
+			t.Fatal("claimed under a stale term")
+		}
+		c, err := l.Claim(ctx, 2, time.Minute, 7)
+		if err != nil || len(c) != 2 || c[0].Term != 7 {
+			t.Fatalf("claim under the current term: %+v, %v", c, err)
+		}
+		if err := l.Commit(ctx, c[0]); err != nil {
+			t.Fatal(err)
+		}
+		f.holdToken(t, "other", 8) // a standby took over
+		if err := l.Commit(ctx, c[1]); !errors.Is(err, ErrLost) {
+			t.Fatalf("commit after losing the token: %v", err)
+		}
+		if _, err := l.Fail(ctx, c[1], "x", 0, 3); !errors.Is(err, ErrLost) {
+			t.Fatalf("fail after losing the token: %v", err)
+		}
+		if n, _ := l.Renew(ctx, c[1:], time.Minute); n != 0 {
+			t.Fatal("renewed after losing the token")
+		}
+		if c, _ := l.Claim(ctx, 5, time.Minute, 7); len(c) != 0 {
+			t.Fatal("claimed after losing the token")
+		}
+	})
+}
+
+// Several members claiming at once never get the same file.
+func TestConcurrentClaimsAreDisjoint(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		mustRecord(t, f.ledger(t, "x", Shared), files(600), 600)
+		var mu sync.Mutex
+		got := map[string]int{}
+		var wg sync.WaitGroup
+		for w := range 6 {
+			l := f.ledger(t, fmt.Sprintf("w%d", w), Shared)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					c, err := l.Claim(ctx, 25, time.Minute, 0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(c) == 0 {
+						return
+					}
+					for _, x := range c {
+						mu.Lock()
+						got[x.Key]++
+						mu.Unlock()
+						if err := l.Commit(ctx, x); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(got) != 600 {
+			t.Fatalf("%d distinct files claimed, want 600", len(got))
+		}
+		for k, n := range got {
+			if n != 1 {
+				t.Fatalf("%s claimed %d times", k, n)
+			}
+		}
+	})
+}
+
+func TestRenewAndPurge(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		l := f.ledger(t, "m", Shared)
+		mustRecord(t, l, files(3), 3)
+		c, _ := l.Claim(ctx, 3, time.Minute, 0)
+		if n, err := l.Renew(ctx, c, time.Hour); n != 3 || err != nil {
+			t.Fatalf("Renew: %d, %v", n, err)
+		}
+		l.Commit(ctx, c[0])
+		l.Commit(ctx, c[1])
+		// Only DONE/REJECTED rows of gone paths, past the retention, go.
+		if n, _ := l.Purge(ctx, []string{c[0].File.Path, c[2].File.Path}, time.Hour); n != 0 {
+			t.Fatalf("purged %d inside the retention", n)
+		}
+		n, err := l.Purge(ctx, []string{c[0].File.Path, c[2].File.Path}, -time.Second)
+		if err != nil || n != 1 {
+			t.Fatalf("Purge: %d, %v; want the one DONE row", n, err)
+		}
+		counts, _ := l.Counts(ctx)
+		if counts[Done] != 1 || counts[InProgress] != 1 {
+			t.Fatalf("counts %v", counts)
+		}
+	})
+}
+
+func TestMissingTableAndBadConfig(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.New(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		_, err := New(context.Background(), Config{DB: db, Dialect: d, GroupID: "g", MemberID: "m"})
+		if !errors.Is(err, schema.ErrMissingTable) {
+			t.Fatalf("no table: %v", err)
+		}
+		_, err = New(context.Background(), Config{DB: db, Dialect: d, GroupID: "g", MemberID: "m", Mode: "sometimes"})
+		if err == nil {
+			t.Fatal("bad mode accepted")
+		}
+	})
+}
+
+func TestVersionKeys(t *testing.T) {
+	f := File{Path: "/a/../b\x00c", Size: 1, MTime: 2}
+	k := VersionKey("g", PathSizeMTime, f)
+	if len(k) != 64 || k == VersionKey("h", PathSizeMTime, f) || k == VersionKey("g", PathMTime, f) {
+		t.Fatal("keys must differ by group and mode")
+	}
+	g := f
+	g.Size = 9
+	if VersionKey("g", PathMTime, f) != VersionKey("g", PathMTime, g) || VersionKey("g", PathSizeMTime, f) == VersionKey("g", PathSizeMTime, g) {
+		t.Fatal("size must count only in path+size+mtime")
+	}
+}

@@ -1,0 +1,55 @@
+// Package sqlbind writes one SQL text for both dialects: statements use
+// MySQL's ? placeholders and Rebind numbers them for PostgreSQL.
+package sqlbind
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/ftpcoord/ftpcoord/schema"
+)
+
+// Rebind turns ? placeholders into $1, $2, ... for PostgreSQL. Statements
+// must not contain a literal question mark.
+func Rebind(d schema.Dialect, q string) string {
+	if d != schema.Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// Placeholders returns n comma-separated groups of k placeholders, such as
+// "(?, ?), (?, ?)" for n=2, k=2, or "?, ?, ?" for k=0 and n=3.
+func Placeholders(n, k int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if k == 0 {
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteByte('(')
+		for j := range k {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
