@@ -308,12 +308,71 @@ func (l *Ledger) Renew(ctx context.Context, claims []Claim, lease time.Duration)
 	return renewed, nil
 }
 
-// Commit marks a claimed version DONE. ErrLost means it changed nothing.
+// Commit marks a claimed version DONE. It is idempotent: committing a claim
+// that this claim already completed succeeds (a commit whose answer was lost
+// to a database outage can simply be repeated). ErrLost means the claim is
+// not this member's any more and nothing changed.
 func (l *Ledger) Commit(ctx context.Context, c Claim) error {
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
 		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND status = 'IN_PROGRESS'` + fenceSQL
-	return l.one(ctx, "commit", q, append([]any{l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	err := l.one(ctx, "commit", q, append([]any{l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	if errors.Is(err, ErrLost) {
+		if done, derr := l.doneBy(ctx, c.Token, []any{c.Key}); derr == nil && done[c.Key] {
+			return nil
+		}
+	}
+	return err
+}
+
+// doneBy returns which of keys are DONE under claim token.
+func (l *Ledger) doneBy(ctx context.Context, token string, keys []any) (map[string]bool, error) {
+	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND claim_token = ? AND status = 'DONE' AND version_key IN (`+
+		sqlbind.Placeholders(len(keys), 0)+`)`), append([]any{l.cfg.GroupID, token}, keys...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		done[k] = true
+	}
+	return done, rows.Err()
+}
+
+// CommitAll marks a batch of claimed versions DONE, one statement per claim
+// token when all goes well, and returns the claims it could not commit (see
+// ErrLost). Like Commit it is idempotent.
+func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, err error) {
+	for token, b := range byToken(claims) {
+		fenceSQL, fenceArgs := l.fence(b.term)
+		q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
+			WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` +
+			sqlbind.Placeholders(len(b.keys), 0) + `)` + fenceSQL
+		res, err := l.cfg.DB.ExecContext(ctx, l.q(q), append(append([]any{l.cfg.GroupID, token}, b.keys...), fenceArgs...)...)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: commit: %w", err)
+		}
+		if n, _ := res.RowsAffected(); int(n) == len(b.keys) {
+			continue
+		}
+		// Some were not updated: those DONE under this token are ours
+		// (now or by an earlier commit); the others are lost.
+		done, err := l.doneBy(ctx, token, b.keys)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: commit: %w", err)
+		}
+		for _, c := range claims {
+			if c.Token == token && !done[c.Key] {
+				lost = append(lost, c)
+			}
+		}
+	}
+	return lost, nil
 }
 
 // Fail records a failed attempt: the version is claimed again after

@@ -107,8 +107,8 @@ func TestClaimCommitAndLostClaims(t *testing.T) {
 		if err := a.Commit(ctx, claims[0]); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Commit(ctx, claims[0]); !errors.Is(err, ErrLost) {
-			t.Fatalf("second commit: %v, want ErrLost", err)
+		if err := a.Commit(ctx, claims[0]); err != nil {
+			t.Fatalf("repeated commit: %v, want success (idempotent)", err)
 		}
 		forged := claims[1]
 		forged.Token = newToken()
@@ -318,4 +318,30 @@ func TestVersionKeys(t *testing.T) {
 	if VersionKey("g", PathMTime, f) != VersionKey("g", PathMTime, g) || VersionKey("g", PathSizeMTime, f) == VersionKey("g", PathSizeMTime, g) {
 		t.Fatal("size must count only in path+size+mtime")
 	}
+}
+
+func TestCommitAll(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		l := f.ledger(t, "m", WarmBackup)
+		f.holdToken(t, "m", 3)
+		mustRecord(t, l, files(10), 10)
+		c, _ := l.Claim(ctx, 10, time.Minute, 3)
+		l.Commit(ctx, c[4]) // already done by this claim: CommitAll is idempotent
+		lost, err := l.CommitAll(ctx, c)
+		if err != nil || len(lost) != 0 {
+			t.Fatalf("CommitAll: lost %v, %v; want none", lost, err)
+		}
+		mustRecord(t, l, files(12), 2)
+		c, _ = l.Claim(ctx, 10, time.Minute, 3)
+		f.holdToken(t, "other", 4)
+		if lost, err := l.CommitAll(ctx, c); err != nil || len(lost) != 2 {
+			t.Fatalf("CommitAll after losing the token: lost %d, %v; want all 2", len(lost), err)
+		}
+		counts, _ := l.Counts(ctx)
+		if counts[Done] != 10 || counts[InProgress] != 2 {
+			t.Fatalf("counts %v", counts)
+		}
+	})
 }
