@@ -38,11 +38,13 @@ test: lint
 	  | $(GO) run ./internal/tools/testsummary -no-skips
 
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
-## polls of large directories against the bare listing (bench/listing.md).
+## polls of large directories against the bare listing (bench/listing.md), ledger
+## throughput and statements per file (bench/ledger.md).
 bench:
 	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
-	$(GO) run ./bench/listing -out bench/listing.md
+	$(GO) run ./bench/listing -out bench/listing.md; \
+	$(GO) run ./bench/ledger -out bench/ledger.md
 
 ## demo: the one-command tour (issue 6 builds it).
 demo:

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -99,10 +98,8 @@ func measure(d schema.Dialect, p params) (result, error) {
 		return r, err
 	}
 	db.QueryRow("SELECT version()").Scan(&r.serverVersion)
-	if d == schema.Postgres {
-		if _, err := db.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
-			return r, fmt.Errorf("pg_stat_statements (loaded by tests/services/postgres.sh): %w", err)
-		}
+	if err := testdb.CountStatements(db, d); err != nil {
+		return r, err
 	}
 
 	activated := make(chan taskcompat.Event, 1024)
@@ -136,14 +133,14 @@ func measure(d schema.Dialect, p params) (result, error) {
 	for id, c := range members {
 		before[id] = c.Stats().Statements
 	}
-	serverBefore, err := serverStatements(db, d)
+	serverBefore, err := testdb.ServerStatements(db, d)
 	if err != nil {
 		return r, err
 	}
 	t0 := time.Now()
 	time.Sleep(p.idle)
 	elapsed := time.Since(t0).Seconds()
-	serverAfter, err := serverStatements(db, d)
+	serverAfter, err := testdb.ServerStatements(db, d)
 	if err != nil {
 		return r, err
 	}
@@ -187,21 +184,6 @@ func measure(d schema.Dialect, p params) (result, error) {
 		fmt.Fprintf(os.Stderr, "%s round %d: failover %v\n", d, round+1, r.delays[len(r.delays)-1].Round(time.Millisecond))
 	}
 	return r, nil
-}
-
-// serverStatements reads the server's own count of the statements clients
-// ran in the database: pg_stat_statements calls on PostgreSQL (tests/services
-// loads it), Questions on MariaDB/MySQL (server-wide: run nothing else).
-// The reads themselves are counted too; the caller subtracts them.
-func serverStatements(db *sql.DB, d schema.Dialect) (int64, error) {
-	var n int64
-	if d == schema.Postgres {
-		err := db.QueryRow(`SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n)
-		return n, err
-	}
-	var k string
-	err := db.QueryRow("SHOW GLOBAL STATUS LIKE 'Questions'").Scan(&k, &n)
-	return n, err
 }
 
 func render(p params, results []result) string {

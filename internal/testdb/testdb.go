@@ -159,3 +159,29 @@ func EachDialect(t *testing.T, f func(t *testing.T, d schema.Dialect)) {
 
 // Q rewrites ? placeholders to $n for PostgreSQL, so tests write one query.
 func Q(d schema.Dialect, q string) string { return sqlbind.Rebind(d, q) }
+
+// CountStatements prepares ServerStatements on the database db is open on.
+func CountStatements(db *sql.DB, d schema.Dialect) error {
+	if d != schema.Postgres {
+		return nil
+	}
+	if _, err := db.Exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+		return fmt.Errorf("pg_stat_statements (loaded by tests/services/postgres.sh): %w", err)
+	}
+	return nil
+}
+
+// ServerStatements reads the server's own count of the statements clients
+// ran: pg_stat_statements calls in db's database on PostgreSQL, Questions on
+// MariaDB/MySQL (server-wide: run nothing else meanwhile). Each read counts
+// itself in the next one.
+func ServerStatements(db *sql.DB, d schema.Dialect) (int64, error) {
+	var n int64
+	if d == schema.Postgres {
+		err := db.QueryRow(`SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n)
+		return n, err
+	}
+	var k string
+	err := db.QueryRow("SHOW GLOBAL STATUS LIKE 'Questions'").Scan(&k, &n)
+	return n, err
+}
