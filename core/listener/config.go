@@ -57,6 +57,33 @@ type ListenerConfig struct {
 	InsecureIgnoreHostKey bool `json:"insecureIgnoreHostKey,omitempty"`
 	// ftpcoord: sessions the listener and its Caller may open; default 4.
 	MaxConnections int `json:"maxConnections,omitempty"`
+
+	// Processing through the durable ledger, which lives in the
+	// coordination database: with `coordination` configured, every file
+	// version is claimed, processed and committed once, retried after
+	// failures and rejected after maxTries.
+	//
+	// Mode is "warm-backup" (default: only the active member lists and
+	// processes) or "shared" (the active member lists, every member
+	// processes).
+	Mode string `json:"mode,omitempty"`
+	// VersionKey is what makes a new version: "path+size+mtime" (default),
+	// "path+mtime" or "path".
+	VersionKey string `json:"versionKey,omitempty"`
+	// MaxFilesPerPoll bounds the files one member claims per poll; default 100.
+	MaxFilesPerPoll int `json:"maxFilesPerPoll,omitempty"`
+	// Workers process claimed files concurrently; default 1.
+	Workers int `json:"workers,omitempty"`
+	// ProcessingTimeout is the lease of a claimed file, in seconds (renewed
+	// while it is processed); after it, another worker may claim the file.
+	// Default 300.
+	ProcessingTimeout float64 `json:"processingTimeout,omitempty"`
+	// RetryTimeout is how long a failed file waits before it is claimed
+	// again, in seconds; default 60.
+	RetryTimeout float64 `json:"retryTimeout,omitempty"`
+	// MaxTries is how many attempts a file gets before it is REJECTED;
+	// default 3.
+	MaxTries int `json:"maxTries,omitempty"`
 }
 
 // Auth is ballerina/ftp's AuthConfiguration.
@@ -165,6 +192,27 @@ func (c ListenerConfig) WithDefaults() ListenerConfig {
 	if c.MaxConnections == 0 {
 		c.MaxConnections = 4
 	}
+	if c.Mode == "" {
+		c.Mode = "warm-backup"
+	}
+	if c.VersionKey == "" {
+		c.VersionKey = "path+size+mtime"
+	}
+	if c.MaxFilesPerPoll == 0 {
+		c.MaxFilesPerPoll = 100
+	}
+	if c.Workers == 0 {
+		c.Workers = 1
+	}
+	if c.ProcessingTimeout == 0 {
+		c.ProcessingTimeout = 300
+	}
+	if c.RetryTimeout == 0 {
+		c.RetryTimeout = 60
+	}
+	if c.MaxTries == 0 {
+		c.MaxTries = 3
+	}
 	return c
 }
 
@@ -240,6 +288,35 @@ func (c ListenerConfig) Validate() error {
 			bad("auth.credentials.username", "is required for SFTP")
 		}
 	}
+	switch c.Mode {
+	case "warm-backup":
+	case "shared":
+		if c.Coordination == nil {
+			bad("mode", "shared needs coordination: the ledger that shares the work lives in its database")
+		}
+	default:
+		bad("mode", "%q is not warm-backup or shared", c.Mode)
+	}
+	switch c.VersionKey {
+	case "path+size+mtime", "path+mtime", "path":
+	default:
+		bad("versionKey", "%q is not path+size+mtime, path+mtime or path", c.VersionKey)
+	}
+	if c.MaxFilesPerPoll < 1 {
+		bad("maxFilesPerPoll", "must be at least 1")
+	}
+	if c.Workers < 1 {
+		bad("workers", "must be at least 1")
+	}
+	if c.ProcessingTimeout < 1 {
+		bad("processingTimeout", "must be at least 1 (seconds), got %v", c.ProcessingTimeout)
+	}
+	if c.RetryTimeout < 0 {
+		bad("retryTimeout", "must not be negative (seconds)")
+	}
+	if c.MaxTries < 1 {
+		bad("maxTries", "must be at least 1")
+	}
 	if c.Coordination != nil {
 		for _, e := range unjoin(c.Coordination.Validate()) {
 			var fe *taskcompat.FieldError
@@ -300,4 +377,12 @@ func CheckPattern(p string) error {
 // pollingInterval as a duration.
 func (c ListenerConfig) pollingInterval() time.Duration {
 	return time.Duration(c.PollingInterval * float64(time.Second))
+}
+
+func (c ListenerConfig) processingTimeout() time.Duration {
+	return time.Duration(c.ProcessingTimeout * float64(time.Second))
+}
+
+func (c ListenerConfig) retryTimeout() time.Duration {
+	return time.Duration(c.RetryTimeout * float64(time.Second))
 }

@@ -28,6 +28,12 @@ type FileInfo struct {
 	Writable bool `json:"writable"`
 	// URI is protocol://host:port/path, without credentials.
 	URI string `json:"uri"`
+	// IdempotencyKey identifies this version of the file in its group
+	// (group + path + version); the same on every attempt. Set when files
+	// go through the ledger (coordination configured).
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// Attempt counts the attempts at this version, this one included.
+	Attempt int `json:"attempt,omitempty"`
 }
 
 // ModTime is LastModifiedTimestamp as a time.
@@ -40,17 +46,24 @@ type WatchEvent struct {
 }
 
 func fileInfo(dir string, e remote.Entry, uriPrefix string) FileInfo {
-	p := joinPath(dir, e.Name)
-	ext := path.Ext(e.Name)
-	if ext != "" && ext != e.Name {
+	f := fileInfoAt(joinPath(dir, e.Name), e.Size, e.ModTime.UnixMilli(), uriPrefix)
+	f.IsFolder, f.IsFile = e.IsDir, !e.IsDir
+	return f
+}
+
+// fileInfoAt describes the file at path p.
+func fileInfoAt(p string, size, mtimeMS int64, uriPrefix string) FileInfo {
+	name := path.Base(p)
+	ext := path.Ext(name)
+	if ext != "" && ext != name {
 		ext = ext[1:]
 	} else {
 		ext = ""
 	}
 	return FileInfo{
-		Path: p, PathDecoded: p, Size: e.Size, LastModifiedTimestamp: e.ModTime.UnixMilli(),
-		Name: e.Name, IsFolder: e.IsDir, IsFile: !e.IsDir, Extension: ext,
-		IsHidden: strings.HasPrefix(e.Name, "."), Readable: true, Writable: true, URI: uriPrefix + p,
+		Path: p, PathDecoded: p, Size: size, LastModifiedTimestamp: mtimeMS,
+		Name: name, IsFile: true, Extension: ext,
+		IsHidden: strings.HasPrefix(name, "."), Readable: true, Writable: true, URI: uriPrefix + p,
 	}
 }
 

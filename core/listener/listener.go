@@ -6,6 +6,7 @@ package listener
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -54,11 +56,13 @@ type Listener struct {
 	uri     string
 	now     func() time.Time
 
-	mu      sync.Mutex
-	service any
-	coord   *taskcompat.Coordinator
-	cancel  context.CancelFunc
-	done    chan struct{}
+	mu       sync.Mutex
+	service  any
+	coord    *taskcompat.Coordinator
+	ledger   *ledger.Ledger // with coordination: the durable per-file state
+	ledgerDB *sql.DB
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	polling sync.Mutex           // held by the running poll
 	seen    map[string]*seenFile // by path; used under polling
@@ -125,11 +129,17 @@ func (l *Listener) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listener: coordination: %w", err)
 		}
-		if err := coord.Start(ctx); err != nil {
+		lg, db, err := l.openLedger(ctx)
+		if err != nil {
 			coord.Halt()
 			return err
 		}
-		l.coord = coord
+		if err := coord.Start(ctx); err != nil {
+			coord.Halt()
+			db.Close()
+			return err
+		}
+		l.coord, l.ledger, l.ledgerDB = coord, lg, db
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel, l.done = cancel, make(chan struct{})
@@ -160,8 +170,8 @@ func (l *Listener) run(ctx context.Context) {
 // connections.
 func (l *Listener) Stop(ctx context.Context) error {
 	l.mu.Lock()
-	cancel, done, coord := l.cancel, l.done, l.coord
-	l.cancel, l.coord = nil, nil
+	cancel, done, coord, db := l.cancel, l.done, l.coord, l.ledgerDB
+	l.cancel, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil
 	l.mu.Unlock()
 	if cancel != nil {
 		cancel()
@@ -170,6 +180,9 @@ func (l *Listener) Stop(ctx context.Context) error {
 	var errs []error
 	if coord != nil {
 		errs = append(errs, coord.Stop(ctx))
+	}
+	if db != nil {
+		db.Close()
 	}
 	errs = append(errs, l.pool.Close())
 	return errors.Join(errs...)
@@ -191,10 +204,13 @@ func (l *Listener) PollOnce(ctx context.Context) error {
 	}
 	defer l.polling.Unlock()
 	l.mu.Lock()
-	service, coord := l.service, l.coord
+	service, coord, lg := l.service, l.coord, l.ledger
 	l.mu.Unlock()
 	if service == nil {
 		return ErrNoService
+	}
+	if lg != nil {
+		return l.pollWithLedger(ctx, service, coord, lg)
 	}
 	stillActive := func() bool { return true }
 	if coord != nil {

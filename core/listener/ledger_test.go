@@ -1,0 +1,260 @@
+package listener
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// withLedger gives cfg a coordination group in a fresh database of dialect
+// d, so that its files go through the ledger.
+func withLedger(t *testing.T, cfg ListenerConfig, d schema.Dialect, member string) (ListenerConfig, taskcompat.DatabaseConfig) {
+	t.Helper()
+	db := testdb.NewWithSchema(t, d)
+	return member2(cfg, db, member), db
+}
+
+func member2(cfg ListenerConfig, db taskcompat.DatabaseConfig, member string) ListenerConfig {
+	cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: member, CoordinationGroup: "inbox",
+		LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}
+	cfg.PollingInterval = 3600 // the tests poll by hand
+	cfg.RetryTimeout = 0.001
+	return cfg
+}
+
+// flaky fails the first failures attempts at every file.
+type flaky struct {
+	*recorder
+	failures int
+	mu       sync.Mutex
+	attempts map[string][]int
+	keys     map[string]map[string]bool
+}
+
+func newFlaky(failures int) *flaky {
+	return &flaky{recorder: newRecorder(), failures: failures, attempts: map[string][]int{}, keys: map[string]map[string]bool{}}
+}
+
+func (f *flaky) OnFile(ctx context.Context, info FileInfo, r io.Reader, c *Caller) error {
+	f.mu.Lock()
+	f.attempts[info.Path] = append(f.attempts[info.Path], info.Attempt)
+	if f.keys[info.Path] == nil {
+		f.keys[info.Path] = map[string]bool{}
+	}
+	f.keys[info.Path][info.IdempotencyKey] = true
+	n := len(f.attempts[info.Path])
+	f.mu.Unlock()
+	if n <= f.failures {
+		io.Copy(io.Discard, r)
+		return fmt.Errorf("attempt %d fails on purpose", n)
+	}
+	return f.recorder.OnFile(ctx, info, r, c)
+}
+
+func startedListener(t *testing.T, cfg ListenerConfig, svc any) *Listener {
+	t.Helper()
+	l := newListener(t, cfg, svc)
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// pollHand runs PollOnce, waiting out a scheduled poll that may be running.
+func pollHand(t *testing.T, l *Listener) {
+	t.Helper()
+	for {
+		err := l.PollOnce(context.Background())
+		if errors.Is(err, ErrPollInProgress) {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}
+
+func TestLedgerRetriesUntilDone(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, _ = withLedger(t, cfg, d, "m")
+		cfg.MaxTries = 5
+		svc := newFlaky(2)
+		l := startedListener(t, cfg, svc)
+		write(t, local, "order.csv", "1,2,3", time.Hour)
+		for range 4 {
+			pollHand(t, l)
+		}
+		p := cfg.Path + "/order.csv"
+		svc.mu.Lock()
+		attempts, keys := svc.attempts[p], len(svc.keys[p])
+		svc.mu.Unlock()
+		if fmt.Sprint(attempts) != "[1 2 3]" || keys != 1 {
+			t.Fatalf("attempts %v with %d idempotency keys; want [1 2 3] under one key", attempts, keys)
+		}
+		order, _, errs := svc.take()
+		if len(order) != 1 || len(errs) != 2 {
+			t.Fatalf("delivered %q, errors %v", order, errs)
+		}
+		rows := ledgerRows(t, l, p)
+		if len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 3 {
+			t.Fatalf("ledger %+v, want DONE after 3 tries", rows)
+		}
+	})
+}
+
+func TestLedgerRejectsAfterMaxTriesAndRequeues(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, _ = withLedger(t, cfg, d, "m")
+		cfg.MaxTries = 2
+		svc := newFlaky(1000)
+		l := startedListener(t, cfg, svc)
+		write(t, local, "bad.csv", "x", time.Hour)
+		for range 4 {
+			pollHand(t, l)
+		}
+		p := cfg.Path + "/bad.csv"
+		_, _, errs := svc.take()
+		var rejected *RejectedError
+		if len(errs) != 2 || !errors.As(errs[1], &rejected) || rejected.Tries != 2 || rejected.Path != p {
+			t.Fatalf("errors %v, want a failed attempt then a RejectedError after 2 tries", errs)
+		}
+		if rows := ledgerRows(t, l, p); len(rows) != 1 || rows[0].Status != ledger.Rejected {
+			t.Fatalf("ledger %+v", rows)
+		}
+		svc.mu.Lock()
+		n := len(svc.attempts[p])
+		svc.mu.Unlock()
+		if n != 2 {
+			t.Fatalf("%d attempts, want 2 (none after the rejection)", n)
+		}
+		// An operator requeues it; it is tried again.
+		lg := ledgerOf(t, l)
+		if k, err := lg.Requeue(context.Background(), p); k != 1 || err != nil {
+			t.Fatalf("Requeue: %d, %v", k, err)
+		}
+		pollHand(t, l)
+		svc.mu.Lock()
+		n = len(svc.attempts[p])
+		svc.mu.Unlock()
+		if n != 3 {
+			t.Fatalf("%d attempts after requeue, want 3", n)
+		}
+	})
+}
+
+// A member restarted with the same id does not process again what is DONE.
+func TestLedgerSurvivesRestart(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg, _ = withLedger(t, cfg, schema.Postgres, "m")
+	rec := newRecorder()
+	l := startedListener(t, cfg, rec)
+	write(t, local, "a", "1", time.Hour)
+	pollHand(t, l)
+	l.Stop(context.Background())
+	rec2 := newRecorder()
+	l2 := startedListener(t, cfg, rec2)
+	write(t, local, "b", "2", time.Hour)
+	pollHand(t, l2)
+	pollHand(t, l2)
+	if order, _, _ := rec.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/a]", cfg.Path) {
+		t.Fatalf("first run delivered %q", order)
+	}
+	if order, _, _ := rec2.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/b]", cfg.Path) {
+		t.Fatalf("after the restart delivered %q, want only the new file", order)
+	}
+}
+
+// Shared mode: two members with two workers each split the files; every file
+// is processed exactly once.
+func TestSharedModeSplitsTheWork(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg.Mode, cfg.Workers, cfg.MaxFilesPerPoll = "shared", 2, 5
+		cfg, db := withLedger(t, cfg, d, "a")
+		cfg.PollingInterval = 0.05
+		const n = 40
+		for i := range n {
+			write(t, local, fmt.Sprintf("f%02d", i), fmt.Sprint(i), time.Hour)
+		}
+		var mu sync.Mutex
+		count := map[string]int{}
+		by := map[string]int{}
+		all := make(chan struct{})
+		mk := func(name string) *countingService {
+			return &countingService{onFile: func(p string) {
+				mu.Lock()
+				defer mu.Unlock()
+				count[p]++
+				by[name]++
+				if len(count) == n {
+					select {
+					case <-all:
+					default:
+						close(all)
+					}
+				}
+			}}
+		}
+		startedListener(t, cfg, mk("a"))
+		cfgB := member2(cfg, db, "b")
+		cfgB.PollingInterval = cfg.PollingInterval
+		startedListener(t, cfgB, mk("b"))
+		select {
+		case <-all:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("only %d of %d files processed", len(count), n)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for p, k := range count {
+			if k != 1 {
+				t.Fatalf("%s processed %d times", p, k)
+			}
+		}
+		t.Logf("%s: member a processed %d files, b %d", d, by["a"], by["b"])
+		if by["a"] == 0 || by["b"] == 0 {
+			t.Fatalf("one member did all the work: %v", by)
+		}
+	})
+}
+
+type countingService struct{ onFile func(string) }
+
+func (c *countingService) OnFile(_ context.Context, f FileInfo, r io.Reader, _ *Caller) error {
+	io.Copy(io.Discard, r)
+	time.Sleep(20 * time.Millisecond) // the work a handler does; lets both members take part
+	c.onFile(f.Path)
+	return nil
+}
+
+func ledgerOf(t *testing.T, l *Listener) *ledger.Ledger {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ledger == nil {
+		t.Fatal("the listener has no ledger")
+	}
+	return l.ledger
+}
+
+func ledgerRows(t *testing.T, l *Listener, p string) []ledger.Row {
+	t.Helper()
+	rows, err := ledgerOf(t, l).Get(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}

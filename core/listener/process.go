@@ -1,0 +1,262 @@
+package listener
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// RejectedError is what OnError receives when a file version ran out of
+// tries: it stays REJECTED until an operator requeues it.
+type RejectedError struct {
+	Path   string
+	Tries  int
+	Reason string
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("listener: %s rejected after %d tries: %s", e.Path, e.Tries, e.Reason)
+}
+
+// openLedger connects the ledger in the coordination database.
+func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, error) {
+	c := l.cfg.Coordination.TaskConfig().WithDefaults()
+	db, err := taskcompat.OpenDB(c.Database, c.SessionTimeZone, 10*time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, _ := c.Database.Dialect()
+	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID,
+		Mode: ledger.Mode(l.cfg.Mode), Version: ledger.VersionMode(l.cfg.VersionKey)})
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("listener: ledger: %w", err)
+	}
+	return lg, db, nil
+}
+
+// pollWithLedger is a poll when files go through the ledger. The active
+// member lists and records new versions; then this member (the active one,
+// or in shared mode any member) claims a batch and processes it.
+func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskcompat.Coordinator, lg *ledger.Ledger) error {
+	term, active := coord.FencingToken()
+	if !active && l.cfg.Mode != "shared" {
+		return nil
+	}
+	stillActive := func() bool { t, ok := coord.FencingToken(); return ok && t == term }
+	var listErr error
+	if active {
+		listErr = l.listAndRecord(ctx, lg, service, stillActive)
+		if listErr != nil && !errors.Is(listErr, remote.ErrTruncated) {
+			return listErr
+		}
+	}
+	claimTerm := term
+	keepGoing := stillActive
+	if l.cfg.Mode == "shared" {
+		claimTerm = 0
+		keepGoing = func() bool { return true } // the claim token fences shared work
+	}
+	if err := l.processClaims(ctx, lg, service, claimTerm, keepGoing); err != nil {
+		return err
+	}
+	return listErr
+}
+
+// listAndRecord lists the directory, enters new versions in the ledger and
+// reports deletions.
+func (l *Listener) listAndRecord(ctx context.Context, lg *ledger.Ledger, service any, stillActive func() bool) error {
+	added, err := l.list(ctx)
+	complete := err == nil
+	if errors.Is(err, remote.ErrTruncated) {
+		l.log.Error("listener: the server truncated the listing; deletions are not reported until it lists everything", "err", err)
+		l.reportError(ctx, service, fmt.Errorf("listener: list %s: %w", l.cfg.Path, err))
+	} else if err != nil {
+		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
+		l.reportError(ctx, service, err)
+		return err
+	}
+	if len(added) > 0 {
+		files := make([]ledger.File, len(added))
+		for i, a := range added {
+			files[i] = ledger.File{Path: joinPath(a.dir, a.entry.Name), Size: a.entry.Size, MTime: a.entry.ModTime.UnixMilli()}
+		}
+		if _, rerr := lg.Record(ctx, files); rerr != nil {
+			rerr = fmt.Errorf("listener: record new files: %w", rerr)
+			l.reportError(ctx, service, rerr)
+			return rerr
+		}
+		// Durable now: the in-memory set only saves re-sending them.
+		for _, f := range files {
+			l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.MTime, gen: l.gen}
+		}
+	}
+	ev := l.diff(nil, complete)
+	if len(ev.DeletedFiles) > 0 {
+		l.dispatch(ctx, service, ev, stillActive)
+	}
+	return err
+}
+
+// processClaims claims up to maxFilesPerPoll versions and processes them
+// with the configured workers, renewing their leases meanwhile.
+func (l *Listener) processClaims(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool) error {
+	lease := l.cfg.processingTimeout()
+	claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
+	if err != nil {
+		err = fmt.Errorf("listener: claim files: %w", err)
+		l.reportError(ctx, service, err)
+		return err
+	}
+	if len(claims) == 0 {
+		return nil
+	}
+	inFlight := newClaimSet(claims)
+	stopRenew := l.renewLeases(ctx, lg, inFlight, lease)
+	defer stopRenew()
+
+	fs, perFile := service.(FileService)
+	if !perFile {
+		// OnFileChange alone: the batch is one unit of work.
+		l.processBatch(ctx, lg, service, claims, keepGoing)
+		return nil
+	}
+	work := make(chan ledger.Claim)
+	var wg sync.WaitGroup
+	for range min(l.cfg.Workers, len(claims)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				l.processOne(ctx, lg, service, fs, c)
+				inFlight.remove(c.Key)
+			}
+		}()
+	}
+	for _, c := range claims {
+		if !keepGoing() {
+			l.log.Warn("listener: lost the coordination token; leaving the rest of the batch to the new active member")
+			break
+		}
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	return nil
+}
+
+// processOne delivers one claimed version and records the outcome.
+func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim) {
+	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
+	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
+	err := l.deliver(ctx, fs, info)
+	if err == nil {
+		if cerr := lg.Commit(ctx, c); cerr != nil {
+			l.log.Warn("listener: could not commit a processed file; it will be processed again", "path", c.File.Path, "err", cerr)
+			l.reportError(ctx, service, fmt.Errorf("listener: commit %s: %w", c.File.Path, cerr))
+		}
+		return
+	}
+	l.fail(ctx, lg, service, c, err)
+}
+
+// processBatch hands a claimed batch to OnFileChange and commits or fails
+// it as a whole.
+func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool) {
+	s, ok := service.(FileChangeService)
+	if !ok || !keepGoing() {
+		return
+	}
+	ev := WatchEvent{}
+	for _, c := range claims {
+		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
+		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
+		ev.AddedFiles = append(ev.AddedFiles, info)
+	}
+	if err := s.OnFileChange(ctx, ev, l.caller); err != nil {
+		for _, c := range claims {
+			l.fail(ctx, lg, service, c, err)
+		}
+		return
+	}
+	if lost, err := lg.CommitAll(ctx, claims); err != nil || len(lost) > 0 {
+		l.reportError(ctx, service, fmt.Errorf("listener: commit: %d files not committed: %w", len(lost), errors.Join(err, ledger.ErrLost)))
+	}
+}
+
+// fail records a failed attempt and tells OnError, with a RejectedError
+// when the file ran out of tries.
+func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c ledger.Claim, cause error) {
+	status, err := lg.Fail(ctx, c, cause.Error(), l.cfg.retryTimeout(), l.cfg.MaxTries)
+	switch {
+	case err != nil:
+		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
+	case status == ledger.Rejected:
+		l.reportError(ctx, service, &RejectedError{Path: c.File.Path, Tries: c.Tries, Reason: cause.Error()})
+	default:
+		l.reportError(ctx, service, fmt.Errorf("listener: attempt %d of %d at %s failed, retrying after %v: %w",
+			c.Tries, l.cfg.MaxTries, c.File.Path, l.cfg.retryTimeout(), cause))
+	}
+}
+
+// renewLeases extends the leases of the claims still in flight every third
+// of the lease, until stopped.
+func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *claimSet, lease time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if claims := set.list(); len(claims) > 0 {
+					if _, err := lg.Renew(ctx, claims, lease); err != nil && ctx.Err() == nil {
+						l.log.Warn("listener: lease renewal failed", "err", err)
+					}
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// claimSet is the claims of a batch still being worked on.
+type claimSet struct {
+	mu sync.Mutex
+	m  map[string]ledger.Claim
+}
+
+func newClaimSet(claims []ledger.Claim) *claimSet {
+	s := &claimSet{m: make(map[string]ledger.Claim, len(claims))}
+	for _, c := range claims {
+		s.m[c.Key] = c
+	}
+	return s
+}
+
+func (s *claimSet) remove(key string) {
+	s.mu.Lock()
+	delete(s.m, key)
+	s.mu.Unlock()
+}
+
+func (s *claimSet) list() []ledger.Claim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ledger.Claim, 0, len(s.m))
+	for _, c := range s.m {
+		out = append(out, c)
+	}
+	return out
+}
