@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -84,6 +85,52 @@ type ListenerConfig struct {
 	// MaxTries is how many attempts a file gets before it is REJECTED;
 	// default 3.
 	MaxTries int `json:"maxTries,omitempty"`
+	// AfterProcess and AfterError are ballerina/ftp's after-processing
+	// actions: what happens to a file once it is processed, or once it is
+	// rejected. JSON: "DELETE" or {"moveTo": "/archive", "preserveSubDirs": true}.
+	AfterProcess *PostAction `json:"afterProcess,omitempty"`
+	AfterError   *PostAction `json:"afterError,omitempty"`
+}
+
+// PostAction is DELETE, or MOVE to a directory.
+type PostAction struct {
+	Delete bool
+	// MoveTo is the directory files move to; a name already taken there
+	// gets a suffix, so a clash never leaves the file in place.
+	MoveTo string
+	// PreserveSubDirs keeps the file's path below the watched directory.
+	PreserveSubDirs bool
+}
+
+// UnmarshalJSON reads "DELETE" or {"moveTo": ..., "preserveSubDirs": ...}.
+func (a *PostAction) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		if !strings.EqualFold(s, "DELETE") {
+			return &json.UnmarshalTypeError{Value: fmt.Sprintf("string %q", s), Type: reflect.TypeFor[PostAction]()}
+		}
+		*a = PostAction{Delete: true}
+		return nil
+	}
+	var m struct {
+		MoveTo          string `json:"moveTo"`
+		PreserveSubDirs bool   `json:"preserveSubDirs"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return fmt.Errorf("want \"DELETE\" or {\"moveTo\": ..., \"preserveSubDirs\": ...}: %w", err)
+	}
+	*a = PostAction{MoveTo: m.MoveTo, PreserveSubDirs: m.PreserveSubDirs}
+	return nil
+}
+
+// MarshalJSON writes the form UnmarshalJSON reads.
+func (a PostAction) MarshalJSON() ([]byte, error) {
+	if a.Delete {
+		return []byte(`"DELETE"`), nil
+	}
+	return json.Marshal(map[string]any{"moveTo": a.MoveTo, "preserveSubDirs": a.PreserveSubDirs})
 }
 
 // Auth is ballerina/ftp's AuthConfiguration.
@@ -141,6 +188,8 @@ func DecodeConfig(data []byte) (ListenerConfig, error) {
 		case errors.As(err, &se):
 			line, col := position(data, se.Offset)
 			return c, fmt.Errorf("listener config: line %d, column %d: %w", line, col, err)
+		case errors.As(err, &te) && te.Type == reflect.TypeFor[PostAction]():
+			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf(`want "DELETE" or {"moveTo": "/dir", "preserveSubDirs": true}, got %s`, te.Value)}
 		case errors.As(err, &te):
 			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf("want a %v, got JSON %s", te.Type, te.Value)}
 		}
@@ -316,6 +365,17 @@ func (c ListenerConfig) Validate() error {
 	}
 	if c.MaxTries < 1 {
 		bad("maxTries", "must be at least 1")
+	}
+	for name, a := range map[string]*PostAction{"afterProcess": c.AfterProcess, "afterError": c.AfterError} {
+		switch {
+		case a == nil || a.Delete:
+		case !strings.HasPrefix(a.MoveTo, "/"):
+			bad(name+".moveTo", "%q must be an absolute directory", a.MoveTo)
+		case strings.TrimSuffix(a.MoveTo, "/") == strings.TrimSuffix(c.Path, "/"):
+			bad(name+".moveTo", "is the watched directory itself: the files would be seen again")
+		case c.Recursive && strings.HasPrefix(a.MoveTo, strings.TrimSuffix(c.Path, "/")+"/"):
+			bad(name+".moveTo", "is inside the watched tree and recursive is on: moved files would be seen again")
+		}
 	}
 	if c.Coordination != nil {
 		for _, e := range unjoin(c.Coordination.Validate()) {

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +38,7 @@ func member2(cfg ListenerConfig, db taskcompat.DatabaseConfig, member string) Li
 type flaky struct {
 	*recorder
 	failures int
+	failOn   string // a name that always fails
 	mu       sync.Mutex
 	attempts map[string][]int
 	keys     map[string]map[string]bool
@@ -53,7 +57,7 @@ func (f *flaky) OnFile(ctx context.Context, info FileInfo, r io.Reader, c *Calle
 	f.keys[info.Path][info.IdempotencyKey] = true
 	n := len(f.attempts[info.Path])
 	f.mu.Unlock()
-	if n <= f.failures {
+	if n <= f.failures || info.Name == f.failOn {
 		io.Copy(io.Discard, r)
 		return fmt.Errorf("attempt %d fails on purpose", n)
 	}
@@ -257,4 +261,76 @@ func ledgerRows(t *testing.T, l *Listener, p string) []ledger.Row {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+func TestAfterProcessMovesWithoutClobbering(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		root := filepath.Dir(local)
+		archive := filepath.Base(local) + "-archive"
+		t.Cleanup(func() { os.RemoveAll(filepath.Join(root, archive)) })
+		cfg, _ = withLedger(t, cfg, d, "m")
+		cfg.Recursive = true
+		cfg.AfterProcess = &PostAction{MoveTo: "/" + archive, PreserveSubDirs: true}
+		cfg.AfterError = &PostAction{Delete: true}
+		cfg.MaxTries = 1
+		svc := newFlaky(0)
+		svc.failOn = "poison.csv"
+		l := startedListener(t, cfg, svc)
+		write(t, local, "a.csv", "new a", time.Hour)
+		write(t, local, "sub/b.csv", "b", time.Hour)
+		write(t, local, "poison.csv", "x", time.Hour)
+		// An older a.csv is already archived: it must survive.
+		write(t, filepath.Join(root, archive), "a.csv", "old a", 0)
+		pollHand(t, l)
+		read := func(p string) string {
+			b, err := os.ReadFile(filepath.Join(root, archive, p))
+			if err != nil {
+				return "<" + err.Error() + ">"
+			}
+			return string(b)
+		}
+		if read("a.csv") != "old a" {
+			t.Fatalf("the archived a.csv was overwritten: %q", read("a.csv"))
+		}
+		moved, _ := filepath.Glob(filepath.Join(root, archive, "a.*.csv"))
+		if len(moved) != 1 {
+			_, _, errs := svc.take()
+			t.Fatalf("the new a.csv was not archived under a free name: %v (errors %v)", moved, errs)
+		}
+		if read("sub/b.csv") != "b" {
+			t.Fatalf("sub/b.csv not archived with its subdirectory: %s", read("sub/b.csv"))
+		}
+		for _, gone := range []string{"a.csv", "sub/b.csv", "poison.csv"} {
+			if _, err := os.Stat(filepath.Join(local, gone)); !os.IsNotExist(err) {
+				t.Fatalf("%s is still in the watched directory (%v)", gone, err)
+			}
+		}
+		_, _, errs := svc.take()
+		var rejected *RejectedError
+		if len(errs) != 1 || !errors.As(errs[0], &rejected) {
+			t.Fatalf("errors %v, want the poison file rejected", errs)
+		}
+	})
+}
+
+func TestPostActionJSON(t *testing.T) {
+	c, err := DecodeConfig([]byte(`{"afterProcess": {"moveTo": "/done", "preserveSubDirs": true}, "afterError": "DELETE"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AfterProcess.MoveTo != "/done" || !c.AfterProcess.PreserveSubDirs || !c.AfterError.Delete {
+		t.Fatalf("decoded %+v %+v", c.AfterProcess, c.AfterError)
+	}
+	for in, want := range map[string]string{
+		`{"afterProcess": "MOVE"}`:                                                   "afterProcess",
+		`{"afterProcess": {"moveTo": "done"}}`:                                       "afterProcess.moveTo",
+		`{"path": "/in", "afterError": {"moveTo": "/in"}}`:                           "afterError.moveTo",
+		`{"path": "/in", "recursive": true, "afterProcess": {"moveTo": "/in/done"}}`: "afterProcess.moveTo",
+		`{"afterProcess": {"moveTo": "/d", "preserve": true}}`:                       "preserve",
+	} {
+		if _, err := DecodeConfig([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want it to mention %s", in, err, want)
+		}
+	}
 }

@@ -355,14 +355,20 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 			return nil
 		}
 		if wantsContent {
-			if err := l.deliver(ctx, fs, f); err != nil {
+			err := l.deliver(ctx, fs, f)
+			var te *transferError
+			switch {
+			case errors.As(err, &te):
+				// The file never reached the handler whole: not seen,
+				// so the next poll delivers it again.
 				l.reportError(ctx, service, err)
-				var te *transferError
-				if errors.As(err, &te) {
-					// The file never reached the handler whole: not seen,
-					// so the next poll delivers it again.
-					continue
-				}
+				continue
+			case err != nil:
+				// Without the ledger there are no retries: this was final.
+				l.reportError(ctx, service, err)
+				l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
+			default:
+				l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, f)
 			}
 		}
 		l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.LastModifiedTimestamp, gen: l.gen}

@@ -116,6 +116,7 @@ func write(t *testing.T, dir, name, content string, age time.Duration) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
 		t.Fatal(err)
 	}
+	os.Chmod(filepath.Dir(p), 0o777) // the FTP server's user moves and deletes here too
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -161,10 +161,21 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 		if cerr := lg.Commit(ctx, c); cerr != nil {
 			l.log.Warn("listener: could not commit a processed file; it will be processed again", "path", c.File.Path, "err", cerr)
 			l.reportError(ctx, service, fmt.Errorf("listener: commit %s: %w", c.File.Path, cerr))
+			return
 		}
+		// After the commit: a crash in between leaves the file in place but
+		// DONE, never processed twice.
+		l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, info)
 		return
 	}
 	l.fail(ctx, lg, service, c, err)
+}
+
+// runAfter applies an after-processing action and reports its failure.
+func (l *Listener) runAfter(ctx context.Context, service any, name string, a *PostAction, info FileInfo) {
+	if err := l.afterwards(ctx, a, info); err != nil {
+		l.reportError(ctx, service, fmt.Errorf("listener: %s on %s: %w", name, info.Path, err))
+	}
 }
 
 // processBatch hands a claimed batch to OnFileChange and commits or fails
@@ -186,8 +197,21 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		}
 		return
 	}
-	if lost, err := lg.CommitAll(ctx, claims); err != nil || len(lost) > 0 {
+	lost, err := lg.CommitAll(ctx, claims)
+	if err != nil || len(lost) > 0 {
 		l.reportError(ctx, service, fmt.Errorf("listener: commit: %d files not committed: %w", len(lost), errors.Join(err, ledger.ErrLost)))
+	}
+	if err != nil {
+		return
+	}
+	gone := map[string]bool{}
+	for _, c := range lost {
+		gone[c.Key] = true
+	}
+	for _, f := range ev.AddedFiles {
+		if !gone[f.IdempotencyKey] {
+			l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, f)
+		}
 	}
 }
 
@@ -200,6 +224,9 @@ func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c l
 		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
 	case status == ledger.Rejected:
 		l.reportError(ctx, service, &RejectedError{Path: c.File.Path, Tries: c.Tries, Reason: cause.Error()})
+		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
+		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
+		l.runAfter(ctx, service, "afterError", l.cfg.AfterError, info)
 	default:
 		l.reportError(ctx, service, fmt.Errorf("listener: attempt %d of %d at %s failed, retrying after %v: %w",
 			c.Tries, l.cfg.MaxTries, c.File.Path, l.cfg.retryTimeout(), cause))
