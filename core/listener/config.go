@@ -38,6 +38,13 @@ type ListenerConfig struct {
 	// PollingInterval is in seconds; default 60.
 	PollingInterval float64        `json:"pollingInterval,omitempty"`
 	FileAgeFilter   *FileAgeFilter `json:"fileAgeFilter,omitempty"`
+	// FileDependencyConditions hold a file back until the files it belongs
+	// with (a marker, a companion) are in the same directory.
+	FileDependencyConditions []FileDependencyCondition `json:"fileDependencyConditions,omitempty"`
+	// ftpcoord: a new version is reported only once it has been listed
+	// unchanged (size and mtime) this many polls in a row: 2 keeps files
+	// still being written back. Default 1 (at once).
+	StableListings int `json:"stableListings,omitempty"`
 	// ConnectTimeout is in seconds; default 30.
 	ConnectTimeout float64             `json:"connectTimeout,omitempty"`
 	RetryConfig    *remote.RetryConfig `json:"retryConfig,omitempty"`
@@ -165,6 +172,18 @@ type SecureSocket struct {
 	Cert string `json:"cert,omitempty"`
 	// Mode is EXPLICIT (default: AUTH TLS on the control port) or IMPLICIT.
 	Mode string `json:"mode,omitempty"`
+}
+
+// FileDependencyCondition is ballerina/ftp's: a file whose name matches
+// TargetPattern is reported only when RequiredFiles (patterns, in which $1,
+// $2... stand for TargetPattern's groups) match files in its directory: all
+// of them (ALL, default), one (ANY), or exactly RequiredFileCount
+// (EXACT_COUNT).
+type FileDependencyCondition struct {
+	TargetPattern     string   `json:"targetPattern"`
+	RequiredFiles     []string `json:"requiredFiles"`
+	MatchingMode      string   `json:"matchingMode,omitempty"`
+	RequiredFileCount int      `json:"requiredFileCount,omitempty"`
 }
 
 // FileAgeFilter is ballerina/ftp's fileAgeFilter, in seconds: files younger
@@ -310,6 +329,33 @@ func (c ListenerConfig) Validate() error {
 	}
 	if r := c.RetryConfig; r.Count < 0 || r.Interval < 0 || r.BackOffFactor < 0 || r.MaxWaitInterval < 0 {
 		bad("retryConfig", "count, interval, backOffFactor and maxWaitInterval must not be negative")
+	}
+	for i, d := range c.FileDependencyConditions {
+		field := fmt.Sprintf("fileDependencyConditions[%d]", i)
+		if err := CheckPattern(d.TargetPattern); err != nil || d.TargetPattern == "" {
+			bad(field+".targetPattern", "a pattern is required: %v", err)
+		}
+		if len(d.RequiredFiles) == 0 {
+			bad(field+".requiredFiles", "is required")
+		}
+		for j, r := range d.RequiredFiles {
+			// Groups are substituted before compiling; check with them blank.
+			if err := CheckPattern(groupRef.ReplaceAllString(r, "x")); err != nil {
+				bad(fmt.Sprintf("%s.requiredFiles[%d]", field, j), "%v", err)
+			}
+		}
+		switch strings.ToUpper(d.MatchingMode) {
+		case "", "ALL", "ANY":
+		case "EXACT_COUNT":
+			if d.RequiredFileCount < 0 {
+				bad(field+".requiredFileCount", "must not be negative")
+			}
+		default:
+			bad(field+".matchingMode", "%q is not ALL, ANY or EXACT_COUNT", d.MatchingMode)
+		}
+	}
+	if c.StableListings < 0 {
+		bad("stableListings", "must not be negative")
 	}
 	if c.MaxDepth < 0 {
 		bad("maxDepth", "must not be negative")

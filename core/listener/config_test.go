@@ -87,3 +87,17 @@ func TestPasswordsStayHidden(t *testing.T) {
 		t.Fatalf("shown: %s", s)
 	}
 }
+
+func TestDependencyConditionValidation(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"fileDependencyConditions": [{"requiredFiles": ["x"]}]}`:                                               "fileDependencyConditions[0].targetPattern",
+		`{"fileDependencyConditions": [{"targetPattern": "a", "requiredFiles": []}]}`:                            "fileDependencyConditions[0].requiredFiles",
+		`{"fileDependencyConditions": [{"targetPattern": "a", "requiredFiles": ["(?=x)"]}]}`:                     "fileDependencyConditions[0].requiredFiles[0]",
+		`{"fileDependencyConditions": [{"targetPattern": "a", "requiredFiles": ["b"], "matchingMode": "MOST"}]}`: "fileDependencyConditions[0].matchingMode",
+		`{"stableListings": -1}`: "stableListings",
+	} {
+		if _, err := DecodeConfig([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want it to mention %s", in, err, want)
+		}
+	}
+}

@@ -64,9 +64,11 @@ type Listener struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 
-	polling sync.Mutex           // held by the running poll
-	seen    map[string]*seenFile // by path; used under polling
-	gen     uint64               // polls so far; used under polling
+	polling  sync.Mutex            // held by the running poll
+	seen     map[string]*seenFile  // by path; used under polling
+	gen      uint64                // polls so far; used under polling
+	unstable map[string]*candidate // new versions not yet stable; used under polling
+	deps     dependencies
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -76,10 +78,11 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}}
+	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{}}
 	for _, o := range opts {
 		o(l)
 	}
+	l.deps = compileDependencies(cfg.FileDependencyConditions) // checked by Validate
 	if cfg.FileNamePattern != "" {
 		l.pattern = regexp.MustCompile(`^(?:` + cfg.FileNamePattern + `)$`) // checked by Validate
 	}
@@ -258,10 +261,33 @@ func (l *Listener) list(ctx context.Context) ([]listed, error) {
 	var truncated error
 	now := l.now()
 	key := make([]byte, 0, 256)
+	var names []string      // of the directory being listed, for dependency conditions
+	var held []remote.Entry // targets of dependency conditions, waiting for the listing's end
+	// consider decides on one listed file: unchanged, not ready yet, not
+	// stable yet, or a new version to report.
+	consider := func(dir string, e remote.Entry) {
+		key = appendPath(key[:0], dir, e.Name)
+		ready := l.oldEnough(now, e.ModTime)
+		if f := l.seen[string(key)]; f != nil { // no allocation for the lookup
+			f.gen = l.gen
+			if !ready || (f.size == e.Size && f.mtime == e.ModTime.UnixMilli()) {
+				return
+			}
+		} else if !ready {
+			return
+		}
+		if !l.stable(key, e) {
+			return
+		}
+		added = append(added, listed{dir: dir, entry: e})
+	}
 	var walk func(c remote.Conn, dir string, depth int) error
 	walk = func(c remote.Conn, dir string, depth int) error {
 		var subdirs []string
 		err := c.List(ctx, dir, func(e remote.Entry) error {
+			if len(l.deps) > 0 && !e.IsDir {
+				names = append(names, e.Name) // markers count whatever the filters say
+			}
 			if !l.cfg.IncludeHidden && strings.HasPrefix(e.Name, ".") {
 				return nil
 			}
@@ -274,19 +300,23 @@ func (l *Listener) list(ctx context.Context) ([]listed, error) {
 			if l.pattern != nil && !l.pattern.MatchString(e.Name) {
 				return nil
 			}
-			key = appendPath(key[:0], dir, e.Name)
-			ready := l.oldEnough(now, e.ModTime)
-			if f := l.seen[string(key)]; f != nil { // no allocation for the lookup
-				f.gen = l.gen
-				if !ready || (f.size == e.Size && f.mtime == e.ModTime.UnixMilli()) {
+			if len(l.deps) > 0 {
+				if l.deps.targets(e.Name) {
+					held = append(held, e) // decided once the whole directory is known
 					return nil
 				}
-			} else if !ready {
-				return nil
 			}
-			added = append(added, listed{dir: dir, entry: e})
+			consider(dir, e)
 			return nil
 		})
+		for _, e := range held {
+			if l.deps.satisfied(e.Name, names) {
+				consider(dir, e)
+			} else if f := l.seen[joinPath(dir, e.Name)]; f != nil {
+				f.gen = l.gen // still there: not deleted
+			}
+		}
+		names, held = names[:0], held[:0]
 		if errors.Is(err, remote.ErrTruncated) {
 			truncated = errors.Join(truncated, err) // keep going: the rest may be whole
 		} else if err != nil {
@@ -303,7 +333,43 @@ func (l *Listener) list(ctx context.Context) ([]listed, error) {
 	if err == nil {
 		err = truncated
 	}
+	if err == nil {
+		for p, c := range l.unstable {
+			if c.gen != l.gen {
+				delete(l.unstable, p) // gone before it settled
+			}
+		}
+	}
 	return added, err
+}
+
+// candidate is a new version waiting to be listed unchanged stableListings
+// times in a row.
+type candidate struct {
+	size, mtime int64
+	count       int
+	gen         uint64
+}
+
+// stable reports whether a new version has been listed unchanged in
+// stableListings consecutive polls (always, when that is 1).
+func (l *Listener) stable(key []byte, e remote.Entry) bool {
+	if l.cfg.StableListings <= 1 {
+		return true
+	}
+	size, mtime := e.Size, e.ModTime.UnixMilli()
+	c := l.unstable[string(key)]
+	if c == nil || c.size != size || c.mtime != mtime {
+		l.unstable[string(key)] = &candidate{size: size, mtime: mtime, count: 1, gen: l.gen}
+		return false
+	}
+	c.gen = l.gen
+	c.count++
+	if c.count < l.cfg.StableListings {
+		return false
+	}
+	delete(l.unstable, string(key))
+	return true
 }
 
 // oldEnough applies fileAgeFilter: too young waits for a later poll.

@@ -588,3 +588,59 @@ func TestLosingTheTokenMidPollStopsDispatching(t *testing.T) {
 		t.Fatalf("delivered %q after losing the token with the first file", order)
 	}
 }
+
+func TestDependencyConditionsHoldFilesBack(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg.FileNamePattern = `.*\.csv`
+	cfg.FileDependencyConditions = []FileDependencyCondition{
+		{TargetPattern: `order_(\d+)\.csv`, RequiredFiles: []string{`order_$1\.marker`}},
+		{TargetPattern: `pair_(.+)\.csv`, RequiredFiles: []string{`$1\.a`, `$1\.b`}, MatchingMode: "ANY"},
+	}
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	write(t, local, "order_1.csv", "1", time.Hour)
+	write(t, local, "order_2.csv", "2", time.Hour)
+	write(t, local, "order_2.marker", "", time.Hour)
+	write(t, local, "pair_x.csv", "x", time.Hour)
+	write(t, local, "free.csv", "f", time.Hour)
+	poll(t, l)
+	order, _, _ := rec.take()
+	slices.Sort(order)
+	want := []string{cfg.Path + "/free.csv", cfg.Path + "/order_2.csv"}
+	if !slices.Equal(order, want) {
+		t.Fatalf("first poll %q, want %q (order_1 and pair_x wait for their markers)", order, want)
+	}
+	write(t, local, "order_1.marker", "", time.Hour)
+	write(t, local, "x.b", "", time.Hour)
+	poll(t, l)
+	order, deleted, _ := rec.take()
+	slices.Sort(order)
+	want = []string{cfg.Path + "/order_1.csv", cfg.Path + "/pair_x.csv"}
+	if !slices.Equal(order, want) || len(deleted) != 0 {
+		t.Fatalf("second poll %q deleted %q, want %q", order, deleted, want)
+	}
+}
+
+func TestStableListingsWaitForGrowingFiles(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg.StableListings = 2
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	write(t, local, "growing.dat", "part", time.Hour)
+	poll(t, l)
+	if order, _, _ := rec.take(); len(order) != 0 {
+		t.Fatalf("reported after one listing: %q", order)
+	}
+	write(t, local, "growing.dat", "part two", time.Hour) // still being written
+	poll(t, l)
+	if order, _, _ := rec.take(); len(order) != 0 {
+		t.Fatalf("reported while it grew: %q", order)
+	}
+	poll(t, l) // unchanged since the last listing
+	if order, _, _ := rec.take(); !slices.Equal(order, []string{cfg.Path + "/growing.dat"}) {
+		t.Fatalf("a stable file was not reported: %q", order)
+	}
+	if rec.files[cfg.Path+"/growing.dat"] != "part two" {
+		t.Fatalf("content %q", rec.files[cfg.Path+"/growing.dat"])
+	}
+}
