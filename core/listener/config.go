@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -65,6 +66,11 @@ type ListenerConfig struct {
 	InsecureIgnoreHostKey bool `json:"insecureIgnoreHostKey,omitempty"`
 	// ftpcoord: sessions the listener and its Caller may open; default 4.
 	MaxConnections int `json:"maxConnections,omitempty"`
+	// ftpcoord: download each file into this local directory first (under
+	// a .part name, resumed after an interruption, size checked, then
+	// renamed) and hand the handler the local copy (FileInfo.LocalPath).
+	// Remote names that would land outside it are refused.
+	StagingDir string `json:"stagingDir,omitempty"`
 
 	// Processing through the durable ledger, which lives in the
 	// coordination database: with `coordination` configured, every file
@@ -353,6 +359,9 @@ func (c ListenerConfig) Validate() error {
 		default:
 			bad(field+".matchingMode", "%q is not ALL, ANY or EXACT_COUNT", d.MatchingMode)
 		}
+	}
+	if c.StagingDir != "" && !filepath.IsAbs(c.StagingDir) {
+		bad("stagingDir", "%q must be an absolute local directory", c.StagingDir)
 	}
 	if c.StableListings < 0 {
 		bad("stableListings", "must not be negative")

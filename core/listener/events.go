@@ -34,6 +34,8 @@ type FileInfo struct {
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
 	// Attempt counts the attempts at this version, this one included.
 	Attempt int `json:"attempt,omitempty"`
+	// LocalPath is the staged local copy, with stagingDir configured.
+	LocalPath string `json:"localPath,omitempty"`
 }
 
 // ModTime is LastModifiedTimestamp as a time.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -469,6 +470,9 @@ func (e *transferError) Unwrap() error { return e.err }
 // deliver streams one file to OnFile on a pooled connection. A transfer
 // that fails, even inside the handler's reads, is a *transferError.
 func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error {
+	if l.cfg.StagingDir != "" {
+		return l.deliverStaged(ctx, s, f)
+	}
 	return l.pool.Do(ctx, func(c remote.Conn) error {
 		r, err := c.Open(ctx, f.Path, 0)
 		if err != nil {
@@ -489,6 +493,35 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 		}
 		return nil
 	})
+}
+
+// deliverStaged downloads f into the staging directory, then hands the
+// local copy to OnFile. The copy is removed once the handler succeeded and
+// kept for the next attempt otherwise.
+func (l *Listener) deliverStaged(ctx context.Context, s FileService, f FileInfo) error {
+	var local string
+	err := l.pool.Do(ctx, func(c remote.Conn) error {
+		var err error
+		local, err = l.stage(ctx, c, f)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrUnsafeName):
+		return err // not a transfer problem: retrying would not help
+	case err != nil:
+		return &transferError{path: f.Path, err: err}
+	}
+	file, err := os.Open(local)
+	if err != nil {
+		return &transferError{path: f.Path, err: err}
+	}
+	defer file.Close()
+	f.LocalPath = local
+	if herr := s.OnFile(ctx, f, file, l.caller); herr != nil {
+		return fmt.Errorf("listener: onFile %s: %w", f.Path, herr)
+	}
+	os.Remove(local)
+	return nil
 }
 
 // trackedReader remembers how the content stream ended, and turns an end of
