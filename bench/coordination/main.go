@@ -84,23 +84,12 @@ func fatal(err error) {
 func measure(d schema.Dialect, p params) (result, error) {
 	ctx := context.Background()
 	r := result{dialect: d}
-	cfg, drop, err := testdb.Create(ctx, d)
+	cfg, db, done, err := testdb.Bench(ctx, d)
 	if err != nil {
 		return r, err
 	}
-	defer drop()
-	db, err := taskcompat.OpenDB(cfg, "UTC", 5*time.Second)
-	if err != nil {
-		return r, err
-	}
-	defer db.Close()
-	if err := schema.Apply(ctx, db, d); err != nil {
-		return r, err
-	}
+	defer done()
 	db.QueryRow("SELECT version()").Scan(&r.serverVersion)
-	if err := testdb.CountStatements(db, d); err != nil {
-		return r, err
-	}
 
 	activated := make(chan taskcompat.Event, 1024)
 	start := func(id string) (*taskcompat.Coordinator, error) {

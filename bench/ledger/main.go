@@ -17,7 +17,6 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
-	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
 type result struct {
@@ -68,22 +67,11 @@ func main() {
 func measure(d schema.Dialect, n, batch int) (result, error) {
 	ctx := context.Background()
 	r := result{dialect: d, files: n}
-	cfg, drop, err := testdb.Create(ctx, d)
+	_, db, cleanup, err := testdb.Bench(ctx, d)
 	if err != nil {
 		return r, err
 	}
-	defer drop()
-	db, err := taskcompat.OpenDB(cfg, "UTC", 5*time.Second)
-	if err != nil {
-		return r, err
-	}
-	defer db.Close()
-	if err := schema.Apply(ctx, db, d); err != nil {
-		return r, err
-	}
-	if err := testdb.CountStatements(db, d); err != nil {
-		return r, err
-	}
+	defer cleanup()
 	if _, err := db.Exec(testdb.Q(d, `INSERT INTO token_holder (task_id, group_id, term) VALUES ('m', 'bench', 1)`)); err != nil {
 		return r, err
 	}

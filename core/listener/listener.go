@@ -224,15 +224,8 @@ func (l *Listener) PollOnce(ctx context.Context) error {
 		}
 		stillActive = func() bool { t, ok := coord.FencingToken(); return ok && t == term }
 	}
-	added, err := l.list(ctx)
-	complete := err == nil
-	if errors.Is(err, remote.ErrTruncated) {
-		// Report what was listed, but take nothing missing for deleted.
-		l.log.Error("listener: the server truncated the listing; deletions are not reported until it lists everything", "err", err)
-		l.reportError(ctx, service, fmt.Errorf("listener: list %s: %w", l.cfg.Path, err))
-	} else if err != nil {
-		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
-		l.reportError(ctx, service, err)
+	added, complete, err := l.listReporting(ctx, service)
+	if err != nil && !errors.Is(err, remote.ErrTruncated) {
 		return err
 	}
 	ev := l.diff(added, complete)
@@ -242,6 +235,26 @@ func (l *Listener) PollOnce(ctx context.Context) error {
 		}
 	}
 	return err // nil, or the truncation: the poll was partial
+}
+
+// listReporting lists and tells OnError what went wrong. A truncated
+// listing is partial (complete false) but usable: what it holds is reported,
+// nothing missing from it is taken for deleted. Any other error makes the
+// poll fail.
+func (l *Listener) listReporting(ctx context.Context, service any) (added []listed, complete bool, err error) {
+	added, err = l.list(ctx)
+	switch {
+	case err == nil:
+		return added, true, nil
+	case errors.Is(err, remote.ErrTruncated):
+		l.log.Error("listener: the server truncated the listing; deletions are not reported until it lists everything", "err", err)
+		l.reportError(ctx, service, fmt.Errorf("listener: list %s: %w", l.cfg.Path, err))
+		return added, false, err
+	default:
+		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
+		l.reportError(ctx, service, err)
+		return nil, false, err
+	}
 }
 
 // listed is a file a poll will report. It is kept small, and a FileInfo

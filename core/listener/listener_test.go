@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -92,22 +93,38 @@ func env(t *testing.T, name string) string {
 // listener settings for it and its local path.
 func pureDir(t *testing.T) (ListenerConfig, string) {
 	t.Helper()
-	root := env(t, "FTPCOORD_TEST_PUREFTPD_ROOT")
-	host, port, _ := strings.Cut(env(t, "FTPCOORD_TEST_PUREFTPD_ADDR"), ":")
-	var p int
-	fmt.Sscan(port, &p)
+	host, p := hostPort(t, "FTPCOORD_TEST_PUREFTPD_ADDR")
+	dir, local := testDir(t, env(t, "FTPCOORD_TEST_PUREFTPD_ROOT"))
+	return ListenerConfig{Protocol: FTP, Host: host, Port: p, Path: "/" + dir, PollingInterval: 0.1,
+		Auth: &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_PUREFTPD_USER"), Password: env(t, "FTPCOORD_TEST_PUREFTPD_PASSWORD")}},
+	}, local
+}
+
+// hostPort reads a host:port test variable.
+func hostPort(t *testing.T, name string) (string, int) {
+	t.Helper()
+	host, port, _ := strings.Cut(env(t, name), ":")
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatalf("%s: no port", name)
+	}
+	return host, p
+}
+
+// testDir makes a directory of the test's own under a server's local root,
+// writable by the server's user, removed at the end.
+func testDir(t *testing.T, root string) (name, local string) {
+	t.Helper()
 	b := make([]byte, 4)
 	rand.Read(b)
-	dir := fmt.Sprintf("l-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
-	local := filepath.Join(root, dir)
+	name = fmt.Sprintf("l-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
+	local = filepath.Join(root, name)
 	if err := os.Mkdir(local, 0o777); err != nil {
 		t.Fatal(err)
 	}
 	os.Chmod(local, 0o777) // the server's user writes here too
 	t.Cleanup(func() { os.RemoveAll(local) })
-	return ListenerConfig{Protocol: FTP, Host: host, Port: p, Path: "/" + dir, PollingInterval: 0.1,
-		Auth: &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_PUREFTPD_USER"), Password: env(t, "FTPCOORD_TEST_PUREFTPD_PASSWORD")}},
-	}, local
+	return name, local
 }
 
 func write(t *testing.T, dir, name, content string, age time.Duration) {
@@ -365,18 +382,8 @@ func TestOnlyTheActiveMemberPolls(t *testing.T) {
 
 // FTPS through the configuration: vsftpd with implicit TLS, LIST only.
 func TestFTPSListenerOnVsftpd(t *testing.T) {
-	root := env(t, "FTPCOORD_TEST_VSFTPD_ROOT")
-	host, port, _ := strings.Cut(env(t, "FTPCOORD_TEST_VSFTPD_IMPLICIT_ADDR"), ":")
-	var p int
-	fmt.Sscan(port, &p)
-	b := make([]byte, 4)
-	rand.Read(b)
-	dir := fmt.Sprintf("l-ftps-%x", b)
-	local := filepath.Join(root, dir)
-	if err := os.Mkdir(local, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(local) })
+	host, p := hostPort(t, "FTPCOORD_TEST_VSFTPD_IMPLICIT_ADDR")
+	dir, local := testDir(t, env(t, "FTPCOORD_TEST_VSFTPD_ROOT"))
 	cfg := ListenerConfig{Protocol: FTPS, Host: host, Port: p, Path: "/inbox/" + dir,
 		Auth: &Auth{SecureSocket: &SecureSocket{Cert: env(t, "FTPCOORD_TEST_FTP_CA"), Mode: "IMPLICIT"}}}
 	rec := newRecorder()

@@ -73,14 +73,8 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 // listAndRecord lists the directory, enters new versions in the ledger and
 // reports deletions.
 func (l *Listener) listAndRecord(ctx context.Context, lg *ledger.Ledger, service any, stillActive func() bool) error {
-	added, err := l.list(ctx)
-	complete := err == nil
-	if errors.Is(err, remote.ErrTruncated) {
-		l.log.Error("listener: the server truncated the listing; deletions are not reported until it lists everything", "err", err)
-		l.reportError(ctx, service, fmt.Errorf("listener: list %s: %w", l.cfg.Path, err))
-	} else if err != nil {
-		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
-		l.reportError(ctx, service, err)
+	added, complete, err := l.listReporting(ctx, service)
+	if err != nil && !errors.Is(err, remote.ErrTruncated) {
 		return err
 	}
 	if len(added) > 0 {

@@ -169,6 +169,12 @@ func certificateError(cfg FTPConfig, err error) error {
 // guard aborts the current command when ctx ends: jlaffaye/ftp has no
 // per-command context, so the connection is closed under it.
 func (f *ftpConn) guard(ctx context.Context) (stop func() bool) {
+	if ctx.Err() != nil {
+		// AfterFunc would close it asynchronously, maybe after the
+		// command ran: close it now, so that the command fails at once.
+		f.Close()
+		return func() bool { return false }
+	}
 	return context.AfterFunc(ctx, func() { f.Close() })
 }
 

@@ -185,3 +185,30 @@ func ServerStatements(db *sql.DB, d schema.Dialect) (int64, error) {
 	err := db.QueryRow("SHOW GLOBAL STATUS LIKE 'Questions'").Scan(&k, &n)
 	return n, err
 }
+
+// Bench is a fresh database with the schema applied, for benchmarks: its
+// settings, an open pool, and a function that closes the pool and drops it.
+func Bench(ctx context.Context, d schema.Dialect) (taskcompat.DatabaseConfig, *sql.DB, func(), error) {
+	cfg, drop, err := Create(ctx, d)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	db, err := taskcompat.OpenDB(cfg, "UTC", 5*time.Second)
+	if err == nil {
+		err = schema.Apply(ctx, db, d)
+	}
+	if err == nil {
+		err = CountStatements(db, d)
+	}
+	done := func() {
+		if db != nil {
+			db.Close()
+		}
+		drop()
+	}
+	if err != nil {
+		done()
+		return cfg, nil, nil, err
+	}
+	return cfg, db, done, nil
+}
