@@ -429,6 +429,27 @@ func (l *Ledger) Purge(ctx context.Context, gone []string, retention time.Durati
 	return total, nil
 }
 
+// Finished returns up to limit paths with DONE or REJECTED rows whose last
+// change is older than retention: candidates for Purge once the caller has
+// checked they are gone from the server.
+func (l *Ledger) Finished(ctx context.Context, retention time.Duration, limit int) ([]string, error) {
+	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT DISTINCT path FROM ftpcoord_file WHERE group_id = ? AND status IN ('DONE', 'REJECTED')
+		AND COALESCE(done_at, last_try, first_seen) < `+l.later()+` LIMIT ?`), l.cfg.GroupID, -retention.Milliseconds(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: finished: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // Counts returns the number of versions in each state.
 func (l *Ledger) Counts(ctx context.Context) (map[Status]int, error) {
 	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT status, count(*) FROM ftpcoord_file WHERE group_id = ? GROUP BY status`), l.cfg.GroupID)

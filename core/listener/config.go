@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -60,6 +61,16 @@ type ListenerConfig struct {
 	MaxDepth  int  `json:"maxDepth,omitempty"`
 	// ftpcoord: report files whose name starts with a dot.
 	IncludeHidden bool `json:"includeHidden,omitempty"`
+	// ftpcoord: glob patterns (path.Match syntax, on the file name) a file
+	// must match one of (Include, when given) and must match none of
+	// (Exclude), on top of fileNamePattern.
+	Include []string `json:"include,omitempty"`
+	Exclude []string `json:"exclude,omitempty"`
+	// ftpcoord: with coordination, how long (seconds) the ledger keeps the
+	// rows of DONE and REJECTED files after they are gone from the server;
+	// default 7 days. While a row is kept, a file that comes back with the
+	// same version is not processed again.
+	Retention float64 `json:"retention,omitempty"`
 	// ftpcoord: skip certificate (FTPS) or host-key (SFTP) verification.
 	// Off by default; every connection then logs a warning.
 	InsecureSkipVerify    bool `json:"insecureSkipVerify,omitempty"`
@@ -272,6 +283,9 @@ func (c ListenerConfig) WithDefaults() ListenerConfig {
 	if c.VersionKey == "" {
 		c.VersionKey = "path+size+mtime"
 	}
+	if c.Retention == 0 {
+		c.Retention = 7 * 24 * 3600
+	}
 	if c.MaxFilesPerPoll == 0 {
 		c.MaxFilesPerPoll = 100
 	}
@@ -362,6 +376,16 @@ func (c ListenerConfig) Validate() error {
 	}
 	if c.StagingDir != "" && !filepath.IsAbs(c.StagingDir) {
 		bad("stagingDir", "%q must be an absolute local directory", c.StagingDir)
+	}
+	for name, globs := range map[string][]string{"include": c.Include, "exclude": c.Exclude} {
+		for i, g := range globs {
+			if _, err := path.Match(g, ""); err != nil || g == "" {
+				bad(fmt.Sprintf("%s[%d]", name, i), "%q is not a glob pattern (*, ?, [a-z]): %v", g, err)
+			}
+		}
+	}
+	if c.Retention < 0 {
+		bad("retention", "must not be negative (seconds)")
 	}
 	if c.StableListings < 0 {
 		bad("stableListings", "must not be negative")
@@ -500,4 +524,30 @@ func (c ListenerConfig) processingTimeout() time.Duration {
 
 func (c ListenerConfig) retryTimeout() time.Duration {
 	return time.Duration(c.RetryTimeout * float64(time.Second))
+}
+
+// globsAllow applies include and exclude to a file name.
+func (c ListenerConfig) globsAllow(name string) bool {
+	if len(c.Include) > 0 {
+		in := false
+		for _, g := range c.Include {
+			if ok, _ := path.Match(g, name); ok {
+				in = true
+				break
+			}
+		}
+		if !in {
+			return false
+		}
+	}
+	for _, g := range c.Exclude {
+		if ok, _ := path.Match(g, name); ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (c ListenerConfig) retention() time.Duration {
+	return time.Duration(c.Retention * float64(time.Second))
 }

@@ -334,3 +334,29 @@ func TestPostActionJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestGlobsAndPurge(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg, _ = withLedger(t, cfg, schema.Postgres, "m")
+	cfg.Include = []string{"*.csv", "*.xml"}
+	cfg.Exclude = []string{"tmp-*"}
+	cfg.Retention = 0.001 // forget finished rows at once once the file is gone
+	rec := newRecorder()
+	l := startedListener(t, cfg, rec)
+	for _, n := range []string{"a.csv", "b.xml", "c.txt", "tmp-d.csv"} {
+		write(t, local, n, n, time.Hour)
+	}
+	pollHand(t, l)
+	order, _, _ := rec.take()
+	if fmt.Sprint(order) != fmt.Sprintf("[%[1]s/a.csv %[1]s/b.xml]", cfg.Path) {
+		t.Fatalf("delivered %q", order)
+	}
+	os.Remove(filepath.Join(local, "a.csv"))
+	pollHand(t, l)
+	if rows := ledgerRows(t, l, cfg.Path+"/a.csv"); len(rows) != 0 {
+		t.Fatalf("the row of a deleted, finished file was kept: %+v", rows)
+	}
+	if rows := ledgerRows(t, l, cfg.Path+"/b.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
+		t.Fatalf("the row of a present file was purged: %+v", rows)
+	}
+}

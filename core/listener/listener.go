@@ -65,11 +65,12 @@ type Listener struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 
-	polling  sync.Mutex            // held by the running poll
-	seen     map[string]*seenFile  // by path; used under polling
-	gen      uint64                // polls so far; used under polling
-	unstable map[string]*candidate // new versions not yet stable; used under polling
-	deps     dependencies
+	polling   sync.Mutex            // held by the running poll
+	seen      map[string]*seenFile  // by path; used under polling
+	gen       uint64                // polls so far; used under polling
+	unstable  map[string]*candidate // new versions not yet stable; used under polling
+	lastPurge time.Time             // of finished ledger rows; used under polling
+	deps      dependencies
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -311,7 +312,7 @@ func (l *Listener) list(ctx context.Context) ([]listed, error) {
 				}
 				return nil
 			}
-			if l.pattern != nil && !l.pattern.MatchString(e.Name) {
+			if l.pattern != nil && !l.pattern.MatchString(e.Name) || !l.cfg.globsAllow(e.Name) {
 				return nil
 			}
 			if len(l.deps) > 0 {

@@ -96,7 +96,38 @@ func (l *Listener) listAndRecord(ctx context.Context, lg *ledger.Ledger, service
 	if len(ev.DeletedFiles) > 0 {
 		l.dispatch(ctx, service, ev, stillActive)
 	}
+	if complete {
+		l.purge(ctx, lg)
+	}
 	return err
+}
+
+// purge forgets, now and then, the finished rows of files that are gone from
+// the server and older than the retention. A complete listing has just
+// stamped every present file in l.seen, so "gone" is known without asking
+// the server again.
+func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
+	every := min(time.Hour, l.cfg.retention())
+	if time.Since(l.lastPurge) < every {
+		return
+	}
+	l.lastPurge = time.Now()
+	paths, err := lg.Finished(ctx, l.cfg.retention(), 10000)
+	if err != nil {
+		l.log.Warn("listener: purge of finished ledger rows failed", "err", err)
+		return
+	}
+	var gone []string
+	for _, p := range paths {
+		if f := l.seen[p]; f == nil || f.gen != l.gen {
+			gone = append(gone, p)
+		}
+	}
+	if n, err := lg.Purge(ctx, gone, l.cfg.retention()); err != nil {
+		l.log.Warn("listener: purge of finished ledger rows failed", "err", err)
+	} else if n > 0 {
+		l.log.Info("listener: purged finished ledger rows of files gone from the server", "rows", n)
+	}
 }
 
 // processClaims claims up to maxFilesPerPoll versions and processes them
