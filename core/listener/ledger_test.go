@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -358,5 +359,88 @@ func TestGlobsAndPurge(t *testing.T) {
 	}
 	if rows := ledgerRows(t, l, cfg.Path+"/b.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
 		t.Fatalf("the row of a present file was purged: %+v", rows)
+	}
+}
+
+// cutter cuts the database off while it handles its first file.
+type cutter struct {
+	*flaky
+	cut func()
+	n   int
+}
+
+func (c *cutter) OnFile(ctx context.Context, f FileInfo, r io.Reader, caller *Caller) error {
+	c.mu.Lock()
+	c.n++
+	first := c.n == 1
+	c.mu.Unlock()
+	if first {
+		c.cut()
+	}
+	return c.flaky.OnFile(ctx, f, r, caller)
+}
+
+// The database goes away between the handler's success and the commit:
+// the file is not lost, it is processed again once the database is back.
+func TestDatabaseOutageMidCommitLosesNothing(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, db := withLedger(t, cfg, d, "m")
+		proxy, err := tcpproxy.Start(db.Address())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { proxy.Close() })
+		viaProxy := db
+		viaProxy.Host, viaProxy.Port = "127.0.0.1", proxy.Addr().Port
+		cfg = member2(cfg, viaProxy, "m")
+		cfg.ProcessingTimeout = 1
+		cfg.PollingInterval = 0.05
+		svc := &cutter{flaky: newFlaky(0), cut: func() { proxy.SetMode(tcpproxy.Refuse) }}
+		startedListener(t, cfg, svc)
+		write(t, local, "precious.csv", "do not lose me", time.Hour)
+		// The handler succeeds, the commit cannot reach the database.
+		select {
+		case <-svc.arrivals:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the file was never handled")
+		}
+		waitUntil(t, "the failed commit to be reported", func() bool {
+			svc.recorder.mu.Lock()
+			defer svc.recorder.mu.Unlock()
+			return len(svc.recorder.errs) > 0
+		})
+		proxy.SetMode(tcpproxy.Pass)
+		p := cfg.Path + "/precious.csv"
+		direct := testdb.Open(t, db, "UTC")
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var status string
+			direct.QueryRow(testdb.Q(d, `SELECT status FROM ftpcoord_file WHERE path = ?`), p).Scan(&status)
+			if status == "DONE" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the file is %q 30 s after the database came back", status)
+			}
+			time.Sleep(50 * time.Millisecond) // the listener polls on its own
+		}
+		svc.mu.Lock()
+		attempts := svc.attempts[p]
+		svc.mu.Unlock()
+		if len(attempts) < 2 || attempts[0] != 1 {
+			t.Fatalf("attempts %v: want the uncommitted first run and a later one", attempts)
+		}
+	})
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
