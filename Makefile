@@ -39,12 +39,14 @@ test: lint
 
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger
-## throughput and statements per file (bench/ledger.md).
+## throughput and statements per file (bench/ledger.md), files per second through one
+## member against a bare download loop (bench/endtoend.md).
 bench:
 	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
-	$(GO) run ./bench/ledger -out bench/ledger.md
+	$(GO) run ./bench/ledger -out bench/ledger.md; \
+	$(GO) run ./bench/endtoend -out bench/endtoend.md
 
 ## demo: the one-command tour (issue 6 builds it).
 demo:

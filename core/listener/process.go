@@ -32,6 +32,11 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 	if err != nil {
 		return nil, nil, err
 	}
+	// Every worker commits on its own; keep their connections open, or
+	// each commit pays a new connection (and SCRAM's key derivation).
+	db.SetMaxOpenConns(l.cfg.Workers + 4)
+	db.SetMaxIdleConns(l.cfg.Workers + 4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	d, _ := c.Database.Dialect()
 	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID,
 		Mode: ledger.Mode(l.cfg.Mode), Version: ledger.VersionMode(l.cfg.VersionKey)})
@@ -64,8 +69,16 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 		claimTerm = 0
 		keepGoing = func() bool { return true } // the claim token fences shared work
 	}
-	if err := l.processClaims(ctx, lg, service, claimTerm, keepGoing); err != nil {
-		return err
+	// Claim batch after batch while the backlog lasts: a full batch means
+	// more is waiting, and listing again first would only delay it.
+	for keepGoing() {
+		n, err := l.processClaims(ctx, lg, service, claimTerm, keepGoing)
+		if err != nil {
+			return err
+		}
+		if n < l.cfg.MaxFilesPerPoll || ctx.Err() != nil {
+			break
+		}
 	}
 	return listErr
 }
@@ -131,17 +144,18 @@ func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
 }
 
 // processClaims claims up to maxFilesPerPoll versions and processes them
-// with the configured workers, renewing their leases meanwhile.
-func (l *Listener) processClaims(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool) error {
+// with the configured workers, renewing their leases meanwhile. It returns
+// how many it claimed.
+func (l *Listener) processClaims(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool) (int, error) {
 	lease := l.cfg.processingTimeout()
 	claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
 	if err != nil {
 		err = fmt.Errorf("listener: claim files: %w", err)
 		l.reportError(ctx, service, err)
-		return err
+		return 0, err
 	}
 	if len(claims) == 0 {
-		return nil
+		return 0, nil
 	}
 	inFlight := newClaimSet(claims)
 	stopRenew := l.renewLeases(ctx, lg, inFlight, lease)
@@ -151,16 +165,22 @@ func (l *Listener) processClaims(ctx context.Context, lg *ledger.Ledger, service
 	if !perFile {
 		// OnFileChange alone: the batch is one unit of work.
 		l.processBatch(ctx, lg, service, claims, keepGoing)
-		return nil
+		return len(claims), nil
 	}
 	work := make(chan ledger.Claim)
+	succeeded := make(chan processed, len(claims))
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		l.commitLoop(ctx, lg, service, succeeded)
+	}()
 	var wg sync.WaitGroup
 	for range min(l.cfg.Workers, len(claims)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				l.processOne(ctx, lg, service, fs, c)
+				l.processOne(ctx, lg, service, fs, c, succeeded)
 				inFlight.remove(c.Key)
 			}
 		}()
@@ -174,26 +194,70 @@ func (l *Listener) processClaims(ctx context.Context, lg *ledger.Ledger, service
 	}
 	close(work)
 	wg.Wait()
-	return nil
+	close(succeeded)
+	<-committed
+	return len(claims), nil
 }
 
-// processOne delivers one claimed version and records the outcome.
-func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim) {
+// processed is a claim whose handler succeeded, waiting for its commit.
+type processed struct {
+	claim ledger.Claim
+	info  FileInfo
+}
+
+// processOne delivers one claimed version; a success goes to the commit
+// loop, a failure is recorded at once.
+func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed) {
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
-	err := l.deliver(ctx, fs, info)
-	if err == nil {
-		if cerr := lg.Commit(ctx, c); cerr != nil {
-			l.log.Warn("listener: could not commit a processed file; it will be processed again", "path", c.File.Path, "err", cerr)
-			l.reportError(ctx, service, fmt.Errorf("listener: commit %s: %w", c.File.Path, cerr))
-			return
-		}
-		// After the commit: a crash in between leaves the file in place but
-		// DONE, never processed twice.
-		l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, info)
+	if err := l.deliver(ctx, fs, info); err != nil {
+		l.fail(ctx, lg, service, c, err)
 		return
 	}
-	l.fail(ctx, lg, service, c, err)
+	succeeded <- processed{claim: c, info: info}
+}
+
+// commitLoop commits processed files in batches: what arrived while the
+// previous batch was being committed goes in the next statement, so busy
+// workers share round trips and an idle one waits for none. Then it runs
+// the afterProcess action of each committed file (after the commit: a crash
+// in between leaves the file in place but DONE, never processed twice).
+func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed) {
+	for first := range in {
+		batch := []processed{first}
+	drain:
+		for len(batch) < 500 {
+			select {
+			case p, ok := <-in:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		claims := make([]ledger.Claim, len(batch))
+		for i, p := range batch {
+			claims[i] = p.claim
+		}
+		lost, err := lg.CommitAll(ctx, claims)
+		if err != nil {
+			l.log.Warn("listener: could not commit processed files; they will be processed again", "files", len(batch), "err", err)
+			l.reportError(ctx, service, fmt.Errorf("listener: commit %d files: %w", len(batch), err))
+			continue
+		}
+		gone := map[string]bool{}
+		for _, c := range lost {
+			gone[c.Key] = true
+			l.reportError(ctx, service, fmt.Errorf("listener: commit %s: %w", c.File.Path, ledger.ErrLost))
+		}
+		for _, p := range batch {
+			if !gone[p.claim.Key] {
+				l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, p.info)
+			}
+		}
+	}
 }
 
 // runAfter applies an after-processing action and reports its failure.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pure-ftpd for the tests (MLSD, MLST, MFMT, UTF-8, explicit TLS optional):
 # 127.0.0.1:$FTPCOORD_TEST_PUREFTPD_PORT (default 2121), user tester / secret,
-# files under $FTPCOORD_SERVICES_DIR/pureftpd/root, passive ports 30000-30100;
+# files under $FTPCOORD_SERVICES_DIR/pureftpd/root, passive ports 30000-39999;
 # and a twin on $FTPCOORD_TEST_PUREFTPD_SMALL_LIMIT_PORT (2122) that cuts
 # listings at 50 entries.
 #   pureftpd.sh start | stop
@@ -22,8 +22,8 @@ start() {
 	chown nobody:nogroup "$ROOT"
 	# A second server on the same files cuts listings at 50 entries, as
 	# pure-ftpd's default does at 10,000: for truncation tests.
-	start_server "$PORT" 200000:10 "$PIDFILE" 30000:30100
-	start_server "$SMALL_PORT" 50:5 "$DIR/small.pid" 30101:30200
+	start_server "$PORT" 200000:10 "$PIDFILE" 30000:39999
+	start_server "$SMALL_PORT" 50:5 "$DIR/small.pid" 40000:40999
 	echo "export FTPCOORD_TEST_PUREFTPD_ADDR='127.0.0.1:$PORT'"
 	echo "export FTPCOORD_TEST_PUREFTPD_SMALL_LIMIT_ADDR='127.0.0.1:$SMALL_PORT'"
 	echo "export FTPCOORD_TEST_PUREFTPD_USER='tester'"
