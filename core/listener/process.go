@@ -69,16 +69,8 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 		claimTerm = 0
 		keepGoing = func() bool { return true } // the claim token fences shared work
 	}
-	// Claim batch after batch while the backlog lasts: a full batch means
-	// more is waiting, and listing again first would only delay it.
-	for keepGoing() {
-		n, err := l.processClaims(ctx, lg, service, claimTerm, keepGoing)
-		if err != nil {
-			return err
-		}
-		if n < l.cfg.MaxFilesPerPoll || ctx.Err() != nil {
-			break
-		}
+	if err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing); err != nil {
+		return err
 	}
 	return listErr
 }
@@ -143,60 +135,84 @@ func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
 	}
 }
 
-// processClaims claims up to maxFilesPerPoll versions and processes them
-// with the configured workers, renewing their leases meanwhile. It returns
-// how many it claimed.
-func (l *Listener) processClaims(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool) (int, error) {
+// processBacklog claims batches of up to maxFilesPerPoll versions, oldest
+// first, while the backlog lasts, and processes them with the configured
+// workers, renewing their leases meanwhile. The next batch is claimed as
+// soon as the previous one is queued, so workers never wait for a claim.
+func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool) error {
 	lease := l.cfg.processingTimeout()
-	claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
-	if err != nil {
-		err = fmt.Errorf("listener: claim files: %w", err)
-		l.reportError(ctx, service, err)
-		return 0, err
-	}
-	if len(claims) == 0 {
-		return 0, nil
-	}
-	inFlight := newClaimSet(claims)
+	inFlight := newClaimSet(nil)
 	stopRenew := l.renewLeases(ctx, lg, inFlight, lease)
 	defer stopRenew()
-
+	claim := func() ([]ledger.Claim, error) {
+		claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
+		if err != nil {
+			err = fmt.Errorf("listener: claim files: %w", err)
+			l.reportError(ctx, service, err)
+			return nil, err
+		}
+		inFlight.add(claims)
+		return claims, nil
+	}
 	fs, perFile := service.(FileService)
 	if !perFile {
-		// OnFileChange alone: the batch is one unit of work.
-		l.processBatch(ctx, lg, service, claims, keepGoing)
-		return len(claims), nil
+		// OnFileChange alone: each batch is one unit of work.
+		for keepGoing() {
+			claims, err := claim()
+			if err != nil || len(claims) == 0 {
+				return err
+			}
+			l.processBatch(ctx, lg, service, claims, keepGoing)
+			inFlight.clear()
+			if len(claims) < l.cfg.MaxFilesPerPoll {
+				return nil
+			}
+		}
+		return nil
 	}
-	work := make(chan ledger.Claim)
-	succeeded := make(chan processed, len(claims))
+	work := make(chan ledger.Claim, l.cfg.MaxFilesPerPoll)
+	succeeded := make(chan processed, l.cfg.MaxFilesPerPoll)
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
 		l.commitLoop(ctx, lg, service, succeeded)
 	}()
 	var wg sync.WaitGroup
-	for range min(l.cfg.Workers, len(claims)) {
+	for range l.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				l.processOne(ctx, lg, service, fs, c, succeeded)
+				if keepGoing() { // else its lease runs out for the new active member
+					l.processOne(ctx, lg, service, fs, c, succeeded)
+				}
 				inFlight.remove(c.Key)
 			}
 		}()
 	}
-	for _, c := range claims {
-		if !keepGoing() {
-			l.log.Warn("listener: lost the coordination token; leaving the rest of the batch to the new active member")
+	var err error
+feed:
+	for keepGoing() && ctx.Err() == nil {
+		var claims []ledger.Claim
+		if claims, err = claim(); err != nil || len(claims) == 0 {
 			break
 		}
-		work <- c
+		for _, c := range claims {
+			if !keepGoing() {
+				l.log.Warn("listener: lost the coordination token; leaving the rest of the batch to the new active member")
+				break feed
+			}
+			work <- c
+		}
+		if len(claims) < l.cfg.MaxFilesPerPoll {
+			break // the backlog is drained
+		}
 	}
 	close(work)
 	wg.Wait()
 	close(succeeded)
 	<-committed
-	return len(claims), nil
+	return err
 }
 
 // processed is a claim whose handler succeeded, waiting for its commit.
@@ -359,6 +375,20 @@ func newClaimSet(claims []ledger.Claim) *claimSet {
 		s.m[c.Key] = c
 	}
 	return s
+}
+
+func (s *claimSet) add(claims []ledger.Claim) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range claims {
+		s.m[c.Key] = c
+	}
+}
+
+func (s *claimSet) clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.m)
 }
 
 func (s *claimSet) remove(key string) {
