@@ -2,7 +2,6 @@ package listener
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"slices"
@@ -47,11 +46,15 @@ func (a *Auth) secureSocket() *SecureSocket {
 	return a.SecureSocket
 }
 
-// sftpDialer is replaced when core/remote gains SFTP.
+// sftpDialer connects over SFTP with the configured credentials and the
+// known_hosts file.
 func sftpDialer(cfg ListenerConfig, addr, user, password string, timeout time.Duration, log *slog.Logger) remote.Dialer {
-	return func(context.Context) (remote.Conn, error) {
-		return nil, fmt.Errorf("listener: SFTP is not available yet in this build (%s)", addr)
+	sc := remote.SFTPConfig{Addr: addr, User: user, Password: password, KnownHostsPath: cfg.SftpSshKnownHosts,
+		InsecureIgnoreHostKey: cfg.InsecureIgnoreHostKey, ConnectTimeout: timeout, Logger: log}
+	if cfg.Auth != nil && cfg.Auth.PrivateKey != nil {
+		sc.PrivateKeyPath, sc.PrivateKeyPassphrase = cfg.Auth.PrivateKey.Path, cfg.Auth.PrivateKey.Password
 	}
+	return func(ctx context.Context) (remote.Conn, error) { return remote.DialSFTP(ctx, sc) }
 }
 
 func sortFiles(f []FileInfo) {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -649,5 +650,39 @@ func TestStableListingsWaitForGrowingFiles(t *testing.T) {
 	}
 	if rec.files[cfg.Path+"/growing.dat"] != "part two" {
 		t.Fatalf("content %q", rec.files[cfg.Path+"/growing.dat"])
+	}
+}
+
+// SFTP through the configuration: OpenSSH, key authentication, host key
+// checked against known_hosts; files go through the ledger.
+func TestSFTPListener(t *testing.T) {
+	host, p := hostPort(t, "FTPCOORD_TEST_SFTP_ADDR")
+	_, local := testDir(t, env(t, "FTPCOORD_TEST_SFTP_ROOT"))
+	cfg := ListenerConfig{Protocol: SFTP, Host: host, Port: p, Path: local, SftpSshKnownHosts: env(t, "FTPCOORD_TEST_SFTP_KNOWN_HOSTS"),
+		Auth: &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_SFTP_USER")},
+			PrivateKey: &PrivateKey{Path: env(t, "FTPCOORD_TEST_SFTP_KEY")}}}
+	cfg, _ = withLedger(t, cfg, schema.Postgres, "s")
+	rec := newRecorder()
+	l := startedListener(t, cfg, rec)
+	write(t, local, "statement ✓.xml", "<ok/>", time.Hour)
+	write(t, local, "sub/ignored.xml", "not recursive", time.Hour)
+	pollHand(t, l)
+	order, _, errs := rec.take()
+	if !slices.Equal(order, []string{local + "/statement ✓.xml"}) || len(errs) != 0 {
+		t.Fatalf("files %q errors %v", order, errs)
+	}
+	if rows := ledgerRows(t, l, local+"/statement ✓.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
+		t.Fatalf("ledger %+v", rows)
+	}
+
+	// A server whose key is not the one in known_hosts is refused, saying how to fix it.
+	wrong := cfg
+	wrong.Coordination = nil
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, nil, 0o600)
+	wrong.SftpSshKnownHosts = kh
+	l2 := newListener(t, wrong, newRecorder())
+	if err := l2.PollOnce(context.Background()); !errors.Is(err, remote.ErrHostKey) || !strings.Contains(err.Error(), "ssh-keyscan") {
+		t.Fatalf("unknown host key: %v", err)
 	}
 }
