@@ -42,7 +42,7 @@ test: lint
 ## throughput and statements per file (bench/ledger.md), files per second through one
 ## member against a bare download loop (bench/endtoend.md).
 bench:
-	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
+	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \

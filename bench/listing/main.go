@@ -22,9 +22,11 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
+	"github.com/ftpcoord/ftpcoord/core/remote"
 )
 
 type row struct {
+	server                  string
 	files                   int
 	bare, first, steady     time.Duration
 	retainedPerFile         float64 // heap held by the listener after the poll, per file
@@ -47,19 +49,30 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per measurement (the median is reported)")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	addr, user, pass, root := need("FTPCOORD_TEST_PUREFTPD_ADDR"), need("FTPCOORD_TEST_PUREFTPD_USER"),
-		need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), need("FTPCOORD_TEST_PUREFTPD_ROOT")
+	fs, err := ftpServer(need("FTPCOORD_TEST_PUREFTPD_ADDR"), need("FTPCOORD_TEST_PUREFTPD_USER"),
+		need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), need("FTPCOORD_TEST_PUREFTPD_ROOT"))
+	if err != nil {
+		fatal(err)
+	}
+	ss, err := sftpServer(need("FTPCOORD_TEST_SFTP_ADDR"), need("FTPCOORD_TEST_SFTP_USER"), need("FTPCOORD_TEST_SFTP_KEY"),
+		need("FTPCOORD_TEST_SFTP_KNOWN_HOSTS"), need("FTPCOORD_TEST_SFTP_ROOT"))
+	if err != nil {
+		fatal(err)
+	}
 	var rows []row
-	for _, s := range strings.Split(*sizes, ",") {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			fatal(err)
+	for _, srv := range []*server{fs, ss} {
+		for _, sz := range strings.Split(*sizes, ",") {
+			n, err := strconv.Atoi(sz)
+			if err != nil {
+				fatal(err)
+			}
+			r, err := measure(srv, n, *runs)
+			if err != nil {
+				fatal(fmt.Errorf("%s: %w", srv.name, err))
+			}
+			rows = append(rows, r)
 		}
-		r, err := measure(n, *runs, addr, user, pass, root)
-		if err != nil {
-			fatal(err)
-		}
-		rows = append(rows, r)
+		srv.close()
 	}
 	report := render(rows, *runs)
 	fmt.Print(report)
@@ -83,43 +96,87 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-func measure(n, runs int, addr, user, pass, root string) (row, error) {
-	r := row{files: n}
+// server is one protocol's test server: where its files live locally, the
+// bare listing with its own client library, and the listener's settings.
+type server struct {
+	name   string
+	root   string                              // local directory behind the remote one
+	remote func(dir string) string             // remote path of a directory of root
+	floor  func(remoteDir string) (int, error) // the bare listing; returns the entries
+	config func(remoteDir string) listener.ListenerConfig
+	close  func()
+}
+
+func ftpServer(addr, user, pass, root string) (*server, error) {
+	c, err := ftp.Dial(addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Login(user, pass); err != nil {
+		return nil, err
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	p, _ := strconv.Atoi(port)
+	return &server{name: "FTP (pure-ftpd, MLSD)", root: root,
+		remote: func(dir string) string { return "/" + dir },
+		floor: func(d string) (int, error) {
+			e, err := c.List(d)
+			return len(e), err
+		},
+		config: func(d string) listener.ListenerConfig {
+			return listener.ListenerConfig{Host: host, Port: p, Path: d,
+				Auth: &listener.Auth{Credentials: &listener.Credentials{Username: user, Password: pass}}}
+		},
+		close: func() { c.Quit() }}, nil
+}
+
+func sftpServer(addr, user, key, knownHosts, root string) (*server, error) {
+	c, err := remote.DialSFTP(context.Background(), remote.SFTPConfig{Addr: addr, User: user, PrivateKeyPath: key, KnownHostsPath: knownHosts})
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	p, _ := strconv.Atoi(port)
+	return &server{name: "SFTP (OpenSSH)", root: root,
+		remote: func(dir string) string { return filepath.Join(root, dir) },
+		floor: func(d string) (int, error) {
+			n := 0
+			err := c.List(context.Background(), d, func(remote.Entry) error { n++; return nil })
+			return n, err
+		},
+		config: func(d string) listener.ListenerConfig {
+			return listener.ListenerConfig{Protocol: listener.SFTP, Host: host, Port: p, Path: d, SftpSshKnownHosts: knownHosts,
+				Auth: &listener.Auth{Credentials: &listener.Credentials{Username: user}, PrivateKey: &listener.PrivateKey{Path: key}}}
+		},
+		close: func() { c.Close() }}, nil
+}
+
+func measure(srv *server, n, runs int) (row, error) {
+	r := row{server: srv.name, files: n}
 	dir := fmt.Sprintf("bench-listing-%d", n)
-	local := filepath.Join(root, dir)
+	local := filepath.Join(srv.root, dir)
 	if err := fill(local, n); err != nil {
 		return r, err
 	}
 	defer os.RemoveAll(local)
+	remoteDir := srv.remote(dir)
 
-	// The floor: jlaffaye/ftp's List on a warm connection.
-	c, err := ftp.Dial(addr)
-	if err != nil {
-		return r, err
-	}
-	defer c.Quit()
-	if err := c.Login(user, pass); err != nil {
-		return r, err
-	}
 	var bare []time.Duration
 	var bareAlloc uint64
 	for range runs {
 		a := allocated()
 		t0 := time.Now()
-		entries, err := c.List("/" + dir)
+		k, err := srv.floor(remoteDir)
 		bare = append(bare, time.Since(t0))
 		bareAlloc = allocated() - a
-		if err != nil || len(entries) < n {
-			return r, fmt.Errorf("bare listing: %d entries, %v", len(entries), err)
+		if err != nil || k < n {
+			return r, fmt.Errorf("bare listing: %d entries, %v", k, err)
 		}
 	}
 	r.bare = median(bare)
 	r.bareAllocPerFile = float64(bareAlloc) / float64(n)
 
-	host, port, _ := strings.Cut(addr, ":")
-	p, _ := strconv.Atoi(port)
-	cfg := listener.ListenerConfig{Host: host, Port: p, Path: "/" + dir,
-		Auth: &listener.Auth{Credentials: &listener.Credentials{Username: user, Password: pass}}}
+	cfg := srv.config(remoteDir)
 	var first, steady []time.Duration
 	for range runs {
 		l, err := listener.New(cfg)
@@ -129,7 +186,7 @@ func measure(n, runs int, addr, user, pass, root string) (row, error) {
 		svc := &noop{}
 		l.Attach(svc)
 		// Warm the connection pool, as the bare listing's connection is.
-		if _, err := l.Caller().Exists(context.Background(), "/"); err != nil {
+		if _, err := l.Caller().Exists(context.Background(), remoteDir); err != nil {
 			return r, err
 		}
 		runtime.GC()
@@ -195,16 +252,16 @@ func median(d []time.Duration) time.Duration {
 func render(rows []row, runs int) string {
 	var b strings.Builder
 	b.WriteString("# Listing benchmark\n\n")
-	fmt.Fprintf(&b, "Command: `go run ./bench/listing %s` (via `make bench`, after `tests/services/start.sh pureftpd`)  \n", strings.Join(os.Args[1:], " "))
-	fmt.Fprintf(&b, "Date: %s  \nMachine: %d CPUs, %s; pure-ftpd on loopback (MLSD), medians of %d runs.\n\n",
+	fmt.Fprintf(&b, "Command: `go run ./bench/listing %s` (via `make bench`)  \n", strings.Join(os.Args[1:], " "))
+	fmt.Fprintf(&b, "Date: %s  \nMachine: %d CPUs, %s; pure-ftpd and OpenSSH of tests/services on loopback, medians of %d runs.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version(), runs)
-	b.WriteString("The floor is jlaffaye/ftp's `List` on a warm connection. A first poll reports every file as new " +
+	b.WriteString("The floor is the bare listing with the same client library on a warm connection (jlaffaye/ftp's `List`; for SFTP, core/remote's List over pkg/sftp's ReadDir). A first poll reports every file as new " +
 		"(listing, filters, diff, the WatchEvent); a steady poll finds nothing new. Retained heap is what the listener " +
 		"keeps between polls (the seen versions). Targets: a poll within 1.2x the bare listing; under 300 bytes of heap per listed file.\n\n")
-	b.WriteString("| files | bare listing | first poll | steady poll | steady / bare | retained heap per file | allocated per file, first poll (bare listing) |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
+	b.WriteString("| server | files | bare listing | first poll | steady poll | steady / bare | retained heap per file | allocated per file, first poll (bare listing) |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %d | %v | %v | %v | %.2fx | %.0f B | %.0f B (%.0f B) |\n", r.files,
+		fmt.Fprintf(&b, "| %s | %d | %v | %v | %v | %.2fx | %.0f B | %.0f B (%.0f B) |\n", r.server, r.files,
 			r.bare.Round(time.Millisecond), r.first.Round(time.Millisecond), r.steady.Round(time.Millisecond),
 			float64(r.steady)/float64(r.bare), r.retainedPerFile, r.allocPerFile, r.bareAllocPerFile)
 	}
