@@ -105,22 +105,30 @@ func readAll(t *testing.T, c Conn, p string, offset int64) string {
 	return string(b)
 }
 
+// writeAppendRead is the part of a round trip every Conn must pass alike:
+// write, append, read whole and from an offset.
+func writeAppendRead(t *testing.T, c Conn, p string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := c.Write(ctx, p, strings.NewReader("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Append(ctx, p, strings.NewReader(", world")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, c, p, 0); got != "hello, world" {
+		t.Fatalf("content %q", got)
+	}
+	if got := readAll(t, c, p, 7); got != "world" {
+		t.Fatalf("from offset 7: %q", got)
+	}
+}
+
 func TestFTPRoundTrip(t *testing.T) {
 	eachFTPServer(t, func(t *testing.T, s ftpServer, c Conn) {
 		ctx := context.Background()
 		p := Join(s.remote, "a file.txt")
-		if err := c.Write(ctx, p, strings.NewReader("hello")); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Append(ctx, p, strings.NewReader(", world")); err != nil {
-			t.Fatal(err)
-		}
-		if got := readAll(t, c, p, 0); got != "hello, world" {
-			t.Fatalf("content %q", got)
-		}
-		if got := readAll(t, c, p, 7); got != "world" {
-			t.Fatalf("from offset 7: %q", got)
-		}
+		writeAppendRead(t, c, p)
 		e, err := c.Stat(ctx, p)
 		if err != nil || e.Size != 12 || e.IsDir || e.Name != "a file.txt" || !e.Precise || e.ModTime.IsZero() {
 			t.Fatalf("Stat = %+v, %v", e, err)

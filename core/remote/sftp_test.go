@@ -52,18 +52,7 @@ func TestSFTPRoundTrip(t *testing.T) {
 	c := dialSFTP(t, cfg)
 	ctx := context.Background()
 	p := dir + "/a file ✓.txt"
-	if err := c.Write(ctx, p, strings.NewReader("hello")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Append(ctx, p, strings.NewReader(", world")); err != nil {
-		t.Fatal(err)
-	}
-	if got := readAll(t, c, p, 0); got != "hello, world" {
-		t.Fatalf("content %q", got)
-	}
-	if got := readAll(t, c, p, 7); got != "world" {
-		t.Fatalf("from offset 7: %q", got)
-	}
+	writeAppendRead(t, c, p)
 	if e, err := c.Stat(ctx, p); err != nil || e.Size != 12 || e.IsDir || !e.Precise {
 		t.Fatalf("Stat = %+v, %v", e, err)
 	}
