@@ -8,7 +8,7 @@ SERVICES := bash tests/services/start.sh
 RACE ?= -race
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build test services services-stop bench demo lint fmt clean
+.PHONY: all build lib test services services-stop bench demo lint fmt clean
 
 all: build
 
@@ -31,11 +31,19 @@ services:
 services-stop:
 	bash tests/services/stop.sh
 
-## test: lint, start the services, run every Go test against them.
-test: lint
+## test: lint, start the services, run every Go test against them, then the C ABI test.
+test: lint lib
 	eval "$$($(SERVICES))"; \
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
-	  | $(GO) run ./internal/tools/testsummary -no-skips
+	  | $(GO) run ./internal/tools/testsummary -no-skips; \
+	bash tests/capi/run.sh
+
+## lib: the C ABI, build/libftpcoord.so and its header build/ftpcoord.h.
+lib:
+	mkdir -p build
+	$(GO) build -buildmode=c-shared -o build/libftpcoord.so ./capi
+	rm -f build/libftpcoord.h  # cgo's own; ftpcoord.h is the documented one
+	cp capi/ftpcoord.h build/ftpcoord.h
 
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger

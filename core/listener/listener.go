@@ -173,7 +173,13 @@ func (l *Listener) run(ctx context.Context) {
 // Stop ends polling, waits for the running poll, leaves the coordination
 // group (gracefully, so a standby takes over at once) and closes the
 // connections.
-func (l *Listener) Stop(ctx context.Context) error {
+func (l *Listener) Stop(ctx context.Context) error { return l.stop(ctx, true) }
+
+// Halt stops like Stop but leaves the coordination group as a crash would:
+// the token is left to expire, nothing is handed over.
+func (l *Listener) Halt() error { return l.stop(context.Background(), false) }
+
+func (l *Listener) stop(ctx context.Context, graceful bool) error {
 	l.mu.Lock()
 	cancel, done, coord, db := l.cancel, l.done, l.coord, l.ledgerDB
 	l.cancel, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil
@@ -183,14 +189,51 @@ func (l *Listener) Stop(ctx context.Context) error {
 		<-done
 	}
 	var errs []error
-	if coord != nil {
+	if coord != nil && graceful {
 		errs = append(errs, coord.Stop(ctx))
+	} else if coord != nil {
+		coord.Halt()
 	}
 	if db != nil {
 		db.Close()
 	}
 	errs = append(errs, l.pool.Close())
 	return errors.Join(errs...)
+}
+
+// Status is a member's view of itself, for operators and hosts.
+type Status struct {
+	Coordinated bool `json:"coordinated"`
+	// Role, Holder, Term, LastHeartbeat and Healthy describe the
+	// coordination group (with coordination configured and started).
+	Role          string    `json:"role,omitempty"`
+	Holder        string    `json:"holder,omitempty"`
+	Term          int64     `json:"term,omitempty"`
+	LastHeartbeat time.Time `json:"lastHeartbeat,omitzero"`
+	Healthy       bool      `json:"healthy"`
+	// Ledger counts the group's file versions by state.
+	Ledger map[ledger.Status]int `json:"ledger,omitempty"`
+}
+
+// Status reports the member's role and the ledger's counts.
+func (l *Listener) Status(ctx context.Context) (Status, error) {
+	l.mu.Lock()
+	coord, lg := l.coord, l.ledger
+	l.mu.Unlock()
+	if coord == nil {
+		return Status{Healthy: true}, nil
+	}
+	st := coord.State()
+	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy}
+	if lg != nil {
+		counts, err := lg.Counts(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.Ledger = counts
+	}
+	return out, nil
 }
 
 // Coordinator returns the coordination member while started with one.

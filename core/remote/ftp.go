@@ -278,21 +278,26 @@ type ftpReader struct {
 	r    *ftp.Response
 	stop func() bool
 	ctx  context.Context
+	done error // io.EOF or the error that ended the transfer; repeated by later reads
 }
 
 // Read returns io.EOF only once the server confirmed the transfer: a data
 // connection that ends early (the server gave up, the control connection
 // dropped) looks like a clean end of file otherwise.
 func (r *ftpReader) Read(b []byte) (int, error) {
-	n, err := r.r.Read(b)
-	if err == io.EOF {
-		if cerr := r.r.Close(); cerr != nil {
-			return n, fmt.Errorf("ftp: transfer not confirmed by the server: %w", result(r.ctx, cerr))
-		}
-		return n, io.EOF
+	if r.done != nil {
+		return 0, r.done
 	}
-	if err != nil {
+	n, err := r.r.Read(b)
+	switch {
+	case err == io.EOF:
+		if cerr := r.r.Close(); cerr != nil {
+			err = fmt.Errorf("ftp: transfer not confirmed by the server: %w", result(r.ctx, cerr))
+		}
+		r.done = err
+	case err != nil:
 		err = result(r.ctx, err)
+		r.done = err
 	}
 	return n, err
 }

@@ -122,6 +122,19 @@ func writeAppendRead(t *testing.T, c Conn, p string) {
 	if got := readAll(t, c, p, 7); got != "world" {
 		t.Fatalf("from offset 7: %q", got)
 	}
+	// A reader that reached the end keeps saying so (hosts read in chunks
+	// and ask once more).
+	r, err := c.Open(ctx, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(r)
+	for range 2 {
+		if n, err := r.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+			t.Fatalf("Read after the end: %d, %v; want 0, io.EOF", n, err)
+		}
+	}
+	r.Close()
 }
 
 func TestFTPRoundTrip(t *testing.T) {

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/listener"
+)
+
+// A bridge is one listener driven from C: the Go service it attaches turns
+// every callback into an event in a queue that the host pulls with poll, and
+// a file or change event waits for the host's ack before the listener commits
+// it (at-least-once delivery to the host; the ledger fences the commit).
+
+// serviceSpec is the JSON the host attaches: which events it wants.
+type serviceSpec struct {
+	OnFileChange bool `json:"onFileChange"`
+	OnFile       bool `json:"onFile"`
+	OnFileDelete bool `json:"onFileDelete"`
+	OnError      bool `json:"onError"`
+}
+
+// event is what poll returns, as JSON.
+type event struct {
+	ID    int64                `json:"id"`
+	Kind  string               `json:"kind"` // "file", "fileChange", "fileDelete", "error"
+	File  *listener.FileInfo   `json:"file,omitempty"`
+	Event *listener.WatchEvent `json:"event,omitempty"`
+	Path  string               `json:"path,omitempty"`
+	Error string               `json:"error,omitempty"`
+	// NeedsAck: the listener waits for ftpcoord_event_ack before it commits.
+	NeedsAck bool `json:"needsAck"`
+}
+
+// pending is an event the listener waits on.
+type pending struct {
+	content io.Reader // for "file" events: read with ftpcoord_event_read
+	done    chan error
+}
+
+type bridge struct {
+	l        *listener.Listener
+	spec     serviceSpec
+	queue    chan event
+	mu       sync.Mutex
+	nextID   int64
+	waiting  map[int64]*pending
+	closed   chan struct{}
+	stopOnce sync.Once
+	started  bool
+}
+
+func newBridge(l *listener.Listener) *bridge {
+	return &bridge{l: l, queue: make(chan event, 1024), waiting: map[int64]*pending{}, closed: make(chan struct{})}
+}
+
+// errClosed is returned to callbacks still waiting when the listener stops.
+var errClosed = errors.New("ftpcoord: the listener was stopped before the host acknowledged the event")
+
+// push queues an event and, when it needs an ack, waits for it.
+func (b *bridge) push(ctx context.Context, ev event, content io.Reader) error {
+	b.mu.Lock()
+	b.nextID++
+	ev.ID = b.nextID
+	var p *pending
+	if ev.NeedsAck {
+		p = &pending{content: content, done: make(chan error, 1)}
+		b.waiting[ev.ID] = p
+	}
+	b.mu.Unlock()
+	select {
+	case b.queue <- ev:
+	case <-b.closed:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p == nil {
+		return nil
+	}
+	defer func() {
+		b.mu.Lock()
+		delete(b.waiting, ev.ID)
+		b.mu.Unlock()
+	}()
+	select {
+	case err := <-p.done:
+		return err
+	case <-b.closed:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// next returns the next event, waiting up to timeout (negative: forever).
+func (b *bridge) next(timeout time.Duration) (event, bool, error) {
+	var after <-chan time.Time
+	if timeout >= 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		after = t.C
+	}
+	select {
+	case ev := <-b.queue:
+		return ev, true, nil
+	case <-b.closed:
+		return event{}, false, errHandleClosed
+	case <-after:
+		return event{}, false, nil
+	}
+}
+
+// drain returns the events queued now, without waiting.
+func (b *bridge) drain() []event {
+	var out []event
+	for {
+		select {
+		case ev := <-b.queue:
+			out = append(out, ev)
+		default:
+			return out
+		}
+	}
+}
+
+func (b *bridge) pendingEvent(id int64) (*pending, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.waiting[id]
+	if p == nil {
+		return nil, fmt.Errorf("event %d is not waiting for the host (already acknowledged, or it needs no ack)", id)
+	}
+	return p, nil
+}
+
+func (b *bridge) ack(id int64, ok bool, message string) error {
+	p, err := b.pendingEvent(id)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	delete(b.waiting, id)
+	b.mu.Unlock()
+	if ok {
+		p.done <- nil
+	} else {
+		if message == "" {
+			message = "the host reported a failure"
+		}
+		p.done <- errors.New(message)
+	}
+	return nil
+}
+
+func (b *bridge) close() {
+	b.stopOnce.Do(func() { close(b.closed) })
+}
+
+// The Go service: each callback the host asked for becomes an event.
+
+func (b *bridge) OnFileChange(ctx context.Context, ev listener.WatchEvent, _ *listener.Caller) error {
+	return b.push(ctx, event{Kind: "fileChange", Event: &ev, NeedsAck: true}, nil)
+}
+
+func (b *bridge) OnFile(ctx context.Context, f listener.FileInfo, r io.Reader, _ *listener.Caller) error {
+	return b.push(ctx, event{Kind: "file", File: &f, NeedsAck: true}, r)
+}
+
+func (b *bridge) OnFileDelete(ctx context.Context, p string, _ *listener.Caller) error {
+	return b.push(ctx, event{Kind: "fileDelete", Path: p}, nil)
+}
+
+func (b *bridge) OnError(ctx context.Context, err error) {
+	b.push(ctx, event{Kind: "error", Error: err.Error()}, nil)
+}
+
+// service returns a value implementing exactly the callbacks in spec, so
+// that the listener behaves as it would for a Go service with those
+// methods (for instance, OnFileChange alone gets whole batches).
+func (b *bridge) service() any {
+	s := b.spec
+	switch {
+	case s.OnFile && s.OnFileChange:
+		return struct {
+			fileChange
+			file
+			deleteAndError
+		}{fileChange{b}, file{b}, deleteAndError{b}}
+	case s.OnFile:
+		return struct {
+			file
+			deleteAndError
+		}{file{b}, deleteAndError{b}}
+	case s.OnFileChange:
+		return struct {
+			fileChange
+			deleteAndError
+		}{fileChange{b}, deleteAndError{b}}
+	}
+	return deleteAndError{b}
+}
+
+type fileChange struct{ b *bridge }
+
+func (f fileChange) OnFileChange(ctx context.Context, ev listener.WatchEvent, c *listener.Caller) error {
+	return f.b.OnFileChange(ctx, ev, c)
+}
+
+type file struct{ b *bridge }
+
+func (f file) OnFile(ctx context.Context, fi listener.FileInfo, r io.Reader, c *listener.Caller) error {
+	return f.b.OnFile(ctx, fi, r, c)
+}
+
+// deleteAndError forwards deletions and errors only when asked for.
+type deleteAndError struct{ b *bridge }
+
+func (d deleteAndError) OnFileDelete(ctx context.Context, p string, c *listener.Caller) error {
+	if !d.b.spec.OnFileDelete {
+		return nil
+	}
+	return d.b.OnFileDelete(ctx, p, c)
+}
+
+func (d deleteAndError) OnError(ctx context.Context, err error) {
+	if d.b.spec.OnError {
+		d.b.OnError(ctx, err)
+	}
+}
+
+func decodeSpec(raw string) (serviceSpec, error) {
+	var s serviceSpec
+	if err := json.Unmarshal([]byte(raw), &s); err != nil {
+		return s, fmt.Errorf("service: %w (want {\"onFile\": true, \"onFileChange\": false, \"onFileDelete\": true, \"onError\": true})", err)
+	}
+	if !s.OnFile && !s.OnFileChange && !s.OnFileDelete && !s.OnError {
+		return s, errors.New("service: asks for no event: set at least one of onFile, onFileChange, onFileDelete, onError")
+	}
+	return s, nil
+}

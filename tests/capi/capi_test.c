@@ -1,0 +1,162 @@
+/*
+ * Drives libftpcoord.so through ftpcoord.h as a C host would: a whole cycle
+ * against the real pure-ftpd of tests/services (new, attach, poll_once and
+ * poll, read content, ack, caller, status, stop) and the misuse cases
+ * (bad config, NULL arguments, unknown events, closed and twice-closed
+ * handles). Prints "N passed, N failed"; exits 1 on any failure.
+ *
+ * Usage: capi_test CONFIG_JSON REMOTE_DIR FILE_COUNT
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ftpcoord.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                   \
+	do {                                                   \
+		if (cond) {                                        \
+			passed++;                                      \
+		} else {                                           \
+			failed++;                                      \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                  \
+			char *e = ftpcoord_last_error();               \
+			fprintf(stderr, " (last error: %s)\n", e ? e : "none"); \
+			ftpcoord_free(e);                              \
+		}                                                  \
+	} while (0)
+
+/* json_int finds "key": <int> in a JSON text. */
+static long long json_int(const char *json, const char *key) {
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *p = strstr(json, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* json_str copies "key": "<value>" into out. */
+static int json_str(const char *json, const char *key, char *out, size_t n) {
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\":\"", key);
+	const char *p = strstr(json, pat);
+	if (!p) return 0;
+	p += strlen(pat);
+	const char *q = strchr(p, '"');
+	if (!q || (size_t)(q - p) >= n) return 0;
+	memcpy(out, p, q - p);
+	out[q - p] = 0;
+	return 1;
+}
+
+/* handle_file reads a file event's content through the library, checks it
+ * against what the runner wrote (the file's name repeated), and acks it. */
+static void handle_file(int64_t h, const char *ev) {
+	long long id = json_int(ev, "id");
+	long long size = json_int(ev, "size");
+	char name[256];
+	CHECK(id > 0 && size >= 0 && json_str(ev, "name", name, sizeof name), "file event fields in %s", ev);
+	char buf[7]; /* small on purpose: many reads */
+	long long total = 0;
+	int ok = 1;
+	for (;;) {
+		int64_t n = 0;
+		int rc = ftpcoord_event_read(h, id, buf, sizeof buf, &n);
+		if (rc != FTPCOORD_OK) { ok = 0; break; }
+		if (n == 0) break;
+		for (int64_t i = 0; i < n; i++)
+			if (buf[i] != name[(total + i) % strlen(name)]) ok = 0;
+		total += n;
+	}
+	CHECK(ok && total == size, "content of %s: %lld of %lld bytes, match %d", name, total, size, ok);
+	CHECK(ftpcoord_event_ack(h, id, 0, NULL) == FTPCOORD_OK, "ack %lld", id);
+	CHECK(ftpcoord_event_ack(h, id, 0, NULL) == FTPCOORD_INVALID_ARG, "second ack of %lld is refused", id);
+}
+
+int main(int argc, char **argv) {
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s CONFIG_JSON REMOTE_DIR FILE_COUNT\n", argv[0]);
+		return 2;
+	}
+	const char *config = argv[1], *dir = argv[2];
+	int want = atoi(argv[3]);
+
+	const char *v = ftpcoord_version();
+	CHECK(v && strncmp(v, "ftpcoord", 8) == 0, "version %s", v ? v : "NULL");
+
+	/* Bad input: a clear error naming the field, no handle. */
+	CHECK(ftpcoord_listener_new(NULL) == 0, "NULL config refused");
+	CHECK(ftpcoord_listener_new("{\"port\": 70000}") == 0, "bad port refused");
+	char *e = ftpcoord_last_error();
+	CHECK(e && strstr(e, "port"), "the error names the field: %s", e ? e : "NULL");
+	ftpcoord_free(e);
+	CHECK(ftpcoord_listener_new("{\"protocl\": \"FTP\"}") == 0, "misspelt field refused");
+
+	int64_t h = ftpcoord_listener_new(config);
+	CHECK(h > 0, "listener_new");
+	if (h <= 0) goto done;
+	CHECK(ftpcoord_listener_attach(h, "{}") == FTPCOORD_INVALID_ARG, "a service asking for nothing is refused");
+	CHECK(ftpcoord_listener_attach(h, NULL) == FTPCOORD_INVALID_ARG, "NULL service refused");
+	CHECK(ftpcoord_listener_attach(h, "{\"onFile\": true, \"onError\": true}") == FTPCOORD_OK, "attach");
+	CHECK(ftpcoord_listener_poll(h, 0, NULL) == FTPCOORD_INVALID_ARG, "poll with NULL out refused");
+	CHECK(ftpcoord_event_ack(h, 999999, 0, NULL) == FTPCOORD_INVALID_ARG, "ack of an unknown event refused");
+
+	/* One host-driven cycle, then the rest of its events through poll. */
+	int seen = 0;
+	char *events = NULL;
+	CHECK(ftpcoord_listener_poll_once(h, &events) == FTPCOORD_OK, "poll_once");
+	if (events) {
+		/* poll_once returned as soon as the first file event waited. */
+		const char *p = events;
+		while ((p = strstr(p, "\"kind\":\"file\"")) != NULL) {
+			const char *start = p;
+			while (start > events && *start != '{') start--;
+			/* the event object starts at the '{' before "id" */
+			const char *obj = strstr(start - 1 > events ? start - 1 : events, "{\"id\"");
+			handle_file(h, obj ? obj : start);
+			seen++;
+			p += 12;
+		}
+		ftpcoord_free(events);
+	}
+	while (seen < want) {
+		char *ev = NULL;
+		int rc = ftpcoord_listener_poll(h, 10000, &ev);
+		CHECK(rc == FTPCOORD_OK, "poll for file %d of %d: rc %d", seen + 1, want, rc);
+		if (rc != FTPCOORD_OK) break;
+		if (strstr(ev, "\"kind\":\"file\"")) {
+			handle_file(h, ev);
+			seen++;
+		}
+		ftpcoord_free(ev);
+	}
+	CHECK(seen == want, "%d of %d files delivered", seen, want);
+
+	/* Nothing more for now. */
+	char *ev = NULL;
+	CHECK(ftpcoord_listener_poll(h, 50, &ev) == FTPCOORD_TIMEOUT && ev == NULL, "poll times out when idle");
+
+	/* Caller and status. */
+	char req[512], *res = NULL;
+	snprintf(req, sizeof req, "{\"op\": \"list\", \"path\": \"%s\"}", dir);
+	CHECK(ftpcoord_caller(h, req, &res) == FTPCOORD_OK && res && strstr(res, "\"files\""), "caller list: %s", res ? res : "NULL");
+	ftpcoord_free(res);
+	CHECK(ftpcoord_caller(h, "{\"op\": \"explode\"}", &res) == FTPCOORD_ERROR, "unknown caller op refused");
+	char *st = ftpcoord_status(h);
+	CHECK(st && strstr(st, "\"coordinated\""), "status: %s", st ? st : "NULL");
+	ftpcoord_free(st);
+
+	/* Stop closes the handle; every later use is an error, never a crash. */
+	CHECK(ftpcoord_listener_stop(h, 1) == FTPCOORD_OK, "stop");
+	CHECK(ftpcoord_listener_stop(h, 1) == FTPCOORD_INVALID_HANDLE, "second stop");
+	CHECK(ftpcoord_listener_poll(h, 0, &ev) == FTPCOORD_INVALID_HANDLE, "poll after stop");
+	CHECK(ftpcoord_event_ack(h, 1, 0, NULL) == FTPCOORD_INVALID_HANDLE, "ack after stop");
+	CHECK(ftpcoord_status(h) == NULL, "status after stop");
+	CHECK(ftpcoord_listener_start(424242) == FTPCOORD_INVALID_HANDLE, "a handle never made");
+
+done:
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

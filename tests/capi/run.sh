@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds tests/capi/capi_test.c against build/ftpcoord.h and libftpcoord.so
+# and runs it against the pure-ftpd of tests/services (make test calls this
+# after `make lib`). Needs the FTPCOORD_TEST_PUREFTPD_* variables.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${FTPCOORD_TEST_PUREFTPD_ROOT:?run tests/services/start.sh first}"
+work=$(mktemp -d)
+trap 'rm -rf "$work" "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"' EXIT
+dir=capi-$$
+mkdir -p "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"
+chmod 777 "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"
+# Each file's content is its name repeated, so that the C side can check it.
+n=0
+for name in "invoice-1.xml" "with space.csv" "emoji-📦.json"; do
+	for _ in $(seq 1 40); do printf '%s' "$name"; done >"$FTPCOORD_TEST_PUREFTPD_ROOT/$dir/$name"
+	n=$((n + 1))
+done
+gcc -std=c11 -Wall -Wextra -Werror -o "$work/capi_test" tests/capi/capi_test.c -Ibuild -Lbuild -lftpcoord -Wl,-rpath,"$PWD/build"
+host=${FTPCOORD_TEST_PUREFTPD_ADDR%:*}
+port=${FTPCOORD_TEST_PUREFTPD_ADDR##*:}
+config=$(printf '{"protocol":"FTP","host":"%s","port":%s,"path":"/%s","pollingInterval":3600,"auth":{"credentials":{"username":"%s","password":"%s"}}}' \
+	"$host" "$port" "$dir" "$FTPCOORD_TEST_PUREFTPD_USER" "$FTPCOORD_TEST_PUREFTPD_PASSWORD")
+"$work/capi_test" "$config" "/$dir" "$n"
