@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/benchenv"
+
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -59,11 +61,11 @@ func main() {
 	for _, name := range strings.Split(*dialects, ",") {
 		d, err := schema.ParseDialect(name)
 		if err != nil {
-			fatal(err)
+			benchenv.Fatal(err)
 		}
 		r, err := measure(d, p)
 		if err != nil {
-			fatal(fmt.Errorf("%s: %w", d, err))
+			benchenv.Fatal(fmt.Errorf("%s: %w", d, err))
 		}
 		results = append(results, r)
 	}
@@ -71,14 +73,9 @@ func main() {
 	fmt.Print(report)
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
-			fatal(err)
+			benchenv.Fatal(err)
 		}
 	}
-}
-
-func fatal(err error) {
-	fmt.Fprintln(os.Stderr, "bench:", err)
-	os.Exit(1)
 }
 
 func measure(d schema.Dialect, p params) (result, error) {

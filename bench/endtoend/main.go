@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/benchenv"
+
 	"github.com/jlaffaye/ftp"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
@@ -56,8 +58,8 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each side; the medians are reported")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	addr, user, pass, root := need("FTPCOORD_TEST_PUREFTPD_ADDR"), need("FTPCOORD_TEST_PUREFTPD_USER"),
-		need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), need("FTPCOORD_TEST_PUREFTPD_ROOT")
+	addr, user, pass, root := benchenv.Need("FTPCOORD_TEST_PUREFTPD_ADDR"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_USER"),
+		benchenv.Need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_ROOT")
 	dir := "bench-e2e"
 	local := filepath.Join(root, dir)
 	os.RemoveAll(local)
@@ -76,7 +78,7 @@ func main() {
 	for range *runs {
 		bare, err := bareLoop(addr, user, pass, "/"+dir, names, *workers)
 		if err != nil {
-			fatal(err)
+			benchenv.Fatal(err)
 		}
 		bares = append(bares, bare)
 	}
@@ -84,14 +86,14 @@ func main() {
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			fatal(err)
+			benchenv.Fatal(err)
 		}
 		pprof.StartCPUProfile(f)
 	}
 	for range *runs {
 		through, err := throughListener(addr, user, pass, "/"+dir, *files, *workers)
 		if err != nil {
-			fatal(err)
+			benchenv.Fatal(err)
 		}
 		throughs = append(throughs, through)
 	}
@@ -115,7 +117,7 @@ func main() {
 	fmt.Print(b.String())
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
-			fatal(err)
+			benchenv.Fatal(err)
 		}
 	}
 }
@@ -193,19 +195,6 @@ func throughListener(addr, user, pass, dir string, files, workers int) (time.Dur
 		return 0, fmt.Errorf("only %d of %d files after 10 minutes", c.n.Load(), files)
 	}
 	return time.Since(t0), nil
-}
-
-func need(name string) string {
-	v := os.Getenv(name)
-	if v == "" {
-		fatal(fmt.Errorf("%s is not set: eval \"$(tests/services/start.sh postgres pureftpd)\" first", name))
-	}
-	return v
-}
-
-func fatal(err error) {
-	fmt.Fprintln(os.Stderr, "bench:", err)
-	os.Exit(1)
 }
 
 func median(d []time.Duration) time.Duration {

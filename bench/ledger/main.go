@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/benchenv"
+
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -36,8 +38,7 @@ func main() {
 	for _, d := range []schema.Dialect{schema.Postgres, schema.MySQL} {
 		r, err := measure(d, *n, *batch)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", d, err)
-			os.Exit(1)
+			benchenv.Fatal(fmt.Errorf("%s: %w", d, err))
 		}
 		results = append(results, r)
 	}
@@ -58,8 +59,7 @@ func main() {
 	fmt.Print(b.String())
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
+			benchenv.Fatal(err)
 		}
 	}
 }

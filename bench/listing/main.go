@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/benchenv"
+
 	"github.com/jlaffaye/ftp"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
@@ -49,26 +51,26 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per measurement (the median is reported)")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	fs, err := ftpServer(need("FTPCOORD_TEST_PUREFTPD_ADDR"), need("FTPCOORD_TEST_PUREFTPD_USER"),
-		need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), need("FTPCOORD_TEST_PUREFTPD_ROOT"))
+	fs, err := ftpServer(benchenv.Need("FTPCOORD_TEST_PUREFTPD_ADDR"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_USER"),
+		benchenv.Need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_ROOT"))
 	if err != nil {
-		fatal(err)
+		benchenv.Fatal(err)
 	}
-	ss, err := sftpServer(need("FTPCOORD_TEST_SFTP_ADDR"), need("FTPCOORD_TEST_SFTP_USER"), need("FTPCOORD_TEST_SFTP_KEY"),
-		need("FTPCOORD_TEST_SFTP_KNOWN_HOSTS"), need("FTPCOORD_TEST_SFTP_ROOT"))
+	ss, err := sftpServer(benchenv.Need("FTPCOORD_TEST_SFTP_ADDR"), benchenv.Need("FTPCOORD_TEST_SFTP_USER"), benchenv.Need("FTPCOORD_TEST_SFTP_KEY"),
+		benchenv.Need("FTPCOORD_TEST_SFTP_KNOWN_HOSTS"), benchenv.Need("FTPCOORD_TEST_SFTP_ROOT"))
 	if err != nil {
-		fatal(err)
+		benchenv.Fatal(err)
 	}
 	var rows []row
 	for _, srv := range []*server{fs, ss} {
 		for _, sz := range strings.Split(*sizes, ",") {
 			n, err := strconv.Atoi(sz)
 			if err != nil {
-				fatal(err)
+				benchenv.Fatal(err)
 			}
 			r, err := measure(srv, n, *runs)
 			if err != nil {
-				fatal(fmt.Errorf("%s: %w", srv.name, err))
+				benchenv.Fatal(fmt.Errorf("%s: %w", srv.name, err))
 			}
 			rows = append(rows, r)
 		}
@@ -78,22 +80,9 @@ func main() {
 	fmt.Print(report)
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
-			fatal(err)
+			benchenv.Fatal(err)
 		}
 	}
-}
-
-func need(name string) string {
-	v := os.Getenv(name)
-	if v == "" {
-		fatal(fmt.Errorf("%s is not set: eval \"$(tests/services/start.sh pureftpd)\" first", name))
-	}
-	return v
-}
-
-func fatal(err error) {
-	fmt.Fprintln(os.Stderr, "bench:", err)
-	os.Exit(1)
 }
 
 // server is one protocol's test server: where its files live locally, the
