@@ -5,7 +5,10 @@
  * (bad config, NULL arguments, unknown events, closed and twice-closed
  * handles). Prints "N passed, N failed"; exits 1 on any failure.
  *
- * Usage: capi_test CONFIG_JSON REMOTE_DIR FILE_COUNT
+ * Usage: capi_test CONFIG_JSON REMOTE_DIR FILE_COUNT [ledger]
+ * With "ledger" the configuration has coordination: the first file event is
+ * acknowledged as failed and must come back as attempt 2, and the status
+ * must count every file DONE at the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,8 @@
 #include "ftpcoord.h"
 
 static int passed, failed;
+static int ledger;      /* the listener runs with coordination and the ledger */
+static int failed_once; /* the first file was acknowledged as failed */
 
 #define CHECK(cond, ...)                                   \
 	do {                                                   \
@@ -53,7 +58,7 @@ static int json_str(const char *json, const char *key, char *out, size_t n) {
 
 /* handle_file reads a file event's content through the library, checks it
  * against what the runner wrote (the file's name repeated), and acks it. */
-static void handle_file(int64_t h, const char *ev) {
+static int handle_file(int64_t h, const char *ev) {
 	long long id = json_int(ev, "id");
 	long long size = json_int(ev, "size");
 	char name[256];
@@ -71,17 +76,29 @@ static void handle_file(int64_t h, const char *ev) {
 		total += n;
 	}
 	CHECK(ok && total == size, "content of %s: %lld of %lld bytes, match %d", name, total, size, ok);
+	if (ledger && !failed_once) {
+		/* A failed attempt: the ledger must offer this file again. */
+		failed_once = 1;
+		CHECK(json_int(ev, "attempt") == 1, "first attempt numbered 1: %s", ev);
+		CHECK(ftpcoord_event_ack(h, id, 1, "host says no") == FTPCOORD_OK, "failing ack %lld", id);
+		return 0;
+	}
+	if (ledger && failed_once == 1 && json_int(ev, "attempt") == 2) {
+		failed_once = 2; /* the failed file came back */
+	}
 	CHECK(ftpcoord_event_ack(h, id, 0, NULL) == FTPCOORD_OK, "ack %lld", id);
 	CHECK(ftpcoord_event_ack(h, id, 0, NULL) == FTPCOORD_INVALID_ARG, "second ack of %lld is refused", id);
+	return 1;
 }
 
 int main(int argc, char **argv) {
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s CONFIG_JSON REMOTE_DIR FILE_COUNT\n", argv[0]);
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s CONFIG_JSON REMOTE_DIR FILE_COUNT [ledger]\n", argv[0]);
 		return 2;
 	}
 	const char *config = argv[1], *dir = argv[2];
 	int want = atoi(argv[3]);
+	ledger = argc == 5 && strcmp(argv[4], "ledger") == 0;
 
 	const char *v = ftpcoord_version();
 	CHECK(v && strncmp(v, "ftpcoord", 8) == 0, "version %s", v ? v : "NULL");
@@ -103,36 +120,35 @@ int main(int argc, char **argv) {
 	CHECK(ftpcoord_listener_poll(h, 0, NULL) == FTPCOORD_INVALID_ARG, "poll with NULL out refused");
 	CHECK(ftpcoord_event_ack(h, 999999, 0, NULL) == FTPCOORD_INVALID_ARG, "ack of an unknown event refused");
 
-	/* One host-driven cycle, then the rest of its events through poll. */
-	int seen = 0;
-	char *events = NULL;
-	CHECK(ftpcoord_listener_poll_once(h, &events) == FTPCOORD_OK, "poll_once");
-	if (events) {
-		/* poll_once returned as soon as the first file event waited. */
-		const char *p = events;
-		while ((p = strstr(p, "\"kind\":\"file\"")) != NULL) {
-			const char *start = p;
-			while (start > events && *start != '{') start--;
-			/* the event object starts at the '{' before "id" */
-			const char *obj = strstr(start - 1 > events ? start - 1 : events, "{\"id\"");
-			handle_file(h, obj ? obj : start);
-			seen++;
-			p += 12;
-		}
-		ftpcoord_free(events);
+	/* With coordination, start joins the group (and polls at once). */
+	if (ledger) {
+		CHECK(ftpcoord_listener_start(h) == FTPCOORD_OK, "start");
 	}
-	while (seen < want) {
+	/* Host-driven cycles (poll_once) and the events they leave to poll. */
+	int seen = 0;
+	for (int round = 0; seen < want && round < 100; round++) {
 		char *ev = NULL;
-		int rc = ftpcoord_listener_poll(h, 10000, &ev);
-		CHECK(rc == FTPCOORD_OK, "poll for file %d of %d: rc %d", seen + 1, want, rc);
-		if (rc != FTPCOORD_OK) break;
-		if (strstr(ev, "\"kind\":\"file\"")) {
-			handle_file(h, ev);
-			seen++;
+		int rc = ftpcoord_listener_poll(h, 300, &ev);
+		if (rc == FTPCOORD_TIMEOUT) {
+			char *events = NULL;
+			CHECK(ftpcoord_listener_poll_once(h, &events) == FTPCOORD_OK, "poll_once");
+			for (const char *p = events ? strstr(events, "{\"id\"") : NULL; p; p = strstr(p + 1, "{\"id\"")) {
+				if (strncmp(strstr(p, "\"kind\""), "\"kind\":\"file\"", 13) == 0)
+					seen += handle_file(h, p);
+			}
+			ftpcoord_free(events);
+			continue;
 		}
+		CHECK(rc == FTPCOORD_OK, "poll: rc %d", rc);
+		if (rc != FTPCOORD_OK) break;
+		if (strstr(ev, "\"kind\":\"file\""))
+			seen += handle_file(h, ev);
 		ftpcoord_free(ev);
 	}
 	CHECK(seen == want, "%d of %d files delivered", seen, want);
+	if (ledger) {
+		CHECK(failed_once == 2, "the file acknowledged as failed came back as attempt 2");
+	}
 
 	/* Nothing more for now. */
 	char *ev = NULL;
@@ -146,6 +162,11 @@ int main(int argc, char **argv) {
 	CHECK(ftpcoord_caller(h, "{\"op\": \"explode\"}", &res) == FTPCOORD_ERROR, "unknown caller op refused");
 	char *st = ftpcoord_status(h);
 	CHECK(st && strstr(st, "\"coordinated\""), "status: %s", st ? st : "NULL");
+	if (ledger && st) {
+		char done[32];
+		snprintf(done, sizeof done, "\"DONE\":%d", want);
+		CHECK(strstr(st, "\"role\":\"active\"") && strstr(st, done), "status counts every file DONE: %s", st);
+	}
 	ftpcoord_free(st);
 
 	/* Stop closes the handle; every later use is an error, never a crash. */

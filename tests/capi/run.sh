@@ -22,3 +22,18 @@ port=${FTPCOORD_TEST_PUREFTPD_ADDR##*:}
 config=$(printf '{"protocol":"FTP","host":"%s","port":%s,"path":"/%s","pollingInterval":3600,"auth":{"credentials":{"username":"%s","password":"%s"}}}' \
 	"$host" "$port" "$dir" "$FTPCOORD_TEST_PUREFTPD_USER" "$FTPCOORD_TEST_PUREFTPD_PASSWORD")
 "$work/capi_test" "$config" "/$dir" "$n"
+
+# The same cycle through the ledger: a coordination group in a fresh
+# PostgreSQL database; a failed ack must bring the file back (attempt 2).
+: "${FTPCOORD_TEST_POSTGRES_URL:?run tests/services/start.sh first}"
+db=ftpc_capi_$$
+psql -q "$FTPCOORD_TEST_POSTGRES_URL" -c "CREATE DATABASE $db" >/dev/null
+trap 'rm -rf "$work" "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"; psql -q "$FTPCOORD_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
+dburl=${FTPCOORD_TEST_POSTGRES_URL%/*}/$db
+psql -q "$dburl" -f schema/postgres.sql >/dev/null
+pghost=${dburl#*@}; pghost=${pghost%%/*}
+pguser=${dburl#*://}; pguser=${pguser%%:*}
+pgpass=${dburl#*://*:}; pgpass=${pgpass%%@*}
+coord=$(printf '"coordination":{"databaseConfig":{"type":"postgresql","host":"%s","port":%s,"user":"%s","password":"%s","database":"%s"},"memberId":"c-host","coordinationGroup":"capi","livenessCheckInterval":2,"heartbeatFrequency":0.25},"retryTimeout":0.01,"maxTries":3' \
+	"${pghost%:*}" "${pghost##*:}" "$pguser" "$pgpass" "$db")
+"$work/capi_test" "${config%\}},$coord}" "/$dir" "$n" ledger
