@@ -27,6 +27,7 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
+	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -58,62 +59,48 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each side; the medians are reported")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	addr, user, pass, root := benchenv.Need("FTPCOORD_TEST_PUREFTPD_ADDR"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_USER"),
-		benchenv.Need("FTPCOORD_TEST_PUREFTPD_PASSWORD"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_ROOT")
-	dir := "bench-e2e"
-	local := filepath.Join(root, dir)
-	os.RemoveAll(local)
-	os.MkdirAll(local, 0o755)
-	defer os.RemoveAll(local)
-	old := time.Now().Add(-time.Hour)
-	names := make([]string, *files)
-	for i := range names {
-		names[i] = fmt.Sprintf("msg-%06d.xml", i)
-		p := filepath.Join(local, names[i])
-		os.WriteFile(p, []byte(strings.Repeat("x", 1024)), 0o644)
-		os.Chtimes(p, old, old)
-	}
-
-	var bares, throughs []time.Duration
-	for range *runs {
-		bare, err := bareLoop(addr, user, pass, "/"+dir, names, *workers)
-		if err != nil {
-			benchenv.Fatal(err)
-		}
-		bares = append(bares, bare)
-	}
-	bare := median(bares)
+	targets := []target{ftpTarget(), sftpTarget()}
+	var b strings.Builder
+	b.WriteString("# End-to-end benchmark\n\n")
+	fmt.Fprintf(&b, "Command: `go run ./bench/endtoend %s` (via `make bench`)  \n", strings.Join(os.Args[1:], " "))
+	fmt.Fprintf(&b, "Date: %s  \nMachine: %d CPUs, %s; pure-ftpd, OpenSSH and PostgreSQL of tests/services on loopback.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(&b, "Medians of %d runs each. %d files of 1 KiB. The bare loop downloads them with the client library "+
+		"(jlaffaye/ftp; pkg/sftp through core/remote) over %d connections, one goroutine each. The listener is one member with "+
+		"coordination and the ledger (PostgreSQL), %d workers and %d connections: it lists, records, claims, downloads, hands "+
+		"each file to a handler that reads it, and commits; its clock starts once Start returned (the member joined its group). "+
+		"Target: within 1.5x of the bare loop.\n\n", *runs, *files, *workers, *workers, *workers)
+	b.WriteString("| protocol | bare download loop | files/s | listener + ledger | files/s | ratio |\n|---|---|---|---|---|---|\n")
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			benchenv.Fatal(err)
 		}
 		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
-	for range *runs {
-		through, err := throughListener(addr, user, pass, "/"+dir, *files, *workers)
-		if err != nil {
-			benchenv.Fatal(err)
+	for _, t := range targets {
+		dir := "bench-e2e"
+		local := filepath.Join(t.root, dir)
+		names := fill(local, *files)
+		var bares, throughs []time.Duration
+		for range *runs {
+			bare, err := bareLoop(t, t.remote(dir), names, *workers)
+			if err != nil {
+				benchenv.Fatal(fmt.Errorf("%s: %w", t.name, err))
+			}
+			bares = append(bares, bare)
+			through, err := throughListener(t.config(t.remote(dir)), *files, *workers)
+			if err != nil {
+				benchenv.Fatal(fmt.Errorf("%s: %w", t.name, err))
+			}
+			throughs = append(throughs, through)
 		}
-		throughs = append(throughs, through)
+		os.RemoveAll(local)
+		bare, through := median(bares), median(throughs)
+		fmt.Fprintf(&b, "| %s | %v | %.0f | %v | %.0f | %.2fx |\n", t.name, bare.Round(time.Millisecond), float64(*files)/bare.Seconds(),
+			through.Round(time.Millisecond), float64(*files)/through.Seconds(), through.Seconds()/bare.Seconds())
 	}
-	pprof.StopCPUProfile()
-	through := median(throughs)
-	var b strings.Builder
-	b.WriteString("# End-to-end benchmark\n\n")
-	fmt.Fprintf(&b, "Command: `go run ./bench/endtoend %s` (via `make bench`)  \n", strings.Join(os.Args[1:], " "))
-	fmt.Fprintf(&b, "Date: %s  \nMachine: %d CPUs, %s; pure-ftpd and PostgreSQL of tests/services on loopback.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version())
-	fmt.Fprintf(&b, "Medians of %d runs each. ", *runs)
-	fmt.Fprintf(&b, "%d files of 1 KiB. The bare loop downloads them with jlaffaye/ftp over %d connections, %d goroutines. "+
-		"The listener is one member with coordination and the ledger (PostgreSQL), %d workers and %d connections: it lists, "+
-		"records, claims, downloads, hands each file to a handler that reads it, and commits; its clock starts once Start "+
-		"returned (the member joined its group). Target: within 1.5x of the bare loop.\n\n",
-		*files, *workers, *workers, *workers, *workers)
-	b.WriteString("| | time | files/s |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| bare download loop | %v | %.0f |\n", bare.Round(time.Millisecond), float64(*files)/bare.Seconds())
-	fmt.Fprintf(&b, "| listener + ledger | %v | %.0f |\n", through.Round(time.Millisecond), float64(*files)/through.Seconds())
-	fmt.Fprintf(&b, "\nRatio: %.2fx the bare loop.\n", through.Seconds()/bare.Seconds())
 	fmt.Print(b.String())
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
@@ -122,18 +109,84 @@ func main() {
 	}
 }
 
-func bareLoop(addr, user, pass, dir string, names []string, workers int) (time.Duration, error) {
-	conns := make([]*ftp.ServerConn, workers)
-	for i := range conns {
-		c, err := ftp.Dial(addr)
+// target is one protocol's test server: where its files live, how the bare
+// loop opens a file with the client library, and the listener's settings.
+type target struct {
+	name   string
+	root   string
+	remote func(dir string) string
+	// connect opens one bare connection and returns its file opener and closer.
+	connect func() (open func(path string) (io.ReadCloser, error), close func(), err error)
+	config  func(remoteDir string) listener.ListenerConfig
+}
+
+func ftpTarget() target {
+	addr, user, pass := benchenv.Need("FTPCOORD_TEST_PUREFTPD_ADDR"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_USER"), benchenv.Need("FTPCOORD_TEST_PUREFTPD_PASSWORD")
+	host, port, _ := strings.Cut(addr, ":")
+	p, _ := strconv.Atoi(port)
+	return target{name: "FTP (pure-ftpd)", root: benchenv.Need("FTPCOORD_TEST_PUREFTPD_ROOT"),
+		remote: func(dir string) string { return "/" + dir },
+		connect: func() (func(string) (io.ReadCloser, error), func(), error) {
+			c, err := ftp.Dial(addr)
+			if err == nil {
+				err = c.Login(user, pass)
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			return func(p string) (io.ReadCloser, error) { return c.Retr(p) }, func() { c.Quit() }, nil
+		},
+		config: func(d string) listener.ListenerConfig {
+			return listener.ListenerConfig{Host: host, Port: p, Path: d,
+				Auth: &listener.Auth{Credentials: &listener.Credentials{Username: user, Password: pass}}}
+		}}
+}
+
+func sftpTarget() target {
+	addr, user, key, kh := benchenv.Need("FTPCOORD_TEST_SFTP_ADDR"), benchenv.Need("FTPCOORD_TEST_SFTP_USER"),
+		benchenv.Need("FTPCOORD_TEST_SFTP_KEY"), benchenv.Need("FTPCOORD_TEST_SFTP_KNOWN_HOSTS")
+	root := benchenv.Need("FTPCOORD_TEST_SFTP_ROOT")
+	host, port, _ := strings.Cut(addr, ":")
+	p, _ := strconv.Atoi(port)
+	return target{name: "SFTP (OpenSSH)", root: root,
+		remote: func(dir string) string { return filepath.Join(root, dir) },
+		connect: func() (func(string) (io.ReadCloser, error), func(), error) {
+			c, err := remote.DialSFTP(context.Background(), remote.SFTPConfig{Addr: addr, User: user, PrivateKeyPath: key, KnownHostsPath: kh})
+			if err != nil {
+				return nil, nil, err
+			}
+			return func(p string) (io.ReadCloser, error) { return c.Open(context.Background(), p, 0) }, func() { c.Close() }, nil
+		},
+		config: func(d string) listener.ListenerConfig {
+			return listener.ListenerConfig{Protocol: listener.SFTP, Host: host, Port: p, Path: d, SftpSshKnownHosts: kh,
+				Auth: &listener.Auth{Credentials: &listener.Credentials{Username: user}, PrivateKey: &listener.PrivateKey{Path: key}}}
+		}}
+}
+
+// fill makes n files of 1 KiB, an hour old, and returns their names.
+func fill(local string, n int) []string {
+	os.RemoveAll(local)
+	os.MkdirAll(local, 0o755)
+	old := time.Now().Add(-time.Hour)
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("msg-%06d.xml", i)
+		p := filepath.Join(local, names[i])
+		os.WriteFile(p, []byte(strings.Repeat("x", 1024)), 0o644)
+		os.Chtimes(p, old, old)
+	}
+	return names
+}
+
+func bareLoop(t target, dir string, names []string, workers int) (time.Duration, error) {
+	opens := make([]func(string) (io.ReadCloser, error), workers)
+	for i := range opens {
+		open, closeConn, err := t.connect()
 		if err != nil {
 			return 0, err
 		}
-		if err := c.Login(user, pass); err != nil {
-			return 0, err
-		}
-		defer c.Quit()
-		conns[i] = c
+		defer closeConn()
+		opens[i] = open
 	}
 	t0 := time.Now()
 	var wg sync.WaitGroup
@@ -143,7 +196,7 @@ func bareLoop(addr, user, pass, dir string, names []string, workers int) (time.D
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(names); i += workers {
-				r, err := conns[w].Retr(dir + "/" + names[i])
+				r, err := opens[w](dir + "/" + names[i])
 				if err != nil {
 					errs <- err
 					return
@@ -162,19 +215,16 @@ func bareLoop(addr, user, pass, dir string, names []string, workers int) (time.D
 	return time.Since(t0), nil
 }
 
-func throughListener(addr, user, pass, dir string, files, workers int) (time.Duration, error) {
+func throughListener(cfg listener.ListenerConfig, files, workers int) (time.Duration, error) {
 	ctx := context.Background()
 	db, _, cleanup, err := testdb.Bench(ctx, schema.Postgres)
 	if err != nil {
 		return 0, err
 	}
 	defer cleanup()
-	host, port, _ := strings.Cut(addr, ":")
-	p, _ := strconv.Atoi(port)
-	cfg := listener.ListenerConfig{Host: host, Port: p, Path: dir, PollingInterval: 0.05,
-		Auth:         &listener.Auth{Credentials: &listener.Credentials{Username: user, Password: pass}},
-		Coordination: &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "bench", CoordinationGroup: "e2e"},
-		Workers:      workers, MaxConnections: workers, MaxFilesPerPoll: 1000}
+	cfg.PollingInterval = 0.05
+	cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "bench", CoordinationGroup: "e2e"}
+	cfg.Workers, cfg.MaxConnections, cfg.MaxFilesPerPoll = workers, workers, 1000
 	l, err := listener.New(cfg)
 	if err != nil {
 		return 0, err
