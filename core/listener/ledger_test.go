@@ -65,6 +65,20 @@ func (f *flaky) OnFile(ctx context.Context, info FileInfo, r io.Reader, c *Calle
 	return f.recorder.OnFile(ctx, info, r, c)
 }
 
+// pollUntil polls by hand until cond holds. A poll may find nothing to do
+// (a standby moment under load, a retry time not yet passed), so the tests
+// wait for the outcome rather than count polls.
+func pollUntil(t *testing.T, l *Listener, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out polling for %s", what)
+		}
+		pollHand(t, l)
+	}
+}
+
 func startedListener(t *testing.T, cfg ListenerConfig, svc any) *Listener {
 	t.Helper()
 	l := newListener(t, cfg, svc)
@@ -98,10 +112,12 @@ func TestLedgerRetriesUntilDone(t *testing.T) {
 		svc := newFlaky(2)
 		l := startedListener(t, cfg, svc)
 		write(t, local, "order.csv", "1,2,3", time.Hour)
-		for range 4 {
-			pollHand(t, l)
-		}
 		p := cfg.Path + "/order.csv"
+		pollUntil(t, l, "the file to be DONE", func() bool {
+			rows := ledgerRows(t, l, p)
+			return len(rows) == 1 && rows[0].Status == ledger.Done
+		})
+		pollHand(t, l) // and nothing more happens to it
 		svc.mu.Lock()
 		attempts, keys := svc.attempts[p], len(svc.keys[p])
 		svc.mu.Unlock()
@@ -127,10 +143,13 @@ func TestLedgerRejectsAfterMaxTriesAndRequeues(t *testing.T) {
 		svc := newFlaky(1000)
 		l := startedListener(t, cfg, svc)
 		write(t, local, "bad.csv", "x", time.Hour)
-		for range 4 {
-			pollHand(t, l)
-		}
 		p := cfg.Path + "/bad.csv"
+		pollUntil(t, l, "the file to be REJECTED", func() bool {
+			rows := ledgerRows(t, l, p)
+			return len(rows) == 1 && rows[0].Status == ledger.Rejected
+		})
+		pollHand(t, l) // a rejected file is not tried again
+		pollHand(t, l)
 		_, _, errs := svc.take()
 		var rejected *RejectedError
 		if len(errs) != 2 || !errors.As(errs[1], &rejected) || rejected.Tries != 2 || rejected.Path != p {
@@ -150,13 +169,11 @@ func TestLedgerRejectsAfterMaxTriesAndRequeues(t *testing.T) {
 		if k, err := lg.Requeue(context.Background(), p); k != 1 || err != nil {
 			t.Fatalf("Requeue: %d, %v", k, err)
 		}
-		pollHand(t, l)
-		svc.mu.Lock()
-		n = len(svc.attempts[p])
-		svc.mu.Unlock()
-		if n != 3 {
-			t.Fatalf("%d attempts after requeue, want 3", n)
-		}
+		pollUntil(t, l, "a third attempt after the requeue", func() bool {
+			svc.mu.Lock()
+			defer svc.mu.Unlock()
+			return len(svc.attempts[p]) == 3
+		})
 	})
 }
 
@@ -167,12 +184,12 @@ func TestLedgerSurvivesRestart(t *testing.T) {
 	rec := newRecorder()
 	l := startedListener(t, cfg, rec)
 	write(t, local, "a", "1", time.Hour)
-	pollHand(t, l)
+	pollUntil(t, l, "a delivery", func() bool { return rec.delivered() >= 1 })
 	l.Stop(context.Background())
 	rec2 := newRecorder()
 	l2 := startedListener(t, cfg, rec2)
 	write(t, local, "b", "2", time.Hour)
-	pollHand(t, l2)
+	pollUntil(t, l2, "a delivery", func() bool { return rec2.delivered() >= 1 })
 	pollHand(t, l2)
 	if order, _, _ := rec.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/a]", cfg.Path) {
 		t.Fatalf("first run delivered %q", order)
@@ -283,7 +300,14 @@ func TestAfterProcessMovesWithoutClobbering(t *testing.T) {
 		write(t, local, "poison.csv", "x", time.Hour)
 		// An older a.csv is already archived: it must survive.
 		write(t, filepath.Join(root, archive), "a.csv", "old a", 0)
-		pollHand(t, l)
+		pollUntil(t, l, "every file handled", func() bool {
+			for _, f := range []string{"a.csv", "sub/b.csv", "poison.csv"} {
+				if _, err := os.Stat(filepath.Join(local, f)); err == nil {
+					return false
+				}
+			}
+			return true
+		})
 		read := func(p string) string {
 			b, err := os.ReadFile(filepath.Join(root, archive, p))
 			if err != nil {
@@ -347,16 +371,13 @@ func TestGlobsAndPurge(t *testing.T) {
 	for _, n := range []string{"a.csv", "b.xml", "c.txt", "tmp-d.csv"} {
 		write(t, local, n, n, time.Hour)
 	}
-	pollHand(t, l)
+	pollUntil(t, l, "two deliveries", func() bool { return rec.delivered() >= 2 })
 	order, _, _ := rec.take()
 	if fmt.Sprint(order) != fmt.Sprintf("[%[1]s/a.csv %[1]s/b.xml]", cfg.Path) {
 		t.Fatalf("delivered %q", order)
 	}
 	os.Remove(filepath.Join(local, "a.csv"))
-	pollHand(t, l)
-	if rows := ledgerRows(t, l, cfg.Path+"/a.csv"); len(rows) != 0 {
-		t.Fatalf("the row of a deleted, finished file was kept: %+v", rows)
-	}
+	pollUntil(t, l, "the purge of the deleted file's row", func() bool { return len(ledgerRows(t, l, cfg.Path+"/a.csv")) == 0 })
 	if rows := ledgerRows(t, l, cfg.Path+"/b.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
 		t.Fatalf("the row of a present file was purged: %+v", rows)
 	}

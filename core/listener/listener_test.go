@@ -72,6 +72,13 @@ func (r *recorder) OnError(_ context.Context, err error) {
 	r.errs = append(r.errs, err)
 }
 
+// delivered counts the files handled since the last take.
+func (r *recorder) delivered() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.order)
+}
+
 // take returns what was recorded since the last take.
 func (r *recorder) take() (order, deleted []string, errs []error) {
 	r.mu.Lock()
@@ -666,6 +673,7 @@ func TestSFTPListener(t *testing.T) {
 	l := startedListener(t, cfg, rec)
 	write(t, local, "statement ✓.xml", "<ok/>", time.Hour)
 	write(t, local, "sub/ignored.xml", "not recursive", time.Hour)
+	pollUntil(t, l, "a delivery", func() bool { return rec.delivered() >= 1 })
 	pollHand(t, l)
 	order, _, errs := rec.take()
 	if !slices.Equal(order, []string{local + "/statement ✓.xml"}) || len(errs) != 0 {
