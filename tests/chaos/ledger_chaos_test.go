@@ -118,11 +118,14 @@ func TestKillsAndPausesLoseNothing(t *testing.T) {
 	// One dialect after the other: both at once would halve the CPU each
 	// group gets and blur what the test shows.
 	for _, d := range schema.Dialects {
-		t.Run(string(d), func(t *testing.T) { killsAndPauses(t, d, bin) })
+		t.Run(string(d), func(t *testing.T) { killsAndPauses(t, d, "warm-backup", bin) })
 	}
+	// Shared mode: every member claims and processes; the claim token
+	// fences the work instead of the term.
+	t.Run("shared", func(t *testing.T) { killsAndPauses(t, schema.Postgres, "shared", bin) })
 }
 
-func killsAndPauses(t *testing.T, d schema.Dialect, bin string) {
+func killsAndPauses(t *testing.T, d schema.Dialect, mode string, bin string) {
 	const files = 1000
 	work := t.TempDir()
 	db := testdb.NewWithSchema(t, d)
@@ -149,7 +152,7 @@ func killsAndPauses(t *testing.T, d schema.Dialect, bin string) {
 			"username": env(t, "FTPCOORD_TEST_PUREFTPD_USER"), "password": env(t, "FTPCOORD_TEST_PUREFTPD_PASSWORD")}},
 		"coordination": map[string]any{"databaseConfig": db, "coordinationGroup": "chaos",
 			"livenessCheckInterval": liveness, "heartbeatFrequency": 0.25},
-		"maxFilesPerPoll": 25, "workers": 4, "processingTimeout": 2, "retryTimeout": 0.2, "maxTries": 50,
+		"maxFilesPerPoll": 25, "workers": 4, "processingTimeout": 2, "retryTimeout": 0.2, "maxTries": 50, "mode": mode,
 	}
 	g := &group{t: t, bin: bin, dir: work, log: filepath.Join(work, "handler.log"),
 		members: map[string]*member{}, killed: map[int]bool{}, paused: map[int]bool{}}
