@@ -296,7 +296,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 		ev.AddedFiles = append(ev.AddedFiles, info)
 	}
-	if err := s.OnFileChange(ctx, ev, l.caller); err != nil {
+	if err := l.callOnFileChange(ctx, s, ev); err != nil {
 		for _, c := range claims {
 			l.fail(ctx, lg, service, c, err)
 		}
