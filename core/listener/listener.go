@@ -71,6 +71,9 @@ type Listener struct {
 	unstable  map[string]*candidate // new versions not yet stable; used under polling
 	lastPurge time.Time             // of finished ledger rows; used under polling
 	deps      dependencies
+	// unstorable: paths the ledger cannot hold, already reported; used
+	// under polling.
+	unstorable map[string]bool
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -80,7 +83,8 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{}}
+	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{},
+		unstorable: map[string]bool{}}
 	for _, o := range opts {
 		o(l)
 	}

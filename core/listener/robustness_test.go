@@ -76,3 +76,25 @@ func TestPanicsInOtherMethodsAreContained(t *testing.T) {
 		t.Fatalf("the listener is unusable after the panics: %v", err)
 	}
 }
+
+// A name the ledger cannot store (here ISO-8859-1 bytes, as legacy servers
+// send them) is reported once and skipped; the files listed with it are
+// processed as usual.
+func TestUnstorableNameDoesNotBlockItsBatch(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg, _ = withLedger(t, cfg, schema.Postgres, "m")
+	svc := newRecorder()
+	l := startedListener(t, cfg, svc)
+	write(t, local, "caf\xe9.csv", "latin1", time.Hour)
+	write(t, local, "ok.csv", "fine", time.Hour)
+	p := cfg.Path + "/ok.csv"
+	pollUntil(t, l, "ok.csv to be DONE", func() bool {
+		rows := ledgerRows(t, l, p)
+		return len(rows) == 1 && rows[0].Status == ledger.Done
+	})
+	pollHand(t, l)
+	order, _, errs := svc.take()
+	if len(order) != 1 || len(errs) != 1 || !errors.Is(errs[0], ledger.ErrUnstorablePath) || !strings.Contains(errs[0].Error(), "UTF-8") {
+		t.Fatalf("delivered %q, errors %v; want ok.csv delivered and one ErrUnstorablePath", order, errs)
+	}
+}
