@@ -66,7 +66,8 @@ bench:
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
-	$(GO) run ./bench/endtoend -out bench/endtoend.md
+	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
+	$(GO) run ./bench/results -out bench/RESULTS.md
 
 ## demo: the one-command tour (issue 6 builds it).
 demo:
