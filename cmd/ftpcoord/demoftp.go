@@ -54,4 +54,6 @@ func (d *demoServer) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftp
 	return d.fs, nil
 }
 
-func (d *demoServer) GetTLSConfig() (*tls.Config, error) { return nil, errors.New("the demo server has no TLS") }
+func (d *demoServer) GetTLSConfig() (*tls.Config, error) {
+	return nil, errors.New("the demo server has no TLS")
+}

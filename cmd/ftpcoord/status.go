@@ -26,11 +26,11 @@ type groupStatus struct {
 	Term     int64  `json:"term"`
 	// Active is true when the holder's heartbeat is fresh by the
 	// database clock (not older than livenessCheckInterval whole seconds).
-	Active                bool             `json:"active"`
-	LivenessCheckInterval int              `json:"livenessCheckInterval"`
-	Members               []memberStatus   `json:"members"`
-	Ledger                map[string]int   `json:"ledger,omitempty"` // by state; absent without the ledger's table
-	LedgerNote            string           `json:"ledgerNote,omitempty"`
+	Active                bool           `json:"active"`
+	LivenessCheckInterval int            `json:"livenessCheckInterval"`
+	Members               []memberStatus `json:"members"`
+	Ledger                map[string]int `json:"ledger,omitempty"` // by state; absent without the ledger's table
+	LedgerNote            string         `json:"ledgerNote,omitempty"`
 	counts                map[ledger.Status]int
 }
 
