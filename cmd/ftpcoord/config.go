@@ -55,19 +55,32 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 	if err == nil {
 		return cfg, nil
 	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		var errs []error
+		for _, e := range joined.Unwrap() {
+			errs = append(errs, withLine(e, raw, tomlSyntax))
+		}
+		return cfg, errors.Join(errs...)
+	}
+	return cfg, withLine(err, raw, tomlSyntax)
+}
+
+// withLine prefixes an error about one field with the line where the field
+// is written.
+func withLine(err error, raw []byte, tomlSyntax bool) error {
 	field := fieldOf(err)
 	if field == "" {
 		if tomlSyntax {
 			// A syntax error's position is in the JSON made from the TOML:
 			// meaningless to the user, so drop it.
-			return cfg, errors.New(strings.TrimPrefix(regexp.MustCompile(`line \d+, column \d+: `).ReplaceAllString(err.Error(), ""), "listener config: "))
+			return errors.New(strings.TrimPrefix(regexp.MustCompile(`line \d+, column \d+: `).ReplaceAllString(err.Error(), ""), "listener config: "))
 		}
-		return cfg, err
+		return err
 	}
 	if line := lineOf(raw, field, tomlSyntax); line > 0 {
-		return cfg, fmt.Errorf("line %d: %w", line, err)
+		return fmt.Errorf("line %d: %w", line, err)
 	}
-	return cfg, err
+	return err
 }
 
 var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
