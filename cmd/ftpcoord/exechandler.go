@@ -22,7 +22,7 @@ import (
 //
 // The command runs under /bin/sh -c, with the file's content on stdin, or,
 // when the file was staged (--download-dir), stdin empty and the local path
-// appended as its last argument. The environment carries FTPCOORD_PATH,
+// as its first positional parameter ($1, e.g. --exec 'gzip -t "$1"'). The environment carries FTPCOORD_PATH,
 // FTPCOORD_SIZE, FTPCOORD_MTIME (RFC 3339, UTC), FTPCOORD_MTIME_MS,
 // FTPCOORD_ATTEMPT, FTPCOORD_IDEMPOTENCY_KEY, FTPCOORD_MEMBER_ID and, when
 // staged, FTPCOORD_LOCAL_PATH.
@@ -61,7 +61,7 @@ func (h *execHandler) OnFile(ctx context.Context, f listener.FileInfo, content i
 func (h *execHandler) command(ctx context.Context, f listener.FileInfo, content io.Reader) *exec.Cmd {
 	args := []string{"-c", h.shell}
 	if f.LocalPath != "" {
-		args = []string{"-c", h.shell + ` "$@"`, "ftpcoord", f.LocalPath}
+		args = []string{"-c", h.shell, "ftpcoord", f.LocalPath} // $0 and $1
 	}
 	cmd := exec.CommandContext(ctx, "/bin/sh", args...)
 	cmd.Env = append(os.Environ(), fileEnv(f, h.memberID)...)

@@ -110,7 +110,10 @@ func cmdFiles(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return notFound(err)
 		}
-		return writeEntries(stdout, rows, f.json)
+		if f.json {
+			return writeEntries(stdout, rows, true)
+		}
+		writeDetails(stdout, rows)
 	case "retry":
 		n, err := lg.Requeue(ctx, f.path)
 		if err != nil {
@@ -194,4 +197,27 @@ func writeEntries(w io.Writer, rows []ledger.Entry, asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", r.Path, r.Status, r.Tries, r.Size, r.Owner, e)
 	}
 	return tw.Flush()
+}
+
+// writeDetails prints every field of each version, the whole last error included.
+func writeDetails(w io.Writer, rows []ledger.Entry) {
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	for i, r := range rows {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "path        %s\nstatus      %s\ntries       %d\nsize        %d\nmtime       %s\n", r.Path, r.Status, r.Tries, r.Size, when(time.UnixMilli(r.MTime)))
+		if r.Owner != "" {
+			fmt.Fprintf(w, "owner       %s (term %d)\n", r.Owner, r.Term)
+		}
+		fmt.Fprintf(w, "first seen  %s\nlast try    %s\ndone at     %s\nkey         %s\n", when(r.FirstSeen), when(r.LastTry), when(r.DoneAt), r.Key)
+		if r.LastError != "" {
+			fmt.Fprintf(w, "last error  %s\n", r.LastError)
+		}
+	}
 }

@@ -26,7 +26,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "listener configuration, JSON or .toml (required)")
 	fs.StringVar(&f.exec, "exec", "", "shell command run per file: content on stdin, exit 0 commits (default: read and log each file)")
-	fs.StringVar(&f.downloadDir, "download-dir", "", "stage each file here first and pass its local path to --exec as the last argument")
+	fs.StringVar(&f.downloadDir, "download-dir", "", "stage each file here first; --exec gets its local path as $1 and FTPCOORD_LOCAL_PATH")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (off by default)")
