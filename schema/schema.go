@@ -26,10 +26,21 @@ type Dialect string
 const (
 	Postgres Dialect = "postgresql"
 	MySQL    Dialect = "mysql" // MySQL 8 and MariaDB 10.6+
+	// SQLite is a database file on one host, shared by the processes of
+	// that host (WAL mode); it needs no server. Ballerina has no SQLite
+	// support, so an SQLite group has ftpcoord members only.
+	SQLite Dialect = "sqlite"
 )
 
 // Dialects lists every supported dialect.
-var Dialects = []Dialect{MySQL, Postgres}
+var Dialects = []Dialect{MySQL, Postgres, SQLite}
+
+// ServerDialects lists the dialects of database servers, the ones that
+// Ballerina nodes can share.
+var ServerDialects = []Dialect{MySQL, Postgres}
+
+// fileNames are the embedded DDL scripts.
+var fileNames = map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql", SQLite: "sqlite.sql"}
 
 // ParseDialect maps a configuration value to a Dialect.
 func ParseDialect(s string) (Dialect, error) {
@@ -38,8 +49,10 @@ func ParseDialect(s string) (Dialect, error) {
 		return Postgres, nil
 	case MySQL, "mariadb":
 		return MySQL, nil
+	case SQLite, "sqlite3":
+		return SQLite, nil
 	}
-	return "", fmt.Errorf("unknown database type %q: use %q or %q", s, MySQL, Postgres)
+	return "", fmt.Errorf("unknown database type %q: use %q, %q or %q", s, MySQL, Postgres, SQLite)
 }
 
 // Valid reports whether d is a supported dialect.
@@ -51,7 +64,7 @@ var files embed.FS
 // DDL returns the DDL script of a dialect: every CREATE statement, each
 // idempotent (CREATE TABLE IF NOT EXISTS).
 func DDL(d Dialect) (string, error) {
-	name := map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql"}[d]
+	name := fileNames[d]
 	if name == "" {
 		return "", fmt.Errorf("schema: unknown dialect %q", d)
 	}
@@ -173,7 +186,7 @@ func verifyTables(ctx context.Context, db *sql.DB, d Dialect, tables []table) er
 }
 
 func verifyTable(ctx context.Context, db *sql.DB, d Dialect, t table) error {
-	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql"}[d])
+	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, fileNames[d])
 	exists, err := tableExists(ctx, db, d, t.name)
 	if err != nil {
 		return fmt.Errorf("schema: look up table %s: %w", t.name, err)
@@ -222,6 +235,8 @@ func tableExists(ctx context.Context, db *sql.DB, d Dialect, name string) (bool,
 		err = db.QueryRowContext(ctx, `SELECT count(*) FROM pg_class WHERE oid = to_regclass($1)`, name).Scan(&n)
 	case MySQL:
 		err = db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, name).Scan(&n)
+	case SQLite:
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, name).Scan(&n)
 	}
 	return n > 0, err
 }
@@ -233,6 +248,8 @@ func columns(ctx context.Context, db *sql.DB, d Dialect, name string) ([]string,
 		q = `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`
 	case MySQL:
 		q = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
+	case SQLite:
+		q = `SELECT name FROM pragma_table_info(?) ORDER BY cid`
 	}
 	return queryStrings(ctx, db, q, name)
 }
@@ -253,6 +270,12 @@ func uniqueKeys(ctx context.Context, db *sql.DB, d Dialect, name string) ([]stri
 		     FROM information_schema.STATISTICS
 		     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0
 		     GROUP BY INDEX_NAME`
+	case SQLite:
+		// A PRIMARY KEY is an automatic unique index (origin 'pk').
+		q = `SELECT group_concat(c.name, ',' ORDER BY c.name)
+		     FROM pragma_index_list(?) i JOIN pragma_index_info(i.name) c
+		     WHERE i."unique" = 1 AND i.partial = 0
+		     GROUP BY i.name`
 	}
 	return queryStrings(ctx, db, q, name)
 }

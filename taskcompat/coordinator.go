@@ -143,8 +143,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 		checkPeriod: cfg.CheckPeriod.Duration(),
 		resolution:  time.Microsecond,
 	}
-	if d == schema.MySQL {
+	switch d {
+	case schema.MySQL:
 		c.resolution = time.Second
+	case schema.SQLite:
+		c.resolution = time.Millisecond
 	}
 	c.fenceAfter = fenceAfter(c.liveness, c.heartbeat)
 	c.stmtTimeout = max(c.heartbeat, min(max(c.liveness/2, time.Second), 5*time.Second))

@@ -152,16 +152,24 @@ func (l *Ledger) q(s string) string { return sqlbind.Rebind(l.cfg.Dialect, s) }
 
 // now and later are the database clock in SQL, now plus a number of
 // milliseconds given as a parameter.
+// SQLite stores UTC text with milliseconds (schema/sqlite.sql), whose text
+// order is time order.
 func (l *Ledger) now() string {
-	if l.cfg.Dialect == schema.MySQL {
+	switch l.cfg.Dialect {
+	case schema.MySQL:
 		return "CURRENT_TIMESTAMP(3)"
+	case schema.SQLite:
+		return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 	}
 	return "CURRENT_TIMESTAMP"
 }
 
 func (l *Ledger) later() string {
-	if l.cfg.Dialect == schema.MySQL {
+	switch l.cfg.Dialect {
+	case schema.MySQL:
 		return "TIMESTAMPADD(MICROSECOND, ? * 1000, CURRENT_TIMESTAMP(3))"
+	case schema.SQLite:
+		return "strftime('%Y-%m-%d %H:%M:%f', 'now', printf('%+.3f seconds', ? / 1000.0))"
 	}
 	return "(CURRENT_TIMESTAMP + ? * INTERVAL '1 millisecond')"
 }
@@ -240,6 +248,27 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 		args := append(append([]any{l.cfg.GroupID}, fenceArgs...), n)
 		args = append(append(args, setArgs...), l.cfg.GroupID)
 		rows, err := l.cfg.DB.QueryContext(ctx, l.q(q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: claim: %w", err)
+		}
+		if err := scan(rows); err != nil {
+			return nil, fmt.Errorf("ledger: claim: %w", err)
+		}
+		sortClaims(claims)
+		return claims, nil
+	}
+	if l.cfg.Dialect == schema.SQLite {
+		// SQLite has no row locks (nor SKIP LOCKED): one writer at a
+		// time per database file, across processes. A single UPDATE in
+		// autocommit takes the write lock before it reads, so picking and
+		// marking the batch is one atomic step, as BEGIN IMMEDIATE would
+		// make it; a concurrent claimer waits (busy timeout) and then no
+		// longer sees these rows as claimable.
+		q := `UPDATE ftpcoord_file SET ` + set + ` WHERE group_id = ? AND version_key IN (
+			SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND ` + cond + fenceSQL + ` ORDER BY mtime_ms, path LIMIT ?)
+			RETURNING version_key, path, size, mtime_ms, tries`
+		args := append(append(setArgs, l.cfg.GroupID, l.cfg.GroupID), fenceArgs...)
+		rows, err := l.cfg.DB.QueryContext(ctx, q, append(args, n)...)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: claim: %w", err)
 		}
