@@ -509,7 +509,7 @@ func (d *demo) summary(ctx context.Context, uploaded map[string]bool, killed str
 	fmt.Fprintf(d.out, "\nsummary (%.1f s)\n", time.Since(d.start).Seconds())
 	fmt.Fprintf(d.out, "  files uploaded          %d\n", v.uploaded)
 	fmt.Fprintf(d.out, "  files seen (ledger)     %d\n", v.seen)
-	fmt.Fprintf(d.out, "  processed once each     %s (%d DONE)\n", yesNo(len(v.lost) == 0 && len(v.duplicates) == 0), v.done)
+	fmt.Fprintf(d.out, "  processed once each     %s (%d DONE, each committed once)\n", yesNo(len(v.lost) == 0 && len(v.duplicates) == 0), v.done)
 	fmt.Fprintf(d.out, "  lost                    %d\n", len(v.lost))
 	fmt.Fprintf(d.out, "  duplicates              %d\n", len(v.duplicates))
 	fmt.Fprintf(d.out, "  failed attempts retried %d\n", v.retries)
@@ -517,7 +517,8 @@ func (d *demo) summary(ctx context.Context, uploaded map[string]bool, killed str
 		fmt.Fprintf(d.out, "  failover delay          %.1f s (SIGKILL of %s to the new holder's takeover)\n", failover.Seconds(), killed)
 	}
 	if len(v.redelivered) > 0 {
-		fmt.Fprintf(d.out, "  redelivered after crash %d (%s finished them but died before committing; handlers see the same FTPCOORD_IDEMPOTENCY_KEY)\n", len(v.redelivered), killed)
+		fmt.Fprintf(d.out, "  reruns after the crash  %d (%s finished them but died before its commit; the rerun carried the same\n"+
+			"                          FTPCOORD_IDEMPOTENCY_KEY, so a handler can tell and skip the work)\n", len(v.redelivered), killed)
 	}
 	if len(v.lost) > 0 || len(v.duplicates) > 0 {
 		return withCode(ExitLost, fmt.Errorf("demo failed: lost %v, duplicated %v", v.lost, v.duplicates))

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ftpcoord/ftpcoord/schema"
 )
@@ -41,7 +42,7 @@ func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprint(stdout, ddl)
+		fmt.Fprint(stdout, strings.TrimRight(ddl, "\n")+"\n")
 		return nil
 	}
 	db, _, err := openDatabase(ctx, c)

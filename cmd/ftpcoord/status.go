@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,6 +49,8 @@ type memberStatus struct {
 var heartbeatAge = map[schema.Dialect]string{
 	schema.Postgres: `floor(EXTRACT(EPOCH FROM (LOCALTIMESTAMP - last_heartbeat)) * 1000)::bigint`,
 	schema.MySQL:    `TIMESTAMPDIFF(MICROSECOND, last_heartbeat, CURRENT_TIMESTAMP(6)) DIV 1000`,
+	// SQLite stores UTC text with milliseconds.
+	schema.SQLite: `CAST(round((julianday('now') - julianday(last_heartbeat)) * 86400000.0) AS INTEGER)`,
 }
 
 // stale is Ballerina's rule: a heartbeat is stale when its age in whole
@@ -117,8 +120,10 @@ func writeStatus(w io.Writer, st groupStatus) {
 		fmt.Fprintln(w, "holder: none (nobody has taken the token yet)")
 	case st.Active:
 		fmt.Fprintf(w, "holder: %s, term %d, active\n", st.Holder, st.Term)
+	case !slices.ContainsFunc(st.Members, func(m memberStatus) bool { return m.ID == st.Holder }):
+		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: it has no heartbeat row (it stopped, or never started); a member that starts takes over\n", st.Holder, st.Term)
 	default:
-		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: its heartbeat is stale or gone (livenessCheckInterval %ds)\n", st.Holder, st.Term, st.LivenessCheckInterval)
+		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: its heartbeat is older than livenessCheckInterval (%ds); a standby takes over at its next check\n", st.Holder, st.Term, st.LivenessCheckInterval)
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "MEMBER\tHEARTBEAT AGE\tROLE")
