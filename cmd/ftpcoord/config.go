@@ -69,6 +69,14 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 // is written.
 func withLine(err error, raw []byte, tomlSyntax bool) error {
 	field := fieldOf(err)
+	if field == "" && strings.Contains(err.Error(), "number of seconds") {
+		// taskcompat.Seconds reports its bad value without the field's
+		// name: find the seconds field whose value is not a number.
+		if m := secondsField.FindSubmatchIndex(raw); m != nil {
+			field = string(raw[m[2]:m[3]])
+			return fmt.Errorf("line %d: coordination.%s: %w", bytes.Count(raw[:m[0]], []byte("\n"))+1, field, err)
+		}
+	}
 	if field == "" {
 		if tomlSyntax {
 			// A syntax error's position is in the JSON made from the TOML:
@@ -82,6 +90,8 @@ func withLine(err error, raw []byte, tomlSyntax bool) error {
 	}
 	return err
 }
+
+var secondsField = regexp.MustCompile(`"?(heartbeatFrequency|checkPeriod)"?\s*[:=]\s*[^-+\d\s.]`)
 
 var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
 
