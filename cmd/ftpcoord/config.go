@@ -23,6 +23,7 @@ func loadConfig(path string) (listener.ListenerConfig, error) {
 	if path == "" {
 		return listener.ListenerConfig{}, usageError("--config FILE is required")
 	}
+	configPath = path
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return listener.ListenerConfig{}, withCode(ExitConfig, fmt.Errorf("config: %w", err))
@@ -33,6 +34,10 @@ func loadConfig(path string) (listener.ListenerConfig, error) {
 	}
 	return cfg, nil
 }
+
+// configPath is the configuration file the command loaded, for the hints
+// of its error messages.
+var configPath = "FILE"
 
 func isTOML(path string) bool { return strings.EqualFold(filepath.Ext(path), ".toml") }
 

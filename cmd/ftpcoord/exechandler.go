@@ -99,7 +99,7 @@ func fileEnv(f listener.FileInfo, memberID string) []string {
 func (h *execHandler) OnError(_ context.Context, err error) {
 	var rej *listener.RejectedError
 	if errors.As(err, &rej) {
-		h.log.Error("file rejected; requeue it with: ftpcoord files retry --config FILE "+rej.Path, "path", rej.Path, "tries", rej.Tries, "reason", rej.Reason)
+		h.log.Error("file rejected; requeue it with: ftpcoord files retry --config "+configPath+" "+rej.Path, "path", rej.Path, "tries", rej.Tries, "reason", rej.Reason)
 		return
 	}
 	h.log.Warn(err.Error())

@@ -77,7 +77,7 @@ func report(err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "ftpcoord:", err)
 	var se *schema.Error
 	if errors.As(err, &se) && errors.Is(se, schema.ErrMissingTable) {
-		fmt.Fprintln(stderr, "ftpcoord: create the tables with: ftpcoord schema apply --config FILE")
+		fmt.Fprintln(stderr, "ftpcoord: create the tables with: ftpcoord schema apply --config "+configPath)
 	}
 	if code == ExitUsage {
 		fmt.Fprintln(stderr, `ftpcoord: run "ftpcoord help" for usage`)

@@ -46,7 +46,7 @@ test "$1" = "$FTPCOORD_LOCAL_PATH" && cp "$1" ` + shellQuote(out) + `/`
 		!strings.Contains(rej[0].LastError, "exit status 3") {
 		t.Fatalf("rejected rows: %+v", rej)
 	}
-	if !strings.Contains(m.log(), "ftpcoord files retry --config FILE "+bad) {
+	if !strings.Contains(m.log(), "ftpcoord files retry --config "+cfg+" "+bad) {
 		t.Errorf("the member's log does not say how to requeue the rejected file:\n%s", m.log())
 	}
 	show := ftpcoord(t, "files", "show", "--config", cfg, bad)

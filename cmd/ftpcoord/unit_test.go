@@ -35,6 +35,7 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 	var b strings.Builder
+	configPath = "FILE"
 	report(&schema.Error{Table: "token_holder", Err: schema.ErrMissingTable, Fix: "create it"}, &b)
 	if !strings.Contains(b.String(), "ftpcoord schema apply --config FILE") {
 		t.Fatalf("a missing table does not point at schema apply: %q", b.String())
