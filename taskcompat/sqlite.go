@@ -12,6 +12,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 )
 
 // SQLiteBusyTimeout is how long a statement waits for another connection or
@@ -70,7 +72,4 @@ func describeSQLiteError(db DatabaseConfig, err error) error {
 // IsBusy reports whether err is SQLite's "database is locked" (SQLITE_BUSY):
 // another connection held the write lock for longer than the busy timeout.
 // The statement changed nothing and may be retried.
-func IsBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
-}
+func IsBusy(err error) bool { return sqlitedb.IsBusy(err) }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
@@ -202,7 +203,7 @@ func (l *Ledger) Record(ctx context.Context, files []File) (int, error) {
 		} else {
 			q += " ON CONFLICT (group_id, version_key) DO NOTHING"
 		}
-		res, err := l.cfg.DB.ExecContext(ctx, l.q(q), args...)
+		res, err := l.exec(ctx, l.q(q), args...)
 		if err != nil {
 			return total, fmt.Errorf("ledger: record: %w", err)
 		}
@@ -268,7 +269,7 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 			SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND ` + cond + fenceSQL + ` ORDER BY mtime_ms, path LIMIT ?)
 			RETURNING version_key, path, size, mtime_ms, tries`
 		args := append(append(setArgs, l.cfg.GroupID, l.cfg.GroupID), fenceArgs...)
-		rows, err := l.cfg.DB.QueryContext(ctx, q, append(args, n)...)
+		rows, err := l.query(ctx, q, append(args, n)...)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: claim: %w", err)
 		}
@@ -327,7 +328,7 @@ func (l *Ledger) Renew(ctx context.Context, claims []Claim, lease time.Duration)
 		q := `UPDATE ftpcoord_file SET lease_expires = ` + l.later() + ` WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` +
 			sqlbind.Placeholders(len(keys), 0) + `)` + fenceSQL
 		args := append(append([]any{lease.Milliseconds(), l.cfg.GroupID, token}, keys...), fenceArgs...)
-		res, err := l.cfg.DB.ExecContext(ctx, l.q(q), args...)
+		res, err := l.exec(ctx, l.q(q), args...)
 		if err != nil {
 			return renewed, fmt.Errorf("ledger: renew: %w", err)
 		}
@@ -382,7 +383,7 @@ func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, e
 		q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
 			WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` +
 			sqlbind.Placeholders(len(b.keys), 0) + `)` + fenceSQL
-		res, err := l.cfg.DB.ExecContext(ctx, l.q(q), append(append([]any{l.cfg.GroupID, token}, b.keys...), fenceArgs...)...)
+		res, err := l.exec(ctx, l.q(q), append(append([]any{l.cfg.GroupID, token}, b.keys...), fenceArgs...)...)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: commit: %w", err)
 		}
@@ -425,7 +426,7 @@ func (l *Ledger) Fail(ctx context.Context, c Claim, cause string, retryAfter tim
 // Requeue puts the rejected versions of a path back to PENDING with their
 // tries reset, and returns how many there were.
 func (l *Ledger) Requeue(ctx context.Context, path string) (int, error) {
-	res, err := l.cfg.DB.ExecContext(ctx, l.q(`UPDATE ftpcoord_file SET status = 'PENDING', tries = 0, retry_after = NULL, last_error = NULL
+	res, err := l.exec(ctx, l.q(`UPDATE ftpcoord_file SET status = 'PENDING', tries = 0, retry_after = NULL, last_error = NULL
 		WHERE group_id = ? AND path = ? AND status = 'REJECTED'`), l.cfg.GroupID, path)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: requeue: %w", err)
@@ -448,7 +449,7 @@ func (l *Ledger) Purge(ctx context.Context, gone []string, retention time.Durati
 		gone = gone[n:]
 		q := `DELETE FROM ftpcoord_file WHERE group_id = ? AND status IN ('DONE', 'REJECTED')
 			AND COALESCE(done_at, last_try, first_seen) < ` + l.later() + ` AND path IN (` + sqlbind.Placeholders(n, 0) + `)`
-		res, err := l.cfg.DB.ExecContext(ctx, l.q(q), args...)
+		res, err := l.exec(ctx, l.q(q), args...)
 		if err != nil {
 			return total, fmt.Errorf("ledger: purge: %w", err)
 		}
@@ -533,7 +534,7 @@ func (l *Ledger) Get(ctx context.Context, path string) ([]Row, error) {
 
 // one runs a write that must change exactly one row.
 func (l *Ledger) one(ctx context.Context, op, q string, args ...any) error {
-	res, err := l.cfg.DB.ExecContext(ctx, l.q(q), args...)
+	res, err := l.exec(ctx, l.q(q), args...)
 	if err != nil {
 		return fmt.Errorf("ledger: %s: %w", op, err)
 	}
@@ -541,6 +542,30 @@ func (l *Ledger) one(ctx context.Context, op, q string, args ...any) error {
 		return ErrLost
 	}
 	return nil
+}
+
+// exec runs a write; on SQLite, again when it could not take the write lock
+// within the busy timeout (it changed nothing then).
+func (l *Ledger) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if l.cfg.Dialect != schema.SQLite {
+		return l.cfg.DB.ExecContext(ctx, q, args...)
+	}
+	var res sql.Result
+	err := sqlitedb.Retry(ctx, func() (err error) {
+		res, err = l.cfg.DB.ExecContext(ctx, q, args...)
+		return err
+	})
+	return res, err
+}
+
+// query is exec for a write that returns rows (UPDATE ... RETURNING).
+func (l *Ledger) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	var rows *sql.Rows
+	err := sqlitedb.Retry(ctx, func() (err error) {
+		rows, err = l.cfg.DB.QueryContext(ctx, q, args...)
+		return err
+	})
+	return rows, err
 }
 
 func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
