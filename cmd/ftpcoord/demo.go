@@ -355,7 +355,15 @@ func (d *demo) play(ctx context.Context, files int) error {
 		return err
 	}
 	h, t := d.holder(ctx)
-	d.say("every file is DONE; %s is active (term %d). Stopping the members (SIGTERM: graceful handover)", h, t)
+	d.say("every file is DONE; %s is active (term %d). What `ftpcoord status` shows now:", h, t)
+	tc := taskcompat.Config{Database: d.dbConfig, TaskID: "demo", GroupID: d.group}.WithDefaults()
+	tc.LivenessCheckInterval = 2
+	if st, err := readStatus(ctx, d.db, d.dialect, tc); err == nil {
+		var b strings.Builder
+		writeStatus(&b, st)
+		fmt.Fprint(d.out, "          "+strings.ReplaceAll(strings.TrimRight(b.String(), "\n"), "\n", "\n          ")+"\n")
+	}
+	d.say("stopping the members (SIGTERM: each hands over gracefully)")
 	d.stopMembers()
 	return d.summary(ctx, seen, killed, failoverTook)
 }
