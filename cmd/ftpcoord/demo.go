@@ -348,7 +348,10 @@ func (d *demo) play(ctx context.Context, files int) error {
 			return withCode(ExitLost, fmt.Errorf("%d files were rejected (see ftpcoord files list --status REJECTED)", counts[ledger.Rejected]))
 		}
 		if err := sleepCtx(ctx, 100*time.Millisecond); err != nil {
-			return withCode(ExitLost, fmt.Errorf("gave up: %d of %d files done after %s: %w (logs kept? use --keep)", done, files, time.Since(d.start).Round(time.Second), err))
+			if errors.Is(err, context.Canceled) {
+				return errors.New("demo interrupted; cleaning up")
+			}
+			return withCode(ExitLost, fmt.Errorf("gave up: %d of %d files done after %s: %w (run with --keep to keep the member logs)", done, files, time.Since(d.start).Round(time.Second), err))
 		}
 	}
 	if err := <-upErr; err != nil {
