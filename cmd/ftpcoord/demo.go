@@ -338,7 +338,7 @@ func (d *demo) play(ctx context.Context, files int) error {
 		if time.Since(lastReport) >= time.Second {
 			lastReport = time.Now()
 			retries := d.retries()
-			d.say("active %-3s term %d | uploaded %d/%d | done %d | in progress %d | waiting %d | retries %d",
+			d.say("active %-3s term %d | uploaded %d/%d | done %d | claimed %d | waiting %d | retries %d",
 				orNone(h), t, len(seen), files, done, counts[ledger.InProgress], counts[ledger.Pending]+counts[ledger.Failed], retries)
 		}
 		if uploadDone && done == files {
