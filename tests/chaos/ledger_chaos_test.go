@@ -115,14 +115,17 @@ func TestKillsAndPausesLoseNothing(t *testing.T) {
 	if err := build.Run(); err != nil {
 		t.Fatalf("build tests/member: %v", err)
 	}
-	// One dialect after the other: both at once would halve the CPU each
-	// group gets and blur what the test shows.
+	// One dialect after the other: all at once would divide the CPU each
+	// group gets and blur what the test shows. On SQLite the three
+	// processes share one database file.
 	for _, d := range schema.Dialects {
 		t.Run(string(d), func(t *testing.T) { killsAndPauses(t, d, "warm-backup", bin) })
 	}
 	// Shared mode: every member claims and processes; the claim token
 	// fences the work instead of the term.
 	t.Run("shared", func(t *testing.T) { killsAndPauses(t, schema.Postgres, "shared", bin) })
+	// Shared mode on one SQLite file: three processes claim from it at once.
+	t.Run("shared-sqlite", func(t *testing.T) { killsAndPauses(t, schema.SQLite, "shared", bin) })
 }
 
 func killsAndPauses(t *testing.T, d schema.Dialect, mode string, bin string) {
