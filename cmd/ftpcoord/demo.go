@@ -97,6 +97,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			d.server.Stop()
 		}
 		if d.db != nil {
+			d.forgetGroup()
 			d.db.Close()
 		}
 		if f.keep {
@@ -109,6 +110,19 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return d.play(ctx, f.files)
+}
+
+// forgetGroup deletes the demo group's rows from a server database (an
+// SQLite file goes with the demo's directory).
+func (d *demo) forgetGroup() {
+	if d.dialect == schema.SQLite {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, table := range []string{"ftpcoord_file", "health_check", "token_holder"} {
+		d.db.ExecContext(ctx, rebind(d.dialect, "DELETE FROM "+table+" WHERE group_id = ?"), d.group)
+	}
 }
 
 func randomHex(n int) string {

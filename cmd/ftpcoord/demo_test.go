@@ -1,21 +1,42 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
 )
 
 // `ftpcoord demo` passes on its own (in-process FTP server, SQLite, three
 // member processes, a SIGKILL of the active member) well under a minute,
 // and its summary shows every file processed once and the failover.
 func TestDemo(t *testing.T) {
+	demoRun(t)
+}
+
+// With --database-config the demo runs on PostgreSQL instead, and leaves
+// no rows of its group behind.
+func TestDemoOnPostgres(t *testing.T) {
+	db := testdb.NewWithSchema(t, schema.Postgres)
+	b, _ := json.Marshal(db)
+	demoRun(t, "--database-config", string(b))
+	var n int
+	if err := testdb.Open(t, db, "UTC").QueryRow(`SELECT (SELECT count(*) FROM ftpcoord_file) + (SELECT count(*) FROM health_check) + (SELECT count(*) FROM token_holder)`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the demo left %d rows behind (%v)", n, err)
+	}
+}
+
+func demoRun(t *testing.T, args ...string) {
+	t.Helper()
 	start := time.Now()
 	tmp := t.TempDir()
-	cmd := exec.Command(bin, "demo", "--files", "45")
+	cmd := exec.Command(bin, append([]string{"demo", "--files", "45"}, args...)...)
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	out, err := cmd.CombinedOutput()
 	took := time.Since(start)

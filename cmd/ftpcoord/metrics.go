@@ -19,7 +19,8 @@ import (
 // exposition format (version 0.0.4), hand-written: a dozen series need no
 // client library.
 type metrics struct {
-	coord func() *taskcompat.Coordinator // nil until the member started
+	coord       func() *taskcompat.Coordinator // nil until the member started
+	coordinated bool                           // false: the member polls alone, always "active"
 
 	mu          sync.Mutex
 	polls       int64
@@ -86,9 +87,12 @@ func (m *metrics) write(w io.Writer) {
 			st, stats = c.State(), c.Stats()
 		}
 	}
-	active := 0
+	active, role := 0, st.Role.String()
 	if st.Role == taskcompat.Active {
 		active = 1
+	}
+	if !m.coordinated {
+		active, role = 1, "alone"
 	}
 	healthy := 0
 	if st.Healthy {
@@ -100,8 +104,8 @@ func (m *metrics) write(w io.Writer) {
 	counter := func(name, help string, v any) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %v\n", name, help, name, name, v)
 	}
-	gauge("ftpcoord_active", "1 while this member is the group's active member, else 0.", active)
-	fmt.Fprintf(w, "# HELP ftpcoord_role The member's role (label role), value 1.\n# TYPE ftpcoord_role gauge\nftpcoord_role{role=%q} 1\n", st.Role.String())
+	gauge("ftpcoord_active", "1 while this member is the group's active member (or polls alone, without coordination), else 0.", active)
+	fmt.Fprintf(w, "# HELP ftpcoord_role The member's role (label role), value 1.\n# TYPE ftpcoord_role gauge\nftpcoord_role{role=%q} 1\n", role)
 	gauge("ftpcoord_term", "The coordination term last observed (this member's fencing token while active).", st.Term)
 	gauge("ftpcoord_database_healthy", "1 while the coordination database answers this member.", healthy)
 	counter("ftpcoord_failovers_total", "Times this member took the token (became active).", stats.Takeovers)

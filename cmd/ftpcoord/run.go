@@ -83,7 +83,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return withCode(ExitConfig, err)
 	}
-	m.coord = l.Coordinator
+	m.coord, m.coordinated = l.Coordinator, cfg.Coordination != nil
 	var handler any = &logHandler{log: log}
 	if f.exec != "" {
 		handler = &execHandler{shell: f.exec, memberID: memberID, log: log}

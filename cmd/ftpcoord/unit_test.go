@@ -90,6 +90,7 @@ func TestDemoJudge(t *testing.T) {
 
 func TestMetricsExposition(t *testing.T) {
 	m := newMetrics()
+	m.coordinated = true
 	m.PollDone(30*time.Millisecond, nil)
 	m.PollDone(2*time.Second, errors.New("x"))
 	m.FilesFinished("done", 3)
@@ -109,6 +110,12 @@ func TestMetricsExposition(t *testing.T) {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("metrics lack %q:\n%s", want, out)
 		}
+	}
+	b.Reset()
+	alone := newMetrics()
+	alone.write(&b)
+	if !strings.Contains(b.String(), "ftpcoord_active 1\n") || !strings.Contains(b.String(), `ftpcoord_role{role="alone"} 1`) {
+		t.Errorf("a member without coordination polls alone:\n%s", b.String())
 	}
 }
 
