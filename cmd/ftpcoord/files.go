@@ -26,6 +26,12 @@ func parseFilesFlags(args []string, stderr io.Writer) (filesFlags, error) {
 		return f, usageError("files: want list, show, retry or reject")
 	}
 	f.action = args[0]
+	if isHelp(f.action) {
+		fmt.Fprintln(stderr, "usage: ftpcoord files list|show|retry|reject --config FILE [--status S] [--limit N] [--reason TEXT] [--json] [PATH]\n"+
+			"  list: the group's files, oldest first\n  show PATH: every version of a file\n"+
+			"  retry PATH: requeue a REJECTED file\n  reject PATH: reject a waiting file by hand")
+		return f, flag.ErrHelp
+	}
 	switch f.action {
 	case "list", "show", "retry", "reject":
 	default:

@@ -12,6 +12,10 @@ import (
 
 // cmdSchema prints the DDL of the configured dialect or applies it.
 func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stderr, "usage: ftpcoord schema print|apply --config FILE\n  print: the DDL of the configured dialect\n  apply: create the missing tables (idempotent)")
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || (args[0] != "print" && args[0] != "apply") {
 		return usageError("schema: want print or apply, e.g. ftpcoord schema apply --config FILE")
 	}
@@ -56,3 +60,5 @@ func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "schema applied on %s: token_holder, health_check, ftpcoord_file\n", c.Database)
 	return nil
 }
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
