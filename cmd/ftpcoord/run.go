@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
@@ -91,6 +92,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := l.Attach(handler); err != nil {
 		return err
 	}
+	if f.metricsAddr != "" {
+		addr, err := serveMetrics(ctx, f.metricsAddr, m, log)
+		if err != nil {
+			l.Halt()
+			return err
+		}
+		log.Info("metrics at http://" + addr.String() + "/metrics")
+	}
 	if err := probeServer(ctx, l, log); err != nil {
 		l.Halt()
 		return err
@@ -99,17 +108,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		l.Halt()
 		return err
 	}
-	if f.metricsAddr != "" {
-		addr, err := serveMetrics(ctx, f.metricsAddr, m, log)
-		if err != nil {
-			l.Stop(context.Background())
-			return err
-		}
-		log.Info("metrics at http://" + addr.String() + "/metrics")
-	}
-	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", cfg.Protocol, cfg.Host, cfg.Port, cfg.Path), "coordinated", cfg.Coordination != nil)
+	c := l.Config()
+	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, c.Path), "coordinated", c.Coordination != nil)
 	watchRole(ctx, l, log)
-	log.Info("stopping: finishing the running poll and handing over")
+	log.Info("stopping: running handlers are cancelled (their files are tried again), then the member leaves the group")
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := l.Stop(stopCtx); err != nil {
