@@ -111,7 +111,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c := l.Config()
 	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, c.Path), "coordinated", c.Coordination != nil)
 	watchRole(ctx, l, log)
-	log.Info("stopping: running handlers are cancelled (their files are tried again), then the member leaves the group")
+	log.Info("stopping: running handlers are cancelled (their files are claimed again when their lease runs out), then the member leaves the group")
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := l.Stop(stopCtx); err != nil {
