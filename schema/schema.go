@@ -17,6 +17,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 )
 
 // Dialect is an SQL dialect ftpcoord speaks.
@@ -105,15 +108,49 @@ func Apply(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("schema: apply %s DDL: %w", d, err)
+	if d == SQLite {
+		err = sqlitedb.RetryFor(ctx, 5*time.Second, func() error { return applySQLite(ctx, db, stmts) })
+	} else {
+		for _, s := range stmts {
+			if _, err = db.ExecContext(ctx, s); err != nil {
+				break
+			}
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("schema: apply %s DDL: %w", d, err)
 	}
 	if err := Verify(ctx, db, d); err != nil {
 		return err
 	}
 	return VerifyLedger(ctx, db, d)
+}
+
+// applySQLite runs the DDL in one transaction that takes the write lock
+// before it reads anything: several processes applying it to a new file at
+// once then wait for each other (busy timeout) instead of one failing with
+// SQLITE_BUSY on upgrading a read lock.
+func applySQLite(ctx context.Context, db *sql.DB, stmts []string) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
 }
 
 // Errors Verify wraps in a *Error, for errors.Is.

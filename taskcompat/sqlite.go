@@ -3,7 +3,9 @@ package taskcompat
 // SQLite: one database file shared by the processes of one host.
 
 import (
+	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -49,8 +51,27 @@ func openSQLite(path string) (*sql.DB, error) {
 	if strings.TrimSpace(path) == "" {
 		return nil, &FieldError{Field: "databaseConfig.database", Problem: "is required: the path of the SQLite file"}
 	}
-	return sql.Open("sqlite", sqliteDSN(path))
+	return sql.OpenDB(sqliteConnector{dsn: sqliteDSN(path)}), nil
 }
+
+// sqliteConnector opens connections to one file. Opening runs the pragmas,
+// and switching a new file to WAL mode needs a moment of exclusive access:
+// several processes opening a new file at once can meet SQLITE_BUSY there
+// without the busy timeout applying, so opening is retried for as long.
+type sqliteConnector struct{ dsn string }
+
+var sqliteDriver = &sqlite.Driver{}
+
+func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	var conn driver.Conn
+	err := sqlitedb.RetryFor(ctx, SQLiteBusyTimeout, func() (err error) {
+		conn, err = sqliteDriver.Open(c.dsn)
+		return err
+	})
+	return conn, err
+}
+
+func (c sqliteConnector) Driver() driver.Driver { return sqliteDriver }
 
 // describeSQLiteError turns a failure to open an SQLite file into an error
 // that names the file and the field.

@@ -27,6 +27,28 @@ func IsBusy(err error) bool {
 // SQLITE_BUSY.
 const Attempts = 3
 
+// RetryFor runs f until it succeeds, fails otherwise than with SQLITE_BUSY,
+// ctx ends or total has passed, waiting a little longer after each busy
+// failure (up to 100 ms). For what can fail with SQLITE_BUSY without waiting
+// for the busy timeout, such as opening a connection while another process
+// converts a new file to WAL mode.
+func RetryFor(ctx context.Context, total time.Duration, f func() error) error {
+	deadline := time.Now().Add(total)
+	wait := 5 * time.Millisecond
+	for {
+		err := f()
+		if err == nil || !IsBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
+}
+
 // Retry runs f until it succeeds, fails otherwise than with SQLITE_BUSY,
 // has run Attempts times, or ctx ends. A busy statement changed nothing, so
 // running it again is safe.
