@@ -3,10 +3,13 @@ module github.com/ftpcoord/ftpcoord
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
+	github.com/fclairamb/ftpserverlib v0.32.2
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jlaffaye/ftp v0.2.4
 	github.com/pkg/sftp v1.13.12
+	github.com/spf13/afero v1.15.0
 	golang.org/x/crypto v0.58.0
 	modernc.org/sqlite v1.61.1
 )

@@ -50,6 +50,7 @@ type seenFile struct {
 type Listener struct {
 	cfg     ListenerConfig
 	log     *slog.Logger
+	obs     Observer
 	dial    remote.Dialer
 	pool    *remote.Pool
 	caller  *Caller
@@ -87,6 +88,9 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		unstorable: map[string]bool{}}
 	for _, o := range opts {
 		o(l)
+	}
+	if l.obs == nil {
+		l.obs = nopObserver{}
 	}
 	l.deps = compileDependencies(cfg.FileDependencyConditions) // checked by Validate
 	if cfg.FileNamePattern != "" {
@@ -255,6 +259,13 @@ func (l *Listener) PollOnce(ctx context.Context) error {
 		return ErrPollInProgress
 	}
 	defer l.polling.Unlock()
+	start := time.Now()
+	err := l.pollOnce(ctx)
+	l.obs.PollDone(time.Since(start), err)
+	return err
+}
+
+func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Lock()
 	service, coord, lg := l.service, l.coord, l.ledger
 	l.mu.Unlock()

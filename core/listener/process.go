@@ -98,6 +98,7 @@ func (l *Listener) listAndRecord(ctx context.Context, lg *ledger.Ledger, service
 			files = append(files, f)
 		}
 		if _, rerr := lg.Record(ctx, files); rerr != nil {
+			l.obs.DatabaseError("record", rerr)
 			rerr = fmt.Errorf("listener: record new files: %w", rerr)
 			l.reportError(ctx, service, rerr)
 			return rerr
@@ -157,6 +158,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	claim := func() ([]ledger.Claim, error) {
 		claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
 		if err != nil {
+			l.obs.DatabaseError("claim", err)
 			err = fmt.Errorf("listener: claim files: %w", err)
 			l.reportError(ctx, service, err)
 			return nil, err
@@ -269,10 +271,13 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 		}
 		lost, err := lg.CommitAll(ctx, claims)
 		if err != nil {
+			l.obs.DatabaseError("commit", err)
 			l.log.Warn("listener: could not commit processed files; they will be processed again", "files", len(batch), "err", err)
 			l.reportError(ctx, service, fmt.Errorf("listener: commit %d files: %w", len(batch), err))
 			continue
 		}
+		l.obs.FilesFinished("done", len(batch)-len(lost))
+		l.obs.FilesFinished("lost", len(lost))
 		gone := map[string]bool{}
 		for _, c := range lost {
 			gone[c.Key] = true
@@ -313,6 +318,12 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		return
 	}
 	lost, err := lg.CommitAll(ctx, claims)
+	if err != nil {
+		l.obs.DatabaseError("commit", err)
+	} else {
+		l.obs.FilesFinished("done", len(claims)-len(lost))
+		l.obs.FilesFinished("lost", len(lost))
+	}
 	if err != nil || len(lost) > 0 {
 		l.reportError(ctx, service, fmt.Errorf("listener: commit: %d files not committed: %w", len(lost), errors.Join(err, ledger.ErrLost)))
 	}
@@ -334,6 +345,16 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 // when the file ran out of tries.
 func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c ledger.Claim, cause error) {
 	status, err := lg.Fail(ctx, c, cause.Error(), l.cfg.retryTimeout(), l.cfg.MaxTries)
+	switch {
+	case errors.Is(err, ledger.ErrLost):
+		l.obs.FilesFinished("lost", 1)
+	case err != nil:
+		l.obs.DatabaseError("fail", err)
+	case status == ledger.Rejected:
+		l.obs.FilesFinished("rejected", 1)
+	default:
+		l.obs.FilesFinished("failed", 1)
+	}
 	switch {
 	case err != nil:
 		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
@@ -363,9 +384,12 @@ func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *clai
 				return
 			case <-t.C:
 				if claims := set.list(); len(claims) > 0 {
-					if _, err := lg.Renew(ctx, claims, lease); err != nil && ctx.Err() == nil {
+					n, err := lg.Renew(ctx, claims, lease)
+					if err != nil && ctx.Err() == nil {
+						l.obs.DatabaseError("renew", err)
 						l.log.Warn("listener: lease renewal failed", "err", err)
 					}
+					l.obs.LeasesRenewed(n)
 				}
 			}
 		}
