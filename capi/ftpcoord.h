@@ -71,7 +71,9 @@ int ftpcoord_listener_start(int64_t handle);
 /*
  * Stops the listener and closes the handle. graceful != 0 hands the
  * coordination token over at once; 0 leaves it to expire, as a crash would.
- * Events not yet acknowledged count as failed attempts and are retried.
+ * Events not yet acknowledged are given back, not failed: with the ledger
+ * they are released at once for another member (or a later start) to take,
+ * and the attempt is not counted. graceful == 0 releases nothing.
  */
 int ftpcoord_listener_stop(int64_t handle, int graceful);
 

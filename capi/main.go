@@ -195,7 +195,8 @@ func ftpcoord_listener_start(h C.int64_t) (rc C.int) {
 
 // ftpcoord_listener_stop stops the listener and closes the handle. graceful
 // hands the coordination token over at once; otherwise it is left to expire.
-// Events not yet acknowledged count as failed attempts.
+// Events not yet acknowledged are given back uncounted (with the ledger:
+// released for another member at once).
 //
 //export ftpcoord_listener_stop
 func ftpcoord_listener_stop(h C.int64_t, graceful C.int) (rc C.int) {

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
@@ -65,12 +66,15 @@ type Listener struct {
 	ledgerDB *sql.DB
 	cancel   context.CancelFunc
 	done     chan struct{}
+	drain    chan struct{} // closed when a graceful stop begins
 
 	polling   sync.Mutex            // held by the running poll
 	seen      map[string]*seenFile  // by path; used under polling
 	gen       uint64                // polls so far; used under polling
 	unstable  map[string]*candidate // new versions not yet stable; used under polling
 	lastPurge time.Time             // of finished ledger rows; used under polling
+	draining  atomic.Bool           // a graceful stop began: no new poll or claim
+	halting   atomic.Bool           // Halt: stop as a crash would, writing nothing
 	deps      dependencies
 	// unstorable: paths the ledger cannot hold, already reported; used
 	// under polling.
@@ -155,12 +159,14 @@ func (l *Listener) Start(ctx context.Context) error {
 		l.coord, l.ledger, l.ledgerDB = coord, lg, db
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l.cancel, l.done = cancel, make(chan struct{})
-	go l.run(runCtx)
+	l.cancel, l.done, l.drain = cancel, make(chan struct{}), make(chan struct{})
+	l.draining.Store(false)
+	l.halting.Store(false)
+	go l.run(runCtx, l.drain)
 	return nil
 }
 
-func (l *Listener) run(ctx context.Context) {
+func (l *Listener) run(ctx context.Context, drain <-chan struct{}) {
 	defer close(l.done)
 	interval := l.cfg.pollingInterval()
 	t := time.NewTicker(interval)
@@ -172,6 +178,8 @@ func (l *Listener) run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-drain:
 			return
 		case <-t.C:
 		}
@@ -189,12 +197,27 @@ func (l *Listener) Halt() error { return l.stop(context.Background(), false) }
 
 func (l *Listener) stop(ctx context.Context, graceful bool) error {
 	l.mu.Lock()
-	cancel, done, coord, db := l.cancel, l.done, l.coord, l.ledgerDB
-	l.cancel, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil
+	cancel, done, drain, coord, db := l.cancel, l.done, l.drain, l.coord, l.ledgerDB
+	l.cancel, l.drain, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil, nil
 	l.mu.Unlock()
 	if cancel != nil {
-		cancel()
+		if graceful {
+			// Drain: the poll at work claims nothing more; its handlers
+			// finish and commit, until ctx ends or one lease has passed.
+			l.draining.Store(true)
+			close(drain)
+			t := time.NewTimer(l.cfg.processingTimeout())
+			select {
+			case <-done:
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		l.halting.Store(!graceful)
+		cancel() // handlers still at work are cut short (and given back, unless halting)
 		<-done
+		l.draining.Store(false) // stopped, not stopping: a later call fails on the closed pool
 	}
 	var errs []error
 	if coord != nil && graceful {
@@ -271,6 +294,9 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Unlock()
 	if service == nil {
 		return ErrNoService
+	}
+	if l.draining.Load() {
+		return nil
 	}
 	if lg != nil {
 		return l.pollWithLedger(ctx, service, coord, lg)

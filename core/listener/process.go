@@ -166,15 +166,18 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		inFlight.add(claims)
 		return claims, nil
 	}
+	back := &giveBack{}
+	defer l.release(ctx, lg, back)
+	claimMore := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
 	if !perFile {
 		// OnFileChange alone: each batch is one unit of work.
-		for keepGoing() {
+		for claimMore() {
 			claims, err := claim()
 			if err != nil || len(claims) == 0 {
 				return err
 			}
-			l.processBatch(ctx, lg, service, claims, keepGoing)
+			l.processBatch(ctx, lg, service, claims, keepGoing, back)
 			inFlight.clear()
 			if len(claims) < l.cfg.MaxFilesPerPoll {
 				return nil
@@ -195,8 +198,10 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				if keepGoing() { // else its lease runs out for the new active member
-					l.processOne(ctx, lg, service, fs, c, succeeded)
+				if keepGoing() && ctx.Err() == nil && !l.draining.Load() {
+					l.processOne(ctx, lg, service, fs, c, succeeded, back)
+				} else {
+					back.add(c) // not started: for the active member (or a later poll) at once
 				}
 				inFlight.remove(c.Key)
 			}
@@ -204,7 +209,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	}
 	var err error
 feed:
-	for keepGoing() && ctx.Err() == nil {
+	for claimMore() {
 		var claims []ledger.Claim
 		if claims, err = claim(); err != nil || len(claims) == 0 {
 			break
@@ -235,10 +240,14 @@ type processed struct {
 
 // processOne delivers one claimed version; a success goes to the commit
 // loop, a failure is recorded at once.
-func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed) {
+func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed, back *giveBack) {
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 	if err := l.deliver(ctx, fs, info); err != nil {
+		if cutShort(ctx, err) {
+			back.add(c) // the member stopped it, not the file
+			return
+		}
 		l.fail(ctx, lg, service, c, err)
 		return
 	}
@@ -300,9 +309,10 @@ func (l *Listener) runAfter(ctx context.Context, service any, name string, a *Po
 
 // processBatch hands a claimed batch to OnFileChange and commits or fails
 // it as a whole.
-func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool) {
+func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool, back *giveBack) {
 	s, ok := service.(FileChangeService)
 	if !ok || !keepGoing() {
+		back.add(claims...)
 		return
 	}
 	ev := WatchEvent{}
@@ -312,6 +322,10 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		ev.AddedFiles = append(ev.AddedFiles, info)
 	}
 	if err := l.callOnFileChange(ctx, s, ev); err != nil {
+		if cutShort(ctx, err) {
+			back.add(claims...)
+			return
+		}
 		for _, c := range claims {
 			l.fail(ctx, lg, service, c, err)
 		}
