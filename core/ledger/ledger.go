@@ -282,6 +282,7 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 	// MySQL/MariaDB: no UPDATE ... RETURNING; pick, mark and read back the
 	// batch in one short transaction.
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
+		claims = claims[:0] // a retried transaction starts over
 		rows, err := tx.QueryContext(ctx, `SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND `+cond+fenceSQL+
 			` ORDER BY mtime_ms, path LIMIT ? FOR UPDATE SKIP LOCKED`, append(append([]any{l.cfg.GroupID}, fenceArgs...), n)...)
 		if err != nil {
@@ -545,12 +546,20 @@ func (l *Ledger) one(ctx context.Context, op, q string, args ...any) error {
 }
 
 // exec runs a write; on SQLite, again when it could not take the write lock
-// within the busy timeout (it changed nothing then).
+// within the busy timeout, on MySQL when it was rolled back for a deadlock
+// (it changed nothing then).
 func (l *Ledger) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if l.cfg.Dialect != schema.SQLite {
+	var res sql.Result
+	switch l.cfg.Dialect {
+	case schema.MySQL:
+		err := retryMySQL(ctx, func() (err error) {
+			res, err = l.cfg.DB.ExecContext(ctx, q, args...)
+			return err
+		})
+		return res, err
+	case schema.Postgres:
 		return l.cfg.DB.ExecContext(ctx, q, args...)
 	}
-	var res sql.Result
 	err := sqlitedb.Retry(ctx, func() (err error) {
 		res, err = l.cfg.DB.ExecContext(ctx, q, args...)
 		return err
@@ -568,16 +577,24 @@ func (l *Ledger) query(ctx context.Context, q string, args ...any) (*sql.Rows, e
 	return rows, err
 }
 
+// inTx runs f in a transaction; on MySQL, again when the transaction was
+// rolled back for a deadlock (f must start from scratch each time).
 func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := l.cfg.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	once := func() error {
+		tx, err := l.cfg.DB.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := f(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
 	}
-	defer tx.Rollback()
-	if err := f(tx); err != nil {
-		return err
+	if l.cfg.Dialect == schema.MySQL {
+		return retryMySQL(ctx, once)
 	}
-	return tx.Commit()
+	return once()
 }
 
 func newToken() string {
