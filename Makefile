@@ -7,8 +7,11 @@ SERVICES := bash tests/services/start.sh
 # Packages whose tests run with the race detector (all of them, for now).
 RACE ?= -race
 TEST_TIMEOUT ?= 15m
+# How long each fuzz target runs in `make fuzz` (make test runs each briefly).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzDecodeConfig:./core/listener FuzzVersionKey:./core/ledger
 
-.PHONY: all build lib test services services-stop bench demo lint fmt clean
+.PHONY: all build lib test fuzz services services-stop bench demo lint fmt clean
 
 all: build
 
@@ -36,7 +39,16 @@ test: lint lib
 	eval "$$($(SERVICES))"; \
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
 	  | $(GO) run ./internal/tools/testsummary -no-skips; \
-	bash tests/capi/run.sh
+	bash tests/capi/run.sh; \
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+## fuzz: run each fuzz target for FUZZTIME (seed corpora in the test files).
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t%%:*} for $(FUZZTIME)"; \
+	  out=$$($(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
+	  echo "$$out" | tail -n 1; \
+	done
 
 ## lib: the C ABI, build/libftpcoord.so and its header build/ftpcoord.h.
 lib:

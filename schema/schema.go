@@ -208,7 +208,10 @@ func Verify(ctx context.Context, db *sql.DB, d Dialect) error {
 // VerifyLedger checks the ledger's table as Verify checks the coordination
 // tables.
 func VerifyLedger(ctx context.Context, db *sql.DB, d Dialect) error {
-	return verifyTables(ctx, db, d, ledgerTables)
+	if err := verifyTables(ctx, db, d, ledgerTables); err != nil {
+		return err
+	}
+	return verifyCharset(ctx, db, d)
 }
 
 func verifyTables(ctx context.Context, db *sql.DB, d Dialect, tables []table) error {

@@ -85,6 +85,9 @@ func (d DatabaseConfig) String() string {
 	return fmt.Sprintf("%s://%s@%s:%d/%s", dialectName(d.Type), d.User, d.Host, d.Port, d.Database)
 }
 
+// GoString never shows the password either (%#v).
+func (d DatabaseConfig) GoString() string { return d.String() }
+
 // LogValue keeps the password out of structured logs.
 func (d DatabaseConfig) LogValue() slog.Value { return slog.StringValue(d.String()) }
 

@@ -71,6 +71,9 @@ type Listener struct {
 	unstable  map[string]*candidate // new versions not yet stable; used under polling
 	lastPurge time.Time             // of finished ledger rows; used under polling
 	deps      dependencies
+	// unstorable: paths the ledger cannot hold, already reported; used
+	// under polling.
+	unstorable map[string]bool
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -80,7 +83,8 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{}}
+	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{},
+		unstorable: map[string]bool{}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -468,7 +472,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		if !stillActive() {
 			return nil
 		}
-		if err := s.OnFileChange(ctx, ev, l.caller); err != nil {
+		if err := l.callOnFileChange(ctx, s, ev); err != nil {
 			l.reportError(ctx, service, fmt.Errorf("listener: onFileChange: %w", err))
 		}
 	}
@@ -503,7 +507,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 			return nil
 		}
 		if wantsDeletes {
-			if err := ds.OnFileDelete(ctx, p, l.caller); err != nil {
+			if err := l.callOnFileDelete(ctx, ds, p); err != nil {
 				l.reportError(ctx, service, fmt.Errorf("listener: onFileDelete %s: %w", p, err))
 			}
 		}
@@ -536,7 +540,7 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 			return &transferError{path: f.Path, err: err}
 		}
 		tr := &trackedReader{r: r, want: f.Size}
-		herr := s.OnFile(ctx, f, tr, l.caller)
+		herr := l.callOnFile(ctx, s, f, tr)
 		// Closing ends the transfer; if the handler stopped reading early
 		// the server may answer that it was aborted, which is no failure.
 		cerr := r.Close()
@@ -574,7 +578,7 @@ func (l *Listener) deliverStaged(ctx context.Context, s FileService, f FileInfo)
 	}
 	defer file.Close()
 	f.LocalPath = local
-	if herr := s.OnFile(ctx, f, file, l.caller); herr != nil {
+	if herr := l.callOnFile(ctx, s, f, file); herr != nil {
 		return fmt.Errorf("listener: onFile %s: %w", f.Path, herr)
 	}
 	os.Remove(local)
@@ -626,7 +630,7 @@ func appendPath(b []byte, dir, name string) []byte {
 
 func (l *Listener) reportError(ctx context.Context, service any, err error) {
 	if s, ok := service.(ErrorService); ok {
-		s.OnError(ctx, err)
+		l.callOnError(ctx, s, err)
 		return
 	}
 	l.log.Error("listener", "err", err)

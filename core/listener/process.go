@@ -83,9 +83,19 @@ func (l *Listener) listAndRecord(ctx context.Context, lg *ledger.Ledger, service
 		return err
 	}
 	if len(added) > 0 {
-		files := make([]ledger.File, len(added))
-		for i, a := range added {
-			files[i] = ledger.File{Path: joinPath(a.dir, a.entry.Name), Size: a.entry.Size, MTime: a.entry.ModTime.UnixMilli()}
+		files := make([]ledger.File, 0, len(added))
+		for _, a := range added {
+			f := ledger.File{Path: joinPath(a.dir, a.entry.Name), Size: a.entry.Size, MTime: a.entry.ModTime.UnixMilli()}
+			if perr := ledger.CheckPath(f.Path); perr != nil {
+				// One such name must not stop the batch it came in: it is
+				// reported (once) and skipped, the others are recorded.
+				if !l.unstorable[f.Path] {
+					l.unstorable[f.Path] = true
+					l.reportError(ctx, service, fmt.Errorf("listener: skipping a file the ledger cannot track: %w", perr))
+				}
+				continue
+			}
+			files = append(files, f)
 		}
 		if _, rerr := lg.Record(ctx, files); rerr != nil {
 			rerr = fmt.Errorf("listener: record new files: %w", rerr)
@@ -296,7 +306,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 		ev.AddedFiles = append(ev.AddedFiles, info)
 	}
-	if err := s.OnFileChange(ctx, ev, l.caller); err != nil {
+	if err := l.callOnFileChange(ctx, s, ev); err != nil {
 		for _, c := range claims {
 			l.fail(ctx, lg, service, c, err)
 		}

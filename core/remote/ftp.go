@@ -1,6 +1,8 @@
 package remote
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -53,6 +55,8 @@ type ftpConn struct {
 	c       *ftp.ServerConn
 	cfg     FTPConfig
 	replies *replyWatcher
+	dial    *ftpDialer
+	log     *slog.Logger
 	closed  atomic.Bool // by Close, or by a context that ended mid-command
 }
 
@@ -75,11 +79,12 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 		log = slog.Default()
 	}
 	replies := &replyWatcher{}
+	dial := &ftpDialer{ctx: ctx, timeout: cfg.ConnectTimeout, implicit: cfg.TLS == TLSImplicit}
 	opts := []ftp.DialOption{
 		// The library drops the text of a success reply; pure-ftpd says
 		// "226 Output truncated to 10000 matches" only there.
 		ftp.DialWithDebugOutput(replies),
-		ftp.DialWithContext(ctx),
+		ftp.DialWithDialFunc(dial.dial),
 		ftp.DialWithTimeout(cfg.ConnectTimeout),
 		ftp.DialWithDisabledEPSV(cfg.DisableEPSV),
 		ftp.DialWithDisabledMLSD(cfg.DisableMLSD),
@@ -92,6 +97,7 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		dial.tls = tc
 		if cfg.InsecureSkipVerify {
 			log.Warn("ftp: TLS certificate verification is OFF (insecureSkipVerify): anyone on the path can read and change the transfers", "addr", cfg.Addr)
 		}
@@ -118,7 +124,7 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 		}
 		return nil, fmt.Errorf("ftp: login to %s as %q: %w", cfg.Addr, cfg.User, err)
 	}
-	return &ftpConn{c: c, cfg: cfg, replies: replies}, nil
+	return &ftpConn{c: c, cfg: cfg, replies: replies, dial: dial, log: log}, nil
 }
 
 func tlsConfig(cfg FTPConfig) (*tls.Config, error) {
@@ -190,31 +196,165 @@ func result(ctx context.Context, err error) error {
 	return err
 }
 
+// List streams the listing: the library reads a listing whole before it
+// returns it (about 218 bytes per entry held at once), so the data
+// connection is taken over (see ftpDialer) and parsed line by line here,
+// and each entry goes to fn as it arrives. The library still runs the
+// command and reads the server's final reply.
 func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) error {
 	defer f.guard(ctx)()
-	// jlaffaye/ftp reads the whole listing before returning it; each
-	// entry is converted and handed on, so the caller keeps only its own.
 	f.replies.reset()
-	entries, err := f.c.List(dir)
+	sink := &listSink{fn: fn}
+	if f.c.IsTimePreciseInList() { // the library lists with MLSD
+		sink.parse = parseMLSD
+	} else {
+		now := time.Now()
+		sink.parse = func(line []byte) (Entry, error) { return parseLIST(line, now) }
+	}
+	f.dial.sink = sink
+	// Closing the control connection (the guard) may not end a data
+	// transfer the server keeps sending; closing the data connection does.
+	stopData := context.AfterFunc(ctx, sink.abort)
+	_, err := f.c.List(dir)
+	stopData()
+	f.dial.sink = nil
+	if sink.err != nil {
+		return sink.err // fn stopped the listing
+	}
 	if err != nil {
 		return result(ctx, mapError("list", dir, err))
 	}
-	truncated := f.replies.sawTruncation()
-	precise := f.c.IsTimePreciseInList()
-	n := len(entries)
-	for i, e := range entries {
-		entries[i] = nil // let the library's entry go once converted
-		if e.Name == "." || e.Name == ".." || e.Name == "" {
-			continue
+	if sink.bad > 0 {
+		f.log.Warn("ftp: listing lines not understood were skipped", "dir", dir, "lines", sink.bad, "first", sink.firstBad)
+	}
+	if f.replies.sawTruncation() {
+		return fmt.Errorf("%w: %s answered %d entries for %s and said it cut the rest (raise its limit, e.g. pure-ftpd -L)", ErrTruncated, f.cfg.Addr, sink.n, dir)
+	}
+	return ctx.Err()
+}
+
+// listSink parses a listing's data connection line by line.
+type listSink struct {
+	parse    func([]byte) (Entry, error)
+	fn       func(Entry) error
+	err      error // from fn: the listing stops
+	n        int   // entries handed to fn
+	bad      int   // lines that did not parse
+	firstBad string
+	conn     atomic.Pointer[net.Conn] // the data connection, once dialed
+}
+
+// abort closes the data connection, ending a listing in progress.
+func (s *listSink) abort() {
+	if c := s.conn.Load(); c != nil {
+		(*c).Close()
+	}
+}
+
+// maxListLine bounds one listing line; a longer one is skipped as garbage.
+const maxListLine = 64 << 10
+
+// consume reads r to its end (or until fn fails) and hands on each entry.
+// It returns only read errors.
+func (s *listSink) consume(r io.Reader) error {
+	br := bufio.NewReaderSize(r, maxListLine)
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			s.badLine(line[:64])
+			for errors.Is(err, bufio.ErrBufferFull) { // skip the rest of it
+				_, err = br.ReadSlice('\n')
+			}
+			line = nil
 		}
-		if err := fn(toEntry(e, precise)); err != nil {
+		if len(line) > 0 {
+			line = bytes.TrimRight(line, "\r\n")
+			switch e, perr := s.parse(line); {
+			case perr == nil:
+				s.n++
+				if ferr := s.fn(e); ferr != nil {
+					s.err = ferr
+					return nil
+				}
+			case errors.Is(perr, errSkip):
+			default:
+				s.badLine(line)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 	}
-	if truncated {
-		return fmt.Errorf("%w: %s answered %d entries for %s and said it cut the rest (raise its limit, e.g. pure-ftpd -L)", ErrTruncated, f.cfg.Addr, n, dir)
+}
+
+func (s *listSink) badLine(line []byte) {
+	if s.bad == 0 {
+		s.firstBad = strings.ToValidUTF8(string(line[:min(len(line), 120)]), "?")
 	}
-	return ctx.Err()
+	s.bad++
+}
+
+// sinkConn is a listing's data connection, taken over by a listSink: the
+// first Read consumes the whole stream into the sink, and the library sees
+// an empty listing.
+type sinkConn struct {
+	net.Conn
+	sink *listSink
+	done bool
+}
+
+func (c *sinkConn) Read([]byte) (int, error) {
+	if c.done {
+		return 0, io.EOF
+	}
+	c.done = true
+	if err := c.sink.consume(c.Conn); err != nil {
+		return 0, err
+	}
+	return 0, io.EOF
+}
+
+// ftpDialer makes the connections of one session for the library: the
+// control connection first (with TLS from the first byte in implicit
+// mode), then each data connection (TLS when the session uses TLS, as the
+// library itself would do), handing a listing's to its sink.
+type ftpDialer struct {
+	ctx      context.Context // of the dial; ends nothing once logged in
+	timeout  time.Duration
+	tls      *tls.Config
+	implicit bool
+	control  bool      // the control connection was made
+	sink     *listSink // set by List for its one data connection
+}
+
+func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
+	nd := net.Dialer{Timeout: d.timeout}
+	if !d.control {
+		d.control = true
+		if d.tls != nil && d.implicit {
+			return (&tls.Dialer{NetDialer: &nd, Config: d.tls}).DialContext(d.ctx, network, addr)
+		}
+		return nd.DialContext(d.ctx, network, addr)
+	}
+	conn, err := nd.Dial(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if d.tls != nil {
+		// The handshake happens at the first read or write: some servers
+		// (pure-ftpd, proftpd) hang on an eager one. The library forces it
+		// itself for empty uploads when it gets a *tls.Conn.
+		conn = tls.Client(conn, d.tls)
+	}
+	if s := d.sink; s != nil {
+		d.sink = nil
+		s.conn.Store(&conn)
+		return &sinkConn{Conn: conn, sink: s}, nil
+	}
+	return conn, nil
 }
 
 func toEntry(e *ftp.Entry, precise bool) Entry {

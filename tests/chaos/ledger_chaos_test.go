@@ -41,8 +41,9 @@ func randN(n int) int {
 
 // member is one running member process.
 type member struct {
-	id  string
-	cmd *exec.Cmd
+	id     string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed by the waiter of a member started by startAimed
 }
 
 // group starts and kills member processes of one coordination group.
@@ -56,7 +57,7 @@ type group struct {
 	paused  map[int]bool // pids that were SIGSTOPped past the liveness interval
 }
 
-func (g *group) start(id string, cfg map[string]any) {
+func (g *group) start(id string, cfg map[string]any, args ...string) *member {
 	g.t.Helper()
 	c := deepCopy(cfg)
 	c["coordination"].(map[string]any)["memberId"] = id
@@ -66,7 +67,7 @@ func (g *group) start(id string, cfg map[string]any) {
 		g.t.Fatal(err)
 	}
 	// Each handler run takes 40 ms, so that the kills land mid-file.
-	cmd := exec.Command(g.bin, "-config", path, "-log", g.log, "-work", "40ms")
+	cmd := exec.Command(g.bin, append([]string{"-config", path, "-log", g.log, "-work", "40ms"}, args...)...)
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -77,7 +78,9 @@ func (g *group) start(id string, cfg map[string]any) {
 		cmd.Process.Kill()
 		g.t.Fatalf("member %s did not start: %q %v", id, line, err)
 	}
-	g.members[id] = &member{id: id, cmd: cmd}
+	m := &member{id: id, cmd: cmd}
+	g.members[id] = m
+	return m
 }
 
 func (g *group) kill(id string) {
@@ -92,7 +95,11 @@ func (g *group) stopAll() {
 		m.cmd.Process.Signal(syscall.SIGTERM)
 	}
 	for _, m := range g.members {
-		m.cmd.Wait()
+		if m.exited != nil {
+			<-m.exited
+		} else {
+			m.cmd.Wait()
+		}
 	}
 }
 
@@ -130,6 +137,195 @@ func TestKillsAndPausesLoseNothing(t *testing.T) {
 
 func killsAndPauses(t *testing.T, d schema.Dialect, mode string, bin string) {
 	const files = 1000
+	g, sqlDB, cfg := newScenario(t, d, mode, bin, files)
+	ids := []string{"m0", "m1", "m2"}
+	for _, id := range ids {
+		g.start(id, cfg)
+	}
+	t.Cleanup(g.stopAll)
+
+	holder := func() string {
+		var h string
+		sqlDB.QueryRow(`SELECT task_id FROM token_holder WHERE group_id = 'chaos'`).Scan(&h)
+		return h
+	}
+	kills, pauses := 0, 0
+	for round := 0; kills < 24 || pauses == 0; round++ {
+		time.Sleep(time.Duration(150+randN(400)) * time.Millisecond) // let it work a random while
+		victim := ids[randN(len(ids))]
+		if round%3 == 0 {
+			if h := holder(); g.members[h] != nil {
+				victim = h // the active member, most of the time mid-file
+			}
+		}
+		if round >= 7 && pauses == 0 {
+			// Pause the active member past the liveness interval: a
+			// standby takes over; when it wakes it must not complete what
+			// it held.
+			h := holder()
+			if m := g.members[h]; m != nil {
+				m.cmd.Process.Signal(syscall.SIGSTOP)
+				g.paused[m.cmd.Process.Pid] = true
+				time.Sleep((liveness + 2) * time.Second)
+				m.cmd.Process.Signal(syscall.SIGCONT)
+				pauses++
+				continue
+			}
+		}
+		g.kill(victim)
+		kills++
+		g.start(victim, cfg)
+	}
+	finish(t, g, sqlDB, files, kills)
+}
+
+// Kills aimed where files are lost or done twice: each member process
+// kills itself with SIGKILL when its Nth file (N random, 1 to 3) reaches a
+// point (half the content read; content read, work not done; work done and
+// logged, commit not made), and is restarted aimed at the point with the
+// fewest deaths so far, until each point has at least 8. Afterwards every
+// file is DONE, and every run that finished without being committed
+// belongs to a process that died.
+func TestAimedKillsLoseNothing(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "member")
+	build := exec.Command("go", "build", "-o", bin, "github.com/ftpcoord/ftpcoord/tests/member")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build tests/member: %v", err)
+	}
+	for _, d := range schema.Dialects {
+		t.Run(string(d), func(t *testing.T) { aimedKills(t, d, bin) })
+	}
+}
+
+func aimedKills(t *testing.T, d schema.Dialect, bin string) {
+	const files, perPoint = 1500, 8
+	points := []string{"mid-download", "mid-handler", "after-handler"}
+	g, sqlDB, cfg := newScenario(t, d, "warm-backup", bin, files)
+	type death struct {
+		id, point string
+		pid       int
+		status    syscall.WaitStatus
+	}
+	deaths := make(chan death, 64) // read by this goroutine only
+	perPointDeaths := map[string]int{}
+	quotaMet := func() bool {
+		for _, p := range points {
+			if perPointDeaths[p] < perPoint {
+				return false
+			}
+		}
+		return true
+	}
+	startAimed := func(id string) {
+		var args []string
+		point := ""
+		if !quotaMet() {
+			point = points[0]
+			for _, p := range points[1:] {
+				if perPointDeaths[p] < perPointDeaths[point] {
+					point = p
+				}
+			}
+			args = []string{"-die-at", point, "-die-after", strconv.Itoa(1 + randN(3))}
+		}
+		m := g.start(id, cfg, args...)
+		m.exited = make(chan struct{})
+		go func() {
+			m.cmd.Wait()
+			st, _ := m.cmd.ProcessState.Sys().(syscall.WaitStatus)
+			if point != "" && st.Signaled() {
+				deaths <- death{id: id, point: point, pid: m.cmd.Process.Pid, status: st}
+			}
+			close(m.exited)
+		}()
+	}
+	record := func(d death) {
+		if d.status.Signal() != syscall.SIGKILL {
+			t.Fatalf("member %s (aimed at %s) ended with %v, not by its SIGKILL", d.id, d.point, d.status)
+		}
+		g.killed[d.pid] = true
+		perPointDeaths[d.point]++
+	}
+	for _, id := range []string{"m0", "m1", "m2"} {
+		startAimed(id)
+	}
+	t.Cleanup(g.stopAll)
+	timeout := time.After(4 * time.Minute)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case d := <-deaths:
+			record(d)
+			startAimed(d.id)
+			continue
+		case <-timeout:
+			t.Fatalf("not done in 4 minutes; aimed deaths %v", perPointDeaths)
+		case <-tick.C:
+		}
+		var left int
+		sqlDB.QueryRow(`SELECT count(*) FROM ftpcoord_file WHERE group_id = 'chaos' AND status <> 'DONE'`).Scan(&left)
+		if left > 0 {
+			continue
+		}
+		if !quotaMet() {
+			t.Fatalf("all files were done after only the aimed deaths %v: add files", perPointDeaths)
+		}
+		break
+	}
+	g.stopAll()
+	for len(deaths) > 0 { // died before it could be stopped
+		record(<-deaths)
+	}
+	finish(t, g, sqlDB, files, len(g.killed))
+	// The handlers' log shows each aimed death at its point.
+	logged := map[string]int{}
+	b, _ := os.ReadFile(g.log)
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 5 && f[1] == "die" {
+			logged[f[4]]++
+		}
+	}
+	for _, p := range points {
+		if logged[p] != perPointDeaths[p] {
+			t.Fatalf("the handler log shows deaths %v, the processes' exits %v", logged, perPointDeaths)
+		}
+	}
+	t.Logf("aimed deaths: %v", perPointDeaths)
+}
+
+// finish waits until every file is DONE, stops the group and proves from
+// the ledger and the handlers' log that nothing was lost or done twice.
+func finish(t *testing.T, g *group, sqlDB *sql.DB, files, kills int) {
+	t.Helper()
+	done := func() int {
+		var n int
+		sqlDB.QueryRow(`SELECT count(*) FROM ftpcoord_file WHERE group_id = 'chaos' AND status = 'DONE'`).Scan(&n)
+		return n
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for done() < files && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	g.stopAll()
+	if n := done(); n != files {
+		var states []string
+		rows, _ := sqlDB.Query(`SELECT status, count(*) FROM ftpcoord_file WHERE group_id = 'chaos' GROUP BY status`)
+		for rows.Next() {
+			var s string
+			var k int
+			rows.Scan(&s, &k)
+			states = append(states, fmt.Sprintf("%s=%d", s, k))
+		}
+		t.Fatalf("%d of %d files DONE after %d kills (%v)", n, files, kills, states)
+	}
+	verifyLog(t, g, sqlDB, files)
+}
+
+// newScenario makes a database, a directory of files on pure-ftpd and the
+// configuration of a group of member processes over them.
+func newScenario(t *testing.T, d schema.Dialect, mode, bin string, files int) (*group, *sql.DB, map[string]any) {
 	work := t.TempDir()
 	db := testdb.NewWithSchema(t, d)
 	sqlDB := testdb.Open(t, db, "UTC")
@@ -159,73 +355,14 @@ func killsAndPauses(t *testing.T, d schema.Dialect, mode string, bin string) {
 	}
 	g := &group{t: t, bin: bin, dir: work, log: filepath.Join(work, "handler.log"),
 		members: map[string]*member{}, killed: map[int]bool{}, paused: map[int]bool{}}
-	ids := []string{"m0", "m1", "m2"}
-	for _, id := range ids {
-		g.start(id, cfg)
-	}
-	t.Cleanup(g.stopAll)
-
-	holder := func() string {
-		var h string
-		sqlDB.QueryRow(`SELECT task_id FROM token_holder WHERE group_id = 'chaos'`).Scan(&h)
-		return h
-	}
-	done := func() int {
-		var n int
-		sqlDB.QueryRow(`SELECT count(*) FROM ftpcoord_file WHERE group_id = 'chaos' AND status = 'DONE'`).Scan(&n)
-		return n
-	}
-	kills, pauses := 0, 0
-	for round := 0; kills < 24 || pauses == 0; round++ {
-		time.Sleep(time.Duration(150+randN(400)) * time.Millisecond) // let it work a random while
-		victim := ids[randN(len(ids))]
-		if round%3 == 0 {
-			if h := holder(); g.members[h] != nil {
-				victim = h // the active member, most of the time mid-file
-			}
-		}
-		if round >= 7 && pauses == 0 {
-			// Pause the active member past the liveness interval: a
-			// standby takes over; when it wakes it must not complete what
-			// it held.
-			h := holder()
-			if m := g.members[h]; m != nil {
-				m.cmd.Process.Signal(syscall.SIGSTOP)
-				g.paused[m.cmd.Process.Pid] = true
-				time.Sleep((liveness + 2) * time.Second)
-				m.cmd.Process.Signal(syscall.SIGCONT)
-				pauses++
-				continue
-			}
-		}
-		g.kill(victim)
-		kills++
-		g.start(victim, cfg)
-	}
-	deadline := time.Now().Add(3 * time.Minute)
-	for done() < files && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	g.stopAll()
-	if n := done(); n != files {
-		var states []string
-		rows, _ := sqlDB.Query(`SELECT status, count(*) FROM ftpcoord_file WHERE group_id = 'chaos' GROUP BY status`)
-		for rows.Next() {
-			var s string
-			var k int
-			rows.Scan(&s, &k)
-			states = append(states, fmt.Sprintf("%s=%d", s, k))
-		}
-		t.Fatalf("%d of %d files DONE after %d kills (%v)", n, files, kills, states)
-	}
-	verifyLog(t, g, sqlDB, files, kills)
+	return g, sqlDB, cfg
 }
 
 // verifyLog proves from the handlers' own log that every DONE version's
 // committed run finished its handler, and that any other finished run of
 // the same version belongs to a process that was killed, or paused until
 // its claim was lost, before it could commit.
-func verifyLog(t *testing.T, g *group, db *sql.DB, files, kills int) {
+func verifyLog(t *testing.T, g *group, db *sql.DB, files int) {
 	t.Helper()
 	committed := map[string]int{} // version key -> the attempt that committed
 	rows, err := db.Query(`SELECT version_key, tries FROM ftpcoord_file WHERE group_id = 'chaos' AND status = 'DONE'`)
@@ -285,6 +422,6 @@ func verifyLog(t *testing.T, g *group, db *sql.DB, files, kills int) {
 			reruns++
 		}
 	}
-	t.Logf("%d files DONE after %d kills and 1 pause; %d files' handlers ran more than once, %d finished runs were lost to a death before commit",
-		files, kills, reruns, afterDeath)
+	t.Logf("%d files DONE after %d kills and %d pauses; %d files' handlers ran more than once, %d finished runs were lost to a death before commit",
+		files, len(g.killed), len(g.paused), reruns, afterDeath)
 }

@@ -1,0 +1,166 @@
+package remote
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Lines as real servers answer them (pure-ftpd MLSD, vsftpd and ProFTPD
+// LIST, IIS dir style), and what they must become.
+func TestParseMLSD(t *testing.T) {
+	cases := []struct {
+		line string
+		want Entry
+		skip bool
+	}{
+		{line: "type=file;size=1234;modify=20261122170102;UNIX.mode=0644;UNIX.uid=65534; a.csv",
+			want: Entry{Name: "a.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+		{line: "Type=DIR;Modify=20260101000000.250;Perm=flcdmpe; sub dir",
+			want: Entry{Name: "sub dir", IsDir: true, ModTime: time.Date(2026, 1, 1, 0, 0, 0, 250e6, time.UTC), Precise: true}},
+		{line: "type=file;size=0;modify=20261122170102; name; with; semicolons and  spaces ",
+			want: Entry{Name: "name; with; semicolons and  spaces ", ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+		{line: "type=file;size=5;modify=20261122170102; 😀 émoji.txt",
+			want: Entry{Name: "😀 émoji.txt", Size: 5, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+		{line: "type=OS.unix=slink:/etc/x;size=9;modify=20261122170102; link",
+			want: Entry{Name: "link", Size: 9, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+		{line: "type=file;size=3;modify=20261122170102; /inbox/dir/x.txt",
+			want: Entry{Name: "x.txt", Size: 3, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+		{line: "type=cdir;modify=20261122170102; .", skip: true},
+		{line: "type=pdir;modify=20261122170102; ..", skip: true},
+	}
+	for _, c := range cases {
+		got, err := parseMLSD([]byte(c.line))
+		if c.skip {
+			if !errors.Is(err, errSkip) {
+				t.Errorf("%q: got %+v, %v; want skipped", c.line, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q:\n got %+v, %v\nwant %+v", c.line, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "no-facts-no-space", "size=1;modify=20261122170102; no type",
+		"type=file;size=-1; neg", "type=file;size=x; nan", "type=file;modify=2026112217; short",
+		"type=file;modify=20261322170102; month13", "type=file;modify=20261122170102.; frac"} {
+		if e, err := parseMLSD([]byte(bad)); err == nil || errors.Is(err, errSkip) {
+			t.Errorf("%q: parsed as %+v, want an error", bad, e)
+		}
+	}
+}
+
+func TestParseLIST(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	cases := []struct {
+		line string
+		want Entry
+		skip bool
+	}{
+		// vsftpd
+		{line: "-rw-r--r--    1 1001     1001         1234 Nov 22 17:01 a.csv",
+			want: Entry{Name: "a.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+		{line: "drwxr-xr-x    2 1001     1001         4096 Jan 05  2024 old dir",
+			want: Entry{Name: "old dir", IsDir: true, ModTime: time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC)}},
+		// a date later than tomorrow without a year is last year's
+		{line: "-rw-r--r--    1 ftp      ftp             7 Dec 30 23:59 dec.txt",
+			want: Entry{Name: "dec.txt", Size: 7, ModTime: time.Date(2025, 12, 30, 23, 59, 0, 0, time.UTC)}},
+		// no group column; names with spaces, leading spaces kept
+		{line: "-rw-r--r-- 1 owner 42 Nov 22 17:01  two  spaces ",
+			want: Entry{Name: " two  spaces ", Size: 42, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+		// a group named like a month does not fool the date search
+		{line: "-rw-r--r--    1 jan      mar            9 Nov 22 17:01 x",
+			want: Entry{Name: "x", Size: 9, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+		{line: "lrwxrwxrwx    1 0        0              11 Nov 22 17:01 link -> target file",
+			want: Entry{Name: "link", Size: 11, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+		{line: "-rw-r--r--    1 0        0               5 Nov 22 17:01 😀.txt",
+			want: Entry{Name: "😀.txt", Size: 5, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+		// IIS
+		{line: "11-22-26  05:01PM                 1234 report 1.csv",
+			want: Entry{Name: "report 1.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+		{line: "01-05-99  12:15AM       <DIR>          archive",
+			want: Entry{Name: "archive", IsDir: true, ModTime: time.Date(1999, 1, 5, 0, 15, 0, 0, time.UTC)}},
+		{line: "total 12", skip: true},
+		{line: "", skip: true},
+		{line: "drwxr-xr-x    2 0        0            4096 Nov 22 17:01 .", skip: true},
+		{line: "drwxr-xr-x    2 0        0            4096 Nov 22 17:01 ..", skip: true},
+	}
+	for _, c := range cases {
+		got, err := parseLIST([]byte(c.line), now)
+		if c.skip {
+			if !errors.Is(err, errSkip) {
+				t.Errorf("%q: got %+v, %v; want skipped", c.line, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q:\n got %+v, %v\nwant %+v", c.line, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"?rw-r--r-- 1 a b 1 Nov 22 17:01 x", "-rw-r--r-- 1 a b x Nov 22 17:01 name",
+		"-rw-r--r-- 1 a b 1 Foo 22 17:01 x", "-rw-r--r-- 1 a b 1 Nov 22 25:01 x", "-rw-r--r-- 1 a b 1 Nov 22 17:01",
+		"13-22-26  05:01PM 1 x", "11-22-26  05:01PM", "11-22-26  0501PM 1 x"} {
+		if e, err := parseLIST([]byte(bad), now); err == nil || errors.Is(err, errSkip) {
+			t.Errorf("%q: parsed as %+v, want an error", bad, e)
+		}
+	}
+}
+
+// A listing stream: entries in order, junk lines counted and skipped, CRLF
+// and a last line without a newline handled, a line longer than the buffer
+// skipped without losing the next one, and fn's error stopping it.
+func TestListSinkConsume(t *testing.T) {
+	var stream bytes.Buffer
+	stream.WriteString("type=file;size=1;modify=20261122170102; a\r\n")
+	stream.WriteString("garbage line\r\n")
+	stream.WriteString("type=file;size=2;modify=20261122170102; " + strings.Repeat("x", maxListLine+10) + "\r\n")
+	stream.WriteString("type=cdir;modify=20261122170102; .\r\n")
+	stream.WriteString("type=file;size=3;modify=20261122170102; b")
+	var got []string
+	s := &listSink{parse: parseMLSD, fn: func(e Entry) error { got = append(got, e.Name); return nil }}
+	if err := s.consume(&stream); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "a,b" || s.n != 2 || s.bad != 2 || s.firstBad != "garbage line" {
+		t.Fatalf("got %v, n %d, bad %d (%q)", got, s.n, s.bad, s.firstBad)
+	}
+	stop := errors.New("stop")
+	s = &listSink{parse: parseMLSD, fn: func(Entry) error { return stop }}
+	if err := s.consume(strings.NewReader("type=file;size=1;modify=20261122170102; a\ntype=file;size=1;modify=20261122170102; b\n")); err != nil || s.err != stop || s.n != 1 {
+		t.Fatalf("fn's error: err %v, sink err %v, n %d", err, s.err, s.n)
+	}
+}
+
+// FuzzListingLine feeds hostile lines to both parsers: they must never
+// panic, and what they accept must be a plausible entry.
+func FuzzListingLine(f *testing.F) {
+	for _, seed := range []string{
+		"type=file;size=1234;modify=20261122170102; a.csv",
+		"type=dir;modify=20260101000000.250; sub dir",
+		"-rw-r--r--    1 1001     1001         1234 Nov 22 17:01 a.csv",
+		"lrwxrwxrwx 1 0 0 11 Nov 22 17:01 link -> target",
+		"11-22-26  05:01PM                 1234 report 1.csv",
+		"01-05-99  12:15AM       <DIR>          archive",
+		"type=file;size=1;modify=20261122170102; ../../etc/passwd",
+		"-rw-r--r-- 1 a b 1 Nov 22 17:01 \x00\xff",
+	} {
+		f.Add(seed)
+	}
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, line string) {
+		for _, parse := range []func([]byte) (Entry, error){parseMLSD, func(b []byte) (Entry, error) { return parseLIST(b, now) }} {
+			e, err := parse([]byte(line))
+			if err != nil {
+				continue
+			}
+			if e.Name == "" || e.Name == "." || e.Name == ".." || strings.Contains(e.Name, "/") {
+				t.Fatalf("%q: accepted name %q", line, e.Name)
+			}
+			if e.Size < 0 || (e.IsDir && e.Size != 0) {
+				t.Fatalf("%q: size %d dir %v", line, e.Size, e.IsDir)
+			}
+		}
+	})
+}
