@@ -209,8 +209,33 @@ func (l *Ledger) Record(ctx context.Context, files []File) (int, error) {
 		}
 		k, _ := res.RowsAffected()
 		total += int(k)
+		if len(files) > 0 {
+			if err := l.yield(ctx); err != nil {
+				return total, err
+			}
+		}
 	}
 	return total, nil
+}
+
+// yieldSQLite is the pause between two batches of one write on SQLite: the
+// database has one write lock for everybody, and back-to-back batches would
+// keep the other members' heartbeats from it.
+const yieldSQLite = 3 * time.Millisecond
+
+// yield pauses between the batches of a long write on SQLite, so that
+// waiting writers of other connections and processes take the lock in
+// between (they try every few milliseconds).
+func (l *Ledger) yield(ctx context.Context) error {
+	if l.cfg.Dialect != schema.SQLite {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(yieldSQLite):
+		return nil
+	}
 }
 
 // claimable is the condition of a row this member may claim now.
@@ -460,6 +485,11 @@ func (l *Ledger) Purge(ctx context.Context, gone []string, retention time.Durati
 		}
 		k, _ := res.RowsAffected()
 		total += int(k)
+		if len(gone) > 0 {
+			if err := l.yield(ctx); err != nil {
+				return total, err
+			}
+		}
 	}
 	return total, nil
 }
