@@ -25,6 +25,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -323,7 +325,7 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 	}
 	// MySQL/MariaDB: no UPDATE ... RETURNING; pick, mark and read back the
 	// batch in one short transaction.
-	err := l.inTx(ctx, func(tx *sql.Tx) error {
+	claimTx := func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND `+cond+fenceSQL+
 			` ORDER BY mtime_ms, path LIMIT ? FOR UPDATE SKIP LOCKED`, append(append([]any{l.cfg.GroupID}, fenceArgs...), n)...)
 		if err != nil {
@@ -353,7 +355,9 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 			return err
 		}
 		return scan(rows)
-	})
+	}
+	// A deadlock victim is rolled back whole: run the transaction again.
+	err := l.retry(ctx, func() error { claims = nil; return l.inTx(ctx, claimTx) })
 	if err != nil {
 		return nil, fmt.Errorf("ledger: claim: %w", err)
 	}
@@ -594,15 +598,43 @@ func (l *Ledger) one(ctx context.Context, op, q string, args ...any) error {
 // exec runs a write; on SQLite, again when it could not take the write lock
 // within the busy timeout (it changed nothing then).
 func (l *Ledger) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if l.cfg.Dialect != schema.SQLite {
-		return l.cfg.DB.ExecContext(ctx, q, args...)
-	}
 	var res sql.Result
-	err := sqlitedb.Retry(ctx, func() (err error) {
+	err := l.retry(ctx, func() (err error) {
 		res, err = l.cfg.DB.ExecContext(ctx, q, args...)
 		return err
 	})
 	return res, err
+}
+
+// retry runs f again when it failed without changing anything and may
+// succeed if repeated: on SQLite, a write that found the database locked; on
+// MySQL/MariaDB, a transaction chosen as a deadlock victim (InnoDB rolled it
+// back whole), which concurrent claims and commits of one group can meet.
+func (l *Ledger) retry(ctx context.Context, f func() error) error {
+	switch l.cfg.Dialect {
+	case schema.SQLite:
+		return sqlitedb.Retry(ctx, f)
+	case schema.MySQL:
+		var err error
+		for i := range 3 {
+			if err = f(); !isDeadlock(err) {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(time.Duration(5<<i) * time.Millisecond):
+			}
+		}
+		return err
+	}
+	return f()
+}
+
+// isDeadlock reports MySQL's ER_LOCK_DEADLOCK.
+func isDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
 }
 
 // query is exec for a write that returns rows (UPDATE ... RETURNING).
