@@ -3,7 +3,8 @@
 //
 // The coordination tables (token_holder, health_check) are ballerina/task's own:
 // same names, types and keys (see COMPAT.md section 2), so that ftpcoord members
-// and Ballerina listeners can share one coordination group. Apply never alters
+// and Ballerina listeners can share one coordination group (on SQLite, ftpcoord
+// members of one host only: Ballerina has no SQLite). Apply never alters
 // an existing table; Verify checks that what is there is usable and says how to
 // fix it when it is not.
 package schema

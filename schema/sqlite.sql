@@ -37,4 +37,6 @@ CREATE TABLE IF NOT EXISTS ftpcoord_file (
     PRIMARY KEY (group_id, version_key)
 );
 
-CREATE INDEX IF NOT EXISTS ftpcoord_file_claim ON ftpcoord_file (group_id, status, mtime_ms);
+-- The claim reads each claimable state in (mtime_ms, path) order from this
+-- index and stops after the batch, instead of sorting every claimable row.
+CREATE INDEX IF NOT EXISTS ftpcoord_file_claim_order ON ftpcoord_file (group_id, status, mtime_ms, path);

@@ -3,6 +3,7 @@ package taskcompat_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -51,8 +52,10 @@ func runChild(path, id string) error {
 	if err := schema.Apply(ctx, db, schema.SQLite); err != nil {
 		return err
 	}
+	// What this test is about is the start; a long liveness interval keeps
+	// a machine overloaded by other work from failing it on timing.
 	c, err := taskcompat.New(ctx, taskcompat.Config{Database: dbCfg, TaskID: id, GroupID: "fresh",
-		LivenessCheckInterval: liveness, HeartbeatFrequency: taskcompat.Seconds(heartbeat)})
+		LivenessCheckInterval: 10, HeartbeatFrequency: taskcompat.Seconds(heartbeat)})
 	if err != nil {
 		return err
 	}
@@ -123,6 +126,17 @@ func TestSQLiteFreshFileThreeProcesses(t *testing.T) {
 		if err := c.cmd.Wait(); err != nil {
 			t.Fatalf("child %d: %v", i, err)
 		}
+	}
+	// The file stays in WAL mode (a property of the file): open it without
+	// ftpcoord's settings and look.
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode %q, %v; want wal", mode, err)
 	}
 }
 

@@ -2,10 +2,12 @@ package taskcompat_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -77,5 +79,44 @@ func TestSelfFenceOnSQLiteLock(t *testing.T) {
 	}
 	if !strings.Contains(a.logs.String(), "coordination database answering again") {
 		t.Fatalf("the recovery was not logged:\n%s", a.logs)
+	}
+}
+
+// Another connection records a large listing in the ledger, batch after
+// batch: the active member's heartbeats still get the write lock in time, and
+// it never fences itself.
+func TestSQLiteHeartbeatsNotStarvedByABusyWriter(t *testing.T) {
+	d := schema.SQLite
+	cfg := testdb.NewWithSchema(t, d)
+	m := startMember(t, cfg, "steady", "gw")
+	if !m.IsActive() {
+		t.Fatalf("not active: %+v", m.State())
+	}
+	db := testdb.Open(t, cfg, "UTC")
+	ctx := context.Background()
+	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: "gw", MemberID: "lister", Mode: ledger.Shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb0 := m.Stats().Heartbeats
+	recorded := 0
+	for start := time.Now(); time.Since(start) < 2*stale; {
+		files := make([]ledger.File, 5000)
+		for i := range files {
+			files[i] = ledger.File{Path: fmt.Sprintf("/in/%07d.csv", recorded+i), Size: 1, MTime: int64(recorded + i)}
+		}
+		n, err := lg.Record(ctx, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recorded += n
+	}
+	st := m.Stats()
+	t.Logf("%d files recorded; heartbeats %d (%d failed), self-fences %d", recorded, st.Heartbeats-hb0, st.HeartbeatFailures, st.SelfFences)
+	if st.SelfFences != 0 || !m.IsActive() || len(m.eventsOf(taskcompat.LostActive)) != 0 {
+		t.Fatalf("the member lost its role while another connection wrote: %+v", st)
+	}
+	if st.Heartbeats-hb0 < int64(stale/heartbeat) {
+		t.Fatalf("%d heartbeats in %v", st.Heartbeats-hb0, 2*stale)
 	}
 }

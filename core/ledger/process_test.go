@@ -103,9 +103,20 @@ func runClaimer(rawCfg, id string) error {
 				}
 				mu.Unlock()
 				time.Sleep(2 * time.Millisecond) // the work, so that the processes interleave
-				if lost, err := l.CommitAll(ctx, c); err != nil || len(lost) > 0 {
-					errs <- fmt.Errorf("commit: %d lost, %v", len(lost), err)
-					return
+				for {
+					lost, err := l.CommitAll(ctx, c)
+					if err == nil && len(lost) == 0 {
+						break
+					}
+					// A commit that failed changed nothing and is repeated
+					// (CommitAll is idempotent); a lost claim is an error.
+					if failures++; failures > 20 || len(lost) > 0 {
+						errs <- fmt.Errorf("commit: %d lost, %v", len(lost), err)
+						return
+					}
+					mu.Lock()
+					fmt.Println("retry", err)
+					mu.Unlock()
 				}
 			}
 		}()

@@ -5,6 +5,7 @@ package sqlitedb
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"modernc.org/sqlite"
@@ -28,24 +29,21 @@ func IsBusy(err error) bool {
 const Attempts = 3
 
 // RetryFor runs f until it succeeds, fails otherwise than with SQLITE_BUSY,
-// ctx ends or total has passed, waiting a little longer after each busy
-// failure (up to 100 ms). For what can fail with SQLITE_BUSY without waiting
-// for the busy timeout, such as opening a connection while another process
-// converts a new file to WAL mode.
+// ctx ends or total has passed, trying again after a millisecond or two
+// (randomised, so that waiters do not try in lockstep): a waiting statement
+// then takes the lock in the first gap between other writers' statements.
 func RetryFor(ctx context.Context, total time.Duration, f func() error) error {
 	deadline := time.Now().Add(total)
-	wait := 5 * time.Millisecond
 	for {
 		err := f()
-		if err == nil || !IsBusy(err) || time.Now().Add(wait).After(deadline) {
+		if err == nil || !IsBusy(err) || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return err
-		case <-time.After(wait):
+		case <-time.After(time.Millisecond + rand.N(time.Millisecond)):
 		}
-		wait = min(2*wait, 100*time.Millisecond)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 )
@@ -53,5 +54,48 @@ func TestBusyIsRecognisedAndRetried(t *testing.T) {
 	runs = 0
 	if err := Retry(ctx, func() error { runs++; _, err := other.Exec("INSERT INTO t VALUES (3)"); return err }); err != nil || runs != 1 {
 		t.Fatalf("after the release: %v after %d runs", err, runs)
+	}
+}
+
+// RetryFor keeps trying every millisecond or two: it gives up with
+// SQLITE_BUSY once its time is over, and gets through as soon as the lock
+// is released.
+func TestRetryForWaitsForTheLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	holder, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	holder.SetMaxOpenConns(1)
+	if _, err := holder.Exec("CREATE TABLE t (x INT)"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	tx, err := holder.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(runs *int) func() error {
+		return func() error { *runs++; _, err := other.Exec("INSERT INTO t VALUES (2)"); return err }
+	}
+	var runs int
+	start := time.Now()
+	if err := RetryFor(ctx, 100*time.Millisecond, insert(&runs)); !IsBusy(err) || time.Since(start) < 100*time.Millisecond || runs < 20 {
+		t.Fatalf("while locked: %v after %v and %d runs; want SQLITE_BUSY after 100 ms of frequent tries", err, time.Since(start), runs)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { tx.Commit() })
+	runs = 0
+	start = time.Now()
+	if err := RetryFor(ctx, 5*time.Second, insert(&runs)); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("lock released after 50 ms: %v after %v", err, time.Since(start))
 	}
 }
