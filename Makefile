@@ -8,7 +8,7 @@ SERVICES := bash tests/services/start.sh
 RACE ?= -race
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build lib test services services-stop bench demo lint fmt clean
+.PHONY: all build lib jni java test services services-stop bench demo lint fmt clean
 
 all: build
 
@@ -36,7 +36,8 @@ test: lint lib
 	eval "$$($(SERVICES))"; \
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
 	  | $(GO) run ./internal/tools/testsummary -no-skips; \
-	bash tests/capi/run.sh
+	bash tests/capi/run.sh; \
+	bash bindings/java/run-tests.sh
 
 ## lib: the C ABI, build/libftpcoord.so and its header build/ftpcoord.h.
 lib:
@@ -44,6 +45,22 @@ lib:
 	$(GO) build -buildmode=c-shared -o build/libftpcoord.so ./capi
 	rm -f build/libftpcoord.h  # cgo's own; ftpcoord.h is the documented one
 	cp capi/ftpcoord.h build/ftpcoord.h
+
+## jni: the Java bindings' native half, build/java-native/ (libftpcoord.so and
+## libftpcoord_jni.so, whose rpath $ORIGIN finds the first beside it).
+JDK_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(which javac))))
+jni: lib
+	mkdir -p build/java-native
+	cp build/libftpcoord.so build/java-native/libftpcoord.so
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared \
+	  -I$(JDK_HOME)/include -I$(JDK_HOME)/include/linux -Ibuild \
+	  -o build/java-native/libftpcoord_jni.so bindings/java/src/main/c/ftpcoord_jni.c \
+	  -Lbuild/java-native -lftpcoord -Wl,-rpath,'$$ORIGIN'
+
+## java: the Java bindings' JAR, with both native libraries inside
+## (bindings/java/target/ftpcoord-*.jar).
+java: jni
+	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package
 
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger
