@@ -60,7 +60,7 @@ jni: lib
 ## java: the Java bindings' JAR, with both native libraries inside
 ## (bindings/java/target/ftpcoord-*.jar).
 java: jni
-	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package
+	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g'
 
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger

@@ -11,8 +11,11 @@ fi
 make -s jni >/dev/null
 cd bindings/java
 rm -rf target/surefire-reports
-rc=0
-mvn -q -B -Dstyle.color=never verify || rc=$?
+# Maven 3.8's console writes stray colour resets even with -B: drop them.
+set +e
+mvn -q -B -Dstyle.color=never verify 2>&1 | sed -u 's/\x1b\[0m//g'
+rc=${PIPESTATUS[0]}
+set -e
 tests=0 failures=0 errors=0 skipped=0
 for f in target/surefire-reports/TEST-*.xml; do
 	[ -e "$f" ] || continue
