@@ -65,13 +65,15 @@ java: jni
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger
 ## throughput and statements per file (bench/ledger.md), files per second through one
-## member against a bare download loop (bench/endtoend.md).
-bench:
+## member against a bare download loop (bench/endtoend.md), the cost of one event
+## across the C ABI and JNI against the same events in Go (bench/jni.md).
+bench: java
 	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
-	$(GO) run ./bench/endtoend -out bench/endtoend.md
+	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
+	$(GO) run ./bench/jni -out bench/jni.md
 
 ## demo: the one-command tour (issue 6 builds it).
 demo:
