@@ -122,7 +122,7 @@ final class TestServices {
     /** A fresh database with the schema applied; close drops it. */
     record Database(ListenerConfig.DatabaseConfig config, String adminUrl) implements AutoCloseable {
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             psql(adminUrl, "-c", "DROP DATABASE IF EXISTS " + config.database() + " WITH (FORCE)");
         }
     }
@@ -139,7 +139,7 @@ final class TestServices {
                 userInfo.length > 1 ? userInfo[1] : null, name), admin);
     }
 
-    static void psql(String url, String... args) throws Exception {
+    static void psql(String url, String... args) throws IOException {
         String[] cmd = new String[args.length + 4];
         cmd[0] = "psql";
         cmd[1] = "-q";
@@ -159,8 +159,13 @@ final class TestServices {
         pb.environment().put("PGDATABASE", u.getPath().substring(1));
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            fail("psql " + args[0] + " " + args[1] + " failed: " + out);
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                fail("psql " + args[0] + " " + args[1] + " failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for psql", e);
         }
     }
 
