@@ -307,8 +307,11 @@ public final class FtpListener implements AutoCloseable {
                 case "error" -> s.onError(new FtpException(Json.str(ev, "error")));
                 default -> failure = new FtpException("ftpcoord: unknown event kind " + kind);
             }
-        } catch (Exception | LinkageError | AssertionError e) {
-            failure = e;
+        } catch (Throwable t) { // even an Error fails the attempt: the library must not wait forever
+            failure = t;
+            if (t instanceof Error) {
+                LOG.log(System.Logger.Level.ERROR, "ftpcoord: the service threw an Error on a " + kind + " event", t);
+            }
         }
         if (needsAck) {
             byte[] msg = failure == null ? null : describe(failure).getBytes(StandardCharsets.UTF_8);
