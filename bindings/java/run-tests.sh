@@ -5,6 +5,13 @@
 # "N passed, N failed" (mvn -q hides Surefire's own lines when all pass).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# A JDK, Maven, gcc and psql (the tests make their databases with it); with
+# apt when root, as tests/services does for the servers.
+. tests/services/lib.sh
+ensure_packages javac openjdk-17-jdk-headless
+ensure_packages mvn maven
+ensure_packages gcc gcc libc6-dev
+ensure_packages psql postgresql-client
 if [ -z "${FTPCOORD_TEST_PUREFTPD_ROOT:-}" ]; then
 	eval "$(bash tests/services/start.sh postgres pureftpd sshd)"
 fi

@@ -82,6 +82,7 @@ class DispatchTest {
                 l.attach(svc);
                 l.start();
                 await(Duration.ofSeconds(30), "six files", () -> done.size() == 6);
+                await(Duration.ofSeconds(10), "the ledger counts 6 DONE", () -> l.status().count("DONE") == 6);
             }
             assertTrue(threads.size() >= 3, "three dispatcher threads at least: " + threads);
         }
