@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * <p>Loading: with the system property {@value #PATH_PROPERTY} set to a
  * directory, libftpcoord.so and libftpcoord_jni.so are loaded from it;
  * otherwise both are extracted from the JAR (native/linux-x86_64/) to a
- * temporary directory, deleted when the JVM exits.
+ * temporary directory, loaded, and deleted at once (they stay mapped).
  */
 final class Native {
     /** The system property naming a directory with both native libraries. */
@@ -75,10 +75,15 @@ final class Native {
             u.initCause(e);
             throw u;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(tmp), "ftpcoord-native-cleanup"));
-        // libftpcoord.so first: libftpcoord_jni.so needs it (its rpath is $ORIGIN).
-        System.load(tmp.resolve(CORE).toString());
-        System.load(tmp.resolve(JNI).toString());
+        try {
+            // libftpcoord.so first: libftpcoord_jni.so needs it (its rpath is $ORIGIN).
+            System.load(tmp.resolve(CORE).toString());
+            System.load(tmp.resolve(JNI).toString());
+        } finally {
+            // Loaded libraries stay mapped: the files can go now, so that no JVM,
+            // however it ends, leaves copies behind.
+            deleteTree(tmp);
+        }
     }
 
     static String platform() {

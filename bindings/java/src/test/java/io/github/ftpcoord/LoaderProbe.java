@@ -15,8 +15,10 @@ public final class LoaderProbe {
             return;
         }
         for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            if (line.endsWith("libftpcoord.so") || line.endsWith("libftpcoord_jni.so")) {
-                System.out.println("mapped " + line.substring(line.lastIndexOf(' ') + 1));
+            int at = line.indexOf('/');
+            String file = at < 0 ? "" : line.substring(at);
+            if (file.contains("/libftpcoord.so") || file.contains("/libftpcoord_jni.so")) {
+                System.out.println("mapped " + file); // "... (deleted)" once the file is gone
             }
         }
     }

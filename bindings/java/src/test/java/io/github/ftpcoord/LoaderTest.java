@@ -33,6 +33,7 @@ class LoaderTest {
         assertEquals(2, mapped.size(), out.toString());
         for (String m : mapped) {
             assertTrue(m.contains("/ftpcoord-native-"), "extracted to a temporary directory: " + m);
+            assertTrue(m.endsWith(" (deleted)"), "and deleted once loaded: " + m);
         }
     }
 
