@@ -46,6 +46,7 @@ class CoordinationTest {
                     dir.write("first-" + i + "-🍎.txt", "first " + i);
                 }
                 await(Duration.ofSeconds(20), "java-a processes the first batch", () -> a.count() == 5);
+                await(Duration.ofSeconds(10), "java-a commits the first batch", () -> la.status().count("DONE") == 5);
                 assertEquals(0, b.count(), "the standby processes nothing");
 
                 // java-a dies (no handover): java-b takes over once the liveness interval passes.

@@ -81,6 +81,7 @@ class MixedGroupTest {
                     java.start();
                     await(Duration.ofSeconds(15), "the Java member is a standby", () -> CoordinationTest.role(java, "standby"));
                     assertEquals("go-member", java.status().holder());
+                    await(Duration.ofSeconds(10), "the Go member's commits", () -> java.status().count("DONE") == 3);
 
                     // SIGTERM: the Go member stops gracefully and hands over at once.
                     go.destroy();

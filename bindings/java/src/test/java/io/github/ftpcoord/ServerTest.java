@@ -53,9 +53,13 @@ class ServerTest {
                     assertTrue(s.file().isFile() && !s.file().isFolder());
                 }
                 assertEquals("json", svc.byName("emoji-📦.json").file().extension());
-                // A second cycle finds nothing new.
-                l.pollOnce();
-                assertEquals(NAMES.size(), svc.count());
+                // Later cycles deliver a new file, and none of the others again.
+                dir.write("later-🎈.txt", contentOf("later"));
+                await(Duration.ofSeconds(10), "the later file", () -> {
+                    l.pollOnce();
+                    return svc.byName("later-🎈.txt") != null;
+                });
+                assertEquals(NAMES.size() + 1, svc.count(), "each file once: " + svc.files);
                 assertTrue(svc.errors.isEmpty(), svc.errors.toString());
             }
         }
