@@ -14,10 +14,14 @@ import org.junit.jupiter.api.Test;
 /** The native libraries load from the JAR's resources, or from -Dftpcoord.library.path. */
 class LoaderTest {
     static List<String> probe(String... props) throws Exception {
+        return run(LoaderProbe.class, props);
+    }
+
+    static List<String> run(Class<?> main, String... props) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(props));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LoaderProbe.class.getName()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe ends");
@@ -53,5 +57,14 @@ class LoaderTest {
         assertTrue(out.get(0).startsWith("unsatisfied "), out.toString());
         assertTrue(out.get(0).contains(Native.PATH_PROPERTY) && out.get(0).contains("libftpcoord.so"), out.toString());
         assertFalse(out.stream().anyMatch(l -> l.startsWith("mapped ")), out.toString());
+    }
+
+    @Test
+    void theJvmStillGetsItsOwnSignals() throws Exception {
+        // The Go runtime installs handlers for SIGSEGV and SIGBUS and forwards faults
+        // outside Go code to the JVM's: null checks and stack overflows still work.
+        List<String> out = run(SignalProbe.class);
+        String last = out.get(out.size() - 1);
+        assertEquals("ok npes=1000000 overflows=3", last, out.toString());
     }
 }
