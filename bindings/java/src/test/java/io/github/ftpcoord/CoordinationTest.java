@@ -100,4 +100,34 @@ class CoordinationTest {
             }
         }
     }
+
+    @Test
+    void sharedModeSplitsTheFilesWithoutDuplicates() throws Exception {
+        try (TestServices.RemoteDir dir = TestServices.ftpDir(); TestServices.Database db = TestServices.postgres()) {
+            String group = TestServices.randomName("g-");
+            for (int i = 0; i < 20; i++) {
+                dir.write("shared-" + i + "-🧩.txt", "shared " + i);
+            }
+            RecordingService a = new RecordingService();
+            RecordingService b = new RecordingService();
+            ListenerConfig.Builder base = TestServices.ftp(dir).pollingInterval(0.2).retryTimeout(0.05)
+                    .mode(ListenerConfig.Mode.SHARED).workers(2);
+            try (FtpListener la = new FtpListener(base.coordination(TestServices.coordination(db, "shared-a", group)).build());
+                    FtpListener lb = new FtpListener(base.coordination(TestServices.coordination(db, "shared-b", group)).build())) {
+                la.attach(a);
+                lb.attach(b);
+                la.start();
+                lb.start();
+                await(Duration.ofSeconds(30), "20 files DONE", () -> la.status().count("DONE") == 20);
+                Set<String> keys = new HashSet<>();
+                List<String> all = new ArrayList<>();
+                a.files.forEach(s -> all.add(s.file().idempotencyKey()));
+                b.files.forEach(s -> all.add(s.file().idempotencyKey()));
+                keys.addAll(all);
+                assertEquals(20, all.size(), "20 deliveries in all: " + all);
+                assertEquals(20, keys.size(), "each file once");
+                assertTrue(a.files.stream().allMatch(s -> s.content().equals("shared " + s.file().name().split("-")[1])));
+            }
+        }
+    }
 }
