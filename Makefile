@@ -11,7 +11,7 @@ TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzDecodeConfig:./core/listener FuzzVersionKey:./core/ledger
 
-.PHONY: all build lib test fuzz services services-stop bench demo lint fmt clean
+.PHONY: all build lib jni java test fuzz services services-stop bench demo lint fmt clean
 
 all: build
 
@@ -42,6 +42,7 @@ test: lint lib
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
 	  | $(GO) run ./internal/tools/testsummary -no-skips; \
 	bash tests/capi/run.sh; \
+	bash bindings/java/run-tests.sh; \
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora in the test files).
@@ -59,16 +60,34 @@ lib:
 	rm -f build/libftpcoord.h  # cgo's own; ftpcoord.h is the documented one
 	cp capi/ftpcoord.h build/ftpcoord.h
 
+## jni: the Java bindings' native half, build/java-native/ (libftpcoord.so and
+## libftpcoord_jni.so, whose rpath $ORIGIN finds the first beside it).
+JDK_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(which javac))))
+jni: lib
+	mkdir -p build/java-native
+	cp build/libftpcoord.so build/java-native/libftpcoord.so
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared \
+	  -I$(JDK_HOME)/include -I$(JDK_HOME)/include/linux -Ibuild \
+	  -o build/java-native/libftpcoord_jni.so bindings/java/src/main/c/ftpcoord_jni.c \
+	  -Lbuild/java-native -lftpcoord -Wl,-rpath,'$$ORIGIN'
+
+## java: the Java bindings' JAR, with both native libraries inside
+## (bindings/java/target/ftpcoord-*.jar).
+java: jni
+	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g'
+
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger
 ## throughput and statements per file (bench/ledger.md), files per second through one
-## member against a bare download loop (bench/endtoend.md).
-bench:
+## member against a bare download loop (bench/endtoend.md), the cost of one event
+## across the C ABI and JNI against the same events in Go (bench/jni.md).
+bench: java
 	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
+	$(GO) run ./bench/jni -out bench/jni.md; \
 	$(GO) run ./bench/results -out bench/RESULTS.md
 
 ## demo: the one-command tour: an in-process FTP server, an SQLite file,
