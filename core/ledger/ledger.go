@@ -25,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 	"github.com/ftpcoord/ftpcoord/schema"
