@@ -19,6 +19,7 @@ import (
 // runFlags are the flags of `ftpcoord run`.
 type runFlags struct {
 	config, exec, downloadDir, logFormat, logLevel, metricsAddr string
+	stopTimeout                                                 time.Duration
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
@@ -31,6 +32,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (off by default)")
+	fs.DurationVar(&f.stopTimeout, "stop-timeout", 25*time.Second, "on SIGTERM, how long running commands may take to finish; then they are stopped and their files given back")
 	if err := fs.Parse(args); err != nil {
 		return f, parseFlagError(err)
 	}
@@ -39,6 +41,9 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	}
 	if f.config == "" {
 		return f, usageError("run: --config FILE is required")
+	}
+	if f.stopTimeout < 0 {
+		return f, usageError("run: --stop-timeout %v: must be 0 or more", f.stopTimeout)
 	}
 	return f, nil
 }
@@ -111,8 +116,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	c := l.Config()
 	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, c.Path), "coordinated", c.Coordination != nil)
 	watchRole(ctx, l, log)
-	log.Info("stopping: running handlers are cancelled (their files are claimed again when their lease runs out), then the member leaves the group")
-	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	log.Info("stopping: no new file; running commands may finish", "stopTimeout", f.stopTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), f.stopTimeout)
 	defer cancel()
 	if err := l.Stop(stopCtx); err != nil {
 		return fmt.Errorf("stop: %w", err)

@@ -221,7 +221,11 @@ func (l *Listener) stop(ctx context.Context, graceful bool) error {
 	}
 	var errs []error
 	if coord != nil && graceful {
-		errs = append(errs, coord.Stop(ctx))
+		// ctx may have been spent on the drain: leaving the group must
+		// still happen, or no standby takes over before the liveness ends.
+		lctx, cancelLeave := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		errs = append(errs, coord.Stop(lctx))
+		cancelLeave()
 	} else if coord != nil {
 		coord.Halt()
 	}
