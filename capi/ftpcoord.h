@@ -12,7 +12,8 @@
  * - Every function returns a status code (below) unless documented
  *   otherwise; after a failure ftpcoord_last_error tells why, naming the
  *   configuration field when a field is at fault. The last error is
- *   per process: read it right after the failing call.
+ *   per thread, like errno: a failure on one thread never changes what
+ *   another thread reads.
  * - Functions may be called from any thread. The library installs no
  *   signal handlers of its own (the Go runtime's own handling of
  *   synchronous signals aside); a JVM host must not preload libjsig.
@@ -40,7 +41,8 @@ extern "C" {
 /* The library's version, e.g. "ftpcoord v0.1.0". Static: do not free. */
 const char *ftpcoord_version(void);
 
-/* The message of the last failed call, or NULL. Free with ftpcoord_free. */
+/* The message of the last failed call on this thread, or NULL. Free with
+ * ftpcoord_free. */
 char *ftpcoord_last_error(void);
 
 /* Frees a string returned by the library. NULL is allowed. */

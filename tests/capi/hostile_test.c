@@ -9,6 +9,7 @@
  *
  * Usage: hostile_test [ITERATIONS [SEED]]
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,47 @@ static void mutate(char *buf, size_t size) {
 	buf[len] = 0;
 }
 
+/* Threads that fail at once, each on a field of its own, each read their
+ * own message: the last error is per thread. */
+struct errcase {
+	const char *config, *field;
+	int mismatches;
+};
+
+static void *fail_repeatedly(void *arg) {
+	struct errcase *c = arg;
+	for (int i = 0; i < 500; i++) {
+		if (ftpcoord_listener_new(c->config) != 0) {
+			c->mismatches++;
+			continue;
+		}
+		char *e = ftpcoord_last_error();
+		if (!e || !strstr(e, c->field)) c->mismatches++;
+		ftpcoord_free(e);
+	}
+	return NULL;
+}
+
+static void check_errors_per_thread(void) {
+	struct errcase cases[] = {
+		{"{\"protocol\": \"GOPHER\"}", "protocol", 0},
+		{"{\"pollingInterval\": -1}", "pollingInterval", 0},
+		{"{\"port\": 70000}", "port", 0},
+		{"{\"maxTries\": -2, \"coordination\": null}", "maxTries", 0},
+	};
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, fail_repeatedly, &cases[i]);
+	for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		if (cases[i].mismatches == 0) {
+			passed++;
+		} else {
+			failed++;
+			fprintf(stderr, "FAIL a thread failing on %s read another message %d times of 500\n", cases[i].field, cases[i].mismatches);
+		}
+	}
+}
+
 int main(int argc, char **argv) {
 	int iterations = argc > 1 ? atoi(argv[1]) : 2000;
 	rng_state = argc > 2 ? strtoull(argv[2], NULL, 10) : 0x9E3779B97F4A7C15ULL;
@@ -176,6 +218,7 @@ int main(int argc, char **argv) {
 	} else {
 		passed++;
 	}
+	check_errors_per_thread();
 	check(ftpcoord_listener_stop(live, 1), "stop(live)", NULL);
 	check(ftpcoord_listener_stop(live, 1) == FTPCOORD_INVALID_HANDLE ? FTPCOORD_OK : -99, "stop(live) twice", NULL);
 	printf("%d passed, %d failed\n", passed, failed);

@@ -17,7 +17,7 @@ for name in "invoice-1.xml" "with space.csv" "emoji-📦.json"; do
 	n=$((n + 1))
 done
 gcc -std=c11 -Wall -Wextra -Werror -o "$work/capi_test" tests/capi/capi_test.c -Ibuild -Lbuild -lftpcoord -Wl,-rpath,"$PWD/build"
-gcc -std=c11 -Wall -Wextra -Werror -o "$work/hostile_test" tests/capi/hostile_test.c -Ibuild -Lbuild -lftpcoord -Wl,-rpath,"$PWD/build"
+gcc -std=c11 -pthread -Wall -Wextra -Werror -o "$work/hostile_test" tests/capi/hostile_test.c -Ibuild -Lbuild -lftpcoord -Wl,-rpath,"$PWD/build"
 # Hostile input first: random JSON and handles through every entry point.
 "$work/hostile_test" 5000
 host=${FTPCOORD_TEST_PUREFTPD_ADDR%:*}
