@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -145,9 +146,30 @@ func sortedKeys(m map[string]int64) []string {
 	return out
 }
 
+// metricsListenAddr completes --metrics-addr: a port alone (":9464" or
+// "9464") binds loopback, since the endpoint has no authentication; every
+// interface takes saying so ("0.0.0.0:9464").
+func metricsListenAddr(addr string) (string, error) {
+	if !strings.Contains(addr, ":") {
+		addr = ":" + addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", usageError("--metrics-addr %s: want host:port, e.g. 127.0.0.1:9464", addr)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
 // serveMetrics serves /metrics on addr until ctx ends. The endpoint has no
-// authentication: bind it to loopback or a private interface.
+// authentication: it binds loopback unless told otherwise.
 func serveMetrics(ctx context.Context, addr string, m *metrics, log *slog.Logger) (net.Addr, error) {
+	addr, err := metricsListenAddr(addr)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, usageError("--metrics-addr %s: %v", addr, err)

@@ -131,3 +131,16 @@ func TestFilesFlags(t *testing.T) {
 		}
 	}
 }
+
+// The metrics endpoint has no authentication: a port alone binds loopback.
+func TestMetricsBindLoopbackByDefault(t *testing.T) {
+	for in, want := range map[string]string{":9464": "127.0.0.1:9464", "9464": "127.0.0.1:9464",
+		"127.0.0.1:0": "127.0.0.1:0", "0.0.0.0:9464": "0.0.0.0:9464", "[::1]:9464": "[::1]:9464"} {
+		if got, err := metricsListenAddr(in); err != nil || got != want {
+			t.Errorf("metricsListenAddr(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := metricsListenAddr("a:b:c"); err == nil {
+		t.Error("a:b:c accepted")
+	}
+}
