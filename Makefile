@@ -8,7 +8,7 @@ SERVICES := bash tests/services/start.sh
 RACE ?= -race
 TEST_TIMEOUT ?= 15m
 
-.PHONY: all build lib test services services-stop bench demo lint fmt clean
+.PHONY: all build lib test services services-stop bench chaos soak demo lint fmt clean
 
 all: build
 
@@ -55,6 +55,20 @@ bench:
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
 	$(GO) run ./bench/endtoend -out bench/endtoend.md
+
+## chaos: the fault matrix (tests/chaos/matrix): every scenario on every dialect, three
+## member processes with thousands of files; prints a table, writes bench/chaos.md, and
+## fails on any file lost or completed twice or two members active at once.
+chaos:
+	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
+	$(GO) run ./tests/chaos/matrix -out bench/chaos.md
+
+## soak: a group under steady arrivals and periodic faults for SOAK_DURATION (10m);
+## fails on growth of memory, goroutines or connections; writes bench/soak.md.
+SOAK_DURATION ?= 10m
+soak:
+	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
+	$(GO) run ./tests/soak -duration $(SOAK_DURATION) -out bench/soak.md
 
 ## demo: the one-command tour (issue 6 builds it).
 demo:

@@ -630,4 +630,15 @@ func deepCopy(m map[string]any) map[string]any {
 	return out
 }
 
+// workers is the listener's number of workers.
+func (g *Group) workers() int {
+	if w, ok := g.cfg["workers"].(int); ok {
+		return w
+	}
+	if w, ok := g.cfg["workers"].(float64); ok {
+		return int(w)
+	}
+	return 1
+}
+
 func qq(g *Group, q string) string { return testdb.Q(g.Opt.Dialect, q) }

@@ -111,6 +111,8 @@ type Result struct {
 	Duplicated        int           // completed twice without a death or fault to explain it
 	Reruns            int           // versions whose handler ran more than once
 	ExplainedReruns   int           // finished runs not committed, each after a death, pause or fault
+	StaleStarts       int           // handlers a woken member started for claims it made before its pause
+	CutShort          int           // handler runs that never finished (killed, or the transfer failed)
 	FailoverMax       time.Duration // the slowest takeover after the active member was taken away
 	Failovers         int
 	Kills, Pauses     int
@@ -245,6 +247,9 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	runsByKey := map[string][]*Run{}
 	for _, run := range lg.Runs {
 		runsByKey[run.Key] = append(runsByKey[run.Key], run)
+		if run.End.IsZero() {
+			r.CutShort++
+		}
 	}
 	for _, x := range ledger {
 		if x.status != "DONE" {
@@ -350,11 +355,24 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 			r.violate("woken member %s (pid %d) never logged that it stepped down", p.ID, pid)
 			continue
 		}
+		// A worker that passed its check just before the SIGSTOP opens its
+		// file and starts the handler after waking: at most one such run
+		// per worker, each soon after waking. Any other start is a member
+		// that kept processing after it knew it was no longer active.
+		var stale []*Run
 		for _, run := range lg.Runs {
-			if run.Pid == pid && run.Start.After(steppedDown) && (activeAgain.IsZero() || run.Start.Before(activeAgain)) {
-				r.violate("woken member %s (pid %d) started %s at %s after it stepped down at %s", p.ID, pid, run.Path, clock(run.Start), clock(steppedDown))
+			if run.Pid == pid && run.Start.After(p.To) && (activeAgain.IsZero() || run.Start.Before(activeAgain)) {
+				stale = append(stale, run)
 			}
 		}
+		workers := g.workers()
+		for i, run := range stale {
+			if i >= workers || run.Start.Sub(steppedDown) > 500*time.Millisecond {
+				r.violate("woken member %s (pid %d) started %s at %s, after it stepped down at %s (%d starts after waking, %d workers)",
+					p.ID, pid, run.Path, clock(run.Start), clock(steppedDown), len(stale), workers)
+			}
+		}
+		r.StaleStarts += len(stale)
 		for _, x := range ledger {
 			if x.owner == p.ID && x.term == p.Term && x.status == "IN_PROGRESS" {
 				r.violate("woken member %s (pid %d) holds a claim on %s under its old term %d", p.ID, pid, x.path, p.Term)

@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -129,11 +128,11 @@ func failover(r harness.Result) string {
 }
 
 func table(w io.Writer, results []harness.Result) {
-	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | re-run after a death or fault | kills | pauses | failover delay (max, count) | time | verdict |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | runs cut short | finished, not committed (after a death or fault) | kills | pauses | failover delay (max, count) | time | verdict |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %s | %.0f s | %s |\n",
-			r.Scenario, r.Dialect, r.Files, r.Done, r.Rejected, r.Lost, r.Duplicated, r.ExplainedReruns,
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %.0f s | %s |\n",
+			r.Scenario, r.Dialect, r.Files, r.Done, r.Rejected, r.Lost, r.Duplicated, r.CutShort, r.ExplainedReruns,
 			r.Kills, r.Pauses, failover(r), r.Elapsed.Seconds(), r.Verdict())
 	}
 }
@@ -143,7 +142,7 @@ func report(path string, results []harness.Result, scenarios []harness.Scenario,
 	fmt.Fprintf(&b, "# Chaos matrix\n\n")
 	fmt.Fprintf(&b, "Command: `make chaos` (`go run ./tests/chaos/matrix -out bench/chaos.md`, args `%s`)  \n", strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(&b, "Date: %s  \n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "Machine: %s  \n", machine())
+	fmt.Fprintf(&b, "Machine: %s  \n", harness.Machine())
 	fmt.Fprintf(&b, "Total time: %v\n\n", took.Round(time.Second))
 	fmt.Fprintf(&b, "Each run: three member processes (tests/member) in one warm-backup group, livenessCheckInterval 2 s, "+
 		"heartbeatFrequency 0.25 s, pollingInterval 0.2 s, 4 workers, 10 ms of handler work per file; %d files in the "+
@@ -169,23 +168,4 @@ func report(path string, results []harness.Result, scenarios []harness.Scenario,
 	}
 	b.WriteString("\n")
 	return os.WriteFile(path, []byte(b.String()), 0o644)
-}
-
-func machine() string {
-	model := ""
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
-				_, model, _ = strings.Cut(l, ":")
-				model = strings.TrimSpace(model)
-				break
-			}
-		}
-	}
-	mem := ""
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		l, _, _ := strings.Cut(string(b), "\n")
-		mem = strings.Join(strings.Fields(l)[1:], " ")
-	}
-	return fmt.Sprintf("%s, %d CPUs (%s), %s RAM, %s", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), model, mem, runtime.Version())
 }
