@@ -113,6 +113,15 @@ func run(duration, every time.Duration, d schema.Dialect, faultEvery int, arrive
 			restore()
 			return nil
 		}},
+		{"the active member paused (SIGSTOP) for liveness + 2 s, then SIGCONT", func() error {
+			id, term, err := g.Active(ctx, 15*time.Second)
+			if err != nil {
+				return err
+			}
+			g.MarkFailover()
+			g.Pause(id, term, time.Duration(g.Opt.Liveness+2)*time.Second)
+			return nil
+		}},
 		{"FTP connections cut and refused for 3 s", func() error {
 			restore := g.CutFTP()
 			time.Sleep(3 * time.Second)
@@ -349,7 +358,7 @@ func render(g *harness.Group, d schema.Dialect, duration, every time.Duration, s
 	fmt.Fprintf(&b, "Dialect: %s; ran %v (sampling every %v), %v in all with the final drain and checks.\n\n", d, duration, every, took.Round(time.Second))
 	fmt.Fprintf(&b, "Three member processes (tests/member) in one warm-backup group (livenessCheckInterval %d s, heartbeatFrequency %.2f s, "+
 		"pollingInterval 0.2 s, 4 workers, 10 ms of handler work per file), 200 files at the start and one more every %v; m0 and m1 run "+
-		"throughout, m2 is the one killed. Faults, in turn after every few samples:\n\n", g.Opt.Liveness, g.Opt.Heartbeat, g.Opt.ArrivalEvery)
+		"throughout (paused, never killed), m2 is the one killed. Faults, in turn after every few samples:\n\n", g.Opt.Liveness, g.Opt.Heartbeat, g.Opt.ArrivalEvery)
 	for _, f := range faults {
 		fmt.Fprintf(&b, "- %s\n", f)
 	}
