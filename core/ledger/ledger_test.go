@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
@@ -342,6 +343,49 @@ func TestCommitAll(t *testing.T) {
 		counts, _ := l.Counts(ctx)
 		if counts[Done] != 10 || counts[InProgress] != 2 {
 			t.Fatalf("counts %v", counts)
+		}
+	})
+}
+
+// A connection that hangs (a partition that drops packets; here a relay
+// that keeps the connection open and answers nothing) fails each call
+// after StatementTimeout instead of stalling the member until TCP gives up;
+// once the network is back, the ledger works again.
+func TestStatementTimeoutOnHungConnection(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		proxy, err := tcpproxy.Start(cfg.Address())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { proxy.Close() })
+		cfg.Host, cfg.Port = "127.0.0.1", proxy.Addr().Port
+		db := testdb.Open(t, cfg, "UTC")
+		f := fixture{d: d, db: db}
+		l := f.ledger(t, "m", Shared, func(c *Config) { c.StatementTimeout = 500 * time.Millisecond })
+		mustRecord(t, l, files(3), 3)
+		claims, err := l.Claim(context.Background(), 3, time.Minute, 0)
+		if err != nil || len(claims) != 3 {
+			t.Fatalf("claim: %d claims, %v", len(claims), err)
+		}
+
+		proxy.SetMode(tcpproxy.Blackhole)
+		for name, call := range map[string]func() error{
+			"Commit": func() error { return l.Commit(context.Background(), claims[0]) },
+			"Record": func() error { _, err := l.Record(context.Background(), files(5)); return err },
+			"Claim":  func() error { _, err := l.Claim(context.Background(), 1, time.Minute, 0); return err },
+			"Counts": func() error { _, err := l.Counts(context.Background()); return err },
+		} {
+			start := time.Now()
+			err := call()
+			if took := time.Since(start); err == nil || took > 5*time.Second {
+				t.Fatalf("%s on a hung connection: %v after %v, want an error after about 500ms", name, err, took.Round(time.Millisecond))
+			}
+		}
+
+		proxy.SetMode(tcpproxy.Pass)
+		if err := l.Commit(context.Background(), claims[0]); err != nil {
+			t.Fatalf("commit after the network came back: %v", err)
 		}
 	})
 }
