@@ -31,8 +31,11 @@ type sampler struct {
 func startSampler(g *Group) *sampler {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &sampler{cancel: cancel, done: make(chan struct{})}
-	clock := `SELECT clock_timestamp()`
-	if g.Opt.Dialect == schema.MySQL {
+	clock := `SELECT CURRENT_TIMESTAMP` // a dialect without a finer clock
+	switch g.Opt.Dialect {
+	case schema.Postgres:
+		clock = `SELECT clock_timestamp()` // the wall clock, not the transaction's start
+	case schema.MySQL:
 		clock = `SELECT CURRENT_TIMESTAMP(6)`
 	}
 	holder := testdb.Q(g.Opt.Dialect, `SELECT task_id, term FROM token_holder WHERE group_id = ?`)

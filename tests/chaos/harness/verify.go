@@ -31,10 +31,18 @@ type Role struct {
 	Reason string
 }
 
+// Error is an error the listener reported to the handler (OnError).
+type Error struct {
+	Pid int
+	At  time.Time
+	Msg string
+}
+
 // Log is the parsed handlers' log.
 type Log struct {
 	Runs   []*Run
 	Roles  []Role
+	Errors []Error
 	Deaths map[string]int // aimed deaths by point
 }
 
@@ -78,6 +86,9 @@ func ReadLog(path string) (*Log, error) {
 			if len(fl) >= 6 {
 				lg.Deaths[fl[5]]++
 			}
+		case "error":
+			msg, _ := strconv.Unquote(strings.Join(fl[3:], " "))
+			lg.Errors = append(lg.Errors, Error{Pid: pid, At: at, Msg: msg})
 		case "role":
 			if len(fl) < 5 {
 				continue
@@ -243,6 +254,30 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 		return false
 	}
 
+	// A commit that failed on a database error (not a lost claim) after
+	// the process's database had been cut, reported within 20 s of the
+	// run's end: a connection the cut left hanging, say. The file is then
+	// processed again, at least once, as it must be.
+	commitFailed := func(run *Run) bool {
+		for _, e := range lg.Errors {
+			if e.Pid != run.Pid || e.At.Before(run.End) || e.At.After(run.End.Add(20*time.Second)) ||
+				!strings.HasPrefix(e.Msg, "listener: commit ") || strings.Contains(e.Msg, "claim was lost") {
+				continue
+			}
+			for _, w := range windows {
+				if w.Kind != "db" || !w.From.Before(e.At) {
+					continue
+				}
+				for _, id := range w.Members {
+					if id == pidID[run.Pid] {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+
 	// Nothing completed twice.
 	runsByKey := map[string][]*Run{}
 	for _, run := range lg.Runs {
@@ -269,7 +304,7 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 			switch {
 			case run.Attempt == x.tries:
 				committedFinished = true
-			case wasKilled || wasPaused || inFault(run):
+			case wasKilled || wasPaused || inFault(run) || commitFailed(run):
 				r.ExplainedReruns++
 			default:
 				dup = true

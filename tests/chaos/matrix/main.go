@@ -26,9 +26,9 @@ func main() {
 	out := flag.String("out", "", "also write the table to this Markdown file (with command, date and machine)")
 	only := flag.String("scenarios", "", "comma-separated scenario names (default: all)")
 	dialects := flag.String("dialects", "", "comma-separated dialects (default: all)")
-	files := flag.Int("files", 1200, "files in the directory when the members start")
-	arrivals := flag.Int("arrivals", 800, "files that arrive while the faults run")
-	every := flag.Duration("arrive-every", 15*time.Millisecond, "one arrival every")
+	files := flag.Int("files", 3000, "files in the directory when the members start")
+	arrivals := flag.Int("arrivals", 2000, "files that arrive while the faults run")
+	every := flag.Duration("arrive-every", 10*time.Millisecond, "one arrival every")
 	flag.Parse()
 
 	var scenarios []harness.Scenario
