@@ -178,6 +178,13 @@ func run(duration, every time.Duration, d schema.Dialect, faultEvery int, arrive
 	return nil
 }
 
+func shorter(d time.Duration) string {
+	if d >= 10*time.Minute {
+		return ""
+	}
+	return " A shorter run than `make soak`'s 10 minutes."
+}
+
 func fmtAt(d time.Duration) string { return fmt.Sprintf("%4.0f s", d.Seconds()) }
 
 // take samples every running member process.
@@ -355,7 +362,8 @@ func render(g *harness.Group, d schema.Dialect, duration, every time.Duration, s
 	fmt.Fprintf(&b, "Command: `go run ./tests/soak %s` (`make soak` runs `-duration 10m`)  \n", strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(&b, "Date: %s  \n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "Machine: %s  \n", harness.Machine())
-	fmt.Fprintf(&b, "Dialect: %s; ran %v (sampling every %v), %v in all with the final drain and checks.\n\n", d, duration, every, took.Round(time.Second))
+	fmt.Fprintf(&b, "Dialect: %s; ran %v (sampling every %v), %v in all with the final drain and checks.%s\n\n",
+		d, duration, every, took.Round(time.Second), shorter(duration))
 	fmt.Fprintf(&b, "Three member processes (tests/member) in one warm-backup group (livenessCheckInterval %d s, heartbeatFrequency %.2f s, "+
 		"pollingInterval 0.2 s, 4 workers, 10 ms of handler work per file), 200 files at the start and one more every %v; m0 and m1 run "+
 		"throughout (paused, never killed), m2 is the one killed. Faults, in turn after every few samples:\n\n", g.Opt.Liveness, g.Opt.Heartbeat, g.Opt.ArrivalEvery)
@@ -371,8 +379,9 @@ func render(g *harness.Group, d schema.Dialect, duration, every time.Duration, s
 	if len(res.Violations) > 0 {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(&b, "\n**Verdict: %s.** Files: %d put, %d DONE, %d REJECTED, %d lost, %d completed twice; %d finished runs re-run after a kill or fault.\n\n",
-		verdict, res.Files, res.Done, res.Rejected, res.Lost, res.Duplicated, res.ExplainedReruns)
+	fmt.Fprintf(&b, "\n**Verdict: %s.** Files: %d put, %d DONE, %d REJECTED, %d lost, %d completed twice; %d finished runs re-run after a kill or fault; "+
+		"%d takeovers after a pause of the active member, the slowest %.2f s.\n\n",
+		verdict, res.Files, res.Done, res.Rejected, res.Lost, res.Duplicated, res.ExplainedReruns, res.Failovers, res.FailoverMax.Seconds())
 	for _, v := range res.Violations {
 		fmt.Fprintf(&b, "- violation: %s\n", v)
 	}
