@@ -153,8 +153,10 @@ func report(path string, results []harness.Result, scenarios []harness.Scenario,
 		"a cut of its database or of the FTP server (else *duplicated*); no two members (nor the Ballerina peer) believed themselves "+
 		"active at once (from the role changes each member logs); every commit made by the token holder of that moment under its "+
 		"term, by the database's clock (token sampled every 100 ms); a woken paused member completed nothing under its old term "+
-		"and started no handler before becoming active again. *Failover delay*: from taking the active member away to the next "+
-		"takeover by another member.\n\n")
+		"and started no handler after it stepped down (but for at most one per worker that had passed its check just before the "+
+		"SIGSTOP). A finished run also counts as explained when its member reported a failed commit (a database error, not a lost "+
+		"claim) after its database had been cut. *Runs cut short*: handler runs that never finished (killed, or the transfer "+
+		"failed). *Failover delay*: from taking the active member away to the next takeover by another member.\n\n")
 	fmt.Fprintf(&b, "Scenarios:\n\n")
 	for _, s := range scenarios {
 		fmt.Fprintf(&b, "- `%s`: %s\n", s.Name, s.What)
