@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"sort"
 	"sync"
 	"time"
 
@@ -73,20 +72,6 @@ func (s *sampler) all() []Sample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Sample(nil), s.samples...)
-}
-
-// offset is the database clock minus ours (median of the samples): the
-// servers run on this machine, so it is about zero, but it is measured.
-func offset(samples []Sample) time.Duration {
-	if len(samples) == 0 {
-		return 0
-	}
-	d := make([]time.Duration, len(samples))
-	for i, s := range samples {
-		d[i] = s.DB.Sub(s.Local)
-	}
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
-	return d[len(d)/2]
 }
 
 // Interval is a span in which one participant believed itself active.
