@@ -27,6 +27,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Status is the state of one file version.
@@ -316,7 +318,7 @@ func (l *Ledger) Renew(ctx context.Context, claims []Claim, lease time.Duration)
 			sqlbind.Placeholders(len(keys), 0) + `)` + fenceSQL
 		args := append(append([]any{lease.Milliseconds(), l.cfg.GroupID, token}, keys...), fenceArgs...)
 		sctx, cancel := l.bound(ctx)
-		res, err := l.cfg.DB.ExecContext(sctx, l.q(q), args...)
+		res, err := l.execRetrying(sctx, l.q(q), args...)
 		cancel()
 		if err != nil {
 			return renewed, fmt.Errorf("ledger: renew: %w", err)
@@ -376,7 +378,7 @@ func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, e
 		q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
 			WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` +
 			sqlbind.Placeholders(len(b.keys), 0) + `)` + fenceSQL
-		res, err := l.cfg.DB.ExecContext(ctx, l.q(q), append(append([]any{l.cfg.GroupID, token}, b.keys...), fenceArgs...)...)
+		res, err := l.execRetrying(ctx, l.q(q), append(append([]any{l.cfg.GroupID, token}, b.keys...), fenceArgs...)...)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: commit: %w", err)
 		}
@@ -539,7 +541,7 @@ func (l *Ledger) Get(ctx context.Context, path string) ([]Row, error) {
 
 // one runs a write that must change exactly one row.
 func (l *Ledger) one(ctx context.Context, op, q string, args ...any) error {
-	res, err := l.cfg.DB.ExecContext(ctx, l.q(q), args...)
+	res, err := l.execRetrying(ctx, l.q(q), args...)
 	if err != nil {
 		return fmt.Errorf("ledger: %s: %w", op, err)
 	}
@@ -547,6 +549,39 @@ func (l *Ledger) one(ctx context.Context, op, q string, args ...any) error {
 		return ErrLost
 	}
 	return nil
+}
+
+// execRetrying runs a write that is safe to repeat, again (up to three
+// times in all) when the database rolled it back as a deadlock victim: a
+// lease renewal and a commit of the same claims can lock the rows in
+// different orders. Without this, a processed file would be processed
+// again for a lock-ordering accident.
+func (l *Ledger) execRetrying(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := l.cfg.DB.ExecContext(ctx, q, args...)
+		if err == nil || attempt == 3 || !isDeadlock(err) {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+	}
+}
+
+// isDeadlock tells a deadlock victim (PostgreSQL 40P01, or a serialization
+// failure 40001; MySQL/MariaDB error 1213) from other errors.
+func isDeadlock(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40P01" || pg.Code == "40001"
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return my.Number == 1213
+	}
+	return false
 }
 
 func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {

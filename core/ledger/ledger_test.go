@@ -12,6 +12,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 type fixture struct {
@@ -388,4 +390,24 @@ func TestStatementTimeoutOnHungConnection(t *testing.T) {
 			t.Fatalf("commit after the network came back: %v", err)
 		}
 	})
+}
+
+// Writes that a deadlock rolled back are repeated; other errors are not.
+func TestIsDeadlock(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "40P01"}), true},
+		{&pgconn.PgError{Code: "40001"}, true},
+		{&pgconn.PgError{Code: "23505"}, false},
+		{fmt.Errorf("wrapped: %w", &mysql.MySQLError{Number: 1213}), true},
+		{&mysql.MySQLError{Number: 1205}, false}, // lock wait timeout: the statement ran out of time
+		{context.DeadlineExceeded, false},
+		{ErrLost, false},
+	} {
+		if got := isDeadlock(c.err); got != c.want {
+			t.Errorf("isDeadlock(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
 }

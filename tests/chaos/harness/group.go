@@ -135,7 +135,7 @@ type Group struct {
 	remoteDir string  // directory path on the FTP server
 	localDir  string  // the same directory on disk
 	drop      func() error
-	ftpRelay  *tcpproxy.Proxy
+	ftpRelay  *ftpRelay
 	dbRelays  map[string]*tcpproxy.Proxy
 	cfg       map[string]any
 
@@ -208,7 +208,7 @@ func New(ctx context.Context, opt Options) (*Group, error) {
 	if err := schema.Apply(ctx, g.SQL, opt.Dialect); err != nil {
 		return nil, err
 	}
-	if g.ftpRelay, err = tcpproxy.Start(opt.Env.FTPAddr); err != nil {
+	if g.ftpRelay, err = startFTPRelay(opt.Env.FTPAddr); err != nil {
 		return nil, err
 	}
 
@@ -232,7 +232,7 @@ func New(ctx context.Context, opt Options) (*Group, error) {
 	}
 
 	settings := map[string]any{
-		"protocol": "FTP", "host": "127.0.0.1", "port": g.ftpRelay.Addr().Port, "path": "/" + g.remoteDir,
+		"protocol": "FTP", "host": "127.0.0.1", "port": g.ftpRelay.Port(), "path": "/" + g.remoteDir,
 		"pollingInterval": 0.2,
 		"auth": map[string]any{"credentials": map[string]any{
 			"username": opt.Env.FTPUser, "password": opt.Env.FTPPassword}},
@@ -450,13 +450,14 @@ func (g *Group) CutDB(mode tcpproxy.Mode, ids ...string) func() {
 	}
 }
 
-// CutFTP closes every connection to the FTP server and refuses new ones
-// (a server restart), and returns a function that lets them through again.
+// CutFTP closes every connection to the FTP server, control and data, and
+// refuses new ones (a server restart), and returns a function that lets
+// them through again.
 func (g *Group) CutFTP() func() {
 	w := Window{Kind: "ftp", From: time.Now()}
-	g.ftpRelay.SetMode(tcpproxy.Refuse)
+	g.ftpRelay.Cut()
 	return func() {
-		g.ftpRelay.SetMode(tcpproxy.Pass)
+		g.ftpRelay.Restore()
 		w.To = time.Now()
 		g.mu.Lock()
 		g.windows = append(g.windows, w)
@@ -612,7 +613,7 @@ func (g *Group) Members() []*Member {
 }
 
 // FTPRelayPort and DBRelayPort name the relays, for counting sockets.
-func (g *Group) FTPRelayPort() int { return g.ftpRelay.Addr().Port }
+func (g *Group) FTPRelayPort() int { return g.ftpRelay.Port() }
 
 // DBRelayPort is the port of member id's database relay.
 func (g *Group) DBRelayPort(id string) int {
