@@ -124,6 +124,7 @@ type Result struct {
 	ExplainedReruns   int           // finished runs not committed, each after a death, pause or fault
 	StaleStarts       int           // handlers a woken member started for claims it made before its pause
 	CutShort          int           // handler runs that never finished (killed, or the transfer failed)
+	Errors            int           // errors the listeners reported (OnError): failed listings, transfers, commits
 	FailoverMax       time.Duration // the slowest takeover after the active member was taken away
 	Failovers         int
 	Kills, Pauses     int
@@ -279,6 +280,7 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	}
 
 	// Nothing completed twice.
+	r.Errors = len(lg.Errors)
 	runsByKey := map[string][]*Run{}
 	for _, run := range lg.Runs {
 		runsByKey[run.Key] = append(runsByKey[run.Key], run)

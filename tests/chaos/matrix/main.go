@@ -128,11 +128,11 @@ func failover(r harness.Result) string {
 }
 
 func table(w io.Writer, results []harness.Result) {
-	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | runs cut short | finished, not committed (after a death or fault) | kills | pauses | failover delay (max, count) | time | verdict |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | errors reported | runs cut short | finished, not committed (after a death or fault) | kills | pauses | failover delay (max, count) | time | verdict |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %.0f s | %s |\n",
-			r.Scenario, r.Dialect, r.Files, r.Done, r.Rejected, r.Lost, r.Duplicated, r.CutShort, r.ExplainedReruns,
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %.0f s | %s |\n",
+			r.Scenario, r.Dialect, r.Files, r.Done, r.Rejected, r.Lost, r.Duplicated, r.Errors, r.CutShort, r.ExplainedReruns,
 			r.Kills, r.Pauses, failover(r), r.Elapsed.Seconds(), r.Verdict())
 	}
 }
@@ -155,7 +155,7 @@ func report(path string, results []harness.Result, scenarios []harness.Scenario,
 		"term, by the database's clock (token sampled every 100 ms); a woken paused member completed nothing under its old term "+
 		"and started no handler after it stepped down (but for at most one per worker that had passed its check just before the "+
 		"SIGSTOP). A finished run also counts as explained when its member reported a failed commit (a database error, not a lost "+
-		"claim) after its database had been cut. *Runs cut short*: handler runs that never finished (killed, or the transfer "+
+		"claim) after its database had been cut. *Errors reported*: what the listeners reported to their handlers' OnError (failed listings, transfers, commits): the faults' visible effect. *Runs cut short*: handler runs that never finished (killed, or the transfer "+
 		"failed). *Failover delay*: from taking the active member away to the next takeover by another member.\n\n")
 	fmt.Fprintf(&b, "Scenarios:\n\n")
 	for _, s := range scenarios {
