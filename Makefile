@@ -11,7 +11,7 @@ TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzDecodeConfig:./core/listener FuzzParseConfig:./cmd/ftpcoord FuzzVersionKey:./core/ledger
 
-.PHONY: all build lib jni java test fuzz services services-stop bench demo lint fmt clean
+.PHONY: all build lib jni java test fuzz services services-stop bench chaos soak demo lint fmt clean
 
 all: build
 
@@ -89,6 +89,20 @@ bench: java
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
 	$(GO) run ./bench/jni -out bench/jni.md; \
 	$(GO) run ./bench/results -out bench/RESULTS.md
+
+## chaos: the fault matrix (tests/chaos/matrix): every scenario on every dialect, three
+## member processes with thousands of files; prints a table, writes bench/chaos.md, and
+## fails on any file lost or completed twice or two members active at once.
+chaos:
+	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
+	$(GO) run ./tests/chaos/matrix -out bench/chaos.md
+
+## soak: a group under steady arrivals and periodic faults for SOAK_DURATION (10m);
+## fails on growth of memory, goroutines or connections; writes bench/soak.md.
+SOAK_DURATION ?= 10m
+soak:
+	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
+	$(GO) run ./tests/soak -duration $(SOAK_DURATION) -out bench/soak.md
 
 ## demo: the one-command tour: an in-process FTP server, an SQLite file,
 ## three member processes, a crash of the active member, a summary. No

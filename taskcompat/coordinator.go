@@ -291,6 +291,7 @@ func (c *Coordinator) closeDB() {
 func (c *Coordinator) State() State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.fenceIfDueLocked()
 	return c.state
 }
 

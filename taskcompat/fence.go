@@ -39,13 +39,24 @@ func (c *Coordinator) selfFence() {
 	if c.state.Role != Active {
 		return
 	}
-	if wait := time.Until(c.fenceDeadlineLocked()); wait > 0 {
-		c.fence.Reset(wait) // renewed after the timer fired
-		return
+	if !c.fenceIfDueLocked() {
+		c.fence.Reset(time.Until(c.fenceDeadlineLocked())) // renewed after the timer fired
+	}
+}
+
+// fenceIfDueLocked steps down when the fence deadline has passed; c.mu must
+// be held. Reading the role checks the deadline too, not only the fence
+// timer: a process that was paused past the deadline (SIGSTOP, a suspended
+// VM, a long stall) wakes with the timer's callback and its own workers
+// racing, and no worker may see it active after the deadline.
+func (c *Coordinator) fenceIfDueLocked() bool {
+	if c.state.Role != Active || time.Now().Before(c.fenceDeadlineLocked()) {
+		return false
 	}
 	c.stats.SelfFences++
 	c.stepDownLocked(fmt.Sprintf("self-fenced: last successful heartbeat %v ago, last successful check %v ago (livenessCheckInterval %v - heartbeatFrequency %v)",
 		time.Since(c.lastHBOK).Round(time.Millisecond), time.Since(c.lastCheckOK).Round(time.Millisecond), c.liveness, c.heartbeat), time.Time{})
+	return true
 }
 
 // fenceDeadlineLocked is when an active member must step down unless it

@@ -109,3 +109,34 @@ func throughProxy(t *testing.T, cfg taskcompat.DatabaseConfig) (*tcpproxy.Proxy,
 	cfg.Host, cfg.Port = "127.0.0.1", proxy.Addr().Port
 	return proxy, cfg
 }
+
+// A process paused past its fence deadline (SIGSTOP, a suspended VM) wakes
+// with its fence timer and its workers racing. Reading the role must fence
+// by itself: with the timer stopped, a member cut from its database is
+// still no longer active once the deadline has passed.
+func TestRoleReadFencesWithoutTimer(t *testing.T) {
+	cfg := testdb.NewWithSchema(t, schema.Postgres)
+	proxy, viaProxy := throughProxy(t, cfg)
+	a := startMember(t, viaProxy, "a", "gt")
+	if !a.IsActive() {
+		t.Fatalf("want a active: %+v", a.State())
+	}
+	// Cut first: no heartbeat succeeds after it to re-arm the timer.
+	proxy.SetMode(tcpproxy.Blackhole)
+	taskcompat.StopFenceTimer(a.Coordinator)
+	cut := time.Now()
+	// The deadline is livenessCheckInterval - heartbeatFrequency after the
+	// last good heartbeat; without the check on reading, a would stay
+	// active for good.
+	waitFor(t, 3*liveness*time.Second, "a to see it is no longer active", func() bool {
+		_, active := a.FencingToken()
+		return !active
+	})
+	if d := time.Since(cut); d > liveness*time.Second {
+		t.Fatalf("a was active %v after its database was cut, past livenessCheckInterval", d.Round(time.Millisecond))
+	}
+	lost := a.waitEvent(t, taskcompat.LostActive, 1, time.Second)
+	if !strings.Contains(lost.Reason, "self-fenced") {
+		t.Fatalf("a stepped down for %q, want self-fencing", lost.Reason)
+	}
+}

@@ -113,6 +113,11 @@ type Config struct {
 	Version  VersionMode // default PathSizeMTime
 	// BatchSize bounds the rows of one statement; default 500.
 	BatchSize int
+	// StatementTimeout bounds each call's statements (each batch of
+	// Record and Renew); default 30 s. A connection that hangs (a partition
+	// that drops packets, a server that stops answering) then fails the
+	// call instead of stalling the member until TCP gives up.
+	StatementTimeout time.Duration
 }
 
 // Ledger is one member's handle on its group's ledger.
@@ -130,6 +135,9 @@ func New(ctx context.Context, cfg Config) (*Ledger, error) {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 500
+	}
+	if cfg.StatementTimeout <= 0 {
+		cfg.StatementTimeout = 30 * time.Second
 	}
 	switch {
 	case cfg.DB == nil:
@@ -150,6 +158,11 @@ func New(ctx context.Context, cfg Config) (*Ledger, error) {
 }
 
 func (l *Ledger) q(s string) string { return sqlbind.Rebind(l.cfg.Dialect, s) }
+
+// bound is ctx limited to the statement timeout.
+func (l *Ledger) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, l.cfg.StatementTimeout)
+}
 
 // now and later are the database clock in SQL, now plus a number of
 // milliseconds given as a parameter.
@@ -248,6 +261,8 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 	if n <= 0 {
 		return nil, nil
 	}
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	token := newToken()
 	fenceSQL, fenceArgs := l.fence(term)
 	cond := fmt.Sprintf(claimable, l.now())
@@ -387,6 +402,8 @@ func (l *Ledger) Renew(ctx context.Context, claims []Claim, lease time.Duration)
 // to a database outage can simply be repeated). ErrLost means the claim is
 // not this member's any more and nothing changed.
 func (l *Ledger) Commit(ctx context.Context, c Claim) error {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
 		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND status = 'IN_PROGRESS'` + fenceSQL
@@ -422,6 +439,8 @@ func (l *Ledger) doneBy(ctx context.Context, token string, keys []any) (map[stri
 // token when all goes well, and returns the claims it could not commit (see
 // ErrLost). Like Commit it is idempotent.
 func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, err error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	for token, b := range byToken(claims) {
 		fenceSQL, fenceArgs := l.fence(b.term)
 		q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
@@ -453,6 +472,8 @@ func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, e
 // retryAfter, or, when it has had maxTries attempts, REJECTED for good. It
 // returns the new status; ErrLost means it changed nothing.
 func (l *Ledger) Fail(ctx context.Context, c Claim, cause string, retryAfter time.Duration, maxTries int) (Status, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	status := Failed
 	if maxTries > 0 && c.Tries >= maxTries {
 		status = Rejected
@@ -483,6 +504,8 @@ func (l *Ledger) Requeue(ctx context.Context, path string) (int, error) {
 // server, once their last change is older than retention, and returns how
 // many it deleted.
 func (l *Ledger) Purge(ctx context.Context, gone []string, retention time.Duration) (int, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	total := 0
 	for len(gone) > 0 {
 		n := min(len(gone), l.cfg.BatchSize)
@@ -512,6 +535,8 @@ func (l *Ledger) Purge(ctx context.Context, gone []string, retention time.Durati
 // change is older than retention: candidates for Purge once the caller has
 // checked they are gone from the server.
 func (l *Ledger) Finished(ctx context.Context, retention time.Duration, limit int) ([]string, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT DISTINCT path FROM ftpcoord_file WHERE group_id = ? AND status IN ('DONE', 'REJECTED')
 		AND COALESCE(done_at, last_try, first_seen) < `+l.later()+` LIMIT ?`), l.cfg.GroupID, -retention.Milliseconds(), limit)
 	if err != nil {
@@ -531,6 +556,8 @@ func (l *Ledger) Finished(ctx context.Context, retention time.Duration, limit in
 
 // Counts returns the number of versions in each state.
 func (l *Ledger) Counts(ctx context.Context) (map[Status]int, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT status, count(*) FROM ftpcoord_file WHERE group_id = ? GROUP BY status`), l.cfg.GroupID)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: counts: %w", err)
@@ -561,6 +588,8 @@ type Row struct {
 
 // Get returns the rows of a path, every version.
 func (l *Ledger) Get(ctx context.Context, path string) ([]Row, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT version_key, path, size, mtime_ms, status, tries,
 		COALESCE(owner_member, ''), COALESCE(term, 0), COALESCE(last_error, '')
 		FROM ftpcoord_file WHERE group_id = ? AND path = ? ORDER BY mtime_ms`), l.cfg.GroupID, path)
@@ -598,7 +627,9 @@ func (l *Ledger) one(ctx context.Context, op, q string, args ...any) error {
 func (l *Ledger) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	var res sql.Result
 	err := l.retry(ctx, func() (err error) {
-		res, err = l.cfg.DB.ExecContext(ctx, q, args...)
+		sctx, cancel := l.bound(ctx) // each try: a hung connection must not hold the member
+		defer cancel()
+		res, err = l.cfg.DB.ExecContext(sctx, q, args...)
 		return err
 	})
 	return res, err
@@ -606,16 +637,15 @@ func (l *Ledger) exec(ctx context.Context, q string, args ...any) (sql.Result, e
 
 // retry runs f again when it failed without changing anything and may
 // succeed if repeated: on SQLite, a write that found the database locked; on
-// MySQL/MariaDB, a transaction chosen as a deadlock victim (InnoDB rolled it
-// back whole), which concurrent claims and commits of one group can meet.
+// the servers, a statement or transaction chosen as a deadlock victim (rolled
+// back whole), which concurrent claims, renewals and commits of one group
+// can meet by locking rows in different orders.
 func (l *Ledger) retry(ctx context.Context, f func() error) error {
 	switch l.cfg.Dialect {
 	case schema.SQLite:
 		return sqlitedb.Retry(ctx, f)
-	case schema.MySQL:
-		return retryMySQL(ctx, f)
 	}
-	return f()
+	return retryDeadlock(ctx, f)
 }
 
 // query is exec for a write that returns rows (UPDATE ... RETURNING).

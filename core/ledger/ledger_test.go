@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 type fixture struct {
@@ -380,4 +383,69 @@ func TestClaimOrdersAcrossStates(t *testing.T) {
 			t.Fatalf("claim the rest: %+v, %v", c, err)
 		}
 	})
+}
+
+// A connection that hangs (a partition that drops packets; here a relay
+// that keeps the connection open and answers nothing) fails each call
+// after StatementTimeout instead of stalling the member until TCP gives up;
+// once the network is back, the ledger works again.
+func TestStatementTimeoutOnHungConnection(t *testing.T) {
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) { // a network cut needs a server
+		cfg := testdb.NewWithSchema(t, d)
+		proxy, err := tcpproxy.Start(cfg.Address())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { proxy.Close() })
+		cfg.Host, cfg.Port = "127.0.0.1", proxy.Addr().Port
+		db := testdb.Open(t, cfg, "UTC")
+		f := fixture{d: d, db: db}
+		l := f.ledger(t, "m", Shared, func(c *Config) { c.StatementTimeout = 500 * time.Millisecond })
+		mustRecord(t, l, files(3), 3)
+		claims, err := l.Claim(context.Background(), 3, time.Minute, 0)
+		if err != nil || len(claims) != 3 {
+			t.Fatalf("claim: %d claims, %v", len(claims), err)
+		}
+
+		proxy.SetMode(tcpproxy.Blackhole)
+		for name, call := range map[string]func() error{
+			"Commit": func() error { return l.Commit(context.Background(), claims[0]) },
+			"Record": func() error { _, err := l.Record(context.Background(), files(5)); return err },
+			"Claim":  func() error { _, err := l.Claim(context.Background(), 1, time.Minute, 0); return err },
+			"Counts": func() error { _, err := l.Counts(context.Background()); return err },
+		} {
+			start := time.Now()
+			err := call()
+			if took := time.Since(start); err == nil || took > 5*time.Second {
+				t.Fatalf("%s on a hung connection: %v after %v, want an error after about 500ms", name, err, took.Round(time.Millisecond))
+			}
+		}
+
+		proxy.SetMode(tcpproxy.Pass)
+		if err := l.Commit(context.Background(), claims[0]); err != nil {
+			t.Fatalf("commit after the network came back: %v", err)
+		}
+	})
+}
+
+// Writes that a deadlock (or a lock wait timeout) rolled back are
+// repeated; other errors are not.
+func TestRetryable(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "40P01"}), true},
+		{&pgconn.PgError{Code: "40001"}, true},
+		{&pgconn.PgError{Code: "23505"}, false},
+		{fmt.Errorf("wrapped: %w", &mysql.MySQLError{Number: 1213}), true},
+		{&mysql.MySQLError{Number: 1205}, true}, // lock wait timeout: the statement was rolled back
+		{&mysql.MySQLError{Number: 1062}, false},
+		{context.DeadlineExceeded, false},
+		{ErrLost, false},
+	} {
+		if got := retryable(c.err); got != c.want {
+			t.Errorf("retryable(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
 }

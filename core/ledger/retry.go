@@ -7,30 +7,36 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// InnoDB picks one of two transactions that lock rows in opposite orders
-// (a commit and a claim of neighbouring rows, say) as a deadlock victim and
-// rolls it back: the statement changed nothing, and the server's advice is
-// to run it again. So does a lock wait that timed out.
+// A server picks one of two transactions that lock rows in opposite orders
+// (a renewal and a commit of the same claims, a commit and a claim of
+// neighbouring rows) as a deadlock victim and rolls it back: it changed
+// nothing, and the server's advice is to run it again. So does a MySQL lock
+// wait that timed out, and a PostgreSQL serialization failure.
 const (
 	mysqlDeadlock        = 1213
 	mysqlLockWaitTimeout = 1205
-	mysqlRetries         = 8
+	deadlockRetries      = 8
 )
 
-func mysqlRetryable(err error) bool {
+func retryable(err error) bool {
 	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == mysqlDeadlock || me.Number == mysqlLockWaitTimeout)
+	if errors.As(err, &me) {
+		return me.Number == mysqlDeadlock || me.Number == mysqlLockWaitTimeout
+	}
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
-// retryMySQL runs f again, after a short random wait, while MySQL answers
-// that it rolled f back for a deadlock or a lock timeout.
-func retryMySQL(ctx context.Context, f func() error) error {
+// retryDeadlock runs f again, after a short random wait, while the server
+// answers that it rolled f back for a deadlock (or a lock timeout).
+func retryDeadlock(ctx context.Context, f func() error) error {
 	wait := 2 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := f()
-		if err == nil || !mysqlRetryable(err) || attempt == mysqlRetries {
+		if err == nil || !retryable(err) || attempt == deadlockRetries {
 			return err
 		}
 		t := time.NewTimer(wait + rand.N(wait))

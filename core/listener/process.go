@@ -38,8 +38,12 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 	db.SetMaxIdleConns(l.cfg.Workers + 4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	d, _ := c.Database.Dialect()
+	// A ledger statement that outlasts the liveness interval is worthless
+	// (the member has fenced itself by then) and, on a hung connection,
+	// would stall this member's polls for as long as TCP keeps it.
 	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID,
-		Mode: ledger.Mode(l.cfg.Mode), Version: ledger.VersionMode(l.cfg.VersionKey)})
+		Mode: ledger.Mode(l.cfg.Mode), Version: ledger.VersionMode(l.cfg.VersionKey),
+		StatementTimeout: max(10*time.Second, time.Duration(c.LivenessCheckInterval)*time.Second)})
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("listener: ledger: %w", err)

@@ -15,12 +15,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -48,7 +51,76 @@ func (h *handler) maybeDie(point string, f listener.FileInfo) {
 }
 
 func (h *handler) line(format string, args ...any) {
-	fmt.Fprintf(h.log, "%d "+format+"\n", append([]any{h.pid}, args...)...)
+	h.lineAt(time.Now(), format, args...)
+}
+
+func (h *handler) lineAt(at time.Time, format string, args ...any) {
+	fmt.Fprintf(h.log, "%d %d "+format+"\n", append([]any{h.pid, at.UnixNano()}, args...)...)
+}
+
+// roleHandler passes records on to next and writes a role line for the
+// coordinator's "became active" and "stopped being active" records, which it
+// logs at the moment of the change.
+type roleHandler struct {
+	next slog.Handler
+	h    *handler
+}
+
+func (r roleHandler) Enabled(ctx context.Context, l slog.Level) bool { return true }
+
+func (r roleHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if rec.Message == "became active" || rec.Message == "stopped being active" {
+		var term int64
+		reason := "-"
+		rec.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "term":
+				term = a.Value.Int64()
+			case "reason":
+				reason = a.Value.String()
+			}
+			return true
+		})
+		role := "active"
+		if rec.Message != "became active" {
+			role = "standby"
+		}
+		r.h.lineAt(rec.Time, "role %s %d %q", role, term, reason)
+	}
+	if !r.next.Enabled(ctx, rec.Level) {
+		return nil
+	}
+	return r.next.Handle(ctx, rec)
+}
+
+func (r roleHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return roleHandler{next: r.next.WithAttrs(as), h: r.h}
+}
+
+func (r roleHandler) WithGroup(name string) slog.Handler {
+	return roleHandler{next: r.next.WithGroup(name), h: r.h}
+}
+
+// Stats is what -stats writes.
+type Stats struct {
+	Goroutines int    `json:"goroutines"`
+	HeapAlloc  uint64 `json:"heapAlloc"`
+	HeapInuse  uint64 `json:"heapInuse"`
+	Sys        uint64 `json:"sys"`
+	NumGC      uint32 `json:"numGC"`
+}
+
+// writeStats replaces path (write, then rename) with the current Stats.
+func writeStats(path string) error {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	b, _ := json.Marshal(Stats{Goroutines: runtime.NumGoroutine(), HeapAlloc: m.HeapAlloc,
+		HeapInuse: m.HeapInuse, Sys: m.Sys, NumGC: m.NumGC})
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func (h *handler) OnFile(ctx context.Context, f listener.FileInfo, r io.Reader, _ *listener.Caller) error {
@@ -82,6 +154,8 @@ func main() {
 	work := flag.Duration("work", 5*time.Millisecond, "time each handler run takes")
 	dieAt := flag.String("die-at", "", "kill this process at mid-download, mid-handler or after-handler")
 	dieAfter := flag.Int64("die-after", 1, "with -die-at: the file number at which to die")
+	statsPath := flag.String("stats", "", "rewrite this file with goroutine and memory statistics (JSON)")
+	statsEvery := flag.Duration("stats-every", time.Second, "with -stats: how often")
 	flag.Parse()
 	switch *dieAt {
 	case "", "mid-download", "mid-handler", "after-handler":
@@ -89,9 +163,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "member: -die-at: want mid-download, mid-handler or after-handler")
 		os.Exit(2)
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	h := &handler{pid: os.Getpid(), work: *work, dieAt: *dieAt}
 	h.left.Store(*dieAfter)
+	if *statsPath != "" {
+		if err := writeStats(*statsPath); err != nil {
+			fmt.Fprintln(os.Stderr, "member: -stats:", err)
+			os.Exit(2)
+		}
+		go func() {
+			for range time.Tick(*statsEvery) {
+				writeStats(*statsPath)
+			}
+		}()
+	}
 	if err := run(*configPath, *logPath, h); err != nil {
 		fmt.Fprintln(os.Stderr, "member:", err)
 		os.Exit(1)
@@ -112,11 +196,13 @@ func run(configPath, logPath string, h *handler) error {
 		return err
 	}
 	defer logFile.Close()
-	l, err := listener.New(cfg)
+	h.log = logFile
+	log := slog.New(roleHandler{next: slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}), h: h})
+	slog.SetDefault(log)
+	l, err := listener.New(cfg, listener.WithLogger(log))
 	if err != nil {
 		return err
 	}
-	h.log = logFile
 	if err := l.Attach(h); err != nil {
 		return err
 	}

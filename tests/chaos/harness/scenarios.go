@@ -1,0 +1,268 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
+	"github.com/ftpcoord/ftpcoord/schema"
+)
+
+// Scenario is one fault, applied to a running group of three members while
+// files arrive.
+type Scenario struct {
+	Name string
+	What string // one line for the report
+	// Faults runs while the files arrive, after the members started.
+	Faults func(ctx context.Context, g *Group, ids []string) error
+	// Before runs before the members start (the Ballerina peer).
+	Before func(ctx context.Context, g *Group) error
+}
+
+// Dialects the matrix runs on. Adding SQLite is adding its schema.Dialect
+// here (testdb.Create must know it; with a database file there is no
+// connection for the relays to cut, so db-outage and partition-active
+// would need another fault there).
+var Dialects = []schema.Dialect{schema.Postgres, schema.MySQL}
+
+// Scenarios is the fault matrix.
+var Scenarios = []Scenario{
+	{Name: "kill-active", What: "SIGKILL of the active member at random points, 6 times, each restarted", Faults: killActive},
+	{Name: "pause-active", What: "SIGSTOP of the active member for liveness + 2 s, then SIGCONT, twice", Faults: pauseActive},
+	{Name: "db-outage", What: "database unreachable for all members for 2x liveness (blackhole, then refuse)", Faults: dbOutage},
+	{Name: "ftp-restart", What: "FTP connections cut and refused for 3 s (a server restart, mid-listing or mid-transfer), 3 times", Faults: ftpRestart},
+	{Name: "ballerina-peer", What: "a Ballerina-protocol peer holds the token, stops heartbeating; later joins as a standby", Before: peerHolds, Faults: peerStandby},
+	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive},
+}
+
+// ScenarioByName finds a scenario.
+func ScenarioByName(name string) (Scenario, bool) {
+	for _, s := range Scenarios {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+func (g *Group) liveness() time.Duration { return time.Duration(g.Opt.Liveness) * time.Second }
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func killActive(ctx context.Context, g *Group, ids []string) error {
+	for range 6 {
+		if err := sleep(ctx, time.Duration(500+RandN(1500))*time.Millisecond); err != nil {
+			return err
+		}
+		id, _, err := g.Active(ctx, 15*time.Second)
+		if err != nil {
+			return err
+		}
+		g.MarkFailover()
+		g.Kill(id)
+		// Restarted at once, a member with the same id would find itself
+		// the holder and carry on (as a Ballerina node does): let another
+		// member take over first.
+		if _, err := g.activeOtherThan(ctx, id, 15*time.Second); err != nil {
+			return err
+		}
+		if _, err := g.Start(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pauseActive(ctx context.Context, g *Group, ids []string) error {
+	for range 2 {
+		if err := sleep(ctx, time.Duration(500+RandN(1500))*time.Millisecond); err != nil {
+			return err
+		}
+		id, term, err := g.Active(ctx, 15*time.Second)
+		if err != nil {
+			return err
+		}
+		g.MarkFailover()
+		g.Pause(id, term, g.liveness()+2*time.Second)
+	}
+	return nil
+}
+
+func dbOutage(ctx context.Context, g *Group, ids []string) error {
+	for _, mode := range []tcpproxy.Mode{tcpproxy.Blackhole, tcpproxy.Refuse} {
+		if err := sleep(ctx, time.Duration(1000+RandN(1500))*time.Millisecond); err != nil {
+			return err
+		}
+		if _, _, err := g.Active(ctx, 15*time.Second); err != nil {
+			return err
+		}
+		restore := g.CutDB(mode)
+		err := sleep(ctx, 2*g.liveness())
+		restore()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ftpRestart(ctx context.Context, g *Group, ids []string) error {
+	for range 3 {
+		if err := sleep(ctx, time.Duration(1500+RandN(2000))*time.Millisecond); err != nil {
+			return err
+		}
+		if _, _, err := g.Active(ctx, 30*time.Second); err != nil {
+			return err
+		}
+		restore := g.CutFTP()
+		err := sleep(ctx, 3*time.Second)
+		restore()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func partitionActive(ctx context.Context, g *Group, ids []string) error {
+	for range 2 {
+		if err := sleep(ctx, time.Duration(500+RandN(1500))*time.Millisecond); err != nil {
+			return err
+		}
+		id, _, err := g.Active(ctx, 15*time.Second)
+		if err != nil {
+			return err
+		}
+		g.MarkFailover()
+		restore := g.CutDB(tcpproxy.Blackhole, id)
+		err = sleep(ctx, 2*g.liveness()+time.Second)
+		restore()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// activeOtherThan waits for a member other than id to be active.
+func (g *Group) activeOtherThan(ctx context.Context, id string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		a, _, err := g.Active(ctx, time.Until(deadline))
+		if err != nil {
+			return "", err
+		}
+		if a != id {
+			return a, nil
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return "", err
+		}
+	}
+}
+
+const peerID = "ballerina-node"
+
+// peerHolds starts a Ballerina peer before our members: it takes the token.
+func peerHolds(ctx context.Context, g *Group) error {
+	halt, err := g.StartPeer(ctx, peerID)
+	if err != nil {
+		return err
+	}
+	g.peerHalt = halt
+	if h, _ := g.Holder(ctx); h != peerID {
+		return fmt.Errorf("the Ballerina peer did not take the token (holder %q)", h)
+	}
+	return nil
+}
+
+// peerStandby lets the peer hold the token for 3 s while ours stand by
+// (nothing may be claimed meanwhile), halts it, and after our takeover
+// starts a second Ballerina node that must stay a standby while ours
+// heartbeat; then halts it too.
+func peerStandby(ctx context.Context, g *Group, ids []string) error {
+	if err := sleep(ctx, 3*time.Second); err != nil {
+		return err
+	}
+	if h, _ := g.Holder(ctx); h != peerID {
+		return fmt.Errorf("the Ballerina peer lost the token while heartbeating (holder %q)", h)
+	}
+	var claimed int
+	g.SQL.QueryRowContext(ctx, qq(g, `SELECT count(*) FROM ftpcoord_file WHERE group_id = ? AND tries > 0`), g.Name).Scan(&claimed)
+	if claimed > 0 {
+		return fmt.Errorf("%d files were claimed while the Ballerina peer held the token", claimed)
+	}
+	g.MarkFailover()
+	g.peerHalt()
+	if _, _, err := g.Active(ctx, 15*time.Second); err != nil {
+		return err
+	}
+	halt, err := g.StartPeer(ctx, peerID+"-2")
+	if err != nil {
+		return err
+	}
+	defer halt()
+	if err := sleep(ctx, 3*g.liveness()); err != nil {
+		return err
+	}
+	if h, _ := g.Holder(ctx); h == peerID+"-2" {
+		return fmt.Errorf("the second Ballerina node took the token from a heartbeating member")
+	}
+	return nil
+}
+
+// Plan sizes one scenario run.
+type Plan struct {
+	Files, Arrivals int
+	ArrivalEvery    time.Duration
+	Settle          time.Duration // how long the files may take after the faults
+}
+
+// RunScenario runs one scenario on one dialect with three members and
+// returns the verified result.
+func RunScenario(ctx context.Context, bin string, env Env, d schema.Dialect, s Scenario, p Plan) Result {
+	start := time.Now()
+	g, err := New(ctx, Options{Bin: bin, Env: env, Dialect: d, Files: p.Files, Arrivals: p.Arrivals,
+		ArrivalEvery: p.ArrivalEvery, Work: 10 * time.Millisecond})
+	if err != nil {
+		r := Result{Scenario: s.Name, Dialect: string(d)}
+		r.violate("set up: %v", err)
+		return r
+	}
+	defer g.Close()
+	fail := func(format string, args ...any) Result {
+		r := g.Verify(ctx, s.Name)
+		r.Violations = append([]string{fmt.Sprintf(format, args...)}, r.Violations...)
+		r.Elapsed = time.Since(start)
+		return r
+	}
+	if s.Before != nil {
+		if err := s.Before(ctx, g); err != nil {
+			return fail("before the members: %v", err)
+		}
+	}
+	ids := []string{"m0", "m1", "m2"}
+	for _, id := range ids {
+		if _, err := g.Start(id); err != nil {
+			return fail("%v", err)
+		}
+	}
+	g.Arrive()
+	if err := s.Faults(ctx, g, ids); err != nil {
+		return fail("fault: %v", err)
+	}
+	if err := g.WaitSettled(ctx, p.Settle); err != nil {
+		return fail("not settled: %v", err)
+	}
+	r := g.Verify(ctx, s.Name)
+	r.Elapsed = time.Since(start)
+	return r
+}
