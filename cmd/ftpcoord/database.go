@@ -11,6 +11,27 @@ import (
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
+// groupOf reads a configuration file and returns its coordination group,
+// for the commands that work on a group rather than run a member.
+func groupOf(path string) (taskcompat.Config, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return taskcompat.Config{}, err
+	}
+	return coordinationOf(cfg)
+}
+
+// openGroup reads a configuration file and connects to its coordination
+// database.
+func openGroup(ctx context.Context, path string) (taskcompat.Config, *sql.DB, schema.Dialect, error) {
+	c, err := groupOf(path)
+	if err != nil {
+		return c, nil, "", err
+	}
+	db, d, err := openDatabase(ctx, c)
+	return c, db, d, err
+}
+
 // openDatabase connects to the coordination database of a configuration.
 func openDatabase(ctx context.Context, c taskcompat.Config) (*sql.DB, schema.Dialect, error) {
 	d, err := c.Database.Dialect()

@@ -87,15 +87,7 @@ func cmdFiles(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(f.config)
-	if err != nil {
-		return err
-	}
-	c, err := coordinationOf(cfg)
-	if err != nil {
-		return err
-	}
-	db, d, err := openDatabase(ctx, c)
+	c, db, d, err := openGroup(ctx, f.config)
 	if err != nil {
 		return err
 	}

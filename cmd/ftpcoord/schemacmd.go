@@ -29,11 +29,7 @@ func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return usageError("schema %s: unexpected argument %q", action, fs.Arg(0))
 	}
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		return err
-	}
-	c, err := coordinationOf(cfg)
+	c, err := groupOf(*config)
 	if err != nil {
 		return err
 	}

@@ -157,15 +157,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() > 0 {
 		return usageError("status: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := loadConfig(*config)
-	if err != nil {
-		return err
-	}
-	c, err := coordinationOf(cfg)
-	if err != nil {
-		return err
-	}
-	db, d, err := openDatabase(ctx, c)
+	c, db, d, err := openGroup(ctx, *config)
 	if err != nil {
 		return err
 	}

@@ -34,16 +34,16 @@ class MixedGroupTest {
         }
     }
 
-    /** The "end KEY ATTEMPT PATH" lines of the Go member's log. */
+    /** The "end KEY ATTEMPT PATH" lines of the Go member's log, as {pid, "end", key, attempt, path}. */
     static List<String[]> goEnds(Path log) throws Exception {
         List<String[]> ends = new ArrayList<>();
         if (!Files.exists(log)) {
             return ends;
         }
         for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-            String[] f = line.split(" ", 5); // pid end key attempt path
-            if (f.length == 5 && f[1].equals("end")) {
-                ends.add(f);
+            String[] f = line.split(" ", 6); // pid unix-nanos end key attempt path
+            if (f.length == 6 && f[2].equals("end")) {
+                ends.add(new String[] {f[0], f[2], f[3], f[4], f[5]}); // pid end key attempt path
             }
         }
         return ends;
