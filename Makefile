@@ -7,13 +7,18 @@ SERVICES := bash tests/services/start.sh
 # Packages whose tests run with the race detector (all of them, for now).
 RACE ?= -race
 TEST_TIMEOUT ?= 15m
+# How long each fuzz target runs in `make fuzz` (make test runs each briefly).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzDecodeConfig:./core/listener FuzzParseConfig:./cmd/ftpcoord FuzzVersionKey:./core/ledger
 
-.PHONY: all build lib test services services-stop bench chaos soak demo lint fmt clean
+.PHONY: all build lib jni java test fuzz services services-stop bench chaos soak demo lint fmt clean
 
 all: build
 
 build:
 	$(GO) build ./...
+	mkdir -p build
+	$(GO) build -o build/ftpcoord ./cmd/ftpcoord
 
 ## lint: gofmt and go vet must be clean.
 lint:
@@ -36,7 +41,17 @@ test: lint lib
 	eval "$$($(SERVICES))"; \
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
 	  | $(GO) run ./internal/tools/testsummary -no-skips; \
-	bash tests/capi/run.sh
+	bash tests/capi/run.sh; \
+	bash bindings/java/run-tests.sh; \
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+## fuzz: run each fuzz target for FUZZTIME (seed corpora in the test files).
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t%%:*} for $(FUZZTIME)"; \
+	  out=$$($(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
+	  echo "$$out" | tail -n 1; \
+	done
 
 ## lib: the C ABI, build/libftpcoord.so and its header build/ftpcoord.h.
 lib:
@@ -45,16 +60,35 @@ lib:
 	rm -f build/libftpcoord.h  # cgo's own; ftpcoord.h is the documented one
 	cp capi/ftpcoord.h build/ftpcoord.h
 
+## jni: the Java bindings' native half, build/java-native/ (libftpcoord.so and
+## libftpcoord_jni.so, whose rpath $ORIGIN finds the first beside it).
+JDK_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(which javac))))
+jni: lib
+	mkdir -p build/java-native
+	cp build/libftpcoord.so build/java-native/libftpcoord.so
+	gcc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared \
+	  -I$(JDK_HOME)/include -I$(JDK_HOME)/include/linux -Ibuild \
+	  -o build/java-native/libftpcoord_jni.so bindings/java/src/main/c/ftpcoord_jni.c \
+	  -Lbuild/java-native -lftpcoord -Wl,-rpath,'$$ORIGIN'
+
+## java: the Java bindings' JAR, with both native libraries inside
+## (bindings/java/target/ftpcoord-*.jar).
+java: jni
+	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g'
+
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger
 ## throughput and statements per file (bench/ledger.md), files per second through one
-## member against a bare download loop (bench/endtoend.md).
-bench:
+## member against a bare download loop (bench/endtoend.md), the cost of one event
+## across the C ABI and JNI against the same events in Go (bench/jni.md).
+bench: java
 	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
-	$(GO) run ./bench/endtoend -out bench/endtoend.md
+	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
+	$(GO) run ./bench/jni -out bench/jni.md; \
+	$(GO) run ./bench/results -out bench/RESULTS.md
 
 ## chaos: the fault matrix (tests/chaos/matrix): every scenario on every dialect, three
 ## member processes with thousands of files; prints a table, writes bench/chaos.md, and
@@ -70,10 +104,13 @@ soak:
 	eval "$$($(SERVICES) postgres mariadb pureftpd)"; \
 	$(GO) run ./tests/soak -duration $(SOAK_DURATION) -out bench/soak.md
 
-## demo: the one-command tour (issue 6 builds it).
+## demo: the one-command tour: an in-process FTP server, an SQLite file,
+## three member processes, a crash of the active member, a summary. No
+## servers to install; under a minute.
 demo:
-	@echo "make demo: not yet. The ftpcoord command and its demo arrive with issue 6."
-	@echo "Meanwhile: make test runs the coordination suite against real PostgreSQL and MariaDB."
+	mkdir -p build
+	$(GO) build -o build/ftpcoord ./cmd/ftpcoord
+	./build/ftpcoord demo
 
 clean:
 	$(GO) clean ./...

@@ -60,7 +60,10 @@ func newBridge(l *listener.Listener) *bridge {
 }
 
 // errClosed is returned to callbacks still waiting when the listener stops.
-var errClosed = errors.New("ftpcoord: the listener was stopped before the host acknowledged the event")
+// errClosed gives the file back (listener.ErrAbandoned): a host that stops
+// with events unacknowledged did not fail them, so with the ledger they are
+// released for another member at once, their tries uncounted.
+var errClosed = fmt.Errorf("ftpcoord: the listener was stopped before the host acknowledged the event: %w", listener.ErrAbandoned)
 
 // push queues an event and, when it needs an ack, waits for it.
 func (b *bridge) push(ctx context.Context, ev event, content io.Reader) error {

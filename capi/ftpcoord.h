@@ -12,7 +12,8 @@
  * - Every function returns a status code (below) unless documented
  *   otherwise; after a failure ftpcoord_last_error tells why, naming the
  *   configuration field when a field is at fault. The last error is
- *   per process: read it right after the failing call.
+ *   per thread, like errno: a failure on one thread never changes what
+ *   another thread reads.
  * - Functions may be called from any thread. The library installs no
  *   signal handlers of its own (the Go runtime's own handling of
  *   synchronous signals aside); a JVM host must not preload libjsig.
@@ -40,7 +41,8 @@ extern "C" {
 /* The library's version, e.g. "ftpcoord v0.1.0". Static: do not free. */
 const char *ftpcoord_version(void);
 
-/* The message of the last failed call, or NULL. Free with ftpcoord_free. */
+/* The message of the last failed call on this thread, or NULL. Free with
+ * ftpcoord_free. */
 char *ftpcoord_last_error(void);
 
 /* Frees a string returned by the library. NULL is allowed. */
@@ -71,7 +73,9 @@ int ftpcoord_listener_start(int64_t handle);
 /*
  * Stops the listener and closes the handle. graceful != 0 hands the
  * coordination token over at once; 0 leaves it to expire, as a crash would.
- * Events not yet acknowledged count as failed attempts and are retried.
+ * Events not yet acknowledged are given back, not failed: with the ledger
+ * they are released at once for another member (or a later start) to take,
+ * and the attempt is not counted. graceful == 0 releases nothing.
  */
 int ftpcoord_listener_stop(int64_t handle, int graceful);
 

@@ -9,6 +9,19 @@ package main
 /*
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+// The last error is per calling thread, as errno is: an exported function
+// runs on the thread of the C caller that called it, so two host threads
+// (two listeners in one JVM, say) never read each other's message.
+static __thread char *ftpcoord_thread_err;
+static void ftpcoord_set_thread_err(char *msg) {
+	free(ftpcoord_thread_err);
+	ftpcoord_thread_err = msg;
+}
+static char *ftpcoord_copy_thread_err(void) {
+	return ftpcoord_thread_err ? strdup(ftpcoord_thread_err) : NULL;
+}
 */
 import "C"
 
@@ -46,9 +59,6 @@ var (
 	handles   = map[int64]*bridge{}
 	nextID    int64
 
-	lastErrMu sync.Mutex
-	lastErr   string
-
 	version = C.CString("ftpcoord " + moduleVersion())
 )
 
@@ -60,13 +70,11 @@ func moduleVersion() string {
 }
 
 func setErr(err error) {
-	lastErrMu.Lock()
-	defer lastErrMu.Unlock()
 	if err == nil {
-		lastErr = ""
+		C.ftpcoord_set_thread_err(nil)
 		return
 	}
-	lastErr = err.Error()
+	C.ftpcoord_set_thread_err(C.CString(err.Error()))
 }
 
 // guard turns a panic into codePanic and a message.
@@ -103,12 +111,7 @@ func ftpcoord_version() *C.char { return version }
 //
 //export ftpcoord_last_error
 func ftpcoord_last_error() *C.char {
-	lastErrMu.Lock()
-	defer lastErrMu.Unlock()
-	if lastErr == "" {
-		return nil
-	}
-	return C.CString(lastErr)
+	return C.ftpcoord_copy_thread_err()
 }
 
 // ftpcoord_free frees a string the library returned.
@@ -195,7 +198,8 @@ func ftpcoord_listener_start(h C.int64_t) (rc C.int) {
 
 // ftpcoord_listener_stop stops the listener and closes the handle. graceful
 // hands the coordination token over at once; otherwise it is left to expire.
-// Events not yet acknowledged count as failed attempts.
+// Events not yet acknowledged are given back uncounted (with the ledger:
+// released for another member at once).
 //
 //export ftpcoord_listener_stop
 func ftpcoord_listener_stop(h C.int64_t, graceful C.int) (rc C.int) {

@@ -2,18 +2,21 @@
 -- are load-bearing: Ballerina nodes issue upserts that rely on exactly these keys.
 -- IF NOT EXISTS so that tables created by Ballerina users (even with
 -- group_id VARCHAR(36)) are left untouched.
+-- Every table is utf8mb4 with binary collation: member, group and file names
+-- may hold any Unicode (emoji included, which MySQL's utf8mb3 refuses), and
+-- names that differ only in case are different names, as on the servers.
 CREATE TABLE IF NOT EXISTS token_holder (
     task_id  VARCHAR(255) NOT NULL,
     group_id VARCHAR(255) NOT NULL PRIMARY KEY,
     term     INT NOT NULL
-);
+) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 CREATE TABLE IF NOT EXISTS health_check (
     task_id        VARCHAR(255),
     group_id       VARCHAR(255),
     last_heartbeat TIMESTAMP NULL DEFAULT NULL,
     PRIMARY KEY (task_id, group_id)
-);
+) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
 
 -- ftpcoord's own per-file ledger (never touches Ballerina's tables): one row
 -- per file version of a group. version_key is the SHA-256 (hex) of the
@@ -37,4 +40,4 @@ CREATE TABLE IF NOT EXISTS ftpcoord_file (
     last_error    TEXT          NULL,
     PRIMARY KEY (group_id, version_key),
     INDEX ftpcoord_file_claim (group_id, status, mtime_ms)
-);
+) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

@@ -3,7 +3,8 @@
 //
 // The coordination tables (token_holder, health_check) are ballerina/task's own:
 // same names, types and keys (see COMPAT.md section 2), so that ftpcoord members
-// and Ballerina listeners can share one coordination group. Apply never alters
+// and Ballerina listeners can share one coordination group (on SQLite, ftpcoord
+// members of one host only: Ballerina has no SQLite). Apply never alters
 // an existing table; Verify checks that what is there is usable and says how to
 // fix it when it is not.
 package schema
@@ -17,6 +18,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 )
 
 // Dialect is an SQL dialect ftpcoord speaks.
@@ -26,10 +30,21 @@ type Dialect string
 const (
 	Postgres Dialect = "postgresql"
 	MySQL    Dialect = "mysql" // MySQL 8 and MariaDB 10.6+
+	// SQLite is a database file on one host, shared by the processes of
+	// that host (WAL mode); it needs no server. Ballerina has no SQLite
+	// support, so an SQLite group has ftpcoord members only.
+	SQLite Dialect = "sqlite"
 )
 
 // Dialects lists every supported dialect.
-var Dialects = []Dialect{MySQL, Postgres}
+var Dialects = []Dialect{MySQL, Postgres, SQLite}
+
+// ServerDialects lists the dialects of database servers, the ones that
+// Ballerina nodes can share.
+var ServerDialects = []Dialect{MySQL, Postgres}
+
+// fileNames are the embedded DDL scripts.
+var fileNames = map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql", SQLite: "sqlite.sql"}
 
 // ParseDialect maps a configuration value to a Dialect.
 func ParseDialect(s string) (Dialect, error) {
@@ -38,8 +53,10 @@ func ParseDialect(s string) (Dialect, error) {
 		return Postgres, nil
 	case MySQL, "mariadb":
 		return MySQL, nil
+	case SQLite, "sqlite3":
+		return SQLite, nil
 	}
-	return "", fmt.Errorf("unknown database type %q: use %q or %q", s, MySQL, Postgres)
+	return "", fmt.Errorf("unknown database type %q: use %q, %q or %q", s, MySQL, Postgres, SQLite)
 }
 
 // Valid reports whether d is a supported dialect.
@@ -51,7 +68,7 @@ var files embed.FS
 // DDL returns the DDL script of a dialect: every CREATE statement, each
 // idempotent (CREATE TABLE IF NOT EXISTS).
 func DDL(d Dialect) (string, error) {
-	name := map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql"}[d]
+	name := fileNames[d]
 	if name == "" {
 		return "", fmt.Errorf("schema: unknown dialect %q", d)
 	}
@@ -92,15 +109,49 @@ func Apply(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range stmts {
-		if _, err := db.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("schema: apply %s DDL: %w", d, err)
+	if d == SQLite {
+		err = sqlitedb.RetryFor(ctx, 5*time.Second, func() error { return applySQLite(ctx, db, stmts) })
+	} else {
+		for _, s := range stmts {
+			if _, err = db.ExecContext(ctx, s); err != nil {
+				break
+			}
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("schema: apply %s DDL: %w", d, err)
 	}
 	if err := Verify(ctx, db, d); err != nil {
 		return err
 	}
 	return VerifyLedger(ctx, db, d)
+}
+
+// applySQLite runs the DDL in one transaction that takes the write lock
+// before it reads anything: several processes applying it to a new file at
+// once then wait for each other (busy timeout) instead of one failing with
+// SQLITE_BUSY on upgrading a read lock.
+func applySQLite(ctx context.Context, db *sql.DB, stmts []string) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return err
 }
 
 // Errors Verify wraps in a *Error, for errors.Is.
@@ -157,7 +208,10 @@ func Verify(ctx context.Context, db *sql.DB, d Dialect) error {
 // VerifyLedger checks the ledger's table as Verify checks the coordination
 // tables.
 func VerifyLedger(ctx context.Context, db *sql.DB, d Dialect) error {
-	return verifyTables(ctx, db, d, ledgerTables)
+	if err := verifyTables(ctx, db, d, ledgerTables); err != nil {
+		return err
+	}
+	return verifyCharset(ctx, db, d)
 }
 
 func verifyTables(ctx context.Context, db *sql.DB, d Dialect, tables []table) error {
@@ -173,7 +227,7 @@ func verifyTables(ctx context.Context, db *sql.DB, d Dialect, tables []table) er
 }
 
 func verifyTable(ctx context.Context, db *sql.DB, d Dialect, t table) error {
-	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql"}[d])
+	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, fileNames[d])
 	exists, err := tableExists(ctx, db, d, t.name)
 	if err != nil {
 		return fmt.Errorf("schema: look up table %s: %w", t.name, err)
@@ -222,6 +276,8 @@ func tableExists(ctx context.Context, db *sql.DB, d Dialect, name string) (bool,
 		err = db.QueryRowContext(ctx, `SELECT count(*) FROM pg_class WHERE oid = to_regclass($1)`, name).Scan(&n)
 	case MySQL:
 		err = db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, name).Scan(&n)
+	case SQLite:
+		err = db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?`, name).Scan(&n)
 	}
 	return n > 0, err
 }
@@ -233,6 +289,8 @@ func columns(ctx context.Context, db *sql.DB, d Dialect, name string) ([]string,
 		q = `SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`
 	case MySQL:
 		q = `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
+	case SQLite:
+		q = `SELECT name FROM pragma_table_info(?) ORDER BY cid`
 	}
 	return queryStrings(ctx, db, q, name)
 }
@@ -253,6 +311,12 @@ func uniqueKeys(ctx context.Context, db *sql.DB, d Dialect, name string) ([]stri
 		     FROM information_schema.STATISTICS
 		     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0
 		     GROUP BY INDEX_NAME`
+	case SQLite:
+		// A PRIMARY KEY is an automatic unique index (origin 'pk').
+		q = `SELECT group_concat(c.name, ',' ORDER BY c.name)
+		     FROM pragma_index_list(?) i JOIN pragma_index_info(i.name) c
+		     WHERE i."unique" = 1 AND i.partial = 0
+		     GROUP BY i.name`
 	}
 	return queryStrings(ctx, db, q, name)
 }

@@ -6,13 +6,13 @@ import (
 )
 
 func TestParseDialect(t *testing.T) {
-	for in, want := range map[string]Dialect{"mysql": MySQL, "MySQL": MySQL, "mariadb": MySQL, "postgresql": Postgres, " postgres ": Postgres} {
+	for in, want := range map[string]Dialect{"mysql": MySQL, "MySQL": MySQL, "mariadb": MySQL, "postgresql": Postgres, " postgres ": Postgres, "sqlite": SQLite, "SQLite3": SQLite} {
 		if got, err := ParseDialect(in); err != nil || got != want {
 			t.Errorf("ParseDialect(%q) = %q, %v", in, got, err)
 		}
 	}
 	_, err := ParseDialect("oracle")
-	if err == nil || !strings.Contains(err.Error(), `"mysql"`) || !strings.Contains(err.Error(), `"postgresql"`) {
+	if err == nil || !strings.Contains(err.Error(), `"mysql"`) || !strings.Contains(err.Error(), `"postgresql"`) || !strings.Contains(err.Error(), `"sqlite"`) {
 		t.Errorf("ParseDialect(oracle) = %v, want an error naming the valid types", err)
 	}
 }
@@ -23,7 +23,7 @@ func TestStatementsAreIdempotentCreates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[Dialect]int{Postgres: 4, MySQL: 3}[d] // PostgreSQL creates its index apart
+		want := map[Dialect]int{Postgres: 4, MySQL: 3, SQLite: 4}[d] // PostgreSQL and SQLite create their index apart
 		if len(stmts) != want {
 			t.Fatalf("%s: %d statements, want %d:\n%q", d, len(stmts), want, stmts)
 		}

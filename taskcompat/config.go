@@ -25,13 +25,17 @@ const (
 // DatabaseConfig is where the coordination tables live. It mirrors
 // ballerina/task's MysqlConfig and PostgresqlConfig; Ballerina picks the dialect
 // from the record type, a JSON configuration names it in Type.
+//
+// Type "sqlite" is an ftpcoord extension: Database is then the path of an
+// SQLite file that the processes of one host share, and Host, Port, User and
+// Password must be left out.
 type DatabaseConfig struct {
-	Type     string `json:"type"` // "mysql" (default, as in Ballerina) or "postgresql"
+	Type     string `json:"type"` // "mysql" (default, as in Ballerina), "postgresql" or "sqlite"
 	Host     string `json:"host,omitempty"`
 	Port     int    `json:"port,omitempty"` // 0: 3306 for mysql, 5432 for postgresql
 	User     string `json:"user,omitempty"`
 	Password string `json:"password,omitempty"`
-	Database string `json:"database,omitempty"`
+	Database string `json:"database,omitempty"` // for sqlite, the file's path
 }
 
 // Dialect returns the SQL dialect named by Type (mysql when empty).
@@ -42,12 +46,23 @@ func (d DatabaseConfig) Dialect() (schema.Dialect, error) {
 	return schema.ParseDialect(d.Type)
 }
 
-// Address is host:port with defaults applied.
+// Address is host:port with defaults applied; for SQLite, the file's path.
 func (d DatabaseConfig) Address() string {
+	if d.isSQLite() {
+		return d.Database
+	}
 	return fmt.Sprintf("%s:%d", d.withDefaults().Host, d.withDefaults().Port)
 }
 
+func (d DatabaseConfig) isSQLite() bool {
+	dl, err := d.Dialect()
+	return err == nil && dl == schema.SQLite
+}
+
 func (d DatabaseConfig) withDefaults() DatabaseConfig {
+	if d.isSQLite() {
+		return d // a file: no server to default
+	}
 	if d.Host == "" {
 		d.Host = DefaultHost
 	}
@@ -63,9 +78,15 @@ func (d DatabaseConfig) withDefaults() DatabaseConfig {
 
 // String never shows the password.
 func (d DatabaseConfig) String() string {
+	if d.isSQLite() {
+		return "sqlite:" + d.Database
+	}
 	d = d.withDefaults()
 	return fmt.Sprintf("%s://%s@%s:%d/%s", dialectName(d.Type), d.User, d.Host, d.Port, d.Database)
 }
+
+// GoString never shows the password either (%#v).
+func (d DatabaseConfig) GoString() string { return d.String() }
 
 // LogValue keeps the password out of structured logs.
 func (d DatabaseConfig) LogValue() slog.Value { return slog.StringValue(d.String()) }
@@ -206,14 +227,18 @@ func (c Config) Validate() error {
 	if _, err := c.Database.Dialect(); err != nil {
 		bad("databaseConfig.type", "%v", err)
 	}
-	if c.Database.Port < 1 || c.Database.Port > 65535 {
-		bad("databaseConfig.port", "%d is not a TCP port (1-65535)", c.Database.Port)
-	}
-	if strings.TrimSpace(c.Database.User) == "" {
-		bad("databaseConfig.user", "is required")
-	}
-	if strings.TrimSpace(c.Database.Database) == "" {
-		bad("databaseConfig.database", "is required: the database that holds token_holder and health_check")
+	if c.Database.isSQLite() {
+		c.Database.validateSQLite(bad)
+	} else {
+		if c.Database.Port < 1 || c.Database.Port > 65535 {
+			bad("databaseConfig.port", "%d is not a TCP port (1-65535)", c.Database.Port)
+		}
+		if strings.TrimSpace(c.Database.User) == "" {
+			bad("databaseConfig.user", "is required")
+		}
+		if strings.TrimSpace(c.Database.Database) == "" {
+			bad("databaseConfig.database", "is required: the database that holds token_holder and health_check")
+		}
 	}
 	checkID := func(field, v string) {
 		switch {
@@ -303,4 +328,23 @@ func location(zone string) (*time.Location, error) {
 		return loc, nil
 	}
 	return time.LoadLocation(zone)
+}
+
+// validateSQLite checks an SQLite configuration: a file path, and none of
+// the fields of a server.
+func (d DatabaseConfig) validateSQLite(bad func(field, format string, args ...any)) {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"host", d.Host != ""}, {"port", d.Port != 0}, {"user", d.User != ""}, {"password", d.Password != ""}} {
+		if f.set {
+			bad("databaseConfig."+f.name, "is not used with type %q (a database file on this host): remove it", schema.SQLite)
+		}
+	}
+	switch p := strings.TrimSpace(d.Database); {
+	case p == "":
+		bad("databaseConfig.database", "is required: the path of the SQLite file that holds token_holder and health_check (created if missing; its directory must exist)")
+	case p == ":memory:" || strings.HasPrefix(p, "file:") || strings.Contains(p, "mode=memory"):
+		bad("databaseConfig.database", "%q is not a plain file path: give the path of an SQLite file that every member of the group opens", d.Database)
+	}
 }

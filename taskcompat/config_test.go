@@ -226,3 +226,47 @@ func TestFenceAfterLeavesRoomForOneLateHeartbeat(t *testing.T) {
 		}
 	}
 }
+
+func TestSQLiteConfig(t *testing.T) {
+	var c Config
+	raw := `{"databaseConfig": {"type": "sqlite", "database": "/var/lib/ftpcoord/group.db"}, "taskId": "a", "groupId": "g"}`
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid sqlite config rejected: %v", err)
+	}
+	d := c.WithDefaults().Database
+	if d.Host != "" || d.Port != 0 || d.Type != "sqlite" {
+		t.Errorf("defaults gave an sqlite file a server: %+v", d)
+	}
+	if got := d.String(); got != "sqlite:/var/lib/ftpcoord/group.db" {
+		t.Errorf("String() = %q", got)
+	}
+	if got := d.Address(); got != "/var/lib/ftpcoord/group.db" {
+		t.Errorf("Address() = %q", got)
+	}
+	for _, tc := range []struct {
+		field string
+		edit  func(*DatabaseConfig)
+	}{
+		{"databaseConfig.host", func(d *DatabaseConfig) { d.Host = "localhost" }},
+		{"databaseConfig.port", func(d *DatabaseConfig) { d.Port = 5432 }},
+		{"databaseConfig.user", func(d *DatabaseConfig) { d.User = "root" }},
+		{"databaseConfig.password", func(d *DatabaseConfig) { d.Password = "pw" }},
+		{"databaseConfig.database", func(d *DatabaseConfig) { d.Database = "" }},
+		{"databaseConfig.database", func(d *DatabaseConfig) { d.Database = ":memory:" }},
+		{"databaseConfig.database", func(d *DatabaseConfig) { d.Database = "file:x.db?mode=memory" }},
+	} {
+		bad := c
+		tc.edit(&bad.Database)
+		err := bad.Validate()
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field)
+		}
+		if tc.field == "databaseConfig.password" && strings.Contains(err.Error(), "pw\"") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}

@@ -1,7 +1,8 @@
 // Package taskcompat is a member of a ballerina/task "warm backup" coordination
 // group: the same tables, the same heartbeat and the same takeover rule (see
 // COMPAT.md), so ftpcoord members and Ballerina listeners can share a group in
-// one MySQL or PostgreSQL database.
+// one MySQL or PostgreSQL database. The same tables in an SQLite file serve
+// ftpcoord members on one host (Ballerina has no SQLite).
 //
 // It keeps Ballerina's wire behaviour and fixes its weaknesses: takeover is a
 // compare-and-swap on the observed holder and term (one winner among racing
@@ -143,8 +144,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 		checkPeriod: cfg.CheckPeriod.Duration(),
 		resolution:  time.Microsecond,
 	}
-	if d == schema.MySQL {
+	switch d {
+	case schema.MySQL:
 		c.resolution = time.Second
+	case schema.SQLite:
+		c.resolution = time.Millisecond
 	}
 	c.fenceAfter = fenceAfter(c.liveness, c.heartbeat)
 	c.stmtTimeout = max(c.heartbeat, min(max(c.liveness/2, time.Second), 5*time.Second))

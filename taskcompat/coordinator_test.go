@@ -168,7 +168,11 @@ func TestRacingStandbysOneWinner(t *testing.T) {
 		db := testdb.Open(t, cfg, "UTC")
 		// A holder that died long ago, with term 41.
 		mustExec(t, db, d, `INSERT INTO token_holder(task_id, group_id, term) VALUES ('ghost', 'gr', 41)`)
-		mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('ghost', 'gr', CURRENT_TIMESTAMP - INTERVAL '1' HOUR)`)
+		hourAgo := map[schema.Dialect]string{schema.SQLite: `strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`}[d]
+		if hourAgo == "" {
+			hourAgo = `CURRENT_TIMESTAMP - INTERVAL '1' HOUR`
+		}
+		mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('ghost', 'gr', `+hourAgo+`)`)
 		const n = 6
 		members := make([]*member, n)
 		for i := range n {
@@ -229,10 +233,13 @@ func TestLostTokenNoticedAndRegained(t *testing.T) {
 		upsert := map[schema.Dialect]string{
 			schema.Postgres: `INSERT INTO token_holder(task_id, group_id, term) VALUES ('intruder', 'gl', 1) ON CONFLICT (group_id) DO UPDATE SET task_id = EXCLUDED.task_id, term = token_holder.term + 1`,
 			schema.MySQL:    `INSERT INTO token_holder(task_id, group_id, term) VALUES ('intruder', 'gl', 1) ON DUPLICATE KEY UPDATE task_id = VALUES(task_id), term = term + 1`,
+			schema.SQLite:   `INSERT INTO token_holder(task_id, group_id, term) VALUES ('intruder', 'gl', 1) ON CONFLICT (group_id) DO UPDATE SET task_id = excluded.task_id, term = token_holder.term + 1`,
 		}[d]
 		beat := map[schema.Dialect]string{
 			schema.Postgres: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('intruder', 'gl', CURRENT_TIMESTAMP) ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = EXCLUDED.last_heartbeat`,
 			schema.MySQL:    `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('intruder', 'gl', CURRENT_TIMESTAMP) ON DUPLICATE KEY UPDATE last_heartbeat = CURRENT_TIMESTAMP`,
+			schema.SQLite: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('intruder', 'gl', strftime('%Y-%m-%d %H:%M:%f', 'now')) ` +
+				`ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = excluded.last_heartbeat`,
 		}[d]
 		mustExec(t, db, d, beat)
 		checksBefore := a.Stats().Checks

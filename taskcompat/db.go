@@ -37,6 +37,8 @@ func OpenDB(db DatabaseConfig, sessionTimeZone string, connectTimeout time.Durat
 		return nil, &FieldError{Field: "sessionTimeZone", Problem: err.Error()}
 	}
 	switch d {
+	case schema.SQLite:
+		return openSQLite(db.Database)
 	case schema.Postgres:
 		// ParseConfig("") would read PG* environment variables; start from
 		// an explicit keyword string so the configuration alone decides.
@@ -81,6 +83,9 @@ func OpenDB(db DatabaseConfig, sessionTimeZone string, connectTimeout time.Durat
 // describeConnectError turns a connection failure into an error a person can
 // act on. The password never appears: drivers do not echo it and neither do we.
 func describeConnectError(db DatabaseConfig, err error) error {
+	if db.isSQLite() {
+		return describeSQLiteError(db, err)
+	}
 	db = db.withDefaults()
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError

@@ -20,7 +20,9 @@ func TestSelfFenceOnDatabaseCut(t *testing.T) {
 		name := map[tcpproxy.Mode]string{tcpproxy.Blackhole: "blackhole", tcpproxy.Refuse: "refuse"}[mode]
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+			// A network cut needs a network: SQLite's counterpart is
+			// TestSelfFenceOnSQLiteLock.
+			testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
 				selfFenceOnCut(t, d, mode)
 			})
 		})
@@ -78,7 +80,8 @@ func selfFenceOnCut(t *testing.T, d schema.Dialect, mode tcpproxy.Mode) {
 // for good: a standby that loses the database keeps retrying and takes over
 // once it is back and the holder is gone.
 func TestStandbySurvivesOutage(t *testing.T) {
-	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+	// The outage is a refused TCP connection: servers only.
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
 		cfg := testdb.NewWithSchema(t, d)
 		proxy, viaProxy := throughProxy(t, cfg)
 		a := startMember(t, cfg, "a", "go")

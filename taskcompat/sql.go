@@ -42,6 +42,18 @@ var dialectSQL = map[schema.Dialect]statements{
 		takeOver:  `UPDATE token_holder SET task_id = $1, term = term + 1 WHERE group_id = $2 AND task_id = $3 AND term = $4`,
 		resign:    `DELETE FROM health_check WHERE task_id = $1 AND group_id = $2`,
 	},
+	// SQLite keeps timestamps as UTC text with milliseconds (see
+	// schema/sqlite.sql); staleness is computed in whole milliseconds.
+	schema.SQLite: {
+		heartbeat: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, ` + sqliteNow + `) ` +
+			`ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = excluded.last_heartbeat`,
+		observe: `SELECT t.task_id, t.term, ` + sqliteMS("'now'") + ` - ` + sqliteMS("h.last_heartbeat") + `, ` + sqliteNow + ` ` +
+			`FROM token_holder t LEFT JOIN health_check h ON h.task_id = t.task_id AND h.group_id = t.group_id ` +
+			`WHERE t.group_id = ?`,
+		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON CONFLICT (group_id) DO NOTHING`,
+		takeOver:  `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
+		resign:    `DELETE FROM health_check WHERE task_id = ? AND group_id = ?`,
+	},
 	schema.MySQL: {
 		heartbeat: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, CURRENT_TIMESTAMP) ` +
 			`ON DUPLICATE KEY UPDATE last_heartbeat = CURRENT_TIMESTAMP`,
@@ -56,4 +68,14 @@ var dialectSQL = map[schema.Dialect]statements{
 		takeOver:  `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
 		resign:    `DELETE FROM health_check WHERE task_id = ? AND group_id = ?`,
 	},
+}
+
+// sqliteNow is SQLite's clock as stored: UTC text with milliseconds. 'now'
+// is the same instant throughout one statement.
+const sqliteNow = `strftime('%Y-%m-%d %H:%M:%f', 'now')`
+
+// sqliteMS is an SQLite time value (such as 'now' or a stored timestamp) in
+// whole milliseconds since the epoch; NULL for NULL.
+func sqliteMS(x string) string {
+	return `CAST(round((julianday(` + x + `) - 2440587.5) * 86400000.0) AS INTEGER)`
 }

@@ -53,7 +53,7 @@ func main() {
 	flag.DurationVar(&p.heartbeat, "heartbeat", time.Second, "heartbeatFrequency")
 	flag.IntVar(&p.members, "members", 3, "members in the group")
 	flag.DurationVar(&p.idle, "idle", 30*time.Second, "how long to count an idle group's statements")
-	dialects := flag.String("dialects", "postgresql,mysql", "dialects to measure")
+	dialects := flag.String("dialects", "postgresql,mysql,sqlite", "dialects to measure")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
@@ -86,7 +86,17 @@ func measure(d schema.Dialect, p params) (result, error) {
 		return r, err
 	}
 	defer done()
-	db.QueryRow("SELECT version()").Scan(&r.serverVersion)
+	version := "SELECT version()"
+	if d == schema.SQLite {
+		version = "SELECT 'SQLite ' || sqlite_version()"
+	}
+	db.QueryRow(version).Scan(&r.serverVersion)
+	serverStatements := func() (int64, error) {
+		if d == schema.SQLite {
+			return 0, nil // no server to count them
+		}
+		return testdb.ServerStatements(db, d)
+	}
 
 	activated := make(chan taskcompat.Event, 1024)
 	start := func(id string) (*taskcompat.Coordinator, error) {
@@ -119,14 +129,14 @@ func measure(d schema.Dialect, p params) (result, error) {
 	for id, c := range members {
 		before[id] = c.Stats().Statements
 	}
-	serverBefore, err := testdb.ServerStatements(db, d)
+	serverBefore, err := serverStatements()
 	if err != nil {
 		return r, err
 	}
 	t0 := time.Now()
 	time.Sleep(p.idle)
 	elapsed := time.Since(t0).Seconds()
-	serverAfter, err := testdb.ServerStatements(db, d)
+	serverAfter, err := serverStatements()
 	if err != nil {
 		return r, err
 	}
@@ -135,6 +145,9 @@ func measure(d schema.Dialect, p params) (result, error) {
 	}
 	// The first counter read is counted in the second.
 	r.dbStmtPerSec = float64(serverAfter-serverBefore-1) / elapsed / float64(p.members)
+	if d == schema.SQLite {
+		r.dbStmtPerSec = -1
+	}
 
 	// Failover: crash the active member at a random phase of its heartbeat,
 	// time how long until another member is active, restart the crashed one.
@@ -191,12 +204,16 @@ func render(p params, results []result) string {
 		slices.Sort(s)
 		idle := slices.Clone(r.idleStmtPerSec)
 		slices.Sort(idle)
-		fmt.Fprintf(&b, "| %s | %s | %d | %v | %v | %v | %v..%v | %.2f..%.2f | %.2f |\n", r.dialect, short(r.serverVersion), len(d),
+		server := "n/a"
+		if r.dbStmtPerSec >= 0 {
+			server = fmt.Sprintf("%.2f", r.dbStmtPerSec)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %v | %v | %v | %v..%v | %.2f..%.2f | %s |\n", r.dialect, short(r.serverVersion), len(d),
 			median(d).Round(time.Millisecond), d[len(d)-1].Round(time.Millisecond), d[0].Round(time.Millisecond),
-			s[0].Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond), idle[0], idle[len(idle)-1], r.dbStmtPerSec)
+			s[0].Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond), idle[0], idle[len(idle)-1], server)
 	}
 	b.WriteString("\nIdle statements are counted by each member (`Stats().Statements`) and by the server " +
-		"(pg_stat_statements calls in the benchmark's database; MariaDB's server-wide Questions), divided by the members. " +
+		"(pg_stat_statements calls in the benchmark's database; MariaDB's server-wide Questions; SQLite has no server), divided by the members. " +
 		"Target: at most 2 per second per idle member with heartbeatFrequency 1 s.\n")
 	b.WriteString("\nEvery failover, in order (ms):\n\n")
 	for _, r := range results {

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/internal/benchenv"
@@ -79,27 +80,40 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	var cpuRows []string
 	for _, t := range targets {
 		dir := "bench-e2e"
 		local := filepath.Join(t.root, dir)
 		names := fill(local, *files)
 		var bares, throughs []time.Duration
+		var bareCPU, throughCPU []cpuUse
 		for range *runs {
+			c0 := readCPU()
 			bare, err := bareLoop(t, t.remote(dir), names, *workers)
 			if err != nil {
 				benchenv.Fatal(fmt.Errorf("%s: %w", t.name, err))
 			}
-			bares = append(bares, bare)
+			bares, bareCPU = append(bares, bare), append(bareCPU, readCPU().since(c0))
+			c0 = readCPU()
 			through, err := throughListener(t.config(t.remote(dir)), *files, *workers)
 			if err != nil {
 				benchenv.Fatal(fmt.Errorf("%s: %w", t.name, err))
 			}
-			throughs = append(throughs, through)
+			throughs, throughCPU = append(throughs, through), append(throughCPU, readCPU().since(c0))
 		}
 		os.RemoveAll(local)
 		bare, through := median(bares), median(throughs)
 		fmt.Fprintf(&b, "| %s | %v | %.0f | %v | %.0f | %.2fx |\n", t.name, bare.Round(time.Millisecond), float64(*files)/bare.Seconds(),
 			through.Round(time.Millisecond), float64(*files)/through.Seconds(), through.Seconds()/bare.Seconds())
+		cpuRows = append(cpuRows, fmt.Sprintf("| %s | %s | %s |", t.name, medianCPU(bareCPU), medianCPU(throughCPU)))
+	}
+	b.WriteString("\nWhere the time goes: CPU seconds used on the whole machine during each run (medians; from /proc/stat and " +
+		"getrusage), and how much of it was this process (the bare loop's client, or the member). The rest is the file server, " +
+		"PostgreSQL and the kernel. The machine has " + strconv.Itoa(runtime.NumCPU()) + " cores: when a run keeps them all busy, " +
+		"every CPU second the database spends on the ledger is wall time.\n\n")
+	b.WriteString("| protocol | bare loop: machine CPU (this process) | listener + ledger: machine CPU (this process) |\n|---|---|---|\n")
+	for _, r := range cpuRows {
+		b.WriteString(r + "\n")
 	}
 	fmt.Print(b.String())
 	if *out != "" {
@@ -251,4 +265,43 @@ func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// cpuUse is CPU time spent on the whole machine and by this process.
+type cpuUse struct{ machine, self time.Duration }
+
+func (c cpuUse) since(before cpuUse) cpuUse {
+	return cpuUse{machine: c.machine - before.machine, self: c.self - before.self}
+}
+
+// readCPU reads the machine's busy time (/proc/stat: all but idle and
+// iowait) and this process's user and system time.
+func readCPU() cpuUse {
+	var out cpuUse
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		line, _, _ := strings.Cut(string(b), "\n")
+		f := strings.Fields(line)
+		var busy int64
+		for i, v := range f[1:] {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			if i != 3 && i != 4 && i < 8 { // idle, iowait; guest times are inside user
+				busy += n
+			}
+		}
+		out.machine = time.Duration(busy) * time.Second / 100 // USER_HZ
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		out.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return out
+}
+
+func medianCPU(c []cpuUse) string {
+	m := make([]time.Duration, len(c))
+	sf := make([]time.Duration, len(c))
+	for i := range c {
+		m[i], sf[i] = c[i].machine, c[i].self
+	}
+	return fmt.Sprintf("%.2f s (%.2f s)", median(m).Seconds(), median(sf).Seconds())
 }

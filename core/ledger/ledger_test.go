@@ -349,12 +349,48 @@ func TestCommitAll(t *testing.T) {
 	})
 }
 
+// A claim takes the oldest claimable versions whatever makes them
+// claimable (new, failed and due, or leased and expired), in (mtime, path)
+// order, and leaves those that are not claimable yet.
+func TestClaimOrdersAcrossStates(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		l := f.ledger(t, "m", Shared)
+		fs := []File{{Path: "/early-failed-later", MTime: 1}, {Path: "/early-leased", MTime: 2}, {Path: "/a-failed-due", MTime: 3},
+			{Path: "/b-pending", MTime: 4}, {Path: "/c-expired", MTime: 5}, {Path: "/d-pending", MTime: 6}}
+		mustRecord(t, l, fs, len(fs))
+		set := func(path, q string) {
+			t.Helper()
+			if _, err := f.db.Exec(testdb.Q(d, `UPDATE ftpcoord_file SET `+q+` WHERE group_id = 'g' AND path = ?`), path); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set("/early-failed-later", `status = 'FAILED', retry_after = '2037-01-01 00:00:00'`)
+		set("/early-leased", `status = 'IN_PROGRESS', lease_expires = '2037-01-01 00:00:00'`)
+		set("/a-failed-due", `status = 'FAILED', retry_after = '2000-01-01 00:00:00', tries = 1`)
+		set("/c-expired", `status = 'IN_PROGRESS', lease_expires = '2000-01-01 00:00:00', tries = 1`)
+		c, err := l.Claim(ctx, 3, time.Minute, 0)
+		var got []string
+		for _, x := range c {
+			got = append(got, fmt.Sprintf("%s:%d", x.File.Path, x.Tries))
+		}
+		if err != nil || fmt.Sprint(got) != "[/a-failed-due:2 /b-pending:1 /c-expired:2]" {
+			t.Fatalf("claim 3: %v, %v", got, err)
+		}
+		c, err = l.Claim(ctx, 10, time.Minute, 0)
+		if err != nil || len(c) != 1 || c[0].File.Path != "/d-pending" {
+			t.Fatalf("claim the rest: %+v, %v", c, err)
+		}
+	})
+}
+
 // A connection that hangs (a partition that drops packets; here a relay
 // that keeps the connection open and answers nothing) fails each call
 // after StatementTimeout instead of stalling the member until TCP gives up;
 // once the network is back, the ledger works again.
 func TestStatementTimeoutOnHungConnection(t *testing.T) {
-	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) { // a network cut needs a server
 		cfg := testdb.NewWithSchema(t, d)
 		proxy, err := tcpproxy.Start(cfg.Address())
 		if err != nil {
@@ -392,8 +428,9 @@ func TestStatementTimeoutOnHungConnection(t *testing.T) {
 	})
 }
 
-// Writes that a deadlock rolled back are repeated; other errors are not.
-func TestIsDeadlock(t *testing.T) {
+// Writes that a deadlock (or a lock wait timeout) rolled back are
+// repeated; other errors are not.
+func TestRetryable(t *testing.T) {
 	for _, c := range []struct {
 		err  error
 		want bool
@@ -402,12 +439,13 @@ func TestIsDeadlock(t *testing.T) {
 		{&pgconn.PgError{Code: "40001"}, true},
 		{&pgconn.PgError{Code: "23505"}, false},
 		{fmt.Errorf("wrapped: %w", &mysql.MySQLError{Number: 1213}), true},
-		{&mysql.MySQLError{Number: 1205}, false}, // lock wait timeout: the statement ran out of time
+		{&mysql.MySQLError{Number: 1205}, true}, // lock wait timeout: the statement was rolled back
+		{&mysql.MySQLError{Number: 1062}, false},
 		{context.DeadlineExceeded, false},
 		{ErrLost, false},
 	} {
-		if got := isDeadlock(c.err); got != c.want {
-			t.Errorf("isDeadlock(%v) = %v, want %v", c.err, got, c.want)
+		if got := retryable(c.err); got != c.want {
+			t.Errorf("retryable(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
 }

@@ -173,6 +173,9 @@ type Credentials struct {
 // String never shows the password.
 func (c Credentials) String() string { return "Credentials{" + c.Username + ", password hidden}" }
 
+// GoString never shows the password either (%#v).
+func (c Credentials) GoString() string { return c.String() }
+
 // PrivateKey is an SFTP key file and its passphrase.
 type PrivateKey struct {
 	Path     string `json:"path"`
@@ -181,6 +184,9 @@ type PrivateKey struct {
 
 // String never shows the passphrase.
 func (k PrivateKey) String() string { return "PrivateKey{" + k.Path + ", passphrase hidden}" }
+
+// GoString never shows the passphrase either (%#v).
+func (k PrivateKey) GoString() string { return k.String() }
 
 // SecureSocket configures FTPS.
 type SecureSocket struct {

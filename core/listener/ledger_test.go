@@ -179,24 +179,26 @@ func TestLedgerRejectsAfterMaxTriesAndRequeues(t *testing.T) {
 
 // A member restarted with the same id does not process again what is DONE.
 func TestLedgerSurvivesRestart(t *testing.T) {
-	cfg, local := pureDir(t)
-	cfg, _ = withLedger(t, cfg, schema.Postgres, "m")
-	rec := newRecorder()
-	l := startedListener(t, cfg, rec)
-	write(t, local, "a", "1", time.Hour)
-	pollUntil(t, l, "a delivery", func() bool { return rec.delivered() >= 1 })
-	l.Stop(context.Background())
-	rec2 := newRecorder()
-	l2 := startedListener(t, cfg, rec2)
-	write(t, local, "b", "2", time.Hour)
-	pollUntil(t, l2, "a delivery", func() bool { return rec2.delivered() >= 1 })
-	pollHand(t, l2)
-	if order, _, _ := rec.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/a]", cfg.Path) {
-		t.Fatalf("first run delivered %q", order)
-	}
-	if order, _, _ := rec2.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/b]", cfg.Path) {
-		t.Fatalf("after the restart delivered %q, want only the new file", order)
-	}
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, _ = withLedger(t, cfg, d, "m")
+		rec := newRecorder()
+		l := startedListener(t, cfg, rec)
+		write(t, local, "a", "1", time.Hour)
+		pollUntil(t, l, "a delivery", func() bool { return rec.delivered() >= 1 })
+		l.Stop(context.Background())
+		rec2 := newRecorder()
+		l2 := startedListener(t, cfg, rec2)
+		write(t, local, "b", "2", time.Hour)
+		pollUntil(t, l2, "a delivery", func() bool { return rec2.delivered() >= 1 })
+		pollHand(t, l2)
+		if order, _, _ := rec.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/a]", cfg.Path) {
+			t.Fatalf("first run delivered %q", order)
+		}
+		if order, _, _ := rec2.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/b]", cfg.Path) {
+			t.Fatalf("after the restart delivered %q, want only the new file", order)
+		}
+	})
 }
 
 // Shared mode: two members with two workers each split the files; every file
@@ -361,26 +363,28 @@ func TestPostActionJSON(t *testing.T) {
 }
 
 func TestGlobsAndPurge(t *testing.T) {
-	cfg, local := pureDir(t)
-	cfg, _ = withLedger(t, cfg, schema.Postgres, "m")
-	cfg.Include = []string{"*.csv", "*.xml"}
-	cfg.Exclude = []string{"tmp-*"}
-	cfg.Retention = 0.001 // forget finished rows at once once the file is gone
-	rec := newRecorder()
-	l := startedListener(t, cfg, rec)
-	for _, n := range []string{"a.csv", "b.xml", "c.txt", "tmp-d.csv"} {
-		write(t, local, n, n, time.Hour)
-	}
-	pollUntil(t, l, "two deliveries", func() bool { return rec.delivered() >= 2 })
-	order, _, _ := rec.take()
-	if fmt.Sprint(order) != fmt.Sprintf("[%[1]s/a.csv %[1]s/b.xml]", cfg.Path) {
-		t.Fatalf("delivered %q", order)
-	}
-	os.Remove(filepath.Join(local, "a.csv"))
-	pollUntil(t, l, "the purge of the deleted file's row", func() bool { return len(ledgerRows(t, l, cfg.Path+"/a.csv")) == 0 })
-	if rows := ledgerRows(t, l, cfg.Path+"/b.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
-		t.Fatalf("the row of a present file was purged: %+v", rows)
-	}
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, _ = withLedger(t, cfg, d, "m")
+		cfg.Include = []string{"*.csv", "*.xml"}
+		cfg.Exclude = []string{"tmp-*"}
+		cfg.Retention = 0.001 // forget finished rows at once once the file is gone
+		rec := newRecorder()
+		l := startedListener(t, cfg, rec)
+		for _, n := range []string{"a.csv", "b.xml", "c.txt", "tmp-d.csv"} {
+			write(t, local, n, n, time.Hour)
+		}
+		pollUntil(t, l, "two deliveries", func() bool { return rec.delivered() >= 2 })
+		order, _, _ := rec.take()
+		if fmt.Sprint(order) != fmt.Sprintf("[%[1]s/a.csv %[1]s/b.xml]", cfg.Path) {
+			t.Fatalf("delivered %q", order)
+		}
+		os.Remove(filepath.Join(local, "a.csv"))
+		pollUntil(t, l, "the purge of the deleted file's row", func() bool { return len(ledgerRows(t, l, cfg.Path+"/a.csv")) == 0 })
+		if rows := ledgerRows(t, l, cfg.Path+"/b.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
+			t.Fatalf("the row of a present file was purged: %+v", rows)
+		}
+	})
 }
 
 // cutter cuts the database off while it handles its first file.
@@ -404,7 +408,9 @@ func (c *cutter) OnFile(ctx context.Context, f FileInfo, r io.Reader, caller *Ca
 // The database goes away between the handler's success and the commit:
 // the file is not lost, it is processed again once the database is back.
 func TestDatabaseOutageMidCommitLosesNothing(t *testing.T) {
-	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+	// The outage is a refused TCP connection: servers only (SQLite's
+	// counterpart is a write lock held too long).
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
 		cfg, local := pureDir(t)
 		cfg, db := withLedger(t, cfg, d, "m")
 		proxy, err := tcpproxy.Start(db.Address())

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
@@ -50,6 +51,7 @@ type seenFile struct {
 type Listener struct {
 	cfg     ListenerConfig
 	log     *slog.Logger
+	obs     Observer
 	dial    remote.Dialer
 	pool    *remote.Pool
 	caller  *Caller
@@ -64,13 +66,19 @@ type Listener struct {
 	ledgerDB *sql.DB
 	cancel   context.CancelFunc
 	done     chan struct{}
+	drain    chan struct{} // closed when a graceful stop begins
 
 	polling   sync.Mutex            // held by the running poll
 	seen      map[string]*seenFile  // by path; used under polling
 	gen       uint64                // polls so far; used under polling
 	unstable  map[string]*candidate // new versions not yet stable; used under polling
 	lastPurge time.Time             // of finished ledger rows; used under polling
+	draining  atomic.Bool           // a graceful stop began: no new poll or claim
+	halting   atomic.Bool           // Halt: stop as a crash would, writing nothing
 	deps      dependencies
+	// unstorable: paths the ledger cannot hold, already reported; used
+	// under polling.
+	unstorable map[string]bool
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -80,9 +88,13 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{}}
+	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{},
+		unstorable: map[string]bool{}}
 	for _, o := range opts {
 		o(l)
+	}
+	if l.obs == nil {
+		l.obs = nopObserver{}
 	}
 	l.deps = compileDependencies(cfg.FileDependencyConditions) // checked by Validate
 	if cfg.FileNamePattern != "" {
@@ -147,12 +159,14 @@ func (l *Listener) Start(ctx context.Context) error {
 		l.coord, l.ledger, l.ledgerDB = coord, lg, db
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	l.cancel, l.done = cancel, make(chan struct{})
-	go l.run(runCtx)
+	l.cancel, l.done, l.drain = cancel, make(chan struct{}), make(chan struct{})
+	l.draining.Store(false)
+	l.halting.Store(false)
+	go l.run(runCtx, l.drain)
 	return nil
 }
 
-func (l *Listener) run(ctx context.Context) {
+func (l *Listener) run(ctx context.Context, drain <-chan struct{}) {
 	defer close(l.done)
 	interval := l.cfg.pollingInterval()
 	t := time.NewTicker(interval)
@@ -164,6 +178,8 @@ func (l *Listener) run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-drain:
 			return
 		case <-t.C:
 		}
@@ -181,16 +197,35 @@ func (l *Listener) Halt() error { return l.stop(context.Background(), false) }
 
 func (l *Listener) stop(ctx context.Context, graceful bool) error {
 	l.mu.Lock()
-	cancel, done, coord, db := l.cancel, l.done, l.coord, l.ledgerDB
-	l.cancel, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil
+	cancel, done, drain, coord, db := l.cancel, l.done, l.drain, l.coord, l.ledgerDB
+	l.cancel, l.drain, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil, nil
 	l.mu.Unlock()
 	if cancel != nil {
-		cancel()
+		if graceful {
+			// Drain: the poll at work claims nothing more; its handlers
+			// finish and commit, until ctx ends or one lease has passed.
+			l.draining.Store(true)
+			close(drain)
+			t := time.NewTimer(l.cfg.processingTimeout())
+			select {
+			case <-done:
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+		}
+		l.halting.Store(!graceful)
+		cancel() // handlers still at work are cut short (and given back, unless halting)
 		<-done
+		l.draining.Store(false) // stopped, not stopping: a later call fails on the closed pool
 	}
 	var errs []error
 	if coord != nil && graceful {
-		errs = append(errs, coord.Stop(ctx))
+		// ctx may have been spent on the drain: leaving the group must
+		// still happen, or no standby takes over before the liveness ends.
+		lctx, cancelLeave := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		errs = append(errs, coord.Stop(lctx))
+		cancelLeave()
 	} else if coord != nil {
 		coord.Halt()
 	}
@@ -251,11 +286,21 @@ func (l *Listener) PollOnce(ctx context.Context) error {
 		return ErrPollInProgress
 	}
 	defer l.polling.Unlock()
+	start := time.Now()
+	err := l.pollOnce(ctx)
+	l.obs.PollDone(time.Since(start), err)
+	return err
+}
+
+func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Lock()
 	service, coord, lg := l.service, l.coord, l.ledger
 	l.mu.Unlock()
 	if service == nil {
 		return ErrNoService
+	}
+	if l.draining.Load() {
+		return nil
 	}
 	if lg != nil {
 		return l.pollWithLedger(ctx, service, coord, lg)
@@ -468,7 +513,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		if !stillActive() {
 			return nil
 		}
-		if err := s.OnFileChange(ctx, ev, l.caller); err != nil {
+		if err := l.callOnFileChange(ctx, s, ev); err != nil {
 			l.reportError(ctx, service, fmt.Errorf("listener: onFileChange: %w", err))
 		}
 	}
@@ -503,7 +548,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 			return nil
 		}
 		if wantsDeletes {
-			if err := ds.OnFileDelete(ctx, p, l.caller); err != nil {
+			if err := l.callOnFileDelete(ctx, ds, p); err != nil {
 				l.reportError(ctx, service, fmt.Errorf("listener: onFileDelete %s: %w", p, err))
 			}
 		}
@@ -536,7 +581,7 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 			return &transferError{path: f.Path, err: err}
 		}
 		tr := &trackedReader{r: r, want: f.Size}
-		herr := s.OnFile(ctx, f, tr, l.caller)
+		herr := l.callOnFile(ctx, s, f, tr)
 		// Closing ends the transfer; if the handler stopped reading early
 		// the server may answer that it was aborted, which is no failure.
 		cerr := r.Close()
@@ -574,7 +619,7 @@ func (l *Listener) deliverStaged(ctx context.Context, s FileService, f FileInfo)
 	}
 	defer file.Close()
 	f.LocalPath = local
-	if herr := s.OnFile(ctx, f, file, l.caller); herr != nil {
+	if herr := l.callOnFile(ctx, s, f, file); herr != nil {
 		return fmt.Errorf("listener: onFile %s: %w", f.Path, herr)
 	}
 	os.Remove(local)
@@ -626,7 +671,7 @@ func appendPath(b []byte, dir, name string) []byte {
 
 func (l *Listener) reportError(ctx context.Context, service any, err error) {
 	if s, ok := service.(ErrorService); ok {
-		s.OnError(ctx, err)
+		l.callOnError(ctx, s, err)
 		return
 	}
 	l.log.Error("listener", "err", err)

@@ -335,57 +335,59 @@ func TestCallerOperations(t *testing.T) {
 // Two listeners in one coordination group on one directory: only the active
 // one reports; when it stops, the other takes over and reports new files.
 func TestOnlyTheActiveMemberPolls(t *testing.T) {
-	db := testdb.NewWithSchema(t, schema.Postgres)
-	cfg, local := pureDir(t)
-	member := func(id string) ListenerConfig {
-		c := cfg
-		c.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: id, CoordinationGroup: "inbox",
-			LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}
-		return c
-	}
-	recA, recB := newRecorder(), newRecorder()
-	a := newListener(t, member("a"), recA)
-	if err := a.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	b := newListener(t, member("b"), recB)
-	if err := b.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if !a.Coordinator().IsActive() || b.Coordinator().IsActive() {
-		t.Fatal("a should be active, b standby")
-	}
-	write(t, local, "first.csv", "1", 0)
-	if p := <-recA.arrivals; p != cfg.Path+"/first.csv" {
-		t.Fatalf("a got %s", p)
-	}
-	// b keeps polling as a standby: it must not report anything.
-	for range 5 {
-		if err := b.PollOnce(context.Background()); err != nil && !errors.Is(err, ErrPollInProgress) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		db := testdb.NewWithSchema(t, d)
+		cfg, local := pureDir(t)
+		member := func(id string) ListenerConfig {
+			c := cfg
+			c.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: id, CoordinationGroup: "inbox",
+				LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}
+			return c
+		}
+		recA, recB := newRecorder(), newRecorder()
+		a := newListener(t, member("a"), recA)
+		if err := a.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if order, _, _ := recB.take(); len(order) != 0 {
-		t.Fatalf("the standby reported %q", order)
-	}
-	if err := a.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	write(t, local, "second.csv", "2", 0)
-	deadline := time.After(20 * time.Second)
-	for {
-		select {
-		case p := <-recB.arrivals:
-			if p == cfg.Path+"/second.csv" {
-				if !b.Coordinator().IsActive() {
-					t.Fatal("b reported while not active")
-				}
-				return
-			}
-		case <-deadline:
-			t.Fatal("b never reported the new file after a stopped")
+		b := newListener(t, member("b"), recB)
+		if err := b.Start(context.Background()); err != nil {
+			t.Fatal(err)
 		}
-	}
+		if !a.Coordinator().IsActive() || b.Coordinator().IsActive() {
+			t.Fatal("a should be active, b standby")
+		}
+		write(t, local, "first.csv", "1", 0)
+		if p := <-recA.arrivals; p != cfg.Path+"/first.csv" {
+			t.Fatalf("a got %s", p)
+		}
+		// b keeps polling as a standby: it must not report anything.
+		for range 5 {
+			if err := b.PollOnce(context.Background()); err != nil && !errors.Is(err, ErrPollInProgress) {
+				t.Fatal(err)
+			}
+		}
+		if order, _, _ := recB.take(); len(order) != 0 {
+			t.Fatalf("the standby reported %q", order)
+		}
+		if err := a.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		write(t, local, "second.csv", "2", 0)
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case p := <-recB.arrivals:
+				if p == cfg.Path+"/second.csv" {
+					if !b.Coordinator().IsActive() {
+						t.Fatal("b reported while not active")
+					}
+					return
+				}
+			case <-deadline:
+				t.Fatal("b never reported the new file after a stopped")
+			}
+		}
+	})
 }
 
 // FTPS through the configuration: vsftpd with implicit TLS, LIST only.
@@ -575,33 +577,35 @@ func (s *tokenThief) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Cal
 // A member that loses the token in the middle of a poll dispatches nothing
 // more from that poll.
 func TestLosingTheTokenMidPollStopsDispatching(t *testing.T) {
-	db := testdb.NewWithSchema(t, schema.Postgres)
-	cfg, local := pureDir(t)
-	cfg.PollingInterval = 3600 // this test polls by hand
-	cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "m", CoordinationGroup: "inbox",
-		LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}
-	for i := range 3 {
-		write(t, local, fmt.Sprintf("f%d", i), "x", time.Duration(3-i)*time.Hour)
-	}
-	svc := &tokenThief{recorder: newRecorder(), db: testdb.Open(t, db, "UTC")}
-	l := newListener(t, cfg, svc)
-	svc.coord = l.Coordinator
-	if err := l.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	// Start's first poll runs at once; wait for it to deliver.
-	select {
-	case <-svc.arrivals:
-	case <-time.After(20 * time.Second):
-		t.Fatal("no delivery")
-	}
-	if svc.err != nil {
-		t.Fatal(svc.err)
-	}
-	l.Stop(context.Background())
-	if order, _, _ := svc.take(); !slices.Equal(order, []string{cfg.Path + "/f0"}) {
-		t.Fatalf("delivered %q after losing the token with the first file", order)
-	}
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		db := testdb.NewWithSchema(t, d)
+		cfg, local := pureDir(t)
+		cfg.PollingInterval = 3600 // this test polls by hand
+		cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "m", CoordinationGroup: "inbox",
+			LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}
+		for i := range 3 {
+			write(t, local, fmt.Sprintf("f%d", i), "x", time.Duration(3-i)*time.Hour)
+		}
+		svc := &tokenThief{recorder: newRecorder(), db: testdb.Open(t, db, "UTC")}
+		l := newListener(t, cfg, svc)
+		svc.coord = l.Coordinator
+		if err := l.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// Start's first poll runs at once; wait for it to deliver.
+		select {
+		case <-svc.arrivals:
+		case <-time.After(20 * time.Second):
+			t.Fatal("no delivery")
+		}
+		if svc.err != nil {
+			t.Fatal(svc.err)
+		}
+		l.Stop(context.Background())
+		if order, _, _ := svc.take(); !slices.Equal(order, []string{cfg.Path + "/f0"}) {
+			t.Fatalf("delivered %q after losing the token with the first file", order)
+		}
+	})
 }
 
 func TestDependencyConditionsHoldFilesBack(t *testing.T) {

@@ -87,11 +87,22 @@ func (l *Listener) listAndRecord(ctx context.Context, lg *ledger.Ledger, service
 		return err
 	}
 	if len(added) > 0 {
-		files := make([]ledger.File, len(added))
-		for i, a := range added {
-			files[i] = ledger.File{Path: joinPath(a.dir, a.entry.Name), Size: a.entry.Size, MTime: a.entry.ModTime.UnixMilli()}
+		files := make([]ledger.File, 0, len(added))
+		for _, a := range added {
+			f := ledger.File{Path: joinPath(a.dir, a.entry.Name), Size: a.entry.Size, MTime: a.entry.ModTime.UnixMilli()}
+			if perr := ledger.CheckPath(f.Path); perr != nil {
+				// One such name must not stop the batch it came in: it is
+				// reported (once) and skipped, the others are recorded.
+				if !l.unstorable[f.Path] {
+					l.unstorable[f.Path] = true
+					l.reportError(ctx, service, fmt.Errorf("listener: skipping a file the ledger cannot track: %w", perr))
+				}
+				continue
+			}
+			files = append(files, f)
 		}
 		if _, rerr := lg.Record(ctx, files); rerr != nil {
+			l.obs.DatabaseError("record", rerr)
 			rerr = fmt.Errorf("listener: record new files: %w", rerr)
 			l.reportError(ctx, service, rerr)
 			return rerr
@@ -151,6 +162,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	claim := func() ([]ledger.Claim, error) {
 		claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
 		if err != nil {
+			l.obs.DatabaseError("claim", err)
 			err = fmt.Errorf("listener: claim files: %w", err)
 			l.reportError(ctx, service, err)
 			return nil, err
@@ -158,15 +170,18 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		inFlight.add(claims)
 		return claims, nil
 	}
+	back := &giveBack{}
+	defer l.release(ctx, lg, back)
+	claimMore := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
 	if !perFile {
 		// OnFileChange alone: each batch is one unit of work.
-		for keepGoing() {
+		for claimMore() {
 			claims, err := claim()
 			if err != nil || len(claims) == 0 {
 				return err
 			}
-			l.processBatch(ctx, lg, service, claims, keepGoing)
+			l.processBatch(ctx, lg, service, claims, keepGoing, back)
 			inFlight.clear()
 			if len(claims) < l.cfg.MaxFilesPerPoll {
 				return nil
@@ -187,8 +202,10 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				if keepGoing() { // else its lease runs out for the new active member
-					l.processOne(ctx, lg, service, fs, c, succeeded)
+				if keepGoing() && ctx.Err() == nil && !l.draining.Load() {
+					l.processOne(ctx, lg, service, fs, c, succeeded, back)
+				} else {
+					back.add(c) // not started: for the active member (or a later poll) at once
 				}
 				inFlight.remove(c.Key)
 			}
@@ -196,7 +213,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	}
 	var err error
 feed:
-	for keepGoing() && ctx.Err() == nil {
+	for claimMore() {
 		var claims []ledger.Claim
 		if claims, err = claim(); err != nil || len(claims) == 0 {
 			break
@@ -227,10 +244,14 @@ type processed struct {
 
 // processOne delivers one claimed version; a success goes to the commit
 // loop, a failure is recorded at once.
-func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed) {
+func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed, back *giveBack) {
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 	if err := l.deliver(ctx, fs, info); err != nil {
+		if cutShort(ctx, err) {
+			back.add(c) // the member stopped it, not the file
+			return
+		}
 		l.fail(ctx, lg, service, c, err)
 		return
 	}
@@ -263,10 +284,13 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 		}
 		lost, err := lg.CommitAll(ctx, claims)
 		if err != nil {
+			l.obs.DatabaseError("commit", err)
 			l.log.Warn("listener: could not commit processed files; they will be processed again", "files", len(batch), "err", err)
 			l.reportError(ctx, service, fmt.Errorf("listener: commit %d files: %w", len(batch), err))
 			continue
 		}
+		l.obs.FilesFinished("done", len(batch)-len(lost))
+		l.obs.FilesFinished("lost", len(lost))
 		gone := map[string]bool{}
 		for _, c := range lost {
 			gone[c.Key] = true
@@ -289,9 +313,10 @@ func (l *Listener) runAfter(ctx context.Context, service any, name string, a *Po
 
 // processBatch hands a claimed batch to OnFileChange and commits or fails
 // it as a whole.
-func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool) {
+func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool, back *giveBack) {
 	s, ok := service.(FileChangeService)
 	if !ok || !keepGoing() {
+		back.add(claims...)
 		return
 	}
 	ev := WatchEvent{}
@@ -300,13 +325,23 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 		ev.AddedFiles = append(ev.AddedFiles, info)
 	}
-	if err := s.OnFileChange(ctx, ev, l.caller); err != nil {
+	if err := l.callOnFileChange(ctx, s, ev); err != nil {
+		if cutShort(ctx, err) {
+			back.add(claims...)
+			return
+		}
 		for _, c := range claims {
 			l.fail(ctx, lg, service, c, err)
 		}
 		return
 	}
 	lost, err := lg.CommitAll(ctx, claims)
+	if err != nil {
+		l.obs.DatabaseError("commit", err)
+	} else {
+		l.obs.FilesFinished("done", len(claims)-len(lost))
+		l.obs.FilesFinished("lost", len(lost))
+	}
 	if err != nil || len(lost) > 0 {
 		l.reportError(ctx, service, fmt.Errorf("listener: commit: %d files not committed: %w", len(lost), errors.Join(err, ledger.ErrLost)))
 	}
@@ -328,6 +363,16 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 // when the file ran out of tries.
 func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c ledger.Claim, cause error) {
 	status, err := lg.Fail(ctx, c, cause.Error(), l.cfg.retryTimeout(), l.cfg.MaxTries)
+	switch {
+	case errors.Is(err, ledger.ErrLost):
+		l.obs.FilesFinished("lost", 1)
+	case err != nil:
+		l.obs.DatabaseError("fail", err)
+	case status == ledger.Rejected:
+		l.obs.FilesFinished("rejected", 1)
+	default:
+		l.obs.FilesFinished("failed", 1)
+	}
 	switch {
 	case err != nil:
 		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
@@ -357,9 +402,12 @@ func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *clai
 				return
 			case <-t.C:
 				if claims := set.list(); len(claims) > 0 {
-					if _, err := lg.Renew(ctx, claims, lease); err != nil && ctx.Err() == nil {
+					n, err := lg.Renew(ctx, claims, lease)
+					if err != nil && ctx.Err() == nil {
+						l.obs.DatabaseError("renew", err)
 						l.log.Warn("listener: lease renewal failed", "err", err)
 					}
+					l.obs.LeasesRenewed(n)
 				}
 			}
 		}

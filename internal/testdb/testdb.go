@@ -1,5 +1,6 @@
 // Package testdb gives tests a throwaway database of their own on the real
-// PostgreSQL and MariaDB servers that tests/services starts.
+// PostgreSQL and MariaDB servers that tests/services starts, or, for the
+// SQLite dialect, a fresh database file in a temporary directory.
 //
 // The servers come from FTPCOORD_TEST_POSTGRES_URL and FTPCOORD_TEST_MYSQL_URL
 // (postgres://user:password@host:port/db, mysql://user:password@host:port/db),
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,6 +71,14 @@ func parseURL(raw string, d schema.Dialect) (taskcompat.DatabaseConfig, error) {
 // Create makes an empty database with a random name on the test server of
 // dialect d and returns its settings and a function that drops it.
 func Create(ctx context.Context, d schema.Dialect) (taskcompat.DatabaseConfig, func() error, error) {
+	if d == schema.SQLite {
+		dir, err := os.MkdirTemp("", "ftpc_test_sqlite_")
+		if err != nil {
+			return taskcompat.DatabaseConfig{}, nil, err
+		}
+		cfg := taskcompat.DatabaseConfig{Type: string(d), Database: filepath.Join(dir, "ftpcoord.db")}
+		return cfg, func() error { return os.RemoveAll(dir) }, nil
+	}
 	admin, err := ServerConfig(d)
 	if err != nil {
 		return admin, nil, err
@@ -111,6 +121,9 @@ func Create(ctx context.Context, d schema.Dialect) (taskcompat.DatabaseConfig, f
 // the test ends, and returns its connection settings.
 func New(t testing.TB, d schema.Dialect) taskcompat.DatabaseConfig {
 	t.Helper()
+	if d == schema.SQLite {
+		return taskcompat.DatabaseConfig{Type: string(d), Database: filepath.Join(t.TempDir(), "ftpcoord.db")}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg, drop, err := Create(ctx, d)
@@ -147,9 +160,20 @@ func Open(t testing.TB, cfg taskcompat.DatabaseConfig, zone string) *sql.DB {
 	return db
 }
 
-// EachDialect runs f as a parallel subtest per dialect.
+// EachDialect runs f as a parallel subtest per dialect, SQLite included.
 func EachDialect(t *testing.T, f func(t *testing.T, d schema.Dialect)) {
-	for _, d := range schema.Dialects {
+	eachOf(t, schema.Dialects, f)
+}
+
+// EachServerDialect runs f as a parallel subtest per dialect of a database
+// server (PostgreSQL, MySQL), for tests of what only a server has: a
+// network, credentials, Ballerina nodes.
+func EachServerDialect(t *testing.T, f func(t *testing.T, d schema.Dialect)) {
+	eachOf(t, schema.ServerDialects, f)
+}
+
+func eachOf(t *testing.T, dialects []schema.Dialect, f func(t *testing.T, d schema.Dialect)) {
+	for _, d := range dialects {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			f(t, d)

@@ -17,6 +17,9 @@ for name in "invoice-1.xml" "with space.csv" "emoji-📦.json"; do
 	n=$((n + 1))
 done
 gcc -std=c11 -Wall -Wextra -Werror -o "$work/capi_test" tests/capi/capi_test.c -Ibuild -Lbuild -lftpcoord -Wl,-rpath,"$PWD/build"
+gcc -std=c11 -pthread -Wall -Wextra -Werror -o "$work/hostile_test" tests/capi/hostile_test.c -Ibuild -Lbuild -lftpcoord -Wl,-rpath,"$PWD/build"
+# Hostile input first: random JSON and handles through every entry point.
+"$work/hostile_test" 5000
 host=${FTPCOORD_TEST_PUREFTPD_ADDR%:*}
 port=${FTPCOORD_TEST_PUREFTPD_ADDR##*:}
 config=$(printf '{"protocol":"FTP","host":"%s","port":%s,"path":"/%s","pollingInterval":3600,"auth":{"credentials":{"username":"%s","password":"%s"}}}' \

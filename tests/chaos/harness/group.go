@@ -311,13 +311,15 @@ func (g *Group) dbRelay(id string) (*tcpproxy.Proxy, error) {
 // Start starts member id (a new process; the id may have run before) and
 // waits until it says it started.
 func (g *Group) Start(id string, args ...string) (*Member, error) {
-	relay, err := g.dbRelay(id)
-	if err != nil {
-		return nil, err
-	}
 	c := deepCopy(g.cfg)
 	db := g.DB
-	db.Host, db.Port = "127.0.0.1", relay.Addr().Port
+	if d, _ := db.Dialect(); d != schema.SQLite { // a file has no network to cut
+		relay, err := g.dbRelay(id)
+		if err != nil {
+			return nil, err
+		}
+		db.Host, db.Port = "127.0.0.1", relay.Addr().Port
+	}
 	coord := c["coordination"].(map[string]any)
 	coord["memberId"] = id
 	coord["databaseConfig"] = db

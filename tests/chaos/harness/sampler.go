@@ -36,6 +36,8 @@ func startSampler(g *Group) *sampler {
 		clock = `SELECT clock_timestamp()` // the wall clock, not the transaction's start
 	case schema.MySQL:
 		clock = `SELECT CURRENT_TIMESTAMP(6)`
+	case schema.SQLite:
+		clock = `SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')` // milliseconds, as the ledger writes them
 	}
 	holder := testdb.Q(g.Opt.Dialect, `SELECT task_id, term FROM token_holder WHERE group_id = ?`)
 	go func() {
@@ -45,7 +47,7 @@ func startSampler(g *Group) *sampler {
 		for {
 			before := time.Now()
 			var smp Sample
-			err := g.SQL.QueryRowContext(ctx, clock).Scan(&smp.DB)
+			err := g.SQL.QueryRowContext(ctx, clock).Scan(&smp.DB) // SQLite: text, scanned as time (taskcompat's _texttotime)
 			if err == nil {
 				smp.Local = before.Add(time.Since(before) / 2)
 				g.SQL.QueryRowContext(ctx, holder, g.Name).Scan(&smp.Holder, &smp.Term)

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the Java bindings' JUnit 5 tests (mvn -q verify) against the servers of
+# tests/services, after building the native half (make jni). make test calls
+# this after the C ABI test. Prints Surefire's summary line and
+# "N passed, N failed" (mvn -q hides Surefire's own lines when all pass).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# A JDK, Maven, gcc and psql (the tests make their databases with it); with
+# apt when root, as tests/services does for the servers.
+. tests/services/lib.sh
+ensure_packages javac openjdk-17-jdk-headless
+ensure_packages mvn maven
+ensure_packages gcc gcc libc6-dev
+ensure_packages psql postgresql-client
+if [ -z "${FTPCOORD_TEST_PUREFTPD_ROOT:-}" ]; then
+	eval "$(bash tests/services/start.sh postgres pureftpd sshd)"
+fi
+make -s jni >/dev/null
+cd bindings/java
+rm -rf target/surefire-reports
+# Maven 3.8's console writes stray colour resets even with -B: drop them.
+set +e
+mvn -q -B -Dstyle.color=never verify 2>&1 | sed -u 's/\x1b\[0m//g'
+rc=${PIPESTATUS[0]}
+set -e
+tests=0 failures=0 errors=0 skipped=0
+for f in target/surefire-reports/TEST-*.xml; do
+	[ -e "$f" ] || continue
+	# The first line with <testsuite carries the counts.
+	line=$(grep -m1 -o '<testsuite [^>]*>' "$f")
+	for k in tests failures errors skipped; do
+		v=$(sed -n "s/.* $k=\"\([0-9]*\)\".*/\1/p" <<<"$line")
+		eval "$k=\$(( $k + ${v:-0} ))"
+	done
+done
+echo "Java: Tests run: $tests, Failures: $failures, Errors: $errors, Skipped: $skipped"
+echo "$((tests - failures - errors - skipped)) passed, $((failures + errors)) failed"
+if [ "$tests" -eq 0 ] && [ "$rc" -eq 0 ]; then
+	echo "run-tests.sh: no test ran" >&2
+	exit 1
+fi
+exit "$rc"

@@ -1,0 +1,353 @@
+package io.github.ftpcoord;
+
+import java.io.InputStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A highly available FTP/FTPS/SFTP directory listener, as ballerina/ftp's
+ * {@code ftp:Listener}, running in libftpcoord (Go) and delivering events to a
+ * Java {@link Service}.
+ *
+ * <pre>{@code
+ * try (FtpListener listener = new FtpListener(config)) {
+ *     listener.attach(new Service() {
+ *         public void onFile(FileInfo file, InputStream content, Caller caller) throws IOException {
+ *             store(file.name(), content);   // throw to fail the attempt: it is retried
+ *         }
+ *     });
+ *     listener.start();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Events are pulled from the library by dispatcher threads (as many as the
+ * configuration's {@code workers}); each event is acknowledged when the
+ * service's method returns (processed) or throws (a failed attempt). The
+ * library never calls into the JVM on its own threads.
+ *
+ * <p>Once closed (by {@link #close()} or {@link #stop(boolean)}), every method
+ * throws {@link IllegalStateException}; the native handle is never used
+ * after it is closed.
+ */
+public final class FtpListener implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("io.github.ftpcoord");
+    private static final AtomicInteger LISTENERS = new AtomicInteger();
+    /** How long one native poll of a dispatcher waits, in milliseconds. */
+    private static final int POLL_MS = 500;
+
+    private final long handle;
+    private final int workers;
+    private final int number = LISTENERS.incrementAndGet();
+    private final Caller caller = new Caller(this);
+    private final Object lifecycle = new Object();
+    private final List<Thread> dispatchers = new ArrayList<>();
+    private volatile Service service;
+    private volatile boolean closed;
+
+    /**
+     * Makes a listener; nothing connects until {@link #start()} or {@link #pollOnce()}.
+     *
+     * @throws FtpConfigException when the configuration is invalid (naming the field)
+     */
+    public FtpListener(ListenerConfig config) {
+        byte[][] err = new byte[1][];
+        long h = Native.listenerNew(config.toJson().getBytes(StandardCharsets.UTF_8), err);
+        if (h == 0) {
+            throw FtpConfigException.fromNative(err[0] == null ? null : new String(err[0], StandardCharsets.UTF_8));
+        }
+        this.handle = h;
+        this.workers = config.workers();
+    }
+
+    /** The native library's version, e.g. "ftpcoord v0.1.0". */
+    public static String version() {
+        return new String(Native.version(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Attaches the service. The listener asks for the events whose methods the
+     * service overrides (onFile, onFileChange, onFileDelete) and always for
+     * errors.
+     */
+    public void attach(Service service) {
+        if (service == null) {
+            throw new IllegalArgumentException("service is null");
+        }
+        long h = handleForUse();
+        boolean onFile = overrides(service, "onFile", FileInfo.class, InputStream.class, Caller.class);
+        boolean onChange = overrides(service, "onFileChange", WatchEvent.class, Caller.class);
+        boolean onDelete = overrides(service, "onFileDelete", String.class, Caller.class);
+        if (!onFile && !onChange && !onDelete) {
+            throw new IllegalArgumentException(
+                    "the service overrides none of onFile, onFileChange, onFileDelete: it would never be called");
+        }
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("onFile", onFile);
+        spec.put("onFileChange", onChange);
+        spec.put("onFileDelete", onDelete);
+        spec.put("onError", true);
+        byte[][] err = new byte[1][];
+        int rc = Native.attach(h, Json.write(spec).getBytes(StandardCharsets.UTF_8), err);
+        if (rc != Native.OK) {
+            throw failure(rc, err[0], "attach");
+        }
+        this.service = service;
+    }
+
+    private static boolean overrides(Service s, String name, Class<?>... params) {
+        try {
+            Method m = s.getClass().getMethod(name, params);
+            return m.getDeclaringClass() != Service.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Joins the coordination group (if configured) and polls on the
+     * listener's own schedule (pollingInterval), dispatching events to the
+     * service.
+     */
+    public void start() {
+        long h = handleForUse();
+        requireService();
+        byte[][] err = new byte[1][];
+        int rc = Native.start(h, err);
+        if (rc != Native.OK) {
+            throw failure(rc, err[0], "start");
+        }
+        startDispatchers();
+    }
+
+    /**
+     * Runs one polling cycle now (for hosts that schedule polls themselves, as
+     * Ballerina's task trigger does) and dispatches the events it returned on
+     * the calling thread; later events of the same cycle go to the
+     * dispatcher threads.
+     *
+     * @return the number of events dispatched by this call
+     */
+    public int pollOnce() {
+        long h = handleForUse();
+        requireService();
+        startDispatchers();
+        byte[][] out = new byte[2][];
+        int rc = Native.pollOnce(h, out);
+        byte[] events = rc == Native.OK ? out[0] : out[1];
+        int n = 0;
+        if (events != null) {
+            for (Object o : Json.array(Json.read(new String(events, StandardCharsets.UTF_8)))) {
+                dispatch(h, Json.object(o));
+                n++;
+            }
+        }
+        if (rc != Native.OK) {
+            throw failure(rc, out[0], "pollOnce");
+        }
+        return n;
+    }
+
+    /** The member's state: role, token holder, term, last heartbeat, ledger counts. */
+    public ListenerStatus status() {
+        long h = handleForUse();
+        byte[][] err = new byte[1][];
+        byte[] s = Native.status(h, err);
+        if (s == null) {
+            throw failure(Native.ERROR, err[0], "status");
+        }
+        return ListenerStatus.fromJson(Json.object(Json.read(new String(s, StandardCharsets.UTF_8))));
+    }
+
+    /** Operations on the watched server over the listener's connections. */
+    public Caller caller() {
+        handleForUse();
+        return caller;
+    }
+
+    /**
+     * Stops the listener and closes it. graceful hands the coordination token
+     * over at once (a standby takes over immediately); false leaves it to
+     * expire, as a crash would. Events not yet acknowledged count as failed
+     * attempts and are retried.
+     *
+     * @throws IllegalStateException when the listener is already closed
+     */
+    public void stop(boolean graceful) {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("ftpcoord: the listener is already closed");
+            }
+            closed = true;
+        }
+        byte[][] err = new byte[1][];
+        int rc = Native.stop(handle, graceful, err);
+        joinDispatchers();
+        if (rc != Native.OK && rc != Native.INVALID_HANDLE) {
+            throw new FtpException(message(err[0], "stop failed"), rc);
+        }
+    }
+
+    /** Stops the listener gracefully; does nothing when it is already closed. */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+        }
+        try {
+            stop(true);
+        } catch (IllegalStateException alreadyClosed) {
+            // closed concurrently
+        }
+    }
+
+    /** Whether the listener is closed. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return "FtpListener#" + number + (closed ? " (closed)" : "");
+    }
+
+    // ---- internals ----
+
+    long handleForUse() {
+        if (closed) {
+            throw new IllegalStateException("ftpcoord: the listener is closed");
+        }
+        return handle;
+    }
+
+    private void requireService() {
+        if (service == null) {
+            throw new IllegalStateException("ftpcoord: attach a service before start or pollOnce");
+        }
+    }
+
+    private void startDispatchers() {
+        synchronized (lifecycle) {
+            if (closed || !dispatchers.isEmpty()) {
+                return;
+            }
+            for (int i = 0; i < workers; i++) {
+                Thread t = new Thread(this::dispatchLoop, "ftpcoord-dispatcher-" + number + "-" + i);
+                dispatchers.add(t);
+                t.start();
+            }
+        }
+    }
+
+    private void joinDispatchers() {
+        List<Thread> ts;
+        synchronized (lifecycle) {
+            ts = new ArrayList<>(dispatchers);
+        }
+        for (Thread t : ts) {
+            if (t == Thread.currentThread()) {
+                continue;
+            }
+            try {
+                t.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void dispatchLoop() {
+        long h = handle;
+        byte[][] out = new byte[1][];
+        while (!closed) {
+            out[0] = null;
+            int rc = Native.poll(h, POLL_MS, out);
+            if (rc == Native.TIMEOUT) {
+                continue;
+            }
+            if (rc == Native.CLOSED || rc == Native.INVALID_HANDLE) {
+                return;
+            }
+            if (rc != Native.OK) {
+                LOG.log(System.Logger.Level.ERROR, "ftpcoord: poll failed: " + message(out[0], "code " + rc));
+                return;
+            }
+            try {
+                dispatch(h, Json.object(Json.read(new String(out[0], StandardCharsets.UTF_8))));
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "ftpcoord: dispatch failed", e);
+            }
+        }
+    }
+
+    /** Hands one event to the service and acknowledges it when it asks for an ack. */
+    void dispatch(long h, Map<String, Object> ev) {
+        Service s = service;
+        long id = Json.num(ev, "id");
+        boolean needsAck = Json.bool(ev, "needsAck");
+        String kind = String.valueOf(ev.get("kind"));
+        Throwable failure = null;
+        try {
+            switch (kind) {
+                case "file" -> {
+                    try (EventInputStream in = new EventInputStream(this, id)) {
+                        s.onFile(FileInfo.fromJson(Json.object(ev.get("file"))), in, caller);
+                    }
+                }
+                case "fileChange" -> s.onFileChange(WatchEvent.fromJson(Json.object(ev.get("event"))), caller);
+                case "fileDelete" -> s.onFileDelete(Json.str(ev, "path"), caller);
+                case "error" -> s.onError(new FtpException(Json.str(ev, "error")));
+                default -> failure = new FtpException("ftpcoord: unknown event kind " + kind);
+            }
+        } catch (Throwable t) { // even an Error fails the attempt: the library must not wait forever
+            failure = t;
+            if (t instanceof Error) {
+                LOG.log(System.Logger.Level.ERROR, "ftpcoord: the service threw an Error on a " + kind + " event", t);
+            }
+        }
+        if (needsAck) {
+            byte[] msg = failure == null ? null : describe(failure).getBytes(StandardCharsets.UTF_8);
+            byte[][] err = new byte[1][];
+            int rc = Native.ack(h, id, failure == null ? 0 : 1, msg, err);
+            if (rc != Native.OK && rc != Native.INVALID_HANDLE && !closed) {
+                LOG.log(System.Logger.Level.WARNING, "ftpcoord: ack of event " + id + " failed: " + message(err[0], "code " + rc));
+            }
+        } else if (failure != null && !"error".equals(kind)) {
+            safeOnError(s, new FtpException("ftpcoord: the service failed on a " + kind + " event: " + describe(failure), failure));
+        }
+    }
+
+    private static void safeOnError(Service s, FtpException e) {
+        try {
+            s.onError(e);
+        } catch (RuntimeException ignored) {
+            LOG.log(System.Logger.Level.WARNING, "ftpcoord: onError threw", ignored);
+        }
+    }
+
+    private static String describe(Throwable t) {
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+
+    static String message(byte[] b, String fallback) {
+        return b == null ? "ftpcoord: " + fallback : new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** The exception for a failed native call. */
+    static RuntimeException failure(int rc, byte[] err, String op) {
+        String msg = message(err, op + " failed (code " + rc + ")");
+        return switch (rc) {
+            case Native.INVALID_HANDLE, Native.CLOSED -> new IllegalStateException("ftpcoord: the listener is closed (" + msg + ")");
+            default -> new FtpException(msg, rc);
+        };
+    }
+}

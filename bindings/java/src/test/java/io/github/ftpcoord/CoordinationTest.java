@@ -1,0 +1,133 @@
+package io.github.ftpcoord;
+
+import static io.github.ftpcoord.TestServices.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Java listeners in a coordination group on the real PostgreSQL, through the ledger. */
+class CoordinationTest {
+    static ListenerConfig config(TestServices.RemoteDir dir, TestServices.Database db, String member, String group) {
+        return TestServices.ftp(dir)
+                .pollingInterval(0.2)
+                .retryTimeout(0.05)
+                .maxTries(3)
+                .coordination(TestServices.coordination(db, member, group))
+                .build();
+    }
+
+    static boolean role(FtpListener l, String role) {
+        return role.equals(l.status().role());
+    }
+
+    @Test
+    void twoJavaListenersFailOverAndProcessEachFileOnce() throws Exception {
+        try (TestServices.RemoteDir dir = TestServices.ftpDir(); TestServices.Database db = TestServices.postgres()) {
+            String group = TestServices.randomName("g-");
+            RecordingService a = new RecordingService();
+            RecordingService b = new RecordingService();
+            FtpListener la = new FtpListener(config(dir, db, "java-a", group));
+            try (FtpListener lb = new FtpListener(config(dir, db, "java-b", group))) {
+                la.attach(a);
+                la.start();
+                await(Duration.ofSeconds(15), "java-a active", () -> role(la, "active"));
+                lb.attach(b);
+                lb.start();
+                await(Duration.ofSeconds(15), "java-b standby", () -> role(lb, "standby"));
+                assertEquals("java-a", lb.status().holder());
+
+                for (int i = 0; i < 5; i++) {
+                    dir.write("first-" + i + "-🍎.txt", "first " + i);
+                }
+                await(Duration.ofSeconds(20), "java-a processes the first batch", () -> a.count() == 5);
+                await(Duration.ofSeconds(10), "java-a commits the first batch", () -> la.status().count("DONE") == 5);
+                assertEquals(0, b.count(), "the standby processes nothing");
+
+                // java-a dies (no handover): java-b takes over once the liveness interval passes.
+                long term = la.status().term();
+                la.stop(false);
+                await(Duration.ofSeconds(20), "java-b active", () -> role(lb, "active"));
+                assertTrue(lb.status().term() > term, "a new term: " + lb.status());
+
+                for (int i = 0; i < 5; i++) {
+                    dir.write("second-" + i + "-🍐.txt", "second " + i);
+                }
+                await(Duration.ofSeconds(20), "java-b processes the second batch", () -> b.count() == 5);
+                await(Duration.ofSeconds(10), "the ledger counts 10 DONE", () -> lb.status().count("DONE") == 10);
+
+                // No file was processed twice, across both members.
+                List<String> keys = new ArrayList<>();
+                a.files.forEach(s -> keys.add(s.file().idempotencyKey()));
+                b.files.forEach(s -> keys.add(s.file().idempotencyKey()));
+                Set<String> unique = new HashSet<>(keys);
+                assertEquals(10, unique.size(), "each file once: " + keys);
+                assertTrue(a.files.stream().allMatch(s -> s.file().name().startsWith("first-")));
+                assertTrue(b.files.stream().allMatch(s -> s.file().name().startsWith("second-")));
+                assertTrue(b.files.stream().allMatch(s -> s.content().equals("second " + s.file().name().split("-")[1])));
+            } finally {
+                la.close();
+            }
+        }
+    }
+
+    @Test
+    void failingOnFileIsRetriedAsAttemptTwo() throws Exception {
+        try (TestServices.RemoteDir dir = TestServices.ftpDir(); TestServices.Database db = TestServices.postgres()) {
+            dir.write("flaky-⚡.csv", "a,b,c");
+            dir.write("fine.csv", "1,2,3");
+            RecordingService svc = new RecordingService();
+            svc.failFirstAttemptOf = "flaky-⚡.csv";
+            try (FtpListener l = new FtpListener(config(dir, db, "java-retry", TestServices.randomName("g-")))) {
+                l.attach(svc);
+                l.start();
+                await(Duration.ofSeconds(20), "both files processed", () -> svc.count() == 2);
+                RecordingService.Seen flaky = svc.byName("flaky-⚡.csv");
+                assertEquals(2, flaky.file().attempt(), "the failed file came back as attempt 2");
+                assertEquals("a,b,c", flaky.content());
+                assertEquals(1, svc.byName("fine.csv").file().attempt());
+                assertEquals(2, svc.attemptsByName.get("flaky-⚡.csv").get());
+                await(Duration.ofSeconds(10), "the ledger counts 2 DONE", () -> l.status().count("DONE") == 2);
+                ListenerStatus st = l.status();
+                assertTrue(st.coordinated() && st.healthy(), st.toString());
+                assertEquals("java-retry", st.holder());
+                assertTrue(st.lastHeartbeat() != null, st.toString());
+            }
+        }
+    }
+
+    @Test
+    void sharedModeSplitsTheFilesWithoutDuplicates() throws Exception {
+        try (TestServices.RemoteDir dir = TestServices.ftpDir(); TestServices.Database db = TestServices.postgres()) {
+            String group = TestServices.randomName("g-");
+            for (int i = 0; i < 20; i++) {
+                dir.write("shared-" + i + "-🧩.txt", "shared " + i);
+            }
+            RecordingService a = new RecordingService();
+            RecordingService b = new RecordingService();
+            ListenerConfig.Builder base = TestServices.ftp(dir).pollingInterval(0.2).retryTimeout(0.05)
+                    .mode(ListenerConfig.Mode.SHARED).workers(2);
+            try (FtpListener la = new FtpListener(base.coordination(TestServices.coordination(db, "shared-a", group)).build());
+                    FtpListener lb = new FtpListener(base.coordination(TestServices.coordination(db, "shared-b", group)).build())) {
+                la.attach(a);
+                lb.attach(b);
+                la.start();
+                lb.start();
+                await(Duration.ofSeconds(30), "20 files DONE", () -> la.status().count("DONE") == 20);
+                Set<String> keys = new HashSet<>();
+                List<String> all = new ArrayList<>();
+                a.files.forEach(s -> all.add(s.file().idempotencyKey()));
+                b.files.forEach(s -> all.add(s.file().idempotencyKey()));
+                keys.addAll(all);
+                assertEquals(20, all.size(), "20 deliveries in all: " + all);
+                assertEquals(20, keys.size(), "each file once");
+                assertTrue(a.files.stream().allMatch(s -> s.content().equals("shared " + s.file().name().split("-")[1])));
+            }
+        }
+    }
+}

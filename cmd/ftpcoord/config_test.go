@@ -1,0 +1,85 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every configuration error names the line and the field, in JSON and TOML.
+func TestConfigErrorsNameLineAndField(t *testing.T) {
+	cases := []struct {
+		name string
+		toml bool
+		in   string
+		want []string
+	}{
+		{"json syntax", false, "{\n  \"host\": \"127.0.0.1\",\n  \"port\": 21,,\n}", []string{"line 3"}},
+		{"json unknown field", false, "{\n  \"host\": \"127.0.0.1\",\n  \"pollingIntervall\": 5\n}", []string{"line 3", `"pollingIntervall"`}},
+		{"json wrong type", false, "{\n  \"host\": \"127.0.0.1\",\n  \"port\": \"twenty-one\"\n}", []string{"line 3", "port"}},
+		{"json invalid value", false, "{\n  \"protocol\": \"FTP\",\n  \"coordination\": {\n    \"memberId\": \"\",\n    \"coordinationGroup\": \"g\",\n    \"databaseConfig\": {\"type\": \"postgresql\"}\n  }\n}",
+			[]string{"line 4", "memberId"}},
+		{"toml syntax", true, "host = \"127.0.0.1\"\nport = = 21\n", []string{"line 2"}},
+		{"toml unknown field", true, "host = \"127.0.0.1\"\n\n[coordination]\nmemberId = \"a\"\ncoordinationGroupp = \"g\"\n", []string{"line 5", "coordinationGroupp"}},
+		{"toml wrong type", true, "host = \"127.0.0.1\"\nport = \"x\"\n", []string{"line 2", "port"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseConfig([]byte(c.in), c.toml)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// The same configuration in JSON and TOML decodes to the same values.
+func TestTOMLMatchesJSON(t *testing.T) {
+	js := `{"protocol": "FTP", "host": "127.0.0.1", "port": 2121, "path": "/inbox", "pollingInterval": 0.5,
+	  "auth": {"credentials": {"username": "u", "password": "p"}},
+	  "coordination": {"memberId": "a", "coordinationGroup": "g", "livenessCheckInterval": 5, "heartbeatFrequency": 0.5,
+	    "databaseConfig": {"type": "postgresql", "host": "127.0.0.1", "port": 5432, "user": "u", "password": "p", "database": "d"}},
+	  "afterProcess": {"moveTo": "/done"}, "maxTries": 4}`
+	tm := `protocol = "FTP"
+host = "127.0.0.1"
+port = 2121
+path = "/inbox"
+pollingInterval = 0.5
+maxTries = 4
+afterProcess = { moveTo = "/done" }
+
+[auth.credentials]
+username = "u"
+password = "p"
+
+[coordination]
+memberId = "a"
+coordinationGroup = "g"
+livenessCheckInterval = 5
+heartbeatFrequency = 0.5
+
+[coordination.databaseConfig]
+type = "postgresql"
+host = "127.0.0.1"
+port = 5432
+user = "u"
+password = "p"
+database = "d"
+`
+	a, err := parseConfig([]byte(js), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := parseConfig([]byte(tm), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Port != b.Port || a.Path != b.Path || a.PollingInterval != b.PollingInterval || a.MaxTries != b.MaxTries ||
+		a.AfterProcess.MoveTo != b.AfterProcess.MoveTo || *a.Coordination != *b.Coordination || a.Auth.Credentials.Password != b.Auth.Credentials.Password {
+		t.Fatalf("JSON %+v\nTOML %+v", a, b)
+	}
+}

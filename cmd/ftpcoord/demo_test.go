@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+)
+
+// `ftpcoord demo` passes on its own (in-process FTP server, SQLite, three
+// member processes, a SIGKILL of the active member) well under a minute,
+// and its summary shows every file processed once and the failover.
+func TestDemo(t *testing.T) {
+	demoRun(t)
+}
+
+// With --database-config the demo runs on PostgreSQL instead, and leaves
+// no rows of its group behind.
+func TestDemoOnPostgres(t *testing.T) {
+	db := testdb.NewWithSchema(t, schema.Postgres)
+	b, _ := json.Marshal(db)
+	demoRun(t, "--database-config", string(b))
+	var n int
+	if err := testdb.Open(t, db, "UTC").QueryRow(`SELECT (SELECT count(*) FROM ftpcoord_file) + (SELECT count(*) FROM health_check) + (SELECT count(*) FROM token_holder)`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the demo left %d rows behind (%v)", n, err)
+	}
+}
+
+func demoRun(t *testing.T, args ...string) {
+	t.Helper()
+	start := time.Now()
+	tmp := t.TempDir()
+	cmd := exec.Command(bin, append([]string{"demo", "--files", "45"}, args...)...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("demo failed after %v: %v\n%s", took, err, out)
+	}
+	if took > 45*time.Second {
+		t.Errorf("the demo took %v; it must finish well under a minute", took)
+	}
+	s := string(out)
+	for _, want := range []string{"SIGKILL", "took over (term 2)", "files uploaded          45", "files seen (ledger)     45",
+		"processed once each     yes (45 DONE", "lost                    0", "duplicates              0", "failover delay", "ok: every file was processed once"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, s)
+		}
+	}
+	// It cleaned up: its directory is gone and none of its processes is left.
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("the demo left %v in its temporary directory", left)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), tmp) {
+			t.Errorf("a demo process is still running: %s", strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	t.Logf("demo took %v", took.Round(100*time.Millisecond))
+}

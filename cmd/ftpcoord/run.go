@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/listener"
+	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// runFlags are the flags of `ftpcoord run`.
+type runFlags struct {
+	config, exec, downloadDir, logFormat, logLevel, metricsAddr string
+	stopTimeout                                                 time.Duration
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
+	var f runFlags
+	fs := flag.NewFlagSet("ftpcoord run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "listener configuration, JSON or .toml (required)")
+	fs.StringVar(&f.exec, "exec", "", "shell command run per file: content on stdin, exit 0 commits (default: read and log each file)")
+	fs.StringVar(&f.downloadDir, "download-dir", "", "stage each file here first; --exec gets its local path as $1 and FTPCOORD_LOCAL_PATH")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (off by default)")
+	fs.DurationVar(&f.stopTimeout, "stop-timeout", 25*time.Second, "on SIGTERM, how long running commands may take to finish; then they are stopped and their files given back")
+	if err := fs.Parse(args); err != nil {
+		return f, parseFlagError(err)
+	}
+	if fs.NArg() > 0 {
+		return f, usageError("run: unexpected argument %q", fs.Arg(0))
+	}
+	if f.config == "" {
+		return f, usageError("run: --config FILE is required")
+	}
+	if f.stopTimeout < 0 {
+		return f, usageError("run: --stop-timeout %v: must be 0 or more", f.stopTimeout)
+	}
+	return f, nil
+}
+
+func parseFlagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return withCode(ExitUsage, err)
+}
+
+// cmdRun runs one member until SIGINT or SIGTERM, then hands over.
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseRunFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	level, err := parseLevel(f.logLevel)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(f.logFormat, stderr, level)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return err
+	}
+	if f.downloadDir != "" {
+		if err := os.MkdirAll(f.downloadDir, 0o700); err != nil {
+			return withCode(ExitUsage, fmt.Errorf("--download-dir: %w", err))
+		}
+		cfg.StagingDir = f.downloadDir
+	}
+	memberID := ""
+	if cfg.Coordination != nil {
+		memberID = cfg.Coordination.MemberID
+		log = log.With("member", memberID)
+	}
+	m := newMetrics()
+	l, err := listener.New(cfg, listener.WithLogger(log), listener.WithObserver(m))
+	if err != nil {
+		return withCode(ExitConfig, err)
+	}
+	m.coord, m.coordinated = l.Coordinator, cfg.Coordination != nil
+	var handler any = &logHandler{log: log}
+	if f.exec != "" {
+		handler = &execHandler{shell: f.exec, memberID: memberID, log: log}
+	}
+	if err := l.Attach(handler); err != nil {
+		return err
+	}
+	if f.metricsAddr != "" {
+		addr, err := serveMetrics(ctx, f.metricsAddr, m, log)
+		if err != nil {
+			l.Halt()
+			return err
+		}
+		log.Info("metrics at http://" + addr.String() + "/metrics")
+	}
+	if err := probeServer(ctx, l, log); err != nil {
+		l.Halt()
+		return err
+	}
+	if err := l.Start(ctx); err != nil {
+		l.Halt()
+		return err
+	}
+	c := l.Config()
+	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, c.Path), "coordinated", c.Coordination != nil)
+	watchRole(ctx, l, log)
+	log.Info("stopping: no new file; running commands may finish", "stopTimeout", f.stopTimeout)
+	stopCtx, cancel := context.WithTimeout(context.Background(), f.stopTimeout)
+	defer cancel()
+	if err := l.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stop: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// probeServer connects to the file server once before joining the group:
+// a refusal that waiting cannot mend (credentials, certificate, host key)
+// stops the member with the server's own explanation; anything else is
+// logged and left to the polls' retries.
+func probeServer(ctx context.Context, l *listener.Listener, log *slog.Logger) error {
+	cfg := l.Config()
+	timeout := time.Duration(cfg.ConnectTimeout*float64(time.Second)) + 5*time.Second
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	isDir, err := l.Caller().IsDirectory(pctx, cfg.Path)
+	switch {
+	case errors.Is(err, remote.ErrRefused), errors.Is(err, remote.ErrHostKey):
+		return withCode(ExitRemote, fmt.Errorf("file server %s:%d: %w", cfg.Host, cfg.Port, err))
+	case err != nil:
+		log.Warn("cannot check the watched directory yet; polls will retry", "path", cfg.Path, "err", err)
+	case !isDir:
+		log.Warn("the watched path is not a directory", "path", cfg.Path)
+	}
+	return nil
+}
+
+// watchRole logs the member's role changes until ctx ends.
+func watchRole(ctx context.Context, l *listener.Listener, log *slog.Logger) {
+	c := l.Coordinator()
+	if c == nil {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	var last taskcompat.State
+	first := true
+	for {
+		st := c.State()
+		if first || st.Role != last.Role || st.Holder != last.Holder || st.Term != last.Term {
+			if st.Role == taskcompat.Active {
+				log.Info("active", "term", st.Term)
+			} else {
+				log.Info("standby", "holder", st.Holder, "term", st.Term)
+			}
+			last, first = st, false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// logHandler is the handler without --exec: it reads each file and logs it.
+type logHandler struct{ log *slog.Logger }
+
+func (h *logHandler) OnFile(_ context.Context, f listener.FileInfo, r io.Reader, _ *listener.Caller) error {
+	n, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return err
+	}
+	h.log.Info("file", "path", f.Path, "bytes", n, "attempt", f.Attempt, "idempotencyKey", f.IdempotencyKey)
+	return nil
+}
+
+func (h *logHandler) OnError(_ context.Context, err error) { h.log.Warn(err.Error()) }

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+)
+
+// status reads heartbeat ages by each dialect's clock: one member on each
+// of PostgreSQL, MariaDB and SQLite is active with a fresh heartbeat, and
+// its files are counted by state.
+func TestStatusOnEveryDialect(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		srv := newFTPDir(t)
+		db := testdb.New(t, d)
+		cfg := writeJSON(t, filepath.Join(t.TempDir(), "m.json"), memberConfig(srv, db, "cmd-status", "solo", nil))
+		if r := ftpcoord(t, "schema", "apply", "--config", cfg); r.code != 0 {
+			t.Fatalf("schema apply: %s", r.stderr)
+		}
+		srv.put(t, "one.csv", "1")
+		srv.put(t, "two.csv", "2")
+		startRun(t, "--config", cfg, "--exec", "cat >/dev/null")
+		var st groupStatus
+		eventually(t, 20*time.Second, "the member active with both files DONE", func() bool {
+			var r result
+			st, r = statusOf(t, cfg)
+			return r.code == 0 && st.Ledger["DONE"] == 2
+		})
+		if st.Holder != "solo" || !st.Active || len(st.Members) != 1 || st.Members[0].Role != "active" ||
+			st.Members[0].HeartbeatAgeSeconds < 0 || st.Members[0].HeartbeatAgeSeconds > 2 {
+			t.Fatalf("status on %s: %+v", d, st)
+		}
+		ddl := ftpcoord(t, "schema", "print", "--config", cfg)
+		if ddl.code != 0 || !strings.Contains(ddl.stdout, "CREATE TABLE IF NOT EXISTS health_check") {
+			t.Fatalf("schema print on %s: exit %d %s", d, ddl.code, ddl.stderr)
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+)
+
+// SIGTERM in the middle of a command that outlasts --stop-timeout: the
+// command is stopped, the member exits 0 and hands over, and its file is
+// given back at once, the attempt uncounted: the other member processes it
+// as attempt 1 without waiting for the lease (300 s). Nothing is lost and
+// the file is finished once.
+func TestSIGTERMDuringACommand(t *testing.T) {
+	srv := newFTPDir(t)
+	db := testdb.NewWithSchema(t, schema.Postgres)
+	work := t.TempDir()
+	extra := map[string]any{"processingTimeout": 300}
+	cfgA := writeJSON(t, filepath.Join(work, "a.json"), memberConfig(srv, db, "cmd-stop", "a", extra))
+	cfgB := writeJSON(t, filepath.Join(work, "b.json"), memberConfig(srv, db, "cmd-stop", "b", extra))
+	log := filepath.Join(work, "handled.log")
+	// Member a's command takes long; b's is quick.
+	handler := `cat >/dev/null; echo "start $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log) + `
+[ "$FTPCOORD_MEMBER_ID" = a ] && sleep 30; echo "end $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log)
+	a := startRun(t, "--config", cfgA, "--exec", handler, "--stop-timeout", "500ms")
+	eventually(t, 10*time.Second, "a active", func() bool { st, _ := statusOf(t, cfgA); return st.Holder == "a" })
+	b := startRun(t, "--config", cfgB, "--exec", handler)
+	srv.put(t, "slow.csv", "slow")
+	eventually(t, 20*time.Second, "a's command to start", func() bool { return slices.Contains(readLines(t, log), "start a 1") })
+	stopped := time.Now()
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM:\n%s", code, a.log())
+	}
+	if took := time.Since(stopped); took > 5*time.Second {
+		t.Errorf("the stop took %v: the running command was not stopped after --stop-timeout", took)
+	}
+	eventually(t, 20*time.Second, "b to finish the file", func() bool {
+		return countStatus(filesList(t, cfgB), "DONE") == 1
+	})
+	lines := readLines(t, log)
+	if !slices.Equal(lines, []string{"start a 1", "start b 1", "end b 1"}) {
+		t.Fatalf("handler log %q: want a's attempt stopped and given back, then b's attempt 1 finished", lines)
+	}
+	if !strings.Contains(a.log(), "stopping") {
+		t.Errorf("the member did not log its stop:\n%s", a.log())
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait()
+}
+
+// SIGTERM while a command runs that finishes within --stop-timeout: the
+// member waits for it, commits the file, then hands over; nobody runs it
+// again.
+func TestSIGTERMLetsTheCommandFinish(t *testing.T) {
+	srv := newFTPDir(t)
+	db := testdb.NewWithSchema(t, schema.Postgres)
+	work := t.TempDir()
+	cfgA := writeJSON(t, filepath.Join(work, "a.json"), memberConfig(srv, db, "cmd-drain", "a", nil))
+	cfgB := writeJSON(t, filepath.Join(work, "b.json"), memberConfig(srv, db, "cmd-drain", "b", nil))
+	log := filepath.Join(work, "handled.log")
+	handler := `cat >/dev/null; echo "start $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log) + `
+sleep 1; echo "end $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log)
+	a := startRun(t, "--config", cfgA, "--exec", handler, "--stop-timeout", "20s")
+	eventually(t, 10*time.Second, "a active", func() bool { st, _ := statusOf(t, cfgA); return st.Holder == "a" })
+	b := startRun(t, "--config", cfgB, "--exec", handler)
+	srv.put(t, "one.csv", "1")
+	eventually(t, 20*time.Second, "a's command to start", func() bool { return slices.Contains(readLines(t, log), "start a 1") })
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(); code != 0 {
+		t.Fatalf("exit %d after SIGTERM:\n%s", code, a.log())
+	}
+	if n := countStatus(filesList(t, cfgB), "DONE"); n != 1 {
+		t.Fatalf("%d files DONE right after a's stop, want its file committed before it left", n)
+	}
+	eventually(t, 10*time.Second, "b active", func() bool { st, _ := statusOf(t, cfgB); return st.Holder == "b" })
+	if lines := readLines(t, log); !slices.Equal(lines, []string{"start a 1", "end a 1"}) {
+		t.Fatalf("handler log %q: want a's run only", lines)
+	}
+	b.signal(syscall.SIGTERM)
+	b.wait()
+}

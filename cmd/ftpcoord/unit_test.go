@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/core/listener"
+	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		err  error
+		code int
+	}{
+		{nil, ExitOK},
+		{errors.New("x"), ExitFailure},
+		{usageError("bad"), ExitUsage},
+		{&listener.FieldError{Field: "port", Problem: "x"}, ExitConfig},
+		{fmt.Errorf("wrapped: %w", &schema.Error{Table: "t", Err: schema.ErrMissingTable}), ExitDatabase},
+		{fmt.Errorf("x: %w", taskcompat.ErrDatabase), ExitDatabase},
+		{fmt.Errorf("x: %w", remote.ErrHostKey), ExitRemote},
+		{withCode(ExitInactive, errors.New("none")), ExitInactive},
+	}
+	for _, c := range cases {
+		if got := exitCode(c.err); got != c.code {
+			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.code)
+		}
+	}
+	var b strings.Builder
+	configPath = "FILE"
+	report(&schema.Error{Table: "token_holder", Err: schema.ErrMissingTable, Fix: "create it"}, &b)
+	if !strings.Contains(b.String(), "ftpcoord schema apply --config FILE") {
+		t.Fatalf("a missing table does not point at schema apply: %q", b.String())
+	}
+}
+
+func TestTailBufferKeepsTheEnd(t *testing.T) {
+	tb := &tailBuffer{max: 8}
+	tb.Write([]byte("hello "))
+	tb.Write([]byte("world, again"))
+	if got := tb.String(); got != "...d, again" {
+		t.Fatalf("tail %q", got)
+	}
+	short := &tailBuffer{max: 8}
+	short.Write([]byte("ok"))
+	if short.String() != "ok" {
+		t.Fatalf("tail %q", short.String())
+	}
+}
+
+func TestFileEnv(t *testing.T) {
+	f := listener.FileInfo{Path: "/in/a.csv", Size: 12, LastModifiedTimestamp: 1_700_000_000_123, Attempt: 2, IdempotencyKey: "k", LocalPath: "/tmp/a.csv"}
+	env := fileEnv(f, "node-a")
+	for _, want := range []string{"FTPCOORD_PATH=/in/a.csv", "FTPCOORD_SIZE=12", "FTPCOORD_MTIME=2023-11-14T22:13:20.123Z",
+		"FTPCOORD_MTIME_MS=1700000000123", "FTPCOORD_ATTEMPT=2", "FTPCOORD_IDEMPOTENCY_KEY=k", "FTPCOORD_MEMBER_ID=node-a", "FTPCOORD_LOCAL_PATH=/tmp/a.csv"} {
+		if !slices.Contains(env, want) {
+			t.Errorf("missing %s in %v", want, env)
+		}
+	}
+}
+
+func TestStaleIsBallerinasRule(t *testing.T) {
+	if stale(30999, 30) || !stale(31000, 30) {
+		t.Fatal("a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
+	}
+}
+
+// The demo's verdict: a second run is excused only when the first was the
+// killed member's.
+func TestDemoJudge(t *testing.T) {
+	up := map[string]bool{"/a": true, "/b": true, "/c": true, "/d": true}
+	rows := []ledger.Entry{{Row: ledger.Row{Path: "/a", Status: ledger.Done}}, {Row: ledger.Row{Path: "/b", Status: ledger.Done}},
+		{Row: ledger.Row{Path: "/c", Status: ledger.Done}}, {Row: ledger.Row{Path: "/d", Status: ledger.Pending}}}
+	log := map[string]*handled{"/a": {ends: []string{"m1"}}, "/b": {ends: []string{"m1", "m2"}, fails: 1},
+		"/c": {ends: []string{"m2", "m3"}}, "/d": {ends: []string{"m2"}}}
+	v := judge(up, rows, log, "m1")
+	if !slices.Equal(v.lost, []string{"/d"}) || !slices.Equal(v.duplicates, []string{"/c"}) || !slices.Equal(v.redelivered, []string{"/b"}) ||
+		v.retries != 1 || v.done != 3 || v.seen != 4 {
+		t.Fatalf("verdict %+v", v)
+	}
+}
+
+func TestMetricsExposition(t *testing.T) {
+	m := newMetrics()
+	m.coordinated = true
+	m.PollDone(30*time.Millisecond, nil)
+	m.PollDone(2*time.Second, errors.New("x"))
+	m.FilesFinished("done", 3)
+	m.FilesFinished("rejected", 1)
+	m.LeasesRenewed(4)
+	m.DatabaseError("claim", errors.New("x"))
+	var b strings.Builder
+	m.write(&b)
+	out := b.String()
+	for _, want := range []string{
+		"ftpcoord_active 0", `ftpcoord_role{role="standby"} 1`, "ftpcoord_term 0", "ftpcoord_failovers_total 0",
+		`ftpcoord_poll_duration_seconds_bucket{le="0.05"} 1`, `ftpcoord_poll_duration_seconds_bucket{le="+Inf"} 2`,
+		"ftpcoord_poll_duration_seconds_count 2", "ftpcoord_poll_errors_total 1",
+		`ftpcoord_files_total{outcome="done"} 3`, `ftpcoord_files_total{outcome="rejected"} 1`, `ftpcoord_files_total{outcome="failed"} 0`,
+		"ftpcoord_lease_renewals_total 4", `ftpcoord_database_errors_total{op="claim"} 1`, `ftpcoord_database_errors_total{op="heartbeat"} 0`,
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("metrics lack %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	alone := newMetrics()
+	alone.write(&b)
+	if !strings.Contains(b.String(), "ftpcoord_active 1\n") || !strings.Contains(b.String(), `ftpcoord_role{role="alone"} 1`) {
+		t.Errorf("a member without coordination polls alone:\n%s", b.String())
+	}
+}
+
+func TestFilesFlags(t *testing.T) {
+	f, err := parseFilesFlags([]string{"show", "/in/a.csv", "--config", "c.json"}, &strings.Builder{})
+	if err != nil || f.path != "/in/a.csv" || f.config != "c.json" {
+		t.Fatalf("%+v %v", f, err)
+	}
+	for _, bad := range [][]string{{}, {"frob"}, {"show", "--config", "c.json"}, {"list", "--config", "c.json", "--status", "DONEISH"},
+		{"retry", "/a", "/b", "--config", "c.json"}, {"list", "/a", "--config", "c.json"}} {
+		if _, err := parseFilesFlags(bad, &strings.Builder{}); exitCode(err) != ExitUsage {
+			t.Errorf("%v: %v (exit %d), want a usage error", bad, err, exitCode(err))
+		}
+	}
+}
+
+// The metrics endpoint has no authentication: a port alone binds loopback.
+func TestMetricsBindLoopbackByDefault(t *testing.T) {
+	for in, want := range map[string]string{":9464": "127.0.0.1:9464", "9464": "127.0.0.1:9464",
+		"127.0.0.1:0": "127.0.0.1:0", "0.0.0.0:9464": "0.0.0.0:9464", "[::1]:9464": "[::1]:9464"} {
+		if got, err := metricsListenAddr(in); err != nil || got != want {
+			t.Errorf("metricsListenAddr(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := metricsListenAddr("a:b:c"); err == nil {
+		t.Error("a:b:c accepted")
+	}
+}

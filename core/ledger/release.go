@@ -1,0 +1,31 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+)
+
+// Release gives claims back unfinished, for a member that stops (or loses
+// its token) with work in hand: each goes back to PENDING with its try
+// uncounted (the attempt was cut short by the member, not by the file) and
+// no lease, so that another member claims it at once instead of waiting
+// for the lease to run out. Fenced by the claim token: a claim that was
+// already committed, failed or taken over is left alone. It returns how
+// many were released.
+func (l *Ledger) Release(ctx context.Context, claims []Claim) (int, error) {
+	total := 0
+	for token, b := range byToken(claims) {
+		q := `UPDATE ftpcoord_file SET status = 'PENDING', tries = CASE WHEN tries > 0 THEN tries - 1 ELSE 0 END,
+			owner_member = NULL, claim_token = NULL, lease_expires = NULL
+			WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` + sqlbind.Placeholders(len(b.keys), 0) + `)`
+		res, err := l.exec(ctx, l.q(q), append([]any{l.cfg.GroupID, token}, b.keys...)...)
+		if err != nil {
+			return total, fmt.Errorf("ledger: release: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
+}
