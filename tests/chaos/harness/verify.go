@@ -377,9 +377,6 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 					p.ID, pid, x.path, p.Term, clock(x.doneAt), clock(p.To))
 			}
 		}
-		if g.Opt.Mode == "shared" {
-			continue // every member processes; the claim token fences the work
-		}
 		// Its handlers may only start before it saw (on waking) that it
 		// was no longer active: those passed their check before the
 		// SIGSTOP. None after, until it becomes active again.
