@@ -20,21 +20,29 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	memberBin string
 	buildErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // setup builds tests/member once per test binary and reads the servers'
 // settings.
 func setup(t *testing.T) (string, harness.Env) {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ftpcoord-chaos-bin-")
-		if err != nil {
-			buildErr = err
+		binDir, buildErr = os.MkdirTemp("", "ftpcoord-chaos-bin-")
+		if buildErr != nil {
 			return
 		}
-		memberBin, buildErr = harness.BuildMember(dir)
+		memberBin, buildErr = harness.BuildMember(binDir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

@@ -143,7 +143,7 @@ type Group struct {
 	members   map[string]*Member
 	all       []*Member
 	killed    map[int]time.Time // pid -> when it was SIGKILLed (by us or itself)
-	paused    map[int]Pause
+	paused    []Pause
 	windows   []Window
 	failovers []time.Time // moments the active member was taken away
 	names     []string    // every file name expected
@@ -181,7 +181,7 @@ func New(ctx context.Context, opt Options) (*Group, error) {
 	if opt.ArrivalEvery == 0 {
 		opt.ArrivalEvery = 10 * time.Millisecond
 	}
-	g := &Group{Opt: opt, members: map[string]*Member{}, killed: map[int]time.Time{}, paused: map[int]Pause{},
+	g := &Group{Opt: opt, members: map[string]*Member{}, killed: map[int]time.Time{},
 		dbRelays: map[string]*tcpproxy.Proxy{}, stopArr: make(chan struct{})}
 	ok := false
 	defer func() {
@@ -419,7 +419,7 @@ func (g *Group) Pause(id string, term int64, d time.Duration) {
 	p.To = time.Now()
 	m.cmd.Process.Signal(syscall.SIGCONT)
 	g.mu.Lock()
-	g.paused[m.Pid] = p
+	g.paused = append(g.paused, p)
 	g.mu.Unlock()
 }
 

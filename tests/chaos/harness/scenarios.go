@@ -18,22 +18,26 @@ type Scenario struct {
 	Faults func(ctx context.Context, g *Group, ids []string) error
 	// Before runs before the members start (the Ballerina peer).
 	Before func(ctx context.Context, g *Group) error
+	// NetworkDB: the fault cuts the network to the database, which a
+	// database file (SQLite) does not have.
+	NetworkDB bool
 }
 
-// Dialects the matrix runs on. Adding SQLite is adding its schema.Dialect
-// here (testdb.Create must know it; with a database file there is no
-// connection for the relays to cut, so db-outage and partition-active
-// would need another fault there).
-var Dialects = []schema.Dialect{schema.Postgres, schema.MySQL}
+// Applies tells whether s makes sense on dialect d.
+func (s Scenario) Applies(d schema.Dialect) bool { return !(s.NetworkDB && d == schema.SQLite) }
+
+// Dialects the matrix runs on. A database file (SQLite) has no network for
+// the relays to cut: the scenarios that cut it do not apply there.
+var Dialects = []schema.Dialect{schema.Postgres, schema.MySQL, schema.SQLite}
 
 // Scenarios is the fault matrix.
 var Scenarios = []Scenario{
 	{Name: "kill-active", What: "SIGKILL of the active member at random points, 6 times, each restarted", Faults: killActive},
 	{Name: "pause-active", What: "SIGSTOP of the active member for liveness + 2 s, then SIGCONT, twice", Faults: pauseActive},
-	{Name: "db-outage", What: "database unreachable for all members for 2x liveness (blackhole, then refuse)", Faults: dbOutage},
+	{Name: "db-outage", What: "database unreachable for all members for 2x liveness (blackhole, then refuse)", Faults: dbOutage, NetworkDB: true},
 	{Name: "ftp-restart", What: "FTP connections cut and refused for 3 s (a server restart, mid-listing or mid-transfer), 3 times", Faults: ftpRestart},
 	{Name: "ballerina-peer", What: "a Ballerina-protocol peer holds the token, stops heartbeating; later joins as a standby", Before: peerHolds, Faults: peerStandby},
-	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive},
+	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},
 }
 
 // ScenarioByName finds a scenario.

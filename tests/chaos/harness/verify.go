@@ -205,9 +205,10 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	for k, v := range g.killed {
 		killed[k] = v
 	}
-	paused := map[int]Pause{}
-	for k, v := range g.paused {
-		paused[k] = v
+	pauses := append([]Pause(nil), g.paused...)
+	paused := map[int]bool{}
+	for _, p := range pauses {
+		paused[p.Pid] = true
 	}
 	windows := append([]Window(nil), g.windows...)
 	failovers := append([]time.Time(nil), g.failovers...)
@@ -302,7 +303,7 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 				continue
 			}
 			_, wasKilled := killed[run.Pid]
-			_, wasPaused := paused[run.Pid]
+			wasPaused := paused[run.Pid]
 			switch {
 			case run.Attempt == x.tries:
 				committedFinished = true
@@ -346,8 +347,10 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 		ivs = append(ivs, *iv)
 	}
 	for i := range ivs { // a paused process acts no more from its SIGSTOP on
-		if p, ok := paused[ivs[i].Pid]; ok && ivs[i].From.Before(p.From) && ivs[i].To.After(p.From) {
-			ivs[i].To = p.From
+		for _, p := range pauses {
+			if p.Pid == ivs[i].Pid && ivs[i].From.Before(p.From) && ivs[i].To.After(p.From) {
+				ivs[i].To = p.From
+			}
 		}
 		if at, ok := killed[ivs[i].Pid]; ok && ivs[i].To.After(at) {
 			ivs[i].To = at
@@ -366,7 +369,8 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	}
 
 	// A paused member, once woken, claims and completes nothing.
-	for pid, p := range paused {
+	for _, p := range pauses {
+		pid := p.Pid
 		for _, x := range ledger {
 			if x.owner == p.ID && x.term == p.Term && x.status == "DONE" && x.doneAt.After(p.To) {
 				r.violate("woken member %s (pid %d) completed %s under its old term %d at %s, after it woke at %s",

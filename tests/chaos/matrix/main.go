@@ -71,6 +71,9 @@ func main() {
 	var results []harness.Result
 	for _, d := range ds {
 		for _, s := range scenarios {
+			if !s.Applies(d) {
+				continue
+			}
 			fmt.Fprintf(os.Stderr, "matrix: %s on %s ...\n", s.Name, d)
 			r := harness.RunScenario(ctx, bin, env, d, s, plan)
 			fmt.Fprintf(os.Stderr, "matrix: %s on %s: %s in %v\n", s.Name, d, r.Verdict(), r.Elapsed.Round(time.Second))
