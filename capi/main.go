@@ -211,13 +211,17 @@ func ftpcoord_listener_stop(h C.int64_t, graceful C.int) (rc C.int) {
 	if b == nil {
 		return fail(fmt.Errorf("ftpcoord: handle %d is not open (never made, or already stopped)", int64(h)), codeInvalidHandle)
 	}
-	b.close()
-	ctx := context.Background()
 	var err error
 	if graceful != 0 {
-		err = b.l.Stop(ctx)
+		// Events waiting for the host's ack end at once (the host is
+		// stopping, it will not ack), so the drain waits for nothing, and
+		// their files are given back.
+		b.close()
+		err = b.l.Stop(context.Background())
 	} else {
+		// Halt first, so that nothing at all is written, as in a crash.
 		err = b.l.Halt()
+		b.close()
 	}
 	if err != nil {
 		return fail(err, codeError)
