@@ -113,8 +113,8 @@ type Config struct {
 	Version  VersionMode // default PathSizeMTime
 	// BatchSize bounds the rows of one statement; default 500.
 	BatchSize int
-	// StatementTimeout bounds each call's statements (each batch of
-	// Record and Renew); default 30 s. A connection that hangs (a partition
+	// StatementTimeout bounds each statement (each try of a write, each
+	// read); default 30 s. A connection that hangs (a partition
 	// that drops packets, a server that stops answering) then fails the
 	// call instead of stalling the member until TCP gives up.
 	StatementTimeout time.Duration
@@ -402,8 +402,6 @@ func (l *Ledger) Renew(ctx context.Context, claims []Claim, lease time.Duration)
 // to a database outage can simply be repeated). ErrLost means the claim is
 // not this member's any more and nothing changed.
 func (l *Ledger) Commit(ctx context.Context, c Claim) error {
-	ctx, cancel := l.bound(ctx)
-	defer cancel()
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
 		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND status = 'IN_PROGRESS'` + fenceSQL
@@ -418,6 +416,8 @@ func (l *Ledger) Commit(ctx context.Context, c Claim) error {
 
 // doneBy returns which of keys are DONE under claim token.
 func (l *Ledger) doneBy(ctx context.Context, token string, keys []any) (map[string]bool, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND claim_token = ? AND status = 'DONE' AND version_key IN (`+
 		sqlbind.Placeholders(len(keys), 0)+`)`), append([]any{l.cfg.GroupID, token}, keys...)...)
 	if err != nil {
@@ -439,8 +439,6 @@ func (l *Ledger) doneBy(ctx context.Context, token string, keys []any) (map[stri
 // token when all goes well, and returns the claims it could not commit (see
 // ErrLost). Like Commit it is idempotent.
 func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, err error) {
-	ctx, cancel := l.bound(ctx)
-	defer cancel()
 	for token, b := range byToken(claims) {
 		fenceSQL, fenceArgs := l.fence(b.term)
 		q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
@@ -472,8 +470,6 @@ func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, e
 // retryAfter, or, when it has had maxTries attempts, REJECTED for good. It
 // returns the new status; ErrLost means it changed nothing.
 func (l *Ledger) Fail(ctx context.Context, c Claim, cause string, retryAfter time.Duration, maxTries int) (Status, error) {
-	ctx, cancel := l.bound(ctx)
-	defer cancel()
 	status := Failed
 	if maxTries > 0 && c.Tries >= maxTries {
 		status = Rejected
@@ -481,10 +477,7 @@ func (l *Ledger) Fail(ctx context.Context, c Claim, cause string, retryAfter tim
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `UPDATE ftpcoord_file SET status = ?, retry_after = ` + l.later() + `, lease_expires = NULL, last_error = ?
 		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND status = 'IN_PROGRESS'` + fenceSQL
-	if len(cause) > 4000 {
-		cause = cause[:4000]
-	}
-	err := l.one(ctx, "fail", q, append([]any{string(status), retryAfter.Milliseconds(), cause, l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	err := l.one(ctx, "fail", q, append([]any{string(status), retryAfter.Milliseconds(), clipError(cause), l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
 	return status, err
 }
 
@@ -504,8 +497,6 @@ func (l *Ledger) Requeue(ctx context.Context, path string) (int, error) {
 // server, once their last change is older than retention, and returns how
 // many it deleted.
 func (l *Ledger) Purge(ctx context.Context, gone []string, retention time.Duration) (int, error) {
-	ctx, cancel := l.bound(ctx)
-	defer cancel()
 	total := 0
 	for len(gone) > 0 {
 		n := min(len(gone), l.cfg.BatchSize)
@@ -588,26 +579,15 @@ type Row struct {
 
 // Get returns the rows of a path, every version.
 func (l *Ledger) Get(ctx context.Context, path string) ([]Row, error) {
-	ctx, cancel := l.bound(ctx)
-	defer cancel()
-	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT version_key, path, size, mtime_ms, status, tries,
-		COALESCE(owner_member, ''), COALESCE(term, 0), COALESCE(last_error, '')
-		FROM ftpcoord_file WHERE group_id = ? AND path = ? ORDER BY mtime_ms`), l.cfg.GroupID, path)
+	es, err := l.entries(ctx, "get", `SELECT `+entryColumns+` FROM ftpcoord_file WHERE group_id = ? AND path = ? ORDER BY mtime_ms`, l.cfg.GroupID, path)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: get: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Row
-	for rows.Next() {
-		var r Row
-		var s string
-		if err := rows.Scan(&r.Key, &r.Path, &r.Size, &r.MTime, &s, &r.Tries, &r.Owner, &r.Term, &r.LastError); err != nil {
-			return nil, err
-		}
-		r.Status = Status(s)
-		out = append(out, r)
+	out := make([]Row, len(es))
+	for i, e := range es {
+		out[i] = e.Row
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // one runs a write that must change exactly one row.

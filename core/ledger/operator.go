@@ -56,6 +56,8 @@ func (l *Ledger) Show(ctx context.Context, path string) ([]Entry, error) {
 }
 
 func (l *Ledger) entries(ctx context.Context, op, q string, args ...any) ([]Entry, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
 	rows, err := l.cfg.DB.QueryContext(ctx, l.q(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %s: %w", op, err)
@@ -83,12 +85,9 @@ func (l *Ledger) entries(ctx context.Context, op, q string, args ...any) ([]Entr
 // member is processing now is left alone (ErrBusy when that was all there
 // was); DONE and REJECTED ones are never changed.
 func (l *Ledger) Reject(ctx context.Context, path, reason string) (int, error) {
-	if len(reason) > 4000 {
-		reason = reason[:4000]
-	}
-	res, err := l.cfg.DB.ExecContext(ctx, l.q(`UPDATE ftpcoord_file SET status = 'REJECTED', lease_expires = NULL, claim_token = NULL,
+	res, err := l.exec(ctx, l.q(`UPDATE ftpcoord_file SET status = 'REJECTED', lease_expires = NULL, claim_token = NULL,
 		retry_after = NULL, last_error = ? WHERE group_id = ? AND path = ?
-		AND (status IN ('PENDING', 'FAILED') OR (status = 'IN_PROGRESS' AND lease_expires < `+l.now()+`))`), reason, l.cfg.GroupID, path)
+		AND (status IN ('PENDING', 'FAILED') OR (status = 'IN_PROGRESS' AND lease_expires < `+l.now()+`))`), clipError(reason), l.cfg.GroupID, path)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: reject: %w", err)
 	}

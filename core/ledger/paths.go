@@ -28,3 +28,21 @@ func CheckPath(p string) error {
 	}
 	return nil
 }
+
+// maxError bounds the last_error text the ledger keeps, in bytes.
+const maxError = 4000
+
+// clipError makes an error text storable: invalid UTF-8 (a server's
+// message in another encoding) is replaced, and the text is cut to maxError
+// bytes without splitting a character; databases refuse broken UTF-8.
+func clipError(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxError {
+		return s
+	}
+	s = s[:maxError]
+	for !utf8.ValidString(s) { // at most the 3 bytes of a cut character
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestCheckPath(t *testing.T) {
@@ -48,4 +49,20 @@ func FuzzVersionKey(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Error texts are stored whole up to maxError bytes, never as broken UTF-8.
+func TestClipError(t *testing.T) {
+	long := strings.Repeat("a", maxError-1) + "📦 and more"
+	for in, want := range map[string]string{
+		"short":                   "short",
+		"caf\xe9 refused":         "caf\uFFFD refused",
+		long:                      strings.Repeat("a", maxError-1),
+		strings.Repeat("é", 3000): strings.Repeat("é", maxError/2),
+	} {
+		got := clipError(in)
+		if got != want || !utf8.ValidString(got) || len(got) > maxError {
+			t.Errorf("clipError(%.20q...) = %.20q... (%d bytes), want %.20q... (%d bytes)", in, got, len(got), want, len(want))
+		}
+	}
 }
