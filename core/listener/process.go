@@ -172,11 +172,12 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	}
 	back := &giveBack{}
 	defer l.release(ctx, lg, back)
-	claimMore := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
+	// goOn: whether to claim or start more work.
+	goOn := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
 	if !perFile {
 		// OnFileChange alone: each batch is one unit of work.
-		for claimMore() {
+		for goOn() {
 			claims, err := claim()
 			if err != nil || len(claims) == 0 {
 				return err
@@ -202,7 +203,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				if keepGoing() && ctx.Err() == nil && !l.draining.Load() {
+				if goOn() {
 					l.processOne(ctx, lg, service, fs, c, succeeded, back)
 				} else {
 					back.add(c) // not started: for the active member (or a later poll) at once
@@ -213,7 +214,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	}
 	var err error
 feed:
-	for claimMore() {
+	for goOn() {
 		var claims []ledger.Claim
 		if claims, err = claim(); err != nil || len(claims) == 0 {
 			break
@@ -282,15 +283,12 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 		for i, p := range batch {
 			claims[i] = p.claim
 		}
-		lost, err := lg.CommitAll(ctx, claims)
+		lost, err := l.commitAll(ctx, lg, claims)
 		if err != nil {
-			l.obs.DatabaseError("commit", err)
 			l.log.Warn("listener: could not commit processed files; they will be processed again", "files", len(batch), "err", err)
 			l.reportError(ctx, service, fmt.Errorf("listener: commit %d files: %w", len(batch), err))
 			continue
 		}
-		l.obs.FilesFinished("done", len(batch)-len(lost))
-		l.obs.FilesFinished("lost", len(lost))
 		gone := map[string]bool{}
 		for _, c := range lost {
 			gone[c.Key] = true
@@ -305,6 +303,18 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 }
 
 // runAfter applies an after-processing action and reports its failure.
+// commitAll commits processed claims and tells the observer how they ended.
+func (l *Listener) commitAll(ctx context.Context, lg *ledger.Ledger, claims []ledger.Claim) (lost []ledger.Claim, err error) {
+	lost, err = lg.CommitAll(ctx, claims)
+	if err != nil {
+		l.obs.DatabaseError("commit", err)
+		return nil, err
+	}
+	l.obs.FilesFinished("done", len(claims)-len(lost))
+	l.obs.FilesFinished("lost", len(lost))
+	return lost, nil
+}
+
 func (l *Listener) runAfter(ctx context.Context, service any, name string, a *PostAction, info FileInfo) {
 	if err := l.afterwards(ctx, a, info); err != nil {
 		l.reportError(ctx, service, fmt.Errorf("listener: %s on %s: %w", name, info.Path, err))
@@ -335,13 +345,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		}
 		return
 	}
-	lost, err := lg.CommitAll(ctx, claims)
-	if err != nil {
-		l.obs.DatabaseError("commit", err)
-	} else {
-		l.obs.FilesFinished("done", len(claims)-len(lost))
-		l.obs.FilesFinished("lost", len(lost))
-	}
+	lost, err := l.commitAll(ctx, lg, claims)
 	if err != nil || len(lost) > 0 {
 		l.reportError(ctx, service, fmt.Errorf("listener: commit: %d files not committed: %w", len(lost), errors.Join(err, ledger.ErrLost)))
 	}
@@ -364,24 +368,21 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c ledger.Claim, cause error) {
 	status, err := lg.Fail(ctx, c, cause.Error(), l.cfg.retryTimeout(), l.cfg.MaxTries)
 	switch {
-	case errors.Is(err, ledger.ErrLost):
-		l.obs.FilesFinished("lost", 1)
 	case err != nil:
-		l.obs.DatabaseError("fail", err)
-	case status == ledger.Rejected:
-		l.obs.FilesFinished("rejected", 1)
-	default:
-		l.obs.FilesFinished("failed", 1)
-	}
-	switch {
-	case err != nil:
+		if errors.Is(err, ledger.ErrLost) {
+			l.obs.FilesFinished("lost", 1)
+		} else {
+			l.obs.DatabaseError("fail", err)
+		}
 		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
 	case status == ledger.Rejected:
+		l.obs.FilesFinished("rejected", 1)
 		l.reportError(ctx, service, &RejectedError{Path: c.File.Path, Tries: c.Tries, Reason: cause.Error()})
 		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 		l.runAfter(ctx, service, "afterError", l.cfg.AfterError, info)
 	default:
+		l.obs.FilesFinished("failed", 1)
 		l.reportError(ctx, service, fmt.Errorf("listener: attempt %d of %d at %s failed, retrying after %v: %w",
 			c.Tries, l.cfg.MaxTries, c.File.Path, l.cfg.retryTimeout(), cause))
 	}

@@ -514,8 +514,7 @@ func mapError(op, p string, err error) error {
 	return err
 }
 
-// replyWatcher reads the control connection as it goes by (and the listing
-// streams, which the library also copies here) and notes a success reply
+// replyWatcher reads the control connection as it goes by and notes a success reply
 // that admits a truncated listing. It keeps only a partial line: nothing of
 // what passes, passwords included, is stored or logged.
 type replyWatcher struct {
