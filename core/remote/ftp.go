@@ -514,9 +514,9 @@ func mapError(op, p string, err error) error {
 	return err
 }
 
-// replyWatcher reads the control connection as it goes by and notes a success reply
-// that admits a truncated listing. It keeps only a partial line: nothing of
-// what passes, passwords included, is stored or logged.
+// replyWatcher reads the control connection as it goes by and notes a
+// success reply that admits a truncated listing. It keeps only a partial
+// line: nothing of what passes, passwords included, is stored or logged.
 type replyWatcher struct {
 	mu        sync.Mutex // a context's Close may write QUIT while a reply is read
 	line      []byte
