@@ -108,10 +108,7 @@ func run(duration, every time.Duration, d schema.Dialect, faultEvery int, arrive
 			return err
 		}},
 		{"database cut for all members for 2x liveness (blackhole)", func() error {
-			restore := g.CutDB(tcpproxy.Blackhole)
-			time.Sleep(2 * time.Duration(g.Opt.Liveness) * time.Second)
-			restore()
-			return nil
+			return harness.Lasting(context.Background(), g.CutDB(tcpproxy.Blackhole), 2*time.Duration(g.Opt.Liveness)*time.Second)
 		}},
 		{"the active member paused (SIGSTOP) for liveness + 2 s, then SIGCONT", func() error {
 			id, term, err := g.Active(ctx, 15*time.Second)
@@ -123,10 +120,7 @@ func run(duration, every time.Duration, d schema.Dialect, faultEvery int, arrive
 			return nil
 		}},
 		{"FTP connections cut and refused for 3 s", func() error {
-			restore := g.CutFTP()
-			time.Sleep(3 * time.Second)
-			restore()
-			return nil
+			return harness.Lasting(context.Background(), g.CutFTP(), 3*time.Second)
 		}},
 	}
 	var samples []sample

@@ -108,10 +108,7 @@ func dbOutage(ctx context.Context, g *Group, ids []string) error {
 		if _, _, err := g.Active(ctx, 15*time.Second); err != nil {
 			return err
 		}
-		restore := g.CutDB(mode)
-		err := sleep(ctx, 2*g.liveness())
-		restore()
-		if err != nil {
+		if err := Lasting(ctx, g.CutDB(mode), 2*g.liveness()); err != nil {
 			return err
 		}
 	}
@@ -126,10 +123,7 @@ func ftpRestart(ctx context.Context, g *Group, ids []string) error {
 		if _, _, err := g.Active(ctx, 30*time.Second); err != nil {
 			return err
 		}
-		restore := g.CutFTP()
-		err := sleep(ctx, 3*time.Second)
-		restore()
-		if err != nil {
+		if err := Lasting(ctx, g.CutFTP(), 3*time.Second); err != nil {
 			return err
 		}
 	}
@@ -146,14 +140,18 @@ func partitionActive(ctx context.Context, g *Group, ids []string) error {
 			return err
 		}
 		g.MarkFailover()
-		restore := g.CutDB(tcpproxy.Blackhole, id)
-		err = sleep(ctx, 2*g.liveness()+time.Second)
-		restore()
-		if err != nil {
+		if err := Lasting(ctx, g.CutDB(tcpproxy.Blackhole, id), 2*g.liveness()+time.Second); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Lasting keeps a fault (already applied; restore ends it) for d, or until
+// ctx ends, and always ends it.
+func Lasting(ctx context.Context, restore func(), d time.Duration) error {
+	defer restore()
+	return sleep(ctx, d)
 }
 
 // activeOtherThan waits for a member other than id to be active.
