@@ -58,9 +58,16 @@ func main() {
 	workers := flag.Int("workers", 8, "listener workers and bare-loop connections")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the listener runs here")
 	runs := flag.Int("runs", 3, "runs of each side; the medians are reported")
+	only := flag.String("only", "", "measure one protocol only: ftp or sftp")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	targets := []target{ftpTarget(), sftpTarget()}
+	var targets []target
+	if *only != "sftp" {
+		targets = append(targets, ftpTarget())
+	}
+	if *only != "ftp" {
+		targets = append(targets, sftpTarget())
+	}
 	var b strings.Builder
 	b.WriteString("# End-to-end benchmark\n\n")
 	fmt.Fprintf(&b, "Command: `go run ./bench/endtoend %s` (via `make bench`)  \n", strings.Join(os.Args[1:], " "))
@@ -105,13 +112,15 @@ func main() {
 		bare, through := median(bares), median(throughs)
 		fmt.Fprintf(&b, "| %s | %v | %.0f | %v | %.0f | %.2fx |\n", t.name, bare.Round(time.Millisecond), float64(*files)/bare.Seconds(),
 			through.Round(time.Millisecond), float64(*files)/through.Seconds(), through.Seconds()/bare.Seconds())
-		cpuRows = append(cpuRows, fmt.Sprintf("| %s | %s | %s |", t.name, medianCPU(bareCPU), medianCPU(throughCPU)))
+		cpuRows = append(cpuRows, fmt.Sprintf("| %s | bare loop | %s |", t.name, medianCPU(bareCPU)),
+			fmt.Sprintf("| %s | listener + ledger | %s |", t.name, medianCPU(throughCPU)))
 	}
-	b.WriteString("\nWhere the time goes: CPU seconds used on the whole machine during each run (medians; from /proc/stat and " +
-		"getrusage), and how much of it was this process (the bare loop's client, or the member). The rest is the file server, " +
-		"PostgreSQL and the kernel. The machine has " + strconv.Itoa(runtime.NumCPU()) + " cores: when a run keeps them all busy, " +
-		"every CPU second the database spends on the ledger is wall time.\n\n")
-	b.WriteString("| protocol | bare loop: machine CPU (this process) | listener + ledger: machine CPU (this process) |\n|---|---|---|\n")
+	b.WriteString("\nWhere the time goes: CPU seconds used during each run (medians): on the whole machine (/proc/stat), by this " +
+		"process (the bare loop's client, or the member; getrusage), by the file server's processes and by PostgreSQL's " +
+		"(/proc/PID/stat, children included). The rest is the kernel's network work and other processes. The machine has " +
+		strconv.Itoa(runtime.NumCPU()) + " cores: when a run keeps them all busy, every CPU second the database spends on the " +
+		"ledger is wall time.\n\n")
+	b.WriteString("| protocol | run | machine | this process | file server | PostgreSQL |\n|---|---|---|---|---|---|\n")
 	for _, r := range cpuRows {
 		b.WriteString(r + "\n")
 	}
@@ -267,11 +276,37 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// cpuUse is CPU time spent on the whole machine and by this process.
-type cpuUse struct{ machine, self time.Duration }
+// cpuUse is CPU time spent on the whole machine, by this process, by the
+// database's processes and by the file servers' processes.
+type cpuUse struct{ machine, self, db, server time.Duration }
 
 func (c cpuUse) since(before cpuUse) cpuUse {
-	return cpuUse{machine: c.machine - before.machine, self: c.self - before.self}
+	return cpuUse{machine: c.machine - before.machine, self: c.self - before.self,
+		db: c.db - before.db, server: c.server - before.server}
+}
+
+// procCPU sums the CPU time of the processes with one of these names, with
+// that of their waited-for children: a server's exited worker processes
+// count in their parent, which has the same name.
+func procCPU(names ...string) time.Duration {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var ticks int64
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue
+		}
+		open, close := strings.IndexByte(string(b), '('), strings.LastIndexByte(string(b), ')')
+		if open < 0 || close < open || !slices.Contains(names, string(b[open+1:close])) {
+			continue
+		}
+		f := strings.Fields(string(b[close+1:]))
+		for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime (fields 14-17)
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 // readCPU reads the machine's busy time (/proc/stat: all but idle and
@@ -294,14 +329,18 @@ func readCPU() cpuUse {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		out.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
+	out.db = procCPU("postgres")
+	out.server = procCPU("pure-ftpd", "sshd", "sftp-server")
 	return out
 }
 
 func medianCPU(c []cpuUse) string {
 	m := make([]time.Duration, len(c))
 	sf := make([]time.Duration, len(c))
+	db := make([]time.Duration, len(c))
+	sv := make([]time.Duration, len(c))
 	for i := range c {
-		m[i], sf[i] = c[i].machine, c[i].self
+		m[i], sf[i], db[i], sv[i] = c[i].machine, c[i].self, c[i].db, c[i].server
 	}
-	return fmt.Sprintf("%.2f s (%.2f s)", median(m).Seconds(), median(sf).Seconds())
+	return fmt.Sprintf("%.2f s | %.2f s | %.2f s | %.2f s", median(m).Seconds(), median(sf).Seconds(), median(sv).Seconds(), median(db).Seconds())
 }
