@@ -17,10 +17,11 @@ CREATE TABLE IF NOT EXISTS health_check (
 
 -- ftpcoord's own per-file ledger (never touches Ballerina's tables): one row
 -- per file version of a group. version_key is the SHA-256 (hex) of the
--- version (see core/ledger.VersionKey), so that long paths fit the key.
+-- version (see core/ledger.VersionKey), so that long paths fit the key;
+-- it is compared bytewise ("C"), whatever the database's locale.
 CREATE TABLE IF NOT EXISTS ftpcoord_file (
     group_id      VARCHAR(255)  NOT NULL,
-    version_key   CHAR(64)      NOT NULL,
+    version_key   CHAR(64)      COLLATE "C" NOT NULL,
     path          VARCHAR(4096) NOT NULL,
     size          BIGINT        NOT NULL,
     mtime_ms      BIGINT        NOT NULL,
@@ -38,4 +39,16 @@ CREATE TABLE IF NOT EXISTS ftpcoord_file (
     PRIMARY KEY (group_id, version_key)
 );
 
-CREATE INDEX IF NOT EXISTS ftpcoord_file_claim ON ftpcoord_file (group_id, status, mtime_ms);
+-- The claim reads each claimable state of a group oldest first from this
+-- index, (mtime, path) in byte order, and stops after its batch instead of
+-- sorting every claimable row. The path is indexed by its first 200
+-- characters (a whole path may be longer than an index entry can be);
+-- ties beyond them are sorted by the statement. Finished rows (DONE,
+-- REJECTED: nearly all of them, in time) are left out: the index stays the
+-- size of the work in hand, and a commit writes no entry in it. It leads
+-- with status, not group_id, so that statements that find their rows by key
+-- (commit, renew, release) have only the primary key to go by, even on a
+-- new table the planner has no statistics for: led by group_id, it was
+-- chosen to scan the whole group.
+CREATE INDEX IF NOT EXISTS ftpcoord_file_claim_order ON ftpcoord_file (status, group_id, mtime_ms, (left(path, 200) COLLATE "C"))
+    WHERE status IN ('PENDING', 'FAILED', 'IN_PROGRESS');

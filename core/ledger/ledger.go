@@ -122,7 +122,8 @@ type Config struct {
 
 // Ledger is one member's handle on its group's ledger.
 type Ledger struct {
-	cfg Config
+	cfg   Config
+	stats planStats
 }
 
 // New checks the configuration and that the ledger's table exists.
@@ -201,6 +202,12 @@ func (l *Ledger) fence(term int64) (string, []any) {
 // Record enters file versions not yet known, in batches, and returns how many
 // were new. Known versions are left as they are, whatever their state.
 func (l *Ledger) Record(ctx context.Context, files []File) (int, error) {
+	k, err := l.record(ctx, files)
+	l.stats.after(ctx, l, k)
+	return k, err
+}
+
+func (l *Ledger) record(ctx context.Context, files []File) (int, error) {
 	total := 0
 	for len(files) > 0 {
 		n := min(len(files), l.cfg.BatchSize)
@@ -229,6 +236,131 @@ func (l *Ledger) Record(ctx context.Context, files []File) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// Oldest splits files into the n oldest (by mtime, then path, the claim's
+// order) and the others, both in that order.
+func Oldest(files []File, n int) (first, rest []File) {
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b File) int {
+		return cmp.Or(cmp.Compare(a.MTime, b.MTime), strings.Compare(a.Path, b.Path))
+	})
+	n = max(0, min(n, len(files)))
+	return files[:n], files[n:]
+}
+
+// RecordClaimed is Record for the member that lists and will process what
+// it finds at once: new versions are entered already claimed by this member
+// under a lease, in the same row write, and returned as claims, oldest
+// first. A file enters the ledger and is claimed with one row write instead
+// of two, and with no claim statement to find it again. Versions already
+// known are left as they are (and not claimed), as Record leaves them. In
+// warm-backup mode a member whose term no longer holds the token claims
+// nothing: the versions are entered PENDING, for the active member.
+func (l *Ledger) RecordClaimed(ctx context.Context, files []File, lease time.Duration, term int64) ([]Claim, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	holds, err := l.holdsTerm(ctx, term)
+	if err != nil || !holds {
+		_, rerr := l.Record(ctx, files)
+		return nil, errors.Join(err, rerr)
+	}
+	token := newToken()
+	var claims []Claim
+	for i := 0; i < len(files); i += l.cfg.BatchSize {
+		c, err := l.insertClaimed(ctx, files[i:min(len(files), i+l.cfg.BatchSize)], lease, term, token)
+		claims = append(claims, c...)
+		if err != nil {
+			return claims, fmt.Errorf("ledger: record: %w", err)
+		}
+	}
+	sortClaims(claims)
+	l.stats.after(ctx, l, len(claims))
+	return claims, nil
+}
+
+// holdsTerm reports whether this member's term still holds the group's
+// token (always, in shared mode).
+func (l *Ledger) holdsTerm(ctx context.Context, term int64) (bool, error) {
+	if l.cfg.Mode == Shared {
+		return true, nil
+	}
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
+	var one int
+	err := l.cfg.DB.QueryRowContext(ctx, l.q(`SELECT 1 FROM token_holder WHERE group_id = ? AND task_id = ? AND term = ?`),
+		l.cfg.GroupID, l.cfg.MemberID, term).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("ledger: read the fencing term: %w", err)
+	}
+	return true, nil
+}
+
+// insertClaimed enters one batch of new versions claimed under token and
+// returns the claims of those that were new.
+func (l *Ledger) insertClaimed(ctx context.Context, batch []File, lease time.Duration, term int64, token string) ([]Claim, error) {
+	row := "(?, ?, ?, ?, ?, 'IN_PROGRESS', 1, ?, ?, ?, " + l.later() + ", " + l.now() + ")"
+	rows := make([]string, len(batch))
+	args := make([]any, 0, 9*len(batch))
+	keys := make([]string, len(batch))
+	for i, f := range batch {
+		rows[i] = row
+		keys[i] = VersionKey(l.cfg.GroupID, l.cfg.Version, f)
+		args = append(args, l.cfg.GroupID, keys[i], f.Path, f.Size, f.MTime, l.cfg.MemberID, token, term, lease.Milliseconds())
+	}
+	q := `INSERT INTO ftpcoord_file (group_id, version_key, path, size, mtime_ms, status, tries, owner_member, claim_token, term, lease_expires, last_try)
+		VALUES ` + strings.Join(rows, ", ")
+	var claims []Claim
+	scan := func(rs *sql.Rows) error {
+		defer rs.Close()
+		for rs.Next() {
+			c := Claim{Token: token, Term: term}
+			if err := rs.Scan(&c.Key, &c.File.Path, &c.File.Size, &c.File.MTime, &c.Tries); err != nil {
+				return err
+			}
+			claims = append(claims, c)
+		}
+		return rs.Err()
+	}
+	if l.cfg.Dialect != schema.MySQL {
+		q += ` ON CONFLICT (group_id, version_key) DO NOTHING RETURNING version_key, path, size, mtime_ms, tries`
+		err := l.retry(ctx, func() error {
+			sctx, cancel := l.bound(ctx)
+			defer cancel()
+			rs, err := l.cfg.DB.QueryContext(sctx, l.q(q), args...)
+			if err != nil {
+				return err
+			}
+			claims = nil
+			return scan(rs)
+		})
+		return claims, err
+	}
+	// MySQL has no INSERT ... RETURNING: the rows this token entered are
+	// read back by key, in the same short transaction.
+	q += ` ON DUPLICATE KEY UPDATE version_key = version_key`
+	keySQL, keyArgs := l.keyIn(keys)
+	err := l.retry(ctx, func() error {
+		claims = nil
+		sctx, cancel := l.bound(ctx)
+		defer cancel()
+		return l.inTx(sctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(sctx, q, args...); err != nil {
+				return err
+			}
+			rs, err := tx.QueryContext(sctx, `SELECT version_key, path, size, mtime_ms, tries FROM ftpcoord_file WHERE group_id = ? AND `+
+				keySQL+` AND claim_token = ?`, append(append([]any{l.cfg.GroupID}, keyArgs...), token)...)
+			if err != nil {
+				return err
+			}
+			return scan(rs)
+		})
+	})
+	return claims, err
 }
 
 // yieldSQLite is the pause between two batches of one write on SQLite: the
@@ -282,12 +414,38 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 		return rows.Err()
 	}
 	if l.cfg.Dialect == schema.Postgres {
-		q := `WITH picked AS (SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND ` + cond + fenceSQL +
-			` ORDER BY mtime_ms, path LIMIT ? FOR UPDATE SKIP LOCKED)
-			UPDATE ftpcoord_file f SET ` + set + ` FROM picked WHERE f.group_id = ? AND f.version_key = picked.version_key
-			RETURNING f.version_key, f.path, f.size, f.mtime_ms, f.tries`
-		args := append(append([]any{l.cfg.GroupID}, fenceArgs...), n)
-		args = append(append(args, setArgs...), l.cfg.GroupID)
+		// Three steps in one statement, none of which reads the whole
+		// group: the candidates are each claimable state read in order
+		// from the claim index and cut at 2n (as on SQLite below), by row
+		// address; the lock step keeps those still claimable, oldest
+		// first, skipping rows another claimer holds, up to n (twice as
+		// many candidates as wanted, so that a concurrent claimer's
+		// batch does not leave this one empty handed); the update finds
+		// its rows by address (a TID scan, no join). A candidate changed
+		// by a claimer that committed meanwhile is re-read by the lock
+		// step, fails the claimable test (or its address), and is left.
+		// The lock and update steps name no other indexed column, so that
+		// the planner, even without statistics on a new table, reads
+		// them by address rather than testing every row of the group
+		// against the address list. (Addresses are the group's: they
+		// come from its rows, and cannot be reused within a statement.)
+		// With 10,000 PENDING rows this takes 10 ms instead of 25-70 ms.
+		branch := func(cond string) string {
+			return `(SELECT ctid, mtime_ms, path FROM ftpcoord_file WHERE group_id = ? AND ` + cond +
+				` ORDER BY mtime_ms, left(path, 200) COLLATE "C", path COLLATE "C" LIMIT ?)` // schema/postgres.sql: ftpcoord_file_claim_order
+		}
+		now := l.now()
+		q := `WITH picked AS (SELECT ctid FROM ftpcoord_file WHERE ctid = ANY(ARRAY(SELECT ctid FROM (` +
+			branch(`status = 'PENDING'`) + ` UNION ALL ` +
+			branch(`status = 'FAILED' AND retry_after <= `+now) + ` UNION ALL ` +
+			branch(`status = 'IN_PROGRESS' AND lease_expires < `+now) +
+			`) c ORDER BY mtime_ms, path COLLATE "C" LIMIT ?)) AND ` + cond + fenceSQL +
+			` ORDER BY mtime_ms, path COLLATE "C" LIMIT ? FOR UPDATE SKIP LOCKED)
+			UPDATE ftpcoord_file SET ` + set + ` WHERE ctid = ANY(ARRAY(SELECT ctid FROM picked))
+			RETURNING version_key, path, size, mtime_ms, tries`
+		g, m := l.cfg.GroupID, 2*n
+		args := append([]any{g, m, g, m, g, m, m}, fenceArgs...)
+		args = append(append(args, n), setArgs...)
 		rows, err := l.cfg.DB.QueryContext(ctx, l.q(q), args...)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: claim: %w", err)
@@ -382,11 +540,11 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 func (l *Ledger) Renew(ctx context.Context, claims []Claim, lease time.Duration) (int, error) {
 	renewed := 0
 	for token, b := range byToken(claims) {
-		keys := b.keys
 		fenceSQL, fenceArgs := l.fence(b.term)
-		q := `UPDATE ftpcoord_file SET lease_expires = ` + l.later() + ` WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` +
-			sqlbind.Placeholders(len(keys), 0) + `)` + fenceSQL
-		args := append(append([]any{lease.Milliseconds(), l.cfg.GroupID, token}, keys...), fenceArgs...)
+		keySQL, keyArgs := l.keyIn(b.keys)
+		q := `UPDATE ftpcoord_file SET lease_expires = ` + l.later() + ` WHERE group_id = ? AND ` + keySQL +
+			` AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
+		args := append(append(append([]any{lease.Milliseconds(), l.cfg.GroupID}, keyArgs...), token), fenceArgs...)
 		res, err := l.exec(ctx, l.q(q), args...)
 		if err != nil {
 			return renewed, fmt.Errorf("ledger: renew: %w", err)
@@ -404,10 +562,10 @@ func (l *Ledger) Renew(ctx context.Context, claims []Claim, lease time.Duration)
 func (l *Ledger) Commit(ctx context.Context, c Claim) error {
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
-		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND status = 'IN_PROGRESS'` + fenceSQL
+		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
 	err := l.one(ctx, "commit", q, append([]any{l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
 	if errors.Is(err, ErrLost) {
-		if done, derr := l.doneBy(ctx, c.Token, []any{c.Key}); derr == nil && done[c.Key] {
+		if done, derr := l.doneBy(ctx, c.Token, []string{c.Key}); derr == nil && done[c.Key] {
 			return nil
 		}
 	}
@@ -415,11 +573,12 @@ func (l *Ledger) Commit(ctx context.Context, c Claim) error {
 }
 
 // doneBy returns which of keys are DONE under claim token.
-func (l *Ledger) doneBy(ctx context.Context, token string, keys []any) (map[string]bool, error) {
+func (l *Ledger) doneBy(ctx context.Context, token string, keys []string) (map[string]bool, error) {
 	ctx, cancel := l.bound(ctx)
 	defer cancel()
-	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND claim_token = ? AND status = 'DONE' AND version_key IN (`+
-		sqlbind.Placeholders(len(keys), 0)+`)`), append([]any{l.cfg.GroupID, token}, keys...)...)
+	keySQL, keyArgs := l.keyIn(keys)
+	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND `+keySQL+
+		` AND claim_token = ? AND `+l.statusIs(Done)), append(append([]any{l.cfg.GroupID}, keyArgs...), token)...)
 	if err != nil {
 		return nil, err
 	}
@@ -441,10 +600,10 @@ func (l *Ledger) doneBy(ctx context.Context, token string, keys []any) (map[stri
 func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, err error) {
 	for token, b := range byToken(claims) {
 		fenceSQL, fenceArgs := l.fence(b.term)
+		keySQL, keyArgs := l.keyIn(b.keys)
 		q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
-			WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` +
-			sqlbind.Placeholders(len(b.keys), 0) + `)` + fenceSQL
-		res, err := l.exec(ctx, l.q(q), append(append([]any{l.cfg.GroupID, token}, b.keys...), fenceArgs...)...)
+			WHERE group_id = ? AND ` + keySQL + ` AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
+		res, err := l.exec(ctx, l.q(q), append(append(append([]any{l.cfg.GroupID}, keyArgs...), token), fenceArgs...)...)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: commit: %w", err)
 		}
@@ -476,7 +635,7 @@ func (l *Ledger) Fail(ctx context.Context, c Claim, cause string, retryAfter tim
 	}
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `UPDATE ftpcoord_file SET status = ?, retry_after = ` + l.later() + `, lease_expires = NULL, last_error = ?
-		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND status = 'IN_PROGRESS'` + fenceSQL
+		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
 	err := l.one(ctx, "fail", q, append([]any{string(status), retryAfter.Milliseconds(), clipError(cause), l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
 	return status, err
 }
@@ -659,7 +818,35 @@ func newToken() string {
 // batch is the claims of one claim token.
 type batch struct {
 	term int64
-	keys []any
+	keys []string
+}
+
+// keyIn is the test that a row's version_key is one of keys, with its
+// arguments: on PostgreSQL one array parameter, so that a batch of any size
+// is the same statement text, prepared once per connection and planned
+// generically; elsewhere a list of placeholders.
+func (l *Ledger) keyIn(keys []string) (string, []any) {
+	if l.cfg.Dialect == schema.Postgres {
+		return "version_key = ANY(?)", []any{keys}
+	}
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
+	}
+	return "version_key IN (" + sqlbind.Placeholders(len(keys), 0) + ")", args
+}
+
+// statusIs is the test that a row is in state s, for statements that find
+// their rows by key. On PostgreSQL it is written so that the planner cannot
+// answer it from the claim index (status, group_id, mtime_ms): that would
+// visit every entry of the state, live or dead, as many as the files in
+// flight and their old versions, for each batch, where the primary key
+// finds the batch's own rows directly (it made commits 85 us per file).
+func (l *Ledger) statusIs(s Status) string {
+	if l.cfg.Dialect == schema.Postgres {
+		return "status || '' = '" + string(s) + "'"
+	}
+	return "status = '" + string(s) + "'"
 }
 
 func byToken(claims []Claim) map[string]*batch {

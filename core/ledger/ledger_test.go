@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -448,4 +449,60 @@ func TestRetryable(t *testing.T) {
 			t.Errorf("retryable(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
+}
+
+// RecordClaimed enters new versions claimed, leaves known versions alone,
+// and claims nothing for a member whose term no longer holds the token.
+// Oldest picks what to enter so: the claim's order.
+func TestRecordClaimed(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		f := setup(t, d)
+		ctx := context.Background()
+		l := f.ledger(t, "m", WarmBackup, func(c *Config) { c.BatchSize = 7 })
+		f.holdToken(t, "m", 3)
+		fs := files(40)
+		// The oldest file is known already (and so not claimed again);
+		// the listing comes newest first.
+		mustRecord(t, l, fs[:1], 1)
+		listing := slices.Clone(fs)
+		slices.Reverse(listing)
+		first, rest := Oldest(listing, 10)
+		if !slices.Equal(first, fs[:10]) || !slices.Equal(rest, fs[10:]) {
+			t.Fatalf("Oldest: %v and %v", first, rest)
+		}
+		claims, err := l.RecordClaimed(ctx, first, time.Minute, 3)
+		if err != nil || len(claims) != 9 {
+			t.Fatalf("RecordClaimed: %d claims, %v; want 9", len(claims), err)
+		}
+		for i, c := range claims {
+			if c.File != fs[i+1] || c.Tries != 1 || c.Term != 3 || c.Token != claims[0].Token || c.Key != VersionKey("g", PathSizeMTime, fs[i+1]) {
+				t.Fatalf("claim %d: %+v, want %+v at try 1 under term 3", i, c, fs[i+1])
+			}
+		}
+		mustRecord(t, l, rest, 30)
+		if got, _ := l.Counts(ctx); got[InProgress] != 9 || got[Pending] != 31 {
+			t.Fatalf("counts %v", got)
+		}
+		// They are claims like any other: renewed, committed, fenced.
+		if r, err := l.Renew(ctx, claims, time.Minute); err != nil || r != 9 {
+			t.Fatalf("renew: %d, %v", r, err)
+		}
+		if lost, err := l.CommitAll(ctx, claims); err != nil || len(lost) != 0 {
+			t.Fatalf("commit: %v lost, %v", lost, err)
+		}
+		// The known file and the rest wait, oldest first, for Claim.
+		next, err := l.Claim(ctx, 2, time.Minute, 3)
+		if err != nil || len(next) != 2 || next[0].File != fs[0] || next[1].File != fs[10] {
+			t.Fatalf("next claim: %+v, %v", next, err)
+		}
+		// A deposed member enters new files for the active one.
+		f.holdToken(t, "other", 4)
+		claims, err = l.RecordClaimed(ctx, files(45)[40:], time.Minute, 3)
+		if err != nil || len(claims) != 0 {
+			t.Fatalf("deposed RecordClaimed: %d claims, %v; want none", len(claims), err)
+		}
+		if got, _ := l.Counts(ctx); got[Pending] != 34 {
+			t.Fatalf("counts after the deposed member's record: %v", got)
+		}
+	})
 }

@@ -3,8 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 )
 
 // Release gives claims back unfinished, for a member that stops (or loses
@@ -17,10 +15,11 @@ import (
 func (l *Ledger) Release(ctx context.Context, claims []Claim) (int, error) {
 	total := 0
 	for token, b := range byToken(claims) {
+		keySQL, keyArgs := l.keyIn(b.keys)
 		q := `UPDATE ftpcoord_file SET status = 'PENDING', tries = CASE WHEN tries > 0 THEN tries - 1 ELSE 0 END,
 			owner_member = NULL, claim_token = NULL, lease_expires = NULL
-			WHERE group_id = ? AND claim_token = ? AND status = 'IN_PROGRESS' AND version_key IN (` + sqlbind.Placeholders(len(b.keys), 0) + `)`
-		res, err := l.exec(ctx, l.q(q), append([]any{l.cfg.GroupID, token}, b.keys...)...)
+			WHERE group_id = ? AND ` + keySQL + ` AND claim_token = ? AND ` + l.statusIs(InProgress)
+		res, err := l.exec(ctx, l.q(q), append(append([]any{l.cfg.GroupID}, keyArgs...), token)...)
 		if err != nil {
 			return total, fmt.Errorf("ledger: release: %w", err)
 		}

@@ -1,6 +1,7 @@
 package listener
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -60,66 +61,116 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 		return nil
 	}
 	stillActive := func() bool { t, ok := coord.FencingToken(); return ok && t == term }
-	var listErr error
-	if active {
-		listErr = l.listAndRecord(ctx, lg, service, stillActive)
-		if listErr != nil && !errors.Is(listErr, remote.ErrTruncated) {
-			return listErr
-		}
-	}
 	claimTerm := term
 	keepGoing := stillActive
 	if l.cfg.Mode == "shared" {
 		claimTerm = 0
 		keepGoing = func() bool { return true } // the claim token fences shared work
 	}
-	if err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing); err != nil {
-		return err
+	var lst *listing
+	var listErr, restErr error
+	if active {
+		lst, listErr = l.listAndClaim(ctx, lg, service, claimTerm)
+		if listErr != nil && !errors.Is(listErr, remote.ErrTruncated) {
+			if lst != nil {
+				l.release(ctx, lg, &giveBack{claims: lst.claims})
+			}
+			return listErr
+		}
 	}
-	return listErr
+	var first []ledger.Claim
+	if lst != nil {
+		first = lst.claims
+	}
+	finish := func() {
+		if lst != nil {
+			restErr = l.finishListing(ctx, lg, service, lst, stillActive)
+		}
+	}
+	err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing, first, finish)
+	return cmp.Or(err, restErr, listErr)
 }
 
-// listAndRecord lists the directory, enters new versions in the ledger and
-// reports deletions.
-func (l *Listener) listAndRecord(ctx context.Context, lg *ledger.Ledger, service any, stillActive func() bool) error {
+// listing is a poll's listing while its first batch is at work.
+type listing struct {
+	claims   []ledger.Claim // the oldest new versions, entered claimed
+	rest     []ledger.File  // the other new versions, still to enter
+	complete bool           // the listing was whole: deletions can be told
+}
+
+// listAndClaim lists the directory and enters the oldest new versions, up
+// to a batch, already claimed by this member (unless it is stopping): the
+// poll's first batch of work, which need not wait for the rest of the
+// listing to be entered (finishListing does that meanwhile).
+func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service any, term int64) (*listing, error) {
 	added, complete, err := l.listReporting(ctx, service)
 	if err != nil && !errors.Is(err, remote.ErrTruncated) {
-		return err
+		return nil, err
 	}
-	if len(added) > 0 {
-		files := make([]ledger.File, 0, len(added))
-		for _, a := range added {
-			f := ledger.File{Path: joinPath(a.dir, a.entry.Name), Size: a.entry.Size, MTime: a.entry.ModTime.UnixMilli()}
-			if perr := ledger.CheckPath(f.Path); perr != nil {
-				// One such name must not stop the batch it came in: it is
-				// reported (once) and skipped, the others are recorded.
-				if !l.unstorable[f.Path] {
-					l.unstorable[f.Path] = true
-					l.reportError(ctx, service, fmt.Errorf("listener: skipping a file the ledger cannot track: %w", perr))
-				}
-				continue
+	files := make([]ledger.File, 0, len(added))
+	for _, a := range added {
+		f := ledger.File{Path: joinPath(a.dir, a.entry.Name), Size: a.entry.Size, MTime: a.entry.ModTime.UnixMilli()}
+		if perr := ledger.CheckPath(f.Path); perr != nil {
+			// One such name must not stop the batch it came in: it is
+			// reported (once) and skipped, the others are recorded.
+			if !l.unstorable[f.Path] {
+				l.unstorable[f.Path] = true
+				l.reportError(ctx, service, fmt.Errorf("listener: skipping a file the ledger cannot track: %w", perr))
 			}
-			files = append(files, f)
+			continue
 		}
-		if _, rerr := lg.Record(ctx, files); rerr != nil {
-			l.obs.DatabaseError("record", rerr)
-			rerr = fmt.Errorf("listener: record new files: %w", rerr)
-			l.reportError(ctx, service, rerr)
-			return rerr
-		}
-		// Durable now: the in-memory set only saves re-sending them.
-		for _, f := range files {
-			l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.MTime, gen: l.gen}
-		}
+		files = append(files, f)
 	}
-	ev := l.diff(nil, complete)
+	n := l.cfg.MaxFilesPerPoll
+	if l.draining.Load() {
+		n = 0
+	}
+	first, rest := ledger.Oldest(files, n)
+	lst := &listing{rest: rest, complete: complete}
+	claims, rerr := lg.RecordClaimed(ctx, first, l.cfg.processingTimeout(), term)
+	lst.claims = claims // made before a failure, they are claims all the same
+	if rerr != nil {
+		return lst, l.recordFailed(ctx, service, rerr)
+	}
+	l.remember(first)
+	return lst, err
+}
+
+// finishListing enters the rest of a listing's new versions, then reports
+// deletions (once every listed file is known, so that a changed file is not
+// taken for a deleted one) and purges.
+func (l *Listener) finishListing(ctx context.Context, lg *ledger.Ledger, service any, lst *listing, stillActive func() bool) error {
+	if len(lst.rest) > 0 {
+		if _, err := lg.Record(ctx, lst.rest); err != nil {
+			return l.recordFailed(ctx, service, err)
+		}
+		l.remember(lst.rest)
+	}
+	ev := l.diff(nil, lst.complete)
 	if len(ev.DeletedFiles) > 0 {
 		l.dispatch(ctx, service, ev, stillActive)
 	}
-	if complete {
+	if lst.complete {
 		l.purge(ctx, lg)
 	}
+	return nil
+}
+
+// recordFailed reports a failure to enter new versions; they are entered by
+// a later poll, which lists them again.
+func (l *Listener) recordFailed(ctx context.Context, service any, err error) error {
+	l.obs.DatabaseError("record", err)
+	err = fmt.Errorf("listener: record new files: %w", err)
+	l.reportError(ctx, service, err)
 	return err
+}
+
+// remember notes versions entered in the ledger: durable now, the in-memory
+// set only saves sending them again.
+func (l *Listener) remember(files []ledger.File) {
+	for _, f := range files {
+		l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.MTime, gen: l.gen}
+	}
 }
 
 // purge forgets, now and then, the finished rows of files that are gone from
@@ -154,12 +205,29 @@ func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
 // first, while the backlog lasts, and processes them with the configured
 // workers, renewing their leases meanwhile. The next batch is claimed as
 // soon as the previous one is queued, so workers never wait for a claim.
-func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool) error {
+// first, when there is one, is the batch claimed as the listing was
+// recorded: it goes first, and a claim follows it whatever its size (older
+// versions may wait in the ledger: retries, files given back). finish runs
+// once, as soon as the first batch is at work (before any claim).
+func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool, first []ledger.Claim, finish func()) error {
+	finished := false
+	finishOnce := func() {
+		if !finished {
+			finished = true
+			finish()
+		}
+	}
+	defer finishOnce()
 	lease := l.cfg.processingTimeout()
-	inFlight := newClaimSet(nil)
+	inFlight := newClaimSet(first)
 	stopRenew := l.renewLeases(ctx, lg, inFlight, lease)
 	defer stopRenew()
 	claim := func() ([]ledger.Claim, error) {
+		if first != nil {
+			claims := first
+			first = nil
+			return claims, nil
+		}
 		claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
 		if err != nil {
 			l.obs.DatabaseError("claim", err)
@@ -170,21 +238,31 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		inFlight.add(claims)
 		return claims, nil
 	}
+	// drained: whether a batch this short means the backlog is empty.
+	drained := func(claims []ledger.Claim, wasFirst bool) bool {
+		return !wasFirst && len(claims) < l.cfg.MaxFilesPerPoll
+	}
 	back := &giveBack{}
 	defer l.release(ctx, lg, back)
+	defer func() { back.add(first...) }() // never started
 	// goOn: whether to claim or start more work.
 	goOn := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
 	if !perFile {
-		// OnFileChange alone: each batch is one unit of work.
+		// OnFileChange alone: each batch is one unit of work, the listing
+		// is entered before the first.
+		finishOnce()
 		for goOn() {
+			wasFirst := first != nil
 			claims, err := claim()
-			if err != nil || len(claims) == 0 {
+			if err != nil {
 				return err
 			}
-			l.processBatch(ctx, lg, service, claims, keepGoing, back)
-			inFlight.clear()
-			if len(claims) < l.cfg.MaxFilesPerPoll {
+			if len(claims) > 0 {
+				l.processBatch(ctx, lg, service, claims, keepGoing, back)
+				inFlight.clear()
+			}
+			if drained(claims, wasFirst) {
 				return nil
 			}
 		}
@@ -215,8 +293,12 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	var err error
 feed:
 	for goOn() {
+		wasFirst := first != nil
+		if !wasFirst {
+			finishOnce()
+		}
 		var claims []ledger.Claim
-		if claims, err = claim(); err != nil || len(claims) == 0 {
+		if claims, err = claim(); err != nil {
 			break
 		}
 		for _, c := range claims {
@@ -226,7 +308,7 @@ feed:
 			}
 			work <- c
 		}
-		if len(claims) < l.cfg.MaxFilesPerPoll {
+		if drained(claims, wasFirst) {
 			break // the backlog is drained
 		}
 	}
@@ -259,24 +341,35 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 	succeeded <- processed{claim: c, info: info}
 }
 
-// commitLoop commits processed files in batches: what arrived while the
-// previous batch was being committed goes in the next statement, so busy
-// workers share round trips and an idle one waits for none. Then it runs
-// the afterProcess action of each committed file (after the commit: a crash
-// in between leaves the file in place but DONE, never processed twice).
+// commitLinger is how long a processed file may wait for others to share
+// its commit statement. Each statement costs the database far more than
+// each row it changes: with 8 busy workers, committing whatever had
+// arrived took one statement per 5 files; waiting a few milliseconds
+// gathers dozens. A crash in that window means the files are processed
+// again, as a crash just before any commit does.
+const commitLinger = 5 * time.Millisecond
+
+// commitLoop commits processed files in batches: what arrives within
+// commitLinger of a batch's first file, or while the previous batch was
+// being committed, goes in the same statement. Then it runs the
+// afterProcess action of each committed file (after the commit: a crash in
+// between leaves the file in place but DONE, never processed twice).
 func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed) {
+	linger := time.NewTimer(commitLinger)
+	defer linger.Stop()
 	for first := range in {
 		batch := []processed{first}
-	drain:
+		linger.Reset(commitLinger)
+	gather:
 		for len(batch) < 500 {
 			select {
 			case p, ok := <-in:
 				if !ok {
-					break drain
+					break gather
 				}
 				batch = append(batch, p)
-			default:
-				break drain
+			case <-linger.C:
+				break gather
 			}
 		}
 		claims := make([]ledger.Claim, len(batch))
