@@ -301,9 +301,12 @@ feed:
 		if claims, err = claim(); err != nil {
 			break
 		}
-		for _, c := range claims {
+		for i, c := range claims {
 			if !keepGoing() {
-				l.log.Warn("listener: lost the coordination token; leaving the rest of the batch to the new active member")
+				// Never started: given back at once, for the new
+				// active member to take without waiting for the lease.
+				l.log.Warn("listener: lost the coordination token; giving the rest of the batch back to the new active member", "files", len(claims)-i)
+				back.add(claims[i:]...)
 				break feed
 			}
 			work <- c
