@@ -59,8 +59,11 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the listener runs here")
 	runs := flag.Int("runs", 3, "runs of each side; the medians are reported")
 	only := flag.String("only", "", "measure one protocol only: ftp or sftp")
-	batch := flag.Int("batch", 1000, "the listener's maxFilesPerPoll: files claimed at a time")
+	batch := flag.Int("batch", 1000, "the listener's maxFilesPerPoll: files claimed at a time (at least 1)")
 	flag.Parse()
+	if *batch < 1 {
+		benchenv.Fatal(fmt.Errorf("-batch %d: must be at least 1", *batch))
+	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	var targets []target
 	if *only != "sftp" {
@@ -79,8 +82,9 @@ func main() {
 		"coordination and the ledger (PostgreSQL), %d workers and %d connections, claiming %d files at a time "+
 		"(maxFilesPerPoll): it lists, records (the oldest batch already claimed), claims the rest, downloads, hands "+
 		"each file to a handler that reads it, and commits; its clock starts once Start returned (the member joined its group). "+
-		"Target: within 1.5x of the bare loop.\n\n", *runs, *files, *workers, *workers, *workers, *batch)
-	b.WriteString("| protocol | bare download loop | files/s | listener + ledger | files/s | ratio |\n|---|---|---|---|---|---|\n")
+		"Target: within 1.5x of the bare loop. The last columns run the same listener without coordination (no ledger, no "+
+		"database; the same workers): what the listener costs apart from the ledger.\n\n", *runs, *files, *workers, *workers, *workers, *batch)
+	b.WriteString("| protocol | bare download loop | files/s | listener + ledger | files/s | ratio | listener, no coordination | ratio |\n|---|---|---|---|---|---|---|---|\n")
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -94,8 +98,8 @@ func main() {
 		dir := "bench-e2e"
 		local := filepath.Join(t.root, dir)
 		names := fill(local, *files)
-		var bares, throughs []time.Duration
-		var bareCPU, throughCPU []cpuUse
+		var bares, throughs, plains []time.Duration
+		var bareCPU, throughCPU, plainCPU []cpuUse
 		for range *runs {
 			bare, bareUse, err := bareLoop(t, t.remote(dir), names, *workers)
 			if err != nil {
@@ -107,13 +111,20 @@ func main() {
 				benchenv.Fatal(fmt.Errorf("%s: %w", t.name, err))
 			}
 			throughs, throughCPU = append(throughs, through), append(throughCPU, throughUse)
+			plain, plainUse, err := throughListener(t.config(t.remote(dir)), *files, *workers, 0)
+			if err != nil {
+				benchenv.Fatal(fmt.Errorf("%s without coordination: %w", t.name, err))
+			}
+			plains, plainCPU = append(plains, plain), append(plainCPU, plainUse)
 		}
 		os.RemoveAll(local)
-		bare, through := median(bares), median(throughs)
-		fmt.Fprintf(&b, "| %s | %v | %.0f | %v | %.0f | %.2fx |\n", t.name, bare.Round(time.Millisecond), float64(*files)/bare.Seconds(),
-			through.Round(time.Millisecond), float64(*files)/through.Seconds(), through.Seconds()/bare.Seconds())
+		bare, through, plain := median(bares), median(throughs), median(plains)
+		fmt.Fprintf(&b, "| %s | %v | %.0f | %v | %.0f | %.2fx | %v | %.2fx |\n", t.name, bare.Round(time.Millisecond), float64(*files)/bare.Seconds(),
+			through.Round(time.Millisecond), float64(*files)/through.Seconds(), through.Seconds()/bare.Seconds(),
+			plain.Round(time.Millisecond), plain.Seconds()/bare.Seconds())
 		cpuRows = append(cpuRows, fmt.Sprintf("| %s | bare loop | %s |", t.name, medianCPU(bareCPU)),
-			fmt.Sprintf("| %s | listener + ledger | %s |", t.name, medianCPU(throughCPU)))
+			fmt.Sprintf("| %s | listener + ledger | %s |", t.name, medianCPU(throughCPU)),
+			fmt.Sprintf("| %s | listener, no coordination | %s |", t.name, medianCPU(plainCPU)))
 	}
 	b.WriteString("\nWhere the time goes: CPU seconds used while each run's clock ran (medians): on the whole machine (/proc/stat), by this " +
 		"process (the bare loop's client, or the member; getrusage), by the file server's processes and by PostgreSQL's " +
@@ -241,17 +252,22 @@ func bareLoop(t target, dir string, names []string, workers int) (time.Duration,
 }
 
 // throughListener returns the time the listener took and the CPU used
-// meanwhile (from Start's return to the last file's handler).
+// meanwhile (from Start's return to the last file's handler). It claims
+// batch files at a time through the ledger; with batch 0 it runs without
+// coordination.
 func throughListener(cfg listener.ListenerConfig, files, workers, batch int) (time.Duration, cpuUse, error) {
 	ctx := context.Background()
-	db, _, cleanup, err := testdb.Bench(ctx, schema.Postgres)
-	if err != nil {
-		return 0, cpuUse{}, err
-	}
-	defer cleanup()
 	cfg.PollingInterval = 0.05
-	cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "bench", CoordinationGroup: "e2e"}
-	cfg.Workers, cfg.MaxConnections, cfg.MaxFilesPerPoll = workers, workers, batch
+	cfg.Workers, cfg.MaxConnections = workers, workers
+	if batch > 0 {
+		db, _, cleanup, err := testdb.Bench(ctx, schema.Postgres)
+		if err != nil {
+			return 0, cpuUse{}, err
+		}
+		defer cleanup()
+		cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "bench", CoordinationGroup: "e2e"}
+		cfg.MaxFilesPerPoll = batch
+	}
 	l, err := listener.New(cfg)
 	if err != nil {
 		return 0, cpuUse{}, err

@@ -97,7 +97,9 @@ type ListenerConfig struct {
 	VersionKey string `json:"versionKey,omitempty"`
 	// MaxFilesPerPoll bounds the files one member claims per poll; default 100.
 	MaxFilesPerPoll int `json:"maxFilesPerPoll,omitempty"`
-	// Workers process claimed files concurrently; default 1.
+	// Workers is how many files are processed at once, with the ledger or
+	// without; default 1 (one after the other, oldest first). Above one,
+	// the service's methods are called concurrently.
 	Workers int `json:"workers,omitempty"`
 	// ProcessingTimeout is the lease of a claimed file, in seconds (renewed
 	// while it is processed); after it, another worker may claim the file.

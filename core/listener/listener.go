@@ -518,29 +518,34 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		}
 	}
 	fs, wantsContent := service.(FileService)
-	for _, f := range ev.AddedFiles {
-		if !stillActive() {
-			l.log.Warn("listener: lost the coordination token mid-poll; not dispatching the rest of this poll")
-			return nil
+	deliverOne := func(f FileInfo) (seen bool) {
+		if !wantsContent {
+			return true
 		}
-		if wantsContent {
-			err := l.deliver(ctx, fs, f)
-			var te *transferError
-			switch {
-			case errors.As(err, &te):
-				// The file never reached the handler whole: not seen,
-				// so the next poll delivers it again.
-				l.reportError(ctx, service, err)
-				continue
-			case err != nil:
-				// Without the ledger there are no retries: this was final.
-				l.reportError(ctx, service, err)
-				l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
-			default:
-				l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, f)
-			}
+		err := l.deliver(ctx, fs, f)
+		var te *transferError
+		switch {
+		case errors.As(err, &te):
+			// The file never reached the handler whole: not seen,
+			// so the next poll delivers it again.
+			l.reportError(ctx, service, err)
+			return false
+		case err != nil:
+			// Without the ledger there are no retries: this was final.
+			l.reportError(ctx, service, err)
+			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
+		default:
+			l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, f)
 		}
+		return true
+	}
+	seen, complete := l.eachAdded(ev.AddedFiles, stillActive, deliverOne)
+	for _, f := range seen {
 		l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.LastModifiedTimestamp, gen: l.gen}
+	}
+	if !complete {
+		l.log.Warn("listener: lost the coordination token mid-poll; not dispatching the rest of this poll")
+		return nil
 	}
 	ds, wantsDeletes := service.(FileDeleteService)
 	for _, p := range ev.DeletedFiles {
@@ -555,6 +560,51 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		delete(l.seen, p)
 	}
 	return nil
+}
+
+// eachAdded runs deliver for each file, oldest first, on up to workers
+// goroutines at once (one: in order, one after the other), and returns the
+// files it saw through, in order. It starts no file once stillActive
+// fails, and then reports that it did not complete.
+func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver func(FileInfo) (seen bool)) (seen []FileInfo, complete bool) {
+	done := make([]bool, len(files))
+	complete = true
+	if l.cfg.Workers <= 1 {
+		for i, f := range files {
+			if !stillActive() {
+				complete = false
+				break
+			}
+			done[i] = deliver(f)
+		}
+	} else {
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for range min(l.cfg.Workers, len(files)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					done[i] = deliver(files[i])
+				}
+			}()
+		}
+		for i := range files {
+			if !stillActive() {
+				complete = false
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+	}
+	for i, f := range files {
+		if done[i] {
+			seen = append(seen, f)
+		}
+	}
+	return seen, complete
 }
 
 // transferError is a download that failed (the file vanished, the

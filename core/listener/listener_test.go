@@ -698,3 +698,58 @@ func TestSFTPListener(t *testing.T) {
 		t.Fatalf("unknown host key: %v", err)
 	}
 }
+
+// overlap is a recorder whose handlers each wait, at most a few seconds,
+// until two of them run at once: it tells whether files are processed
+// concurrently without making a sequential listener hang.
+type overlap struct {
+	*recorder
+	mu      sync.Mutex
+	running int
+	most    int
+	met     chan struct{} // closed when two handlers ran at once
+}
+
+func (o *overlap) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
+	o.mu.Lock()
+	o.running++
+	if o.running > o.most {
+		o.most = o.running
+		if o.most == 2 {
+			close(o.met)
+		}
+	}
+	o.mu.Unlock()
+	defer func() { o.mu.Lock(); o.running--; o.mu.Unlock() }()
+	select {
+	case <-o.met:
+	case <-time.After(5 * time.Second):
+	}
+	return o.recorder.OnFile(ctx, f, r, c)
+}
+
+// Without the ledger too, workers process files at once, each exactly once.
+func TestWorkersWithoutLedger(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg.Workers, cfg.MaxConnections = 4, 4
+	svc := &overlap{recorder: newRecorder(), met: make(chan struct{})}
+	for i := range 12 {
+		write(t, local, fmt.Sprintf("f%02d.csv", i), fmt.Sprint(i), time.Hour)
+	}
+	l := newListener(t, cfg, svc)
+	poll(t, l)
+	order, _, errs := svc.take()
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if got := len(order); got != 12 || len(svc.files) != 12 {
+		t.Fatalf("%d deliveries of %d files, want 12 of 12", got, len(svc.files))
+	}
+	if svc.most < 2 {
+		t.Fatalf("at most %d handler ran at once with 4 workers", svc.most)
+	}
+	poll(t, l) // nothing new: nothing delivered again
+	if order, _, _ := svc.take(); len(order) != 0 {
+		t.Fatalf("delivered again: %v", order)
+	}
+}
