@@ -387,6 +387,68 @@ func TestGlobsAndPurge(t *testing.T) {
 	})
 }
 
+// A member that starts afresh (nothing seen yet) purges only the rows of
+// files that are gone: a processed file still on the server, which waits
+// to be stable again in the new member's eyes, keeps the row that says it
+// was processed, and is not processed twice.
+func TestPurgeAfterRestartKeepsRowsOfListedFiles(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, db := withLedger(t, cfg, d, "m")
+		cfg.Retention = 0.001 // finished rows may go at once, once their file is gone
+		cfg.StableListings = 2
+		write(t, local, "kept.csv", "k", time.Hour)
+		write(t, local, "gone.csv", "g", time.Hour)
+		first := newRecorder()
+		a := startedListener(t, cfg, first)
+		pollUntil(t, a, "two deliveries", func() bool { return first.delivered() >= 2 })
+		if err := a.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(filepath.Join(local, "gone.csv"))
+		again := newRecorder()
+		b := startedListener(t, member2(cfg, db, "n"), again)
+		pollUntil(t, b, "the purge of the deleted file's row", func() bool { return len(ledgerRows(t, b, cfg.Path+"/gone.csv")) == 0 })
+		pollHand(t, b) // kept.csv is stable in b's eyes by now
+		pollHand(t, b)
+		if order, _, errs := again.take(); len(order) != 0 || len(errs) != 0 {
+			t.Fatalf("after the restart: delivered %q, errors %v; want nothing", order, errs)
+		}
+		if rows := ledgerRows(t, b, cfg.Path+"/kept.csv"); len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 1 {
+			t.Fatalf("kept.csv's rows: %+v, want one DONE after 1 try", rows)
+		}
+	})
+}
+
+// A listing larger than a batch is entered a batch at a time, claimed as it
+// is entered, and processed in one poll: each file once, at its first try.
+func TestListingLargerThanABatch(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, _ = withLedger(t, cfg, d, "m")
+		cfg.MaxFilesPerPoll, cfg.Workers, cfg.MaxConnections = 3, 2, 2
+		for i := range 10 {
+			write(t, local, fmt.Sprintf("f%02d.csv", i), fmt.Sprint(i), time.Hour)
+		}
+		rec := newRecorder()
+		l := startedListener(t, cfg, rec)
+		pollHand(t, l)
+		order, _, errs := rec.take()
+		if len(order) != 10 || len(rec.files) != 10 || len(errs) != 0 {
+			t.Fatalf("delivered %q (%d files), errors %v", order, len(rec.files), errs)
+		}
+		waitUntil(t, "every file DONE", func() bool {
+			c, err := ledgerOf(t, l).Counts(context.Background())
+			return err == nil && c[ledger.Done] == 10
+		})
+		for i := range 10 {
+			if rows := ledgerRows(t, l, fmt.Sprintf("%s/f%02d.csv", cfg.Path, i)); len(rows) != 1 || rows[0].Tries != 1 {
+				t.Fatalf("f%02d.csv: %+v, want one row after 1 try", i, rows)
+			}
+		}
+	})
+}
+
 // cutter cuts the database off while it handles its first file.
 type cutter struct {
 	*flaky

@@ -73,6 +73,11 @@ type Listener struct {
 	gen       uint64                // polls so far; used under polling
 	unstable  map[string]*candidate // new versions not yet stable; used under polling
 	lastPurge time.Time             // of finished ledger rows; used under polling
+	// present is every path the last listing showed (filters applied),
+	// whether or not it was reported yet, collected only for a purge: a
+	// file that is listed but not yet stable, old enough or entered in the
+	// ledger is not gone. Used under polling.
+	present map[string]struct{}
 	draining  atomic.Bool           // a graceful stop began: no new poll or claim
 	halting   atomic.Bool           // Halt: stop as a crash would, writing nothing
 	deps      dependencies
@@ -360,6 +365,10 @@ type listed struct {
 // Unchanged files cost no allocation beyond the listing's own.
 func (l *Listener) list(ctx context.Context) ([]listed, error) {
 	l.gen++
+	l.present = nil
+	if l.purgeDue() {
+		l.present = map[string]struct{}{}
+	}
 	var added []listed
 	var truncated error
 	now := l.now()
@@ -370,6 +379,9 @@ func (l *Listener) list(ctx context.Context) ([]listed, error) {
 	// stable yet, or a new version to report.
 	consider := func(dir string, e remote.Entry) {
 		key = appendPath(key[:0], dir, e.Name)
+		if l.present != nil {
+			l.present[string(key)] = struct{}{}
+		}
 		ready := l.oldEnough(now, e.ModTime)
 		if f := l.seen[string(key)]; f != nil { // no allocation for the lookup
 			f.gen = l.gen
@@ -415,8 +427,14 @@ func (l *Listener) list(ctx context.Context) ([]listed, error) {
 		for _, e := range held {
 			if l.deps.satisfied(e.Name, names) {
 				consider(dir, e)
-			} else if f := l.seen[joinPath(dir, e.Name)]; f != nil {
-				f.gen = l.gen // still there: not deleted
+			} else {
+				p := joinPath(dir, e.Name)
+				if f := l.seen[p]; f != nil {
+					f.gen = l.gen // still there: not deleted
+				}
+				if l.present != nil {
+					l.present[p] = struct{}{}
+				}
 			}
 		}
 		names, held = names[:0], held[:0]

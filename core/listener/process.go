@@ -78,24 +78,25 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 			return listErr
 		}
 	}
-	var first []ledger.Claim
-	if lst != nil {
-		first = lst.claims
-	}
 	finish := func() {
 		if lst != nil {
 			restErr = l.finishListing(ctx, lg, service, lst, stillActive)
 		}
 	}
-	err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing, first, finish)
+	err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing, lst, finish)
 	return cmp.Or(err, restErr, listErr)
 }
 
-// listing is a poll's listing while its first batch is at work.
+// listing is a poll's listing while its new versions are entered and
+// processed.
 type listing struct {
-	claims   []ledger.Claim // the oldest new versions, entered claimed
+	claims   []ledger.Claim // the oldest new versions, entered claimed, not yet at work
 	rest     []ledger.File  // the other new versions, still to enter
 	complete bool           // the listing was whole: deletions can be told
+	// justInTime: the rest is entered a batch at a time, already claimed,
+	// as the workers need it (warm-backup: only this member processes),
+	// rather than all at once PENDING, for every member to claim (shared).
+	justInTime bool
 }
 
 // listAndClaim lists the directory and enters the oldest new versions, up
@@ -126,7 +127,7 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 		n = 0
 	}
 	first, rest := ledger.Oldest(files, n)
-	lst := &listing{rest: rest, complete: complete}
+	lst := &listing{rest: rest, complete: complete, justInTime: l.cfg.Mode != "shared" && n > 0}
 	claims, rerr := lg.RecordClaimed(ctx, first, l.cfg.processingTimeout(), term)
 	lst.claims = claims // made before a failure, they are claims all the same
 	if rerr != nil {
@@ -136,15 +137,15 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 	return lst, err
 }
 
-// finishListing enters the rest of a listing's new versions, then reports
-// deletions (once every listed file is known, so that a changed file is not
-// taken for a deleted one) and purges.
+// finishListing enters the rest of a listing's new versions (unless they are
+// entered just in time), then reports deletions and purges.
 func (l *Listener) finishListing(ctx context.Context, lg *ledger.Ledger, service any, lst *listing, stillActive func() bool) error {
-	if len(lst.rest) > 0 {
+	if len(lst.rest) > 0 && !lst.justInTime {
 		if _, err := lg.Record(ctx, lst.rest); err != nil {
 			return l.recordFailed(ctx, service, err)
 		}
 		l.remember(lst.rest)
+		lst.rest = nil
 	}
 	ev := l.diff(nil, lst.complete)
 	if len(ev.DeletedFiles) > 0 {
@@ -154,6 +155,34 @@ func (l *Listener) finishListing(ctx context.Context, lg *ledger.Ledger, service
 		l.purge(ctx, lg)
 	}
 	return nil
+}
+
+// nextNew returns the listing's next batch of new versions, claimed: the
+// one entered with the listing, then, when the rest is entered just in
+// time, its next batch, entered claimed now. A file thus costs one row
+// write to enter and claim. ok is false when there is none left; a batch
+// that cannot be entered is reported and ends the just-in-time entering
+// (the next poll lists the rest again).
+func (l *Listener) nextNew(ctx context.Context, lg *ledger.Ledger, service any, lst *listing, lease time.Duration, term int64) (claims []ledger.Claim, ok bool) {
+	switch {
+	case lst == nil:
+		return nil, false
+	case lst.claims != nil:
+		claims, lst.claims = lst.claims, nil
+		return claims, true
+	case !lst.justInTime || len(lst.rest) == 0:
+		return nil, false
+	}
+	batch := lst.rest[:min(l.cfg.MaxFilesPerPoll, len(lst.rest))]
+	lst.rest = lst.rest[len(batch):]
+	claims, err := lg.RecordClaimed(ctx, batch, lease, term)
+	if err != nil {
+		l.recordFailed(ctx, service, err)
+		lst.rest = nil
+		return claims, true // made before the failure: claims all the same
+	}
+	l.remember(batch)
+	return claims, true
 }
 
 // recordFailed reports a failure to enter new versions; they are entered by
@@ -173,16 +202,23 @@ func (l *Listener) remember(files []ledger.File) {
 	}
 }
 
+// purgeDue tells whether this poll should purge finished ledger rows (at
+// most hourly, or once a retention when that is shorter).
+func (l *Listener) purgeDue() bool {
+	return l.cfg.Coordination != nil && time.Since(l.lastPurge) >= min(time.Hour, l.cfg.retention())
+}
+
 // purge forgets, now and then, the finished rows of files that are gone from
-// the server and older than the retention. A complete listing has just
-// stamped every present file in l.seen, so "gone" is known without asking
-// the server again.
+// the server and older than the retention. "Gone" is from the complete
+// listing this poll just made (l.present), not from the files reported so
+// far: after a restart, a file still waiting to be stable, old enough or
+// entered must not lose the row that says it was processed.
 func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
-	every := min(time.Hour, l.cfg.retention())
-	if time.Since(l.lastPurge) < every {
+	if !l.purgeDue() || l.present == nil {
 		return
 	}
 	l.lastPurge = time.Now()
+	defer func() { l.present = nil }()
 	paths, err := lg.Finished(ctx, l.cfg.retention(), 10000)
 	if err != nil {
 		l.log.Warn("listener: purge of finished ledger rows failed", "err", err)
@@ -190,7 +226,7 @@ func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
 	}
 	var gone []string
 	for _, p := range paths {
-		if f := l.seen[p]; f == nil || f.gen != l.gen {
+		if _, listed := l.present[p]; !listed {
 			gone = append(gone, p)
 		}
 	}
@@ -205,11 +241,11 @@ func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
 // first, while the backlog lasts, and processes them with the configured
 // workers, renewing their leases meanwhile. The next batch is claimed as
 // soon as the previous one is queued, so workers never wait for a claim.
-// first, when there is one, is the batch claimed as the listing was
-// recorded: it goes first, and a claim follows it whatever its size (older
-// versions may wait in the ledger: retries, files given back). finish runs
-// once, as soon as the first batch is at work (before any claim).
-func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool, first []ledger.Claim, finish func()) error {
+// The listing's new versions, when there is one, go first (see nextNew); a
+// claim follows them whatever their number (older versions may wait in
+// the ledger: retries, files given back). finish runs once, as soon as the
+// first batch is at work.
+func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool, lst *listing, finish func()) error {
 	finished := false
 	finishOnce := func() {
 		if !finished {
@@ -219,32 +255,37 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	}
 	defer finishOnce()
 	lease := l.cfg.processingTimeout()
-	inFlight := newClaimSet(first)
+	inFlight := newClaimSet(nil)
 	stopRenew := l.renewLeases(ctx, lg, inFlight, lease)
 	defer stopRenew()
-	claim := func() ([]ledger.Claim, error) {
-		if first != nil {
-			claims := first
-			first = nil
-			return claims, nil
+	// claim returns the next batch; fresh: new versions of the listing,
+	// whose number says nothing of the backlog.
+	claim := func() (claims []ledger.Claim, fresh bool, err error) {
+		if claims, ok := l.nextNew(ctx, lg, service, lst, lease, term); ok {
+			inFlight.add(claims)
+			return claims, true, nil
 		}
-		claims, err := lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
+		claims, err = lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
 		if err != nil {
 			l.obs.DatabaseError("claim", err)
 			err = fmt.Errorf("listener: claim files: %w", err)
 			l.reportError(ctx, service, err)
-			return nil, err
+			return nil, false, err
 		}
 		inFlight.add(claims)
-		return claims, nil
+		return claims, false, nil
 	}
 	// drained: whether a batch this short means the backlog is empty.
-	drained := func(claims []ledger.Claim, wasFirst bool) bool {
-		return !wasFirst && len(claims) < l.cfg.MaxFilesPerPoll
+	drained := func(claims []ledger.Claim, fresh bool) bool {
+		return !fresh && len(claims) < l.cfg.MaxFilesPerPoll
 	}
 	back := &giveBack{}
 	defer l.release(ctx, lg, back)
-	defer func() { back.add(first...) }() // never started
+	defer func() { // claimed with the listing, never started
+		if lst != nil {
+			back.add(lst.claims...)
+		}
+	}()
 	// goOn: whether to claim or start more work.
 	goOn := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
@@ -253,8 +294,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		// is entered before the first.
 		finishOnce()
 		for goOn() {
-			wasFirst := first != nil
-			claims, err := claim()
+			claims, fresh, err := claim()
 			if err != nil {
 				return err
 			}
@@ -262,7 +302,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 				l.processBatch(ctx, lg, service, claims, keepGoing, back)
 				inFlight.clear()
 			}
-			if drained(claims, wasFirst) {
+			if drained(claims, fresh) {
 				return nil
 			}
 		}
@@ -292,13 +332,12 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	}
 	var err error
 feed:
-	for goOn() {
-		wasFirst := first != nil
-		if !wasFirst {
-			finishOnce()
+	for batches := 0; goOn(); batches++ {
+		if batches > 0 {
+			finishOnce() // the first batch is at work
 		}
-		var claims []ledger.Claim
-		if claims, err = claim(); err != nil {
+		claims, fresh, cerr := claim()
+		if err = cerr; err != nil {
 			break
 		}
 		for i, c := range claims {
@@ -311,7 +350,7 @@ feed:
 			}
 			work <- c
 		}
-		if drained(claims, wasFirst) {
+		if drained(claims, fresh) {
 			break // the backlog is drained
 		}
 	}
