@@ -77,10 +77,10 @@ type Listener struct {
 	// whether or not it was reported yet, collected only for a purge: a
 	// file that is listed but not yet stable, old enough or entered in the
 	// ledger is not gone. Used under polling.
-	present map[string]struct{}
-	draining  atomic.Bool           // a graceful stop began: no new poll or claim
-	halting   atomic.Bool           // Halt: stop as a crash would, writing nothing
-	deps      dependencies
+	present  map[string]struct{}
+	draining atomic.Bool // a graceful stop began: no new poll or claim
+	halting  atomic.Bool // Halt: stop as a crash would, writing nothing
+	deps     dependencies
 	// unstorable: paths the ledger cannot hold, already reported; used
 	// under polling.
 	unstorable map[string]bool
