@@ -313,7 +313,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
-		l.commitLoop(ctx, lg, service, succeeded)
+		l.commitLoop(ctx, lg, service, succeeded, keepGoing)
 	}()
 	var wg sync.WaitGroup
 	for range l.cfg.Workers {
@@ -395,8 +395,10 @@ const commitLinger = 5 * time.Millisecond
 // commitLinger of a batch's first file, or while the previous batch was
 // being committed, goes in the same statement. Then it runs the
 // afterProcess action of each committed file (after the commit: a crash in
-// between leaves the file in place but DONE, never processed twice).
-func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed) {
+// between leaves the file in place but DONE, never processed twice). A
+// member that is no longer active (its term ended, or it was paused past
+// its fence deadline) commits nothing, as it starts nothing.
+func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed, keepGoing func() bool) {
 	linger := time.NewTimer(commitLinger)
 	defer linger.Stop()
 	for first := range in {
@@ -418,6 +420,10 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 		for i, p := range batch {
 			claims[i] = p.claim
 		}
+		if !keepGoing() {
+			l.notActive(ctx, service, len(claims))
+			continue
+		}
 		lost, err := l.commitAll(ctx, lg, claims)
 		if err != nil {
 			l.log.Warn("listener: could not commit processed files; they will be processed again", "files", len(batch), "err", err)
@@ -437,7 +443,14 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 	}
 }
 
-// runAfter applies an after-processing action and reports its failure.
+// notActive reports processed files left uncommitted because this member
+// stepped down meanwhile: the active member processes them again.
+func (l *Listener) notActive(ctx context.Context, service any, n int) {
+	l.obs.FilesFinished("lost", n)
+	l.log.Warn("listener: not committing processed files: this member is no longer active; the active member processes them again", "files", n)
+	l.reportError(ctx, service, fmt.Errorf("listener: %d processed files not committed: this member is no longer active: %w", n, ledger.ErrLost))
+}
+
 // commitAll commits processed claims and tells the observer how they ended.
 func (l *Listener) commitAll(ctx context.Context, lg *ledger.Ledger, claims []ledger.Claim) (lost []ledger.Claim, err error) {
 	lost, err = lg.CommitAll(ctx, claims)
@@ -450,6 +463,7 @@ func (l *Listener) commitAll(ctx context.Context, lg *ledger.Ledger, claims []le
 	return lost, nil
 }
 
+// runAfter applies an after-processing action and reports its failure.
 func (l *Listener) runAfter(ctx context.Context, service any, name string, a *PostAction, info FileInfo) {
 	if err := l.afterwards(ctx, a, info); err != nil {
 		l.reportError(ctx, service, fmt.Errorf("listener: %s on %s: %w", name, info.Path, err))
@@ -478,6 +492,10 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		for _, c := range claims {
 			l.fail(ctx, lg, service, c, err)
 		}
+		return
+	}
+	if !keepGoing() {
+		l.notActive(ctx, service, len(claims))
 		return
 	}
 	lost, err := l.commitAll(ctx, lg, claims)
