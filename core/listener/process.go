@@ -290,8 +290,8 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	goOn := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
 	if !perFile {
-		// OnFileChange alone: each batch is one unit of work, the listing
-		// is entered before the first.
+		// OnFileChange alone: each batch is one unit of work; the
+		// listing's deletions are reported before the first.
 		finishOnce()
 		for goOn() {
 			claims, fresh, err := claim()
