@@ -332,16 +332,9 @@ func (l *Ledger) insertClaimed(ctx context.Context, batch []File, lease time.Dur
 		q = columns + ` VALUES ` + strings.Join(rows, ", ")
 	}
 	var claims []Claim
-	scan := func(rs *sql.Rows) error {
-		defer rs.Close()
-		for rs.Next() {
-			c := Claim{Token: token, Term: term}
-			if err := rs.Scan(&c.Key, &c.File.Path, &c.File.Size, &c.File.MTime, &c.Tries); err != nil {
-				return err
-			}
-			claims = append(claims, c)
-		}
-		return rs.Err()
+	scan := func(rows *sql.Rows) (err error) {
+		claims, err = scanClaims(rows, token, term)
+		return err
 	}
 	if l.cfg.Dialect != schema.MySQL {
 		q += ` ON CONFLICT (group_id, version_key) DO NOTHING RETURNING version_key, path, size, mtime_ms, tries`
@@ -419,16 +412,9 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 		l.later(), l.now())
 	setArgs := []any{l.cfg.MemberID, token, term, lease.Milliseconds()}
 	var claims []Claim
-	scan := func(rows *sql.Rows) error {
-		defer rows.Close()
-		for rows.Next() {
-			c := Claim{Token: token, Term: term}
-			if err := rows.Scan(&c.Key, &c.File.Path, &c.File.Size, &c.File.MTime, &c.Tries); err != nil {
-				return err
-			}
-			claims = append(claims, c)
-		}
-		return rows.Err()
+	scan := func(rows *sql.Rows) (err error) {
+		claims, err = scanClaims(rows, token, term)
+		return err
 	}
 	if l.cfg.Dialect == schema.Postgres {
 		// Three steps in one statement, none of which reads the whole
@@ -893,6 +879,21 @@ func byToken(claims []Claim) map[string]*batch {
 		b.keys = append(b.keys, c.Key)
 	}
 	return out
+}
+
+// scanClaims reads the claims made under token and term from rows of
+// (version_key, path, size, mtime_ms, tries), and closes rows.
+func scanClaims(rows *sql.Rows, token string, term int64) ([]Claim, error) {
+	defer rows.Close()
+	var claims []Claim
+	for rows.Next() {
+		c := Claim{Token: token, Term: term}
+		if err := rows.Scan(&c.Key, &c.File.Path, &c.File.Size, &c.File.MTime, &c.Tries); err != nil {
+			return claims, err // those read so far are claims all the same
+		}
+		claims = append(claims, c)
+	}
+	return claims, rows.Err()
 }
 
 // sortClaims orders claims oldest first, then by path, as they were picked.
