@@ -61,12 +61,19 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// activeAfter waits a random while, from least to least+spread, then for
+// an active member (within timeout), and returns it with its term: the
+// start of each fault.
+func (g *Group) activeAfter(ctx context.Context, least, spread, timeout time.Duration) (string, int64, error) {
+	if err := sleep(ctx, least+time.Duration(RandN(int(spread.Milliseconds())))*time.Millisecond); err != nil {
+		return "", 0, err
+	}
+	return g.Active(ctx, timeout)
+}
+
 func killActive(ctx context.Context, g *Group, ids []string) error {
 	for range 6 {
-		if err := sleep(ctx, time.Duration(500+RandN(1500))*time.Millisecond); err != nil {
-			return err
-		}
-		id, _, err := g.Active(ctx, 15*time.Second)
+		id, _, err := g.activeAfter(ctx, 500*time.Millisecond, 1500*time.Millisecond, 15*time.Second)
 		if err != nil {
 			return err
 		}
@@ -87,10 +94,7 @@ func killActive(ctx context.Context, g *Group, ids []string) error {
 
 func pauseActive(ctx context.Context, g *Group, ids []string) error {
 	for range 2 {
-		if err := sleep(ctx, time.Duration(500+RandN(1500))*time.Millisecond); err != nil {
-			return err
-		}
-		id, term, err := g.Active(ctx, 15*time.Second)
+		id, term, err := g.activeAfter(ctx, 500*time.Millisecond, 1500*time.Millisecond, 15*time.Second)
 		if err != nil {
 			return err
 		}
@@ -102,10 +106,7 @@ func pauseActive(ctx context.Context, g *Group, ids []string) error {
 
 func dbOutage(ctx context.Context, g *Group, ids []string) error {
 	for _, mode := range []tcpproxy.Mode{tcpproxy.Blackhole, tcpproxy.Refuse} {
-		if err := sleep(ctx, time.Duration(1000+RandN(1500))*time.Millisecond); err != nil {
-			return err
-		}
-		if _, _, err := g.Active(ctx, 15*time.Second); err != nil {
+		if _, _, err := g.activeAfter(ctx, time.Second, 1500*time.Millisecond, 15*time.Second); err != nil {
 			return err
 		}
 		if err := Lasting(ctx, g.CutDB(mode), 2*g.liveness()); err != nil {
@@ -117,10 +118,7 @@ func dbOutage(ctx context.Context, g *Group, ids []string) error {
 
 func ftpRestart(ctx context.Context, g *Group, ids []string) error {
 	for range 3 {
-		if err := sleep(ctx, time.Duration(1500+RandN(2000))*time.Millisecond); err != nil {
-			return err
-		}
-		if _, _, err := g.Active(ctx, 30*time.Second); err != nil {
+		if _, _, err := g.activeAfter(ctx, 1500*time.Millisecond, 2*time.Second, 30*time.Second); err != nil {
 			return err
 		}
 		if err := Lasting(ctx, g.CutFTP(), 3*time.Second); err != nil {
@@ -132,10 +130,7 @@ func ftpRestart(ctx context.Context, g *Group, ids []string) error {
 
 func partitionActive(ctx context.Context, g *Group, ids []string) error {
 	for range 2 {
-		if err := sleep(ctx, time.Duration(500+RandN(1500))*time.Millisecond); err != nil {
-			return err
-		}
-		id, _, err := g.Active(ctx, 15*time.Second)
+		id, _, err := g.activeAfter(ctx, 500*time.Millisecond, 1500*time.Millisecond, 15*time.Second)
 		if err != nil {
 			return err
 		}
