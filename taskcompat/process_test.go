@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/childproc"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -21,16 +21,7 @@ import (
 // instead of running the tests: its value is the SQLite file's path.
 const childEnv = "FTPCOORD_TASKCOMPAT_TEST_CHILD"
 
-func TestMain(m *testing.M) {
-	if path := os.Getenv(childEnv); path != "" {
-		if err := runChild(path, os.Getenv(childEnv+"_ID")); err != nil {
-			fmt.Println("error", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { childproc.Main(m, childEnv, runChild) }
 
 // runChild waits for a line on stdin, then does what a member process does
 // on a fresh machine: opens the file (creating it), applies the schema and
@@ -78,40 +69,22 @@ func runChild(path, id string) error {
 // agree on one holder under term 1.
 func TestSQLiteFreshFileThreeProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fresh.db")
-	type child struct {
-		cmd *exec.Cmd
-		in  io.WriteCloser
-		out *bufio.Scanner
-	}
-	var cs []*child
+	var cs []*childproc.Child
 	for i := range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+path, fmt.Sprintf("%s_ID=p%d", childEnv, i))
-		cmd.Stderr = os.Stderr
-		in, _ := cmd.StdinPipe()
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		c := &child{cmd: cmd, in: in, out: bufio.NewScanner(out)}
-		if !c.out.Scan() || c.out.Text() != "ready" {
-			t.Fatalf("child %d did not start: %q", i, c.out.Text())
-		}
-		cs = append(cs, c)
+		cs = append(cs, childproc.Start(t, childEnv, path, fmt.Sprintf("p%d", i)))
 	}
 	for _, c := range cs {
-		io.WriteString(c.in, "go\n")
+		io.WriteString(c.In, "go\n")
 	}
 	active := 0
 	holders := map[string]bool{}
 	for i, c := range cs {
-		if !c.out.Scan() {
-			t.Fatalf("child %d said nothing: %v", i, c.cmd.Wait())
+		if !c.Out.Scan() {
+			t.Fatalf("child %d said nothing: %v", i, c.Cmd.Wait())
 		}
-		f := strings.Fields(c.out.Text())
+		f := strings.Fields(c.Out.Text())
 		if len(f) != 3 || f[0] == "error" {
-			t.Fatalf("child %d: %q", i, c.out.Text())
+			t.Fatalf("child %d: %q", i, c.Out.Text())
 		}
 		if f[0] == "active" {
 			active++
@@ -122,8 +95,8 @@ func TestSQLiteFreshFileThreeProcesses(t *testing.T) {
 		t.Fatalf("%d active, holders seen %v; want one holder under term 1", active, keys(holders))
 	}
 	for i, c := range cs {
-		io.WriteString(c.in, "stop\n")
-		if err := c.cmd.Wait(); err != nil {
+		io.WriteString(c.In, "stop\n")
+		if err := c.Cmd.Wait(); err != nil {
 			t.Fatalf("child %d: %v", i, err)
 		}
 	}

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/childproc"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -23,16 +23,7 @@ import (
 // database configuration.
 const claimerEnv = "FTPCOORD_LEDGER_TEST_CLAIMER"
 
-func TestMain(m *testing.M) {
-	if cfg := os.Getenv(claimerEnv); cfg != "" {
-		if err := runClaimer(cfg, os.Getenv(claimerEnv+"_ID")); err != nil {
-			fmt.Println("error", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { childproc.Main(m, claimerEnv, runClaimer) }
 
 // runClaimer waits for a line on stdin, then claims and commits with two
 // goroutines until every file is DONE, printing "claimed KEY" for every
@@ -137,38 +128,23 @@ func TestClaimsAcrossProcessesAreDisjoint(t *testing.T) {
 		mustRecord(t, f.ledger(t, "x", Shared), files(total), total)
 		raw, _ := json.Marshal(cfg)
 		type proc struct {
-			cmd   *exec.Cmd
-			in    io.WriteCloser
-			out   *bufio.Scanner
+			*childproc.Child
 			lines []string
 		}
 		var ps []*proc
 		for i := range procs {
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), claimerEnv+"="+string(raw), fmt.Sprintf("%s_ID=p%d", claimerEnv, i))
-			cmd.Stderr = os.Stderr
-			in, _ := cmd.StdinPipe()
-			out, _ := cmd.StdoutPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			p := &proc{cmd: cmd, in: in, out: bufio.NewScanner(out)}
-			if !p.out.Scan() || p.out.Text() != "ready" {
-				t.Fatalf("claimer %d did not start: %q", i, p.out.Text())
-			}
-			ps = append(ps, p)
+			ps = append(ps, &proc{Child: childproc.Start(t, claimerEnv, string(raw), fmt.Sprintf("p%d", i))})
 		}
 		for _, p := range ps { // all at once
-			io.WriteString(p.in, "go\n")
+			io.WriteString(p.In, "go\n")
 		}
 		count := map[string]int{}
 		busy := 0
 		for i, p := range ps {
-			for p.out.Scan() {
-				p.lines = append(p.lines, p.out.Text())
+			for p.Out.Scan() {
+				p.lines = append(p.lines, p.Out.Text())
 			}
-			if err := p.cmd.Wait(); err != nil {
+			if err := p.Cmd.Wait(); err != nil {
 				t.Fatalf("claimer %d: %v; last output %q", i, err, p.lines[max(0, len(p.lines)-3):])
 			}
 			claimed, retries := 0, 0
