@@ -11,16 +11,16 @@ import (
 	_ "modernc.org/sqlite"
 )
 
-// A real lock conflict: one connection holds the write lock, another with
-// no busy timeout fails with SQLITE_BUSY; Retry gives up after Attempts and
-// succeeds once the lock is gone.
-func TestBusyIsRecognisedAndRetried(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "b.db")
+// locked returns a database file's write lock, held by an open
+// transaction, and another handle on the file with no busy timeout.
+func locked(t *testing.T) (*sql.Tx, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "locked.db")
 	holder, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer holder.Close()
+	t.Cleanup(func() { holder.Close() })
 	holder.SetMaxOpenConns(1)
 	if _, err := holder.Exec("CREATE TABLE t (x INT)"); err != nil {
 		t.Fatal(err)
@@ -29,17 +29,26 @@ func TestBusyIsRecognisedAndRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-	ctx := context.Background()
-	tx, err := holder.BeginTx(ctx, nil)
+	t.Cleanup(func() { other.Close() })
+	tx, err := holder.Begin()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tx.Exec("INSERT INTO t VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { tx.Rollback() })
+	return tx, other
+}
+
+// A real lock conflict: one connection holds the write lock, another with
+// no busy timeout fails with SQLITE_BUSY; Retry gives up after Attempts and
+// succeeds once the lock is gone.
+func TestBusyIsRecognisedAndRetried(t *testing.T) {
+	ctx := context.Background()
+	tx, other := locked(t)
 	runs := 0
-	err = Retry(ctx, func() error {
+	err := Retry(ctx, func() error {
 		runs++
 		_, err := other.Exec("INSERT INTO t VALUES (2)")
 		return err
@@ -61,29 +70,8 @@ func TestBusyIsRecognisedAndRetried(t *testing.T) {
 // SQLITE_BUSY once its time is over, and gets through as soon as the lock
 // is released.
 func TestRetryForWaitsForTheLock(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.db")
-	holder, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer holder.Close()
-	holder.SetMaxOpenConns(1)
-	if _, err := holder.Exec("CREATE TABLE t (x INT)"); err != nil {
-		t.Fatal(err)
-	}
-	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
 	ctx := context.Background()
-	tx, err := holder.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec("INSERT INTO t VALUES (1)"); err != nil {
-		t.Fatal(err)
-	}
+	tx, other := locked(t)
 	insert := func(runs *int) func() error {
 		return func() error { *runs++; _, err := other.Exec("INSERT INTO t VALUES (2)"); return err }
 	}
