@@ -506,3 +506,42 @@ func TestRecordClaimed(t *testing.T) {
 		}
 	})
 }
+
+// After a burst of new rows the planner has not seen, the ledger analyzes
+// the columns its plans turn on, in the background: the group (one value
+// here) and the key (unique), so that a commit looks its batch up by key.
+func TestPlanStatsAfterABurst(t *testing.T) {
+	f := setup(t, schema.Postgres)
+	l := f.ledger(t, "m", WarmBackup)
+	mustRecord(t, l, files(burstRows+500), burstRows+500)
+	distinct := func() map[string]float64 {
+		rows, err := f.db.Query(`SELECT attname, n_distinct FROM pg_stats WHERE tablename = 'ftpcoord_file' AND schemaname = current_schema()`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]float64{}
+		for rows.Next() {
+			var col string
+			var n float64
+			if err := rows.Scan(&col, &n); err != nil {
+				t.Fatal(err)
+			}
+			out[col] = n
+		}
+		return out
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	got := distinct()
+	for len(got) < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		got = distinct()
+	}
+	if got["group_id"] != 1 || got["version_key"] != -1 || got["status"] != 1 {
+		t.Fatalf("statistics after %d new rows: n_distinct %v; want group_id 1, version_key -1 (unique), status 1", burstRows+500, got)
+	}
+	var tuples float64
+	if err := f.db.QueryRow(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('ftpcoord_file')`).Scan(&tuples); err != nil || tuples != burstRows+500 {
+		t.Fatalf("the planner believes the table holds %v rows (%v), want %d", tuples, err, burstRows+500)
+	}
+}

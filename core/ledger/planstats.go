@@ -15,7 +15,14 @@ import (
 // minute, and then waits for a tenth of the table to change). A new table
 // holding 10,000 rows that the planner believed to be a handful led it to
 // scan the whole group for every commit batch instead of looking up the
-// batch's keys: 85 us per file instead of 6.
+// batch's keys: 85 us per file instead of 6. Only the columns the plans
+// turn on are analyzed: group_id and status (how many rows a group and a
+// state hold: a group taken for a rare value hides the key lookup from the
+// generic plan) and version_key (unique: without its statistics a batch of
+// keys looks like a third of the table, and the custom plan is a sequential
+// scan). ANALYZE counts the table's rows all the same. The other columns
+// (the path above all) cost as much again and are left to autovacuum,
+// whose count of changes a partial ANALYZE does not reset.
 type planStats struct {
 	mu      sync.Mutex
 	entered int  // rows this member entered since its last ANALYZE
@@ -29,7 +36,7 @@ const burstRows = 1000
 // after is told how many rows a write entered. Once this member has entered
 // at least burstRows rows, and more than the planner believes the whole
 // table holds, it runs ANALYZE in the background: the reading of a sample
-// (at most 30,000 rows at the default statistics target), a few tens of
+// (at most 30,000 rows at the default statistics target), a few
 // milliseconds, and never more than the table doubling in size can call
 // for. Failure only costs speed; after a refusal it stops trying.
 func (s *planStats) after(ctx context.Context, l *Ledger, entered int) {
@@ -70,7 +77,7 @@ func (s *planStats) analyze(ctx context.Context, l *Ledger) {
 		done(false, false)
 		return
 	}
-	_, err := l.cfg.DB.ExecContext(ctx, `ANALYZE ftpcoord_file`)
+	_, err := l.cfg.DB.ExecContext(ctx, `ANALYZE ftpcoord_file (group_id, status, version_key)`)
 	var pe *pgconn.PgError
 	done(err == nil, errors.As(err, &pe) && pe.Code == "42501") // insufficient_privilege
 }
