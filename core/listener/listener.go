@@ -336,7 +336,8 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 // nothing missing from it is taken for deleted. Any other error makes the
 // poll fail.
 func (l *Listener) listReporting(ctx context.Context, service any) (added []listed, complete bool, err error) {
-	added, err = l.list(ctx)
+	_, downloads := service.(FileService)
+	added, err = l.list(ctx, downloads)
 	switch {
 	case err == nil:
 		return added, true, nil
@@ -362,8 +363,10 @@ type listed struct {
 // marks every seen file it finds as present in this poll, and returns the
 // new and changed versions that pass the filters. When a server cut a listing
 // short, it returns what it got and an error that is remote.ErrTruncated.
-// Unchanged files cost no allocation beyond the listing's own.
-func (l *Listener) list(ctx context.Context) ([]listed, error) {
+// Unchanged files cost no allocation beyond the listing's own. warm: the
+// service downloads what is found, so the workers' sessions are opened as
+// soon as there is some.
+func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 	l.gen++
 	l.present = nil
 	if l.purgeDue() {
@@ -395,6 +398,11 @@ func (l *Listener) list(ctx context.Context) ([]listed, error) {
 			return
 		}
 		added = append(added, listed{dir: dir, entry: e})
+		if len(added) == 1 && warm {
+			// There is work: the workers' sessions open while the
+			// listing goes on.
+			l.pool.Warm(ctx, l.cfg.Workers)
+		}
 	}
 	var walk func(c remote.Conn, dir string, depth int) error
 	walk = func(c remote.Conn, dir string, depth int) error {

@@ -173,6 +173,32 @@ func (p *Pool) Put(c Conn, opErr error) {
 	p.idle = append(p.idle, idleConn{c: c, since: p.now()})
 }
 
+// Warm opens sessions in the background until n are open (idle or in use),
+// as far as Size allows: work about to start finds them ready instead of
+// each worker waiting for its own connection and login. A failed dial is
+// dropped; the Get that needs the session dials again, with retries, and
+// reports the failure. Warm does not wait.
+func (p *Pool) Warm(ctx context.Context, n int) {
+	p.mu.Lock()
+	missing := min(n, p.cfg.Size) - len(p.idle) - len(p.slots)
+	p.mu.Unlock()
+	for range missing {
+		select {
+		case p.slots <- struct{}{}:
+		default:
+			return // all in use or being opened
+		}
+		go func() {
+			c, err := p.dial(ctx)
+			if err != nil {
+				<-p.slots
+				return
+			}
+			p.Put(c, nil)
+		}()
+	}
+}
+
 // Do runs f on a pooled session.
 func (p *Pool) Do(ctx context.Context, f func(Conn) error) error {
 	c, err := p.Get(ctx)

@@ -64,6 +64,66 @@ func TestPoolReusesAndBounds(t *testing.T) {
 	p.Put(b, nil)
 }
 
+func TestPoolWarmOpensSessionsUpToSize(t *testing.T) {
+	var dials atomic.Int32
+	p := NewPool(pureDialer(t, &dials), PoolConfig{Size: 3})
+	defer p.Close()
+	ctx := context.Background()
+	held, err := p.Get(ctx) // in use: counts as open
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Warm(ctx, 5) // Size 3: two more
+	idle := func() int { p.mu.Lock(); defer p.mu.Unlock(); return len(p.idle) }
+	deadline := time.Now().Add(10 * time.Second)
+	for idle() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if n := idle(); n != 2 {
+		t.Fatalf("%d idle sessions after Warm(5) with 1 of 3 in use, want 2", n)
+	}
+	p.Warm(ctx, 3) // already there: nothing to open
+	var got []Conn
+	for range 2 {
+		c, err := p.Get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Alive(ctx); err != nil {
+			t.Fatalf("a warmed session does not answer: %v", err)
+		}
+		got = append(got, c)
+	}
+	if n := dials.Load(); n != 3 {
+		t.Fatalf("%d dials, want 3: the warmed sessions were not the ones handed out", n)
+	}
+	for _, c := range append(got, held) {
+		p.Put(c, nil)
+	}
+}
+
+func TestPoolWarmDropsAFailedDial(t *testing.T) {
+	var attempts atomic.Int32
+	unreachable := func(ctx context.Context) (Conn, error) {
+		attempts.Add(1)
+		return nil, errors.New("connection refused")
+	}
+	p := NewPool(unreachable, PoolConfig{Size: 2, Retry: RetryConfig{Count: 0, Interval: 0.001}})
+	defer p.Close()
+	p.Warm(context.Background(), 2)
+	deadline := time.Now().Add(10 * time.Second)
+	for attempts.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	// The failed dials gave their slots back: a Get may still try (and
+	// report the failure itself) instead of waiting forever.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := p.Get(ctx); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get after failed warm dials: %v, want the dial's own error", err)
+	}
+}
+
 func TestPoolDropsBrokenSessions(t *testing.T) {
 	var dials atomic.Int32
 	p := NewPool(pureDialer(t, &dials), PoolConfig{Size: 1})
