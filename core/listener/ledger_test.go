@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -446,6 +447,35 @@ func TestListingLargerThanABatch(t *testing.T) {
 				t.Fatalf("f%02d.csv: %+v, want one row after 1 try", i, rows)
 			}
 		}
+	})
+}
+
+// A listing is entered in batches that start small and double up to
+// maxFilesPerPoll (16, 32, 50, 22 here): every file is still processed
+// once, oldest first.
+func TestListingEnteredInGrowingBatchesKeepsOrder(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, _ = withLedger(t, cfg, d, "m")
+		cfg.MaxFilesPerPoll, cfg.Workers = 50, 1
+		const n = 120
+		var want []string
+		for i := range n {
+			name := fmt.Sprintf("f%03d.csv", i)
+			write(t, local, name, name, 2*time.Hour-time.Duration(i)*10*time.Second) // f000 oldest
+			want = append(want, cfg.Path+"/"+name)
+		}
+		rec := newRecorder()
+		l := startedListener(t, cfg, rec)
+		pollHand(t, l)
+		order, _, errs := rec.take()
+		if !slices.Equal(order, want) || len(errs) != 0 {
+			t.Fatalf("delivered %d files in order %q, errors %v; want the %d files oldest first", len(order), order, errs, n)
+		}
+		waitUntil(t, "every file DONE", func() bool {
+			c, err := ledgerOf(t, l).Counts(context.Background())
+			return err == nil && c[ledger.Done] == n && len(c) == 1
+		})
 	})
 }
 
