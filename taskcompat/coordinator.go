@@ -54,6 +54,9 @@ type Stats struct {
 	CheckFailures     int64 `json:"checkFailures"`
 	Takeovers         int64 `json:"takeovers"` // times this member became active
 	SelfFences        int64 `json:"selfFences"`
+	// TakeoversDeferred counts checks that would have taken the token but
+	// did not, because this member's own last heartbeat was too old.
+	TakeoversDeferred int64 `json:"takeoversDeferred"`
 }
 
 // Option changes how New builds a Coordinator.

@@ -219,6 +219,40 @@ func TestRacingStandbysOneWinner(t *testing.T) {
 	})
 }
 
+// A member whose own last heartbeat is too old to hold the token (the
+// statement ran long) leaves a dead holder's token where it is: it would
+// fence itself the moment it took it. Its next heartbeat makes it eligible.
+func TestNoTakeoverWithOwnHeartbeatStale(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		mustExec(t, db, d, `INSERT INTO token_holder(task_id, group_id, term) VALUES ('ghost', 'gs', 41)`)
+		hourAgo := map[schema.Dialect]string{schema.SQLite: `strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`}[d]
+		if hourAgo == "" {
+			hourAgo = `CURRENT_TIMESTAMP - INTERVAL '1' HOUR`
+		}
+		mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('ghost', 'gs', `+hourAgo+`)`)
+		m := newMember(t, cfg, "late", "gs") // not started: its rounds run by hand
+		ctx := context.Background()
+		taskcompat.Tick(m.Coordinator, ctx, true, false)
+		taskcompat.AgeHeartbeat(m.Coordinator, stale)
+		taskcompat.Tick(m.Coordinator, ctx, false, true)
+		if h, term := token(t, db, d, "gs"); h != "ghost" || term != 41 || m.IsActive() {
+			t.Fatalf("token %s/%d, active %v after a check with its own heartbeat %v old; want it left to ghost/41", h, term, m.IsActive(), stale)
+		}
+		if st := m.Stats(); st.TakeoversDeferred != 1 || st.Takeovers != 0 {
+			t.Fatalf("stats %+v, want one deferred takeover and none made", st)
+		}
+		taskcompat.Tick(m.Coordinator, ctx, true, true)
+		if h, term := token(t, db, d, "gs"); h != "late" || term != 42 || !m.IsActive() {
+			t.Fatalf("token %s/%d, active %v after a fresh heartbeat; want late/42, active", h, term, m.IsActive())
+		}
+		if st := m.Stats(); st.SelfFences != 0 || st.Takeovers != 1 {
+			t.Fatalf("stats %+v, want one takeover and no self-fence", st)
+		}
+	})
+}
+
 // When another node takes the token (a Ballerina node's unconditional upsert),
 // the active member steps down at its next check and takes over again once
 // the intruder's heartbeat is stale.

@@ -155,6 +155,9 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 	switch {
 	case !o.found:
 		// Nobody holds the token: take it with term 1, as Ballerina does.
+		if !c.mayTakeToken(o) {
+			break
+		}
 		n, err := c.exec(sctx, c.sql.claimFree, self, c.cfg.GroupID)
 		if err != nil {
 			c.countCheck(false)
@@ -211,6 +214,27 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 	return early, nil
 }
 
+// mayTakeToken reports whether this member's own heartbeat is recent
+// enough for it to take the token. A member whose last successful heartbeat
+// began more than fenceAfter ago (the statement ran long, or failed since)
+// would fence itself the moment it became active, and the others would see
+// its heartbeat stale and could take the token from it in turn: it waits
+// for its next heartbeat instead.
+func (c *Coordinator) mayTakeToken(o observation) bool {
+	c.mu.Lock()
+	age := time.Since(c.lastHBOK)
+	ok := age < c.fenceAfter
+	if !ok {
+		c.stats.TakeoversDeferred++
+	}
+	c.mu.Unlock()
+	if ok {
+		return true
+	}
+	c.log.Debug("not taking the token: own heartbeat too old", "lastHeartbeatAgo", age.Round(time.Millisecond), "holder", o.holder, "term", o.term)
+	return false
+}
+
 // heartbeatMissingFor returns for how long the holder of o has been seen
 // without a heartbeat row: zero at the first sighting.
 func (c *Coordinator) heartbeatMissingFor(o observation) time.Duration {
@@ -225,6 +249,9 @@ func (c *Coordinator) heartbeatMissingFor(o observation) time.Duration {
 // takeOver swaps the observed holder and term for ourselves and term+1.
 // Losing the race is not an error: someone else took it first.
 func (c *Coordinator) takeOver(ctx context.Context, o observation, start time.Time) error {
+	if !c.mayTakeToken(o) {
+		return nil
+	}
 	n, err := c.exec(ctx, c.sql.takeOver, c.cfg.TaskID, c.cfg.GroupID, o.holder, o.term)
 	if err != nil {
 		return err

@@ -111,6 +111,7 @@ func (m *metrics) write(w io.Writer) {
 	gauge("ftpcoord_database_healthy", "1 while the coordination database answers this member.", healthy)
 	counter("ftpcoord_failovers_total", "Times this member took the token (became active).", stats.Takeovers)
 	counter("ftpcoord_self_fences_total", "Times this member stepped down because it could not heartbeat.", stats.SelfFences)
+	counter("ftpcoord_takeovers_deferred_total", "Checks that found the token to take but left it, this member's own heartbeat being too old.", stats.TakeoversDeferred)
 	counter("ftpcoord_heartbeats_total", "Heartbeats written.", stats.Heartbeats)
 
 	m.mu.Lock()

@@ -101,7 +101,7 @@ func TestMetricsExposition(t *testing.T) {
 	m.write(&b)
 	out := b.String()
 	for _, want := range []string{
-		"ftpcoord_active 0", `ftpcoord_role{role="standby"} 1`, "ftpcoord_term 0", "ftpcoord_failovers_total 0",
+		"ftpcoord_active 0", `ftpcoord_role{role="standby"} 1`, "ftpcoord_term 0", "ftpcoord_failovers_total 0", "ftpcoord_takeovers_deferred_total 0",
 		`ftpcoord_poll_duration_seconds_bucket{le="0.05"} 1`, `ftpcoord_poll_duration_seconds_bucket{le="+Inf"} 2`,
 		"ftpcoord_poll_duration_seconds_count 2", "ftpcoord_poll_errors_total 1",
 		`ftpcoord_files_total{outcome="done"} 3`, `ftpcoord_files_total{outcome="rejected"} 1`, `ftpcoord_files_total{outcome="failed"} 0`,
