@@ -566,8 +566,10 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		return true
 	}
 	seen, complete := l.eachAdded(ev.AddedFiles, stillActive, deliverOne)
-	for _, f := range seen {
-		l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.LastModifiedTimestamp, gen: l.gen}
+	for i, f := range ev.AddedFiles {
+		if seen[i] {
+			l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.LastModifiedTimestamp, gen: l.gen}
+		}
 	}
 	if !complete {
 		l.log.Warn("listener: lost the coordination token mid-poll; not dispatching the rest of this poll")
@@ -589,11 +591,11 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 }
 
 // eachAdded runs deliver for each file, oldest first, on up to workers
-// goroutines at once (one: in order, one after the other), and returns the
-// files it saw through, in order. It starts no file once stillActive
-// fails, and then reports that it did not complete.
-func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver func(FileInfo) (seen bool)) (seen []FileInfo, complete bool) {
-	done := make([]bool, len(files))
+// goroutines at once (one: in order, one after the other), and returns
+// which files it saw through (done[i] for files[i]). It starts no file once
+// stillActive fails, and then reports that it did not complete.
+func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver func(FileInfo) (seen bool)) (done []bool, complete bool) {
+	done = make([]bool, len(files))
 	complete = true
 	if l.cfg.Workers <= 1 {
 		for i, f := range files {
@@ -625,12 +627,7 @@ func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver 
 		close(next)
 		wg.Wait()
 	}
-	for i, f := range files {
-		if done[i] {
-			seen = append(seen, f)
-		}
-	}
-	return seen, complete
+	return done, complete
 }
 
 // transferError is a download that failed (the file vanished, the
