@@ -38,6 +38,14 @@ CREATE TABLE IF NOT EXISTS ftpcoord_file (
     first_seen    TIMESTAMP(3)  NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
     done_at       TIMESTAMP(3)  NULL DEFAULT NULL,
     last_error    TEXT          NULL,
+    -- The first 200 characters of the path, for the claim index: an index
+    -- cannot order by a prefix of a column, and a whole path may be longer
+    -- than an index entry can be.
+    path_prefix   VARCHAR(200)  AS (LEFT(path, 200)) STORED,
     PRIMARY KEY (group_id, version_key),
-    INDEX ftpcoord_file_claim (group_id, status, mtime_ms)
+    -- The claim reads each claimable state of a group oldest first from
+    -- this index, (mtime, path) in byte order, locking rows as it reads
+    -- them, and stops after its batch: it neither sorts nor locks every
+    -- claimable row (core/ledger: Claim).
+    INDEX ftpcoord_file_claim_order (group_id, status, mtime_ms, path_prefix)
 ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

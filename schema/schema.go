@@ -266,6 +266,27 @@ func verifyTable(ctx context.Context, db *sql.DB, d Dialect, t table) error {
 			strings.Join(t.key, ", "), t.name, t.name, strings.Join(t.key, ", "))}
 }
 
+// MySQLClaimIndex is the MySQL ledger table's claim index, which tables
+// made before it lack; MySQLClaimIndexUpgrade adds it (with the column it
+// needs) and drops the index it replaces. Apply never alters a table: the
+// ledger works without it, more slowly, and says so.
+const (
+	MySQLClaimIndex        = "ftpcoord_file_claim_order"
+	MySQLClaimIndexUpgrade = "ALTER TABLE ftpcoord_file ADD COLUMN path_prefix VARCHAR(200) AS (LEFT(path, 200)) STORED, " +
+		"ADD INDEX ftpcoord_file_claim_order (group_id, status, mtime_ms, path_prefix), DROP INDEX ftpcoord_file_claim"
+)
+
+// HasIndex reports whether table has an index of that name (MySQL only).
+func HasIndex(ctx context.Context, db *sql.DB, d Dialect, table, index string) (bool, error) {
+	if d != MySQL {
+		return false, fmt.Errorf("schema: HasIndex: %s is not supported", d)
+	}
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?`,
+		table, index).Scan(&n)
+	return n > 0, err
+}
+
 func tableExists(ctx context.Context, db *sql.DB, d Dialect, name string) (bool, error) {
 	var n int
 	var err error

@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,12 +119,18 @@ type Config struct {
 	// that drops packets, a server that stops answering) then fails the
 	// call instead of stalling the member until TCP gives up.
 	StatementTimeout time.Duration
+	// Logger gets the ledger's warnings; default slog.Default().
+	Logger *slog.Logger
 }
 
 // Ledger is one member's handle on its group's ledger.
 type Ledger struct {
 	cfg   Config
 	stats planStats
+	// orderedClaim: on MySQL, the table has the claim index
+	// ftpcoord_file_claim_order (tables made before it have not).
+	orderedClaim bool
+	claimPicked  func() // tests: runs inside the claim transaction, its rows locked
 }
 
 // New checks the configuration and that the ledger's table exists.
@@ -155,7 +162,26 @@ func New(ctx context.Context, cfg Config) (*Ledger, error) {
 	if err := schema.VerifyLedger(ctx, cfg.DB, cfg.Dialect); err != nil {
 		return nil, err
 	}
-	return &Ledger{cfg: cfg}, nil
+	l := &Ledger{cfg: cfg}
+	if cfg.Dialect == schema.MySQL {
+		ordered, err := schema.HasIndex(ctx, cfg.DB, cfg.Dialect, "ftpcoord_file", schema.MySQLClaimIndex)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: look up the claim index: %w", err)
+		}
+		l.orderedClaim = ordered
+		if !ordered {
+			cfg.logger().Warn("ledger: ftpcoord_file was made before its claim index: every claim sorts and locks all claimable files of the group, "+
+				"and a concurrent claim may find nothing; add the index once (the table is locked while it is built)", "sql", schema.MySQLClaimIndexUpgrade)
+		}
+	}
+	return l, nil
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
 }
 
 func (l *Ledger) q(s string) string { return sqlbind.Rebind(l.cfg.Dialect, s) }
@@ -497,8 +523,17 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 		sortClaims(claims)
 		return claims, nil
 	}
-	// MySQL/MariaDB: no UPDATE ... RETURNING; pick, mark and read back the
-	// batch in one short transaction.
+	if l.orderedClaim {
+		claims, err := l.claimInOrder(ctx, n, term, token, set, setArgs)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: claim: %w", err)
+		}
+		return claims, nil
+	}
+	// MySQL/MariaDB on a table made before the claim index
+	// ftpcoord_file_claim_order (see New): no UPDATE ... RETURNING; pick,
+	// mark and read back the batch in one short transaction. The pick
+	// sorts, and locks, every claimable row of the group.
 	claimTx := func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT version_key FROM ftpcoord_file WHERE group_id = ? AND `+cond+fenceSQL+
 			` ORDER BY mtime_ms, path LIMIT ? FOR UPDATE SKIP LOCKED`, append(append([]any{l.cfg.GroupID}, fenceArgs...), n)...)
@@ -536,6 +571,60 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 		return nil, fmt.Errorf("ledger: claim: %w", err)
 	}
 	return claims, nil
+}
+
+// claimInOrder is the claim on MySQL/MariaDB (no UPDATE ... RETURNING, no
+// row addresses), in one short transaction: each claimable state is read
+// oldest first from the claim index and locked as it is read, skipping
+// rows another claimer holds, up to n rows (an index in (mtime, path
+// prefix) order needs no sort, so the scan stops there); the n oldest of
+// those are marked. A concurrent claimer skips these and takes the next
+// ones, where a sorted pick would have locked every claimable row of the
+// group for the length of the transaction and left it nothing. Paths that
+// share their first 200 characters and their mtime are taken in key order.
+func (l *Ledger) claimInOrder(ctx context.Context, n int, term int64, token, set string, setArgs []any) ([]Claim, error) {
+	fenceSQL, fenceArgs := l.fence(term)
+	now := l.now()
+	states := []string{`status = 'PENDING'`, `status = 'FAILED' AND retry_after <= ` + now, `status = 'IN_PROGRESS' AND lease_expires < ` + now}
+	var claims []Claim
+	claimTx := func(tx *sql.Tx) error {
+		var picked []Claim
+		for _, state := range states {
+			rows, err := tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1 FROM ftpcoord_file FORCE INDEX (ftpcoord_file_claim_order)
+				WHERE group_id = ? AND `+state+fenceSQL+` ORDER BY mtime_ms, path_prefix LIMIT ? FOR UPDATE SKIP LOCKED`,
+				append(append([]any{l.cfg.GroupID}, fenceArgs...), n)...)
+			if err != nil {
+				return err
+			}
+			got, err := scanClaims(rows, token, term)
+			if err != nil {
+				return err
+			}
+			picked = append(picked, got...)
+		}
+		sortClaims(picked)
+		picked = picked[:min(n, len(picked))]
+		if len(picked) == 0 {
+			return nil
+		}
+		keys := make([]any, len(picked))
+		for i, c := range picked {
+			keys[i] = c.Key
+		}
+		// Locked by this transaction since they were read: still as read.
+		if _, err := tx.ExecContext(ctx, `UPDATE ftpcoord_file SET `+set+` WHERE group_id = ? AND version_key IN (`+
+			sqlbind.Placeholders(len(keys), 0)+`)`, append(append(slices.Clone(setArgs), l.cfg.GroupID), keys...)...); err != nil {
+			return err
+		}
+		if l.claimPicked != nil {
+			l.claimPicked()
+		}
+		claims = picked
+		return nil
+	}
+	// A deadlock victim is rolled back whole: run the transaction again.
+	err := l.retry(ctx, func() error { claims = nil; return l.inTx(ctx, claimTx) })
+	return claims, err
 }
 
 // Renew extends the leases of claims still being worked on and returns how
@@ -800,8 +889,12 @@ func (l *Ledger) query(ctx context.Context, q string, args ...any) (*sql.Rows, e
 	return rows, err
 }
 
+// inTx runs f in a transaction (MySQL's: SQLite and PostgreSQL do without).
+// Read committed: a locking read keeps locks on the rows it returns only,
+// not on those it passed over, and takes no gap locks that would hold up
+// other members entering new files meanwhile.
 func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := l.cfg.DB.BeginTx(ctx, nil)
+	tx, err := l.cfg.DB.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return err
 	}

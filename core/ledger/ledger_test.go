@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -543,5 +545,82 @@ func TestPlanStatsAfterABurst(t *testing.T) {
 	var tuples float64
 	if err := f.db.QueryRow(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('ftpcoord_file')`).Scan(&tuples); err != nil || tuples != burstRows+500 {
 		t.Fatalf("the planner believes the table holds %v rows (%v), want %d", tuples, err, burstRows+500)
+	}
+}
+
+// On MySQL a claim locks only the rows it takes (and those it passed over on
+// the way to them), not every claimable row: a second claimer running while
+// the first one's transaction is still open takes the next batch instead of
+// finding nothing.
+func TestClaimWhileAnotherClaimHoldsItsBatch(t *testing.T) {
+	f := setup(t, schema.MySQL)
+	ctx := context.Background()
+	mustRecord(t, f.ledger(t, "x", Shared), files(100), 100)
+	a, b := f.ledger(t, "a", Shared), f.ledger(t, "b", Shared)
+	if !a.orderedClaim {
+		t.Fatal("a new table has no claim index")
+	}
+	var bClaims []Claim
+	var bErr error
+	a.claimPicked = func() {
+		a.claimPicked = nil // not again if the transaction is retried
+		bClaims, bErr = b.Claim(ctx, 10, time.Minute, 0)
+	}
+	aClaims, err := a.Claim(ctx, 10, time.Minute, 0)
+	if err != nil || bErr != nil {
+		t.Fatalf("claims: %v, %v", err, bErr)
+	}
+	paths := func(cs []Claim) (out []string) {
+		for _, c := range cs {
+			out = append(out, c.File.Path)
+		}
+		return out
+	}
+	var want []string
+	for _, f := range files(20) {
+		want = append(want, f.Path)
+	}
+	if got := paths(aClaims); !slices.Equal(got, want[:10]) {
+		t.Fatalf("first claimer took %q, want the 10 oldest", got)
+	}
+	if got := paths(bClaims); !slices.Equal(got, want[10:]) {
+		t.Fatalf("second claimer, during the first one's transaction, took %q; want the next 10", got)
+	}
+}
+
+// A MySQL table made before the claim index still works, more slowly, with
+// a warning that gives the statement adding the index; once that has run,
+// claims go by the index.
+func TestMySQLTableWithoutTheClaimIndex(t *testing.T) {
+	f := setup(t, schema.MySQL)
+	ctx := context.Background()
+	for _, q := range []string{
+		`ALTER TABLE ftpcoord_file DROP INDEX ftpcoord_file_claim_order, DROP COLUMN path_prefix`,
+		`ALTER TABLE ftpcoord_file ADD INDEX ftpcoord_file_claim (group_id, status, mtime_ms)`, // the table as it was made before
+	} {
+		if _, err := f.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs strings.Builder
+	old := f.ledger(t, "m", Shared, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
+	if old.orderedClaim || !strings.Contains(logs.String(), schema.MySQLClaimIndexUpgrade) {
+		t.Fatalf("no warning with the upgrade statement for a table without the claim index; logs: %s", logs.String())
+	}
+	mustRecord(t, old, files(30), 30)
+	claims, err := old.Claim(ctx, 10, time.Minute, 0)
+	if err != nil || len(claims) != 10 || claims[0].File.Path != files(1)[0].Path {
+		t.Fatalf("claim on the old table: %d claims (%v), %v", len(claims), claims, err)
+	}
+	if _, err := f.db.ExecContext(ctx, schema.MySQLClaimIndexUpgrade); err != nil {
+		t.Fatalf("the upgrade statement the warning gives: %v", err)
+	}
+	upgraded := f.ledger(t, "m", Shared)
+	if !upgraded.orderedClaim {
+		t.Fatal("the upgraded table's claim index is not used")
+	}
+	claims, err = upgraded.Claim(ctx, 10, time.Minute, 0)
+	if err != nil || len(claims) != 10 || claims[0].File.Path != files(11)[10].Path {
+		t.Fatalf("claim after the upgrade: %d claims (%v), %v; want files 10-19", len(claims), claims, err)
 	}
 }

@@ -44,7 +44,7 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 	// would stall this member's polls for as long as TCP keeps it.
 	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID,
 		Mode: ledger.Mode(l.cfg.Mode), Version: ledger.VersionMode(l.cfg.VersionKey),
-		StatementTimeout: max(10*time.Second, time.Duration(c.LivenessCheckInterval)*time.Second)})
+		StatementTimeout: max(10*time.Second, time.Duration(c.LivenessCheckInterval)*time.Second), Logger: l.log})
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("listener: ledger: %w", err)
