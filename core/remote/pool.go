@@ -181,6 +181,9 @@ func (p *Pool) Put(c Conn, opErr error) {
 func (p *Pool) Warm(ctx context.Context, n int) {
 	p.mu.Lock()
 	missing := min(n, p.cfg.Size) - len(p.idle) - len(p.slots)
+	if p.closed {
+		missing = 0
+	}
 	p.mu.Unlock()
 	for range missing {
 		select {
