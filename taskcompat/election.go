@@ -131,7 +131,8 @@ func (c *Coordinator) observe(ctx context.Context) (observation, error) {
 }
 
 // check reads the holder and acts on it, exactly as a Ballerina tick would
-// decide (COMPAT.md section 4), but with a compare-and-swap takeover.
+// decide (COMPAT.md section 4), but with a compare-and-swap takeover, and
+// none while this member's own heartbeat is too old (mayTakeToken).
 func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error) {
 	start := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
