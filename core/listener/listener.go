@@ -398,10 +398,11 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 			return
 		}
 		added = append(added, listed{dir: dir, entry: e})
-		if len(added) == 1 && warm {
-			// There is work: the workers' sessions open while the
-			// listing goes on.
-			l.pool.Warm(ctx, l.cfg.Workers)
+		if warm && len(added) <= l.cfg.Workers {
+			// There is work: the sessions the workers will need (one
+			// per file, up to workers; the listing's own is one) open
+			// while the listing goes on.
+			l.pool.Warm(ctx, len(added))
 		}
 	}
 	var walk func(c remote.Conn, dir string, depth int) error

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -453,6 +454,31 @@ func TestTruncatedListingDeletesNothing(t *testing.T) {
 		t.Fatalf("OnError got %v", errs)
 	}
 	t.Logf("%d new files reported from the truncated listing", len(order))
+}
+
+// A listing that finds new files opens sessions for the workers while it
+// goes on: one per file found, up to workers, the listing's own included.
+// One new file costs no session beyond the listing's.
+func TestListingWarmsASessionPerFileUpToWorkers(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg.Workers, cfg.MaxConnections = 4, 4
+	l := newListener(t, cfg, newRecorder())
+	var dials atomic.Int32
+	dial := dialerFor(l.cfg, l.log)
+	l.dial = func(ctx context.Context) (remote.Conn, error) { dials.Add(1); return dial(ctx) }
+	l.pool = remote.NewPool(l.dial, remote.PoolConfig{Size: cfg.MaxConnections})
+	write(t, local, "one.csv", "1", time.Hour)
+	poll(t, l)
+	if n := dials.Load(); n != 1 {
+		t.Fatalf("%d sessions opened for a poll that found one file, want 1 (the listing's, reused)", n)
+	}
+	for i := range 10 {
+		write(t, local, fmt.Sprintf("f%02d.csv", i), "x", time.Hour)
+	}
+	poll(t, l)
+	if n := dials.Load(); n != 4 {
+		t.Fatalf("%d sessions opened in all after a poll that found 10 files with 4 workers, want 4", n)
+	}
 }
 
 // A file far larger than memory bounds reaches OnFile as a stream.
