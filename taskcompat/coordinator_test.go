@@ -166,13 +166,7 @@ func TestRacingStandbysOneWinner(t *testing.T) {
 	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
 		cfg := testdb.NewWithSchema(t, d)
 		db := testdb.Open(t, cfg, "UTC")
-		// A holder that died long ago, with term 41.
-		mustExec(t, db, d, `INSERT INTO token_holder(task_id, group_id, term) VALUES ('ghost', 'gr', 41)`)
-		hourAgo := map[schema.Dialect]string{schema.SQLite: `strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`}[d]
-		if hourAgo == "" {
-			hourAgo = `CURRENT_TIMESTAMP - INTERVAL '1' HOUR`
-		}
-		mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('ghost', 'gr', `+hourAgo+`)`)
+		deadHolder(t, db, d, "gr")
 		const n = 6
 		members := make([]*member, n)
 		for i := range n {
@@ -226,12 +220,7 @@ func TestNoTakeoverWithOwnHeartbeatStale(t *testing.T) {
 	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
 		cfg := testdb.NewWithSchema(t, d)
 		db := testdb.Open(t, cfg, "UTC")
-		mustExec(t, db, d, `INSERT INTO token_holder(task_id, group_id, term) VALUES ('ghost', 'gs', 41)`)
-		hourAgo := map[schema.Dialect]string{schema.SQLite: `strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`}[d]
-		if hourAgo == "" {
-			hourAgo = `CURRENT_TIMESTAMP - INTERVAL '1' HOUR`
-		}
-		mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('ghost', 'gs', `+hourAgo+`)`)
+		deadHolder(t, db, d, "gs")
 		m := newMember(t, cfg, "late", "gs") // not started: its rounds run by hand
 		ctx := context.Background()
 		taskcompat.Tick(m.Coordinator, ctx, true, false)
@@ -315,6 +304,18 @@ func TestLostTokenNoticedAndRegained(t *testing.T) {
 			t.Fatalf("regained with term %d, want 3", back.Term)
 		}
 	})
+}
+
+// deadHolder makes "ghost" the holder of group's token, with term 41 and a
+// heartbeat an hour old: a holder that died long ago.
+func deadHolder(t *testing.T, db *sql.DB, d schema.Dialect, group string) {
+	t.Helper()
+	mustExec(t, db, d, `INSERT INTO token_holder(task_id, group_id, term) VALUES ('ghost', ?, 41)`, group)
+	hourAgo := `CURRENT_TIMESTAMP - INTERVAL '1' HOUR`
+	if d == schema.SQLite {
+		hourAgo = `strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`
+	}
+	mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('ghost', ?, `+hourAgo+`)`, group)
 }
 
 func mustExec(t *testing.T, db *sql.DB, d schema.Dialect, q string, args ...any) {
