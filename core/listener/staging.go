@@ -73,19 +73,19 @@ func (l *Listener) stage(ctx context.Context, c remote.Conn, f FileInfo) (string
 		if err != nil {
 			return "", err
 		}
-		n, err := io.Copy(out, r)
+		tr := &trackedReader{r: r, want: f.Size, got: offset}
+		_, err = io.Copy(out, tr)
 		cerr := r.Close()
 		if err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return "", fmt.Errorf("download %s (resumable, %d bytes so far): %w", f.Path, offset+n, err)
+			if err = l.changedOnServer(ctx, c, f, err); errors.Is(err, ErrFileChanged) {
+				out.Truncate(0) // another version: nothing of this copy is worth keeping
+				return "", err
+			}
+			return "", fmt.Errorf("download %s (resumable, %d bytes so far): %w", f.Path, tr.got, err)
 		}
-		offset += n
-	}
-	if offset != f.Size {
-		out.Truncate(0) // the file changed: start over next time
-		return "", fmt.Errorf("%w: listed with %d bytes, %d arrived", io.ErrUnexpectedEOF, f.Size, offset)
 	}
 	if err := out.Sync(); err != nil {
 		return "", err
