@@ -43,7 +43,10 @@ var Scenarios = []Scenario{
 	{Name: "ftp-restart", What: "FTP connections cut and refused for 3 s (a server restart, mid-listing or mid-transfer), 3 times", Faults: ftpRestart},
 	{Name: "ballerina-peer", What: "a Ballerina-protocol peer holds the token, stops heartbeating; later joins as a standby", Before: peerHolds, Faults: peerStandby},
 	{Name: "kill-default-lease", What: "SIGKILL of the active member mid-file, 3 times, each restarted, processingTimeout at its default (300 s)",
-		Faults: killActiveMidFile, Configure: func(o *Options) { o.Settings = map[string]any{"processingTimeout": nil}; o.ArrivalEvery = 25 * time.Millisecond },
+		Faults: killActiveMidFile, Configure: func(o *Options) {
+			o.Settings = map[string]any{"processingTimeout": nil}
+			o.ArrivalEvery = 25 * time.Millisecond
+		},
 		ReclaimWithin: func(l time.Duration) time.Duration { return l + 3*time.Second }},
 	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set), SIGKILL of the active member twice",
 		Faults: killActive2, Configure: func(o *Options) { o.GrowInPlace = true }},

@@ -131,10 +131,10 @@ type Result struct {
 	Failovers         int
 	// ReclaimMax is the longest wait, from a SIGKILL, for a handler the
 	// killed member had at work to run again in another process.
-	ReclaimMax time.Duration
-	Kills, Pauses     int
-	Elapsed           time.Duration
-	Violations        []string
+	ReclaimMax    time.Duration
+	Kills, Pauses int
+	Elapsed       time.Duration
+	Violations    []string
 }
 
 // Verdict is PASS or FAIL.
