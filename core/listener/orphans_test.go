@@ -48,10 +48,18 @@ func (h *holding) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller
 // default 300 s. The member that takes over reclaims them at once, as a
 // retry with the attempt counted, without a poll of its own schedule
 // (pollingInterval is an hour here) and without waiting for the lease.
+// In shared mode, where every member claims, the claims of a member whose
+// heartbeat is stale are reclaimed the same way.
 func TestTakeoverReclaimsTheDeadMembersClaims(t *testing.T) {
+	for _, mode := range []string{"warm-backup", "shared"} {
+		t.Run(mode, func(t *testing.T) { testReclaim(t, mode) })
+	}
+}
+
+func testReclaim(t *testing.T, mode string) {
 	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
 		cfg, local := pureDir(t)
-		cfg.Workers = 2
+		cfg.Workers, cfg.Mode = 2, mode
 		cfg, db := withLedger(t, cfg, d, "a")
 		if got := cfg.WithDefaults().processingTimeout(); got != 300*time.Second {
 			t.Fatalf("processingTimeout %v, want the documented default 300s", got)

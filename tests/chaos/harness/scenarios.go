@@ -48,10 +48,16 @@ var Scenarios = []Scenario{
 			o.ArrivalEvery = 25 * time.Millisecond
 		},
 		ReclaimWithin: func(l time.Duration) time.Duration { return l + 3*time.Second }},
+	{Name: "pause-default-lease", What: "SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the new active member reclaims its files at once, and once woken it starts and commits none of them",
+		Faults: pauseActive, Configure: defaultLease},
 	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set), SIGKILL of the active member twice",
 		Faults: killActive2, Configure: func(o *Options) { o.GrowInPlace = true }},
 	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},
 }
+
+// defaultLease leaves processingTimeout at its default (300 s): a file
+// reclaimed only when its lease ends would wait for longer than a run.
+func defaultLease(o *Options) { o.Settings = map[string]any{"processingTimeout": nil} }
 
 // ScenarioByName finds a scenario.
 func ScenarioByName(name string) (Scenario, bool) {
