@@ -56,11 +56,24 @@ func TestTakeoverReclaimsTheDeadMembersClaims(t *testing.T) {
 	}
 }
 
-func testReclaim(t *testing.T, mode string) {
+// The same with every coordination timing at its documented default
+// (livenessCheckInterval 30 s, heartbeatFrequency 1 s): the takeover comes
+// about 31 s after the death, and the files run again at once then.
+func TestTakeoverReclaimsWithDefaultTimings(t *testing.T) {
+	t.Parallel()
+	testReclaimWith(t, "warm-backup", func(c *ListenerConfig) {
+		c.Coordination.LivenessCheckInterval, c.Coordination.HeartbeatFrequency = 0, 0
+	})
+}
+
+func testReclaim(t *testing.T, mode string) { testReclaimWith(t, mode, func(*ListenerConfig) {}) }
+
+func testReclaimWith(t *testing.T, mode string, edit func(*ListenerConfig)) {
 	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
 		cfg, local := pureDir(t)
 		cfg.Workers, cfg.Mode = 2, mode
 		cfg, db := withLedger(t, cfg, d, "a")
+		edit(&cfg)
 		if got := cfg.WithDefaults().processingTimeout(); got != 300*time.Second {
 			t.Fatalf("processingTimeout %v, want the documented default 300s", got)
 		}
@@ -73,7 +86,9 @@ func testReclaim(t *testing.T, mode string) {
 		<-dead.started
 		<-dead.started // both workers hold a file; the third is claimed, queued
 		b := newRecorder()
-		lb := startedListener(t, member2(cfg, db, "b"), b)
+		cfgB := member2(cfg, db, "b")
+		edit(&cfgB)
+		lb := startedListener(t, cfgB, b)
 		if err := a.Halt(); err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +96,7 @@ func testReclaim(t *testing.T, mode string) {
 		for range 3 {
 			select {
 			case <-b.arrivals:
-			case <-time.After(60 * time.Second):
+			case <-time.After(90 * time.Second):
 				t.Fatalf("after %v the new active member has processed %d of the dead member's 3 files (their leases run 300 s)", time.Since(killed), b.delivered())
 			}
 		}
