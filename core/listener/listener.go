@@ -88,6 +88,10 @@ type Listener struct {
 	// unstorable: paths the ledger cannot hold, already reported; used
 	// under polling.
 	unstorable map[string]bool
+	// listHealth: a listing failure in progress (guarded by mu), and the
+	// failure count at which it is reported again (used under polling).
+	listHealth   ListingHealth
+	listReminder int
 	// orphansTerm: the term whose start ended the claims of older terms
 	// (warm-backup; see reclaimOrphans). Used under polling.
 	orphansTerm int64
@@ -283,6 +287,9 @@ type Status struct {
 	Healthy       bool      `json:"healthy"`
 	// Ledger counts the group's file versions by state.
 	Ledger map[ledger.Status]int `json:"ledger,omitempty"`
+	// Listing tells whether the watched directory can be listed (on the
+	// member that lists: the active one).
+	Listing ListingHealth `json:"listing"`
 }
 
 // Status reports the member's role and the ledger's counts.
@@ -290,12 +297,13 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 	l.mu.Lock()
 	coord, lg := l.coord, l.ledger
 	l.mu.Unlock()
+	listing := l.ListingHealth()
 	if coord == nil {
-		return Status{Healthy: true}, nil
+		return Status{Healthy: true, Listing: listing}, nil
 	}
 	st := coord.State()
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
-		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy}
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing}
 	if lg != nil {
 		counts, err := lg.Counts(ctx)
 		if err != nil {
@@ -370,14 +378,18 @@ func (l *Listener) listReporting(ctx context.Context, service any) (added []list
 	added, err = l.list(ctx, downloads)
 	switch {
 	case err == nil:
+		l.listingWorked(ctx)
 		return added, true, nil
 	case errors.Is(err, remote.ErrTruncated):
+		l.listingWorked(ctx)
 		l.log.Error("listener: the server truncated the listing; deletions are not reported until it lists everything", "err", err)
 		l.reportError(ctx, service, fmt.Errorf("listener: list %s: %w", l.cfg.Path, err))
 		return added, false, err
 	default:
 		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
-		l.reportError(ctx, service, err)
+		if report := l.listingFailed(err); report != nil {
+			l.reportError(ctx, service, report)
+		}
 		return nil, false, err
 	}
 }
