@@ -68,6 +68,7 @@ type Listener struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	drain    chan struct{} // closed when a graceful stop begins
+	stopSig  *stopSignal   // ends the file-server work when a graceful stop begins (see remote)
 	// wake asks the polling loop for a poll now: this member just became
 	// active, and the files a crashed holder had in hand are waiting.
 	wake chan struct{}
@@ -180,6 +181,8 @@ func (l *Listener) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel, l.done, l.drain = cancel, make(chan struct{}), make(chan struct{})
+	sigCtx, sigCancel := context.WithCancelCause(context.Background())
+	l.stopSig = &stopSignal{ctx: sigCtx, cancel: sigCancel}
 	l.draining.Store(false)
 	l.halting.Store(false)
 	go l.run(runCtx, l.drain)
@@ -236,14 +239,16 @@ func (l *Listener) Halt() error { return l.stop(context.Background(), false) }
 
 func (l *Listener) stop(ctx context.Context, graceful bool) error {
 	l.mu.Lock()
-	cancel, done, drain, coord, db := l.cancel, l.done, l.drain, l.coord, l.ledgerDB
+	cancel, done, drain, coord, db, sig := l.cancel, l.done, l.drain, l.coord, l.ledgerDB, l.stopSig
 	l.cancel, l.drain, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil, nil
 	l.mu.Unlock()
 	if cancel != nil {
 		if graceful {
-			// Drain: the poll at work claims nothing more; its handlers
+			// Drain: the poll at work claims nothing more and stops
+			// waiting for the file server (see remote); its handlers
 			// finish and commit, until ctx ends or one lease has passed.
 			l.draining.Store(true)
+			sig.cancel(errStopping)
 			close(drain)
 			t := time.NewTimer(l.cfg.processingTimeout())
 			select {
@@ -409,6 +414,8 @@ type listed struct {
 // service downloads what is found, so the workers' sessions are opened as
 // soon as there is some.
 func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
+	ctx, stop := l.remote(ctx)
+	defer stop()
 	l.gen++
 	l.present = nil
 	if l.purgeDue() {
@@ -710,8 +717,16 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 	if l.cfg.StagingDir != "" {
 		return l.deliverStaged(ctx, s, f)
 	}
-	return l.pool.Do(ctx, func(c remote.Conn) error {
-		r, err := c.Open(ctx, f.Path, 0)
+	rctx, stop := l.remote(ctx)
+	defer stop()
+	return l.pool.Do(rctx, func(c remote.Conn) (err error) {
+		defer func() {
+			var te *transferError
+			if errors.As(err, &te) {
+				te.err = stopped(rctx, te.err)
+			}
+		}()
+		r, err := c.Open(rctx, f.Path, 0)
 		if err != nil {
 			return &transferError{path: f.Path, err: err}
 		}
@@ -722,7 +737,7 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 			buf.Grow(int(f.Size) + 1)
 			if _, err := buf.ReadFrom(tr); err != nil {
 				r.Close()
-				return &transferError{path: f.Path, err: l.changedOnServer(ctx, c, f, err)}
+				return &transferError{path: f.Path, err: l.changedOnServer(rctx, c, f, err)}
 			}
 			content = &buf
 		}
@@ -732,7 +747,7 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 		cerr := r.Close()
 		switch {
 		case tr.err != nil:
-			return &transferError{path: f.Path, err: l.changedOnServer(ctx, c, f, tr.err)}
+			return &transferError{path: f.Path, err: l.changedOnServer(rctx, c, f, tr.err)}
 		case herr != nil:
 			return fmt.Errorf("listener: onFile %s: %w", f.Path, herr)
 		case cerr != nil && tr.eof:
@@ -763,11 +778,14 @@ func (l *Listener) changedOnServer(ctx context.Context, c remote.Conn, f FileInf
 // kept for the next attempt otherwise.
 func (l *Listener) deliverStaged(ctx context.Context, s FileService, f FileInfo) error {
 	var local string
-	err := l.pool.Do(ctx, func(c remote.Conn) error {
+	rctx, stop := l.remote(ctx)
+	err := l.pool.Do(rctx, func(c remote.Conn) error {
 		var err error
-		local, err = l.stage(ctx, c, f)
+		local, err = l.stage(rctx, c, f)
 		return err
 	})
+	err = stopped(rctx, err)
+	stop()
 	switch {
 	case errors.Is(err, ErrUnsafeName):
 		return err // not a transfer problem: retrying would not help

@@ -432,7 +432,7 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 	if err := l.deliver(ctx, fs, info); err != nil {
 		switch {
-		case cutShort(ctx, err):
+		case l.cutShort(ctx, err):
 			back.add(c) // the member stopped it, not the file
 		case errors.Is(err, ErrFileChanged):
 			l.supersede(ctx, lg, c, err)
@@ -528,7 +528,9 @@ func (l *Listener) commitAll(ctx context.Context, lg *ledger.Ledger, claims []le
 
 // runAfter applies an after-processing action and reports its failure.
 func (l *Listener) runAfter(ctx context.Context, service any, name string, a *PostAction, info FileInfo) {
-	if err := l.afterwards(ctx, a, info); err != nil {
+	actx, cancel := l.afterCtx(ctx)
+	defer cancel()
+	if err := l.afterwards(actx, a, info); err != nil {
 		l.reportError(ctx, service, fmt.Errorf("listener: %s on %s: %w", name, info.Path, err))
 	}
 }
@@ -548,7 +550,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		ev.AddedFiles = append(ev.AddedFiles, info)
 	}
 	if err := l.callOnFileChange(ctx, s, ev); err != nil {
-		if cutShort(ctx, err) {
+		if l.cutShort(ctx, err) {
 			back.add(claims...)
 			return
 		}

@@ -2,11 +2,15 @@ package listener
 
 import (
 	"context"
+	"errors"
 	"io"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -120,6 +124,131 @@ func TestStopGivesUnfinishedFilesBack(t *testing.T) {
 		rows = rowsOf(t, db, d, p)
 		if len(rows) != 1 || rows[0].Status != ledger.InProgress {
 			t.Fatalf("after Halt mid-file: %+v, want IN_PROGRESS (left to its lease)", rows)
+		}
+	})
+}
+
+// A graceful stop does not wait for a file server that has gone quiet: with
+// connectTimeout and retryConfig at their defaults (30 s, three tries with
+// backoff), a poll stuck on a server that blackholes its connections ends
+// at once, and the standby takes over moments after the stop.
+func TestGracefulStopDoesNotWaitForABlackholedServer(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, proxy := viaProxy(t, cfg)
+		cfg.RetryConfig, cfg.ConnectTimeout = nil, 0 // the defaults
+		cfg, db := withLedger(t, cfg, d, "a")
+		if def := cfg.WithDefaults(); def.ConnectTimeout != 30 || def.RetryConfig.Count != 3 {
+			t.Fatalf("defaults: connectTimeout %v, retryConfig %+v", def.ConnectTimeout, def.RetryConfig)
+		}
+		write(t, local, "first.csv", "1", 2*time.Hour)
+		rec := newRecorder()
+		a := startedListener(t, cfg, rec)
+		pollUntil(t, a, "the first file", func() bool { return rec.delivered() == 1 })
+		b := newRecorder()
+		lb := startedListener(t, member2(cfg, db, "b"), b)
+
+		proxy.SetMode(tcpproxy.Blackhole)
+		write(t, local, "second.csv", "2", time.Hour)
+		polled := make(chan error, 1)
+		go func() { polled <- a.PollOnce(context.Background()) }()
+		waitUntil(t, "a poll stuck on the server", func() bool {
+			if a.polling.TryLock() {
+				a.polling.Unlock()
+				return false
+			}
+			return true
+		})
+
+		stopped := time.Now()
+		if err := a.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(stopped)
+		waitUntil(t, "b to take over", func() bool { return lb.Coordinator().IsActive() })
+		t.Logf("%s: Stop returned after %v, b active %v after the stop", d, took.Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
+		if took >= 10*time.Second {
+			t.Fatalf("Stop took %v: it waited for the blackholed server (connectTimeout 30 s)", took)
+		}
+		if err := <-polled; err == nil {
+			t.Fatal("the stuck poll reported success")
+		}
+	})
+}
+
+// trickle reads its file slowly, telling when it started, until its stream
+// fails.
+type trickle struct {
+	*recorder
+	started chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	errs    []error
+	tries   []int
+}
+
+func (tr *trickle) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
+	tr.mu.Lock()
+	tr.tries = append(tr.tries, f.Attempt)
+	tr.mu.Unlock()
+	if f.Attempt > 1 || len(tr.tries) > 1 {
+		return tr.recorder.OnFile(ctx, f, r, c)
+	}
+	buf := make([]byte, 1024)
+	for {
+		if _, err := r.Read(buf); err != nil {
+			tr.mu.Lock()
+			tr.errs = append(tr.errs, err)
+			tr.mu.Unlock()
+			return err
+		}
+		tr.once.Do(func() { close(tr.started) })
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A graceful stop cuts a transfer in progress at once rather than wait for
+// it (the handler sees its stream fail), and gives the file back to the
+// group with its try uncounted: the standby processes it as attempt 1.
+func TestGracefulStopCutsTransfersAndGivesTheirFilesBack(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg, db := withLedger(t, cfg, d, "a")
+		write(t, local, "big.bin", strings.Repeat("x", 8<<20), time.Hour)
+		svc := &trickle{recorder: newRecorder(), started: make(chan struct{})}
+		cfgA := cfg
+		cfgA.PollingInterval = 0.1 // a's own polling loop starts the transfer
+		a := startedListener(t, cfgA, svc)
+		select {
+		case <-svc.started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the transfer never started")
+		}
+		b := newRecorder()
+		startedListener(t, member2(cfg, db, "b"), b)
+		stopped := time.Now()
+		if err := a.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(stopped)
+		select {
+		case <-b.arrivals:
+		case <-time.After(60 * time.Second):
+			t.Fatal("the standby never processed the file given back")
+		}
+		t.Logf("%s: Stop returned after %v; the standby had the file %v after the stop", d, took.Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if len(svc.errs) != 1 || !errors.Is(svc.errs[0], context.Canceled) && !errors.Is(svc.errs[0], errStopping) {
+			t.Fatalf("the cut stream ended with %v, want the stop's cancellation", svc.errs)
+		}
+		var rows []ledger.Row
+		waitUntil(t, "the file to be committed", func() bool {
+			rows = rowsOf(t, db, d, cfg.Path+"/big.bin")
+			return len(rows) == 1 && rows[0].Status != ledger.InProgress
+		})
+		if len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 1 || rows[0].Owner != "b" {
+			t.Fatalf("ledger %+v, want DONE by b at its first counted try", rows)
 		}
 	})
 }

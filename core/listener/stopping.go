@@ -8,6 +8,7 @@ package listener
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -20,10 +21,70 @@ import (
 // member (or a later poll) to take at once.
 var ErrAbandoned = errors.New("listener: the file was given back unprocessed")
 
+// errStopping is why the file-server work of a member that stops
+// gracefully ends at once.
+var errStopping = errors.New("listener: the member is stopping")
+
 // cutShort tells a handler stopped by the member itself (its context ended,
-// or the host abandoned the file) from a handler that failed.
-func cutShort(ctx context.Context, err error) bool {
-	return errors.Is(err, ErrAbandoned) || ctx.Err() != nil
+// a graceful stop cut its transfer, or the host abandoned the file) from a
+// handler that failed.
+func (l *Listener) cutShort(ctx context.Context, err error) bool {
+	return errors.Is(err, ErrAbandoned) || errors.Is(err, errStopping) || ctx.Err() != nil
+}
+
+// stopped is err, marked errStopping when a graceful stop ended rctx (a
+// context made by remote) and so the work err reports.
+func stopped(rctx context.Context, err error) error {
+	if err != nil && errors.Is(context.Cause(rctx), errStopping) && !errors.Is(err, errStopping) {
+		return fmt.Errorf("%w: %w", errStopping, err)
+	}
+	return err
+}
+
+// A graceful stop must not wait for the file server: a listing that retries
+// its connection to a server that has gone (connectTimeout 30 s, three
+// tries with backoff by default), a session that blackholes, a transfer
+// that stalls. So the file-server work of a poll (listings, connections,
+// transfers) runs under remote(ctx), which a graceful stop ends at once:
+// the poll ends, the files whose transfers it cut go back to the group
+// uncounted, and the member leaves its group within moments, whatever the
+// server does. Handlers that already have their content finish and commit
+// as the drain allows; their afterProcess actions get afterGrace.
+
+// afterGrace bounds an afterProcess or afterError action that runs once a
+// graceful stop began (it needs the file server, which may be gone).
+const afterGrace = 2 * time.Second
+
+// stopSignal is a context ended when a graceful stop begins.
+type stopSignal struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// remote is ctx, ended too when a graceful stop begins; stop releases it.
+func (l *Listener) remote(ctx context.Context) (_ context.Context, stop func()) {
+	sig := l.stopSignal()
+	if sig == nil {
+		return ctx, func() {}
+	}
+	rctx, cancel := context.WithCancelCause(ctx)
+	unhook := context.AfterFunc(sig.ctx, func() { cancel(errStopping) })
+	return rctx, func() { unhook(); cancel(nil) }
+}
+
+// afterCtx is the context of an after-processing action: ctx, bounded by
+// afterGrace once a graceful stop began.
+func (l *Listener) afterCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if sig := l.stopSignal(); sig != nil && sig.ctx.Err() != nil {
+		return context.WithTimeout(context.WithoutCancel(ctx), afterGrace)
+	}
+	return ctx, func() {}
+}
+
+func (l *Listener) stopSignal() *stopSignal {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stopSig
 }
 
 // giveBack collects claims to release, from several workers at once.

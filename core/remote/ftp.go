@@ -109,11 +109,20 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 	default:
 		return nil, refused(fmt.Errorf("ftp: tls %q: use %q, %q or none", cfg.TLS, TLSExplicit, TLSImplicit))
 	}
+	// ctx bounds the greeting and the login too, not only the TCP dial: a
+	// server that accepts and then says nothing (a blackhole) would hold
+	// them until ConnectTimeout, and a member that stops must not wait.
+	stop := context.AfterFunc(ctx, dial.abort)
+	defer stop()
 	c, err := ftp.Dial(cfg.Addr, opts...)
 	if err != nil {
-		return nil, dialError(cfg, err)
+		return nil, result(ctx, dialError(cfg, err))
 	}
 	if err := c.Login(cfg.User, cfg.Password); err != nil {
+		if ctx.Err() != nil {
+			c.Quit()
+			return nil, ctx.Err()
+		}
 		c.Quit()
 		var te *textproto.Error
 		if errors.As(err, &te) && (te.Code == ftp.StatusNotLoggedIn || te.Code == ftp.StatusBadCommand) {
@@ -181,7 +190,10 @@ func (f *ftpConn) guard(ctx context.Context) (stop func() bool) {
 		f.Close()
 		return func() bool { return false }
 	}
-	return context.AfterFunc(ctx, func() { f.Close() })
+	return context.AfterFunc(ctx, func() {
+		f.dial.abortData() // a transfer in progress: its reads fail at once
+		f.Close()
+	})
 }
 
 // Broken reports that the session was closed under a command; the pool
@@ -328,16 +340,43 @@ type ftpDialer struct {
 	implicit bool
 	control  bool      // the control connection was made
 	sink     *listSink // set by List for its one data connection
+	conn     atomic.Pointer[net.Conn] // the control connection, for abort
+	data     atomic.Pointer[net.Conn] // the last data connection (commands are one at a time)
+}
+
+// abortData closes the last data connection (a transfer whose context
+// ended: closing the control connection alone leaves its reads waiting).
+func (d *ftpDialer) abortData() {
+	if c := d.data.Load(); c != nil {
+		(*c).Close()
+	}
+}
+
+// abort closes the control connection (a dial whose context ended).
+func (d *ftpDialer) abort() {
+	if c := d.conn.Load(); c != nil {
+		(*c).Close()
+	}
 }
 
 func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 	nd := net.Dialer{Timeout: d.timeout}
 	if !d.control {
 		d.control = true
+		var conn net.Conn
+		var err error
 		if d.tls != nil && d.implicit {
-			return (&tls.Dialer{NetDialer: &nd, Config: d.tls}).DialContext(d.ctx, network, addr)
+			conn, err = (&tls.Dialer{NetDialer: &nd, Config: d.tls}).DialContext(d.ctx, network, addr)
+		} else {
+			conn, err = nd.DialContext(d.ctx, network, addr)
 		}
-		return nd.DialContext(d.ctx, network, addr)
+		if err == nil {
+			d.conn.Store(&conn)
+			if d.ctx.Err() != nil { // ended between the dial and the Store
+				conn.Close()
+			}
+		}
+		return conn, err
 	}
 	conn, err := nd.Dial(network, addr)
 	if err != nil {
@@ -354,6 +393,7 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 		s.conn.Store(&conn)
 		return &sinkConn{Conn: conn, sink: s}, nil
 	}
+	d.data.Store(&conn)
 	return conn, nil
 }
 
