@@ -94,8 +94,8 @@ func TestFitNameKeepsStagedNamesWithinTheFilesystemLimit(t *testing.T) {
 	long := []string{
 		strings.Repeat("n", 251),
 		strings.Repeat("n", 255) + ".csv",
-		strings.Repeat("ü", 127) + ".xml",    // 254 bytes of two-byte characters and an extension
-		strings.Repeat("€", 85) + "x",        // 256 bytes, cut inside a character
+		strings.Repeat("ü", 127) + ".xml", // 254 bytes of two-byte characters and an extension
+		strings.Repeat("€", 85) + "x",     // 256 bytes, cut inside a character
 		strings.Repeat("n", 240) + ".ext-longer-than-sixteen",
 	}
 	seen := map[string]string{}

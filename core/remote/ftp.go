@@ -338,8 +338,8 @@ type ftpDialer struct {
 	timeout  time.Duration
 	tls      *tls.Config
 	implicit bool
-	control  bool      // the control connection was made
-	sink     *listSink // set by List for its one data connection
+	control  bool                     // the control connection was made
+	sink     *listSink                // set by List for its one data connection
 	conn     atomic.Pointer[net.Conn] // the control connection, for abort
 	data     atomic.Pointer[net.Conn] // the last data connection (commands are one at a time)
 }
