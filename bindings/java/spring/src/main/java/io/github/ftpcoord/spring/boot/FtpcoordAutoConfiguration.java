@@ -5,7 +5,6 @@ import io.github.ftpcoord.FtpListener;
 import io.github.ftpcoord.ListenerConfig;
 import io.github.ftpcoord.spring.FtpcoordMessageSource;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -66,7 +65,6 @@ public class FtpcoordAutoConfiguration {
     static class Health {
         @Bean
         @ConditionalOnMissingBean(name = "ftpcoordHealthIndicator")
-        @ConditionalOnBean(FtpcoordMessageSource.class)
         public FtpcoordHealthIndicator ftpcoordHealthIndicator(FtpcoordMessageSource source) {
             return new FtpcoordHealthIndicator(source);
         }
@@ -78,7 +76,6 @@ public class FtpcoordAutoConfiguration {
     static class Metrics {
         @Bean
         @ConditionalOnMissingBean
-        @ConditionalOnBean(FtpcoordMessageSource.class)
         public FtpcoordMetrics ftpcoordMetrics(FtpcoordMessageSource source) {
             return new FtpcoordMetrics(source);
         }
