@@ -55,7 +55,7 @@ public class TestApp {
 
     @Bean
     IntegrationFlow files(FtpcoordMessageSource ftpcoord, ThreadPoolTaskExecutor ftpcoordPollerExecutor, Recorder rec,
-            @Value("${test.work-millis:0}") long workMillis) {
+            @Value("${test.work-millis:0}") long workMillis, @Value("${test.print:false}") boolean print) {
         return IntegrationFlow
                 .from(ftpcoord, e -> e.poller(Pollers.fixedDelay(Duration.ofMillis(20)).maxMessagesPerPoll(1)
                         .taskExecutor(ftpcoordPollerExecutor)))
@@ -75,9 +75,25 @@ public class TestApp {
                     }
                     rec.keys.add((String) headers.get(FtpcoordHeaders.IDEMPOTENCY_KEY));
                     rec.names.add((String) headers.get(FileHeaders.FILENAME));
+                    if (print) {
+                        // For a parent process: the flow finished this file (it is committed next).
+                        System.out.println("PROCESSED " + headers.get(FtpcoordHeaders.IDEMPOTENCY_KEY) + " "
+                                + headers.get(FileHeaders.FILENAME));
+                        System.out.flush();
+                    }
                     return null;
                 })
                 .get();
+    }
+
+    /** A separate application process: the properties come as --name=value arguments. */
+    public static void main(String[] args) {
+        new SpringApplicationBuilder(TestApp.class)
+                .web(WebApplicationType.NONE)
+                .properties("ftpcoord.payload-type=bytes", "spring.main.banner-mode=off", "test.print=true")
+                .run(args);
+        System.out.println("STARTED");
+        System.out.flush();
     }
 
     /** Starts the application with these properties (no web server). */
