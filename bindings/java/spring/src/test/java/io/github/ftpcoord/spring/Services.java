@@ -139,6 +139,12 @@ public final class Services {
             psql(adminUrl, "-c", "DROP DATABASE IF EXISTS " + config.database() + " WITH (FORCE)");
         }
 
+        /** Runs one query and returns its rows, fields separated by '|'. */
+        public String query(String sql) throws IOException {
+            String url = adminUrl.substring(0, adminUrl.lastIndexOf('/') + 1) + config.database();
+            return psql(url, "-tA", "-c", sql).strip();
+        }
+
         /** The coordination properties of a member of group in this database. */
         public Map<String, Object> properties(String member, String group) {
             Map<String, Object> p = new LinkedHashMap<>();
@@ -184,7 +190,7 @@ public final class Services {
                 userInfo.length > 1 ? userInfo[1] : null, name), admin);
     }
 
-    static void psql(String url, String... args) throws IOException {
+    static String psql(String url, String... args) throws IOException {
         String[] cmd = new String[args.length + 4];
         cmd[0] = "psql";
         cmd[1] = "-q";
@@ -207,6 +213,7 @@ public final class Services {
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 fail("psql " + String.join(" ", args) + " failed: " + out);
             }
+            return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted waiting for psql", e);
