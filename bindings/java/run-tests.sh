@@ -7,15 +7,20 @@
 # (mvn -q hides Surefire's own lines when all pass).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# A JDK, Maven, gcc and psql (the tests make their databases with it); with
-# apt when root, as tests/services does for the servers.
+# A JDK, Maven, gcc, psql and mariadb (the tests make their databases with
+# them); with apt when root, as tests/services does for the servers.
 . tests/services/lib.sh
 ensure_packages javac openjdk-17-jdk-headless
 ensure_packages mvn maven
 ensure_packages gcc gcc libc6-dev
 ensure_packages psql postgresql-client
+ensure_packages mariadb mariadb-client
 if [ -z "${FTPCOORD_TEST_PUREFTPD_ROOT:-}" ]; then
 	eval "$(bash tests/services/start.sh postgres pureftpd sshd)"
+fi
+# The Spring module has one MariaDB case.
+if [ -z "${FTPCOORD_TEST_MYSQL_URL:-}" ]; then
+	eval "$(bash tests/services/start.sh mariadb)"
 fi
 make -s jni >/dev/null
 cd bindings/java

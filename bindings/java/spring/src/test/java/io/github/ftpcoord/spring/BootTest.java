@@ -68,6 +68,25 @@ class BootTest {
         }
     }
 
+    @Test
+    void aGroupCoordinatedThroughMariaDbCommitsItsFiles() throws Exception {
+        try (Services.RemoteDir dir = Services.sftpDir(); Services.MariaDb db = Services.mariadb()) {
+            dir.write("a.json", "{\"a\":1}");
+            dir.write("b.json", "{\"b\":2}");
+            Map<String, Object> p = new LinkedHashMap<>(Services.sftpProperties(dir));
+            p.putAll(db.properties("boot-maria-1", Services.randomName("g-")));
+            try (ConfigurableApplicationContext ctx = TestApp.run(p)) {
+                TestApp.Recorder rec = ctx.getBean(TestApp.Recorder.class);
+                FtpcoordMessageSource source = ctx.getBean(FtpcoordMessageSource.class);
+                await().atMost(WAIT).until(() -> rec.keys.size() == 2 && source.status().count("DONE") == 2);
+                assertThat(rec.names).containsExactlyInAnyOrder("a.json", "b.json");
+                Health health = ctx.getBean(FtpcoordHealthIndicator.class).health();
+                assertThat(health.getStatus()).isEqualTo(Status.UP);
+                assertThat(health.getDetails()).containsEntry("role", "active").containsEntry("holder", "boot-maria-1");
+            }
+        }
+    }
+
     static Stream<Arguments> badProperties() {
         return Stream.of(
                 Arguments.of("ftpcoord.coordination.database-config.port", "70000",

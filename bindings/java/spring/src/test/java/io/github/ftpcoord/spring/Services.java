@@ -172,6 +172,66 @@ public final class Services {
         }
     }
 
+    /** A fresh MariaDB database with the MySQL schema applied; close drops it. */
+    public record MariaDb(ListenerConfig.DatabaseConfig config) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            mariadb(config, null, null, "-e", "DROP DATABASE IF EXISTS " + config.database());
+        }
+
+        public Map<String, Object> properties(String member, String group) {
+            Map<String, Object> p = new LinkedHashMap<>();
+            p.put("ftpcoord.coordination.member-id", member);
+            p.put("ftpcoord.coordination.coordination-group", group);
+            p.put("ftpcoord.coordination.liveness-check-interval", "2");
+            p.put("ftpcoord.coordination.heartbeat-frequency", "250ms");
+            p.put("ftpcoord.coordination.database-config.type", "mysql");
+            p.put("ftpcoord.coordination.database-config.host", config.host());
+            p.put("ftpcoord.coordination.database-config.port", config.port());
+            p.put("ftpcoord.coordination.database-config.user", config.user());
+            p.put("ftpcoord.coordination.database-config.password", config.password());
+            p.put("ftpcoord.coordination.database-config.database", config.database());
+            return p;
+        }
+    }
+
+    public static MariaDb mariadb() throws IOException {
+        URI u = URI.create(env("FTPCOORD_TEST_MYSQL_URL", "mysql://ftpcoord:ftpcoord-test@127.0.0.1:33306/mysql"));
+        String[] userInfo = u.getUserInfo().split(":", 2);
+        String name = randomName("ftpc_spring_");
+        ListenerConfig.DatabaseConfig c = ListenerConfig.DatabaseConfig.mysql(u.getHost(), u.getPort(), userInfo[0],
+                userInfo.length > 1 ? userInfo[1] : null, name);
+        mariadb(c, null, null, "-e", "CREATE DATABASE " + name);
+        mariadb(c, name, REPO.resolve("schema/mysql.sql"));
+        return new MariaDb(c);
+    }
+
+    static void mariadb(ListenerConfig.DatabaseConfig c, String database, Path input, String... args) throws IOException {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("mariadb", "--protocol=TCP",
+                "-h", c.host(), "-P", String.valueOf(c.port()), "-u", c.user()));
+        cmd.addAll(java.util.List.of(args));
+        if (database != null) {
+            cmd.add(database);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        if (c.password() != null) {
+            pb.environment().put("MYSQL_PWD", c.password()); // not on the command line
+        }
+        if (input != null) {
+            pb.redirectInput(input.toFile());
+        }
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                fail("mariadb " + String.join(" ", args) + " failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for mariadb", e);
+        }
+    }
+
     public static Database postgres() throws IOException {
         return postgres(true);
     }
