@@ -88,11 +88,11 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
     private volatile ListenerStatus status;
     private volatile long statusAt;
 
-    final LongAdder committed = new LongAdder();
-    final LongAdder failed = new LongAdder();
-    final LongAdder rejected = new LongAdder();
-    final LongAdder errors = new LongAdder();
-    final LongAdder processingNanos = new LongAdder();
+    private final LongAdder committed = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder processingTime = new LongAdder();
 
     /**
      * A source for a listener configuration. The configuration is checked now (by the native
@@ -290,6 +290,11 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
         return errors.sum();
     }
 
+    /** Nanoseconds from receive to acknowledgment, summed over the acknowledged files. */
+    public long processingNanos() {
+        return processingTime.sum();
+    }
+
     // ---- receiving ----
 
     @Override
@@ -422,7 +427,7 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
                 reason = why;
                 notifyAll();
             }
-            processingNanos.add(System.nanoTime() - startNanos);
+            processingTime.add(System.nanoTime() - startNanos);
             inFlight.remove(this);
             Path s = staged;
             if (s != null) {

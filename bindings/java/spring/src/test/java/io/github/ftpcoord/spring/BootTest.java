@@ -6,9 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.github.ftpcoord.spring.boot.FtpcoordFailureAnalyzer;
 import io.github.ftpcoord.spring.boot.FtpcoordHealthIndicator;
-import io.github.ftpcoord.spring.boot.FtpcoordMetrics;
 import io.github.ftpcoord.spring.boot.FtpcoordPropertyException;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,6 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.HealthContributorRegistry;
+import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -42,7 +43,10 @@ class BootTest {
                 await().atMost(WAIT).until(() -> rec.keys.size() == 3 && source.status().count("DONE") == 3);
                 assertThat(rec.names).containsExactlyInAnyOrder("order-0.xml", "order-1.xml", "order-2.xml");
 
-                Health health = ctx.getBean(FtpcoordHealthIndicator.class).health();
+                // The health contributor "ftpcoord", as the actuator's /health shows it.
+                HealthIndicator indicator = (HealthIndicator) ctx.getBean(HealthContributorRegistry.class).getContributor("ftpcoord");
+                assertThat(indicator).isInstanceOf(FtpcoordHealthIndicator.class);
+                Health health = indicator.health();
                 assertThat(health.getStatus()).isEqualTo(Status.UP);
                 assertThat(health.getDetails())
                         .containsEntry("role", "active")
@@ -53,8 +57,9 @@ class BootTest {
                 assertThat(health.toString()).doesNotContain(db.config().password())
                         .doesNotContain(Services.env("FTPCOORD_TEST_PUREFTPD_PASSWORD", "secret"));
 
-                SimpleMeterRegistry registry = new SimpleMeterRegistry();
-                ctx.getBean(FtpcoordMetrics.class).bindTo(registry);
+                // The meters, bound by the actuator to the application's registry.
+                MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+                assertThat(registry.get("ftpcoord.file.processing").functionTimer().count()).isEqualTo(3.0);
                 assertThat(registry.get("ftpcoord.files").tag("outcome", "committed").functionCounter().count()).isEqualTo(3.0);
                 assertThat(registry.get("ftpcoord.files").tag("outcome", "failed").functionCounter().count()).isZero();
                 assertThat(registry.get("ftpcoord.active").gauge().value()).isEqualTo(1.0);

@@ -33,6 +33,7 @@ class ProcessFailoverTest {
     static final class Member implements AutoCloseable {
         final String id;
         final Process process;
+        final Path log;
         final Queue<String> keys = new ConcurrentLinkedQueue<>();
         volatile boolean started;
 
@@ -44,7 +45,7 @@ class ProcessFailoverTest {
                     "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
                     TestApp.class.getName()));
             properties.forEach((k, v) -> cmd.add("--" + k + "=" + v));
-            Path log = Path.of("target", "failover-" + id + ".log");
+            log = Path.of("target", "failover-" + id + ".log");
             Files.createDirectories(log.getParent());
             process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
             Thread reader = new Thread(this::read, "read-" + id);
@@ -144,6 +145,12 @@ class ProcessFailoverTest {
                 assertThat(twice).as("files processed twice: " + times).isLessThanOrEqualTo(2);
                 assertThat(times.values()).allMatch(t -> t <= 2);
                 assertThat(survivor.keys).as("the survivor took over").isNotEmpty();
+                survivor.close();
+                // Neither application logged a password (Spring's logs and the library's).
+                for (Member m : List.of(victim, survivor)) {
+                    assertThat(Files.readString(m.log)).as("the log of " + m.id).contains("Started TestApp")
+                            .doesNotContain(db.config().password());
+                }
             }
         }
     }

@@ -3,10 +3,12 @@ package io.github.ftpcoord.spring.boot;
 import io.github.ftpcoord.ListenerStatus;
 import io.github.ftpcoord.spring.FtpcoordMessageSource;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -14,6 +16,7 @@ import java.util.function.ToDoubleFunction;
  * <ul>
  *   <li>{@code ftpcoord.files} (counter), tag {@code outcome} = committed, failed, rejected: the
  *       acknowledgments of this member's flows;
+ *   <li>{@code ftpcoord.file.processing} (timer): from a file's receive to its acknowledgment;
  *   <li>{@code ftpcoord.errors} (counter): errors the listener reported (lost connections,
  *       files REJECTED after maxTries, ...);
  *   <li>{@code ftpcoord.files.in.flight}, {@code ftpcoord.files.ready} (gauges): files in a flow,
@@ -40,6 +43,10 @@ public class FtpcoordMetrics implements MeterBinder {
         counter(registry, "ftpcoord.files", tags.and("outcome", "failed"), s -> s.failedCount(), "failed attempts (retried)");
         counter(registry, "ftpcoord.files", tags.and("outcome", "rejected"), s -> s.rejectedCount(), "files the flow rejected");
         counter(registry, "ftpcoord.errors", tags, s -> s.errorCount(), "errors the listener reported");
+        FunctionTimer.builder("ftpcoord.file.processing", source,
+                        s -> s.committedCount() + s.failedCount() + s.rejectedCount(),
+                        s -> s.processingNanos(), TimeUnit.NANOSECONDS)
+                .tags(tags).description("time from a file's receive to its acknowledgment").register(registry);
         Gauge.builder("ftpcoord.files.in.flight", source, s -> s.inFlightCount()).tags(tags)
                 .description("files in a flow").register(registry);
         Gauge.builder("ftpcoord.files.ready", source, s -> s.readyCount()).tags(tags)
