@@ -3,7 +3,8 @@ package io.github.ftpcoord.spring;
 import io.github.ftpcoord.ListenerConfig;
 
 /**
- * The Java DSL entry point:
+ * The Java DSL entry points: {@link #inboundAdapter} (a polled message source) and
+ * {@link #inboundChannelAdapter} (event-driven).
  *
  * <pre>{@code
  * @Bean
@@ -25,5 +26,14 @@ public final class Ftpcoord {
      */
     public static FtpcoordMessageSourceSpec inboundAdapter(ListenerConfig config) {
         return new FtpcoordMessageSourceSpec(config);
+    }
+
+    /**
+     * An event-driven inbound channel adapter (no poller: {@code workers} threads send each
+     * claimed file into the flow) over a listener with this configuration, checked now:
+     * {@code IntegrationFlow.from(Ftpcoord.inboundChannelAdapter(config))}.
+     */
+    public static FtpcoordMessageProducerSpec inboundChannelAdapter(ListenerConfig config) {
+        return new FtpcoordMessageProducerSpec(config);
     }
 }

@@ -214,6 +214,46 @@ class FlowTest {
         }
     }
 
+    @Test
+    void anEventDrivenAdapterSendsEachFileWithoutAPollerAndRetriesAFailure() throws Exception {
+        try (Services.RemoteDir dir = Services.sftpDir(); Services.Database db = Services.postgres()) {
+            for (int i = 0; i < 6; i++) {
+                dir.write("event-" + i + ".txt", "event " + i);
+            }
+            Queue<Seen> seen = new ConcurrentLinkedQueue<>();
+            java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            ListenerConfig config = Services.sftp(dir).workers(2).retryTimeout(0.05)
+                    .coordination(db.coordination("member-ev", Services.randomName("g-"))).build();
+            FtpcoordMessageProducerSpec spec = Ftpcoord.inboundChannelAdapter(config).payloadType(PayloadType.BYTES);
+            FtpcoordMessageSource inside = spec.getObject().getSource();
+            AnnotationConfigApplicationContext ctx = new AnnotationConfigApplicationContext();
+            ctx.register(Base.class);
+            ctx.registerBean("eventFlow", IntegrationFlow.class, () -> IntegrationFlow.from(spec)
+                    .handle((MessageHandler) m -> {
+                        Seen s = seen(m, new String((byte[]) m.getPayload(), StandardCharsets.UTF_8));
+                        seen.add(s);
+                        threads.add(Thread.currentThread().getName());
+                        if (s.name().equals("event-3.txt") && s.attempt() == 1) {
+                            throw new IllegalStateException("first attempt of event-3 fails");
+                        }
+                    })
+                    .get());
+            ctx.refresh();
+            try (Flow f = new Flow(ctx, inside)) {
+                await().atMost(WAIT).until(() -> f.ledger("DONE") == 6);
+                assertThat(seen).hasSize(7);
+                assertThat(attemptsOf(seen, "event-3.txt")).containsExactly(1, 2);
+                for (int i = 0; i < 6; i++) {
+                    String name = "event-" + i + ".txt";
+                    assertThat(seen).filteredOn(s -> s.name().equals(name)).extracting(Seen::payload).containsOnly("event " + i);
+                }
+                assertThat(threads).allMatch(t -> t.startsWith("ftpcoord-producer-"));
+                assertThat(inside.committedCount()).isEqualTo(6);
+                assertThat(inside.failedCount()).isEqualTo(1);
+            }
+        }
+    }
+
     /** The name of the acknowledgment header. */
     static final class IntegrationAckHeader {
         static final String NAME = org.springframework.integration.IntegrationMessageHeaderAccessor.ACKNOWLEDGMENT_CALLBACK;
