@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -225,6 +226,11 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
             }
         }
         ready.clear();
+        // Messages the flow never acknowledged (noAutoAck): their files were given back by the
+        // stop; let go of them and of their staged copies.
+        for (Delivery d : List.copyOf(inFlight)) {
+            d.finish(Outcome.FAIL, "the listener stopped");
+        }
     }
 
     @Override
