@@ -16,11 +16,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import io.github.ftpcoord.spring.boot.FtpcoordAutoConfiguration;
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthContributorRegistry;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /** Spring Boot applications configured by ftpcoord.* properties, on the real servers. */
@@ -90,6 +93,24 @@ class BootTest {
                 assertThat(health.getDetails()).containsEntry("role", "active").containsEntry("holder", "boot-maria-1");
             }
         }
+    }
+
+    @Test
+    void theAutoConfigurationBacksOffWhenDisabledOrGivenAConfiguration() {
+        ApplicationContextRunner runner = new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(FtpcoordAutoConfiguration.class));
+        runner.withPropertyValues("ftpcoord.enabled=false")
+                .run(ctx -> assertThat(ctx).hasNotFailed().doesNotHaveBean(FtpcoordMessageSource.class)
+                        .doesNotHaveBean(FtpcoordHealthIndicator.class));
+        io.github.ftpcoord.ListenerConfig own = io.github.ftpcoord.ListenerConfig.builder()
+                .host("127.0.0.1").port(2121).path("/own").build();
+        runner.withBean(io.github.ftpcoord.ListenerConfig.class, () -> own)
+                .withPropertyValues("ftpcoord.port=99999") // not used: the application's own configuration wins
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed().hasSingleBean(FtpcoordMessageSource.class).hasSingleBean(FtpcoordHealthIndicator.class);
+                    assertThat(ctx.getBean(io.github.ftpcoord.ListenerConfig.class)).isSameAs(own);
+                    assertThat(ctx.getBean(FtpcoordMessageSource.class).isRunning()).isFalse();
+                });
     }
 
     static Stream<Arguments> badProperties() {

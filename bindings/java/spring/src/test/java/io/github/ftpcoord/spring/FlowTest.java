@@ -215,6 +215,34 @@ class FlowTest {
     }
 
     @Test
+    void aStopGivesAFileInFlightBackWithoutCountingTheAttempt() throws Exception {
+        try (Services.RemoteDir dir = Services.sftpDir(); Services.Database db = Services.postgres()) {
+            dir.write("long.txt", "long work");
+            String group = Services.randomName("g-");
+            ListenerConfig config = Services.sftp(dir).retryTimeout(0.05)
+                    .coordination(db.coordination("member-stop", group)).build();
+            AtomicReference<Message<?>> held = new AtomicReference<>();
+            Flow first = flow(config, PayloadType.BYTES, m -> {
+                StaticMessageHeaderAccessor.getAcknowledgmentCallback(m).noAutoAck();
+                held.set(m);
+            });
+            try (first) {
+                first.source().setStopTimeout(Duration.ofMillis(100));
+                await().atMost(WAIT).until(() -> held.get() != null);
+                assertThat(held.get().getHeaders().get(FtpcoordHeaders.ATTEMPT)).isEqualTo(1);
+            } // the context stops with the file in its flow, never acknowledged
+            assertThat(first.source().inFlightCount()).isZero();
+
+            Queue<Seen> seen = new ConcurrentLinkedQueue<>();
+            try (Flow second = flow(config, PayloadType.BYTES, m -> seen.add(seen(m, null)))) {
+                await().atMost(WAIT).until(() -> second.ledger("DONE") == 1);
+                assertThat(attemptsOf(seen, "long.txt")).as("given back: the attempt was not counted").containsExactly(1);
+                assertThat(second.ledger("FAILED")).isZero();
+            }
+        }
+    }
+
+    @Test
     void anEventDrivenAdapterSendsEachFileWithoutAPollerAndRetriesAFailure() throws Exception {
         try (Services.RemoteDir dir = Services.sftpDir(); Services.Database db = Services.postgres()) {
             for (int i = 0; i < 6; i++) {

@@ -32,12 +32,13 @@ class SharedModeTest {
     void twoApplicationsWithTwoThreadsEachShareTheFilesWithoutDuplicates() throws Exception {
         int n = 30;
         try (Services.RemoteDir dir = Services.sftpDir(); Services.Database db = Services.postgres()) {
-            for (int i = 0; i < n; i++) {
-                dir.write("part-" + i + ".dat", "part " + i);
-            }
             String group = Services.randomName("g-");
             try (ConfigurableApplicationContext a = TestApp.run(properties(dir, db, "shared-a", group));
                     ConfigurableApplicationContext b = TestApp.run(properties(dir, db, "shared-b", group))) {
+                // Both are up before the files come: neither can take them all alone.
+                for (int i = 0; i < n; i++) {
+                    dir.write("part-" + i + ".dat", "part " + i);
+                }
                 TestApp.Recorder ra = a.getBean(TestApp.Recorder.class);
                 TestApp.Recorder rb = b.getBean(TestApp.Recorder.class);
                 FtpcoordMessageSource sa = a.getBean(FtpcoordMessageSource.class);
