@@ -23,6 +23,7 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -111,6 +112,12 @@ class BootTest {
                     assertThat(ctx.getBean(io.github.ftpcoord.ListenerConfig.class)).isSameAs(own);
                     assertThat(ctx.getBean(FtpcoordMessageSource.class).isRunning()).isFalse();
                 });
+        // Without the actuator and Micrometer: the source alone.
+        runner.withBean(io.github.ftpcoord.ListenerConfig.class, () -> own)
+                .withClassLoader(new FilteredClassLoader(MeterRegistry.class, HealthIndicator.class))
+                .run(ctx -> assertThat(ctx).hasNotFailed().hasSingleBean(FtpcoordMessageSource.class)
+                        .doesNotHaveBean(FtpcoordHealthIndicator.class)
+                        .doesNotHaveBean(io.github.ftpcoord.spring.boot.FtpcoordMetrics.class));
     }
 
     static Stream<Arguments> badProperties() {
