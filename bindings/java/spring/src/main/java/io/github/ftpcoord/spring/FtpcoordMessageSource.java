@@ -176,7 +176,7 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
 
     static RuntimeException startFailure(FtpException e) {
         String m = String.valueOf(e.getMessage());
-        if (m.contains("table is missing") || m.contains("does not exist")) {
+        if (m.contains("table is missing")) {
             return new IllegalStateException(m + " (create the tables with `ftpcoord schema apply --config FILE`,"
                     + " or apply schema/postgres.sql or schema/mysql.sql to the coordination database)", e);
         }
