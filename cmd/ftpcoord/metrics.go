@@ -123,7 +123,7 @@ func (m *metrics) write(w io.Writer) {
 	fmt.Fprintf(w, "ftpcoord_poll_duration_seconds_bucket{le=\"+Inf\"} %d\nftpcoord_poll_duration_seconds_sum %g\nftpcoord_poll_duration_seconds_count %d\n",
 		m.polls, m.pollSeconds, m.polls)
 	counter("ftpcoord_poll_errors_total", "Polls that failed.", m.pollErrors)
-	fmt.Fprintf(w, "# HELP ftpcoord_files_total Files by outcome: done (committed), failed (attempt failed, retried), rejected (out of tries), lost (claim taken over before the commit).\n# TYPE ftpcoord_files_total counter\n")
+	fmt.Fprintf(w, "# HELP ftpcoord_files_total Files by outcome: done (committed), failed (attempt failed, retried), rejected (out of tries), lost (claim taken over before the commit), superseded (the version changed on the server under its transfer).\n# TYPE ftpcoord_files_total counter\n")
 	for _, k := range sortedKeys(m.outcomes) {
 		fmt.Fprintf(w, "ftpcoord_files_total{outcome=%q} %d\n", k, m.outcomes[k])
 	}

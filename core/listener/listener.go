@@ -5,6 +5,7 @@
 package listener
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -67,6 +68,9 @@ type Listener struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 	drain    chan struct{} // closed when a graceful stop begins
+	// wake asks the polling loop for a poll now: this member just became
+	// active, and the files a crashed holder had in hand are waiting.
+	wake chan struct{}
 
 	polling   sync.Mutex            // held by the running poll
 	seen      map[string]*seenFile  // by path; used under polling
@@ -84,6 +88,13 @@ type Listener struct {
 	// unstorable: paths the ledger cannot hold, already reported; used
 	// under polling.
 	unstorable map[string]bool
+	// listHealth: a listing failure in progress (guarded by mu), and the
+	// failure count at which it is reported again (used under polling).
+	listHealth   ListingHealth
+	listReminder int
+	// orphansTerm: the term whose start ended the claims of older terms
+	// (warm-backup; see reclaimOrphans). Used under polling.
+	orphansTerm int64
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -94,7 +105,7 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 	}
 	cfg = cfg.WithDefaults()
 	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{},
-		unstorable: map[string]bool{}}
+		unstorable: map[string]bool{}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(l)
 	}
@@ -147,7 +158,11 @@ func (l *Listener) Start(ctx context.Context) error {
 		return errors.New("listener: already started")
 	}
 	if c := l.cfg.Coordination; c != nil {
-		coord, err := taskcompat.New(ctx, c.TaskConfig(), taskcompat.WithLogger(l.log))
+		// A member that becomes active polls at once, not at its next
+		// tick (pollingInterval, 60 s by default): the files the previous
+		// holder had in hand are reclaimed then (see reclaimOrphans).
+		wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.wakeUp() }}
+		coord, err := taskcompat.New(ctx, c.TaskConfig(), taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
 		if err != nil {
 			return fmt.Errorf("listener: coordination: %w", err)
 		}
@@ -176,9 +191,16 @@ func (l *Listener) run(ctx context.Context, drain <-chan struct{}) {
 	interval := l.cfg.pollingInterval()
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	woken := false
 	for {
+		select {
+		case <-l.wake: // this poll is the one asked for
+		default:
+		}
 		err := l.PollOnce(ctx)
-		if errors.Is(err, ErrPollInProgress) {
+		// A wake-up that finds a poll at work (a host's PollOnce) skips
+		// no tick.
+		if errors.Is(err, ErrPollInProgress) && !woken {
 			l.log.Warn("listener: the previous poll is still running; skipping this tick", "pollingInterval", interval)
 		}
 		select {
@@ -187,7 +209,19 @@ func (l *Listener) run(ctx context.Context, drain <-chan struct{}) {
 		case <-drain:
 			return
 		case <-t.C:
+			woken = false
+		case <-l.wake:
+			woken = true
 		}
+	}
+}
+
+// wakeUp asks the polling loop for a poll now (once, however often asked
+// before it runs).
+func (l *Listener) wakeUp() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -253,6 +287,9 @@ type Status struct {
 	Healthy       bool      `json:"healthy"`
 	// Ledger counts the group's file versions by state.
 	Ledger map[ledger.Status]int `json:"ledger,omitempty"`
+	// Listing tells whether the watched directory can be listed (on the
+	// member that lists: the active one).
+	Listing ListingHealth `json:"listing"`
 }
 
 // Status reports the member's role and the ledger's counts.
@@ -260,12 +297,13 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 	l.mu.Lock()
 	coord, lg := l.coord, l.ledger
 	l.mu.Unlock()
+	listing := l.ListingHealth()
 	if coord == nil {
-		return Status{Healthy: true}, nil
+		return Status{Healthy: true, Listing: listing}, nil
 	}
 	st := coord.State()
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
-		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy}
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing}
 	if lg != nil {
 		counts, err := lg.Counts(ctx)
 		if err != nil {
@@ -340,14 +378,18 @@ func (l *Listener) listReporting(ctx context.Context, service any) (added []list
 	added, err = l.list(ctx, downloads)
 	switch {
 	case err == nil:
+		l.listingWorked(ctx)
 		return added, true, nil
 	case errors.Is(err, remote.ErrTruncated):
+		l.listingWorked(ctx)
 		l.log.Error("listener: the server truncated the listing; deletions are not reported until it lists everything", "err", err)
 		l.reportError(ctx, service, fmt.Errorf("listener: list %s: %w", l.cfg.Path, err))
 		return added, false, err
 	default:
 		err = fmt.Errorf("listener: list %s: %w", l.cfg.Path, err)
-		l.reportError(ctx, service, err)
+		if report := l.listingFailed(err); report != nil {
+			l.reportError(ctx, service, report)
+		}
 		return nil, false, err
 	}
 }
@@ -552,6 +594,10 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		err := l.deliver(ctx, fs, f)
 		var te *transferError
 		switch {
+		case errors.Is(err, ErrFileChanged):
+			// Another version than listed: the next poll lists it.
+			l.log.Info("listener: the file changed on the server during its transfer; the next poll delivers its current version", "path", f.Path, "cause", err)
+			return false
 		case errors.As(err, &te):
 			// The file never reached the handler whole: not seen,
 			// so the next poll delivers it again.
@@ -643,8 +689,23 @@ func (e *transferError) Error() string {
 }
 func (e *transferError) Unwrap() error { return e.err }
 
+// ErrFileChanged is how a content stream ends when the file on the server is
+// no longer the version that was listed: more bytes arrived than were
+// listed, or fewer and the server now gives another size (it is still being
+// written, or was replaced). Handlers see it from Read, never a normal end of
+// file. The version is superseded, not failed: no try is counted, nothing is
+// retried or rejected, and the next listing finds the current version.
+var ErrFileChanged = errors.New("the file changed on the server since it was listed")
+
+// prefetchLimit is the size up to which a file is read whole before its
+// handler starts, so that a version that changed under the transfer is told
+// before any handler sees it, at no extra round trip (larger files stream,
+// and their stream fails as soon as it runs past the listed size).
+const prefetchLimit = 64 << 10
+
 // deliver streams one file to OnFile on a pooled connection. A transfer
-// that fails, even inside the handler's reads, is a *transferError.
+// that fails, even inside the handler's reads, is a *transferError; one of
+// a version that changed on the server is also ErrFileChanged.
 func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error {
 	if l.cfg.StagingDir != "" {
 		return l.deliverStaged(ctx, s, f)
@@ -655,13 +716,23 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 			return &transferError{path: f.Path, err: err}
 		}
 		tr := &trackedReader{r: r, want: f.Size}
-		herr := l.callOnFile(ctx, s, f, tr)
+		content := io.Reader(tr)
+		if f.Size <= prefetchLimit {
+			var buf bytes.Buffer
+			buf.Grow(int(f.Size) + 1)
+			if _, err := buf.ReadFrom(tr); err != nil {
+				r.Close()
+				return &transferError{path: f.Path, err: l.changedOnServer(ctx, c, f, err)}
+			}
+			content = &buf
+		}
+		herr := l.callOnFile(ctx, s, f, content)
 		// Closing ends the transfer; if the handler stopped reading early
 		// the server may answer that it was aborted, which is no failure.
 		cerr := r.Close()
 		switch {
 		case tr.err != nil:
-			return &transferError{path: f.Path, err: tr.err}
+			return &transferError{path: f.Path, err: l.changedOnServer(ctx, c, f, tr.err)}
 		case herr != nil:
 			return fmt.Errorf("listener: onFile %s: %w", f.Path, herr)
 		case cerr != nil && tr.eof:
@@ -669,6 +740,22 @@ func (l *Listener) deliver(ctx context.Context, s FileService, f FileInfo) error
 		}
 		return nil
 	})
+}
+
+// changedOnServer tells, after a transfer that ended short of the listed
+// size, a version that changed on the server from a transfer that was cut:
+// the file's size now. It returns err, wrapped in ErrFileChanged when the
+// file changed. (Sizes only: a listing's time may have whole minutes where
+// a stat has seconds.)
+func (l *Listener) changedOnServer(ctx context.Context, c remote.Conn, f FileInfo, err error) error {
+	var short *shortError
+	if !errors.As(err, &short) {
+		return err
+	}
+	if e, serr := c.Stat(ctx, f.Path); serr == nil && e.Size != f.Size {
+		return fmt.Errorf("%w: listed with %d bytes, the transfer ended at %d, and it has %d now", ErrFileChanged, f.Size, short.got, e.Size)
+	}
+	return err
 }
 
 // deliverStaged downloads f into the staging directory, then hands the
@@ -700,9 +787,10 @@ func (l *Listener) deliverStaged(ctx context.Context, s FileService, f FileInfo)
 	return nil
 }
 
-// trackedReader remembers how the content stream ended, and turns an end of
-// file before the listed size into an error: the handler never takes a
-// truncated file for a whole one.
+// trackedReader remembers how the content stream ended, and turns a stream
+// that runs past the listed size into ErrFileChanged at once (the bytes past
+// it are not passed on) and an end of file before it into an error: the
+// handler never takes a changed or truncated file for a whole one.
 type trackedReader struct {
 	r         io.Reader
 	want, got int64
@@ -712,9 +800,13 @@ type trackedReader struct {
 
 func (t *trackedReader) Read(b []byte) (int, error) {
 	n, err := t.r.Read(b)
+	if t.got+int64(n) > t.want {
+		n = int(t.want - t.got)
+		err = fmt.Errorf("%w: listed with %d bytes, more arrived", ErrFileChanged, t.want)
+	}
 	t.got += int64(n)
 	if err == io.EOF && t.got != t.want {
-		err = fmt.Errorf("%w: listed with %d bytes, %d arrived (the file changed or the transfer was cut)", io.ErrUnexpectedEOF, t.want, t.got)
+		err = &shortError{want: t.want, got: t.got}
 	}
 	switch {
 	case err == io.EOF:
@@ -724,6 +816,14 @@ func (t *trackedReader) Read(b []byte) (int, error) {
 	}
 	return n, err
 }
+
+// shortError is a content stream that ended before the listed size.
+type shortError struct{ want, got int64 }
+
+func (e *shortError) Error() string {
+	return fmt.Sprintf("%v: listed with %d bytes, %d arrived (the transfer was cut)", io.ErrUnexpectedEOF, e.want, e.got)
+}
+func (e *shortError) Unwrap() error { return io.ErrUnexpectedEOF }
 
 // joinPath joins a clean directory and a base name without path.Join's
 // cleaning work, which shows in polls of 100,000 files.

@@ -9,8 +9,10 @@ type Observer interface {
 	// PollDone is called after every poll with its duration and error.
 	PollDone(d time.Duration, err error)
 	// FilesFinished counts files that reached an outcome: "done" (committed),
-	// "failed" (an attempt failed, to be retried), "rejected" (out of tries)
-	// or "lost" (the claim was taken over before the commit).
+	// "failed" (an attempt failed, to be retried), "rejected" (out of tries),
+	// "lost" (the claim was taken over before the commit) or "superseded"
+	// (the version changed on the server under its transfer; the current
+	// one is processed instead).
 	FilesFinished(outcome string, n int)
 	// LeasesRenewed counts the leases one renewal extended.
 	LeasesRenewed(n int)

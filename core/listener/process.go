@@ -64,8 +64,18 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 	claimTerm := term
 	keepGoing := stillActive
 	if l.cfg.Mode == "shared" {
+		// The claim token fences shared work; a member whose heartbeat
+		// may already look stale to the others (it was paused, or cut off
+		// from the database) starts and commits nothing, as its claims
+		// are theirs to reclaim.
 		claimTerm = 0
-		keepGoing = func() bool { return true } // the claim token fences shared work
+		keepGoing = coord.HeartbeatCurrent
+		if !keepGoing() {
+			return nil
+		}
+	}
+	if err := l.reclaimOrphans(ctx, lg, service, term, claimTerm, keepGoing); err != nil {
+		return err
 	}
 	var lst *listing
 	var listErr, restErr error
@@ -85,6 +95,39 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 	}
 	err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing, lst, finish)
 	return cmp.Or(err, restErr, listErr)
+}
+
+// reclaimOrphans ends the leases of claims whose holder can no longer finish
+// them (ledger.ExpireOrphans): in warm-backup mode once per term, at the
+// first poll after this member became active; in shared mode at every poll.
+// When there were some, the backlog they joined is processed at once,
+// before the listing: the files a crashed member had in hand reach a
+// handler again moments after the takeover, not after processingTimeout. A
+// failure leaves them to their leases (and the next poll tries again).
+func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, service any, term, claimTerm int64, keepGoing func() bool) error {
+	shared := l.cfg.Mode == "shared"
+	if !shared && l.orphansTerm == term || l.draining.Load() {
+		return nil
+	}
+	liveness := time.Duration(l.cfg.Coordination.TaskConfig().WithDefaults().LivenessCheckInterval) * time.Second
+	n, err := lg.ExpireOrphans(ctx, term, liveness)
+	if err != nil {
+		l.obs.DatabaseError("expire", err)
+		l.log.Warn("listener: could not reclaim the files of claims that ended with their holder; they wait for their leases", "err", err)
+		return nil
+	}
+	if !shared {
+		l.orphansTerm = term
+	}
+	if n == 0 {
+		return nil
+	}
+	why := "their term ended"
+	if shared {
+		why = "their member's heartbeat is stale"
+	}
+	l.log.Info("listener: reclaiming files whose claims ended with their holder", "files", n, "why", why, "term", term)
+	return l.processBacklog(ctx, lg, service, claimTerm, keepGoing, nil, func() {})
 }
 
 // listing is a poll's listing while its new versions are entered and
@@ -388,11 +431,14 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 	if err := l.deliver(ctx, fs, info); err != nil {
-		if cutShort(ctx, err) {
+		switch {
+		case cutShort(ctx, err):
 			back.add(c) // the member stopped it, not the file
-			return
+		case errors.Is(err, ErrFileChanged):
+			l.supersede(ctx, lg, c, err)
+		default:
+			l.fail(ctx, lg, service, c, err)
 		}
-		l.fail(ctx, lg, service, c, err)
 		return
 	}
 	succeeded <- processed{claim: c, info: info}
@@ -533,6 +579,28 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 	}
 }
 
+// supersede drops a claimed version that changed on the server under its
+// transfer (ledger.Supersede): not a failure of the file, so no try, no
+// retry, no OnError and no afterError action; the next listing enters the
+// current version.
+func (l *Listener) supersede(ctx context.Context, lg *ledger.Ledger, c ledger.Claim, cause error) {
+	err := lg.Supersede(ctx, c)
+	switch {
+	case errors.Is(err, ledger.ErrLost):
+		l.obs.FilesFinished("lost", 1)
+	case err != nil:
+		// Left IN_PROGRESS: claimed again once its lease ends, when the
+		// transfer tells the same again.
+		l.obs.DatabaseError("supersede", err)
+		l.log.Warn("listener: could not drop a version that changed on the server", "path", c.File.Path, "err", err)
+	default:
+		l.unstage(c.File.Path)
+		l.obs.FilesFinished("superseded", 1)
+		l.log.Info("listener: the file changed on the server during its transfer; its current version is processed once a listing finds it",
+			"path", c.File.Path, "cause", cause)
+	}
+}
+
 // fail records a failed attempt and tells OnError, with a RejectedError
 // when the file ran out of tries.
 func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c ledger.Claim, cause error) {
@@ -546,6 +614,7 @@ func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c l
 		}
 		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
 	case status == ledger.Rejected:
+		l.unstage(c.File.Path)
 		l.obs.FilesFinished("rejected", 1)
 		l.reportError(ctx, service, &RejectedError{Path: c.File.Path, Tries: c.Tries, Reason: cause.Error()})
 		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)

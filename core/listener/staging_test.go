@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
 )
 
 func TestStagedPathRefusesEscapes(t *testing.T) {
@@ -78,4 +83,99 @@ func TestStagingDownloadsResumesAndCleansUp(t *testing.T) {
 	if _, err := os.Stat(staged); !os.IsNotExist(err) {
 		t.Fatalf("the staged copy was not removed after success: %v", err)
 	}
+}
+
+func TestFitNameKeepsStagedNamesWithinTheFilesystemLimit(t *testing.T) {
+	for _, name := range []string{"a.csv", strings.Repeat("n", 250), "ünïcødé.xml"} {
+		if got := fitName(name); got != name {
+			t.Errorf("fitName(%q) = %q, want it unchanged", name, got)
+		}
+	}
+	long := []string{
+		strings.Repeat("n", 251),
+		strings.Repeat("n", 255) + ".csv",
+		strings.Repeat("ü", 127) + ".xml",    // 254 bytes of two-byte characters and an extension
+		strings.Repeat("€", 85) + "x",        // 256 bytes, cut inside a character
+		strings.Repeat("n", 240) + ".ext-longer-than-sixteen",
+	}
+	seen := map[string]string{}
+	for _, name := range long {
+		got := fitName(name)
+		switch {
+		case len(got)+len(partSuffix) > nameMax:
+			t.Errorf("fitName(%d bytes) = %d bytes: its .part does not fit %d", len(name), len(got), nameMax)
+		case !utf8.ValidString(got):
+			t.Errorf("fitName(%q) = %q: not UTF-8", name, got)
+		case filepath.Ext(name) == ".csv" && !strings.HasSuffix(got, ".csv"):
+			t.Errorf("fitName lost the extension: %q", got)
+		}
+		if other, dup := seen[got]; dup {
+			t.Errorf("%q and %q both stage as %q", other, name, got)
+		}
+		seen[got] = name
+	}
+	a, b := strings.Repeat("n", 300)+"a", strings.Repeat("n", 300)+"b"
+	if fitName(a) == fitName(b) {
+		t.Errorf("two names that differ past the cut stage as one: %q", fitName(a))
+	}
+}
+
+// A 255-byte name, as the server allows, is staged under a shorter local
+// name; the handler gets the real name, the content is whole.
+func TestLongestNameIsStaged(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg.StagingDir = t.TempDir()
+		cfg, _ = withLedger(t, cfg, d, "m")
+		name := strings.Repeat("r", 251) + ".csv"
+		write(t, local, name, "1,2,3", time.Hour)
+		svc := &stagedReader{recorder: newRecorder()}
+		l := startedListener(t, cfg, svc)
+		p := cfg.Path + "/" + name
+		pollUntil(t, l, "the long name to be DONE", func() bool {
+			rows := ledgerRows(t, l, p)
+			return len(rows) == 1 && rows[0].Status == ledger.Done
+		})
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if svc.files[p] != "1,2,3" || len(svc.local) != 1 {
+			t.Fatalf("delivered %q via %q, errors %v", svc.files[p], svc.local, svc.errs)
+		}
+		if base := filepath.Base(svc.local[0]); len(base) >= len(name) || !strings.HasSuffix(base, ".csv") {
+			t.Fatalf("staged as %q (%d bytes)", base, len(base))
+		}
+	})
+}
+
+// A transfer the server refuses leaves no empty .part behind, and a file
+// that ends REJECTED leaves nothing in the staging directory.
+func TestRefusedTransfersLeaveNoPartialFiles(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg, local := pureDir(t)
+		cfg.StagingDir = t.TempDir()
+		cfg, _ = withLedger(t, cfg, d, "m")
+		cfg.MaxTries = 2
+		write(t, local, "locked.csv", "secret", time.Hour)
+		os.Chmod(filepath.Join(local, "locked.csv"), 0) // the server's user cannot read it
+		svc := &stagedReader{recorder: newRecorder()}
+		l := startedListener(t, cfg, svc)
+		p := cfg.Path + "/locked.csv"
+		pollUntil(t, l, "the unreadable file to be REJECTED", func() bool {
+			rows := ledgerRows(t, l, p)
+			return len(rows) == 1 && rows[0].Status == ledger.Rejected
+		})
+		var left []string
+		filepath.Walk(cfg.StagingDir, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				left = append(left, p)
+			}
+			return nil
+		})
+		if len(left) != 0 {
+			t.Fatalf("the staging directory still holds %q", left)
+		}
+		if len(svc.local) != 0 {
+			t.Fatalf("a handler ran for a file the server refused: %q", svc.local)
+		}
+	})
 }

@@ -35,3 +35,38 @@ func TestChaosMatrixShort(t *testing.T) {
 		})
 	}
 }
+
+// Issue 14's two defects, with real processes and uploads while the members
+// run, on every dialect: a kill with processingTimeout at its default (the
+// killed member's files must run again moments after the takeover, not
+// after the 300 s lease), and files written in place while they are listed
+// (a version that changed under its transfer is superseded: never taken
+// for a whole file, never retried or rejected); and a pause of the active
+// member with the default lease (its files reclaimed at the takeover; once
+// woken, it starts and commits none of them).
+func TestChaosDefaultLeaseAndGrowingFiles(t *testing.T) {
+	bin, env := setup(t)
+	plan := harness.Plan{Files: 300, Arrivals: 400, ArrivalEvery: 10 * time.Millisecond, Settle: 2 * time.Minute}
+	for _, d := range harness.Dialects {
+		for _, name := range []string{"kill-default-lease", "pause-default-lease", "grow-in-place"} {
+			t.Run(name+"/"+string(d), func(t *testing.T) {
+				s, _ := harness.ScenarioByName(name)
+				r := harness.RunScenario(context.Background(), bin, env, d, s, plan)
+				for _, v := range r.Violations {
+					t.Error(v)
+				}
+				if r.Done != r.Files || r.Files != plan.Files+plan.Arrivals {
+					t.Errorf("%d files put, %d DONE, %d REJECTED", r.Files, r.Done, r.Rejected)
+				}
+				if r.Kills+r.Pauses == 0 {
+					t.Errorf("no member was killed or paused")
+				}
+				if name == "kill-default-lease" && r.ReclaimMax == 0 {
+					t.Errorf("no handler the killed members had at work ran again")
+				}
+				t.Logf("%s on %s: %d files, failover max %v, killed member's files ran again within %v, in %v",
+					name, d, r.Files, r.FailoverMax.Round(time.Millisecond), r.ReclaimMax.Round(time.Millisecond), r.Elapsed.Round(time.Second))
+			})
+		}
+	}
+}

@@ -92,8 +92,13 @@ type Options struct {
 	Work            time.Duration // each handler run (default 40 ms)
 	// Stats makes every member write its goroutines and memory (-stats).
 	Stats bool
-	// Settings overrides listener settings (maxFilesPerPoll, workers, ...).
+	// Settings overrides listener settings (maxFilesPerPoll, workers, ...);
+	// a nil value removes the setting, so that its default applies.
 	Settings map[string]any
+	// GrowInPlace: arrivals are written in place in small pieces, 2 ms
+	// apart, as a slow upload writes them, instead of renamed in whole:
+	// listings see them grow.
+	GrowInPlace bool
 }
 
 // Member is one member process.
@@ -242,7 +247,11 @@ func New(ctx context.Context, opt Options) (*Group, error) {
 		"mode": opt.Mode, "connectTimeout": 5,
 	}
 	for k, v := range opt.Settings {
-		settings[k] = v
+		if v == nil {
+			delete(settings, k)
+		} else {
+			settings[k] = v
+		}
 	}
 	g.cfg = settings
 	g.sampler = startSampler(g)
@@ -270,6 +279,17 @@ func (g *Group) Arrive() {
 			}
 			n := g.Opt.Files + i
 			name := fmt.Sprintf("file-%05d.dat", n)
+			if g.Opt.GrowInPlace {
+				g.mu.Lock()
+				g.names = append(g.names, name)
+				g.mu.Unlock()
+				g.arriving.Add(1)
+				go func() {
+					defer g.arriving.Done()
+					growInPlace(filepath.Join(g.localDir, name), content(n))
+				}()
+				continue
+			}
 			tmp := filepath.Join(g.localDir+".incoming", name)
 			if err := os.WriteFile(tmp, content(n), 0o644); err != nil {
 				continue
@@ -281,6 +301,24 @@ func (g *Group) Arrive() {
 			}
 		}
 	}()
+}
+
+// growInPlace writes b to path in 250-byte pieces, 2 ms apart, the file
+// visible (and listable) from its first, empty state on.
+func growInPlace(path string, b []byte) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for len(b) > 0 {
+		time.Sleep(2 * time.Millisecond)
+		k := min(250, len(b))
+		if _, err := f.Write(b[:k]); err != nil {
+			return
+		}
+		b = b[k:]
+	}
 }
 
 // WaitArrivals waits until every arriving file is in the directory.

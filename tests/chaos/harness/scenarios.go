@@ -21,6 +21,11 @@ type Scenario struct {
 	// NetworkDB: the fault cuts the network to the database, which a
 	// database file (SQLite) does not have.
 	NetworkDB bool
+	// Configure changes the group's options (settings, arrivals).
+	Configure func(*Options)
+	// ReclaimWithin, when set, bounds how long after a kill the handlers
+	// the killed member had at work run again elsewhere (ReclaimMax).
+	ReclaimWithin func(liveness time.Duration) time.Duration
 }
 
 // Applies tells whether s makes sense on dialect d.
@@ -37,8 +42,22 @@ var Scenarios = []Scenario{
 	{Name: "db-outage", What: "database unreachable for all members for 2x liveness (blackhole, then refuse)", Faults: dbOutage, NetworkDB: true},
 	{Name: "ftp-restart", What: "FTP connections cut and refused for 3 s (a server restart, mid-listing or mid-transfer), 3 times", Faults: ftpRestart},
 	{Name: "ballerina-peer", What: "a Ballerina-protocol peer holds the token, stops heartbeating; later joins as a standby", Before: peerHolds, Faults: peerStandby},
+	{Name: "kill-default-lease", What: "SIGKILL of the active member mid-file, 3 times, each restarted, processingTimeout at its default (300 s)",
+		Faults: killActiveMidFile, Configure: func(o *Options) {
+			o.Settings = map[string]any{"processingTimeout": nil}
+			o.ArrivalEvery = 25 * time.Millisecond
+		},
+		ReclaimWithin: func(l time.Duration) time.Duration { return l + 3*time.Second }},
+	{Name: "pause-default-lease", What: "SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the new active member reclaims its files at once, and once woken it starts and commits none of them",
+		Faults: pauseActive, Configure: defaultLease},
+	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set), SIGKILL of the active member twice",
+		Faults: killActive2, Configure: func(o *Options) { o.GrowInPlace = true }},
 	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},
 }
+
+// defaultLease leaves processingTimeout at its default (300 s): a file
+// reclaimed only when its lease ends would wait for longer than a run.
+func defaultLease(o *Options) { o.Settings = map[string]any{"processingTimeout": nil} }
 
 // ScenarioByName finds a scenario.
 func ScenarioByName(name string) (Scenario, bool) {
@@ -71,8 +90,56 @@ func (g *Group) activeAfter(ctx context.Context, least, spread, timeout time.Dur
 	return g.Active(ctx, timeout)
 }
 
-func killActive(ctx context.Context, g *Group, ids []string) error {
-	for range 6 {
+func killActive(ctx context.Context, g *Group, ids []string) error { return killActiveN(ctx, g, 6) }
+
+// killActiveMidFile kills the active member 3 times, each while one of its
+// handlers is at work, and restarts it once another member took over.
+func killActiveMidFile(ctx context.Context, g *Group, ids []string) error {
+	for range 3 {
+		id, _, err := g.activeAfter(ctx, 300*time.Millisecond, 700*time.Millisecond, 15*time.Second)
+		if err != nil {
+			return err
+		}
+		if err := g.atWork(ctx, id, 10*time.Second); err != nil {
+			return err
+		}
+		g.MarkFailover()
+		g.Kill(id)
+		if _, err := g.activeOtherThan(ctx, id, 15*time.Second); err != nil {
+			return err
+		}
+		if _, err := g.Start(id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// atWork waits until member id has a handler run started and not ended.
+func (g *Group) atWork(ctx context.Context, id string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		m := g.Member(id)
+		if lg, err := ReadLog(g.Log); err == nil && m != nil {
+			for _, run := range lg.Runs {
+				if run.Pid == m.Pid && run.End.IsZero() {
+					return nil
+				}
+			}
+		}
+		if err := sleep(ctx, 2*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("%s had no handler at work for %v", id, timeout)
+}
+
+func killActive2(ctx context.Context, g *Group, ids []string) error { return killActiveN(ctx, g, 2) }
+
+// killActiveN kills the active member n times, each time restarted once
+// another member took over.
+func killActiveN(ctx context.Context, g *Group, n int) error {
+	for range n {
 		id, _, err := g.activeAfter(ctx, 500*time.Millisecond, 1500*time.Millisecond, 15*time.Second)
 		if err != nil {
 			return err
@@ -227,8 +294,12 @@ type Plan struct {
 // returns the verified result.
 func RunScenario(ctx context.Context, bin string, env Env, d schema.Dialect, s Scenario, p Plan) Result {
 	start := time.Now()
-	g, err := New(ctx, Options{Bin: bin, Env: env, Dialect: d, Files: p.Files, Arrivals: p.Arrivals,
-		ArrivalEvery: p.ArrivalEvery, Work: 10 * time.Millisecond})
+	opt := Options{Bin: bin, Env: env, Dialect: d, Files: p.Files, Arrivals: p.Arrivals,
+		ArrivalEvery: p.ArrivalEvery, Work: 10 * time.Millisecond}
+	if s.Configure != nil {
+		s.Configure(&opt)
+	}
+	g, err := New(ctx, opt)
 	if err != nil {
 		r := Result{Scenario: s.Name, Dialect: string(d)}
 		r.violate("set up: %v", err)
@@ -260,6 +331,11 @@ func RunScenario(ctx context.Context, bin string, env Env, d schema.Dialect, s S
 		return fail("not settled: %v", err)
 	}
 	r := g.Verify(ctx, s.Name)
+	if s.ReclaimWithin != nil {
+		if bound := s.ReclaimWithin(g.liveness()); r.ReclaimMax > bound {
+			r.violate("a file the killed member had at work ran again only %v after the kill (bound %v)", r.ReclaimMax.Round(time.Millisecond), bound)
+		}
+	}
 	r.Elapsed = time.Since(start)
 	return r
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -127,9 +129,12 @@ type Result struct {
 	Errors            int           // errors the listeners reported (OnError): failed listings, transfers, commits
 	FailoverMax       time.Duration // the slowest takeover after the active member was taken away
 	Failovers         int
-	Kills, Pauses     int
-	Elapsed           time.Duration
-	Violations        []string
+	// ReclaimMax is the longest wait, from a SIGKILL, for a handler the
+	// killed member had at work to run again in another process.
+	ReclaimMax    time.Duration
+	Kills, Pauses int
+	Elapsed       time.Duration
+	Violations    []string
 }
 
 // Verdict is PASS or FAIL.
@@ -171,11 +176,12 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	type row struct {
 		key, path, status, owner string
 		tries                    int
+		size                     int64
 		term                     int64
 		doneAt                   time.Time
 	}
 	rows, err := g.SQL.QueryContext(ctx, testdb.Q(g.Opt.Dialect,
-		`SELECT version_key, path, status, tries, COALESCE(owner_member, ''), COALESCE(term, 0), done_at FROM ftpcoord_file WHERE group_id = ?`), g.Name)
+		`SELECT version_key, path, status, tries, COALESCE(owner_member, ''), COALESCE(term, 0), done_at, size FROM ftpcoord_file WHERE group_id = ?`), g.Name)
 	if err != nil {
 		r.violate("read the ledger: %v", err)
 		return r
@@ -185,7 +191,7 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	for rows.Next() {
 		var x row
 		var done *time.Time
-		if err := rows.Scan(&x.key, &x.path, &x.status, &x.tries, &x.owner, &x.term, &done); err != nil {
+		if err := rows.Scan(&x.key, &x.path, &x.status, &x.tries, &x.owner, &x.term, &done, &x.size); err != nil {
 			r.violate("read the ledger: %v", err)
 			rows.Close()
 			return r
@@ -197,6 +203,25 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 		byPath[x.path] = x
 	}
 	rows.Close()
+
+	// One version of each file is finished, and it is the file as it was
+	// last written: no earlier version of a file that was still being
+	// written reached a handler as a whole file (the versions differ, so
+	// the checks by version key below would not tell).
+	finished := map[string]int{}
+	for _, x := range ledger {
+		if x.status == "DONE" || x.status == "REJECTED" {
+			finished[x.path]++
+			if st, err := os.Stat(filepath.Join(g.localDir, path.Base(x.path))); err == nil && st.Size() != x.size {
+				r.violate("%s %s with %d bytes, but the file has %d", x.path, x.status, x.size, st.Size())
+			}
+		}
+	}
+	for p, n := range finished {
+		if n > 1 {
+			r.violate("%s: %d versions finished, want 1", p, n)
+		}
+	}
 
 	// Nothing lost.
 	g.mu.Lock()
@@ -439,6 +464,24 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	for i := 1; i < len(samples); i++ {
 		if samples[i].Term < samples[i-1].Term {
 			r.violate("the token's term went back from %d to %d at %s", samples[i-1].Term, samples[i].Term, clock(samples[i].DB))
+		}
+	}
+
+	// Reclaim delay: a handler cut short by a SIGKILL runs again, in
+	// another process, this long after the kill.
+	for _, run := range lg.Runs {
+		at, wasKilled := killed[run.Pid]
+		if !wasKilled || !run.End.IsZero() {
+			continue
+		}
+		var again time.Time
+		for _, other := range runsByKey[run.Key] {
+			if other.Pid != run.Pid && other.Start.After(at) && (again.IsZero() || other.Start.Before(again)) {
+				again = other.Start
+			}
+		}
+		if !again.IsZero() {
+			r.ReclaimMax = max(r.ReclaimMax, again.Sub(at))
 		}
 	}
 

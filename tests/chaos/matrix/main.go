@@ -131,12 +131,16 @@ func failover(r harness.Result) string {
 }
 
 func table(w io.Writer, results []harness.Result) {
-	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | errors reported | runs cut short | finished, not committed (after a death or fault) | kills | pauses | failover delay (max, count) | time | verdict |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | errors reported | runs cut short | finished, not committed (after a death or fault) | kills | pauses | failover delay (max, count) | killed member's files run again (max) | time | verdict |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %.0f s | %s |\n",
+		reclaim := "-"
+		if r.ReclaimMax > 0 {
+			reclaim = fmt.Sprintf("%.2f s", r.ReclaimMax.Seconds())
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %.0f s | %s |\n",
 			r.Scenario, r.Dialect, r.Files, r.Done, r.Rejected, r.Lost, r.Duplicated, r.Errors, r.CutShort, r.ExplainedReruns,
-			r.Kills, r.Pauses, failover(r), r.Elapsed.Seconds(), r.Verdict())
+			r.Kills, r.Pauses, failover(r), reclaim, r.Elapsed.Seconds(), r.Verdict())
 	}
 }
 
@@ -159,7 +163,10 @@ func report(path string, results []harness.Result, scenarios []harness.Scenario,
 		"and started no handler after it stepped down (but for at most one per worker that had passed its check just before the "+
 		"SIGSTOP). A finished run also counts as explained when its member reported a failed commit (a database error, not a lost "+
 		"claim) after its database had been cut. *Errors reported*: what the listeners reported to their handlers' OnError (failed listings, transfers, commits): the faults' visible effect. *Runs cut short*: handler runs that never finished (killed, or the transfer "+
-		"failed). *Failover delay*: from taking the active member away to the next takeover by another member.\n\n")
+		"failed). *Failover delay*: from taking the active member away to the next takeover by another member. *Killed member's files run again*: "+
+		"from a SIGKILL to the moment a handler the killed member had at work starts again in another process (the longest). Every file "+
+		"is finished in one version only, the one last written, with its size (else a version of a file still being written reached a "+
+		"handler as a whole file).\n\n")
 	fmt.Fprintf(&b, "Scenarios:\n\n")
 	for _, s := range scenarios {
 		fmt.Fprintf(&b, "- `%s`: %s\n", s.Name, s.What)
