@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.github.ftpcoord.spring.boot.FtpcoordHealthIndicator;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.health.Health;
+import org.springframework.boot.actuate.health.Status;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -53,6 +56,16 @@ class SharedModeTest {
                         .as("two files at once in one application").isEqualTo(2);
                 assertThat(ra.threads).allMatch(t -> t.startsWith("flow-"));
                 assertThat(sa.status().count("FAILED") + sa.status().count("REJECTED")).isZero();
+
+                // Health: both UP, one active (the lister), one standby, the same holder and term.
+                Health ha = a.getBean(FtpcoordHealthIndicator.class).health();
+                Health hb = b.getBean(FtpcoordHealthIndicator.class).health();
+                assertThat(ha.getStatus()).isEqualTo(Status.UP);
+                assertThat(hb.getStatus()).isEqualTo(Status.UP);
+                assertThat(List.of(ha.getDetails().get("role"), hb.getDetails().get("role")))
+                        .containsExactlyInAnyOrder("active", "standby");
+                assertThat(ha.getDetails().get("holder")).isEqualTo(hb.getDetails().get("holder")).isIn("shared-a", "shared-b");
+                assertThat(ha.getDetails().get("term")).isEqualTo(hb.getDetails().get("term"));
             }
         }
     }
