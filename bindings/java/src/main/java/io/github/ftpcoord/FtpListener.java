@@ -313,6 +313,11 @@ public final class FtpListener implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "ftpcoord: the service threw an Error on a " + kind + " event", t);
             }
         }
+        if (needsAck && failure != null && closed) {
+            // The listener is stopping: stop gives the events not yet acknowledged
+            // back (their attempt uncounted); a failure it caused is no attempt.
+            return;
+        }
         if (needsAck) {
             byte[] msg = failure == null ? null : describe(failure).getBytes(StandardCharsets.UTF_8);
             byte[][] err = new byte[1][];

@@ -273,8 +273,13 @@ public final class ListenerConfig {
         return Json.write(json);
     }
 
+    /** The coordination's memberId, or null when the listener is not coordinated. */
+    public String memberId() {
+        return json.get("coordination") instanceof Map<?, ?> c && c.get("memberId") instanceof String s ? s : null;
+    }
+
     /** How many files are processed at once (the listener's dispatcher threads). */
-    int workers() {
+    public int workers() {
         return workers < 1 ? 1 : workers;
     }
 

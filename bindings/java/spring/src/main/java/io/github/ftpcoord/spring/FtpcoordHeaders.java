@@ -1,0 +1,39 @@
+package io.github.ftpcoord.spring;
+
+/**
+ * The headers {@link FtpcoordMessageSource} sets beside Spring Integration's
+ * {@code FileHeaders} ({@code file_remoteDirectory}, {@code file_remoteFile},
+ * {@code file_name}).
+ */
+public final class FtpcoordHeaders {
+    private FtpcoordHeaders() {}
+
+    private static final String PREFIX = "ftpcoord_";
+
+    /** Integer: 1 for the first delivery of this file version, 2 for the first retry, ... */
+    public static final String ATTEMPT = PREFIX + "attempt";
+
+    /**
+     * String: the ledger's key of this file version, the same on every attempt and every
+     * member; a downstream idempotent receiver can key on it.
+     */
+    public static final String IDEMPOTENCY_KEY = PREFIX + "idempotencyKey";
+
+    /** String: the memberId of the member that delivered the file (absent without coordination). */
+    public static final String MEMBER_ID = PREFIX + "memberId";
+
+    /**
+     * Long: the coordination term this member last saw (refreshed at most once a second); the
+     * commit itself is fenced by the term under which the file was claimed.
+     */
+    public static final String TERM = PREFIX + "term";
+
+    /** Long: the file's size in bytes, as listed. */
+    public static final String SIZE = PREFIX + "size";
+
+    /** Long: the file's last modification time, milliseconds since the epoch. */
+    public static final String MTIME = PREFIX + "mtime";
+
+    /** String: the file's full remote path. */
+    public static final String PATH = PREFIX + "path";
+}

@@ -1,0 +1,506 @@
+package io.github.ftpcoord.spring;
+
+import io.github.ftpcoord.Caller;
+import io.github.ftpcoord.FileInfo;
+import io.github.ftpcoord.FtpException;
+import io.github.ftpcoord.FtpListener;
+import io.github.ftpcoord.ListenerConfig;
+import io.github.ftpcoord.ListenerStatus;
+import io.github.ftpcoord.Service;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.Lifecycle;
+import org.springframework.integration.IntegrationMessageHeaderAccessor;
+import org.springframework.integration.endpoint.AbstractMessageSource;
+import org.springframework.integration.file.FileHeaders;
+import org.springframework.integration.support.AbstractIntegrationMessageBuilder;
+import org.springframework.messaging.MessagingException;
+
+/**
+ * A Spring Integration {@code MessageSource} over an ftpcoord listener: one message per new
+ * file version, for {@code IntegrationFlow.from(source, e -> e.poller(...))}.
+ *
+ * <p>The ftpcoord listener runs on its own schedule ({@code pollingInterval}): it lists the
+ * directory (on the active member), records new file versions in the ledger, claims them and
+ * hands each one to this source, where the next {@link #receive()} of the poller takes it. Each
+ * message carries an {@link org.springframework.integration.acks.AcknowledgmentCallback} (header
+ * {@code acknowledgmentCallback}); the file stays claimed (its lease renewed) until the callback
+ * is called:
+ * <ul>
+ *   <li>the flow returned (auto-ack) or {@code ACCEPT}: the ledger commits the file (DONE);
+ *   <li>the flow threw (auto-nack) or {@code REQUEUE}: a failed attempt, retried after
+ *       {@code retryTimeout} as attempt 2, 3... and REJECTED after {@code maxTries};
+ *   <li>an explicit {@code REJECT}: the file is not given to the flow again (see
+ *       {@link FtpcoordAcknowledgmentCallback} for how it reaches REJECTED).
+ * </ul>
+ * So no file is committed before the flow that received it finished, and a crash in the middle
+ * leaves a lease that expires: another member (or this one, restarted) takes the file again.
+ *
+ * <p>Concurrency: the listener's {@code workers} is how many files this member holds at once;
+ * give the poller a task executor with as many threads to process them in parallel. Several
+ * instances in {@code shared} mode each claim their own files.
+ *
+ * <p>Start and stop follow the polling endpoint (this source is a {@link Lifecycle}): stop
+ * waits up to {@link #setStopTimeout stopTimeout} for the flows in progress, then stops the
+ * listener, which gives the files not yet taken back to the group, their attempt uncounted.
+ */
+public class FtpcoordMessageSource extends AbstractMessageSource<Object> implements Lifecycle, DisposableBean {
+    /** How long a listener's status is reused for headers and the health indicator. */
+    private static final long STATUS_TTL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** The most file versions remembered as rejected by the flow. */
+    private static final int MAX_REJECTED = 10_000;
+
+    private final ListenerConfig config;
+    private final String memberId;
+    private final Object lifecycle = new Object();
+    private final BlockingQueue<Delivery> ready = new LinkedBlockingQueue<>();
+    private final Set<Delivery> inFlight = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> rejectedByFlow = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > MAX_REJECTED;
+        }
+    });
+
+    private PayloadType payloadType = PayloadType.INPUT_STREAM;
+    private Path stagingDirectory;
+    private Duration receiveTimeout = Duration.ZERO;
+    private Duration stopTimeout = Duration.ofSeconds(30);
+
+    private volatile FtpListener listener;
+    private volatile boolean running;
+    private volatile boolean stopping;
+    private volatile ListenerStatus status;
+    private volatile long statusAt;
+
+    private final LongAdder committed = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder processingTime = new LongAdder();
+
+    /**
+     * A source for a listener configuration. The configuration is checked now (by the native
+     * library too): an invalid one throws {@link io.github.ftpcoord.FtpConfigException} naming the
+     * field, so a bean definition with a bad configuration fails the context at start.
+     */
+    public FtpcoordMessageSource(ListenerConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.memberId = config.memberId();
+        this.listener = newListener();
+    }
+
+    /** The payload of the messages: INPUT_STREAM (default), BYTES or FILE. */
+    public void setPayloadType(PayloadType payloadType) {
+        this.payloadType = Objects.requireNonNull(payloadType, "payloadType");
+    }
+
+    /** Where FILE payloads are staged (default: the JVM's temporary directory). */
+    public void setStagingDirectory(Path stagingDirectory) {
+        this.stagingDirectory = stagingDirectory;
+    }
+
+    /** How long one {@link #receive()} waits for a file (default 0: it returns null at once). */
+    public void setReceiveTimeout(Duration receiveTimeout) {
+        if (receiveTimeout.isNegative()) {
+            throw new IllegalArgumentException("receiveTimeout is negative: " + receiveTimeout);
+        }
+        this.receiveTimeout = receiveTimeout;
+    }
+
+    /** How long {@link #stop()} waits for the flows in progress (default 30 s). */
+    public void setStopTimeout(Duration stopTimeout) {
+        this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
+    }
+
+    public PayloadType getPayloadType() {
+        return payloadType;
+    }
+
+    /** The memberId of the configuration, or null when it is not coordinated. */
+    public String getMemberId() {
+        return memberId;
+    }
+
+    @Override
+    public String getComponentType() {
+        return "ftpcoord:inbound-channel-adapter";
+    }
+
+    // ---- lifecycle ----
+
+    private FtpListener newListener() {
+        FtpListener l = new FtpListener(config);
+        l.attach(new Handoff(l));
+        return l;
+    }
+
+    @Override
+    public void start() {
+        synchronized (lifecycle) {
+            if (running) {
+                return;
+            }
+            FtpListener l = listener;
+            if (l == null || l.isClosed()) {
+                l = newListener();
+                listener = l;
+            }
+            try {
+                l.start();
+            } catch (FtpException e) {
+                l.close();
+                listener = null;
+                throw startFailure(e);
+            }
+            stopping = false;
+            running = true;
+        }
+    }
+
+    static RuntimeException startFailure(FtpException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.contains("table is missing")) {
+            return new IllegalStateException(m + " (create the tables with `ftpcoord schema apply --config FILE`,"
+                    + " or apply schema/postgres.sql or schema/mysql.sql to the coordination database)", e);
+        }
+        return new IllegalStateException("ftpcoord: the listener failed to start: " + m, e);
+    }
+
+    /**
+     * Waits up to the stop timeout for the flows in progress, then stops the listener
+     * gracefully (the coordination token is handed over at once).
+     */
+    @Override
+    public void stop() {
+        stop(true);
+    }
+
+    /**
+     * Stops; graceful false leaves the token and the claims to expire, as a crash would (for
+     * tests of failover).
+     */
+    public void stop(boolean graceful) {
+        FtpListener l;
+        synchronized (lifecycle) {
+            if (!running) {
+                return;
+            }
+            stopping = true;
+            l = listener;
+        }
+        long deadline = System.nanoTime() + stopTimeout.toNanos();
+        while (!inFlight.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        synchronized (lifecycle) {
+            running = false;
+            listener = null;
+        }
+        if (l != null && !l.isClosed()) {
+            try {
+                l.stop(graceful);
+            } catch (IllegalStateException closedMeanwhile) {
+                // already closed
+            }
+        }
+        ready.clear();
+        // Messages the flow never acknowledged (noAutoAck): their files were given back by the
+        // stop; let go of them and of their staged copies.
+        for (Delivery d : List.copyOf(inFlight)) {
+            d.finish(Outcome.FAIL, "the listener stopped");
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public void destroy() {
+        stop();
+        FtpListener l = listener;
+        if (l != null) {
+            l.close();
+            listener = null;
+        }
+        super.destroy();
+    }
+
+    // ---- status ----
+
+    /**
+     * The member's status (role, holder, term, heartbeat, ledger counts), reused for up to one
+     * second; null when the source is not running.
+     */
+    public ListenerStatus status() {
+        FtpListener l = listener;
+        if (l == null || !running || l.isClosed()) {
+            return null;
+        }
+        long now = System.nanoTime();
+        ListenerStatus s = status;
+        if (s == null || now - statusAt > STATUS_TTL_NANOS) {
+            s = l.status();
+            status = s;
+            statusAt = now;
+        }
+        return s;
+    }
+
+    /** Files handed out and not yet acknowledged. */
+    public int inFlightCount() {
+        return inFlight.size();
+    }
+
+    /** Files claimed by the listener and waiting for a {@link #receive()}. */
+    public int readyCount() {
+        return ready.size();
+    }
+
+    public long committedCount() {
+        return committed.sum();
+    }
+
+    public long failedCount() {
+        return failed.sum();
+    }
+
+    public long rejectedCount() {
+        return rejected.sum();
+    }
+
+    public long errorCount() {
+        return errors.sum();
+    }
+
+    /** Nanoseconds from receive to acknowledgment, summed over the acknowledged files. */
+    public long processingNanos() {
+        return processingTime.sum();
+    }
+
+    // ---- receiving ----
+
+    @Override
+    protected Object doReceive() {
+        if (!running || stopping) {
+            return null;
+        }
+        Delivery d;
+        try {
+            do {
+                d = receiveTimeout.isZero() ? ready.poll() : ready.poll(receiveTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                if (d == null) {
+                    return null;
+                }
+            } while (!d.take());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+        inFlight.add(d);
+        Object payload;
+        try {
+            payload = payload(d);
+        } catch (IOException | RuntimeException e) {
+            d.finish(Outcome.FAIL, "ftpcoord: could not read " + d.file.path() + " for its message: " + e);
+            throw new MessagingException("ftpcoord: could not read " + d.file.path() + " (a failed attempt)", e);
+        }
+        FileInfo f = d.file;
+        AbstractIntegrationMessageBuilder<Object> b = getMessageBuilderFactory().withPayload(payload)
+                .setHeader(FileHeaders.REMOTE_DIRECTORY, parent(f.path()))
+                .setHeader(FileHeaders.REMOTE_FILE, f.name())
+                .setHeader(FileHeaders.FILENAME, f.name())
+                .setHeader(FtpcoordHeaders.PATH, f.path())
+                .setHeader(FtpcoordHeaders.ATTEMPT, f.attempt())
+                .setHeader(FtpcoordHeaders.IDEMPOTENCY_KEY, f.idempotencyKey())
+                .setHeader(FtpcoordHeaders.SIZE, f.size())
+                .setHeader(FtpcoordHeaders.MTIME, f.lastModifiedTimestamp())
+                .setHeader(IntegrationMessageHeaderAccessor.ACKNOWLEDGMENT_CALLBACK, new FtpcoordAcknowledgmentCallback(d));
+        if (memberId != null) {
+            b.setHeader(FtpcoordHeaders.MEMBER_ID, memberId);
+        }
+        if (d.staged != null) {
+            b.setHeader(FileHeaders.ORIGINAL_FILE, d.staged.toFile());
+        }
+        try {
+            ListenerStatus s = status();
+            if (s != null && s.coordinated()) {
+                b.setHeader(FtpcoordHeaders.TERM, s.term());
+            }
+        } catch (RuntimeException e) {
+            logger.debug(e, "ftpcoord: no status for the term header");
+        }
+        return b;
+    }
+
+    private Object payload(Delivery d) throws IOException {
+        return switch (payloadType) {
+            case INPUT_STREAM -> d.content;
+            case BYTES -> d.content.readAllBytes();
+            case FILE -> {
+                Path dir = stagingDirectory != null ? stagingDirectory : Path.of(System.getProperty("java.io.tmpdir"));
+                Files.createDirectories(dir);
+                Path own = Files.createTempDirectory(dir, "ftpcoord-");
+                Path file = own.resolve(safeName(d.file.name()));
+                d.staged = file;
+                Files.copy(d.content, file, StandardCopyOption.REPLACE_EXISTING);
+                yield file.toFile();
+            }
+        };
+    }
+
+    private static String safeName(String name) {
+        String n = name == null || name.isEmpty() ? "file" : name.replace('/', '_').replace('\\', '_');
+        return n.equals(".") || n.equals("..") ? "file" : n;
+    }
+
+    static String parent(String path) {
+        int i = path.lastIndexOf('/');
+        return i <= 0 ? "/" : path.substring(0, i);
+    }
+
+    // ---- the handoff between the listener's dispatchers and the poller ----
+
+    /** How a delivery ended. */
+    enum Outcome { COMMIT, FAIL, REJECT }
+
+    /** One file handed from a dispatcher thread (waiting in onFile) to a poller thread. */
+    final class Delivery {
+        private static final int NEW = 0;
+        private static final int TAKEN = 1;
+        private static final int GIVEN_BACK = 2;
+
+        final FileInfo file;
+        final InputStream content;
+        private int state = NEW;
+        private long startNanos;
+        private Outcome outcome;
+        private String reason;
+        volatile Path staged;
+
+        Delivery(FileInfo file, InputStream content) {
+            this.file = file;
+            this.content = content;
+        }
+
+        synchronized boolean take() {
+            if (state != NEW) {
+                return false;
+            }
+            state = TAKEN;
+            startNanos = System.nanoTime();
+            return true;
+        }
+
+        synchronized boolean giveBack() {
+            if (state != NEW) {
+                return false;
+            }
+            state = GIVEN_BACK;
+            return true;
+        }
+
+        /** Ends the delivery once; later calls do nothing. */
+        void finish(Outcome o, String why) {
+            synchronized (this) {
+                if (outcome != null) {
+                    return;
+                }
+                outcome = o;
+                reason = why;
+                notifyAll();
+            }
+            processingTime.add(System.nanoTime() - startNanos);
+            inFlight.remove(this);
+            Path s = staged;
+            if (s != null) {
+                try {
+                    Files.deleteIfExists(s);
+                    Files.deleteIfExists(s.getParent());
+                } catch (IOException e) {
+                    logger.warn(e, "ftpcoord: could not delete the staged " + s);
+                }
+            }
+        }
+
+        /** Waits for the outcome; throws when the listener closes first. */
+        synchronized Outcome await(FtpListener l) throws InterruptedException {
+            while (outcome == null) {
+                if (l.isClosed()) {
+                    giveBack();
+                    ready.remove(this);
+                    throw new FtpException("ftpcoord: the listener is stopping: " + file.path() + " is given back");
+                }
+                wait(100);
+            }
+            return outcome;
+        }
+
+        synchronized String reason() {
+            return reason;
+        }
+    }
+
+    /** The listener's service: each file waits in onFile until its message is acknowledged. */
+    private final class Handoff implements Service {
+        private final FtpListener owner;
+
+        Handoff(FtpListener owner) {
+            this.owner = owner;
+        }
+
+        @Override
+        public void onFile(FileInfo file, InputStream content, Caller caller) throws Exception {
+            String earlier = rejectedByFlow.get(file.idempotencyKey());
+            if (earlier != null) {
+                // Rejected by the flow on an earlier attempt: not given to it again.
+                throw new FtpException("ftpcoord: rejected by the flow: " + earlier);
+            }
+            Delivery d = new Delivery(file, content);
+            ready.add(d);
+            Outcome o = d.await(owner);
+            switch (o) {
+                case COMMIT -> committed.increment();
+                case FAIL -> {
+                    failed.increment();
+                    throw new FtpException(d.reason());
+                }
+                case REJECT -> {
+                    rejected.increment();
+                    rejectedByFlow.put(file.idempotencyKey(), d.reason());
+                    throw new FtpException(d.reason());
+                }
+                default -> throw new IllegalStateException("unknown outcome " + o);
+            }
+        }
+
+        @Override
+        public void onError(FtpException error) {
+            errors.increment();
+            logger.warn("ftpcoord: " + error.getMessage());
+        }
+    }
+}
