@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -65,56 +67,57 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 		for _, e := range joined.Unwrap() {
 			errs = append(errs, withLine(e, raw, tomlSyntax))
 		}
+		// In the order of the file.
+		slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(lineNumber(a), lineNumber(b)) })
 		return cfg, errors.Join(errs...)
 	}
 	return cfg, withLine(err, raw, tomlSyntax)
 }
 
 // withLine prefixes an error about one field with the line where the field
-// is written.
+// is written, and words it for the file's own format: no "json:" or JSON
+// object syntax in a TOML file's errors.
 func withLine(err error, raw []byte, tomlSyntax bool) error {
-	field := fieldOf(err)
-	if field == "" && strings.Contains(err.Error(), "number of seconds") {
-		// taskcompat.Seconds reports its bad value without the field's
-		// name: find the seconds field whose value is not a number.
-		if m := secondsField.FindSubmatchIndex(raw); m != nil {
-			field = string(raw[m[2]:m[3]])
-			return fmt.Errorf("line %d: coordination.%s: %w", bytes.Count(raw[:m[0]], []byte("\n"))+1, field, err)
-		}
-	}
-	if field == "" {
+	var fe *listener.FieldError
+	if !errors.As(err, &fe) {
+		msg := strings.TrimPrefix(err.Error(), "listener config: ")
 		if tomlSyntax {
 			// A syntax error's position is in the JSON made from the TOML:
 			// meaningless to the user, so drop it.
-			return errors.New(strings.TrimPrefix(regexp.MustCompile(`line \d+, column \d+: `).ReplaceAllString(err.Error(), ""), "listener config: "))
+			msg = strings.TrimPrefix(jsonPosition.ReplaceAllString(msg, ""), "json: ")
 		}
-		return err
+		return &configError{msg: msg, err: err}
 	}
-	if line := lineOf(raw, field, tomlSyntax); line > 0 {
-		return fmt.Errorf("line %d: %w", line, err)
+	problem := fe.Problem
+	if tomlSyntax {
+		problem = strings.NewReplacer(`{"moveTo": "/dir", "preserveSubDirs": true}`, `{ moveTo = "/dir", preserveSubDirs = true }`,
+			"an object", "a table").Replace(problem)
 	}
-	return err
+	msg := fe.Field + ": " + problem
+	if line := lineOf(raw, fe.Field, tomlSyntax); line > 0 {
+		msg = fmt.Sprintf("line %d: %s", line, msg)
+	}
+	return &configError{msg: msg, err: err}
 }
 
-var secondsField = regexp.MustCompile(`"?(heartbeatFrequency|checkPeriod)"?\s*[:=]\s*[^-+\d\s.]`)
-
-var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
-
-// fieldOf is the dotted name of the field an error is about, or "".
-func fieldOf(err error) string {
-	var fe *listener.FieldError
-	var tfe *taskcompat.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return fe.Field
-	case errors.As(err, &tfe):
-		return tfe.Field
-	}
-	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
-		return m[1]
-	}
-	return ""
+// configError is an error worded for the configuration file; it still
+// matches the library's error (a *listener.FieldError) with errors.As.
+type configError struct {
+	msg string
+	err error
 }
+
+func (e *configError) Error() string { return e.msg }
+func (e *configError) Unwrap() error { return e.err }
+
+// lineNumber is the line an error of withLine names, or 0.
+func lineNumber(err error) int {
+	n := 0
+	fmt.Sscanf(err.Error(), "line %d:", &n)
+	return n
+}
+
+var jsonPosition = regexp.MustCompile(`line \d+, column \d+: `)
 
 // lineOf finds the line where the last part of a dotted field name is
 // written as a key, or 0.
@@ -129,7 +132,7 @@ func lineOf(raw []byte, field string, tomlSyntax bool) int {
 	}
 	var re *regexp.Regexp
 	if tomlSyntax {
-		re = regexp.MustCompile(`(?m)^\s*(?:\[+\s*)?(?:[\w.-]+\.)?"?` + regexp.QuoteMeta(key) + `"?\s*(?:=|\]|\.)`)
+		re = regexp.MustCompile(`(?m)^[ \t]*(?:\[+[ \t]*)?(?:[\w.-]+\.)?"?` + regexp.QuoteMeta(key) + `"?[ \t]*(?:=|\]|\.)`)
 	} else {
 		re = regexp.MustCompile(`"` + regexp.QuoteMeta(key) + `"\s*:`)
 	}
