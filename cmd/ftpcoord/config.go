@@ -45,8 +45,14 @@ func isTOML(path string) bool { return strings.EqualFold(filepath.Ext(path), ".t
 
 // parseConfig decodes and validates a configuration. A field error gets
 // the line where the field is written.
+//
+// ${NAME} in a string value is replaced by the environment variable NAME
+// (an error when it is not set), so that passwords can come from a
+// systemd EnvironmentFile or a Kubernetes Secret rather than the file;
+// $${ stands for a literal ${.
 func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 	data := raw
+	var tree any
 	if tomlSyntax {
 		var m map[string]any
 		if _, err := toml.Decode(string(raw), &m); err != nil {
@@ -56,22 +62,82 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 			}
 			return listener.ListenerConfig{}, err
 		}
+		tree = m
 		data, _ = json.Marshal(m)
+	} else if bytes.Contains(raw, []byte("${")) {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if dec.Decode(&tree) != nil {
+			tree = nil // DecodeConfig reports the syntax error with its position
+		}
+	}
+	if tree != nil && bytes.Contains(raw, []byte("${")) {
+		var errs []error
+		tree = expandEnv(tree, "", &errs)
+		if len(errs) > 0 {
+			return listener.ListenerConfig{}, joinWithLines(errs, raw, tomlSyntax)
+		}
+		data, _ = json.Marshal(tree)
 	}
 	cfg, err := listener.DecodeConfig(data)
 	if err == nil {
 		return cfg, nil
 	}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		var errs []error
-		for _, e := range joined.Unwrap() {
-			errs = append(errs, withLine(e, raw, tomlSyntax))
-		}
-		// In the order of the file.
-		slices.SortStableFunc(errs, func(a, b error) int { return cmp.Compare(lineNumber(a), lineNumber(b)) })
-		return cfg, errors.Join(errs...)
+		return cfg, joinWithLines(joined.Unwrap(), raw, tomlSyntax)
 	}
 	return cfg, withLine(err, raw, tomlSyntax)
+}
+
+var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} in every string of a decoded configuration.
+// An unset variable is a *listener.FieldError naming the field and the
+// variable, never a value.
+func expandEnv(v any, path string, errs *[]error) any {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch v := v.(type) {
+	case string:
+		return envRef.ReplaceAllStringFunc(v, func(ref string) string {
+			if ref == "$${" {
+				return "${"
+			}
+			name := ref[2 : len(ref)-1]
+			val, ok := os.LookupEnv(name)
+			if !ok {
+				*errs = append(*errs, &listener.FieldError{Field: path, Problem: fmt.Sprintf("${%s}: the environment variable %s is not set", name, name)})
+			}
+			return val
+		})
+	case map[string]any:
+		for k, e := range v {
+			v[k] = expandEnv(e, join(k), errs)
+		}
+	case []map[string]any: // TOML's arrays of tables
+		for i, e := range v {
+			expandEnv(e, fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = expandEnv(e, fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	}
+	return v
+}
+
+// joinWithLines words each error for the file, in the order of the file.
+func joinWithLines(errs []error, raw []byte, tomlSyntax bool) error {
+	var out []error
+	for _, e := range errs {
+		out = append(out, withLine(e, raw, tomlSyntax))
+	}
+	slices.SortStableFunc(out, func(a, b error) int { return cmp.Compare(lineNumber(a), lineNumber(b)) })
+	return errors.Join(out...)
 }
 
 // withLine prefixes an error about one field with the line where the field
@@ -119,28 +185,54 @@ func lineNumber(err error) int {
 
 var jsonPosition = regexp.MustCompile(`line \d+, column \d+: `)
 
-// lineOf finds the line where the last part of a dotted field name is
-// written as a key, or 0.
+// lineOf finds the line where a dotted field name is written: each part
+// as a key (or, in TOML, in a table's header) after the one before it, or
+// else the last part anywhere; 0 when it is not found.
 func lineOf(raw []byte, field string, tomlSyntax bool) int {
-	parts := strings.Split(field, ".")
-	key := parts[len(parts)-1]
-	if i := strings.IndexByte(key, '['); i >= 0 {
-		key = key[:i]
+	keyRE := func(key string) *regexp.Regexp {
+		if tomlSyntax {
+			return regexp.MustCompile(`(?m)^[ \t]*(?:\[+[ \t]*)?(?:[\w.-]+\.)?"?` + regexp.QuoteMeta(key) + `"?[ \t]*(?:=|\]|\.)`)
+		}
+		return regexp.MustCompile(`"` + regexp.QuoteMeta(key) + `"\s*:`)
 	}
-	if key == "" {
+	var keys []string
+	for _, p := range strings.Split(field, ".") {
+		if i := strings.IndexByte(p, '['); i >= 0 {
+			p = p[:i]
+		}
+		if p == "" {
+			return 0
+		}
+		keys = append(keys, p)
+	}
+	if len(keys) == 0 {
 		return 0
 	}
-	var re *regexp.Regexp
-	if tomlSyntax {
-		re = regexp.MustCompile(`(?m)^[ \t]*(?:\[+[ \t]*)?(?:[\w.-]+\.)?"?` + regexp.QuoteMeta(key) + `"?[ \t]*(?:=|\]|\.)`)
-	} else {
-		re = regexp.MustCompile(`"` + regexp.QuoteMeta(key) + `"\s*:`)
+	line := func(at int) int { return bytes.Count(raw[:at], []byte("\n")) + 1 }
+	pos, at := 0, -1
+	for _, k := range keys {
+		loc := keyRE(k).FindIndex(raw[pos:])
+		if loc == nil {
+			at = -1
+			break
+		}
+		at = pos + loc[0]
+		pos += loc[1]
+		if tomlSyntax { // go on from the next line: ^ anchors the next key
+			if nl := bytes.IndexByte(raw[pos:], '\n'); nl >= 0 {
+				pos += nl + 1
+			} else {
+				pos = len(raw)
+			}
+		}
 	}
-	loc := re.FindIndex(raw)
-	if loc == nil {
-		return 0
+	if at >= 0 {
+		return line(at)
 	}
-	return bytes.Count(raw[:loc[0]], []byte("\n")) + 1
+	if loc := keyRE(keys[len(keys)-1]).FindIndex(raw); loc != nil {
+		return line(loc[0])
+	}
+	return 0
 }
 
 // coordinationOf returns the coordination section, which status, schema and

@@ -271,3 +271,41 @@ func ensureTool(t *testing.T, command string, packages ...string) {
 		t.Fatalf("install %v for %s: %v\n%s", packages, command, err, out)
 	}
 }
+
+// ${NAME} in a string takes the environment variable's value (passwords
+// from a Secret or an EnvironmentFile); an unset one is an error that
+// names the field and the variable; $${ is a literal ${.
+func TestConfigEnvironmentReferences(t *testing.T) {
+	t.Setenv("FTPCOORD_TEST_DB_PASSWORD", `pa"ss${w}ord`)
+	t.Setenv("FTPCOORD_TEST_FTP_USER", "invoices")
+	js := "{\n  \"auth\": {\"credentials\": {\"username\": \"${FTPCOORD_TEST_FTP_USER}\", \"password\": \"$${literal}\"}},\n" +
+		"  \"coordination\": {\"memberId\": \"a\", \"coordinationGroup\": \"g\",\n    \"databaseConfig\": {\"type\": \"postgresql\", \"user\": \"u\", \"database\": \"d\",\n" +
+		"      \"password\": \"${FTPCOORD_TEST_DB_PASSWORD}\"}},\n  \"pollingInterval\": 5\n}"
+	tm := "pollingInterval = 5\n[auth.credentials]\nusername = \"${FTPCOORD_TEST_FTP_USER}\"\npassword = \"$${literal}\"\n" +
+		"[coordination]\nmemberId = \"a\"\ncoordinationGroup = \"g\"\n[coordination.databaseConfig]\ntype = \"postgresql\"\nuser = \"u\"\ndatabase = \"d\"\npassword = \"${FTPCOORD_TEST_DB_PASSWORD}\"\n"
+	for _, c := range []struct {
+		body string
+		toml bool
+	}{{js, false}, {tm, true}} {
+		cfg, err := parseConfig([]byte(c.body), c.toml)
+		if err != nil {
+			t.Fatalf("toml %v: %v", c.toml, err)
+		}
+		if cfg.Coordination.DatabaseConfig.Password != `pa"ss${w}ord` || cfg.Auth.Credentials.Username != "invoices" ||
+			cfg.Auth.Credentials.Password != "${literal}" || cfg.PollingInterval != 5 {
+			t.Errorf("toml %v: expanded to %+v / %+v", c.toml, cfg.Auth.Credentials, cfg.Coordination.DatabaseConfig.Password)
+		}
+	}
+	dir := t.TempDir()
+	for name, body := range map[string]string{"unset.json": strings.ReplaceAll(js, "FTPCOORD_TEST_DB_PASSWORD", "FTPCOORD_TEST_UNSET_VAR"),
+		"unset.toml": strings.ReplaceAll(tm, "FTPCOORD_TEST_DB_PASSWORD", "FTPCOORD_TEST_UNSET_VAR")} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(body), 0o600)
+		line := map[string]string{"unset.json": "5", "unset.toml": "12"}[name]
+		_, err := loadConfig(path)
+		want := "config " + path + ": line " + line + ": coordination.databaseConfig.password: ${FTPCOORD_TEST_UNSET_VAR}: the environment variable FTPCOORD_TEST_UNSET_VAR is not set"
+		if err == nil || err.Error() != want || exitCode(err) != ExitConfig {
+			t.Errorf("%s: %v\nwant %s", name, err, want)
+		}
+	}
+}
