@@ -165,3 +165,64 @@ func fieldPaths(t reflect.Type, prefix string) []string {
 	}
 	return out
 }
+
+// Links between the docs (and from the README into them) point at files
+// and headings that exist.
+func TestDocsLinksResolve(t *testing.T) {
+	files, _ := filepath.Glob("../../docs/*.md")
+	files = append(files, "../../README.md")
+	anchors := map[string]map[string]bool{} // file -> heading slugs
+	slugs := func(path string) map[string]bool {
+		if a, ok := anchors[path]; ok {
+			return a
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		a := map[string]bool{}
+		inFence := false
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "```") {
+				inFence = !inFence
+			}
+			if !inFence && strings.HasPrefix(l, "#") {
+				h := strings.ToLower(strings.TrimSpace(strings.TrimLeft(l, "#")))
+				h = regexp.MustCompile(`[^\p{L}\p{N} _-]`).ReplaceAllString(h, "")
+				a[strings.ReplaceAll(h, " ", "-")] = true
+			}
+		}
+		anchors[path] = a
+		return a
+	}
+	link := regexp.MustCompile(`\]\(([^)\s]*)\)`)
+	checked := 0
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, m := range link.FindAllStringSubmatch(string(b), -1) {
+			target, anchor, _ := strings.Cut(m[1], "#")
+			if strings.Contains(target, "://") {
+				continue
+			}
+			isREADME := strings.HasSuffix(f, "README.md")
+			if isREADME && !strings.HasPrefix(target, "docs/") && !(target == "" && anchor != "") {
+				continue // the README's other links are not this test's
+			}
+			path := f
+			if target != "" {
+				path = filepath.Join(filepath.Dir(f), target)
+			}
+			a := slugs(path)
+			switch {
+			case a == nil:
+				t.Errorf("%s: link %s: no file %s", f, m[1], path)
+			case anchor != "" && !a[anchor]:
+				t.Errorf("%s: link %s: %s has no heading #%s", f, m[1], path, anchor)
+			}
+			checked++
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d links checked", checked)
+	}
+}
