@@ -209,11 +209,11 @@ func lineOf(raw []byte, field string, tomlSyntax bool) int {
 		return 0
 	}
 	line := func(at int) int { return bytes.Count(raw[:at], []byte("\n")) + 1 }
-	pos, at := 0, -1
+	pos, at, deepest := 0, -1, -1
 	for _, k := range keys {
 		loc := keyRE(k).FindIndex(raw[pos:])
 		if loc == nil {
-			at = -1
+			deepest, at = at, -1
 			break
 		}
 		at = pos + loc[0]
@@ -231,6 +231,9 @@ func lineOf(raw []byte, field string, tomlSyntax bool) int {
 	}
 	if loc := keyRE(keys[len(keys)-1]).FindIndex(raw); loc != nil {
 		return line(loc[0])
+	}
+	if deepest >= 0 { // e.g. a key inside a TOML inline table: the table's line
+		return line(deepest)
 	}
 	return 0
 }

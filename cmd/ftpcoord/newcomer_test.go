@@ -73,6 +73,12 @@ func TestConfigErrorTextsInFull(t *testing.T) {
 			wantTOML: "line 1: prot: unknown field; did you mean \"port\"?\nline 4: retryConfig.cont: unknown field; did you mean \"count\"?",
 		},
 		{
+			name: "misspelt field of an inline table",
+			json: "{\n  \"path\": \"/in\",\n  \"afterProcess\": {\"moveTo\": \"/done\", \"preserveSubDir\": true}\n}",
+			toml: "path = \"/in\"\n\nafterProcess = { moveTo = \"/done\", preserveSubDir = true }\n",
+			want: `line 3: afterProcess.preserveSubDir: unknown field; did you mean "preserveSubDirs"?`,
+		},
+		{
 			name: "wrong type",
 			json: "{\n  \"host\": \"127.0.0.1\",\n  \"port\": \"twenty-one\"\n}",
 			toml: "host = \"127.0.0.1\"\n\nport = \"twenty-one\"\n",
