@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -43,8 +45,14 @@ func isTOML(path string) bool { return strings.EqualFold(filepath.Ext(path), ".t
 
 // parseConfig decodes and validates a configuration. A field error gets
 // the line where the field is written.
+//
+// ${NAME} in a string value is replaced by the environment variable NAME
+// (an error when it is not set), so that passwords can come from a
+// systemd EnvironmentFile or a Kubernetes Secret rather than the file;
+// $${ stands for a literal ${.
 func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 	data := raw
+	var tree any
 	if tomlSyntax {
 		var m map[string]any
 		if _, err := toml.Decode(string(raw), &m); err != nil {
@@ -54,90 +62,180 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 			}
 			return listener.ListenerConfig{}, err
 		}
+		tree = m
 		data, _ = json.Marshal(m)
+	} else if bytes.Contains(raw, []byte("${")) {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if dec.Decode(&tree) != nil {
+			tree = nil // DecodeConfig reports the syntax error with its position
+		}
+	}
+	if tree != nil && bytes.Contains(raw, []byte("${")) {
+		var errs []error
+		tree = expandEnv(tree, "", &errs)
+		if len(errs) > 0 {
+			return listener.ListenerConfig{}, joinWithLines(errs, raw, tomlSyntax)
+		}
+		data, _ = json.Marshal(tree)
 	}
 	cfg, err := listener.DecodeConfig(data)
 	if err == nil {
 		return cfg, nil
 	}
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		var errs []error
-		for _, e := range joined.Unwrap() {
-			errs = append(errs, withLine(e, raw, tomlSyntax))
-		}
-		return cfg, errors.Join(errs...)
+		return cfg, joinWithLines(joined.Unwrap(), raw, tomlSyntax)
 	}
 	return cfg, withLine(err, raw, tomlSyntax)
 }
 
-// withLine prefixes an error about one field with the line where the field
-// is written.
-func withLine(err error, raw []byte, tomlSyntax bool) error {
-	field := fieldOf(err)
-	if field == "" && strings.Contains(err.Error(), "number of seconds") {
-		// taskcompat.Seconds reports its bad value without the field's
-		// name: find the seconds field whose value is not a number.
-		if m := secondsField.FindSubmatchIndex(raw); m != nil {
-			field = string(raw[m[2]:m[3]])
-			return fmt.Errorf("line %d: coordination.%s: %w", bytes.Count(raw[:m[0]], []byte("\n"))+1, field, err)
+var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} in every string of a decoded configuration.
+// An unset variable is a *listener.FieldError naming the field and the
+// variable, never a value.
+func expandEnv(v any, path string, errs *[]error) any {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch v := v.(type) {
+	case string:
+		return envRef.ReplaceAllStringFunc(v, func(ref string) string {
+			if ref == "$${" {
+				return "${"
+			}
+			name := ref[2 : len(ref)-1]
+			val, ok := os.LookupEnv(name)
+			if !ok {
+				*errs = append(*errs, &listener.FieldError{Field: path, Problem: fmt.Sprintf("${%s}: the environment variable %s is not set", name, name)})
+			}
+			return val
+		})
+	case map[string]any:
+		for k, e := range v {
+			v[k] = expandEnv(e, join(k), errs)
+		}
+	case []map[string]any: // TOML's arrays of tables
+		for i, e := range v {
+			expandEnv(e, fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = expandEnv(e, fmt.Sprintf("%s[%d]", path, i), errs)
 		}
 	}
-	if field == "" {
+	return v
+}
+
+// joinWithLines words each error for the file, in the order of the file.
+func joinWithLines(errs []error, raw []byte, tomlSyntax bool) error {
+	var out []error
+	for _, e := range errs {
+		out = append(out, withLine(e, raw, tomlSyntax))
+	}
+	slices.SortStableFunc(out, func(a, b error) int { return cmp.Compare(lineNumber(a), lineNumber(b)) })
+	return errors.Join(out...)
+}
+
+// withLine prefixes an error about one field with the line where the field
+// is written, and words it for the file's own format: no "json:" or JSON
+// object syntax in a TOML file's errors.
+func withLine(err error, raw []byte, tomlSyntax bool) error {
+	var fe *listener.FieldError
+	if !errors.As(err, &fe) {
+		msg := strings.TrimPrefix(err.Error(), "listener config: ")
 		if tomlSyntax {
 			// A syntax error's position is in the JSON made from the TOML:
 			// meaningless to the user, so drop it.
-			return errors.New(strings.TrimPrefix(regexp.MustCompile(`line \d+, column \d+: `).ReplaceAllString(err.Error(), ""), "listener config: "))
+			msg = strings.TrimPrefix(jsonPosition.ReplaceAllString(msg, ""), "json: ")
 		}
-		return err
+		return &configError{msg: msg, err: err}
 	}
-	if line := lineOf(raw, field, tomlSyntax); line > 0 {
-		return fmt.Errorf("line %d: %w", line, err)
-	}
-	return err
-}
-
-var secondsField = regexp.MustCompile(`"?(heartbeatFrequency|checkPeriod)"?\s*[:=]\s*[^-+\d\s.]`)
-
-var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
-
-// fieldOf is the dotted name of the field an error is about, or "".
-func fieldOf(err error) string {
-	var fe *listener.FieldError
-	var tfe *taskcompat.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return fe.Field
-	case errors.As(err, &tfe):
-		return tfe.Field
-	}
-	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
-// lineOf finds the line where the last part of a dotted field name is
-// written as a key, or 0.
-func lineOf(raw []byte, field string, tomlSyntax bool) int {
-	parts := strings.Split(field, ".")
-	key := parts[len(parts)-1]
-	if i := strings.IndexByte(key, '['); i >= 0 {
-		key = key[:i]
-	}
-	if key == "" {
-		return 0
-	}
-	var re *regexp.Regexp
+	problem := fe.Problem
 	if tomlSyntax {
-		re = regexp.MustCompile(`(?m)^\s*(?:\[+\s*)?(?:[\w.-]+\.)?"?` + regexp.QuoteMeta(key) + `"?\s*(?:=|\]|\.)`)
-	} else {
-		re = regexp.MustCompile(`"` + regexp.QuoteMeta(key) + `"\s*:`)
+		problem = strings.NewReplacer(`{"moveTo": "/dir", "preserveSubDirs": true}`, `{ moveTo = "/dir", preserveSubDirs = true }`,
+			"an object", "a table").Replace(problem)
 	}
-	loc := re.FindIndex(raw)
-	if loc == nil {
+	msg := fe.Field + ": " + problem
+	if line := lineOf(raw, fe.Field, tomlSyntax); line > 0 {
+		msg = fmt.Sprintf("line %d: %s", line, msg)
+	}
+	return &configError{msg: msg, err: err}
+}
+
+// configError is an error worded for the configuration file; it still
+// matches the library's error (a *listener.FieldError) with errors.As.
+type configError struct {
+	msg string
+	err error
+}
+
+func (e *configError) Error() string { return e.msg }
+func (e *configError) Unwrap() error { return e.err }
+
+// lineNumber is the line an error of withLine names, or 0.
+func lineNumber(err error) int {
+	n := 0
+	fmt.Sscanf(err.Error(), "line %d:", &n)
+	return n
+}
+
+var jsonPosition = regexp.MustCompile(`line \d+, column \d+: `)
+
+// lineOf finds the line where a dotted field name is written: each part
+// as a key (or, in TOML, in a table's header) after the one before it, or
+// else the last part anywhere; 0 when it is not found.
+func lineOf(raw []byte, field string, tomlSyntax bool) int {
+	keyRE := func(key string) *regexp.Regexp {
+		if tomlSyntax {
+			return regexp.MustCompile(`(?m)^[ \t]*(?:\[+[ \t]*)?(?:[\w.-]+\.)?"?` + regexp.QuoteMeta(key) + `"?[ \t]*(?:=|\]|\.)`)
+		}
+		return regexp.MustCompile(`"` + regexp.QuoteMeta(key) + `"\s*:`)
+	}
+	var keys []string
+	for _, p := range strings.Split(field, ".") {
+		if i := strings.IndexByte(p, '['); i >= 0 {
+			p = p[:i]
+		}
+		if p == "" {
+			return 0
+		}
+		keys = append(keys, p)
+	}
+	if len(keys) == 0 {
 		return 0
 	}
-	return bytes.Count(raw[:loc[0]], []byte("\n")) + 1
+	line := func(at int) int { return bytes.Count(raw[:at], []byte("\n")) + 1 }
+	pos, at, deepest := 0, -1, -1
+	for _, k := range keys {
+		loc := keyRE(k).FindIndex(raw[pos:])
+		if loc == nil {
+			deepest, at = at, -1
+			break
+		}
+		at = pos + loc[0]
+		pos += loc[1]
+		if tomlSyntax { // go on from the next line: ^ anchors the next key
+			if nl := bytes.IndexByte(raw[pos:], '\n'); nl >= 0 {
+				pos += nl + 1
+			} else {
+				pos = len(raw)
+			}
+		}
+	}
+	if at >= 0 {
+		return line(at)
+	}
+	if loc := keyRE(keys[len(keys)-1]).FindIndex(raw); loc != nil {
+		return line(loc[0])
+	}
+	if deepest >= 0 { // e.g. a key inside a TOML inline table: the table's line
+		return line(deepest)
+	}
+	return 0
 }
 
 // coordinationOf returns the coordination section, which status, schema and

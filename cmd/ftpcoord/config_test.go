@@ -14,7 +14,7 @@ func TestConfigErrorsNameLineAndField(t *testing.T) {
 		want []string
 	}{
 		{"json syntax", false, "{\n  \"host\": \"127.0.0.1\",\n  \"port\": 21,,\n}", []string{"line 3"}},
-		{"json unknown field", false, "{\n  \"host\": \"127.0.0.1\",\n  \"pollingIntervall\": 5\n}", []string{"line 3", `"pollingIntervall"`}},
+		{"json unknown field", false, "{\n  \"host\": \"127.0.0.1\",\n  \"pollingIntervall\": 5\n}", []string{"line 3", `pollingIntervall: unknown field`}},
 		{"json wrong type", false, "{\n  \"host\": \"127.0.0.1\",\n  \"port\": \"twenty-one\"\n}", []string{"line 3", "port"}},
 		{"json invalid value", false, "{\n  \"protocol\": \"FTP\",\n  \"coordination\": {\n    \"memberId\": \"\",\n    \"coordinationGroup\": \"g\",\n    \"databaseConfig\": {\"type\": \"postgresql\"}\n  }\n}",
 			[]string{"line 4", "memberId"}},

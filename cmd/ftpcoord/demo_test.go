@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,19 @@ func demoRun(t *testing.T, args ...string) {
 		if !strings.Contains(s, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, s)
 		}
+	}
+	// Between the SIGKILL and the takeover, the progress lines say the
+	// killed holder's heartbeat is ageing, never that it is active.
+	kill := regexp.MustCompile(`SIGKILL (m\d), the active member`).FindStringSubmatch(s)
+	if kill == nil {
+		t.Fatalf("no SIGKILL line:\n%s", s)
+	}
+	window := s[strings.Index(s, kill[0]):strings.Index(s, "took over (term 2)")]
+	if strings.Contains(window, "active "+kill[1]+" ") {
+		t.Errorf("a progress line calls the killed %s active:\n%s", kill[1], window)
+	}
+	if !regexp.MustCompile(`holder ` + kill[1] + ` \(killed\) term 1, heartbeat ageing: \d+\.\d s old, takeover at 3 s \| uploaded`).MatchString(window) {
+		t.Errorf("no progress line says the heartbeat of the killed %s is ageing:\n%s", kill[1], window)
 	}
 	// It cleaned up: its directory is gone and none of its processes is left.
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {

@@ -65,6 +65,18 @@ func (d *demo) holder(ctx context.Context) (string, int64) {
 	return h, term
 }
 
+// heartbeatAge is the age of a member's last heartbeat by the database
+// clock, or -1 when it has none.
+func (d *demo) heartbeatAge(ctx context.Context, member string) time.Duration {
+	var ms int64
+	err := d.db.QueryRowContext(ctx, rebind(d.dialect, `SELECT `+heartbeatAge[d.dialect]+` FROM health_check WHERE group_id = ? AND task_id = ?`),
+		d.group, member).Scan(&ms)
+	if err != nil {
+		return -1
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
 // alive fails when a member exited on its own.
 func (d *demo) alive() error {
 	for id, c := range d.members {

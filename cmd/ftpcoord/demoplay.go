@@ -132,8 +132,12 @@ func (d *demo) step(ctx context.Context, p *progress) (finished bool, err error)
 	}
 	if time.Since(p.lastReport) >= time.Second {
 		p.lastReport = time.Now()
-		d.say("active %-3s term %d | uploaded %d/%d | done %d | claimed %d | waiting %d | retries %d",
-			orNone(h), term, len(p.uploaded), p.files, done, counts[ledger.InProgress], counts[ledger.Pending]+counts[ledger.Failed], d.retries())
+		age := time.Duration(-1)
+		if h != "" && h == p.killed {
+			age = d.heartbeatAge(ctx, h)
+		}
+		d.say("%s | uploaded %d/%d | done %d | claimed %d | waiting %d | retries %d",
+			holderPhrase(h, term, h != "" && h == p.killed, age), len(p.uploaded), p.files, done, counts[ledger.InProgress], counts[ledger.Pending]+counts[ledger.Failed], d.retries())
 	}
 	if n := counts[ledger.Rejected]; n > 0 {
 		return false, withCode(ExitLost, fmt.Errorf("%d files were rejected (see ftpcoord files list --status REJECTED)", n))
@@ -155,6 +159,21 @@ func (d *demo) showStatus(ctx context.Context) {
 	var b strings.Builder
 	writeStatus(&b, st)
 	fmt.Fprint(d.out, "          "+strings.ReplaceAll(strings.TrimRight(b.String(), "\n"), "\n", "\n          ")+"\n")
+}
+
+// holderPhrase begins a progress line: the active member and its term, or,
+// while the holder is a killed member that nobody replaced yet, that its
+// heartbeat is ageing towards the takeover (age < 0: its row is gone).
+func holderPhrase(holder string, term int64, killed bool, age time.Duration) string {
+	if !killed {
+		return fmt.Sprintf("active %-3s term %d", orNone(holder), term)
+	}
+	if age < 0 {
+		return fmt.Sprintf("holder %s (killed) term %d, no heartbeat row: takeover at the next check", holder, term)
+	}
+	// Ballerina's rule: stale once its whole seconds exceed livenessCheckInterval.
+	return fmt.Sprintf("holder %s (killed) term %d, heartbeat ageing: %.1f s old, takeover at %d s",
+		holder, term, age.Seconds(), demoLiveness+1)
 }
 
 func orNone(s string) string {

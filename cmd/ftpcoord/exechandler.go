@@ -42,10 +42,12 @@ func (h *execHandler) OnFile(ctx context.Context, f listener.FileInfo, content i
 	cmd.Stderr = stderr
 	cmd.Stdout = os.Stdout
 	err := cmd.Run()
-	h.log.Info("handler finished", "path", f.Path, "attempt", f.Attempt, "took", time.Since(start).Round(time.Millisecond).String(), "err", err)
+	attrs := []any{"path", f.Path, "attempt", f.Attempt, "took", time.Since(start).Round(time.Millisecond).String()}
 	if err == nil {
+		h.log.Info("handler finished", attrs...)
 		return nil
 	}
+	h.log.Info("handler finished", append(attrs, "err", err)...)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		msg := fmt.Sprintf("command exited with %s", ee.ProcessState)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/core/remote"
@@ -74,11 +75,22 @@ func report(err error, stderr io.Writer) int {
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return code
 	}
-	fmt.Fprintln(stderr, "ftpcoord:", err)
+	msg := err.Error()
 	var se *schema.Error
-	if errors.As(err, &se) && errors.Is(se, schema.ErrMissingTable) {
-		fmt.Fprintln(stderr, "ftpcoord: create the tables with: ftpcoord schema apply --config "+configPath)
+	if errors.As(err, &se) {
+		// The library's fix names Go functions; say what a command user
+		// can do instead. (Wrapping errors hold their text already made.)
+		was := se.Error()
+		switch {
+		case errors.Is(se, schema.ErrMissingTable):
+			se.Fix = "create the tables with: ftpcoord schema apply --config " + configPath +
+				" (or run the SQL that ftpcoord schema print --config " + configPath + " writes)"
+		case errors.Is(se, schema.ErrMissingColumn):
+			se.Fix = "the table must have the columns of ballerina/task; drop it and run ftpcoord schema apply --config " + configPath + ", or alter it to match"
+		}
+		msg = strings.Replace(msg, was, se.Error(), 1)
 	}
+	fmt.Fprintln(stderr, "ftpcoord:", msg)
 	if code == ExitUsage {
 		fmt.Fprintln(stderr, `ftpcoord: run "ftpcoord help" for usage`)
 	}

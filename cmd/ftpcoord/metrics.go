@@ -4,73 +4,94 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
-// metrics counts what a member does and serves it in the Prometheus text
-// exposition format (version 0.0.4), hand-written: a dozen series need no
-// client library.
+// Phases of a member, for /readyz.
+const (
+	phaseStarting int32 = iota // connecting, joining the group
+	phaseRunning               // joined: active or standby
+	phaseStopping              // handing over after SIGINT/SIGTERM
+)
+
+// metrics counts what a member does and serves it with client_golang
+// (docs/metrics.md lists every series), beside /healthz and /readyz.
 type metrics struct {
 	coord       func() *taskcompat.Coordinator // nil until the member started
 	coordinated bool                           // false: the member polls alone, always "active"
+	phase       atomic.Int32
 
-	mu          sync.Mutex
-	polls       int64
-	pollErrors  int64
-	pollSeconds float64 // sum of poll durations
-	pollBuckets []int64 // cumulative counts per pollBounds
-	outcomes    map[string]int64
-	renewals    int64
-	dbErrors    map[string]int64
+	reg          *prometheus.Registry
+	pollDuration prometheus.Histogram
+	pollErrors   prometheus.Counter
+	files        *prometheus.CounterVec
+	renewals     prometheus.Counter
+	listFailing  prometheus.Gauge
+
+	mu       sync.Mutex
+	dbErrors map[string]int64 // ledger statements that failed, by operation
 }
 
 var pollBounds = []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
 func newMetrics() *metrics {
-	return &metrics{pollBuckets: make([]int64, len(pollBounds)),
-		outcomes: map[string]int64{"done": 0, "failed": 0, "rejected": 0, "lost": 0}, dbErrors: map[string]int64{}}
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		pollDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "ftpcoord_poll_duration_seconds",
+			Help: "Duration of the member's polls (list, record, claim and process).", Buckets: pollBounds}),
+		pollErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ftpcoord_poll_errors_total", Help: "Polls that failed."}),
+		files: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ftpcoord_files_total",
+			Help: "Files by outcome: done (committed), failed (attempt failed, retried), rejected (out of tries), lost (claim taken over before the commit), superseded (the version changed on the server under its transfer; its current version is processed instead)."},
+			[]string{"outcome"}),
+		renewals: prometheus.NewCounter(prometheus.CounterOpts{Name: "ftpcoord_lease_renewals_total", Help: "File leases extended while their handlers ran."}),
+		listFailing: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ftpcoord_listing_failing",
+			Help: "1 while the watched directory cannot be listed (deleted, refused, unreachable), from the first failed listing to the next one that works."}),
+		dbErrors: map[string]int64{},
+	}
+	for _, o := range []string{"done", "failed", "rejected", "lost", "superseded"} {
+		m.files.WithLabelValues(o)
+	}
+	m.reg.MustRegister(m.pollDuration, m.pollErrors, m.files, m.renewals, m.listFailing, coordCollector{m},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }
 
 // The listener.Observer methods.
 
 func (m *metrics) PollDone(d time.Duration, err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.polls++
+	m.pollDuration.Observe(d.Seconds())
 	if err != nil {
-		m.pollErrors++
-	}
-	s := d.Seconds()
-	m.pollSeconds += s
-	for i, b := range pollBounds {
-		if s <= b {
-			m.pollBuckets[i]++
-		}
+		m.pollErrors.Inc()
 	}
 }
 
 func (m *metrics) FilesFinished(outcome string, n int) {
-	if n == 0 {
-		return
+	if n > 0 {
+		m.files.WithLabelValues(outcome).Add(float64(n))
 	}
-	m.mu.Lock()
-	m.outcomes[outcome] += int64(n)
-	m.mu.Unlock()
 }
 
-func (m *metrics) LeasesRenewed(n int) {
-	m.mu.Lock()
-	m.renewals += int64(n)
-	m.mu.Unlock()
+func (m *metrics) LeasesRenewed(n int) { m.renewals.Add(float64(n)) }
+
+// ListingFailing is listener.ListingObserver's.
+func (m *metrics) ListingFailing(failing bool) {
+	if failing {
+		m.listFailing.Set(1)
+	} else {
+		m.listFailing.Set(0)
+	}
 }
 
 func (m *metrics) DatabaseError(op string, _ error) {
@@ -79,72 +100,135 @@ func (m *metrics) DatabaseError(op string, _ error) {
 	m.mu.Unlock()
 }
 
-// write renders every series.
-func (m *metrics) write(w io.Writer) {
-	var st taskcompat.State
-	var stats taskcompat.Stats
-	if m.coord != nil {
-		if c := m.coord(); c != nil {
-			st, stats = c.State(), c.Stats()
-		}
+// coordinator is the member's coordinator, or nil before it started (or
+// without coordination).
+func (m *metrics) coordinator() *taskcompat.Coordinator {
+	if m.coord == nil {
+		return nil
 	}
-	active, role := 0, st.Role.String()
-	if st.Role == taskcompat.Active {
-		active = 1
-	}
-	if !m.coordinated {
-		active, role = 1, "alone"
-	}
-	healthy := 0
-	if st.Healthy {
-		healthy = 1
-	}
-	gauge := func(name, help string, v any) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %v\n", name, help, name, name, v)
-	}
-	counter := func(name, help string, v any) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s %v\n", name, help, name, name, v)
-	}
-	gauge("ftpcoord_active", "1 while this member is the group's active member (or polls alone, without coordination), else 0.", active)
-	fmt.Fprintf(w, "# HELP ftpcoord_role The member's role (label role), value 1.\n# TYPE ftpcoord_role gauge\nftpcoord_role{role=%q} 1\n", role)
-	gauge("ftpcoord_term", "The coordination term last observed (this member's fencing token while active).", st.Term)
-	gauge("ftpcoord_database_healthy", "1 while the coordination database answers this member.", healthy)
-	counter("ftpcoord_failovers_total", "Times this member took the token (became active).", stats.Takeovers)
-	counter("ftpcoord_self_fences_total", "Times this member stepped down because it could not heartbeat.", stats.SelfFences)
-	counter("ftpcoord_takeovers_deferred_total", "Checks that found the token to take but left it, this member's own heartbeat being too old.", stats.TakeoversDeferred)
-	counter("ftpcoord_heartbeats_total", "Heartbeats written.", stats.Heartbeats)
+	return m.coord()
+}
 
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fmt.Fprintf(w, "# HELP ftpcoord_poll_duration_seconds Duration of the member's polls (list, record, claim and process).\n# TYPE ftpcoord_poll_duration_seconds histogram\n")
-	for i, b := range pollBounds {
-		fmt.Fprintf(w, "ftpcoord_poll_duration_seconds_bucket{le=\"%g\"} %d\n", b, m.pollBuckets[i])
-	}
-	fmt.Fprintf(w, "ftpcoord_poll_duration_seconds_bucket{le=\"+Inf\"} %d\nftpcoord_poll_duration_seconds_sum %g\nftpcoord_poll_duration_seconds_count %d\n",
-		m.polls, m.pollSeconds, m.polls)
-	counter("ftpcoord_poll_errors_total", "Polls that failed.", m.pollErrors)
-	fmt.Fprintf(w, "# HELP ftpcoord_files_total Files by outcome: done (committed), failed (attempt failed, retried), rejected (out of tries), lost (claim taken over before the commit), superseded (the version changed on the server under its transfer).\n# TYPE ftpcoord_files_total counter\n")
-	for _, k := range sortedKeys(m.outcomes) {
-		fmt.Fprintf(w, "ftpcoord_files_total{outcome=%q} %d\n", k, m.outcomes[k])
-	}
-	counter("ftpcoord_lease_renewals_total", "File leases extended while their handlers ran.", m.renewals)
-	fmt.Fprintf(w, "# HELP ftpcoord_database_errors_total Failed database statements, by operation (coordination: heartbeat, check; ledger: record, claim, commit, fail, renew).\n# TYPE ftpcoord_database_errors_total counter\n")
-	errs := map[string]int64{"heartbeat": stats.HeartbeatFailures, "check": stats.CheckFailures}
-	for k, v := range m.dbErrors {
-		errs[k] = v
-	}
-	for _, k := range sortedKeys(errs) {
-		fmt.Fprintf(w, "ftpcoord_database_errors_total{op=%q} %d\n", k, errs[k])
+// coordCollector reads the coordinator's state and counters at each scrape.
+type coordCollector struct{ m *metrics }
+
+var (
+	descActive = prometheus.NewDesc("ftpcoord_active",
+		"1 while this member is the group's active member (or polls alone, without coordination), else 0.", nil, nil)
+	descRole     = prometheus.NewDesc("ftpcoord_role", "The member's role (label role: active, standby or alone), value 1.", []string{"role"}, nil)
+	descTerm     = prometheus.NewDesc("ftpcoord_term", "The coordination term last observed (this member's fencing token while active).", nil, nil)
+	descHealthy  = prometheus.NewDesc("ftpcoord_database_healthy", "1 while the coordination database answers this member.", nil, nil)
+	descTakeover = prometheus.NewDesc("ftpcoord_failovers_total", "Times this member took the token (became active).", nil, nil)
+	descFences   = prometheus.NewDesc("ftpcoord_self_fences_total", "Times this member stepped down because it could not heartbeat.", nil, nil)
+	descDeferred = prometheus.NewDesc("ftpcoord_takeovers_deferred_total",
+		"Checks that found the token to take but left it, this member's own heartbeat being too old.", nil, nil)
+	descHeartbeats = prometheus.NewDesc("ftpcoord_heartbeats_total", "Heartbeats written.", nil, nil)
+	descDBErrors   = prometheus.NewDesc("ftpcoord_database_errors_total",
+		"Failed database statements, by operation (coordination: heartbeat, check; ledger: record, claim, commit, fail, renew).", []string{"op"}, nil)
+)
+
+func (c coordCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descActive, descRole, descTerm, descHealthy, descTakeover, descFences, descDeferred, descHeartbeats, descDBErrors} {
+		ch <- d
 	}
 }
 
-func sortedKeys(m map[string]int64) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+func (c coordCollector) Collect(ch chan<- prometheus.Metric) {
+	var st taskcompat.State
+	var stats taskcompat.Stats
+	if co := c.m.coordinator(); co != nil {
+		st, stats = co.State(), co.Stats()
 	}
-	sort.Strings(out)
-	return out
+	active, role := 0.0, st.Role.String()
+	if st.Role == taskcompat.Active {
+		active = 1
+	}
+	if !c.m.coordinated {
+		active, role = 1, "alone"
+	}
+	healthy := 0.0
+	if st.Healthy {
+		healthy = 1
+	}
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(descActive, active)
+	gauge(descRole, 1, role)
+	gauge(descTerm, float64(st.Term))
+	gauge(descHealthy, healthy)
+	counter(descTakeover, stats.Takeovers)
+	counter(descFences, stats.SelfFences)
+	counter(descDeferred, stats.TakeoversDeferred)
+	counter(descHeartbeats, stats.Heartbeats)
+	errs := map[string]int64{"heartbeat": stats.HeartbeatFailures, "check": stats.CheckFailures}
+	c.m.mu.Lock()
+	for k, v := range c.m.dbErrors {
+		errs[k] = v
+	}
+	c.m.mu.Unlock()
+	for k, v := range errs {
+		counter(descDBErrors, v, k)
+	}
+}
+
+// health answers /healthz: the process lives and, with coordination,
+// reaches its database (its last statement succeeded).
+func (m *metrics) health() (ok bool, msg string) {
+	if !m.coordinated {
+		return true, "ok: polling alone, no database"
+	}
+	co := m.coordinator()
+	if co == nil {
+		return false, "starting: not connected to the coordination database yet"
+	}
+	if st := co.State(); !st.Healthy {
+		return false, "unhealthy: the coordination database does not answer this member (see ftpcoord_database_errors_total)"
+	}
+	return true, "ok: the coordination database answers"
+}
+
+// ready answers /readyz: the member joined its group (active or standby: a
+// standby is ready to take over), and is not stopping.
+func (m *metrics) ready() (ok bool, msg string) {
+	switch m.phase.Load() {
+	case phaseStarting:
+		return false, "starting: the member has not joined its group yet"
+	case phaseStopping:
+		return false, "stopping: the member is handing over"
+	}
+	co := m.coordinator()
+	if !m.coordinated || co == nil {
+		return true, "ready: polling alone"
+	}
+	st := co.State()
+	if st.Role == taskcompat.Active {
+		return true, fmt.Sprintf("ready: active, term %d", st.Term)
+	}
+	return true, fmt.Sprintf("ready: standby (holder %s, term %d)", orNone(st.Holder), st.Term)
+}
+
+// handler serves /metrics, /healthz and /readyz.
+func (m *metrics) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	probe := func(check func() (bool, string)) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			ok, msg := check()
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			if !ok {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+			fmt.Fprintln(w, msg)
+		}
+	}
+	mux.Handle("/healthz", probe(m.health))
+	mux.Handle("/readyz", probe(m.ready))
+	return mux
 }
 
 // metricsListenAddr completes --metrics-addr: a port alone (":9464" or
@@ -164,8 +248,9 @@ func metricsListenAddr(addr string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// serveMetrics serves /metrics on addr until ctx ends. The endpoint has no
-// authentication: it binds loopback unless told otherwise.
+// serveMetrics serves /metrics, /healthz and /readyz on addr until ctx
+// ends. The endpoint has no authentication: it binds loopback unless told
+// otherwise.
 func serveMetrics(ctx context.Context, addr string, m *metrics, log *slog.Logger) (net.Addr, error) {
 	addr, err := metricsListenAddr(addr)
 	if err != nil {
@@ -175,12 +260,7 @@ func serveMetrics(ctx context.Context, addr string, m *metrics, log *slog.Logger
 	if err != nil {
 		return nil, usageError("--metrics-addr %s: %v", addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		m.write(w)
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics endpoint stopped", "err", err)

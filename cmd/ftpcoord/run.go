@@ -31,7 +31,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	fs.StringVar(&f.downloadDir, "download-dir", "", "stage each file here first; --exec gets its local path as $1 and FTPCOORD_LOCAL_PATH")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (off by default)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464 (off by default)")
 	fs.DurationVar(&f.stopTimeout, "stop-timeout", 25*time.Second, "on SIGTERM, how long running commands may take to finish; then they are stopped and their files given back")
 	if err := fs.Parse(args); err != nil {
 		return f, parseFlagError(err)
@@ -98,12 +98,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if f.metricsAddr != "" {
-		addr, err := serveMetrics(ctx, f.metricsAddr, m, log)
+		// Served until the member stopped, so that /readyz says it is
+		// stopping while it hands over.
+		srvCtx, stopServing := context.WithCancel(context.Background())
+		defer stopServing()
+		addr, err := serveMetrics(srvCtx, f.metricsAddr, m, log)
 		if err != nil {
 			l.Halt()
 			return err
 		}
-		log.Info("metrics at http://" + addr.String() + "/metrics")
+		log.Info("metrics at http://"+addr.String()+"/metrics", "healthz", "http://"+addr.String()+"/healthz", "readyz", "http://"+addr.String()+"/readyz")
 	}
 	if err := probeServer(ctx, l, log); err != nil {
 		l.Halt()
@@ -113,9 +117,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		l.Halt()
 		return err
 	}
+	m.phase.Store(phaseRunning)
 	c := l.Config()
 	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, c.Path), "coordinated", c.Coordination != nil)
 	watchRole(ctx, l, log)
+	m.phase.Store(phaseStopping)
 	log.Info("stopping: no new file; running commands may finish", "stopTimeout", f.stopTimeout)
 	stopCtx, cancel := context.WithTimeout(context.Background(), f.stopTimeout)
 	defer cancel()

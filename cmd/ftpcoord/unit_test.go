@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http/httptest"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -97,9 +100,7 @@ func TestMetricsExposition(t *testing.T) {
 	m.FilesFinished("rejected", 1)
 	m.LeasesRenewed(4)
 	m.DatabaseError("claim", errors.New("x"))
-	var b strings.Builder
-	m.write(&b)
-	out := b.String()
+	out := scrape(t, m)
 	for _, want := range []string{
 		"ftpcoord_active 0", `ftpcoord_role{role="standby"} 1`, "ftpcoord_term 0", "ftpcoord_failovers_total 0", "ftpcoord_takeovers_deferred_total 0",
 		`ftpcoord_poll_duration_seconds_bucket{le="0.05"} 1`, `ftpcoord_poll_duration_seconds_bucket{le="+Inf"} 2`,
@@ -111,12 +112,28 @@ func TestMetricsExposition(t *testing.T) {
 			t.Errorf("metrics lack %q:\n%s", want, out)
 		}
 	}
-	b.Reset()
-	alone := newMetrics()
-	alone.write(&b)
-	if !strings.Contains(b.String(), "ftpcoord_active 1\n") || !strings.Contains(b.String(), `ftpcoord_role{role="alone"} 1`) {
-		t.Errorf("a member without coordination polls alone:\n%s", b.String())
+	// The Go runtime and process collectors are there too.
+	for _, want := range []string{"# TYPE go_goroutines gauge", "# TYPE go_memstats_heap_alloc_bytes gauge", "# TYPE process_cpu_seconds_total counter",
+		"# TYPE process_resident_memory_bytes gauge", "# TYPE ftpcoord_poll_duration_seconds histogram", "# TYPE ftpcoord_files_total counter"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
+	alone := scrape(t, newMetrics())
+	if !strings.Contains(alone, "ftpcoord_active 1\n") || !strings.Contains(alone, `ftpcoord_role{role="alone"} 1`) {
+		t.Errorf("a member without coordination polls alone:\n%s", alone)
+	}
+}
+
+// scrape reads /metrics of m.
+func scrape(t *testing.T, m *metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Fatalf("/metrics: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	return rec.Body.String()
 }
 
 func TestFilesFlags(t *testing.T) {
@@ -142,5 +159,59 @@ func TestMetricsBindLoopbackByDefault(t *testing.T) {
 	}
 	if _, err := metricsListenAddr("a:b:c"); err == nil {
 		t.Error("a:b:c accepted")
+	}
+}
+
+// docs/metrics.md lists every series /metrics serves, with its type and
+// labels, and nothing it does not serve.
+func TestMetricsDocListsEverySeries(t *testing.T) {
+	b, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ typ, labels string }
+	doc := map[string]row{}
+	for _, l := range strings.Split(string(b), "\n") {
+		cells := strings.Split(l, "|")
+		if len(cells) < 6 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		name := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		if strings.HasPrefix(name, "/") {
+			continue // the endpoints' table
+		}
+		doc[name] = row{strings.TrimSpace(cells[2]), strings.TrimSpace(cells[3])}
+	}
+	m := newMetrics()
+	m.coordinated = true
+	m.DatabaseError("claim", errors.New("x"))
+	out := scrape(t, m)
+	served := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) == 4 && f[1] == "TYPE" {
+			served[f[2]] = true
+			d, ok := doc[f[2]]
+			switch {
+			case !ok:
+				t.Errorf("docs/metrics.md does not list %s (%s)", f[2], f[3])
+			case d.typ != f[3]:
+				t.Errorf("docs/metrics.md says %s is a %s; it is a %s", f[2], d.typ, f[3])
+			}
+		}
+	}
+	labels := regexp.MustCompile(`(?m)^(\w+)\{(\w+)=`)
+	for _, mm := range labels.FindAllStringSubmatch(out, -1) {
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(mm[1], "_bucket"), "_sum"), "_count")
+		if d, ok := doc[name]; ok && !strings.Contains(d.labels, "`"+mm[2]+"`") {
+			t.Errorf("docs/metrics.md does not name the label %s of %s", mm[2], name)
+		}
+	}
+	for name := range doc {
+		if !served[name] {
+			t.Errorf("docs/metrics.md lists %s, which /metrics does not serve", name)
+		}
+	}
+	if len(served) < 40 {
+		t.Errorf("only %d series served", len(served))
 	}
 }

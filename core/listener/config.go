@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
@@ -221,8 +223,17 @@ type FileAgeFilter struct {
 
 // DecodeConfig reads a ListenerConfig from JSON, refusing unknown fields so
 // that a misspelt name is an error, not a silent default.
+//
+// An unknown field is a *FieldError naming its whole path
+// (coordination.heartbeatFrequncy) and the nearest valid name.
 func DecodeConfig(data []byte) (ListenerConfig, error) {
 	var c ListenerConfig
+	var tree any
+	if json.Unmarshal(data, &tree) == nil {
+		if errs := checkFields(tree, reflect.TypeFor[ListenerConfig](), ""); len(errs) > 0 {
+			return c, errors.Join(errs...)
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -235,11 +246,177 @@ func DecodeConfig(data []byte) (ListenerConfig, error) {
 		case errors.As(err, &te) && te.Type == reflect.TypeFor[PostAction]():
 			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf(`want "DELETE" or {"moveTo": "/dir", "preserveSubDirs": true}, got %s`, te.Value)}
 		case errors.As(err, &te):
-			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf("want a %v, got JSON %s", te.Type, te.Value)}
+			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf("want %s, got %s", typeWord(te.Type), valueWord(te.Value))}
 		}
 		return c, fmt.Errorf("listener config: %w", err)
 	}
+	if co := c.Coordination; co != nil {
+		// The aliases (postgres, mariadb, sqlite3) go by their own name.
+		if d, err := schema.ParseDialect(co.DatabaseConfig.Type); err == nil && co.DatabaseConfig.Type != "" {
+			co.DatabaseConfig.Type = string(d)
+		}
+	}
 	return c, c.Validate()
+}
+
+// typeWord names what a Go type holds, in words that fit JSON and TOML.
+func typeWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "an object"
+}
+
+// valueWord names the kind of value encoding/json found.
+func valueWord(v string) string {
+	kind, literal, _ := strings.Cut(v, " ")
+	switch kind {
+	case "number":
+		if literal != "" {
+			return "the number " + literal
+		}
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "array":
+		return "a list"
+	case "object":
+		return "an object"
+	}
+	return "a " + kind
+}
+
+// secondsType is taskcompat.Seconds, a number of seconds.
+var secondsType = reflect.TypeFor[taskcompat.Seconds]()
+
+// objectFields are the names of types that decode themselves from an object.
+var objectFields = map[reflect.Type][]string{reflect.TypeFor[PostAction](): {"moveTo", "preserveSubDirs"}}
+
+// checkFields walks a decoded JSON value along the type it decodes into and
+// returns a *FieldError for each field the type does not have (encoding/json
+// names only the first, without its path) and each seconds field that is
+// not a number (which encoding/json reports without the field's name).
+func checkFields(v any, t reflect.Type, path string) []error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == secondsType {
+		if _, ok := v.(float64); !ok && v != nil {
+			b, _ := json.Marshal(v)
+			return []error{&FieldError{Field: path, Problem: "want a number of seconds, got " + string(b)}}
+		}
+		return nil
+	}
+	switch v := v.(type) {
+	case []any:
+		if t.Kind() != reflect.Slice {
+			return nil
+		}
+		var errs []error
+		for i, e := range v {
+			errs = append(errs, checkFields(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+		return errs
+	case map[string]any:
+		known := map[string]reflect.Type{}
+		if names, ok := objectFields[t]; ok {
+			for _, n := range names {
+				known[n] = reflect.TypeFor[any]()
+			}
+		} else if t.Kind() == reflect.Struct {
+			for i := range t.NumField() {
+				f := t.Field(i)
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if f.IsExported() && name != "" && name != "-" {
+					known[name] = f.Type
+				}
+			}
+		} else {
+			return nil
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var errs []error
+		for _, k := range keys {
+			field := k
+			if path != "" {
+				field = path + "." + k
+			}
+			ft, ok := known[k]
+			if !ok {
+				// encoding/json matches names regardless of case.
+				for n, nt := range known {
+					if strings.EqualFold(n, k) {
+						ft, ok = nt, true
+					}
+				}
+			}
+			if !ok {
+				errs = append(errs, &FieldError{Field: field, Problem: unknownProblem(k, known, path)})
+				continue
+			}
+			errs = append(errs, checkFields(v[k], ft, field)...)
+		}
+		return errs
+	}
+	return nil
+}
+
+// unknownProblem says a field is unknown and offers the nearest valid name,
+// or the valid names when none is near.
+func unknownProblem(name string, known map[string]reflect.Type, path string) string {
+	names := make([]string, 0, len(known))
+	for n := range known {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	best, bestDist := "", len(name)+1
+	for _, n := range names {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(n)); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	if best != "" && (bestDist <= 2 || bestDist <= len(name)/3) {
+		return fmt.Sprintf("unknown field; did you mean %q?", best)
+	}
+	if path == "" {
+		return "unknown field (the listener configuration's fields are listed in docs/configuration.md)"
+	}
+	return "unknown field; the fields of " + path + " are " + strings.Join(names, ", ")
+}
+
+// editDistance is the Levenshtein distance of two strings, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func position(data []byte, offset int64) (line, col int) {

@@ -37,7 +37,7 @@ func TestDecodeBallerinaConfig(t *testing.T) {
 
 func TestDecodeErrorsNameTheProblem(t *testing.T) {
 	cases := map[string]string{
-		`{"protocl": "FTP"}`:                                                    `unknown field "protocl"`,
+		`{"protocl": "FTP"}`:                                                    `listener config: protocl: unknown field; did you mean "protocol"?`,
 		"{\n  \"port\": 21,\n  \"path\": \"/\" oops}":                           "line 3",
 		`{"port": "twenty-one"}`:                                                "port",
 		`{"protocol": "HTTP"}`:                                                  "protocol:",
