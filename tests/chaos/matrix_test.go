@@ -9,12 +9,12 @@ import (
 	"github.com/ftpcoord/ftpcoord/tests/chaos/harness"
 )
 
-// The short version of the fault matrix (make chaos runs all of it): two
+// The short version of the fault matrix (make chaos runs all of it): three
 // scenarios on PostgreSQL, with the same harness and the same checks.
 func TestChaosMatrixShort(t *testing.T) {
 	bin, env := setup(t)
 	plan := harness.Plan{Files: 800, Arrivals: 400, ArrivalEvery: 10 * time.Millisecond, Settle: 2 * time.Minute}
-	for _, name := range []string{"pause-active", "partition-active"} {
+	for _, name := range []string{"pause-active", "partition-active", "pause-shared"} {
 		t.Run(name, func(t *testing.T) {
 			s, ok := harness.ScenarioByName(name)
 			if !ok {

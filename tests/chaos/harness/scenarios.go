@@ -50,6 +50,8 @@ var Scenarios = []Scenario{
 		ReclaimWithin: func(l time.Duration) time.Duration { return l + 3*time.Second }},
 	{Name: "pause-default-lease", What: "SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the new active member reclaims its files at once, and once woken it starts and commits none of them",
 		Faults: pauseActive, Configure: defaultLease},
+	{Name: "pause-shared", What: "shared mode (every member claims and processes), SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the others reclaim its claims once its heartbeat is stale; once woken, it commits none of them",
+		Faults: pauseActive, Configure: func(o *Options) { defaultLease(o); o.Mode = "shared" }},
 	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set), SIGKILL of the active member twice",
 		Faults: killActive2, Configure: func(o *Options) { o.GrowInPlace = true }},
 	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},
