@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -11,10 +12,10 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/listener"
 )
 
-// The README's example configuration parses, and its JSON and TOML forms
+// The example member of docs/command.md parses, and its JSON and TOML forms
 // say the same.
-func TestREADMEExampleConfigs(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
+func TestCommandDocExampleConfigs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/command.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +23,7 @@ func TestREADMEExampleConfigs(t *testing.T) {
 		s := string(b)
 		i := strings.Index(s, after)
 		if i < 0 {
-			t.Fatalf("README has no %q", after)
+			t.Fatalf("docs/command.md has no %q", after)
 		}
 		s = s[i:]
 		start := strings.Index(s, "```"+lang+"\n")
@@ -31,17 +32,17 @@ func TestREADMEExampleConfigs(t *testing.T) {
 	}
 	js, err := parseConfig([]byte(block("A member's configuration, in JSON", "json")), false)
 	if err != nil {
-		t.Fatalf("README JSON: %v", err)
+		t.Fatalf("docs/command.md JSON: %v", err)
 	}
 	tm, err := parseConfig([]byte(block("and the same in TOML", "toml")), true)
 	if err != nil {
-		t.Fatalf("README TOML: %v", err)
+		t.Fatalf("docs/command.md TOML: %v", err)
 	}
 	if !reflect.DeepEqual(js, tm) {
-		t.Fatalf("README JSON and TOML differ:\n%+v\n%+v", js, tm)
+		t.Fatalf("docs/command.md JSON and TOML differ:\n%+v\n%+v", js, tm)
 	}
 	if js.Coordination == nil || js.Coordination.MemberID != "node-a" || js.FileNamePattern != `.*\.csv` {
-		t.Fatalf("README JSON decoded to %+v", js)
+		t.Fatalf("docs/command.md JSON decoded to %+v", js)
 	}
 }
 
@@ -69,14 +70,15 @@ func codeBlocks(t *testing.T, path string) []codeBlock {
 	return out
 }
 
-// Every JSON and TOML example of the docs is a valid listener
-// configuration, and a TOML one introduced as "the same in TOML" says what
-// the JSON before it says.
+// Every JSON and TOML example of the docs and of the README (its quickstart)
+// is a valid listener configuration, and a TOML one introduced as "the same
+// in TOML" says what the JSON before it says.
 func TestDocsExampleConfigs(t *testing.T) {
 	files, _ := filepath.Glob("../../docs/*.md")
 	if len(files) == 0 {
 		t.Fatal("no docs/*.md")
 	}
+	files = append(files, "../../README.md")
 	examples := 0
 	for _, f := range files {
 		var lastJSON *listener.ListenerConfig
@@ -99,8 +101,8 @@ func TestDocsExampleConfigs(t *testing.T) {
 			}
 		}
 	}
-	if examples < 2 {
-		t.Errorf("only %d examples in docs/*.md", examples)
+	if examples < 6 {
+		t.Errorf("only %d examples in docs/*.md and the README", examples)
 	}
 }
 
@@ -204,7 +206,7 @@ func TestDocsLinksResolve(t *testing.T) {
 			if strings.Contains(target, "://") {
 				continue
 			}
-			isREADME := strings.HasSuffix(f, "README.md")
+			isREADME := f == "../../README.md" // docs/README.md's links are all checked
 			if isREADME && !strings.HasPrefix(target, "docs/") && !(target == "" && anchor != "") {
 				continue // the README's other links are not this test's
 			}
@@ -222,7 +224,47 @@ func TestDocsLinksResolve(t *testing.T) {
 			checked++
 		}
 	}
-	if checked < 10 {
+	if checked < 60 {
 		t.Errorf("only %d links checked", checked)
+	}
+}
+
+// The README's Go and C quickstarts compile as written: the Go one with go
+// vet in a package of this module (in build/, which ./... skips under a
+// leading underscore), the C one against capi/ftpcoord.h.
+func TestREADMEQuickstartsCompile(t *testing.T) {
+	var goSrc, cSrc string
+	for _, b := range codeBlocks(t, "../../README.md") {
+		switch {
+		case b.lang == "go" && strings.HasPrefix(b.body, "package main\n"):
+			goSrc = b.body
+		case b.lang == "c" && strings.Contains(b.body, "int main(void)"):
+			cSrc = b.body
+		}
+	}
+	if goSrc == "" || cSrc == "" {
+		t.Fatalf("the README has no Go quickstart (a go block with package main) or no C one (a c block with main)")
+	}
+	if err := os.MkdirAll("../../build", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("../../build", "_readme-quickstart-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(goSrc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vet := exec.Command("go", "vet", "./build/"+filepath.Base(dir))
+	vet.Dir = "../.."
+	if out, err := vet.CombinedOutput(); err != nil {
+		t.Errorf("the README's Go quickstart: go vet: %v\n%s", err, out)
+	}
+	ensureTool(t, "cc", "gcc")
+	cc := exec.Command("cc", "-std=c11", "-Wall", "-Werror", "-fsyntax-only", "-I../../capi", "-x", "c", "-")
+	cc.Stdin = strings.NewReader(cSrc)
+	if out, err := cc.CombinedOutput(); err != nil {
+		t.Errorf("the README's C quickstart: cc: %v\n%s", err, out)
 	}
 }
