@@ -51,7 +51,7 @@ void ftpcoord_free(void *p);
 /*
  * Makes a listener from its configuration: the JSON of ballerina/ftp's
  * ListenerConfiguration (protocol, host, port, auth, path, fileNamePattern,
- * pollingInterval, coordination, ...; see the README). Returns a handle, or
+ * pollingInterval, coordination, ...; see docs/configuration.md). Returns a handle, or
  * 0 when the configuration is invalid (ftpcoord_last_error names the field).
  * Nothing connects until start or poll_once.
  */

@@ -1,4 +1,4 @@
--- The same tables for SQLite: one host, several processes (see the README).
+-- The same tables for SQLite: one host, several processes (see docs/coordination.md).
 -- SQLite keeps no time zone: every timestamp is UTC text with milliseconds,
 -- 'YYYY-MM-DD HH:MM:SS.SSS', written with strftime('%Y-%m-%d %H:%M:%f', 'now')
 -- so that text order is time order. TIMESTAMP is the declared type the Go

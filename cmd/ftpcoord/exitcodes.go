@@ -13,7 +13,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
-// Exit codes, documented in the README.
+// Exit codes, documented in docs/command.md ("Exit codes").
 const (
 	ExitOK       = 0 // done
 	ExitFailure  = 1 // anything else: a file operation that found nothing to do, an I/O error

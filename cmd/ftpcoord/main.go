@@ -8,7 +8,7 @@
 //	ftpcoord files   list|show|retry|reject --config FILE [--status S] [PATH]
 //	ftpcoord demo
 //
-// Exit codes are in exitcodes.go and the README.
+// Exit codes are in exitcodes.go and docs/command.md.
 package main
 
 import (

@@ -1,5 +1,6 @@
 // Package security holds the security pass: each promise of the README's
-// "secure by default" is a test here, against the real test servers.
+// "Secure by default" guarantee (the whole list is in docs/testing.md, "Tests
+// and test servers") is a test here, against the real test servers.
 package security
 
 import (
