@@ -22,7 +22,7 @@ import (
 // action runs and OnError gets a *RejectedError with the error's text as
 // its Reason. With the ledger this is durable: no member (in shared mode
 // none of the others, nor this one restarted) gives the version to a
-// handler again until an operator requeues it (ftpcoord files requeue).
+// handler again until an operator requeues it (ftpcoord files retry).
 // Without coordination every failure is already final (no retries, no
 // ledger): a rejection differs only in that OnError gets a *RejectedError.
 var ErrReject = errors.New("rejected by the service")

@@ -10,7 +10,7 @@ package io.github.ftpcoord;
  * runs and {@link Service#onError} is told of the rejection. With
  * coordination this is durable, in the ledger: no member (in {@code shared}
  * mode none of the others, nor this one restarted) offers the version again
- * until an operator requeues it ({@code ftpcoord files requeue}). Without
+ * until an operator requeues it ({@code ftpcoord files retry}). Without
  * coordination every failure is already final (there are no retries).
  *
  * <p>A rejection is told by this exception anywhere in the cause chain of
