@@ -142,7 +142,34 @@ func (b *bridge) pendingEvent(id int64) (*pending, error) {
 	return p, nil
 }
 
-func (b *bridge) ack(id int64, ok bool, message string) error {
+// The outcomes of ftpcoord_event_ack (ftpcoord.h's FTPCOORD_ACK_*). Any
+// other value is a failed attempt, as every non-zero one was before
+// reject existed.
+const (
+	ackProcessed = 0
+	ackFailed    = 1
+	ackReject    = 2
+)
+
+// ackError is what the listener gets for an outcome: nil (processed), a
+// failed attempt, or a rejection (listener.ErrReject: REJECTED at once).
+func ackError(outcome int, message string) error {
+	switch outcome {
+	case ackProcessed:
+		return nil
+	case ackReject:
+		if message == "" {
+			message = "the host rejected the file"
+		}
+		return fmt.Errorf("%s: %w", message, listener.ErrReject)
+	}
+	if message == "" {
+		message = "the host reported a failure"
+	}
+	return errors.New(message)
+}
+
+func (b *bridge) ack(id int64, outcome int, message string) error {
 	p, err := b.pendingEvent(id)
 	if err != nil {
 		return err
@@ -150,14 +177,7 @@ func (b *bridge) ack(id int64, ok bool, message string) error {
 	b.mu.Lock()
 	delete(b.waiting, id)
 	b.mu.Unlock()
-	if ok {
-		p.done <- nil
-	} else {
-		if message == "" {
-			message = "the host reported a failure"
-		}
-		p.done <- errors.New(message)
-	}
+	p.done <- ackError(outcome, message)
 	return nil
 }
 

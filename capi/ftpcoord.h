@@ -108,11 +108,20 @@ int ftpcoord_listener_poll_once(int64_t handle, char **events_json);
  */
 int ftpcoord_event_read(int64_t handle, int64_t event_id, void *buf, int64_t len, int64_t *n);
 
+/* Outcomes of ftpcoord_event_ack. */
+#define FTPCOORD_ACK_PROCESSED 0 /* done: with coordination the ledger commits it (fenced by the member's term), then afterProcess */
+#define FTPCOORD_ACK_FAILED    1 /* a failed attempt: retried after retryTimeout, REJECTED after maxTries */
+#define FTPCOORD_ACK_REJECT    2 /* rejected at once, whatever the tries left: REJECTED (durably, with
+                                    coordination: no member offers it again until an operator requeues
+                                    it), afterError, and an "error" event telling the rejection */
+
 /*
- * Ends an event that waits for the host. outcome 0: processed (with
- * coordination, the ledger commits it, fenced by the member's term);
- * anything else: a failed attempt with message as its reason (retried
- * after retryTimeout, rejected after maxTries). message may be NULL.
+ * Ends an event that waits for the host with one of the FTPCOORD_ACK_*
+ * outcomes; message (may be NULL) is the reason of a failure or a
+ * rejection. Any other non-zero outcome is FTPCOORD_ACK_FAILED, as before
+ * the reject outcome existed. For a fileChange event the outcome is the
+ * whole batch's. Without coordination every failure is final (no retries):
+ * a failed or rejected file gets afterError either way.
  */
 int ftpcoord_event_ack(int64_t handle, int64_t event_id, int outcome, const char *message);
 

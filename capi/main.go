@@ -332,8 +332,9 @@ func ftpcoord_event_read(h C.int64_t, id C.int64_t, buf unsafe.Pointer, length C
 }
 
 // ftpcoord_event_ack ends an event that waits for the host: outcome 0 means
-// processed (the listener commits it), anything else a failed attempt with
-// message as its reason (retried per the ledger's settings).
+// processed (the listener commits it), 2 rejected (REJECTED at once,
+// listener.ErrReject), anything else a failed attempt with message as its
+// reason (retried per the ledger's settings).
 //
 //export ftpcoord_event_ack
 func ftpcoord_event_ack(h C.int64_t, id C.int64_t, outcome C.int, message *C.char) (rc C.int) {
@@ -346,7 +347,7 @@ func ftpcoord_event_ack(h C.int64_t, id C.int64_t, outcome C.int, message *C.cha
 	if message != nil {
 		msg = C.GoString(message)
 	}
-	if err := b.ack(int64(id), outcome == 0, msg); err != nil {
+	if err := b.ack(int64(id), int(outcome), msg); err != nil {
 		return fail(err, codeInvalidArg)
 	}
 	return codeOK

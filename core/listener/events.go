@@ -71,6 +71,10 @@ func fileInfoAt(p string, size, mtimeMS int64, uriPrefix string) FileInfo {
 
 // The services a user implements, any subset; Attach takes a value that
 // implements at least one. They mirror ballerina/ftp's service methods.
+// An error from OnFile or OnFileChange fails the attempt (with the ledger:
+// retried after retryTimeout, REJECTED after maxTries); one that wraps
+// ErrReject rejects the file at once, one that wraps ErrAbandoned gives it
+// back uncounted.
 type (
 	// FileChangeService receives each poll's changes at once (Ballerina's
 	// legacy onFileChange).

@@ -610,6 +610,11 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 			// so the next poll delivers it again.
 			l.reportError(ctx, service, err)
 			return false
+		case errors.Is(err, ErrReject):
+			// Final, as every failure is without the ledger; told as
+			// the rejection it is.
+			l.reportError(ctx, service, &RejectedError{Path: f.Path, Tries: max(1, f.Attempt), Reason: err.Error()})
+			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
 		case err != nil:
 			// Without the ledger there are no retries: this was final.
 			l.reportError(ctx, service, err)

@@ -14,8 +14,22 @@ import (
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
+// ErrReject is for services that reject a file version outright (a bad
+// invoice will not get better by trying again): a service method
+// (OnFile, or OnFileChange for its whole batch) whose error wraps it,
+// fmt.Errorf("bad invoice: %w", listener.ErrReject) say, ends the version
+// REJECTED at once, whatever the tries left: no retry, the afterError
+// action runs and OnError gets a *RejectedError with the error's text as
+// its Reason. With the ledger this is durable: no member (in shared mode
+// none of the others, nor this one restarted) gives the version to a
+// handler again until an operator requeues it (ftpcoord files retry).
+// Without coordination every failure is already final (no retries, no
+// ledger): a rejection differs only in that OnError gets a *RejectedError.
+var ErrReject = errors.New("rejected by the service")
+
 // RejectedError is what OnError receives when a file version ran out of
-// tries: it stays REJECTED until an operator requeues it.
+// tries, or when its service rejected it (ErrReject): it stays REJECTED
+// until an operator requeues it.
 type RejectedError struct {
 	Path   string
 	Tries  int
@@ -536,7 +550,7 @@ func (l *Listener) runAfter(ctx context.Context, service any, name string, a *Po
 }
 
 // processBatch hands a claimed batch to OnFileChange and commits or fails
-// it as a whole.
+// it as a whole (an error wrapping ErrReject rejects the whole batch).
 func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool, back *giveBack) {
 	s, ok := service.(FileChangeService)
 	if !ok || !keepGoing() {
@@ -604,9 +618,14 @@ func (l *Listener) supersede(ctx context.Context, lg *ledger.Ledger, c ledger.Cl
 }
 
 // fail records a failed attempt and tells OnError, with a RejectedError
-// when the file ran out of tries.
+// when the file ran out of tries or the service rejected it (ErrReject:
+// the attempt it made is its last, whatever maxTries says).
 func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c ledger.Claim, cause error) {
-	status, err := lg.Fail(ctx, c, cause.Error(), l.cfg.retryTimeout(), l.cfg.MaxTries)
+	maxTries := l.cfg.MaxTries
+	if errors.Is(cause, ErrReject) {
+		maxTries = max(1, c.Tries)
+	}
+	status, err := lg.Fail(ctx, c, cause.Error(), l.cfg.retryTimeout(), maxTries)
 	switch {
 	case err != nil:
 		if errors.Is(err, ledger.ErrLost) {

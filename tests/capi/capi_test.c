@@ -7,8 +7,10 @@
  *
  * Usage: capi_test CONFIG_JSON REMOTE_DIR FILE_COUNT [ledger]
  * With "ledger" the configuration has coordination: the first file event is
- * acknowledged as failed and must come back as attempt 2, and the status
- * must count every file DONE at the end.
+ * acknowledged as failed and must come back as attempt 2; another file is
+ * rejected (FTPCOORD_ACK_REJECT) at its first attempt and must never come
+ * back, with an error event telling the rejection after 1 try; the status
+ * must count the others DONE and that one REJECTED at the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,9 @@
 static int passed, failed;
 static int ledger;      /* the listener runs with coordination and the ledger */
 static int failed_once; /* the first file was acknowledged as failed */
+static char failed_name[256];   /* ... that file */
+static char rejected_name[256]; /* the file acknowledged as rejected */
+static int rejected_told;       /* an error event told its rejection */
 
 #define CHECK(cond, ...)                                   \
 	do {                                                   \
@@ -79,16 +84,45 @@ static int handle_file(int64_t h, const char *ev) {
 	if (ledger && !failed_once) {
 		/* A failed attempt: the ledger must offer this file again. */
 		failed_once = 1;
+		snprintf(failed_name, sizeof failed_name, "%s", name);
 		CHECK(json_int(ev, "attempt") == 1, "first attempt numbered 1: %s", ev);
-		CHECK(ftpcoord_event_ack(h, id, 1, "host says no") == FTPCOORD_OK, "failing ack %lld", id);
+		CHECK(ftpcoord_event_ack(h, id, FTPCOORD_ACK_FAILED, "host says no") == FTPCOORD_OK, "failing ack %lld", id);
 		return 0;
+	}
+	if (ledger && rejected_name[0] && strcmp(name, rejected_name) == 0) {
+		/* A rejected file is final: it must not be offered again. */
+		CHECK(0, "the rejected file %s came back: %s", name, ev);
+		CHECK(ftpcoord_event_ack(h, id, FTPCOORD_ACK_REJECT, "still a bad invoice") == FTPCOORD_OK, "rejecting ack %lld", id);
+		return 0;
+	}
+	if (ledger && !rejected_name[0] && strcmp(name, failed_name) != 0) {
+		/* Rejected at its first attempt, although maxTries is 3. */
+		snprintf(rejected_name, sizeof rejected_name, "%s", name);
+		CHECK(json_int(ev, "attempt") == 1, "rejected at attempt 1: %s", ev);
+		CHECK(ftpcoord_event_ack(h, id, FTPCOORD_ACK_REJECT, "bad invoice") == FTPCOORD_OK, "rejecting ack %lld", id);
+		CHECK(ftpcoord_event_ack(h, id, FTPCOORD_ACK_REJECT, NULL) == FTPCOORD_INVALID_ARG, "second ack of %lld is refused", id);
+		return 1; /* final */
 	}
 	if (ledger && failed_once == 1 && json_int(ev, "attempt") == 2) {
 		failed_once = 2; /* the failed file came back */
 	}
-	CHECK(ftpcoord_event_ack(h, id, 0, NULL) == FTPCOORD_OK, "ack %lld", id);
-	CHECK(ftpcoord_event_ack(h, id, 0, NULL) == FTPCOORD_INVALID_ARG, "second ack of %lld is refused", id);
+	CHECK(ftpcoord_event_ack(h, id, FTPCOORD_ACK_PROCESSED, NULL) == FTPCOORD_OK, "ack %lld", id);
+	CHECK(ftpcoord_event_ack(h, id, FTPCOORD_ACK_PROCESSED, NULL) == FTPCOORD_INVALID_ARG, "second ack of %lld is refused", id);
 	return 1;
+}
+
+/* handle_event handles a file event, notes an error event that tells the
+ * rejection, and returns how many files ended for good. */
+static int handle_event(int64_t h, const char *ev) {
+	const char *kind = strstr(ev, "\"kind\"");
+	if (kind && strncmp(kind, "\"kind\":\"file\"", 13) == 0)
+		return handle_file(h, ev);
+	if (kind && strncmp(kind, "\"kind\":\"error\"", 14) == 0 && rejected_name[0]) {
+		const char *e = strstr(ev, "\"error\":");
+		if (e && strstr(e, "rejected after 1 tries: ") && strstr(e, "bad invoice") && strstr(e, rejected_name))
+			rejected_told = 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv) {
@@ -132,22 +166,35 @@ int main(int argc, char **argv) {
 		if (rc == FTPCOORD_TIMEOUT) {
 			char *events = NULL;
 			CHECK(ftpcoord_listener_poll_once(h, &events) == FTPCOORD_OK, "poll_once");
-			for (const char *p = events ? strstr(events, "{\"id\"") : NULL; p; p = strstr(p + 1, "{\"id\"")) {
-				if (strncmp(strstr(p, "\"kind\""), "\"kind\":\"file\"", 13) == 0)
-					seen += handle_file(h, p);
-			}
+			for (const char *p = events ? strstr(events, "{\"id\"") : NULL; p; p = strstr(p + 1, "{\"id\""))
+				seen += handle_event(h, p);
 			ftpcoord_free(events);
 			continue;
 		}
 		CHECK(rc == FTPCOORD_OK, "poll: rc %d", rc);
 		if (rc != FTPCOORD_OK) break;
-		if (strstr(ev, "\"kind\":\"file\""))
-			seen += handle_file(h, ev);
+		seen += handle_event(h, ev);
 		ftpcoord_free(ev);
 	}
 	CHECK(seen == want, "%d of %d files delivered", seen, want);
 	if (ledger) {
 		CHECK(failed_once == 2, "the file acknowledged as failed came back as attempt 2");
+		CHECK(rejected_name[0] != 0, "a file was rejected");
+		/* More cycles (retryTimeout is 10 ms, maxTries 3): the rejected
+		 * file must not come back; its error event arrives meanwhile. */
+		for (int round = 0; round < 5; round++) {
+			char *events = NULL, *ev = NULL;
+			CHECK(ftpcoord_listener_poll_once(h, &events) == FTPCOORD_OK, "poll_once");
+			for (const char *p = events ? strstr(events, "{\"id\"") : NULL; p; p = strstr(p + 1, "{\"id\""))
+				handle_event(h, p);
+			ftpcoord_free(events);
+			while (ftpcoord_listener_poll(h, 50, &ev) == FTPCOORD_OK) {
+				handle_event(h, ev);
+				ftpcoord_free(ev);
+				ev = NULL;
+			}
+		}
+		CHECK(rejected_told, "an error event told that %s was rejected after 1 try", rejected_name);
 	}
 
 	/* Nothing more for now. */
@@ -164,8 +211,9 @@ int main(int argc, char **argv) {
 	CHECK(st && strstr(st, "\"coordinated\""), "status: %s", st ? st : "NULL");
 	if (ledger && st) {
 		char done[32];
-		snprintf(done, sizeof done, "\"DONE\":%d", want);
-		CHECK(strstr(st, "\"role\":\"active\"") && strstr(st, done), "status counts every file DONE: %s", st);
+		snprintf(done, sizeof done, "\"DONE\":%d", want - 1);
+		CHECK(strstr(st, "\"role\":\"active\"") && strstr(st, done) && strstr(st, "\"REJECTED\":1"),
+		      "status counts the rejected file REJECTED, every other DONE: %s", st);
 	}
 	ftpcoord_free(st);
 

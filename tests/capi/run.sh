@@ -27,7 +27,8 @@ config=$(printf '{"protocol":"FTP","host":"%s","port":%s,"path":"/%s","pollingIn
 "$work/capi_test" "$config" "/$dir" "$n"
 
 # The same cycle through the ledger: a coordination group in a fresh
-# PostgreSQL database; a failed ack must bring the file back (attempt 2).
+# PostgreSQL database; a failed ack must bring the file back (attempt 2), a
+# rejecting ack (FTPCOORD_ACK_REJECT) must end its file REJECTED after 1 try.
 : "${FTPCOORD_TEST_POSTGRES_URL:?run tests/services/start.sh first}"
 db=ftpc_capi_$$
 psql -q "$FTPCOORD_TEST_POSTGRES_URL" -c "CREATE DATABASE $db" >/dev/null

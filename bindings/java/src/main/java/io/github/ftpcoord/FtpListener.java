@@ -28,8 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Events are pulled from the library by dispatcher threads (as many as the
  * configuration's {@code workers}); each event is acknowledged when the
- * service's method returns (processed) or throws (a failed attempt). The
- * library never calls into the JVM on its own threads.
+ * service's method returns (processed) or throws (a failed attempt; a
+ * {@link RejectException} rejects the file at once). The library never calls
+ * into the JVM on its own threads.
  *
  * <p>Once closed (by {@link #close()} or {@link #stop(boolean)}), every method
  * throws {@link IllegalStateException}; the native handle is never used
@@ -313,15 +314,20 @@ public final class FtpListener implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "ftpcoord: the service threw an Error on a " + kind + " event", t);
             }
         }
-        if (needsAck && failure != null && closed) {
+        RejectException rejection = RejectException.in(failure);
+        if (needsAck && failure != null && closed && rejection == null) {
             // The listener is stopping: stop gives the events not yet acknowledged
             // back (their attempt uncounted); a failure it caused is no attempt.
+            // (A rejection is the service's own verdict: it is still sent.)
             return;
         }
         if (needsAck) {
-            byte[] msg = failure == null ? null : describe(failure).getBytes(StandardCharsets.UTF_8);
+            // A rejection's reason is the RejectException's message, wherever it was in the chain.
+            String reason = failure == null ? null : rejection != null ? describe(rejection) : describe(failure);
+            byte[] msg = reason == null ? null : reason.getBytes(StandardCharsets.UTF_8);
             byte[][] err = new byte[1][];
-            int rc = Native.ack(h, id, failure == null ? 0 : 1, msg, err);
+            int outcome = failure == null ? Native.ACK_PROCESSED : rejection != null ? Native.ACK_REJECT : Native.ACK_FAILED;
+            int rc = Native.ack(h, id, outcome, msg, err);
             if (rc != Native.OK && rc != Native.INVALID_HANDLE && !closed) {
                 LOG.log(System.Logger.Level.WARNING, "ftpcoord: ack of event " + id + " failed: " + message(err[0], "code " + rc));
             }

@@ -35,6 +35,11 @@ final class Native {
     static final int CLOSED = -4;
     static final int PANIC = -5;
 
+    // Outcomes of ftpcoord_event_ack (FTPCOORD_ACK_*).
+    static final int ACK_PROCESSED = 0;
+    static final int ACK_FAILED = 1;
+    static final int ACK_REJECT = 2;
+
     private Native() {}
 
     static {

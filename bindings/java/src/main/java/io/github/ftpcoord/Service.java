@@ -12,7 +12,10 @@ import java.io.InputStream;
  * <p>A method that returns normally acknowledges its event: with coordination
  * the ledger commits the file. A method that throws fails the attempt: the
  * file comes back after {@code retryTimeout} as attempt 2, 3... until
- * {@code maxTries}, then it is rejected and {@link #onError} is told.
+ * {@code maxTries}, then it is rejected and {@link #onError} is told. A
+ * method that throws a {@link RejectException} rejects the file at once,
+ * durably: REJECTED after this attempt, {@code afterError}, {@link #onError}
+ * told; no member offers it again until an operator requeues it.
  */
 public interface Service {
     /** Called with the files added and deleted, once per poll or claimed batch. */

@@ -4,11 +4,16 @@ import static io.github.ftpcoord.TestServices.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Java listeners in a coordination group on the real PostgreSQL, through the ledger. */
@@ -97,6 +102,66 @@ class CoordinationTest {
                 assertTrue(st.coordinated() && st.healthy(), st.toString());
                 assertEquals("java-retry", st.holder());
                 assertTrue(st.lastHeartbeat() != null, st.toString());
+            }
+        }
+    }
+
+    /** Rejects (RejectException, plain or wrapped) the files whose names start with "bad". */
+    static final class Rejecting extends RecordingService {
+        @Override
+        public void onFile(FileInfo file, InputStream content, Caller caller) throws Exception {
+            if (file.name().startsWith("bad-plain")) {
+                attemptsByName.computeIfAbsent(file.name(), k -> new AtomicInteger()).incrementAndGet();
+                throw new RejectException("bad invoice " + file.name());
+            }
+            if (file.name().startsWith("bad-wrapped")) {
+                attemptsByName.computeIfAbsent(file.name(), k -> new AtomicInteger()).incrementAndGet();
+                throw new UncheckedIOException(new IOException("parse", new RejectException("bad invoice " + file.name())));
+            }
+            super.onFile(file, content, caller);
+        }
+    }
+
+    @Test
+    void rejectExceptionRejectsAtOnceAndDurably() throws Exception {
+        try (TestServices.RemoteDir dir = TestServices.ftpDir(); TestServices.Database db = TestServices.postgres()) {
+            String group = TestServices.randomName("g-");
+            dir.write("bad-plain-🧾.xml", "<x/>");
+            java.nio.file.attribute.FileTime wrappedTime = Files.getLastModifiedTime(dir.write("bad-wrapped.xml", "<y/>"));
+            dir.write("good.csv", "1,2,3");
+            ListenerConfig cfg = TestServices.ftp(dir).pollingInterval(0.2).retryTimeout(0.05).maxTries(5)
+                    .afterError(ListenerConfig.PostAction.DELETE)
+                    .coordination(TestServices.coordination(db, "java-reject", group)).build();
+            Rejecting svc = new Rejecting();
+            try (FtpListener l = new FtpListener(cfg)) {
+                l.attach(svc);
+                l.start();
+                await(Duration.ofSeconds(20), "2 REJECTED and 1 DONE",
+                        () -> l.status().count("REJECTED") == 2 && l.status().count("DONE") == 1);
+                // Retries would come every 50 ms; a rejected file gets none.
+                Thread.sleep(1000);
+                assertEquals(1, svc.attemptsByName.get("bad-plain-🧾.xml").get(), "one attempt at the rejected file");
+                assertEquals(1, svc.attemptsByName.get("bad-wrapped.xml").get(), "one attempt at the wrapped rejection");
+                assertEquals(2, l.status().count("REJECTED"));
+                await(Duration.ofSeconds(5), "afterError (DELETE) ran on both",
+                        () -> !Files.exists(dir.local().resolve("bad-plain-🧾.xml")) && !Files.exists(dir.local().resolve("bad-wrapped.xml")));
+                assertTrue(Files.exists(dir.local().resolve("good.csv")), "the processed file stays");
+                await(Duration.ofSeconds(5), "onError told of both rejections", () -> svc.errors.stream()
+                        .filter(e -> e.getMessage().contains("rejected after 1 tries") && e.getMessage().contains("bad invoice")).count() == 2);
+            }
+            // Durable: the same version back on the server, a member restarted
+            // in the group does not offer it again (it processes a new file).
+            Files.setLastModifiedTime(dir.write("bad-wrapped.xml", "<y/>"), wrappedTime);
+            dir.write("good-2.csv", "4,5,6");
+            Rejecting again = new Rejecting();
+            try (FtpListener l = new FtpListener(cfg)) {
+                l.attach(again);
+                l.start();
+                await(Duration.ofSeconds(20), "the new file processed", () -> again.byName("good-2.csv") != null);
+                Thread.sleep(500);
+                assertEquals(null, again.attemptsByName.get("bad-wrapped.xml"), "the rejected version is not offered again");
+                assertEquals(1, again.count(), "only the new file processed");
+                assertEquals(2, l.status().count("REJECTED"));
             }
         }
     }

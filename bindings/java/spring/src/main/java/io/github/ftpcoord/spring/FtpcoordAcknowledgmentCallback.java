@@ -18,8 +18,10 @@ import org.springframework.integration.acks.AcknowledgmentCallback;
  *   <tr><td>the flow threw (the endpoint's auto-nack)</td><td>a failed attempt: retried after
  *       retryTimeout as attempt 2, 3...; REJECTED after maxTries (after-error action)</td></tr>
  *   <tr><td>REQUEUE</td><td>a failed attempt, as above</td></tr>
- *   <tr><td>REJECT (explicit)</td><td>a failed attempt, and the file is never given to the
- *       flow again on this member: its later attempts fail at once until it is REJECTED</td></tr>
+ *   <tr><td>REJECT (explicit)</td><td>REJECTED at once after this attempt, whatever the tries
+ *       left (after-error action); durable: no member, in {@code shared} mode or restarted,
+ *       gives it to its flow again until an operator requeues it
+ *       ({@code ftpcoord files retry})</td></tr>
  * </table>
  *
  * <p>Spring Integration's endpoint nacks a flow's exception with REJECT; this callback tells

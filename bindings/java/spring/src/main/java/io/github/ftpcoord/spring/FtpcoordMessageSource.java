@@ -6,6 +6,7 @@ import io.github.ftpcoord.FtpException;
 import io.github.ftpcoord.FtpListener;
 import io.github.ftpcoord.ListenerConfig;
 import io.github.ftpcoord.ListenerStatus;
+import io.github.ftpcoord.RejectException;
 import io.github.ftpcoord.Service;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,10 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -46,8 +44,9 @@ import org.springframework.messaging.MessagingException;
  *   <li>the flow returned (auto-ack) or {@code ACCEPT}: the ledger commits the file (DONE);
  *   <li>the flow threw (auto-nack) or {@code REQUEUE}: a failed attempt, retried after
  *       {@code retryTimeout} as attempt 2, 3... and REJECTED after {@code maxTries};
- *   <li>an explicit {@code REJECT}: the file is not given to the flow again (see
- *       {@link FtpcoordAcknowledgmentCallback} for how it reaches REJECTED).
+ *   <li>an explicit {@code REJECT}: the file is REJECTED at once, in the ledger, after this
+ *       attempt (the after-error action runs): no member gives it to its flow again until an
+ *       operator requeues it.
  * </ul>
  * So no file is committed before the flow that received it finished, and a crash in the middle
  * leaves a lease that expires: another member (or this one, restarted) takes the file again.
@@ -63,20 +62,12 @@ import org.springframework.messaging.MessagingException;
 public class FtpcoordMessageSource extends AbstractMessageSource<Object> implements Lifecycle, DisposableBean {
     /** How long a listener's status is reused for headers and the health indicator. */
     private static final long STATUS_TTL_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** The most file versions remembered as rejected by the flow. */
-    private static final int MAX_REJECTED = 10_000;
 
     private final ListenerConfig config;
     private final String memberId;
     private final Object lifecycle = new Object();
     private final BlockingQueue<Delivery> ready = new LinkedBlockingQueue<>();
     private final Set<Delivery> inFlight = ConcurrentHashMap.newKeySet();
-    private final Map<String, String> rejectedByFlow = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-            return size() > MAX_REJECTED;
-        }
-    });
 
     private PayloadType payloadType = PayloadType.INPUT_STREAM;
     private Path stagingDirectory;
@@ -474,11 +465,6 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
 
         @Override
         public void onFile(FileInfo file, InputStream content, Caller caller) throws Exception {
-            String earlier = rejectedByFlow.get(file.idempotencyKey());
-            if (earlier != null) {
-                // Rejected by the flow on an earlier attempt: not given to it again.
-                throw new FtpException("ftpcoord: rejected by the flow: " + earlier);
-            }
             Delivery d = new Delivery(file, content);
             ready.add(d);
             Outcome o = d.await(owner);
@@ -490,8 +476,7 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
                 }
                 case REJECT -> {
                     rejected.increment();
-                    rejectedByFlow.put(file.idempotencyKey(), d.reason());
-                    throw new FtpException(d.reason());
+                    throw new RejectException(d.reason()); // REJECTED now, in the ledger
                 }
                 default -> throw new IllegalStateException("unknown outcome " + o);
             }

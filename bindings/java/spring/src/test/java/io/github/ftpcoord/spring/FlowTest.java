@@ -164,7 +164,7 @@ class FlowTest {
             dir.write("requeue.txt", "requeue me");
             Queue<Seen> seen = new ConcurrentLinkedQueue<>();
             AtomicReference<Message<?>> held = new AtomicReference<>();
-            ListenerConfig config = Services.sftp(dir).maxTries(2).retryTimeout(0.05).workers(2)
+            ListenerConfig config = Services.sftp(dir).maxTries(5).retryTimeout(0.05).workers(2)
                     .coordination(db.coordination("member-ack", Services.randomName("g-"))).build();
             try (Flow f = flow(config, PayloadType.FILE, m -> {
                 File file = (File) m.getPayload();
@@ -193,23 +193,76 @@ class FlowTest {
                 }
             })) {
                 // The flow returned, but the held file is not committed until it is acknowledged.
-                // (Two workers: the held file takes one, the other two files go through the other.)
-                await().atMost(WAIT).until(() -> held.get() != null && f.ledger("FAILED") == 2);
+                // (Two workers: the held file takes one, the other two files go through the other:
+                // the rejected one REJECTED at once, the requeued one FAILED; the poll's batch,
+                // and so the retry, waits for the held file.)
+                await().atMost(WAIT).until(() -> held.get() != null && f.ledger("REJECTED") == 1 && f.ledger("FAILED") == 1);
                 File staged = (File) held.get().getPayload();
                 assertThat(staged).exists().hasContent("held content");
                 assertThat(f.source().inFlightCount()).isEqualTo(1);
                 assertThat(f.ledger("IN_PROGRESS")).isEqualTo(1);
                 assertThat(f.ledger("DONE")).isZero();
+                // An explicit REJECT is final at its first attempt (maxTries is 5), in the ledger.
+                assertThat(db.query("SELECT status, tries FROM ftpcoord_file WHERE path = '" + dir.remote() + "/reject.txt'"))
+                        .isEqualTo("REJECTED|1");
+                assertThat(db.query("SELECT last_error FROM ftpcoord_file WHERE path = '" + dir.remote() + "/reject.txt'"))
+                        .contains("rejected by the flow (REJECT)");
 
                 StaticMessageHeaderAccessor.getAcknowledgmentCallback(held.get()).acknowledge(AcknowledgmentCallback.Status.ACCEPT);
                 await().atMost(WAIT).until(() -> f.ledger("DONE") == 2 && f.ledger("REJECTED") == 1);
                 assertThat(staged).doesNotExist();
                 assertThat(attemptsOf(seen, "requeue.txt")).containsExactly(1, 2);
                 assertThat(attemptsOf(seen, "held.txt")).containsExactly(1);
-                // Rejected by the flow: never given to it again; its last try failed without it.
+                // Rejected by the flow: never given to it again.
                 assertThat(attemptsOf(seen, "reject.txt")).containsExactly(1);
+                assertThat(db.query("SELECT status, tries FROM ftpcoord_file WHERE path = '" + dir.remote() + "/reject.txt'"))
+                        .isEqualTo("REJECTED|1");
                 assertThat(f.source().rejectedCount()).isEqualTo(1);
                 assertThat(f.source().committedCount()).isEqualTo(2);
+            }
+        }
+    }
+
+    /**
+     * An explicit REJECT is durable and the group's, not one member's: two members in shared
+     * mode, both rejecting poison.txt, give it to a flow once in all; a member started later in
+     * the group does not give it to its flow either.
+     */
+    @Test
+    void anExplicitRejectIsFinalForEveryMemberInSharedMode() throws Exception {
+        try (Services.RemoteDir dir = Services.sftpDir(); Services.Database db = Services.postgres()) {
+            String group = Services.randomName("g-");
+            dir.write("poison.txt", "poison");
+            for (int i = 0; i < 4; i++) {
+                dir.write("ok-" + i + ".txt", "ok " + i);
+            }
+            Queue<Seen> seen = new ConcurrentLinkedQueue<>();
+            Consumer<Message<?>> rejectPoison = m -> {
+                Seen s = seen(m, null);
+                seen.add(s);
+                if (s.name().equals("poison.txt")) {
+                    StaticMessageHeaderAccessor.getAcknowledgmentCallback(m).acknowledge(AcknowledgmentCallback.Status.REJECT);
+                }
+            };
+            ListenerConfig.Builder base = Services.sftp(dir).maxTries(5).retryTimeout(0.05)
+                    .mode(ListenerConfig.Mode.SHARED).workers(2);
+            try (Flow a = flow(base.coordination(db.coordination("reject-a", group)).build(), PayloadType.BYTES, rejectPoison);
+                    Flow b = flow(base.coordination(db.coordination("reject-b", group)).build(), PayloadType.BYTES, rejectPoison)) {
+                await().atMost(WAIT).until(() -> a.ledger("REJECTED") == 1 && a.ledger("DONE") == 4);
+                // Retries would come every 50 ms, from either member; a rejected file gets none.
+                Thread.sleep(1000);
+                assertThat(attemptsOf(seen, "poison.txt")).as("given to one flow, once").containsExactly(1);
+                assertThat(a.source().rejectedCount() + b.source().rejectedCount()).isEqualTo(1);
+                assertThat(db.query("SELECT status, tries FROM ftpcoord_file WHERE path = '" + dir.remote() + "/poison.txt'"))
+                        .isEqualTo("REJECTED|1");
+            }
+            // A member started later in the group: the rejection holds for it too.
+            dir.write("later.txt", "later");
+            try (Flow c = flow(base.coordination(db.coordination("reject-c", group)).build(), PayloadType.BYTES, rejectPoison)) {
+                await().atMost(WAIT).until(() -> c.ledger("DONE") == 5);
+                assertThat(attemptsOf(seen, "later.txt")).containsExactly(1);
+                assertThat(attemptsOf(seen, "poison.txt")).containsExactly(1);
+                assertThat(c.ledger("REJECTED")).isEqualTo(1);
             }
         }
     }
