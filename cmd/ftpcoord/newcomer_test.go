@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -16,6 +15,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A newcomer's mistakes in a configuration file, each written in JSON and
@@ -124,26 +125,16 @@ func TestConfigErrorTextsInFull(t *testing.T) {
 					}
 				}
 				path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+"."+format)
-				if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
 				_, err := loadConfig(path)
-				if err == nil {
-					t.Fatal("accepted")
-				}
-				if got, want := err.Error(), "config "+path+": "+want; got != want {
-					t.Errorf("error\n got: %s\nwant: %s", got, want)
-				}
-				if code := exitCode(err); code != ExitConfig {
-					t.Errorf("exit code %d, want %d", code, ExitConfig)
-				}
+				require.Error(t, err, "accepted")
+				assert.EqualError(t, err, "config "+path+": "+want)
+				assert.Equal(t, ExitConfig, exitCode(err), "exit code")
 				if msg := strings.TrimPrefix(err.Error(), "config "+path); strings.Contains(msg, "json:") || (format == "toml" && strings.Contains(msg, "JSON")) {
 					t.Errorf("the message speaks of JSON internals: %s", err)
 				}
 				var fe *listener.FieldError
-				if !errors.As(err, &fe) {
-					t.Errorf("not a *listener.FieldError: %#v", err)
-				}
+				assert.ErrorAs(t, err, &fe, "not a *listener.FieldError: %#v", err)
 			})
 		}
 	}
@@ -158,9 +149,7 @@ func TestDatabaseTypeAliases(t *testing.T) {
 			db = `database = "/tmp/x.db"`
 		}
 		cfg, err := parseConfig([]byte("[coordination]\nmemberId = \"a\"\ncoordinationGroup = \"g\"\n[coordination.databaseConfig]\ntype = \""+alias+"\"\n"+db+"\n"), true)
-		if err != nil {
-			t.Fatalf("%s: %v", alias, err)
-		}
+		require.NoError(t, err, "%s", alias)
 		d := cfg.Coordination.DatabaseConfig
 		if d.Type != name || !strings.HasPrefix(d.String(), name+":") {
 			t.Errorf("type %q became %q, shown as %s; want %s", alias, d.Type, d.String(), name)
@@ -179,22 +168,19 @@ func TestMissingTableMessage(t *testing.T) {
 	fix := "create the tables with: ftpcoord schema apply --config " + path + " (or run the SQL that ftpcoord schema print --config " + path + " writes)"
 	for _, args := range [][]string{{"status", "--config", path}, {"files", "list", "--config", path}, {"run", "--config", path}} {
 		r := ftpcoord(t, args...)
-		if r.code != ExitDatabase {
-			t.Errorf("%v: exit %d, want %d: %s", args, r.code, ExitDatabase, r.stderr)
-		}
+		assert.Equal(t, ExitDatabase, r.code, "%v: exit code: %s", args, r.stderr)
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 		last := lines[len(lines)-1]
 		if !strings.HasPrefix(last, "ftpcoord: ") || !strings.HasSuffix(last, "schema: token_holder: table is missing: "+fix) {
 			t.Errorf("%v: stderr ends\n %s\nwant it to end\n schema: token_holder: table is missing: %s", args, last, fix)
 		}
-		if strings.Contains(r.stderr, "schema.Apply") || strings.Contains(r.stderr, "schema.DDL") {
-			t.Errorf("%v: the message names Go functions:\n%s", args, r.stderr)
-		}
+		assert.NotContains(t, r.stderr, "schema.Apply", "%v: the message names Go functions", args)
+		assert.NotContains(t, r.stderr, "schema.DDL", "%v: the message names Go functions", args)
 	}
 	// The SQL the message points at is there.
-	if r := ftpcoord(t, "schema", "print", "--config", path); r.code != 0 || !strings.Contains(r.stdout, "CREATE TABLE IF NOT EXISTS token_holder") {
-		t.Errorf("schema print: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	r := ftpcoord(t, "schema", "print", "--config", path)
+	assert.Zero(t, r.code, "schema print: exit code\n%s%s", r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "CREATE TABLE IF NOT EXISTS token_holder", "schema print")
 }
 
 // While the killed holder is not replaced, the demo's progress line says its
@@ -211,9 +197,7 @@ func TestHolderPhrase(t *testing.T) {
 		{"m1", true, 1340 * time.Millisecond, "holder m1 (killed) term 1, heartbeat ageing: 1.3 s old, takeover at 3 s"},
 		{"m1", true, -1, "holder m1 (killed) term 1, no heartbeat row: takeover at the next check"},
 	} {
-		if got := holderPhrase(c.holder, 1, c.killed, c.age); got != c.want {
-			t.Errorf("holderPhrase(%q, %v, %v) = %q, want %q", c.holder, c.killed, c.age, got, c.want)
-		}
+		assert.Equal(t, c.want, holderPhrase(c.holder, 1, c.killed, c.age), "holderPhrase(%q, %v, %v)", c.holder, c.killed, c.age)
 	}
 }
 
@@ -227,9 +211,7 @@ func TestExecHandlerLogsErrOnlyOnFailure(t *testing.T) {
 		h.OnFile(context.Background(), listener.FileInfo{Path: "/in/a.csv", Attempt: 1}, strings.NewReader("x"), nil)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want two log lines:\n%s", buf.String())
-	}
+	require.Len(t, lines, 2, "want two log lines")
 	if !strings.Contains(lines[0], `msg="handler finished" path=/in/a.csv attempt=1 took=`) || strings.Contains(lines[0], "err=") {
 		t.Errorf("success logged as %s", lines[0])
 	}
@@ -243,26 +225,16 @@ func TestExecHandlerLogsErrOnlyOnFailure(t *testing.T) {
 // needs the build), prints no escape sequence.
 func TestREADMEMavenCommandPrintsNoEscapes(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := regexp.MustCompile("(?m)^make java && \\(cd bindings/java && (.*mvn .*)\\)$").FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatal("README has no `make java && (cd bindings/java && mvn ...)` line")
-	}
-	if !strings.Contains(m[1], " install") {
-		t.Fatalf("the README's Maven command does not install: %s", m[1])
-	}
+	require.NotNil(t, m, "README has no `make java && (cd bindings/java && mvn ...)` line")
+	require.Contains(t, m[1], " install", "the README's Maven command does not install")
 	ensureTool(t, "mvn", "maven")
 	cmd := exec.Command("bash", "-c", strings.Replace(m[1], " install", " validate", 1))
 	cmd.Dir = "../../bindings/java"
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", m[1], err, out)
-	}
-	if bytes.ContainsRune(out, 0x1b) {
-		t.Errorf("%s prints escape sequences: %q", m[1], out)
-	}
+	require.NoError(t, err, "%s\n%s", m[1], out)
+	assert.NotContains(t, string(out), "\x1b", "%s prints escape sequences", m[1])
 }
 
 // ensureTool installs a Debian package when its command is missing, with
@@ -273,9 +245,8 @@ func ensureTool(t *testing.T, command string, packages ...string) {
 		return
 	}
 	args := append([]string{"-c", `. "$0"; ensure_packages "$@"`, "../../tests/services/lib.sh", command}, packages...)
-	if out, err := exec.Command("bash", args...).CombinedOutput(); err != nil {
-		t.Fatalf("install %v for %s: %v\n%s", packages, command, err, out)
-	}
+	out, err := exec.Command("bash", args...).CombinedOutput()
+	require.NoError(t, err, "install %v for %s\n%s", packages, command, out)
 }
 
 // ${NAME} in a string takes the environment variable's value (passwords
@@ -294,9 +265,7 @@ func TestConfigEnvironmentReferences(t *testing.T) {
 		toml bool
 	}{{js, false}, {tm, true}} {
 		cfg, err := parseConfig([]byte(c.body), c.toml)
-		if err != nil {
-			t.Fatalf("toml %v: %v", c.toml, err)
-		}
+		require.NoError(t, err, "toml %v", c.toml)
 		if cfg.Coordination.DatabaseConfig.Password != `pa"ss${w}ord` || cfg.Auth.Credentials.Username != "invoices" ||
 			cfg.Auth.Credentials.Password != "${literal}" || cfg.PollingInterval != 5 {
 			t.Errorf("toml %v: expanded to %+v / %+v", c.toml, cfg.Auth.Credentials, cfg.Coordination.DatabaseConfig.Password)
@@ -310,8 +279,7 @@ func TestConfigEnvironmentReferences(t *testing.T) {
 		line := map[string]string{"unset.json": "5", "unset.toml": "12"}[name]
 		_, err := loadConfig(path)
 		want := "config " + path + ": line " + line + ": coordination.databaseConfig.password: ${FTPCOORD_TEST_UNSET_VAR}: the environment variable FTPCOORD_TEST_UNSET_VAR is not set"
-		if err == nil || err.Error() != want || exitCode(err) != ExitConfig {
-			t.Errorf("%s: %v\nwant %s", name, err, want)
-		}
+		assert.EqualError(t, err, want, name)
+		assert.Equal(t, ExitConfig, exitCode(err), "%s: exit code", name)
 	}
 }

@@ -9,40 +9,32 @@ import (
 	"testing"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The README's example configuration parses, and its JSON and TOML forms
 // say the same.
 func TestREADMEExampleConfigs(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	block := func(after, lang string) string {
 		s := string(b)
 		i := strings.Index(s, after)
-		if i < 0 {
-			t.Fatalf("README has no %q", after)
-		}
+		require.GreaterOrEqual(t, i, 0, "README has no %q", after)
 		s = s[i:]
 		start := strings.Index(s, "```"+lang+"\n")
 		end := strings.Index(s[start+4+len(lang):], "```")
 		return s[start+4+len(lang) : start+4+len(lang)+end]
 	}
 	js, err := parseConfig([]byte(block("A member's configuration, in JSON", "json")), false)
-	if err != nil {
-		t.Fatalf("README JSON: %v", err)
-	}
+	require.NoError(t, err, "README JSON")
 	tm, err := parseConfig([]byte(block("and the same in TOML", "toml")), true)
-	if err != nil {
-		t.Fatalf("README TOML: %v", err)
-	}
-	if !reflect.DeepEqual(js, tm) {
-		t.Fatalf("README JSON and TOML differ:\n%+v\n%+v", js, tm)
-	}
-	if js.Coordination == nil || js.Coordination.MemberID != "node-a" || js.FileNamePattern != `.*\.csv` {
-		t.Fatalf("README JSON decoded to %+v", js)
-	}
+	require.NoError(t, err, "README TOML")
+	require.Equal(t, js, tm, "README JSON and TOML differ")
+	require.NotNil(t, js.Coordination, "README JSON decoded to %+v", js)
+	require.Equal(t, "node-a", js.Coordination.MemberID, "README JSON decoded to %+v", js)
+	require.Equal(t, `.*\.csv`, js.FileNamePattern, "README JSON decoded to %+v", js)
 }
 
 // codeBlock is one fenced block of a Markdown file.
@@ -56,9 +48,7 @@ var fence = regexp.MustCompile("(?ms)^```(\\w*)\\n(.*?)^```\\n")
 func codeBlocks(t *testing.T, path string) []codeBlock {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := string(b)
 	var out []codeBlock
 	prev := 0
@@ -74,9 +64,7 @@ func codeBlocks(t *testing.T, path string) []codeBlock {
 // the JSON before it says.
 func TestDocsExampleConfigs(t *testing.T) {
 	files, _ := filepath.Glob("../../docs/*.md")
-	if len(files) == 0 {
-		t.Fatal("no docs/*.md")
-	}
+	require.NotEmpty(t, files, "no docs/*.md")
 	examples := 0
 	for _, f := range files {
 		var lastJSON *listener.ListenerConfig
@@ -86,8 +74,7 @@ func TestDocsExampleConfigs(t *testing.T) {
 			}
 			examples++
 			cfg, err := parseConfig([]byte(b.body), b.lang == "toml")
-			if err != nil {
-				t.Errorf("%s:%d: %s example: %v", f, b.line, b.lang, err)
+			if !assert.NoError(t, err, "%s:%d: %s example", f, b.line, b.lang) {
 				continue
 			}
 			if b.lang == "json" {
@@ -99,18 +86,14 @@ func TestDocsExampleConfigs(t *testing.T) {
 			}
 		}
 	}
-	if examples < 2 {
-		t.Errorf("only %d examples in docs/*.md", examples)
-	}
+	assert.GreaterOrEqual(t, examples, 2, "examples in docs/*.md")
 }
 
 // docs/configuration.md is the one complete reference: a table row for
 // every field a configuration can have, by its full path.
 func TestConfigurationReferenceIsComplete(t *testing.T) {
 	b, err := os.ReadFile("../../docs/configuration.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var rows []string
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(l, "| `") {
@@ -126,13 +109,9 @@ func TestConfigurationReferenceIsComplete(t *testing.T) {
 		return false
 	}
 	paths := fieldPaths(reflect.TypeFor[listener.ListenerConfig](), "")
-	if len(paths) < 50 {
-		t.Fatalf("only %d fields found: %v", len(paths), paths)
-	}
+	require.GreaterOrEqual(t, len(paths), 50, "fields found: %v", paths)
 	for _, p := range paths {
-		if !documented(p) {
-			t.Errorf("docs/configuration.md has no row for `%s`", p)
-		}
+		assert.True(t, documented(p), "docs/configuration.md has no row for `%s`", p)
 	}
 }
 
@@ -222,7 +201,5 @@ func TestDocsLinksResolve(t *testing.T) {
 			checked++
 		}
 	}
-	if checked < 10 {
-		t.Errorf("only %d links checked", checked)
-	}
+	assert.GreaterOrEqual(t, checked, 10, "links checked")
 }
