@@ -2,12 +2,12 @@ package schema_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/require"
 )
 
 // The MySQL ledger holds any file name, and one created with a charset
@@ -18,23 +18,18 @@ func TestMySQLLedgerHoldsEveryName(t *testing.T) {
 	db := testdb.Open(t, cfg, "UTC")
 	name := "/in/📦 Ünïcödé A.csv"
 	for i, p := range []string{name, strings.ToLower(name)} {
-		if _, err := db.ExecContext(ctx, `INSERT INTO ftpcoord_file (group_id, version_key, path, size, mtime_ms, last_error)
-			VALUES ('g', ?, ?, 1, 1, ?)`, strings.Repeat("a", 63)+string(rune('0'+i)), p, "failed on "+p); err != nil {
-			t.Fatalf("insert %q: %v", p, err)
-		}
+		_, err := db.ExecContext(ctx, `INSERT INTO ftpcoord_file (group_id, version_key, path, size, mtime_ms, last_error)
+			VALUES ('g', ?, ?, 1, 1, ?)`, strings.Repeat("a", 63)+string(rune('0'+i)), p, "failed on "+p)
+		require.NoError(t, err, "insert %q", p)
 	}
 	var got string
-	if err := db.QueryRowContext(ctx, `SELECT path FROM ftpcoord_file WHERE path = ?`, name).Scan(&got); err != nil || got != name {
-		t.Fatalf("read back %q (%v), want %q: names that differ in case only must stay apart", got, err, name)
-	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM ftpcoord_file`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, `ALTER TABLE ftpcoord_file CONVERT TO CHARACTER SET latin1`); err != nil {
-		t.Fatal(err)
-	}
-	err := schema.VerifyLedger(ctx, db, schema.MySQL)
-	if !errors.Is(err, schema.ErrWrongCharset) || !strings.Contains(err.Error(), "CONVERT TO CHARACTER SET utf8mb4") {
-		t.Fatalf("VerifyLedger on a latin1 table: %v, want ErrWrongCharset with the fix", err)
-	}
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT path FROM ftpcoord_file WHERE path = ?`, name).Scan(&got), "read back %q", name)
+	require.Equal(t, name, got, "read back: names that differ in case only must stay apart")
+	_, err := db.ExecContext(ctx, `DELETE FROM ftpcoord_file`)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `ALTER TABLE ftpcoord_file CONVERT TO CHARACTER SET latin1`)
+	require.NoError(t, err)
+	err = schema.VerifyLedger(ctx, db, schema.MySQL)
+	require.ErrorIs(t, err, schema.ErrWrongCharset, "VerifyLedger on a latin1 table")
+	require.ErrorContains(t, err, "CONVERT TO CHARACTER SET utf8mb4", "VerifyLedger on a latin1 table: want the fix")
 }

@@ -3,30 +3,32 @@ package schema
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseDialect(t *testing.T) {
 	for in, want := range map[string]Dialect{"mysql": MySQL, "MySQL": MySQL, "mariadb": MySQL, "postgresql": Postgres, " postgres ": Postgres, "sqlite": SQLite, "SQLite3": SQLite} {
-		if got, err := ParseDialect(in); err != nil || got != want {
-			t.Errorf("ParseDialect(%q) = %q, %v", in, got, err)
+		got, err := ParseDialect(in)
+		if assert.NoError(t, err, "ParseDialect(%q)", in) {
+			assert.Equal(t, want, got, "ParseDialect(%q)", in)
 		}
 	}
 	_, err := ParseDialect("oracle")
-	if err == nil || !strings.Contains(err.Error(), `"mysql"`) || !strings.Contains(err.Error(), `"postgresql"`) || !strings.Contains(err.Error(), `"sqlite"`) {
-		t.Errorf("ParseDialect(oracle) = %v, want an error naming the valid types", err)
+	if assert.Error(t, err, "ParseDialect(oracle): want an error naming the valid types") {
+		for _, name := range []string{`"mysql"`, `"postgresql"`, `"sqlite"`} {
+			assert.Contains(t, err.Error(), name, "ParseDialect(oracle): want an error naming the valid types")
+		}
 	}
 }
 
 func TestStatementsAreIdempotentCreates(t *testing.T) {
 	for _, d := range Dialects {
 		stmts, err := Statements(d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want := map[Dialect]int{Postgres: 4, MySQL: 3, SQLite: 4}[d] // PostgreSQL and SQLite create their index apart
-		if len(stmts) != want {
-			t.Fatalf("%s: %d statements, want %d:\n%q", d, len(stmts), want, stmts)
-		}
+		require.Len(t, stmts, want, "%s: statements", d)
 		for _, s := range stmts {
 			if !(strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS ") || strings.HasPrefix(s, "CREATE INDEX IF NOT EXISTS ")) || strings.Contains(s, "--") {
 				t.Errorf("%s: statement is not a bare idempotent CREATE: %q", d, s)
@@ -35,13 +37,10 @@ func TestStatementsAreIdempotentCreates(t *testing.T) {
 		for _, table := range append(coordinationTables, ledgerTables...) {
 			ddl, _ := DDL(d)
 			for _, col := range table.columns {
-				if !strings.Contains(ddl, col) {
-					t.Errorf("%s DDL lacks %s.%s", d, table.name, col)
-				}
+				assert.Contains(t, ddl, col, "%s DDL lacks %s.%s", d, table.name, col)
 			}
 		}
 	}
-	if _, err := DDL("oracle"); err == nil {
-		t.Error("DDL(oracle) succeeded")
-	}
+	_, err := DDL("oracle")
+	assert.Error(t, err, "DDL(oracle) succeeded")
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Each bad input prints an error a person can act on and exits with its
@@ -20,9 +22,7 @@ func TestBadInputs(t *testing.T) {
 	empty := testdb.New(t, schema.Postgres) // no tables
 	file := func(name, body string) string {
 		p := filepath.Join(work, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
 		return p
 	}
 	good := writeJSON(t, filepath.Join(work, "good.json"), memberConfig(srv, withSchema, "bad-inputs", "m", nil))
@@ -79,13 +79,9 @@ func TestBadInputs(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := ftpcoord(t, c.args...)
-			if r.code != c.code {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, c.code, r.stdout, r.stderr)
-			}
+			assert.Equal(t, c.code, r.code, "exit code\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
 			for _, w := range c.want {
-				if !strings.Contains(r.stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
-				}
+				assert.Contains(t, r.stderr, w, "stderr")
 			}
 			for _, secret := range []string{"Not-The-Password-77", "Wrong-FTP-Secret-99", withSchema.Password} {
 				if secret != "" && (strings.Contains(r.stderr, secret) || strings.Contains(r.stdout, secret)) {

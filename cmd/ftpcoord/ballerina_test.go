@@ -10,6 +10,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/tests/ballerinapeer"
+	"github.com/stretchr/testify/require"
 )
 
 // A Ballerina node is just a row of health_check to status: it is listed
@@ -29,9 +30,7 @@ func TestStatusShowsBallerinaMembers(t *testing.T) {
 			})
 			peer, err := ballerinapeer.Start(context.Background(), ballerinapeer.Config{Database: db, TaskID: "bal-node", GroupID: "cmd-bal",
 				LivenessCheckInterval: 3, HeartbeatFrequency: time.Second, PollingInterval: 500 * time.Millisecond, JVMZone: "UTC"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			t.Cleanup(peer.Halt)
 			var st groupStatus
 			eventually(t, 10*time.Second, "the Ballerina node listed as a standby", func() bool {
@@ -42,21 +41,16 @@ func TestStatusShowsBallerinaMembers(t *testing.T) {
 			for _, m := range st.Members {
 				roles[m.ID] = m.Role
 			}
-			if roles["go-node"] != "active" || roles["bal-node"] != "standby" {
-				t.Fatalf("roles %v", roles)
-			}
+			require.Equal(t, "active", roles["go-node"], "roles %v", roles)
+			require.Equal(t, "standby", roles["bal-node"], "roles %v", roles)
 			member.signal(syscall.SIGTERM)
-			if code := member.wait(); code != 0 {
-				t.Fatalf("exit %d", code)
-			}
+			require.Zero(t, member.wait(), "exit code")
 			eventually(t, 10*time.Second, "the Ballerina node active in status", func() bool {
 				var r result
 				st, r = statusOf(t, cfg)
 				return r.code == 0 && st.Holder == "bal-node" && st.Active
 			})
-			if !peer.IsActive() {
-				t.Fatal("status says the Ballerina node is active, the node does not think so")
-			}
+			require.True(t, peer.IsActive(), "status says the Ballerina node is active, the node does not think so")
 		})
 	}
 }

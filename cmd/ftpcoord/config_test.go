@@ -1,8 +1,10 @@
 package main
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Every configuration error names the line and the field, in JSON and TOML.
@@ -25,13 +27,9 @@ func TestConfigErrorsNameLineAndField(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := parseConfig([]byte(c.in), c.toml)
-			if err == nil {
-				t.Fatal("no error")
-			}
+			require.Error(t, err)
 			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
+				assert.ErrorContains(t, err, w)
 			}
 		})
 	}
@@ -71,13 +69,9 @@ password = "p"
 database = "d"
 `
 	a, err := parseConfig([]byte(js), false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := parseConfig([]byte(tm), true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if a.Port != b.Port || a.Path != b.Path || a.PollingInterval != b.PollingInterval || a.MaxTries != b.MaxTries ||
 		a.AfterProcess.MoveTo != b.AfterProcess.MoveTo || *a.Coordination != *b.Coordination || a.Auth.Credentials.Password != b.Auth.Credentials.Password {
 		t.Fatalf("JSON %+v\nTOML %+v", a, b)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // `ftpcoord demo` passes on its own (in-process FTP server, SQLite, three
@@ -28,9 +30,8 @@ func TestDemoOnPostgres(t *testing.T) {
 	b, _ := json.Marshal(db)
 	demoRun(t, "--database-config", string(b))
 	var n int
-	if err := testdb.Open(t, db, "UTC").QueryRow(`SELECT (SELECT count(*) FROM ftpcoord_file) + (SELECT count(*) FROM health_check) + (SELECT count(*) FROM token_holder)`).Scan(&n); err != nil || n != 0 {
-		t.Fatalf("the demo left %d rows behind (%v)", n, err)
-	}
+	require.NoError(t, testdb.Open(t, db, "UTC").QueryRow(`SELECT (SELECT count(*) FROM ftpcoord_file) + (SELECT count(*) FROM health_check) + (SELECT count(*) FROM token_holder)`).Scan(&n))
+	require.Zero(t, n, "the demo left rows behind")
 }
 
 func demoRun(t *testing.T, args ...string) {
@@ -41,25 +42,17 @@ func demoRun(t *testing.T, args ...string) {
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	out, err := cmd.CombinedOutput()
 	took := time.Since(start)
-	if err != nil {
-		t.Fatalf("demo failed after %v: %v\n%s", took, err, out)
-	}
-	if took > 45*time.Second {
-		t.Errorf("the demo took %v; it must finish well under a minute", took)
-	}
+	require.NoError(t, err, "demo failed after %v\n%s", took, out)
+	assert.LessOrEqual(t, took, 45*time.Second, "the demo took %v; it must finish well under a minute", took)
 	s := string(out)
 	for _, want := range []string{"SIGKILL", "took over (term 2)", "files uploaded          45", "files seen (ledger)     45",
 		"processed once each     yes (45 DONE", "lost                    0", "duplicates              0", "failover delay", "ok: every file was processed once"} {
-		if !strings.Contains(s, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, s)
-		}
+		assert.Contains(t, s, want, "demo output")
 	}
 	// Between the SIGKILL and the takeover, the progress lines say the
 	// killed holder's heartbeat is ageing, never that it is active.
 	kill := regexp.MustCompile(`SIGKILL (m\d), the active member`).FindStringSubmatch(s)
-	if kill == nil {
-		t.Fatalf("no SIGKILL line:\n%s", s)
-	}
+	require.NotNil(t, kill, "no SIGKILL line:\n%s", s)
 	window := s[strings.Index(s, kill[0]):strings.Index(s, "took over (term 2)")]
 	if strings.Contains(window, "active "+kill[1]+" ") {
 		t.Errorf("a progress line calls the killed %s active:\n%s", kill[1], window)
@@ -68,9 +61,8 @@ func demoRun(t *testing.T, args ...string) {
 		t.Errorf("no progress line says the heartbeat of the killed %s is ageing:\n%s", kill[1], window)
 	}
 	// It cleaned up: its directory is gone and none of its processes is left.
-	if left, _ := os.ReadDir(tmp); len(left) != 0 {
-		t.Errorf("the demo left %v in its temporary directory", left)
-	}
+	left, _ := os.ReadDir(tmp)
+	assert.Empty(t, left, "the demo left files in its temporary directory")
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), tmp) {

@@ -6,11 +6,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -21,9 +22,7 @@ func deployTool(t *testing.T, name string) string {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("deploy/tools.sh %s: %v\n%s", name, err, stderr.String())
-	}
+	require.NoError(t, err, "deploy/tools.sh %s\n%s", name, stderr.String())
 	return strings.TrimSpace(string(out))
 }
 
@@ -43,9 +42,7 @@ func envRefs(config string) []string {
 func TestSystemdUnit(t *testing.T) {
 	analyze := deployTool(t, "systemd-analyze")
 	unit, err := os.ReadFile("../../deploy/systemd/ftpcoord.service")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	values := map[string]string{}
 	for _, l := range strings.Split(string(unit), "\n") {
 		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
@@ -53,13 +50,10 @@ func TestSystemdUnit(t *testing.T) {
 		}
 	}
 	args := strings.Fields(values["ExecStart"])
-	if len(args) < 2 || args[0] != "/usr/local/bin/ftpcoord" || args[1] != "run" {
-		t.Fatalf("ExecStart %q is not /usr/local/bin/ftpcoord run ...", values["ExecStart"])
-	}
+	require.GreaterOrEqual(t, len(args), 2, "ExecStart %q is not /usr/local/bin/ftpcoord run ...", values["ExecStart"])
+	require.Equal(t, []string{"/usr/local/bin/ftpcoord", "run"}, args[:2], "ExecStart %q is not /usr/local/bin/ftpcoord run ...", values["ExecStart"])
 	f, err := parseRunFlags(args[2:], &strings.Builder{})
-	if err != nil {
-		t.Fatalf("ExecStart's flags: %v", err)
-	}
+	require.NoError(t, err, "ExecStart's flags")
 	if f.config != "/etc/ftpcoord/member.toml" || f.metricsAddr == "" || f.logFormat != "json" {
 		t.Errorf("ExecStart flags %+v", f)
 	}
@@ -72,9 +66,7 @@ func TestSystemdUnit(t *testing.T) {
 
 	// member.toml parses, its passwords taken from the environment file.
 	env, err := os.Open("../../deploy/systemd/ftpcoord.env.example")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer env.Close()
 	defined := map[string]bool{}
 	sc := bufio.NewScanner(env)
@@ -85,18 +77,12 @@ func TestSystemdUnit(t *testing.T) {
 		}
 	}
 	member, err := os.ReadFile("../../deploy/systemd/member.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, ref := range envRefs(string(member)) {
-		if !defined[ref] {
-			t.Errorf("member.toml refers to ${%s}, which ftpcoord.env.example does not define", ref)
-		}
+		assert.True(t, defined[ref], "member.toml refers to ${%s}, which ftpcoord.env.example does not define", ref)
 	}
 	cfg, err := parseConfig(member, true)
-	if err != nil {
-		t.Fatalf("deploy/systemd/member.toml: %v", err)
-	}
+	require.NoError(t, err, "deploy/systemd/member.toml")
 	if cfg.Coordination == nil || cfg.Coordination.DatabaseConfig.Password != "change-me" || cfg.Auth.Credentials.Password != "change-me" {
 		t.Errorf("member.toml's passwords are not the environment file's: %+v", cfg.Coordination)
 	}
@@ -106,9 +92,7 @@ func TestSystemdUnit(t *testing.T) {
 	verify := func(unitText string) (string, error) {
 		dir := t.TempDir()
 		p := filepath.Join(dir, "ftpcoord.service")
-		if err := os.WriteFile(p, []byte(strings.Replace(unitText, "ExecStart=/usr/local/bin/ftpcoord ", "ExecStart="+bin+" ", 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(p, []byte(strings.Replace(unitText, "ExecStart=/usr/local/bin/ftpcoord ", "ExecStart="+bin+" ", 1)), 0o644))
 		cmd := exec.Command(analyze, "verify", p)
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
@@ -118,9 +102,8 @@ func TestSystemdUnit(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%q", err, out)
 	}
 	// The check sees mistakes: a misspelt key is reported.
-	if out, _ := verify(strings.Replace(string(unit), "RestartSec=", "RestartSek=", 1)); !strings.Contains(out, "RestartSek") {
-		t.Errorf("systemd-analyze verify did not report a misspelt key: %q", out)
-	}
+	out, _ := verify(strings.Replace(string(unit), "RestartSec=", "RestartSek=", 1))
+	assert.Contains(t, out, "RestartSek", "systemd-analyze verify did not report a misspelt key")
 }
 
 // k8sObject is what the test reads of a manifest.
@@ -196,9 +179,7 @@ type k8sContainer struct {
 // password it refers to from the Secret.
 func TestKubernetesManifests(t *testing.T) {
 	files, _ := filepath.Glob("../../deploy/kubernetes/*.yaml")
-	if len(files) != 4 {
-		t.Fatalf("deploy/kubernetes has %d manifests: %v", len(files), files)
-	}
+	require.Len(t, files, 4, "deploy/kubernetes manifests")
 	validate := deployTool(t, "kubernetes-validate")
 	out, err := exec.Command(validate, append([]string{"--strict"}, files...)...).CombinedOutput()
 	if err != nil || strings.Count(string(out), " passed ") != 4 {
@@ -208,67 +189,48 @@ func TestKubernetesManifests(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "deployment.yaml")
 	b, _ := os.ReadFile("../../deploy/kubernetes/deployment.yaml")
 	os.WriteFile(bad, []byte(strings.Replace(string(b), "  replicas: 3", "  replica: 3", 1)), 0o644)
-	if out, err := exec.Command(validate, "--strict", bad).CombinedOutput(); err == nil {
-		t.Errorf("kubernetes-validate accepted a misspelt field:\n%s", out)
-	}
+	out, err = exec.Command(validate, "--strict", bad).CombinedOutput()
+	assert.Error(t, err, "kubernetes-validate accepted a misspelt field:\n%s", out)
 
 	objs := map[string]k8sObject{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var o k8sObject
-		if err := yaml.Unmarshal(b, &o); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		require.NoError(t, yaml.Unmarshal(b, &o), "%s", f)
 		objs[o.Kind] = o
 	}
 	dep, pdb, cm, secret := objs["Deployment"], objs["PodDisruptionBudget"], objs["ConfigMap"], objs["Secret"]
-	if dep.Spec.Replicas != 3 {
-		t.Errorf("replicas %d, want 3", dep.Spec.Replicas)
-	}
+	assert.EqualValues(t, 3, dep.Spec.Replicas, "replicas")
 	podLabels := dep.Spec.Template.Metadata.Labels
 	for _, sel := range []k8sSelector{dep.Spec.Selector, pdb.Spec.Selector} {
-		if len(sel.MatchLabels) == 0 {
-			t.Errorf("an empty selector")
-		}
+		assert.NotEmpty(t, sel.MatchLabels, "an empty selector")
 		for k, v := range sel.MatchLabels {
-			if podLabels[k] != v {
-				t.Errorf("selector %s=%s does not match the pods' labels %v", k, v, podLabels)
-			}
+			assert.Equal(t, v, podLabels[k], "selector %s=%s does not match the pods' labels %v", k, v, podLabels)
 		}
 	}
 	if pdb.Spec.MinAvailable < 2 || pdb.Spec.MinAvailable >= dep.Spec.Replicas {
 		t.Errorf("PodDisruptionBudget minAvailable %d of %d replicas: want an active member and a standby left, and drains possible", pdb.Spec.MinAvailable, dep.Spec.Replicas)
 	}
-	if len(dep.Spec.Template.Spec.Containers) != 1 {
-		t.Fatalf("%d containers", len(dep.Spec.Template.Spec.Containers))
-	}
+	require.Len(t, dep.Spec.Template.Spec.Containers, 1, "containers")
 	c := dep.Spec.Template.Spec.Containers[0]
-	if len(c.Args) == 0 || c.Args[0] != "run" {
-		t.Fatalf("args %v: want run ...", c.Args)
-	}
+	require.NotEmpty(t, c.Args, "args: want run ...")
+	require.Equal(t, "run", c.Args[0], "args %v: want run ...", c.Args)
 	f, err := parseRunFlags(c.Args[1:], &strings.Builder{})
-	if err != nil {
-		t.Fatalf("the container's args: %v", err)
-	}
+	require.NoError(t, err, "the container's args")
 	if float64(dep.Spec.Template.Spec.TerminationGracePeriodSeconds) <= f.stopTimeout.Seconds() {
 		t.Errorf("terminationGracePeriodSeconds %d is not more than --stop-timeout %v", dep.Spec.Template.Spec.TerminationGracePeriodSeconds, f.stopTimeout)
 	}
 	addr, err := metricsListenAddr(f.metricsAddr)
-	if err != nil || !strings.HasPrefix(addr, "0.0.0.0:") {
-		t.Fatalf("--metrics-addr %q (%s, %v): the kubelet probes the pod's address", f.metricsAddr, addr, err)
-	}
+	require.NoError(t, err, "--metrics-addr %q", f.metricsAddr)
+	require.True(t, strings.HasPrefix(addr, "0.0.0.0:"), "--metrics-addr %q (%s): the kubelet probes the pod's address", f.metricsAddr, addr)
 	port := ""
 	for _, p := range c.Ports {
 		if "0.0.0.0:"+strconv.Itoa(p.ContainerPort) == addr {
 			port = p.Name
 		}
 	}
-	if port == "" {
-		t.Fatalf("no container port is --metrics-addr %s: %+v", addr, c.Ports)
-	}
+	require.NotEmpty(t, port, "no container port is --metrics-addr %s: %+v", addr, c.Ports)
 	for name, c := range map[string]struct {
 		p    *k8sProbe
 		path string
@@ -291,9 +253,7 @@ func TestKubernetesManifests(t *testing.T) {
 		fromCM = fromCM || (v.Name == volume && v.ConfigMap != nil && v.ConfigMap.Name == cm.Metadata.Name)
 	}
 	member, ok := cm.Data[strings.TrimPrefix(f.config, mountPath+"/")]
-	if !fromCM || !ok {
-		t.Fatalf("--config %s is not a key of the ConfigMap %s mounted there", f.config, cm.Metadata.Name)
-	}
+	require.True(t, fromCM && ok, "--config %s is not a key of the ConfigMap %s mounted there", f.config, cm.Metadata.Name)
 	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef.Name != secret.Metadata.Name {
 		t.Errorf("envFrom %+v, want the Secret %s", c.EnvFrom, secret.Metadata.Name)
 	}
@@ -308,22 +268,14 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	refs := envRefs(member)
 	for _, ref := range refs {
-		if !provided[ref] {
-			t.Errorf("the ConfigMap refers to ${%s}, which neither the Secret nor the container's env provides", ref)
-		}
+		assert.True(t, provided[ref], "the ConfigMap refers to ${%s}, which neither the Secret nor the container's env provides", ref)
 	}
-	if !slices.Contains(refs, "POD_NAME") {
-		t.Errorf("the members' ids do not come from the pod's name: %v", refs)
-	}
+	assert.Contains(t, refs, "POD_NAME", "the members' ids do not come from the pod's name")
 	cfg, err := parseConfig([]byte(member), strings.HasSuffix(f.config, ".toml"))
-	if err != nil {
-		t.Fatalf("the ConfigMap's configuration: %v", err)
-	}
+	require.NoError(t, err, "the ConfigMap's configuration")
 	if cfg.Coordination == nil || cfg.Coordination.MemberID != "ftpcoord-7d9f8-x2k4q" ||
 		cfg.Coordination.DatabaseConfig.Password != secret.StringData["FTPCOORD_DB_PASSWORD"] || cfg.Auth.Credentials.Password != secret.StringData["FTPCOORD_FTP_PASSWORD"] {
 		t.Errorf("the ConfigMap's configuration did not take the Secret's passwords and the pod's name: %+v", cfg.Coordination)
 	}
-	if strings.Contains(strings.ToLower(member), "change-me") {
-		t.Errorf("a password is written in the ConfigMap")
-	}
+	assert.NotContains(t, strings.ToLower(member), "change-me", "a password is written in the ConfigMap")
 }

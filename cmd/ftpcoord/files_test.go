@@ -4,13 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A file whose command keeps failing is REJECTED after maxTries with the
@@ -38,56 +39,51 @@ test "$1" = "$FTPCOORD_LOCAL_PATH" && cp "$1" ` + shellQuote(out) + `/`
 		rows := filesList(t, cfg)
 		return countStatus(rows, "DONE") == 1 && countStatus(rows, "REJECTED") == 1
 	})
-	if b, err := os.ReadFile(filepath.Join(out, "good.csv")); err != nil || string(b) != "good content" {
-		t.Fatalf("the staged copy handed to the command: %q, %v", b, err)
-	}
+	b, err := os.ReadFile(filepath.Join(out, "good.csv"))
+	require.NoError(t, err, "the staged copy handed to the command")
+	require.Equal(t, "good content", string(b), "the staged copy handed to the command")
 	rej := filesList(t, cfg, "--status", "REJECTED")
-	if len(rej) != 1 || rej[0].Path != bad || rej[0].Tries != 2 || !strings.Contains(rej[0].LastError, "cannot parse line 7 (attempt 2)") ||
-		!strings.Contains(rej[0].LastError, "exit status 3") {
-		t.Fatalf("rejected rows: %+v", rej)
-	}
-	if !strings.Contains(m.log(), "ftpcoord files retry --config "+cfg+" "+bad) {
-		t.Errorf("the member's log does not say how to requeue the rejected file:\n%s", m.log())
-	}
+	require.Len(t, rej, 1, "rejected rows")
+	require.Equal(t, bad, rej[0].Path, "rejected rows: %+v", rej)
+	require.Equal(t, 2, rej[0].Tries, "rejected rows: %+v", rej)
+	require.Contains(t, rej[0].LastError, "cannot parse line 7 (attempt 2)", "rejected rows: %+v", rej)
+	require.Contains(t, rej[0].LastError, "exit status 3", "rejected rows: %+v", rej)
+	assert.Contains(t, m.log(), "ftpcoord files retry --config "+cfg+" "+bad, "the member's log does not say how to requeue the rejected file")
 	show := ftpcoord(t, "files", "show", "--config", cfg, bad)
-	if show.code != 0 || !strings.Contains(show.stdout, "REJECTED") || !strings.Contains(show.stdout, "cannot parse line 7") {
-		t.Fatalf("files show: exit %d\n%s%s", show.code, show.stdout, show.stderr)
-	}
+	require.Zero(t, show.code, "files show: exit code\n%s%s", show.stdout, show.stderr)
+	require.Contains(t, show.stdout, "REJECTED", "files show")
+	require.Contains(t, show.stdout, "cannot parse line 7", "files show")
 	// Retry of a file that is not rejected does nothing and says why.
-	if r := ftpcoord(t, "files", "retry", "--config", cfg, srv.path+"/good.csv"); r.code != ExitFailure || !strings.Contains(r.stderr, "DONE") {
-		t.Fatalf("retry of a DONE file: exit %d %s", r.code, r.stderr)
-	}
+	r := ftpcoord(t, "files", "retry", "--config", cfg, srv.path+"/good.csv")
+	require.Equal(t, ExitFailure, r.code, "retry of a DONE file: exit code %s", r.stderr)
+	require.Contains(t, r.stderr, "DONE", "retry of a DONE file")
 	os.WriteFile(fixed, nil, 0o644)
-	if r := ftpcoord(t, "files", "retry", "--config", cfg, bad); r.code != 0 || !strings.Contains(r.stdout, "requeued 1") {
-		t.Fatalf("files retry: exit %d %s%s", r.code, r.stdout, r.stderr)
-	}
+	r = ftpcoord(t, "files", "retry", "--config", cfg, bad)
+	require.Zero(t, r.code, "files retry: exit code %s%s", r.stdout, r.stderr)
+	require.Contains(t, r.stdout, "requeued 1", "files retry")
 	eventually(t, 30*time.Second, "the requeued file DONE", func() bool {
 		return countStatus(filesList(t, cfg), "DONE") == 2
 	})
-	if _, err := os.Stat(filepath.Join(out, "bad.csv")); err != nil {
-		t.Fatalf("the requeued file was not handled: %v", err)
-	}
+	_, err = os.Stat(filepath.Join(out, "bad.csv"))
+	require.NoError(t, err, "the requeued file was not handled")
 
 	// Reject by hand: a version recorded but not yet claimed (no member
 	// of this group runs, so it stays PENDING).
 	sqlDB := testdb.Open(t, db, "UTC")
 	lg, err := ledger.New(context.Background(), ledger.Config{DB: sqlDB, Dialect: schema.Postgres, GroupID: "cmd-files-idle", MemberID: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lg.Record(context.Background(), []ledger.File{{Path: "/in/stuck.csv", Size: 3, MTime: 1}})
 	idle := writeJSON(t, filepath.Join(work, "idle.json"), memberConfig(srv, db, "cmd-files-idle", "x", nil))
-	r := ftpcoord(t, "files", "reject", "--config", idle, "--reason", "poison message, see ticket 42", "/in/stuck.csv")
-	if r.code != 0 || !strings.Contains(r.stdout, "rejected 1") {
-		t.Fatalf("files reject: exit %d %s%s", r.code, r.stdout, r.stderr)
-	}
-	if rows := filesList(t, idle, "--status", "REJECTED"); len(rows) != 1 || rows[0].LastError != "poison message, see ticket 42" {
-		t.Fatalf("after reject: %+v", rows)
-	}
-	if r := ftpcoord(t, "files", "reject", "--config", idle, "/in/nothing.csv"); r.code != ExitFailure || !strings.Contains(r.stderr, "no such file") {
-		t.Fatalf("reject of an unknown path: exit %d %s", r.code, r.stderr)
-	}
-	if r := ftpcoord(t, "files", "show", "--config", idle, "/in/nothing.csv"); r.code != ExitFailure || !strings.Contains(r.stderr, "no such file") {
-		t.Fatalf("show of an unknown path: exit %d %s", r.code, r.stderr)
-	}
+	r = ftpcoord(t, "files", "reject", "--config", idle, "--reason", "poison message, see ticket 42", "/in/stuck.csv")
+	require.Zero(t, r.code, "files reject: exit code %s%s", r.stdout, r.stderr)
+	require.Contains(t, r.stdout, "rejected 1", "files reject")
+	rows := filesList(t, idle, "--status", "REJECTED")
+	require.Len(t, rows, 1, "after reject")
+	require.Equal(t, "poison message, see ticket 42", rows[0].LastError, "after reject: %+v", rows)
+	r = ftpcoord(t, "files", "reject", "--config", idle, "/in/nothing.csv")
+	require.Equal(t, ExitFailure, r.code, "reject of an unknown path: exit code %s", r.stderr)
+	require.Contains(t, r.stderr, "no such file", "reject of an unknown path")
+	r = ftpcoord(t, "files", "show", "--config", idle, "/in/nothing.csv")
+	require.Equal(t, ExitFailure, r.code, "show of an unknown path: exit code %s", r.stderr)
+	require.Contains(t, r.stderr, "no such file", "show of an unknown path")
 }

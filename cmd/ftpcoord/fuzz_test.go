@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 // FuzzParseConfig feeds hostile TOML and JSON to the command's
 // configuration reader: it never panics (line lookups included), an
@@ -26,8 +30,6 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			return
 		}
-		if err := cfg.Validate(); err != nil {
-			t.Fatalf("accepted, yet Validate says %v", err)
-		}
+		require.NoError(t, cfg.Validate(), "accepted, yet Validate says")
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // bin is the ftpcoord binary the end-to-end tests run, built once.
@@ -86,9 +87,7 @@ func newFTPDir(t *testing.T) ftpServer {
 	p, _ := strconv.Atoi(port)
 	name := fmt.Sprintf("cmd-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
 	local := filepath.Join(env(t, "FTPCOORD_TEST_PUREFTPD_ROOT"), name)
-	if err := os.Mkdir(local, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(local, 0o777))
 	os.Chmod(local, 0o777)
 	t.Cleanup(func() { os.RemoveAll(local) })
 	return ftpServer{host: host, port: p, user: env(t, "FTPCOORD_TEST_PUREFTPD_USER"), pass: env(t, "FTPCOORD_TEST_PUREFTPD_PASSWORD"),
@@ -99,14 +98,10 @@ func newFTPDir(t *testing.T) ftpServer {
 func (s ftpServer) put(t *testing.T, name, body string) {
 	t.Helper()
 	tmp := filepath.Join(s.local, "."+name+".part")
-	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(tmp, []byte(body), 0o644))
 	old := time.Now().Add(-time.Minute)
 	os.Chtimes(tmp, old, old)
-	if err := os.Rename(tmp, filepath.Join(s.local, name)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Rename(tmp, filepath.Join(s.local, name)))
 }
 
 // memberConfig is a listener configuration for one member.
@@ -127,9 +122,7 @@ func memberConfig(s ftpServer, db taskcompat.DatabaseConfig, group, member strin
 func writeJSON(t *testing.T, path string, v any) string {
 	t.Helper()
 	b, _ := json.MarshalIndent(v, "", "  ")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, b, 0o600))
 	return path
 }
 
@@ -147,9 +140,7 @@ func startRun(t *testing.T, args ...string) *proc {
 	p := &proc{cmd: exec.Command(bin, append([]string{"run"}, args...)...), done: make(chan struct{})}
 	stderr, _ := p.cmd.StderrPipe()
 	p.cmd.Stdout = io.Discard
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.cmd.Start())
 	started := make(chan struct{})
 	go func() {
 		defer close(p.done)
@@ -214,9 +205,7 @@ func statusOf(t *testing.T, config string) (groupStatus, result) {
 	r := ftpcoord(t, "status", "--config", config, "--json")
 	var st groupStatus
 	if r.stdout != "" {
-		if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-			t.Fatalf("status --json: %v\n%s", err, r.stdout)
-		}
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &st), "status --json\n%s", r.stdout)
 	}
 	return st, r
 }
@@ -225,13 +214,9 @@ func statusOf(t *testing.T, config string) (groupStatus, result) {
 func filesList(t *testing.T, config string, extra ...string) []entryJSON {
 	t.Helper()
 	r := ftpcoord(t, append([]string{"files", "list", "--config", config, "--json"}, extra...)...)
-	if r.code != 0 {
-		t.Fatalf("files list: exit %d: %s", r.code, r.stderr)
-	}
+	require.Zero(t, r.code, "files list: exit code: %s", r.stderr)
 	var out []entryJSON
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatalf("files list --json: %v\n%s", err, r.stdout)
-	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), "files list --json\n%s", r.stdout)
 	return out
 }
 

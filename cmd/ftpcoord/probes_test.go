@@ -14,6 +14,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Before the member joined its group, /readyz says it is starting; a
@@ -44,9 +46,9 @@ func TestProbesBeforeStartAndWhileStopping(t *testing.T) {
 		{alone, phaseStopping, "/readyz", 503, "stopping: the member is handing over\n", "alone, stopping"},
 	} {
 		c.m.phase.Store(c.phase)
-		if code, body := probe(c.m, c.path); code != c.code || body != c.body {
-			t.Errorf("%s: %s = %d %q, want %d %q", c.whatItSays, c.path, code, body, c.code, c.body)
-		}
+		code, body := probe(c.m, c.path)
+		assert.Equal(t, c.code, code, "%s: %s: status code", c.whatItSays, c.path)
+		assert.Equal(t, c.body, body, "%s: %s: body", c.whatItSays, c.path)
 	}
 }
 
@@ -77,13 +79,12 @@ func TestHealthzAndReadyzOnARealDatabase(t *testing.T) {
 			b := startRun(t, "--config", cfgB, "--metrics-addr", "127.0.0.1:0")
 			urlB := "http://" + metricsAddr(t, b)
 			code, body := probeGet(t, urlB+"/readyz")
-			if code != 200 || !strings.HasPrefix(body, "ready: standby (holder a, term ") {
-				t.Errorf("standby b /readyz: %d %q", code, body)
-			}
+			assert.Equal(t, 200, code, "standby b /readyz: %q", body)
+			assert.True(t, strings.HasPrefix(body, "ready: standby (holder a, term "), "standby b /readyz: %d %q", code, body)
 			for _, u := range []string{urlA, urlB} {
-				if code, body := probeGet(t, u+"/healthz"); code != 200 || body != "ok: the coordination database answers\n" {
-					t.Errorf("%s/healthz: %d %q", u, code, body)
-				}
+				code, body := probeGet(t, u+"/healthz")
+				assert.Equal(t, 200, code, "%s/healthz: %q", u, body)
+				assert.Equal(t, "ok: the coordination database answers\n", body, "%s/healthz", u)
 			}
 
 			relay.cut(true)
@@ -91,15 +92,12 @@ func TestHealthzAndReadyzOnARealDatabase(t *testing.T) {
 				code, body := probeGet(t, urlB+"/healthz")
 				return code == 503 && body == "unhealthy: the coordination database does not answer this member (see ftpcoord_database_errors_total)\n"
 			})
-			if code, body := probeGet(t, urlB+"/readyz"); code != 200 || !strings.HasPrefix(body, "ready: standby") {
-				t.Errorf("b without its database: /readyz %d %q; a standby stays ready", code, body)
-			}
-			if code, _ := probeGet(t, urlA+"/healthz"); code != 200 {
-				t.Errorf("a /healthz %d while only b's database was cut off", code)
-			}
-			if m := get(t, urlB+"/metrics"); !strings.Contains(m, "ftpcoord_database_healthy 0\n") {
-				t.Errorf("b's metrics do not say its database is unhealthy:\n%s", m)
-			}
+			code, body = probeGet(t, urlB+"/readyz")
+			assert.Equal(t, 200, code, "b without its database: /readyz %q; a standby stays ready", body)
+			assert.True(t, strings.HasPrefix(body, "ready: standby"), "b without its database: /readyz %d %q; a standby stays ready", code, body)
+			code, _ = probeGet(t, urlA+"/healthz")
+			assert.Equal(t, 200, code, "a /healthz while only b's database was cut off")
+			assert.Contains(t, get(t, urlB+"/metrics"), "ftpcoord_database_healthy 0\n", "b's metrics do not say its database is unhealthy")
 
 			relay.cut(false)
 			eventually(t, 20*time.Second, "b healthy again", func() bool {
@@ -113,9 +111,7 @@ func TestHealthzAndReadyzOnARealDatabase(t *testing.T) {
 func probeGet(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
@@ -134,9 +130,7 @@ type relay struct {
 func newRelay(t *testing.T, target string) *relay {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r := &relay{port: ln.Addr().(*net.TCPAddr).Port, conns: map[net.Conn]bool{}, target: target}
 	t.Cleanup(func() { ln.Close(); r.cut(true) })
 	go func() {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Two `ftpcoord run` members on pure-ftpd and PostgreSQL: status shows both
@@ -28,13 +30,13 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 	cfgA := writeJSON(t, filepath.Join(work, "a.json"), memberConfig(srv, db, group, "a", nil))
 	cfgB := writeJSON(t, filepath.Join(work, "b.json"), memberConfig(srv, db, group, "b", nil))
 
-	if r := ftpcoord(t, "schema", "apply", "--config", cfgA); r.code != 0 {
-		t.Fatalf("schema apply: exit %d: %s", r.code, r.stderr)
-	}
+	r := ftpcoord(t, "schema", "apply", "--config", cfgA)
+	require.Zero(t, r.code, "schema apply: exit code: %s", r.stderr)
 	// Nobody runs yet: status says so and fails.
-	if st, r := statusOf(t, cfgA); r.code != ExitInactive || st.Active || st.Holder != "" {
-		t.Fatalf("status before any member: exit %d, %+v, %s", r.code, st, r.stderr)
-	}
+	st0, r := statusOf(t, cfgA)
+	require.Equal(t, ExitInactive, r.code, "status before any member: exit code: %s", r.stderr)
+	require.False(t, st0.Active, "status before any member: %+v", st0)
+	require.Empty(t, st0.Holder, "status before any member: %+v", st0)
 
 	handled := filepath.Join(work, "handled.log")
 	handler := `n=$(wc -c); echo "$FTPCOORD_MEMBER_ID $FTPCOORD_PATH $n $FTPCOORD_SIZE $FTPCOORD_ATTEMPT $FTPCOORD_IDEMPOTENCY_KEY $FTPCOORD_MTIME" >> ` + shellQuote(handled)
@@ -47,24 +49,21 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 		st, r = statusOf(t, cfgA)
 		return r.code == 0 && len(st.Members) == 2
 	})
-	if st.Holder != "a" && st.Holder != "b" || !st.Active || st.Term < 1 {
-		t.Fatalf("status: %+v", st)
-	}
+	require.Contains(t, []string{"a", "b"}, st.Holder, "status: %+v", st)
+	require.True(t, st.Active, "status: %+v", st)
+	require.GreaterOrEqual(t, st.Term, int64(1), "status: %+v", st)
 	roles := map[string]string{}
 	for _, m := range st.Members {
 		roles[m.ID] = m.Role
-		if m.HeartbeatAgeSeconds < 0 || m.HeartbeatAgeSeconds > 3 {
-			t.Errorf("member %s heartbeat age %v s", m.ID, m.HeartbeatAgeSeconds)
-		}
+		assert.True(t, m.HeartbeatAgeSeconds >= 0 && m.HeartbeatAgeSeconds <= 3, "member %s heartbeat age %v s", m.ID, m.HeartbeatAgeSeconds)
 	}
 	other := map[string]string{"a": "b", "b": "a"}[st.Holder]
-	if roles[st.Holder] != "active" || roles[other] != "standby" {
-		t.Fatalf("roles %v with holder %s", roles, st.Holder)
-	}
+	require.Equal(t, "active", roles[st.Holder], "roles %v with holder %s", roles, st.Holder)
+	require.Equal(t, "standby", roles[other], "roles %v with holder %s", roles, st.Holder)
 	text := ftpcoord(t, "status", "--config", cfgB)
-	if text.code != 0 || !strings.Contains(text.stdout, "holder: "+st.Holder+", term") || !strings.Contains(text.stdout, "PENDING 0") {
-		t.Fatalf("status text: exit %d\n%s%s", text.code, text.stdout, text.stderr)
-	}
+	require.Zero(t, text.code, "status text: exit code\n%s%s", text.stdout, text.stderr)
+	require.Contains(t, text.stdout, "holder: "+st.Holder+", term", "status text")
+	require.Contains(t, text.stdout, "PENDING 0", "status text")
 
 	const files = 5
 	for i := range files {
@@ -74,9 +73,7 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 		return countStatus(filesList(t, cfgA), "DONE") == files
 	})
 	lines := readLines(t, handled)
-	if len(lines) != files {
-		t.Fatalf("handler ran %d times for %d files:\n%s", len(lines), files, strings.Join(lines, "\n"))
-	}
+	require.Len(t, lines, files, "handler runs, one per file")
 	for _, l := range lines {
 		f := strings.Fields(l)
 		// member path bytes-read size attempt key mtime
@@ -90,9 +87,7 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 	metrics := get(t, "http://"+addr+"/metrics")
 	for _, want := range []string{"ftpcoord_active ", "ftpcoord_term ", "ftpcoord_poll_duration_seconds_count ", "ftpcoord_files_total{outcome=\"done\"} ",
 		"ftpcoord_lease_renewals_total ", "ftpcoord_database_errors_total{op=\"heartbeat\"} 0", "ftpcoord_failovers_total "} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("metrics lack %q", want)
-		}
+		assert.Contains(t, metrics, want, "metrics")
 	}
 	if st.Holder == "a" && !strings.Contains(metrics, fmt.Sprintf("ftpcoord_files_total{outcome=\"done\"} %d\n", files)) {
 		t.Errorf("the active member's metrics do not count %d files done:\n%s", files, metrics)
@@ -103,18 +98,15 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 	holder, standby := map[string]*proc{"a": a, "b": b}[st.Holder], map[string]*proc{"a": a, "b": b}[other]
 	stopped := time.Now()
 	holder.signal(syscall.SIGTERM)
-	if code := holder.wait(); code != 0 {
-		t.Fatalf("the holder exited %d after SIGTERM:\n%s", code, holder.log())
-	}
+	require.Zero(t, holder.wait(), "the holder's exit code after SIGTERM:\n%s", holder.log())
 	eventually(t, 10*time.Second, "the standby to take over", func() bool {
 		st, _ = statusOf(t, cfgA)
 		return st.Holder == other && st.Active
 	})
-	if took := time.Since(stopped); took > 3*time.Second {
-		t.Errorf("handover took %v; a graceful stop should hand over within about a heartbeat", took)
-	}
-	if len(st.Members) != 1 || st.Members[0].ID != other {
-		t.Errorf("after the handover status shows %+v; the stopped member deletes its heartbeat row", st.Members)
+	took := time.Since(stopped)
+	assert.LessOrEqual(t, took, 3*time.Second, "handover took %v; a graceful stop should hand over within about a heartbeat", took)
+	if assert.Len(t, st.Members, 1, "after the handover; the stopped member deletes its heartbeat row") {
+		assert.Equal(t, other, st.Members[0].ID, "after the handover status shows %+v; the stopped member deletes its heartbeat row", st.Members)
 	}
 	// The new holder processes new files.
 	srv.put(t, "after.csv", "after")
@@ -122,19 +114,17 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 		return slices.ContainsFunc(readLines(t, handled), func(l string) bool { return strings.HasPrefix(l, other+" "+srv.path+"/after.csv ") })
 	})
 	standby.signal(syscall.SIGINT)
-	if code := standby.wait(); code != 0 {
-		t.Fatalf("exit %d after SIGINT", code)
-	}
-	if _, r := statusOf(t, cfgA); r.code != ExitInactive || !strings.Contains(r.stderr, "no active member") {
-		t.Fatalf("status with every member stopped: exit %d, %s", r.code, r.stderr)
-	}
+	require.Zero(t, standby.wait(), "exit code after SIGINT")
+	_, r = statusOf(t, cfgA)
+	require.Equal(t, ExitInactive, r.code, "status with every member stopped: exit code: %s", r.stderr)
+	require.Contains(t, r.stderr, "no active member", "status with every member stopped")
 }
 
 func readLines(t *testing.T, path string) []string {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
+	if !os.IsNotExist(err) {
+		require.NoError(t, err)
 	}
 	return strings.FieldsFunc(string(b), func(r rune) bool { return r == '\n' })
 }
@@ -159,13 +149,10 @@ func metricsAddr(t *testing.T, p *proc) string {
 func get(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
-		t.Fatalf("GET %s: %s %s", url, resp.Status, resp.Header.Get("Content-Type"))
-	}
+	require.Equal(t, 200, resp.StatusCode, "GET %s: %s", url, resp.Status)
+	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4"), "GET %s: Content-Type %s", url, resp.Header.Get("Content-Type"))
 	return string(b)
 }

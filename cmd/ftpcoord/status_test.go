@@ -2,12 +2,12 @@ package main
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/require"
 )
 
 // status reads heartbeat ages by each dialect's clock: one member on each
@@ -18,9 +18,8 @@ func TestStatusOnEveryDialect(t *testing.T) {
 		srv := newFTPDir(t)
 		db := testdb.New(t, d)
 		cfg := writeJSON(t, filepath.Join(t.TempDir(), "m.json"), memberConfig(srv, db, "cmd-status", "solo", nil))
-		if r := ftpcoord(t, "schema", "apply", "--config", cfg); r.code != 0 {
-			t.Fatalf("schema apply: %s", r.stderr)
-		}
+		r := ftpcoord(t, "schema", "apply", "--config", cfg)
+		require.Zero(t, r.code, "schema apply: %s", r.stderr)
 		srv.put(t, "one.csv", "1")
 		srv.put(t, "two.csv", "2")
 		startRun(t, "--config", cfg, "--exec", "cat >/dev/null")
@@ -35,8 +34,7 @@ func TestStatusOnEveryDialect(t *testing.T) {
 			t.Fatalf("status on %s: %+v", d, st)
 		}
 		ddl := ftpcoord(t, "schema", "print", "--config", cfg)
-		if ddl.code != 0 || !strings.Contains(ddl.stdout, "CREATE TABLE IF NOT EXISTS health_check") {
-			t.Fatalf("schema print on %s: exit %d %s", d, ddl.code, ddl.stderr)
-		}
+		require.Zero(t, ddl.code, "schema print on %s: exit code %s", d, ddl.stderr)
+		require.Contains(t, ddl.stdout, "CREATE TABLE IF NOT EXISTS health_check", "schema print on %s", d)
 	})
 }

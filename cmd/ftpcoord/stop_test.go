@@ -3,13 +3,14 @@ package main
 import (
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // SIGTERM in the middle of a command that outlasts --stop-timeout: the
@@ -35,22 +36,15 @@ func TestSIGTERMDuringACommand(t *testing.T) {
 	eventually(t, 20*time.Second, "a's command to start", func() bool { return slices.Contains(readLines(t, log), "start a 1") })
 	stopped := time.Now()
 	a.signal(syscall.SIGTERM)
-	if code := a.wait(); code != 0 {
-		t.Fatalf("exit %d after SIGTERM:\n%s", code, a.log())
-	}
-	if took := time.Since(stopped); took > 5*time.Second {
-		t.Errorf("the stop took %v: the running command was not stopped after --stop-timeout", took)
-	}
+	require.Zero(t, a.wait(), "exit code after SIGTERM:\n%s", a.log())
+	took := time.Since(stopped)
+	assert.LessOrEqual(t, took, 5*time.Second, "the stop took %v: the running command was not stopped after --stop-timeout", took)
 	eventually(t, 20*time.Second, "b to finish the file", func() bool {
 		return countStatus(filesList(t, cfgB), "DONE") == 1
 	})
 	lines := readLines(t, log)
-	if !slices.Equal(lines, []string{"start a 1", "start b 1", "end b 1"}) {
-		t.Fatalf("handler log %q: want a's attempt stopped and given back, then b's attempt 1 finished", lines)
-	}
-	if !strings.Contains(a.log(), "stopping") {
-		t.Errorf("the member did not log its stop:\n%s", a.log())
-	}
+	require.Equal(t, []string{"start a 1", "start b 1", "end b 1"}, lines, "handler log: want a's attempt stopped and given back, then b's attempt 1 finished")
+	assert.Contains(t, a.log(), "stopping", "the member did not log its stop")
 	b.signal(syscall.SIGTERM)
 	b.wait()
 }
@@ -73,16 +67,10 @@ sleep 1; echo "end $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log)
 	srv.put(t, "one.csv", "1")
 	eventually(t, 20*time.Second, "a's command to start", func() bool { return slices.Contains(readLines(t, log), "start a 1") })
 	a.signal(syscall.SIGTERM)
-	if code := a.wait(); code != 0 {
-		t.Fatalf("exit %d after SIGTERM:\n%s", code, a.log())
-	}
-	if n := countStatus(filesList(t, cfgB), "DONE"); n != 1 {
-		t.Fatalf("%d files DONE right after a's stop, want its file committed before it left", n)
-	}
+	require.Zero(t, a.wait(), "exit code after SIGTERM:\n%s", a.log())
+	require.Equal(t, 1, countStatus(filesList(t, cfgB), "DONE"), "files DONE right after a's stop, want its file committed before it left")
 	eventually(t, 10*time.Second, "b active", func() bool { st, _ := statusOf(t, cfgB); return st.Holder == "b" })
-	if lines := readLines(t, log); !slices.Equal(lines, []string{"start a 1", "end a 1"}) {
-		t.Fatalf("handler log %q: want a's run only", lines)
-	}
+	require.Equal(t, []string{"start a 1", "end a 1"}, readLines(t, log), "handler log: want a's run only")
 	b.signal(syscall.SIGTERM)
 	b.wait()
 }

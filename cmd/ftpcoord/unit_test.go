@@ -16,6 +16,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -33,30 +35,22 @@ func TestExitCodes(t *testing.T) {
 		{withCode(ExitInactive, errors.New("none")), ExitInactive},
 	}
 	for _, c := range cases {
-		if got := exitCode(c.err); got != c.code {
-			t.Errorf("exitCode(%v) = %d, want %d", c.err, got, c.code)
-		}
+		assert.Equal(t, c.code, exitCode(c.err), "exitCode(%v)", c.err)
 	}
 	var b strings.Builder
 	configPath = "FILE"
 	report(&schema.Error{Table: "token_holder", Err: schema.ErrMissingTable, Fix: "create it"}, &b)
-	if !strings.Contains(b.String(), "ftpcoord schema apply --config FILE") {
-		t.Fatalf("a missing table does not point at schema apply: %q", b.String())
-	}
+	require.Contains(t, b.String(), "ftpcoord schema apply --config FILE", "a missing table does not point at schema apply")
 }
 
 func TestTailBufferKeepsTheEnd(t *testing.T) {
 	tb := &tailBuffer{max: 8}
 	tb.Write([]byte("hello "))
 	tb.Write([]byte("world, again"))
-	if got := tb.String(); got != "...d, again" {
-		t.Fatalf("tail %q", got)
-	}
+	require.Equal(t, "...d, again", tb.String(), "tail")
 	short := &tailBuffer{max: 8}
 	short.Write([]byte("ok"))
-	if short.String() != "ok" {
-		t.Fatalf("tail %q", short.String())
-	}
+	require.Equal(t, "ok", short.String(), "tail")
 }
 
 func TestFileEnv(t *testing.T) {
@@ -64,16 +58,13 @@ func TestFileEnv(t *testing.T) {
 	env := fileEnv(f, "node-a")
 	for _, want := range []string{"FTPCOORD_PATH=/in/a.csv", "FTPCOORD_SIZE=12", "FTPCOORD_MTIME=2023-11-14T22:13:20.123Z",
 		"FTPCOORD_MTIME_MS=1700000000123", "FTPCOORD_ATTEMPT=2", "FTPCOORD_IDEMPOTENCY_KEY=k", "FTPCOORD_MEMBER_ID=node-a", "FTPCOORD_LOCAL_PATH=/tmp/a.csv"} {
-		if !slices.Contains(env, want) {
-			t.Errorf("missing %s in %v", want, env)
-		}
+		assert.Contains(t, env, want)
 	}
 }
 
 func TestStaleIsBallerinasRule(t *testing.T) {
-	if stale(30999, 30) || !stale(31000, 30) {
-		t.Fatal("a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
-	}
+	require.False(t, stale(30999, 30), "a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
+	require.True(t, stale(31000, 30), "a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
 }
 
 // The demo's verdict: a second run is excused only when the first was the
@@ -108,21 +99,16 @@ func TestMetricsExposition(t *testing.T) {
 		`ftpcoord_files_total{outcome="done"} 3`, `ftpcoord_files_total{outcome="rejected"} 1`, `ftpcoord_files_total{outcome="failed"} 0`,
 		"ftpcoord_lease_renewals_total 4", `ftpcoord_database_errors_total{op="claim"} 1`, `ftpcoord_database_errors_total{op="heartbeat"} 0`,
 	} {
-		if !strings.Contains(out, want+"\n") {
-			t.Errorf("metrics lack %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want+"\n", "metrics")
 	}
 	// The Go runtime and process collectors are there too.
 	for _, want := range []string{"# TYPE go_goroutines gauge", "# TYPE go_memstats_heap_alloc_bytes gauge", "# TYPE process_cpu_seconds_total counter",
 		"# TYPE process_resident_memory_bytes gauge", "# TYPE ftpcoord_poll_duration_seconds histogram", "# TYPE ftpcoord_files_total counter"} {
-		if !strings.Contains(out, want+"\n") {
-			t.Errorf("metrics lack %q", want)
-		}
+		assert.Contains(t, out, want+"\n", "metrics lack %q", want)
 	}
 	alone := scrape(t, newMetrics())
-	if !strings.Contains(alone, "ftpcoord_active 1\n") || !strings.Contains(alone, `ftpcoord_role{role="alone"} 1`) {
-		t.Errorf("a member without coordination polls alone:\n%s", alone)
-	}
+	assert.Contains(t, alone, "ftpcoord_active 1\n", "a member without coordination polls alone")
+	assert.Contains(t, alone, `ftpcoord_role{role="alone"} 1`, "a member without coordination polls alone")
 }
 
 // scrape reads /metrics of m.
@@ -130,22 +116,20 @@ func scrape(t *testing.T, m *metrics) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
-		t.Fatalf("/metrics: %d %q", rec.Code, rec.Header().Get("Content-Type"))
-	}
+	require.Equal(t, 200, rec.Code, "/metrics: status code")
+	require.True(t, strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain; version=0.0.4"), "/metrics: Content-Type %q", rec.Header().Get("Content-Type"))
 	return rec.Body.String()
 }
 
 func TestFilesFlags(t *testing.T) {
 	f, err := parseFilesFlags([]string{"show", "/in/a.csv", "--config", "c.json"}, &strings.Builder{})
-	if err != nil || f.path != "/in/a.csv" || f.config != "c.json" {
-		t.Fatalf("%+v %v", f, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "/in/a.csv", f.path, "%+v", f)
+	require.Equal(t, "c.json", f.config, "%+v", f)
 	for _, bad := range [][]string{{}, {"frob"}, {"show", "--config", "c.json"}, {"list", "--config", "c.json", "--status", "DONEISH"},
 		{"retry", "/a", "/b", "--config", "c.json"}, {"list", "/a", "--config", "c.json"}} {
-		if _, err := parseFilesFlags(bad, &strings.Builder{}); exitCode(err) != ExitUsage {
-			t.Errorf("%v: %v (exit %d), want a usage error", bad, err, exitCode(err))
-		}
+		_, err := parseFilesFlags(bad, &strings.Builder{})
+		assert.Equal(t, ExitUsage, exitCode(err), "%v: %v: want a usage error", bad, err)
 	}
 }
 
@@ -153,22 +137,20 @@ func TestFilesFlags(t *testing.T) {
 func TestMetricsBindLoopbackByDefault(t *testing.T) {
 	for in, want := range map[string]string{":9464": "127.0.0.1:9464", "9464": "127.0.0.1:9464",
 		"127.0.0.1:0": "127.0.0.1:0", "0.0.0.0:9464": "0.0.0.0:9464", "[::1]:9464": "[::1]:9464"} {
-		if got, err := metricsListenAddr(in); err != nil || got != want {
-			t.Errorf("metricsListenAddr(%q) = %q, %v; want %q", in, got, err, want)
+		got, err := metricsListenAddr(in)
+		if assert.NoError(t, err, "metricsListenAddr(%q)", in) {
+			assert.Equal(t, want, got, "metricsListenAddr(%q)", in)
 		}
 	}
-	if _, err := metricsListenAddr("a:b:c"); err == nil {
-		t.Error("a:b:c accepted")
-	}
+	_, err := metricsListenAddr("a:b:c")
+	assert.Error(t, err, "a:b:c accepted")
 }
 
 // docs/metrics.md lists every series /metrics serves, with its type and
 // labels, and nothing it does not serve.
 func TestMetricsDocListsEverySeries(t *testing.T) {
 	b, err := os.ReadFile("../../docs/metrics.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	type row struct{ typ, labels string }
 	doc := map[string]row{}
 	for _, l := range strings.Split(string(b), "\n") {
@@ -207,11 +189,7 @@ func TestMetricsDocListsEverySeries(t *testing.T) {
 		}
 	}
 	for name := range doc {
-		if !served[name] {
-			t.Errorf("docs/metrics.md lists %s, which /metrics does not serve", name)
-		}
+		assert.True(t, served[name], "docs/metrics.md lists %s, which /metrics does not serve", name)
 	}
-	if len(served) < 40 {
-		t.Errorf("only %d series served", len(served))
-	}
+	assert.GreaterOrEqual(t, len(served), 40, "series served")
 }

@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -17,6 +16,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type fixture struct {
@@ -37,9 +38,7 @@ func (f fixture) ledger(t *testing.T, member string, mode Mode, edit ...func(*Co
 		e(&cfg)
 	}
 	l, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return l
 }
 
@@ -47,9 +46,8 @@ func (f fixture) ledger(t *testing.T, member string, mode Mode, edit ...func(*Co
 func (f fixture) holdToken(t *testing.T, member string, term int64) {
 	t.Helper()
 	f.db.Exec(testdb.Q(f.d, `DELETE FROM token_holder WHERE group_id = 'g'`))
-	if _, err := f.db.Exec(testdb.Q(f.d, `INSERT INTO token_holder (task_id, group_id, term) VALUES (?, 'g', ?)`), member, term); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.db.Exec(testdb.Q(f.d, `INSERT INTO token_holder (task_id, group_id, term) VALUES (?, 'g', ?)`), member, term)
+	require.NoError(t, err)
 }
 
 func files(n int) []File {
@@ -63,9 +61,8 @@ func files(n int) []File {
 func mustRecord(t *testing.T, l *Ledger, f []File, want int) {
 	t.Helper()
 	n, err := l.Record(context.Background(), f)
-	if err != nil || n != want {
-		t.Fatalf("Record: %d new, %v; want %d", n, err, want)
-	}
+	require.NoError(t, err, "Record")
+	require.Equal(t, want, n, "Record: new versions")
 }
 
 func TestRecordIsIdempotentAndBatched(t *testing.T) {
@@ -85,9 +82,7 @@ func TestRecordIsIdempotentAndBatched(t *testing.T) {
 		mustRecord(t, po, []File{fs[0]}, 1)
 		mustRecord(t, po, []File{changed}, 0)
 		c, _ := l.Counts(context.Background())
-		if c[Pending] != 1002 {
-			t.Fatalf("counts %v", c)
-		}
+		require.Equal(t, 1002, c[Pending], "counts %v", c)
 	})
 }
 
@@ -98,52 +93,36 @@ func TestClaimCommitAndLostClaims(t *testing.T) {
 		a, b := f.ledger(t, "a", Shared), f.ledger(t, "b", Shared)
 		mustRecord(t, a, files(5), 5)
 		claims, err := a.Claim(ctx, 3, time.Minute, 0)
-		if err != nil || len(claims) != 3 {
-			t.Fatalf("Claim: %d, %v", len(claims), err)
-		}
+		require.NoError(t, err, "Claim")
+		require.Len(t, claims, 3, "Claim")
 		for i, c := range claims { // oldest first
-			if c.File.Path != fmt.Sprintf("/in/f%05d.csv", i) || c.Tries != 1 || c.Key != VersionKey("g", PathSizeMTime, c.File) {
-				t.Fatalf("claim %d: %+v", i, c)
-			}
+			require.Equal(t, fmt.Sprintf("/in/f%05d.csv", i), c.File.Path, "claim %d: %+v", i, c)
+			require.Equal(t, 1, c.Tries, "claim %d: %+v", i, c)
+			require.Equal(t, VersionKey("g", PathSizeMTime, c.File), c.Key, "claim %d: %+v", i, c)
 		}
 		rest, _ := b.Claim(ctx, 10, time.Minute, 0)
-		if len(rest) != 2 {
-			t.Fatalf("b claimed %d, want the 2 unclaimed", len(rest))
-		}
-		if err := a.Commit(ctx, claims[0]); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Commit(ctx, claims[0]); err != nil {
-			t.Fatalf("repeated commit: %v, want success (idempotent)", err)
-		}
+		require.Len(t, rest, 2, "b claimed %d, want the 2 unclaimed", len(rest))
+		require.NoError(t, a.Commit(ctx, claims[0]))
+		require.NoError(t, a.Commit(ctx, claims[0]), "repeated commit: want success (idempotent)")
 		forged := claims[1]
 		forged.Token = newToken()
-		if err := b.Commit(ctx, forged); !errors.Is(err, ErrLost) {
-			t.Fatalf("commit with another token: %v", err)
-		}
+		require.ErrorIs(t, b.Commit(ctx, forged), ErrLost, "commit with another token")
 		// a's lease on claims[1] runs out; b claims it again and completes
 		// it; a's late commit changes nothing.
 		short, _ := a.Claim(ctx, 1, time.Millisecond, 0)
-		if len(short) != 0 {
-			t.Fatalf("claimed %d with nothing claimable", len(short))
-		}
-		if _, err := f.db.Exec(testdb.Q(d, `UPDATE ftpcoord_file SET lease_expires = '2000-01-01 00:00:00' WHERE claim_token = ? AND version_key = ?`), claims[1].Token, claims[1].Key); err != nil {
-			t.Fatal(err)
-		}
+		require.Empty(t, short, "claimed with nothing claimable")
+		_, err = f.db.Exec(testdb.Q(d, `UPDATE ftpcoord_file SET lease_expires = '2000-01-01 00:00:00' WHERE claim_token = ? AND version_key = ?`), claims[1].Token, claims[1].Key)
+		require.NoError(t, err)
 		again, err := b.Claim(ctx, 10, time.Minute, 0)
-		if err != nil || len(again) != 1 || again[0].Key != claims[1].Key || again[0].Tries != 2 {
-			t.Fatalf("reclaim after expiry: %+v, %v", again, err)
-		}
-		if err := b.Commit(ctx, again[0]); err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Commit(ctx, claims[1]); !errors.Is(err, ErrLost) {
-			t.Fatalf("late commit of an expired claim: %v, want ErrLost", err)
-		}
+		require.NoError(t, err, "reclaim after expiry")
+		require.Len(t, again, 1, "reclaim after expiry")
+		require.Equal(t, claims[1].Key, again[0].Key, "reclaim after expiry: %+v", again)
+		require.Equal(t, 2, again[0].Tries, "reclaim after expiry: %+v", again)
+		require.NoError(t, b.Commit(ctx, again[0]))
+		require.ErrorIs(t, a.Commit(ctx, claims[1]), ErrLost, "late commit of an expired claim")
 		c, _ := a.Counts(ctx)
-		if c[Done] != 2 || c[InProgress] != 3 {
-			t.Fatalf("counts %v", c)
-		}
+		require.Equal(t, 2, c[Done], "counts %v", c)
+		require.Equal(t, 3, c[InProgress], "counts %v", c)
 	})
 }
 
@@ -156,37 +135,31 @@ func TestRetriesThenReject(t *testing.T) {
 		var statuses []Status
 		for try := 1; try <= 3; try++ {
 			c, err := l.Claim(ctx, 1, time.Minute, 0)
-			if err != nil || len(c) != 1 || c[0].Tries != try {
-				t.Fatalf("try %d: %+v, %v", try, c, err)
-			}
+			require.NoError(t, err, "try %d", try)
+			require.Len(t, c, 1, "try %d", try)
+			require.Equal(t, try, c[0].Tries, "try %d: %+v", try, c)
 			s, err := l.Fail(ctx, c[0], fmt.Sprintf("boom %d", try), 0, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			statuses = append(statuses, s)
 		}
-		if fmt.Sprint(statuses) != "[FAILED FAILED REJECTED]" {
-			t.Fatalf("statuses %v", statuses)
-		}
-		if c, _ := l.Claim(ctx, 1, time.Minute, 0); len(c) != 0 {
-			t.Fatal("a rejected file was claimed")
-		}
-		rows, _ := l.Get(ctx, "/in/f00000.csv")
-		if len(rows) != 1 || rows[0].Status != Rejected || rows[0].Tries != 3 || rows[0].LastError != "boom 3" {
-			t.Fatalf("row %+v", rows)
-		}
-		if n, err := l.Requeue(ctx, "/in/f00000.csv"); n != 1 || err != nil {
-			t.Fatalf("Requeue: %d, %v", n, err)
-		}
+		require.Equal(t, []Status{Failed, Failed, Rejected}, statuses)
 		c, _ := l.Claim(ctx, 1, time.Minute, 0)
-		if len(c) != 1 || c[0].Tries != 1 {
-			t.Fatalf("after requeue: %+v", c)
-		}
+		require.Empty(t, c, "a rejected file was claimed")
+		rows, _ := l.Get(ctx, "/in/f00000.csv")
+		require.Len(t, rows, 1, "row %+v", rows)
+		require.Equal(t, Rejected, rows[0].Status, "row %+v", rows)
+		require.Equal(t, 3, rows[0].Tries, "row %+v", rows)
+		require.Equal(t, "boom 3", rows[0].LastError, "row %+v", rows)
+		n, err := l.Requeue(ctx, "/in/f00000.csv")
+		require.NoError(t, err, "Requeue")
+		require.Equal(t, 1, n, "Requeue")
+		c, _ = l.Claim(ctx, 1, time.Minute, 0)
+		require.Len(t, c, 1, "after requeue: %+v", c)
+		require.Equal(t, 1, c[0].Tries, "after requeue: %+v", c)
 		// A failed attempt waits for retryAfter before it is claimed again.
 		l.Fail(ctx, c[0], "later", time.Hour, 3)
-		if c, _ := l.Claim(ctx, 1, time.Minute, 0); len(c) != 0 {
-			t.Fatal("claimed before retryAfter")
-		}
+		c, _ = l.Claim(ctx, 1, time.Minute, 0)
+		require.Empty(t, c, "claimed before retryAfter")
 	})
 }
 
@@ -199,29 +172,21 @@ func TestWarmBackupFencing(t *testing.T) {
 		l := f.ledger(t, "m", WarmBackup)
 		mustRecord(t, l, files(4), 4)
 		f.holdToken(t, "m", 7)
-		if c, _ := l.Claim(ctx, 1, time.Minute, 6); len(c) != 0 {
-			t.Fatal("claimed under a stale term")
-		}
+		stale, _ := l.Claim(ctx, 1, time.Minute, 6)
+		require.Empty(t, stale, "claimed under a stale term")
 		c, err := l.Claim(ctx, 2, time.Minute, 7)
-		if err != nil || len(c) != 2 || c[0].Term != 7 {
-			t.Fatalf("claim under the current term: %+v, %v", c, err)
-		}
-		if err := l.Commit(ctx, c[0]); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "claim under the current term")
+		require.Len(t, c, 2, "claim under the current term")
+		require.Equal(t, int64(7), c[0].Term, "claim under the current term: %+v", c)
+		require.NoError(t, l.Commit(ctx, c[0]))
 		f.holdToken(t, "other", 8) // a standby took over
-		if err := l.Commit(ctx, c[1]); !errors.Is(err, ErrLost) {
-			t.Fatalf("commit after losing the token: %v", err)
-		}
-		if _, err := l.Fail(ctx, c[1], "x", 0, 3); !errors.Is(err, ErrLost) {
-			t.Fatalf("fail after losing the token: %v", err)
-		}
-		if n, _ := l.Renew(ctx, c[1:], time.Minute); n != 0 {
-			t.Fatal("renewed after losing the token")
-		}
-		if c, _ := l.Claim(ctx, 5, time.Minute, 7); len(c) != 0 {
-			t.Fatal("claimed after losing the token")
-		}
+		require.ErrorIs(t, l.Commit(ctx, c[1]), ErrLost, "commit after losing the token")
+		_, err = l.Fail(ctx, c[1], "x", 0, 3)
+		require.ErrorIs(t, err, ErrLost, "fail after losing the token")
+		n, _ := l.Renew(ctx, c[1:], time.Minute)
+		require.Zero(t, n, "renewed after losing the token")
+		after, _ := l.Claim(ctx, 5, time.Minute, 7)
+		require.Empty(t, after, "claimed after losing the token")
 	})
 }
 
@@ -241,8 +206,7 @@ func TestConcurrentClaimsAreDisjoint(t *testing.T) {
 				defer wg.Done()
 				for {
 					c, err := l.Claim(ctx, 25, time.Minute, 0)
-					if err != nil {
-						t.Error(err)
+					if !assert.NoError(t, err) {
 						return
 					}
 					if len(c) == 0 {
@@ -252,21 +216,15 @@ func TestConcurrentClaimsAreDisjoint(t *testing.T) {
 						mu.Lock()
 						got[x.Key]++
 						mu.Unlock()
-						if err := l.Commit(ctx, x); err != nil {
-							t.Error(err)
-						}
+						assert.NoError(t, l.Commit(ctx, x))
 					}
 				}
 			}()
 		}
 		wg.Wait()
-		if len(got) != 600 {
-			t.Fatalf("%d distinct files claimed, want 600", len(got))
-		}
+		require.Len(t, got, 600, "distinct files claimed")
 		for k, n := range got {
-			if n != 1 {
-				t.Fatalf("%s claimed %d times", k, n)
-			}
+			require.Equal(t, 1, n, "%s claimed %d times", k, n)
 		}
 	})
 }
@@ -278,23 +236,20 @@ func TestRenewAndPurge(t *testing.T) {
 		l := f.ledger(t, "m", Shared)
 		mustRecord(t, l, files(3), 3)
 		c, _ := l.Claim(ctx, 3, time.Minute, 0)
-		if n, err := l.Renew(ctx, c, time.Hour); n != 3 || err != nil {
-			t.Fatalf("Renew: %d, %v", n, err)
-		}
+		n, err := l.Renew(ctx, c, time.Hour)
+		require.NoError(t, err, "Renew")
+		require.Equal(t, 3, n, "Renew")
 		l.Commit(ctx, c[0])
 		l.Commit(ctx, c[1])
 		// Only DONE/REJECTED rows of gone paths, past the retention, go.
-		if n, _ := l.Purge(ctx, []string{c[0].File.Path, c[2].File.Path}, time.Hour); n != 0 {
-			t.Fatalf("purged %d inside the retention", n)
-		}
-		n, err := l.Purge(ctx, []string{c[0].File.Path, c[2].File.Path}, -time.Second)
-		if err != nil || n != 1 {
-			t.Fatalf("Purge: %d, %v; want the one DONE row", n, err)
-		}
+		n, _ = l.Purge(ctx, []string{c[0].File.Path, c[2].File.Path}, time.Hour)
+		require.Zero(t, n, "purged inside the retention")
+		n, err = l.Purge(ctx, []string{c[0].File.Path, c[2].File.Path}, -time.Second)
+		require.NoError(t, err, "Purge")
+		require.Equal(t, 1, n, "Purge: want the one DONE row")
 		counts, _ := l.Counts(ctx)
-		if counts[Done] != 1 || counts[InProgress] != 1 {
-			t.Fatalf("counts %v", counts)
-		}
+		require.Equal(t, 1, counts[Done], "counts %v", counts)
+		require.Equal(t, 1, counts[InProgress], "counts %v", counts)
 	})
 }
 
@@ -303,13 +258,9 @@ func TestMissingTableAndBadConfig(t *testing.T) {
 		cfg := testdb.New(t, d)
 		db := testdb.Open(t, cfg, "UTC")
 		_, err := New(context.Background(), Config{DB: db, Dialect: d, GroupID: "g", MemberID: "m"})
-		if !errors.Is(err, schema.ErrMissingTable) {
-			t.Fatalf("no table: %v", err)
-		}
+		require.ErrorIs(t, err, schema.ErrMissingTable, "no table")
 		_, err = New(context.Background(), Config{DB: db, Dialect: d, GroupID: "g", MemberID: "m", Mode: "sometimes"})
-		if err == nil {
-			t.Fatal("bad mode accepted")
-		}
+		require.Error(t, err, "bad mode accepted")
 	})
 }
 
@@ -336,19 +287,17 @@ func TestCommitAll(t *testing.T) {
 		c, _ := l.Claim(ctx, 10, time.Minute, 3)
 		l.Commit(ctx, c[4]) // already done by this claim: CommitAll is idempotent
 		lost, err := l.CommitAll(ctx, c)
-		if err != nil || len(lost) != 0 {
-			t.Fatalf("CommitAll: lost %v, %v; want none", lost, err)
-		}
+		require.NoError(t, err, "CommitAll")
+		require.Empty(t, lost, "CommitAll: want none lost")
 		mustRecord(t, l, files(12), 2)
 		c, _ = l.Claim(ctx, 10, time.Minute, 3)
 		f.holdToken(t, "other", 4)
-		if lost, err := l.CommitAll(ctx, c); err != nil || len(lost) != 2 {
-			t.Fatalf("CommitAll after losing the token: lost %d, %v; want all 2", len(lost), err)
-		}
+		lost, err = l.CommitAll(ctx, c)
+		require.NoError(t, err, "CommitAll after losing the token")
+		require.Len(t, lost, 2, "CommitAll after losing the token: want all 2 lost")
 		counts, _ := l.Counts(ctx)
-		if counts[Done] != 10 || counts[InProgress] != 2 {
-			t.Fatalf("counts %v", counts)
-		}
+		require.Equal(t, 10, counts[Done], "counts %v", counts)
+		require.Equal(t, 2, counts[InProgress], "counts %v", counts)
 	})
 }
 
@@ -365,9 +314,8 @@ func TestClaimOrdersAcrossStates(t *testing.T) {
 		mustRecord(t, l, fs, len(fs))
 		set := func(path, q string) {
 			t.Helper()
-			if _, err := f.db.Exec(testdb.Q(d, `UPDATE ftpcoord_file SET `+q+` WHERE group_id = 'g' AND path = ?`), path); err != nil {
-				t.Fatal(err)
-			}
+			_, err := f.db.Exec(testdb.Q(d, `UPDATE ftpcoord_file SET `+q+` WHERE group_id = 'g' AND path = ?`), path)
+			require.NoError(t, err)
 		}
 		set("/early-failed-later", `status = 'FAILED', retry_after = '2037-01-01 00:00:00'`)
 		set("/early-leased", `status = 'IN_PROGRESS', lease_expires = '2037-01-01 00:00:00'`)
@@ -378,13 +326,12 @@ func TestClaimOrdersAcrossStates(t *testing.T) {
 		for _, x := range c {
 			got = append(got, fmt.Sprintf("%s:%d", x.File.Path, x.Tries))
 		}
-		if err != nil || fmt.Sprint(got) != "[/a-failed-due:2 /b-pending:1 /c-expired:2]" {
-			t.Fatalf("claim 3: %v, %v", got, err)
-		}
+		require.NoError(t, err, "claim 3")
+		require.Equal(t, []string{"/a-failed-due:2", "/b-pending:1", "/c-expired:2"}, got, "claim 3")
 		c, err = l.Claim(ctx, 10, time.Minute, 0)
-		if err != nil || len(c) != 1 || c[0].File.Path != "/d-pending" {
-			t.Fatalf("claim the rest: %+v, %v", c, err)
-		}
+		require.NoError(t, err, "claim the rest")
+		require.Len(t, c, 1, "claim the rest")
+		require.Equal(t, "/d-pending", c[0].File.Path, "claim the rest: %+v", c)
 	})
 }
 
@@ -396,9 +343,7 @@ func TestStatementTimeoutOnHungConnection(t *testing.T) {
 	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) { // a network cut needs a server
 		cfg := testdb.NewWithSchema(t, d)
 		proxy, err := tcpproxy.Start(cfg.Address())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { proxy.Close() })
 		cfg.Host, cfg.Port = "127.0.0.1", proxy.Addr().Port
 		db := testdb.Open(t, cfg, "UTC")
@@ -406,9 +351,8 @@ func TestStatementTimeoutOnHungConnection(t *testing.T) {
 		l := f.ledger(t, "m", Shared, func(c *Config) { c.StatementTimeout = 500 * time.Millisecond })
 		mustRecord(t, l, files(3), 3)
 		claims, err := l.Claim(context.Background(), 3, time.Minute, 0)
-		if err != nil || len(claims) != 3 {
-			t.Fatalf("claim: %d claims, %v", len(claims), err)
-		}
+		require.NoError(t, err, "claim")
+		require.Len(t, claims, 3, "claim")
 
 		proxy.SetMode(tcpproxy.Blackhole)
 		for name, call := range map[string]func() error{
@@ -419,15 +363,13 @@ func TestStatementTimeoutOnHungConnection(t *testing.T) {
 		} {
 			start := time.Now()
 			err := call()
-			if took := time.Since(start); err == nil || took > 5*time.Second {
-				t.Fatalf("%s on a hung connection: %v after %v, want an error after about 500ms", name, err, took.Round(time.Millisecond))
-			}
+			took := time.Since(start)
+			require.Error(t, err, "%s on a hung connection after %v, want an error after about 500ms", name, took.Round(time.Millisecond))
+			require.LessOrEqual(t, took, 5*time.Second, "%s on a hung connection: %v after %v, want an error after about 500ms", name, err, took.Round(time.Millisecond))
 		}
 
 		proxy.SetMode(tcpproxy.Pass)
-		if err := l.Commit(context.Background(), claims[0]); err != nil {
-			t.Fatalf("commit after the network came back: %v", err)
-		}
+		require.NoError(t, l.Commit(context.Background(), claims[0]), "commit after the network came back")
 	})
 }
 
@@ -447,9 +389,7 @@ func TestRetryable(t *testing.T) {
 		{context.DeadlineExceeded, false},
 		{ErrLost, false},
 	} {
-		if got := retryable(c.err); got != c.want {
-			t.Errorf("retryable(%v) = %v, want %v", c.err, got, c.want)
-		}
+		assert.Equal(t, c.want, retryable(c.err), "retryable(%v)", c.err)
 	}
 }
 
@@ -469,43 +409,42 @@ func TestRecordClaimed(t *testing.T) {
 		listing := slices.Clone(fs)
 		slices.Reverse(listing)
 		first, rest := Oldest(listing, 10)
-		if !slices.Equal(first, fs[:10]) || !slices.Equal(rest, fs[10:]) {
-			t.Fatalf("Oldest: %v and %v", first, rest)
-		}
+		require.Equal(t, fs[:10], first, "Oldest: first")
+		require.Equal(t, fs[10:], rest, "Oldest: rest")
 		claims, err := l.RecordClaimed(ctx, first, time.Minute, 3)
-		if err != nil || len(claims) != 9 {
-			t.Fatalf("RecordClaimed: %d claims, %v; want 9", len(claims), err)
-		}
+		require.NoError(t, err, "RecordClaimed")
+		require.Len(t, claims, 9, "RecordClaimed: want 9")
 		for i, c := range claims {
-			if c.File != fs[i+1] || c.Tries != 1 || c.Term != 3 || c.Token != claims[0].Token || c.Key != VersionKey("g", PathSizeMTime, fs[i+1]) {
-				t.Fatalf("claim %d: %+v, want %+v at try 1 under term 3", i, c, fs[i+1])
-			}
+			require.Equal(t, fs[i+1], c.File, "claim %d: %+v", i, c)
+			require.Equal(t, 1, c.Tries, "claim %d: %+v, want try 1", i, c)
+			require.Equal(t, int64(3), c.Term, "claim %d: %+v, want term 3", i, c)
+			require.Equal(t, claims[0].Token, c.Token, "claim %d: %+v", i, c)
+			require.Equal(t, VersionKey("g", PathSizeMTime, fs[i+1]), c.Key, "claim %d: %+v", i, c)
 		}
 		mustRecord(t, l, rest, 30)
-		if got, _ := l.Counts(ctx); got[InProgress] != 9 || got[Pending] != 31 {
-			t.Fatalf("counts %v", got)
-		}
+		got, _ := l.Counts(ctx)
+		require.Equal(t, 9, got[InProgress], "counts %v", got)
+		require.Equal(t, 31, got[Pending], "counts %v", got)
 		// They are claims like any other: renewed, committed, fenced.
-		if r, err := l.Renew(ctx, claims, time.Minute); err != nil || r != 9 {
-			t.Fatalf("renew: %d, %v", r, err)
-		}
-		if lost, err := l.CommitAll(ctx, claims); err != nil || len(lost) != 0 {
-			t.Fatalf("commit: %v lost, %v", lost, err)
-		}
+		r, err := l.Renew(ctx, claims, time.Minute)
+		require.NoError(t, err, "renew")
+		require.Equal(t, 9, r, "renew")
+		lost, err := l.CommitAll(ctx, claims)
+		require.NoError(t, err, "commit")
+		require.Empty(t, lost, "commit: lost")
 		// The known file and the rest wait, oldest first, for Claim.
 		next, err := l.Claim(ctx, 2, time.Minute, 3)
-		if err != nil || len(next) != 2 || next[0].File != fs[0] || next[1].File != fs[10] {
-			t.Fatalf("next claim: %+v, %v", next, err)
-		}
+		require.NoError(t, err, "next claim")
+		require.Len(t, next, 2, "next claim")
+		require.Equal(t, fs[0], next[0].File, "next claim: %+v", next)
+		require.Equal(t, fs[10], next[1].File, "next claim: %+v", next)
 		// A deposed member enters new files for the active one.
 		f.holdToken(t, "other", 4)
 		claims, err = l.RecordClaimed(ctx, files(45)[40:], time.Minute, 3)
-		if err != nil || len(claims) != 0 {
-			t.Fatalf("deposed RecordClaimed: %d claims, %v; want none", len(claims), err)
-		}
-		if got, _ := l.Counts(ctx); got[Pending] != 34 {
-			t.Fatalf("counts after the deposed member's record: %v", got)
-		}
+		require.NoError(t, err, "deposed RecordClaimed")
+		require.Empty(t, claims, "deposed RecordClaimed: want none")
+		got, _ = l.Counts(ctx)
+		require.Equal(t, 34, got[Pending], "counts after the deposed member's record: %v", got)
 	})
 }
 
@@ -518,17 +457,13 @@ func TestPlanStatsAfterABurst(t *testing.T) {
 	mustRecord(t, l, files(burstRows+500), burstRows+500)
 	distinct := func() map[string]float64 {
 		rows, err := f.db.Query(`SELECT attname, n_distinct FROM pg_stats WHERE tablename = 'ftpcoord_file' AND schemaname = current_schema()`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer rows.Close()
 		out := map[string]float64{}
 		for rows.Next() {
 			var col string
 			var n float64
-			if err := rows.Scan(&col, &n); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, rows.Scan(&col, &n))
 			out[col] = n
 		}
 		return out
@@ -539,13 +474,12 @@ func TestPlanStatsAfterABurst(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 		got = distinct()
 	}
-	if got["group_id"] != 1 || got["version_key"] != -1 || got["status"] != 1 {
-		t.Fatalf("statistics after %d new rows: n_distinct %v; want group_id 1, version_key -1 (unique), status 1", burstRows+500, got)
+	for col, want := range map[string]float64{"group_id": 1, "version_key": -1, "status": 1} {
+		require.Equal(t, want, got[col], "statistics after %d new rows: n_distinct of %s in %v; want group_id 1, version_key -1 (unique), status 1", burstRows+500, col, got)
 	}
 	var tuples float64
-	if err := f.db.QueryRow(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('ftpcoord_file')`).Scan(&tuples); err != nil || tuples != burstRows+500 {
-		t.Fatalf("the planner believes the table holds %v rows (%v), want %d", tuples, err, burstRows+500)
-	}
+	require.NoError(t, f.db.QueryRow(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('ftpcoord_file')`).Scan(&tuples))
+	require.Equal(t, float64(burstRows+500), tuples, "the rows the planner believes the table holds")
 }
 
 // On MySQL a claim locks only the rows it takes (and those it passed over on
@@ -557,9 +491,7 @@ func TestClaimWhileAnotherClaimHoldsItsBatch(t *testing.T) {
 	ctx := context.Background()
 	mustRecord(t, f.ledger(t, "x", Shared), files(100), 100)
 	a, b := f.ledger(t, "a", Shared), f.ledger(t, "b", Shared)
-	if !a.orderedClaim {
-		t.Fatal("a new table has no claim index")
-	}
+	require.True(t, a.orderedClaim, "a new table has no claim index")
 	var bClaims []Claim
 	var bErr error
 	a.claimPicked = func() {
@@ -567,9 +499,8 @@ func TestClaimWhileAnotherClaimHoldsItsBatch(t *testing.T) {
 		bClaims, bErr = b.Claim(ctx, 10, time.Minute, 0)
 	}
 	aClaims, err := a.Claim(ctx, 10, time.Minute, 0)
-	if err != nil || bErr != nil {
-		t.Fatalf("claims: %v, %v", err, bErr)
-	}
+	require.NoError(t, err, "first claim")
+	require.NoError(t, bErr, "second claim")
 	paths := func(cs []Claim) (out []string) {
 		for _, c := range cs {
 			out = append(out, c.File.Path)
@@ -580,12 +511,8 @@ func TestClaimWhileAnotherClaimHoldsItsBatch(t *testing.T) {
 	for _, f := range files(20) {
 		want = append(want, f.Path)
 	}
-	if got := paths(aClaims); !slices.Equal(got, want[:10]) {
-		t.Fatalf("first claimer took %q, want the 10 oldest", got)
-	}
-	if got := paths(bClaims); !slices.Equal(got, want[10:]) {
-		t.Fatalf("second claimer, during the first one's transaction, took %q; want the next 10", got)
-	}
+	require.Equal(t, want[:10], paths(aClaims), "first claimer: want the 10 oldest")
+	require.Equal(t, want[10:], paths(bClaims), "second claimer, during the first one's transaction: want the next 10")
 }
 
 // A MySQL table made before the claim index still works, more slowly, with
@@ -598,29 +525,24 @@ func TestMySQLTableWithoutTheClaimIndex(t *testing.T) {
 		`ALTER TABLE ftpcoord_file DROP INDEX ftpcoord_file_claim_order, DROP COLUMN path_prefix`,
 		`ALTER TABLE ftpcoord_file ADD INDEX ftpcoord_file_claim (group_id, status, mtime_ms)`, // the table as it was made before
 	} {
-		if _, err := f.db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
+		_, err := f.db.ExecContext(ctx, q)
+		require.NoError(t, err)
 	}
 	var logs strings.Builder
 	old := f.ledger(t, "m", Shared, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
-	if old.orderedClaim || !strings.Contains(logs.String(), schema.MySQLClaimIndexUpgrade) {
-		t.Fatalf("no warning with the upgrade statement for a table without the claim index; logs: %s", logs.String())
-	}
+	require.False(t, old.orderedClaim, "claim index used on a table without it")
+	require.Contains(t, logs.String(), schema.MySQLClaimIndexUpgrade, "no warning with the upgrade statement for a table without the claim index")
 	mustRecord(t, old, files(30), 30)
 	claims, err := old.Claim(ctx, 10, time.Minute, 0)
-	if err != nil || len(claims) != 10 || claims[0].File.Path != files(1)[0].Path {
-		t.Fatalf("claim on the old table: %d claims (%v), %v", len(claims), claims, err)
-	}
-	if _, err := f.db.ExecContext(ctx, schema.MySQLClaimIndexUpgrade); err != nil {
-		t.Fatalf("the upgrade statement the warning gives: %v", err)
-	}
+	require.NoError(t, err, "claim on the old table")
+	require.Len(t, claims, 10, "claim on the old table")
+	require.Equal(t, files(1)[0].Path, claims[0].File.Path, "claim on the old table: %v", claims)
+	_, err = f.db.ExecContext(ctx, schema.MySQLClaimIndexUpgrade)
+	require.NoError(t, err, "the upgrade statement the warning gives")
 	upgraded := f.ledger(t, "m", Shared)
-	if !upgraded.orderedClaim {
-		t.Fatal("the upgraded table's claim index is not used")
-	}
+	require.True(t, upgraded.orderedClaim, "the upgraded table's claim index is not used")
 	claims, err = upgraded.Claim(ctx, 10, time.Minute, 0)
-	if err != nil || len(claims) != 10 || claims[0].File.Path != files(11)[10].Path {
-		t.Fatalf("claim after the upgrade: %d claims (%v), %v; want files 10-19", len(claims), claims, err)
-	}
+	require.NoError(t, err, "claim after the upgrade")
+	require.Len(t, claims, 10, "claim after the upgrade")
+	require.Equal(t, files(11)[10].Path, claims[0].File.Path, "claim after the upgrade: %v; want files 10-19", claims)
 }

@@ -2,12 +2,12 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/require"
 )
 
 // heartbeat writes member's health_check row, ageMS old by the database
@@ -20,9 +20,8 @@ func (f fixture) heartbeat(t *testing.T, member string, ageMS int64) {
 	if f.d == schema.Postgres {
 		q = `INSERT INTO health_check (task_id, group_id, last_heartbeat) VALUES (?, 'g', LOCALTIMESTAMP + ? * INTERVAL '1 millisecond')`
 	}
-	if _, err := f.db.Exec(testdb.Q(f.d, q), member, -ageMS); err != nil {
-		t.Fatal(err)
-	}
+	_, err := f.db.Exec(testdb.Q(f.d, q), member, -ageMS)
+	require.NoError(t, err)
 }
 
 func TestExpireOrphansOfEndedTerms(t *testing.T) {
@@ -32,57 +31,44 @@ func TestExpireOrphansOfEndedTerms(t *testing.T) {
 		a, b := f.ledger(t, "a", WarmBackup), f.ledger(t, "b", WarmBackup)
 		f.holdToken(t, "a", 1)
 		old, err := a.RecordClaimed(ctx, files(6), time.Hour, 1)
-		if err != nil || len(old) != 6 {
-			t.Fatalf("a's claims: %d, %v", len(old), err)
-		}
-		if err := a.Commit(ctx, old[5]); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "a's claims")
+		require.Len(t, old, 6, "a's claims")
+		require.NoError(t, a.Commit(ctx, old[5]))
 		// a dies; b takes over with term 2 and claims one file of its own.
 		f.holdToken(t, "b", 2)
 		mustRecord(t, b, []File{{Path: "/in/b-own", Size: 1, MTime: 1}}, 1)
 		own, err := b.Claim(ctx, 1, time.Hour, 2)
-		if err != nil || len(own) != 1 || own[0].File.Path != "/in/b-own" {
-			t.Fatalf("b's own claim: %+v, %v", own, err)
-		}
+		require.NoError(t, err, "b's own claim")
+		require.Len(t, own, 1, "b's own claim")
+		require.Equal(t, "/in/b-own", own[0].File.Path, "b's own claim: %+v", own)
 		// The leases (an hour) have not run out: nothing to claim yet.
-		if got, _ := b.Claim(ctx, 10, time.Hour, 2); len(got) != 0 {
-			t.Fatalf("claimed %d files whose leases still run", len(got))
-		}
+		got, _ := b.Claim(ctx, 10, time.Hour, 2)
+		require.Empty(t, got, "claimed files whose leases still run")
 		// A member whose term is not current ends nothing.
-		if n, err := a.ExpireOrphans(ctx, 3, 0); err != nil || n != 0 {
-			t.Fatalf("ExpireOrphans by a deposed member: %d, %v; want 0", n, err)
-		}
-		n, err := b.ExpireOrphans(ctx, 2, 0)
-		if err != nil || n != 5 {
-			t.Fatalf("ExpireOrphans: %d, %v; want a's 5 unfinished claims", n, err)
-		}
-		if n, _ := b.ExpireOrphans(ctx, 2, 0); n != 0 {
-			t.Fatalf("second ExpireOrphans ended %d more", n)
-		}
+		n, err := a.ExpireOrphans(ctx, 3, 0)
+		require.NoError(t, err, "ExpireOrphans by a deposed member")
+		require.Zero(t, n, "ExpireOrphans by a deposed member")
+		n, err = b.ExpireOrphans(ctx, 2, 0)
+		require.NoError(t, err, "ExpireOrphans")
+		require.Equal(t, 5, n, "ExpireOrphans: want a's 5 unfinished claims")
+		n, _ = b.ExpireOrphans(ctx, 2, 0)
+		require.Zero(t, n, "second ExpireOrphans ended more")
 		again, err := b.Claim(ctx, 10, time.Hour, 2)
-		if err != nil || len(again) != 5 {
-			t.Fatalf("reclaimed %d, %v; want 5", len(again), err)
-		}
+		require.NoError(t, err, "reclaimed")
+		require.Len(t, again, 5, "reclaimed")
 		for i, c := range again {
-			if c.Key != old[i].Key || c.Tries != 2 {
-				t.Fatalf("reclaim %d: %+v; want %s with its attempt counted (tries 2)", i, c, old[i].File.Path)
-			}
+			require.Equal(t, old[i].Key, c.Key, "reclaim %d: %+v; want %s", i, c, old[i].File.Path)
+			require.Equal(t, 2, c.Tries, "reclaim %d: %+v; want its attempt counted (tries 2)", i, c)
 		}
 		// b's own claim of its current term kept its lease.
-		if err := b.Commit(ctx, own[0]); err != nil {
-			t.Fatalf("b's own claim: %v", err)
-		}
+		require.NoError(t, b.Commit(ctx, own[0]), "b's own claim")
 		// The dead member's late commit changes nothing.
-		if err := a.Commit(ctx, old[0]); !errors.Is(err, ErrLost) {
-			t.Fatalf("late commit of an ended term: %v, want ErrLost", err)
-		}
-		if _, err := b.CommitAll(ctx, again); err != nil {
-			t.Fatal(err)
-		}
-		if c, _ := b.Counts(ctx); c[Done] != 7 || c[InProgress] != 0 {
-			t.Fatalf("counts %v", c)
-		}
+		require.ErrorIs(t, a.Commit(ctx, old[0]), ErrLost, "late commit of an ended term")
+		_, err = b.CommitAll(ctx, again)
+		require.NoError(t, err)
+		c, _ := b.Counts(ctx)
+		require.Equal(t, 7, c[Done], "counts %v", c)
+		require.Zero(t, c[InProgress], "counts %v", c)
 	})
 }
 
@@ -95,31 +81,25 @@ func TestExpireOrphansOfStaleMembersInSharedMode(t *testing.T) {
 		ca, _ := a.Claim(ctx, 3, time.Hour, 0)
 		cb, _ := b.Claim(ctx, 3, time.Hour, 0)
 		cc, _ := c.Claim(ctx, 3, time.Hour, 0)
-		if len(ca)+len(cb)+len(cc) != 9 {
-			t.Fatalf("claims %d+%d+%d", len(ca), len(cb), len(cc))
-		}
+		require.Equal(t, 9, len(ca)+len(cb)+len(cc), "claims %d+%d+%d", len(ca), len(cb), len(cc))
 		liveness := 2 * time.Second
 		f.heartbeat(t, "a", 4500) // dead: past liveness + 1 s
 		f.heartbeat(t, "b", 1500) // late, but not yet stale by Ballerina's rule (MySQL keeps whole seconds)
 		// c has no heartbeat row at all, but runs the statement: its own
 		// claims are never its orphans.
 		n, err := c.ExpireOrphans(ctx, 0, liveness)
-		if err != nil || n != 3 {
-			t.Fatalf("ExpireOrphans: %d, %v; want a's 3", n, err)
-		}
+		require.NoError(t, err, "ExpireOrphans")
+		require.Equal(t, 3, n, "ExpireOrphans: want a's 3")
 		got, _ := c.Claim(ctx, 10, time.Hour, 0)
-		if len(got) != 3 || got[0].Key != ca[0].Key || got[0].Tries != 2 {
-			t.Fatalf("reclaimed %+v; want a's 3 files, tries 2", got)
-		}
-		if err := a.Commit(ctx, ca[0]); !errors.Is(err, ErrLost) {
-			t.Fatalf("commit by the stale member: %v, want ErrLost", err)
-		}
+		require.Len(t, got, 3, "reclaimed %+v; want a's 3 files", got)
+		require.Equal(t, ca[0].Key, got[0].Key, "reclaimed %+v; want a's 3 files", got)
+		require.Equal(t, 2, got[0].Tries, "reclaimed %+v; want tries 2", got)
+		require.ErrorIs(t, a.Commit(ctx, ca[0]), ErrLost, "commit by the stale member")
 		// b's claims are reclaimed once b is stale; c's by a member that
 		// sees c without a heartbeat row.
 		f.heartbeat(t, "b", 3500)
-		if n, _ := a.ExpireOrphans(ctx, 0, liveness); n != 9 {
-			t.Fatalf("ExpireOrphans: %d, want b's 3 and c's 6", n)
-		}
+		n, _ = a.ExpireOrphans(ctx, 0, liveness)
+		require.Equal(t, 9, n, "ExpireOrphans: want b's 3 and c's 6")
 	})
 }
 
@@ -130,31 +110,23 @@ func TestSupersede(t *testing.T) {
 		a := f.ledger(t, "a", WarmBackup)
 		f.holdToken(t, "a", 1)
 		claims, err := a.RecordClaimed(ctx, files(2), time.Hour, 1)
-		if err != nil || len(claims) != 2 {
-			t.Fatalf("claims: %d, %v", len(claims), err)
-		}
+		require.NoError(t, err, "claims")
+		require.Len(t, claims, 2, "claims")
 		forged := claims[0]
 		forged.Token = newToken()
-		if err := a.Supersede(ctx, forged); !errors.Is(err, ErrLost) {
-			t.Fatalf("Supersede with another token: %v, want ErrLost", err)
-		}
-		if err := a.Supersede(ctx, claims[0]); err != nil {
-			t.Fatal(err)
-		}
-		if rows, _ := a.Get(ctx, claims[0].File.Path); len(rows) != 0 {
-			t.Fatalf("superseded version still there: %+v", rows)
-		}
+		require.ErrorIs(t, a.Supersede(ctx, forged), ErrLost, "Supersede with another token")
+		require.NoError(t, a.Supersede(ctx, claims[0]))
+		rows, _ := a.Get(ctx, claims[0].File.Path)
+		require.Empty(t, rows, "superseded version still there")
 		// The file's current version is new to the ledger; tries start over.
 		grown := claims[0].File
 		grown.Size += 9
 		mustRecord(t, a, []File{grown}, 1)
 		// Fenced: a member whose term ended supersedes nothing.
 		f.holdToken(t, "b", 2)
-		if err := a.Supersede(ctx, claims[1]); !errors.Is(err, ErrLost) {
-			t.Fatalf("Supersede after the term ended: %v, want ErrLost", err)
-		}
-		if c, _ := a.Counts(ctx); c[Pending] != 1 || c[InProgress] != 1 {
-			t.Fatalf("counts %v", c)
-		}
+		require.ErrorIs(t, a.Supersede(ctx, claims[1]), ErrLost, "Supersede after the term ended")
+		c, _ := a.Counts(ctx)
+		require.Equal(t, 1, c[Pending], "counts %v", c)
+		require.Equal(t, 1, c[InProgress], "counts %v", c)
 	})
 }

@@ -1,22 +1,19 @@
 package ledger
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestCheckPath(t *testing.T) {
 	for _, ok := range []string{"/in/a.csv", "/in/📦 ünï.csv", "/in/../../etc/passwd", "/" + strings.Repeat("a", MaxPath-1)} {
-		if err := CheckPath(ok); err != nil {
-			t.Errorf("%q: %v", ok, err)
-		}
+		assert.NoError(t, CheckPath(ok), "%q", ok)
 	}
 	for _, bad := range []string{"/in/caf\xe9.csv", "/in/a\x00b", "/" + strings.Repeat("a", MaxPath)} {
-		if err := CheckPath(bad); !errors.Is(err, ErrUnstorablePath) {
-			t.Errorf("%.40q: %v, want ErrUnstorablePath", bad, err)
-		}
+		assert.ErrorIs(t, CheckPath(bad), ErrUnstorablePath, "%.40q", bad)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // claimerEnv, when set, makes the test binary a claimer process (see
@@ -144,9 +146,7 @@ func TestClaimsAcrossProcessesAreDisjoint(t *testing.T) {
 			for p.Out.Scan() {
 				p.lines = append(p.lines, p.Out.Text())
 			}
-			if err := p.Cmd.Wait(); err != nil {
-				t.Fatalf("claimer %d: %v; last output %q", i, err, p.lines[max(0, len(p.lines)-3):])
-			}
+			require.NoError(t, p.Cmd.Wait(), "claimer %d; last output %q", i, p.lines[max(0, len(p.lines)-3):])
 			claimed, retries := 0, 0
 			for _, line := range p.lines {
 				if strings.HasPrefix(line, "retry ") {
@@ -155,36 +155,27 @@ func TestClaimsAcrossProcessesAreDisjoint(t *testing.T) {
 					continue
 				}
 				key, ok := strings.CutPrefix(line, "claimed ")
-				if !ok {
-					t.Fatalf("claimer %d said %q", i, line)
-				}
+				require.True(t, ok, "claimer %d said %q", i, line)
 				count[key]++
 				claimed++
 			}
-			if d == schema.SQLite && retries > 0 {
+			if d == schema.SQLite {
 				// One writer at a time: a claimer waits for the write
 				// lock (busy timeout) instead of failing.
-				t.Errorf("process %d: %d SQLite claims failed", i, retries)
+				assert.Zero(t, retries, "process %d: SQLite claims failed", i)
 			}
 			if claimed > 0 {
 				busy++
 			}
 			t.Logf("%s: process %d claimed %d files (%d failed claims retried)", d, i, claimed, retries)
 		}
-		if busy < 2 {
-			t.Fatalf("only %d process claimed anything: no contention was tested", busy)
-		}
-		if len(count) != total {
-			t.Fatalf("%d distinct files claimed, want %d", len(count), total)
-		}
+		require.GreaterOrEqual(t, busy, 2, "only %d process claimed anything: no contention was tested", busy)
+		require.Len(t, count, total, "distinct files claimed")
 		for k, n := range count {
-			if n != 1 {
-				t.Fatalf("%s claimed %d times", k, n)
-			}
+			require.Equal(t, 1, n, "%s claimed %d times", k, n)
 		}
 		c, err := f.ledger(t, "x", Shared).Counts(context.Background())
-		if err != nil || c[Done] != total {
-			t.Fatalf("counts %v, %v; want all %d DONE", c, err, total)
-		}
+		require.NoError(t, err, "counts")
+		require.Equal(t, total, c[Done], "counts %v; want all %d DONE", c, total)
 	})
 }

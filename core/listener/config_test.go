@@ -1,9 +1,10 @@
 package listener
 
 import (
-	"errors"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestDecodeBallerinaConfig(t *testing.T) {
@@ -16,23 +17,26 @@ func TestDecodeBallerinaConfig(t *testing.T) {
 		"coordination": {"databaseConfig": {"type": "postgresql", "user": "x", "database": "coord"},
 		                 "memberId": "node-1", "coordinationGroup": "orders"}
 	}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Host != "ftp.example.com" || c.Port != 2121 || c.Path != "/inbox" || c.PollingInterval != 2.5 ||
-		c.FileAgeFilter.MinAge != 10 || c.RetryConfig.Count != 5 || c.Coordination.MemberID != "node-1" ||
-		c.Auth.Credentials.Username != "u" {
-		t.Fatalf("decoded %+v", c)
+	require.NoError(t, err)
+	for field, got := range map[string][2]any{
+		"host": {"ftp.example.com", c.Host}, "port": {2121, c.Port}, "path": {"/inbox", c.Path},
+		"pollingInterval": {2.5, c.PollingInterval}, "fileAgeFilter.minAge": {10, c.FileAgeFilter.MinAge},
+		"retryConfig.count": {5, c.RetryConfig.Count}, "coordination.memberId": {"node-1", c.Coordination.MemberID},
+		"auth.credentials.username": {"u", c.Auth.Credentials.Username},
+	} {
+		require.EqualValues(t, got[0], got[1], "decoded %s: %+v", field, c)
 	}
 	d := ListenerConfig{}.WithDefaults()
-	if d.Protocol != "FTP" || d.Host != "127.0.0.1" || d.Port != 21 || d.Path != "/" || d.PollingInterval != 60 ||
-		d.ConnectTimeout != 30 || d.RetryConfig.Count != 3 || d.RetryConfig.Interval != 1 || d.RetryConfig.BackOffFactor != 2 ||
-		d.RetryConfig.MaxWaitInterval != 30 || d.MaxConnections != 4 {
-		t.Fatalf("defaults %+v", d)
+	for field, got := range map[string][2]any{
+		"protocol": {"FTP", d.Protocol}, "host": {"127.0.0.1", d.Host}, "port": {21, d.Port}, "path": {"/", d.Path},
+		"pollingInterval": {60, d.PollingInterval}, "connectTimeout": {30, d.ConnectTimeout},
+		"retryConfig.count": {3, d.RetryConfig.Count}, "retryConfig.interval": {1, d.RetryConfig.Interval},
+		"retryConfig.backOffFactor": {2, d.RetryConfig.BackOffFactor}, "retryConfig.maxWaitInterval": {30, d.RetryConfig.MaxWaitInterval},
+		"maxConnections": {4, d.MaxConnections},
+	} {
+		require.EqualValues(t, got[0], got[1], "default %s: %+v", field, d)
 	}
-	if p := (ListenerConfig{Protocol: "sftp"}).WithDefaults().Port; p != 22 {
-		t.Fatalf("SFTP default port %d", p)
-	}
+	require.Equal(t, 22, (ListenerConfig{Protocol: "sftp"}).WithDefaults().Port, "SFTP default port")
 }
 
 func TestDecodeErrorsNameTheProblem(t *testing.T) {
@@ -52,40 +56,30 @@ func TestDecodeErrorsNameTheProblem(t *testing.T) {
 	}
 	for in, want := range cases {
 		_, err := DecodeConfig([]byte(in))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: error %v, want it to mention %q", in, err, want)
-		}
+		assert.ErrorContains(t, err, want, "%s", in)
 	}
 	_, err := DecodeConfig([]byte(`{"protocol": "HTTP"}`))
 	var fe *FieldError
-	if !errors.As(err, &fe) || fe.Field != "protocol" {
-		t.Errorf("not a FieldError: %v", err)
+	if assert.ErrorAs(t, err, &fe, "not a FieldError") {
+		assert.Equal(t, "protocol", fe.Field, "FieldError %v", err)
 	}
 }
 
 func TestPatternsMatchWholeNamesAndRefuseJavaOnlySyntax(t *testing.T) {
 	for _, bad := range []string{`(?=a).*`, `(?<!x)y`, `a*+`, `(?>ab)`, `\h+`, `(?U)\w+`, `(a)\1`} {
-		if err := CheckPattern(bad); err == nil {
-			t.Errorf("%s accepted", bad)
-		}
+		assert.Error(t, CheckPattern(bad), "%s accepted", bad)
 	}
 	l, err := New(ListenerConfig{FileNamePattern: `.*\.csv`})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name, want := range map[string]bool{"a.csv": true, "a.csv.tmp": false, "x.CSV": false, ".csv": true} {
-		if got := l.pattern.MatchString(name); got != want {
-			t.Errorf("%q matched %v, want %v", name, got, want)
-		}
+		assert.Equal(t, want, l.pattern.MatchString(name), "%q matched", name)
 	}
 }
 
 func TestPasswordsStayHidden(t *testing.T) {
 	c := Credentials{Username: "u", Password: "hunter2"}
 	k := PrivateKey{Path: "/k", Password: "hunter3"}
-	if s := c.String() + k.String(); strings.Contains(s, "hunter") {
-		t.Fatalf("shown: %s", s)
-	}
+	require.NotContains(t, c.String()+k.String(), "hunter", "shown")
 }
 
 func TestDependencyConditionValidation(t *testing.T) {
@@ -96,8 +90,7 @@ func TestDependencyConditionValidation(t *testing.T) {
 		`{"fileDependencyConditions": [{"targetPattern": "a", "requiredFiles": ["b"], "matchingMode": "MOST"}]}`: "fileDependencyConditions[0].matchingMode",
 		`{"stableListings": -1}`: "stableListings",
 	} {
-		if _, err := DecodeConfig([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v, want it to mention %s", in, err, want)
-		}
+		_, err := DecodeConfig([]byte(in))
+		assert.ErrorContains(t, err, want, "%s", in)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
+	"github.com/stretchr/testify/require"
 )
 
 // viaProxy points cfg's control connection at a TCP proxy in front of the
@@ -22,9 +22,7 @@ import (
 func viaProxy(t *testing.T, cfg ListenerConfig) (ListenerConfig, *tcpproxy.Proxy) {
 	t.Helper()
 	p, err := tcpproxy.Start(cfg.Host + ":" + strconv.Itoa(cfg.Port))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	cfg.Host, cfg.Port = "127.0.0.1", p.Addr().Port
 	cfg.RetryConfig = &remote.RetryConfig{Count: 1, Interval: 0.05, BackOffFactor: 1}
@@ -41,26 +39,23 @@ func TestConnectionLossLosesAndDuplicatesNothing(t *testing.T) {
 	write(t, local, "a", "1", time.Hour)
 	write(t, local, "b", "2", time.Hour)
 	poll(t, l)
-	if order, _, _ := rec.take(); len(order) != 2 {
-		t.Fatalf("first poll: %q", order)
-	}
+	order, _, _ := rec.take()
+	require.Len(t, order, 2, "first poll")
 
 	proxy.SetMode(tcpproxy.Refuse)
-	if err := l.PollOnce(context.Background()); err == nil {
-		t.Fatal("a poll without a connection succeeded")
-	}
+	require.Error(t, l.PollOnce(context.Background()), "a poll without a connection succeeded")
 	order, deleted, errs := rec.take()
-	if len(order)+len(deleted) != 0 || len(errs) != 1 {
-		t.Fatalf("during the outage: files %q deleted %q errors %v", order, deleted, errs)
-	}
+	require.Empty(t, order, "during the outage: files")
+	require.Empty(t, deleted, "during the outage: deleted")
+	require.Len(t, errs, 1, "during the outage: errors")
 
 	proxy.SetMode(tcpproxy.Pass)
 	write(t, local, "c", "3", time.Hour)
 	poll(t, l)
 	order, deleted, errs = rec.take()
-	if !slices.Equal(order, []string{cfg.Path + "/c"}) || len(deleted) != 0 || len(errs) != 0 {
-		t.Fatalf("after healing: files %q deleted %q errors %v", order, deleted, errs)
-	}
+	require.Equal(t, []string{cfg.Path + "/c"}, order, "after healing: files")
+	require.Empty(t, deleted, "after healing: deleted")
+	require.Empty(t, errs, "after healing: errors")
 }
 
 // blockingService stops in its first OnFile until released, so that the test
@@ -112,18 +107,13 @@ func TestTransferCutIsRetried(t *testing.T) {
 	<-done
 	_, _, errs := svc.take()
 	t.Logf("first attempt: %v", errs)
-	if len(errs) != 1 {
-		t.Fatalf("OnError got %v, want the failed transfer", errs)
-	}
+	require.Len(t, errs, 1, "OnError: want the failed transfer")
 	proxy.SetMode(tcpproxy.Pass)
 	poll(t, l)
-	if _, _, errs := svc.take(); len(errs) != 0 {
-		t.Fatalf("retry failed: %v", errs)
-	}
+	_, _, errs = svc.take()
+	require.Empty(t, errs, "retry failed")
 	poll(t, l)
-	if !slices.Equal(svc.reads, []string{cfg.Path + "/big", cfg.Path + "/big"}) {
-		t.Fatalf("deliveries %q: want the cut one and one retry, then none", svc.reads)
-	}
+	require.Equal(t, []string{cfg.Path + "/big", cfg.Path + "/big"}, svc.reads, "deliveries: want the cut one and one retry, then none")
 }
 
 // A file that vanishes between the listing and the download is not lost
@@ -137,9 +127,9 @@ func TestVanishedFileIsReported(t *testing.T) {
 	write(t, local, "b", "2", time.Hour)
 	poll(t, l)
 	order, _, errs := rec.take()
-	if !slices.Equal(order, []string{cfg.Path + "/a"}) || len(errs) != 1 || !errors.Is(errs[0], os.ErrNotExist) {
-		t.Fatalf("files %q errors %v; want a delivered and b's disappearance reported", order, errs)
-	}
+	require.Equal(t, []string{cfg.Path + "/a"}, order, "files: want a delivered")
+	require.Len(t, errs, 1, "errors: want b's disappearance reported")
+	require.ErrorIs(t, errs[0], os.ErrNotExist, "errors: want b's disappearance reported")
 }
 
 // vanisher deletes the next file on disk while handling the first.
@@ -160,12 +150,10 @@ func TestServerDownAtStart(t *testing.T) {
 	rec := newRecorder()
 	l := newListener(t, cfg, rec)
 	err := l.PollOnce(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || !strings.Contains(err.Error(), "after 3 attempts") {
-		t.Fatalf("PollOnce against a closed port: %v", err)
-	}
-	if _, _, errs := rec.take(); len(errs) != 1 {
-		t.Fatalf("OnError got %v", errs)
-	}
+	require.ErrorContains(t, err, "127.0.0.1:1", "PollOnce against a closed port")
+	require.ErrorContains(t, err, "after 3 attempts", "PollOnce against a closed port")
+	_, _, errs := rec.take()
+	require.Len(t, errs, 1, "OnError")
 }
 
 func TestWrongPasswordIsNotRetried(t *testing.T) {
@@ -173,9 +161,8 @@ func TestWrongPasswordIsNotRetried(t *testing.T) {
 	cfg.Auth.Credentials.Password = "wrong"
 	l := newListener(t, cfg, newRecorder())
 	err := l.PollOnce(context.Background())
-	if !errors.Is(err, remote.ErrRefused) || strings.Contains(err.Error(), "wrong\"") {
-		t.Fatalf("PollOnce with a wrong password: %v", err)
-	}
+	require.ErrorIs(t, err, remote.ErrRefused, "PollOnce with a wrong password")
+	require.NotContains(t, err.Error(), "wrong\"", "PollOnce with a wrong password")
 }
 
 // A directory the server may not read: a clear error, and the files seen
@@ -187,15 +174,11 @@ func TestUnreadableDirectory(t *testing.T) {
 	write(t, local, "a", "1", time.Hour)
 	poll(t, l)
 	rec.take()
-	if err := os.Chmod(local, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Chmod(local, 0))
 	defer os.Chmod(local, 0o777)
 	err := l.PollOnce(context.Background())
-	if err == nil || !strings.Contains(err.Error(), cfg.Path) {
-		t.Fatalf("PollOnce on an unreadable directory: %v", err)
-	}
-	if _, deleted, errs := rec.take(); len(deleted) != 0 || len(errs) != 1 {
-		t.Fatalf("deleted %q errors %v", deleted, errs)
-	}
+	require.ErrorContains(t, err, cfg.Path, "PollOnce on an unreadable directory")
+	_, deleted, errs := rec.take()
+	require.Empty(t, deleted, "deleted")
+	require.Len(t, errs, 1, "errors")
 }

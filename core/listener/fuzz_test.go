@@ -3,6 +3,8 @@ package listener
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzDecodeConfig feeds hostile JSON to the configuration decoder: it
@@ -34,15 +36,10 @@ func FuzzDecodeConfig(f *testing.F) {
 			}
 			return
 		}
-		if err := cfg.Validate(); err != nil {
-			t.Fatalf("accepted, yet Validate says %v", err)
-		}
+		require.NoError(t, cfg.Validate(), "accepted, yet Validate says")
 		again, err := json.Marshal(cfg)
-		if err != nil {
-			t.Fatalf("accepted, yet cannot be written back: %v", err)
-		}
-		if _, err := DecodeConfig(again); err != nil {
-			t.Fatalf("accepted %s, yet its own JSON %s is refused: %v", data, again, err)
-		}
+		require.NoError(t, err, "accepted, yet cannot be written back")
+		_, err = DecodeConfig(again)
+		require.NoError(t, err, "accepted %s, yet its own JSON %s is refused", data, again)
 	})
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +18,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // withLedger gives cfg a coordination group in a fresh database of dialect
@@ -83,9 +85,7 @@ func pollUntil(t *testing.T, l *Listener, what string, cond func() bool) {
 func startedListener(t *testing.T, cfg ListenerConfig, svc any) *Listener {
 	t.Helper()
 	l := newListener(t, cfg, svc)
-	if err := l.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, l.Start(context.Background()))
 	return l
 }
 
@@ -98,9 +98,7 @@ func pollHand(t *testing.T, l *Listener) {
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return
 	}
 }
@@ -122,17 +120,15 @@ func TestLedgerRetriesUntilDone(t *testing.T) {
 		svc.mu.Lock()
 		attempts, keys := svc.attempts[p], len(svc.keys[p])
 		svc.mu.Unlock()
-		if fmt.Sprint(attempts) != "[1 2 3]" || keys != 1 {
-			t.Fatalf("attempts %v with %d idempotency keys; want [1 2 3] under one key", attempts, keys)
-		}
+		require.Equal(t, []int{1, 2, 3}, attempts, "attempts")
+		require.Equal(t, 1, keys, "idempotency keys; want one")
 		order, _, errs := svc.take()
-		if len(order) != 1 || len(errs) != 2 {
-			t.Fatalf("delivered %q, errors %v", order, errs)
-		}
+		require.Len(t, order, 1, "delivered; errors %v", errs)
+		require.Len(t, errs, 2, "errors")
 		rows := ledgerRows(t, l, p)
-		if len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 3 {
-			t.Fatalf("ledger %+v, want DONE after 3 tries", rows)
-		}
+		require.Len(t, rows, 1, "ledger")
+		require.Equal(t, ledger.Done, rows[0].Status, "ledger %+v, want DONE after 3 tries", rows)
+		require.Equal(t, 3, rows[0].Tries, "ledger %+v, want DONE after 3 tries", rows)
 	})
 }
 
@@ -153,23 +149,22 @@ func TestLedgerRejectsAfterMaxTriesAndRequeues(t *testing.T) {
 		pollHand(t, l)
 		_, _, errs := svc.take()
 		var rejected *RejectedError
-		if len(errs) != 2 || !errors.As(errs[1], &rejected) || rejected.Tries != 2 || rejected.Path != p {
-			t.Fatalf("errors %v, want a failed attempt then a RejectedError after 2 tries", errs)
-		}
-		if rows := ledgerRows(t, l, p); len(rows) != 1 || rows[0].Status != ledger.Rejected {
-			t.Fatalf("ledger %+v", rows)
-		}
+		require.Len(t, errs, 2, "errors: want a failed attempt then a RejectedError")
+		require.ErrorAs(t, errs[1], &rejected, "errors %v, want a failed attempt then a RejectedError after 2 tries", errs)
+		require.Equal(t, 2, rejected.Tries, "RejectedError %v", rejected)
+		require.Equal(t, p, rejected.Path, "RejectedError %v", rejected)
+		rows := ledgerRows(t, l, p)
+		require.Len(t, rows, 1, "ledger")
+		require.Equal(t, ledger.Rejected, rows[0].Status, "ledger %+v", rows)
 		svc.mu.Lock()
 		n := len(svc.attempts[p])
 		svc.mu.Unlock()
-		if n != 2 {
-			t.Fatalf("%d attempts, want 2 (none after the rejection)", n)
-		}
+		require.Equal(t, 2, n, "attempts, want 2 (none after the rejection)")
 		// An operator requeues it; it is tried again.
 		lg := ledgerOf(t, l)
-		if k, err := lg.Requeue(context.Background(), p); k != 1 || err != nil {
-			t.Fatalf("Requeue: %d, %v", k, err)
-		}
+		k, err := lg.Requeue(context.Background(), p)
+		require.NoError(t, err, "Requeue")
+		require.Equal(t, 1, k, "Requeue")
 		pollUntil(t, l, "a third attempt after the requeue", func() bool {
 			svc.mu.Lock()
 			defer svc.mu.Unlock()
@@ -193,12 +188,10 @@ func TestLedgerSurvivesRestart(t *testing.T) {
 		write(t, local, "b", "2", time.Hour)
 		pollUntil(t, l2, "a delivery", func() bool { return rec2.delivered() >= 1 })
 		pollHand(t, l2)
-		if order, _, _ := rec.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/a]", cfg.Path) {
-			t.Fatalf("first run delivered %q", order)
-		}
-		if order, _, _ := rec2.take(); fmt.Sprint(order) != fmt.Sprintf("[%s/b]", cfg.Path) {
-			t.Fatalf("after the restart delivered %q, want only the new file", order)
-		}
+		order, _, _ := rec.take()
+		require.Equal(t, []string{cfg.Path + "/a"}, order, "first run delivered")
+		order, _, _ = rec2.take()
+		require.Equal(t, []string{cfg.Path + "/b"}, order, "after the restart delivered: want only the new file")
 	})
 }
 
@@ -245,14 +238,11 @@ func TestSharedModeSplitsTheWork(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		for p, k := range count {
-			if k != 1 {
-				t.Fatalf("%s processed %d times", p, k)
-			}
+			require.Equal(t, 1, k, "%s processed %d times", p, k)
 		}
 		t.Logf("%s: member a processed %d files, b %d", d, by["a"], by["b"])
-		if by["a"] == 0 || by["b"] == 0 {
-			t.Fatalf("one member did all the work: %v", by)
-		}
+		require.NotZero(t, by["a"], "one member did all the work: %v", by)
+		require.NotZero(t, by["b"], "one member did all the work: %v", by)
 	})
 }
 
@@ -269,18 +259,14 @@ func ledgerOf(t *testing.T, l *Listener) *ledger.Ledger {
 	t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.ledger == nil {
-		t.Fatal("the listener has no ledger")
-	}
+	require.NotNil(t, l.ledger, "the listener has no ledger")
 	return l.ledger
 }
 
 func ledgerRows(t *testing.T, l *Listener, p string) []ledger.Row {
 	t.Helper()
 	rows, err := ledgerOf(t, l).Get(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return rows
 }
 
@@ -318,38 +304,30 @@ func TestAfterProcessMovesWithoutClobbering(t *testing.T) {
 			}
 			return string(b)
 		}
-		if read("a.csv") != "old a" {
-			t.Fatalf("the archived a.csv was overwritten: %q", read("a.csv"))
-		}
+		require.Equal(t, "old a", read("a.csv"), "the archived a.csv was overwritten")
 		moved, _ := filepath.Glob(filepath.Join(root, archive, "a.*.csv"))
 		if len(moved) != 1 {
 			_, _, errs := svc.take()
 			t.Fatalf("the new a.csv was not archived under a free name: %v (errors %v)", moved, errs)
 		}
-		if read("sub/b.csv") != "b" {
-			t.Fatalf("sub/b.csv not archived with its subdirectory: %s", read("sub/b.csv"))
-		}
+		require.Equal(t, "b", read("sub/b.csv"), "sub/b.csv not archived with its subdirectory")
 		for _, gone := range []string{"a.csv", "sub/b.csv", "poison.csv"} {
-			if _, err := os.Stat(filepath.Join(local, gone)); !os.IsNotExist(err) {
-				t.Fatalf("%s is still in the watched directory (%v)", gone, err)
-			}
+			_, err := os.Stat(filepath.Join(local, gone))
+			require.ErrorIs(t, err, fs.ErrNotExist, "%s is still in the watched directory", gone)
 		}
 		_, _, errs := svc.take()
 		var rejected *RejectedError
-		if len(errs) != 1 || !errors.As(errs[0], &rejected) {
-			t.Fatalf("errors %v, want the poison file rejected", errs)
-		}
+		require.Len(t, errs, 1, "errors: want the poison file rejected")
+		require.ErrorAs(t, errs[0], &rejected, "errors: want the poison file rejected")
 	})
 }
 
 func TestPostActionJSON(t *testing.T) {
 	c, err := DecodeConfig([]byte(`{"afterProcess": {"moveTo": "/done", "preserveSubDirs": true}, "afterError": "DELETE"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.AfterProcess.MoveTo != "/done" || !c.AfterProcess.PreserveSubDirs || !c.AfterError.Delete {
-		t.Fatalf("decoded %+v %+v", c.AfterProcess, c.AfterError)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "/done", c.AfterProcess.MoveTo, "decoded %+v", c.AfterProcess)
+	require.True(t, c.AfterProcess.PreserveSubDirs, "decoded %+v", c.AfterProcess)
+	require.True(t, c.AfterError.Delete, "decoded %+v", c.AfterError)
 	for in, want := range map[string]string{
 		`{"afterProcess": "MOVE"}`:                                                   "afterProcess",
 		`{"afterProcess": {"moveTo": "done"}}`:                                       "afterProcess.moveTo",
@@ -357,9 +335,8 @@ func TestPostActionJSON(t *testing.T) {
 		`{"path": "/in", "recursive": true, "afterProcess": {"moveTo": "/in/done"}}`: "afterProcess.moveTo",
 		`{"afterProcess": {"moveTo": "/d", "preserve": true}}`:                       "preserve",
 	} {
-		if _, err := DecodeConfig([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: %v, want it to mention %s", in, err, want)
-		}
+		_, err := DecodeConfig([]byte(in))
+		assert.ErrorContains(t, err, want, "%s", in)
 	}
 }
 
@@ -377,14 +354,12 @@ func TestGlobsAndPurge(t *testing.T) {
 		}
 		pollUntil(t, l, "two deliveries", func() bool { return rec.delivered() >= 2 })
 		order, _, _ := rec.take()
-		if fmt.Sprint(order) != fmt.Sprintf("[%[1]s/a.csv %[1]s/b.xml]", cfg.Path) {
-			t.Fatalf("delivered %q", order)
-		}
+		require.Equal(t, []string{cfg.Path + "/a.csv", cfg.Path + "/b.xml"}, order, "delivered")
 		os.Remove(filepath.Join(local, "a.csv"))
 		pollUntil(t, l, "the purge of the deleted file's row", func() bool { return len(ledgerRows(t, l, cfg.Path+"/a.csv")) == 0 })
-		if rows := ledgerRows(t, l, cfg.Path+"/b.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
-			t.Fatalf("the row of a present file was purged: %+v", rows)
-		}
+		rows := ledgerRows(t, l, cfg.Path+"/b.xml")
+		require.Len(t, rows, 1, "the row of a present file was purged")
+		require.Equal(t, ledger.Done, rows[0].Status, "the row of a present file: %+v", rows)
 	})
 }
 
@@ -403,21 +378,20 @@ func TestPurgeAfterRestartKeepsRowsOfListedFiles(t *testing.T) {
 		first := newRecorder()
 		a := startedListener(t, cfg, first)
 		pollUntil(t, a, "two deliveries", func() bool { return first.delivered() >= 2 })
-		if err := a.Stop(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.Stop(context.Background()))
 		os.Remove(filepath.Join(local, "gone.csv"))
 		again := newRecorder()
 		b := startedListener(t, member2(cfg, db, "n"), again)
 		pollUntil(t, b, "the purge of the deleted file's row", func() bool { return len(ledgerRows(t, b, cfg.Path+"/gone.csv")) == 0 })
 		pollHand(t, b) // kept.csv is stable in b's eyes by now
 		pollHand(t, b)
-		if order, _, errs := again.take(); len(order) != 0 || len(errs) != 0 {
-			t.Fatalf("after the restart: delivered %q, errors %v; want nothing", order, errs)
-		}
-		if rows := ledgerRows(t, b, cfg.Path+"/kept.csv"); len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 1 {
-			t.Fatalf("kept.csv's rows: %+v, want one DONE after 1 try", rows)
-		}
+		order, _, errs := again.take()
+		require.Empty(t, order, "after the restart: delivered; want nothing")
+		require.Empty(t, errs, "after the restart: errors; want nothing")
+		rows := ledgerRows(t, b, cfg.Path+"/kept.csv")
+		require.Len(t, rows, 1, "kept.csv's rows: want one DONE after 1 try")
+		require.Equal(t, ledger.Done, rows[0].Status, "kept.csv's rows: %+v, want one DONE after 1 try", rows)
+		require.Equal(t, 1, rows[0].Tries, "kept.csv's rows: %+v, want one DONE after 1 try", rows)
 	})
 }
 
@@ -435,17 +409,17 @@ func TestListingLargerThanABatch(t *testing.T) {
 		l := startedListener(t, cfg, rec)
 		pollHand(t, l)
 		order, _, errs := rec.take()
-		if len(order) != 10 || len(rec.files) != 10 || len(errs) != 0 {
-			t.Fatalf("delivered %q (%d files), errors %v", order, len(rec.files), errs)
-		}
+		require.Len(t, order, 10, "delivered")
+		require.Len(t, rec.files, 10, "files delivered")
+		require.Empty(t, errs, "errors")
 		waitUntil(t, "every file DONE", func() bool {
 			c, err := ledgerOf(t, l).Counts(context.Background())
 			return err == nil && c[ledger.Done] == 10
 		})
 		for i := range 10 {
-			if rows := ledgerRows(t, l, fmt.Sprintf("%s/f%02d.csv", cfg.Path, i)); len(rows) != 1 || rows[0].Tries != 1 {
-				t.Fatalf("f%02d.csv: %+v, want one row after 1 try", i, rows)
-			}
+			rows := ledgerRows(t, l, fmt.Sprintf("%s/f%02d.csv", cfg.Path, i))
+			require.Len(t, rows, 1, "f%02d.csv: want one row after 1 try", i)
+			require.Equal(t, 1, rows[0].Tries, "f%02d.csv: %+v, want one row after 1 try", i, rows)
 		}
 	})
 }
@@ -469,9 +443,8 @@ func TestListingEnteredInGrowingBatchesKeepsOrder(t *testing.T) {
 		l := startedListener(t, cfg, rec)
 		pollHand(t, l)
 		order, _, errs := rec.take()
-		if !slices.Equal(order, want) || len(errs) != 0 {
-			t.Fatalf("delivered %d files in order %q, errors %v; want the %d files oldest first", len(order), order, errs, n)
-		}
+		require.Equal(t, want, order, "delivered: want the %d files oldest first", n)
+		require.Empty(t, errs, "errors")
 		waitUntil(t, "every file DONE", func() bool {
 			c, err := ledgerOf(t, l).Counts(context.Background())
 			return err == nil && c[ledger.Done] == n && len(c) == 1
@@ -506,9 +479,7 @@ func TestDatabaseOutageMidCommitLosesNothing(t *testing.T) {
 		cfg, local := pureDir(t)
 		cfg, db := withLedger(t, cfg, d, "m")
 		proxy, err := tcpproxy.Start(db.Address())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { proxy.Close() })
 		viaProxy := db
 		viaProxy.Host, viaProxy.Port = "127.0.0.1", proxy.Addr().Port
@@ -553,9 +524,8 @@ func TestDatabaseOutageMidCommitLosesNothing(t *testing.T) {
 		svc.mu.Lock()
 		attempts := svc.attempts[p]
 		svc.mu.Unlock()
-		if len(attempts) < 2 || attempts[0] != 1 {
-			t.Fatalf("attempts %v: want the uncommitted first run and a later one", attempts)
-		}
+		require.GreaterOrEqual(t, len(attempts), 2, "attempts %v: want the uncommitted first run and a later one", attempts)
+		require.Equal(t, 1, attempts[0], "attempts %v: want the uncommitted first run and a later one", attempts)
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // recorder is a service that implements every method and records the calls.
@@ -114,9 +115,7 @@ func hostPort(t *testing.T, name string) (string, int) {
 	t.Helper()
 	host, port, _ := strings.Cut(env(t, name), ":")
 	p, err := strconv.Atoi(port)
-	if err != nil {
-		t.Fatalf("%s: no port", name)
-	}
+	require.NoError(t, err, "%s: no port", name)
 	return host, p
 }
 
@@ -128,9 +127,7 @@ func testDir(t *testing.T, root string) (name, local string) {
 	rand.Read(b)
 	name = fmt.Sprintf("l-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
 	local = filepath.Join(root, name)
-	if err := os.Mkdir(local, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(local, 0o777))
 	os.Chmod(local, 0o777) // the server's user writes here too
 	t.Cleanup(func() { os.RemoveAll(local) })
 	return name, local
@@ -139,13 +136,9 @@ func testDir(t *testing.T, root string) (name, local string) {
 func write(t *testing.T, dir, name, content string, age time.Duration) {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o777))
 	os.Chmod(filepath.Dir(p), 0o777) // the FTP server's user moves and deletes here too
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	if age > 0 {
 		old := time.Now().Add(-age)
 		os.Chtimes(p, old, old)
@@ -155,21 +148,15 @@ func write(t *testing.T, dir, name, content string, age time.Duration) {
 func newListener(t *testing.T, cfg ListenerConfig, svc any) *Listener {
 	t.Helper()
 	l, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Attach(svc); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, l.Attach(svc))
 	t.Cleanup(func() { l.Stop(context.Background()) })
 	return l
 }
 
 func poll(t *testing.T, l *Listener) {
 	t.Helper()
-	if err := l.PollOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, l.PollOnce(context.Background()))
 }
 
 func TestPollReportsEachVersionOnce(t *testing.T) {
@@ -186,35 +173,33 @@ func TestPollReportsEachVersionOnce(t *testing.T) {
 	poll(t, l)
 	order, deleted, errs := rec.take()
 	want := []string{cfg.Path + "/a.csv", cfg.Path + "/b.csv", cfg.Path + "/with space ✓.csv"} // oldest first
-	if !slices.Equal(order, want) || len(deleted) != 0 || len(errs) != 0 {
-		t.Fatalf("first poll: files %q deleted %q errors %v; want %q", order, deleted, errs, want)
-	}
-	if rec.files[cfg.Path+"/a.csv"] != "ay" || rec.files[cfg.Path+"/b.csv"] != "bee" {
-		t.Fatalf("contents %q", rec.files)
-	}
-	if n := len(rec.changes); n != 1 || len(rec.changes[0].AddedFiles) != 3 {
-		t.Fatalf("onFileChange calls: %+v", rec.changes)
-	}
+	require.Equal(t, want, order, "first poll: files")
+	require.Empty(t, deleted, "first poll: deleted")
+	require.Empty(t, errs, "first poll: errors")
+	require.Equal(t, "ay", rec.files[cfg.Path+"/a.csv"], "contents %q", rec.files)
+	require.Equal(t, "bee", rec.files[cfg.Path+"/b.csv"], "contents %q", rec.files)
+	require.Len(t, rec.changes, 1, "onFileChange calls")
+	require.Len(t, rec.changes[0].AddedFiles, 3, "onFileChange calls: %+v", rec.changes)
 	f := rec.changes[0].AddedFiles[0]
-	if f.Name != "a.csv" || f.Extension != "csv" || !f.IsFile || f.IsFolder || f.Size != 2 || f.URI != "ftp://"+cfg.Host+":"+fmt.Sprint(cfg.Port)+f.Path {
-		t.Fatalf("FileInfo %+v", f)
-	}
+	require.Equal(t, "a.csv", f.Name, "FileInfo %+v", f)
+	require.Equal(t, "csv", f.Extension, "FileInfo %+v", f)
+	require.True(t, f.IsFile, "FileInfo %+v", f)
+	require.False(t, f.IsFolder, "FileInfo %+v", f)
+	require.Equal(t, int64(2), f.Size, "FileInfo %+v", f)
+	require.Equal(t, "ftp://"+cfg.Host+":"+fmt.Sprint(cfg.Port)+f.Path, f.URI, "FileInfo %+v", f)
 
 	poll(t, l)
-	if order, deleted, _ := rec.take(); len(order)+len(deleted) != 0 {
-		t.Fatalf("an unchanged directory reported %q %q", order, deleted)
-	}
+	order, deleted, _ = rec.take()
+	require.Empty(t, order, "an unchanged directory reported files")
+	require.Empty(t, deleted, "an unchanged directory reported deletions")
 
 	write(t, local, "a.csv", "ay, changed", 0)
 	os.Remove(filepath.Join(local, "b.csv"))
 	poll(t, l)
 	order, deleted, _ = rec.take()
-	if !slices.Equal(order, []string{cfg.Path + "/a.csv"}) || !slices.Equal(deleted, []string{cfg.Path + "/b.csv"}) {
-		t.Fatalf("after a change and a delete: files %q deleted %q", order, deleted)
-	}
-	if rec.files[cfg.Path+"/a.csv"] != "ay, changed" {
-		t.Fatalf("changed content %q", rec.files[cfg.Path+"/a.csv"])
-	}
+	require.Equal(t, []string{cfg.Path + "/a.csv"}, order, "after a change and a delete: files")
+	require.Equal(t, []string{cfg.Path + "/b.csv"}, deleted, "after a change and a delete: deleted")
+	require.Equal(t, "ay, changed", rec.files[cfg.Path+"/a.csv"], "changed content")
 }
 
 func TestFiltersAndRecursion(t *testing.T) {
@@ -233,41 +218,32 @@ func TestFiltersAndRecursion(t *testing.T) {
 	order, _, errs := rec.take()
 	slices.Sort(order)
 	want := []string{cfg.Path + "/.dot", cfg.Path + "/ripe.xml", cfg.Path + "/sub/deep.xml"}
-	if !slices.Equal(order, want) || len(errs) != 0 {
-		t.Fatalf("files %q errors %v, want %q", order, errs, want)
-	}
+	require.Equal(t, want, order, "files")
+	require.Empty(t, errs, "errors")
 	// The young file is reported once it is old enough, not lost.
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(filepath.Join(local, "young.xml"), old, old)
 	poll(t, l)
-	if order, deleted, _ := rec.take(); !slices.Equal(order, []string{cfg.Path + "/young.xml"}) || len(deleted) != 0 {
-		t.Fatalf("second poll: %q %q", order, deleted)
-	}
+	order, deleted, _ := rec.take()
+	require.Equal(t, []string{cfg.Path + "/young.xml"}, order, "second poll: files")
+	require.Empty(t, deleted, "second poll: deleted")
 }
 
 func TestStartPollsOnSchedule(t *testing.T) {
 	cfg, local := pureDir(t)
 	rec := newRecorder()
 	l := newListener(t, cfg, rec)
-	if err := l.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, l.Start(context.Background()))
 	write(t, local, "late.bin", "arrives while polling", 0)
 	select {
 	case p := <-rec.arrivals:
-		if p != cfg.Path+"/late.bin" {
-			t.Fatalf("got %s", p)
-		}
+		require.Equal(t, cfg.Path+"/late.bin", p)
 	case <-time.After(20 * time.Second):
 		t.Fatal("no file reported by the scheduled polls")
 	}
-	if err := l.Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.PollOnce(context.Background()); err == nil {
-		// A stopped listener's pool is closed.
-		t.Fatal("PollOnce after Stop succeeded")
-	}
+	require.NoError(t, l.Stop(context.Background()))
+	// A stopped listener's pool is closed.
+	require.Error(t, l.PollOnce(context.Background()), "PollOnce after Stop succeeded")
 }
 
 func TestCallerOperations(t *testing.T) {
@@ -275,62 +251,40 @@ func TestCallerOperations(t *testing.T) {
 	l := newListener(t, cfg, newRecorder())
 	c, ctx := l.Caller(), context.Background()
 	p := cfg.Path + "/c.txt"
-	if err := c.Put(ctx, p, strings.NewReader("one")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Append(ctx, p, strings.NewReader("+two")); err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := c.Exists(ctx, p); !ok || err != nil {
-		t.Fatalf("Exists = %v, %v", ok, err)
-	}
-	if ok, err := c.Exists(ctx, cfg.Path+"/nope"); ok || err != nil {
-		t.Fatalf("Exists(missing) = %v, %v", ok, err)
-	}
-	if n, err := c.Size(ctx, p); n != 7 || err != nil {
-		t.Fatalf("Size = %d, %v", n, err)
-	}
-	if err := c.Mkdir(ctx, cfg.Path+"/d"); err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := c.IsDirectory(ctx, cfg.Path+"/d"); !ok || err != nil {
-		t.Fatalf("IsDirectory = %v, %v", ok, err)
-	}
-	if err := c.Copy(ctx, p, cfg.Path+"/d/copy.txt"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Move(ctx, p, cfg.Path+"/d/moved.txt"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Put(ctx, p, strings.NewReader("one")))
+	require.NoError(t, c.Append(ctx, p, strings.NewReader("+two")))
+	ok, err := c.Exists(ctx, p)
+	require.NoError(t, err, "Exists")
+	require.True(t, ok, "Exists")
+	ok, err = c.Exists(ctx, cfg.Path+"/nope")
+	require.NoError(t, err, "Exists(missing)")
+	require.False(t, ok, "Exists(missing)")
+	n, err := c.Size(ctx, p)
+	require.NoError(t, err, "Size")
+	require.EqualValues(t, 7, n, "Size")
+	require.NoError(t, c.Mkdir(ctx, cfg.Path+"/d"))
+	ok, err = c.IsDirectory(ctx, cfg.Path+"/d")
+	require.NoError(t, err, "IsDirectory")
+	require.True(t, ok, "IsDirectory")
+	require.NoError(t, c.Copy(ctx, p, cfg.Path+"/d/copy.txt"))
+	require.NoError(t, c.Move(ctx, p, cfg.Path+"/d/moved.txt"))
 	list, err := c.List(ctx, cfg.Path+"/d")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var names []string
 	for _, f := range list {
 		names = append(names, f.Name)
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"copy.txt", "moved.txt"}) {
-		t.Fatalf("List = %q", names)
-	}
+	require.Equal(t, []string{"copy.txt", "moved.txt"}, names, "List")
 	r, err := c.Get(ctx, cfg.Path+"/d/copy.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, _ := io.ReadAll(r)
 	r.Close()
-	if string(b) != "one+two" {
-		t.Fatalf("copied content %q", b)
-	}
+	require.Equal(t, "one+two", string(b), "copied content")
 	for _, f := range []string{"/d/copy.txt", "/d/moved.txt"} {
-		if err := c.Delete(ctx, cfg.Path+f); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Delete(ctx, cfg.Path+f))
 	}
-	if err := c.Rmdir(ctx, cfg.Path+"/d"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Rmdir(ctx, cfg.Path+"/d"))
 }
 
 // Two listeners in one coordination group on one directory: only the active
@@ -347,41 +301,29 @@ func TestOnlyTheActiveMemberPolls(t *testing.T) {
 		}
 		recA, recB := newRecorder(), newRecorder()
 		a := newListener(t, member("a"), recA)
-		if err := a.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.Start(context.Background()))
 		b := newListener(t, member("b"), recB)
-		if err := b.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if !a.Coordinator().IsActive() || b.Coordinator().IsActive() {
-			t.Fatal("a should be active, b standby")
-		}
+		require.NoError(t, b.Start(context.Background()))
+		require.True(t, a.Coordinator().IsActive(), "a should be active")
+		require.False(t, b.Coordinator().IsActive(), "b should be standby")
 		write(t, local, "first.csv", "1", 0)
-		if p := <-recA.arrivals; p != cfg.Path+"/first.csv" {
-			t.Fatalf("a got %s", p)
-		}
+		require.Equal(t, cfg.Path+"/first.csv", <-recA.arrivals, "a got")
 		// b keeps polling as a standby: it must not report anything.
 		for range 5 {
-			if err := b.PollOnce(context.Background()); err != nil && !errors.Is(err, ErrPollInProgress) {
-				t.Fatal(err)
+			if err := b.PollOnce(context.Background()); !errors.Is(err, ErrPollInProgress) {
+				require.NoError(t, err)
 			}
 		}
-		if order, _, _ := recB.take(); len(order) != 0 {
-			t.Fatalf("the standby reported %q", order)
-		}
-		if err := a.Stop(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		order, _, _ := recB.take()
+		require.Empty(t, order, "the standby reported files")
+		require.NoError(t, a.Stop(context.Background()))
 		write(t, local, "second.csv", "2", 0)
 		deadline := time.After(20 * time.Second)
 		for {
 			select {
 			case p := <-recB.arrivals:
 				if p == cfg.Path+"/second.csv" {
-					if !b.Coordinator().IsActive() {
-						t.Fatal("b reported while not active")
-					}
+					require.True(t, b.Coordinator().IsActive(), "b reported while not active")
 					return
 				}
 			case <-deadline:
@@ -402,21 +344,18 @@ func TestFTPSListenerOnVsftpd(t *testing.T) {
 	write(t, local, "statement.xml", "<ok/>", time.Hour)
 	poll(t, l)
 	order, _, errs := rec.take()
-	if !slices.Equal(order, []string{cfg.Path + "/statement.xml"}) || len(errs) != 0 || rec.files[order[0]] != "<ok/>" {
-		t.Fatalf("files %q errors %v contents %q", order, errs, rec.files)
-	}
+	require.Equal(t, []string{cfg.Path + "/statement.xml"}, order, "files")
+	require.Empty(t, errs, "errors")
+	require.Equal(t, "<ok/>", rec.files[order[0]], "contents")
 
 	// Without the CA the certificate is refused, and the error says why.
 	cfg.Auth.SecureSocket.Cert = ""
 	rec2 := newRecorder()
 	l2 := newListener(t, cfg, rec2)
 	err := l2.PollOnce(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "not trusted") {
-		t.Fatalf("untrusted certificate: %v", err)
-	}
-	if _, _, errs := rec2.take(); len(errs) != 1 {
-		t.Fatalf("OnError got %v", errs)
-	}
+	require.ErrorContains(t, err, "not trusted", "untrusted certificate")
+	_, _, errs = rec2.take()
+	require.Len(t, errs, 1, "OnError")
 }
 
 // A server that truncates its listing (pure-ftpd at its limit) must not make
@@ -429,9 +368,8 @@ func TestTruncatedListingDeletesNothing(t *testing.T) {
 		write(t, local, fmt.Sprintf("f%02d", i), "x", time.Hour)
 	}
 	poll(t, l)
-	if order, _, _ := rec.take(); len(order) != 20 {
-		t.Fatalf("first poll reported %d files", len(order))
-	}
+	order, _, _ := rec.take()
+	require.Len(t, order, 20, "first poll reported files")
 	// The same directory through the twin server that cuts at 50 entries,
 	// after it has grown past that.
 	for i := 20; i < 80; i++ {
@@ -443,16 +381,11 @@ func TestTruncatedListingDeletesNothing(t *testing.T) {
 	fmt.Sscan(port, &small.Port)
 	l.dial = dialerFor(small.WithDefaults(), l.log)
 	l.pool = remote.NewPool(l.dial, remote.PoolConfig{Size: 1})
-	if err := l.PollOnce(context.Background()); !errors.Is(err, remote.ErrTruncated) {
-		t.Fatalf("PollOnce on a truncated listing: %v", err)
-	}
+	require.ErrorIs(t, l.PollOnce(context.Background()), remote.ErrTruncated, "PollOnce on a truncated listing")
 	order, deleted, errs := rec.take()
-	if len(deleted) != 0 {
-		t.Fatalf("a truncated listing reported %d deletions", len(deleted))
-	}
-	if len(errs) != 1 || !errors.Is(errs[0], remote.ErrTruncated) {
-		t.Fatalf("OnError got %v", errs)
-	}
+	require.Empty(t, deleted, "a truncated listing reported deletions")
+	require.Len(t, errs, 1, "OnError")
+	require.ErrorIs(t, errs[0], remote.ErrTruncated, "OnError")
 	t.Logf("%d new files reported from the truncated listing", len(order))
 }
 
@@ -469,16 +402,12 @@ func TestListingWarmsASessionPerFileUpToWorkers(t *testing.T) {
 	l.pool = remote.NewPool(l.dial, remote.PoolConfig{Size: cfg.MaxConnections})
 	write(t, local, "one.csv", "1", time.Hour)
 	poll(t, l)
-	if n := dials.Load(); n != 1 {
-		t.Fatalf("%d sessions opened for a poll that found one file, want 1 (the listing's, reused)", n)
-	}
+	require.EqualValues(t, 1, dials.Load(), "sessions opened for a poll that found one file, want 1 (the listing's, reused)")
 	for i := range 10 {
 		write(t, local, fmt.Sprintf("f%02d.csv", i), "x", time.Hour)
 	}
 	poll(t, l)
-	if n := dials.Load(); n != 4 {
-		t.Fatalf("%d sessions opened in all after a poll that found 10 files with 4 workers, want 4", n)
-	}
+	require.EqualValues(t, 4, dials.Load(), "sessions opened in all after a poll that found 10 files with 4 workers")
 }
 
 // A file far larger than memory bounds reaches OnFile as a stream.
@@ -486,12 +415,8 @@ func TestLargeFileIsStreamed(t *testing.T) {
 	const size = 300 << 20
 	cfg, local := pureDir(t)
 	f, err := os.Create(filepath.Join(local, "big.dat"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(size); err != nil { // sparse: quick to make, real bytes on the wire
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(size)) // sparse: quick to make, real bytes on the wire
 	f.Close()
 	old := time.Now().Add(-time.Hour)
 	os.Chtimes(f.Name(), old, old)
@@ -500,12 +425,10 @@ func TestLargeFileIsStreamed(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&h.before)
 	poll(t, l)
-	if h.n != size || h.err != nil {
-		t.Fatalf("OnFile read %d of %d bytes: %v", h.n, size, h.err)
-	}
-	if h.peak-int64(h.before.HeapInuse) > 32<<20 {
-		t.Fatalf("heap grew by %d MiB while streaming %d MiB", (h.peak-int64(h.before.HeapInuse))>>20, size>>20)
-	}
+	require.NoError(t, h.err, "OnFile")
+	require.EqualValues(t, size, h.n, "OnFile read bytes")
+	grown := h.peak - int64(h.before.HeapInuse)
+	require.LessOrEqual(t, grown, int64(32<<20), "heap grew by %d MiB while streaming %d MiB", grown>>20, size>>20)
 }
 
 // streamCheck reads OnFile's content in small chunks, checking it is all
@@ -563,16 +486,11 @@ func TestPollsNeverOverlap(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- l.PollOnce(context.Background()) }()
 	<-svc.started
-	if err := l.PollOnce(context.Background()); !errors.Is(err, ErrPollInProgress) {
-		t.Fatalf("second poll during the first: %v, want ErrPollInProgress", err)
-	}
+	require.ErrorIs(t, l.PollOnce(context.Background()), ErrPollInProgress, "second poll during the first")
 	close(svc.release)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if order, _, _ := svc.take(); len(order) != 1 {
-		t.Fatalf("files %q", order)
-	}
+	require.NoError(t, <-done)
+	order, _, _ := svc.take()
+	require.Len(t, order, 1, "files")
 }
 
 // tokenThief takes the coordination token away (as a Ballerina node's
@@ -615,22 +533,17 @@ func TestLosingTheTokenMidPollStopsDispatching(t *testing.T) {
 		svc := &tokenThief{recorder: newRecorder(), db: testdb.Open(t, db, "UTC")}
 		l := newListener(t, cfg, svc)
 		svc.coord = l.Coordinator
-		if err := l.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, l.Start(context.Background()))
 		// Start's first poll runs at once; wait for it to deliver.
 		select {
 		case <-svc.arrivals:
 		case <-time.After(20 * time.Second):
 			t.Fatal("no delivery")
 		}
-		if svc.err != nil {
-			t.Fatal(svc.err)
-		}
+		require.NoError(t, svc.err)
 		l.Stop(context.Background())
-		if order, _, _ := svc.take(); !slices.Equal(order, []string{cfg.Path + "/f0"}) {
-			t.Fatalf("delivered %q after losing the token with the first file", order)
-		}
+		order, _, _ := svc.take()
+		require.Equal(t, []string{cfg.Path + "/f0"}, order, "delivered after losing the token with the first file")
 	})
 }
 
@@ -652,18 +565,15 @@ func TestDependencyConditionsHoldFilesBack(t *testing.T) {
 	order, _, _ := rec.take()
 	slices.Sort(order)
 	want := []string{cfg.Path + "/free.csv", cfg.Path + "/order_2.csv"}
-	if !slices.Equal(order, want) {
-		t.Fatalf("first poll %q, want %q (order_1 and pair_x wait for their markers)", order, want)
-	}
+	require.Equal(t, want, order, "first poll (order_1 and pair_x wait for their markers)")
 	write(t, local, "order_1.marker", "", time.Hour)
 	write(t, local, "x.b", "", time.Hour)
 	poll(t, l)
 	order, deleted, _ := rec.take()
 	slices.Sort(order)
 	want = []string{cfg.Path + "/order_1.csv", cfg.Path + "/pair_x.csv"}
-	if !slices.Equal(order, want) || len(deleted) != 0 {
-		t.Fatalf("second poll %q deleted %q, want %q", order, deleted, want)
-	}
+	require.Equal(t, want, order, "second poll")
+	require.Empty(t, deleted, "second poll: deleted")
 }
 
 func TestStableListingsWaitForGrowingFiles(t *testing.T) {
@@ -673,21 +583,16 @@ func TestStableListingsWaitForGrowingFiles(t *testing.T) {
 	l := newListener(t, cfg, rec)
 	write(t, local, "growing.dat", "part", time.Hour)
 	poll(t, l)
-	if order, _, _ := rec.take(); len(order) != 0 {
-		t.Fatalf("reported after one listing: %q", order)
-	}
+	order, _, _ := rec.take()
+	require.Empty(t, order, "reported after one listing")
 	write(t, local, "growing.dat", "part two", time.Hour) // still being written
 	poll(t, l)
-	if order, _, _ := rec.take(); len(order) != 0 {
-		t.Fatalf("reported while it grew: %q", order)
-	}
+	order, _, _ = rec.take()
+	require.Empty(t, order, "reported while it grew")
 	poll(t, l) // unchanged since the last listing
-	if order, _, _ := rec.take(); !slices.Equal(order, []string{cfg.Path + "/growing.dat"}) {
-		t.Fatalf("a stable file was not reported: %q", order)
-	}
-	if rec.files[cfg.Path+"/growing.dat"] != "part two" {
-		t.Fatalf("content %q", rec.files[cfg.Path+"/growing.dat"])
-	}
+	order, _, _ = rec.take()
+	require.Equal(t, []string{cfg.Path + "/growing.dat"}, order, "a stable file was not reported")
+	require.Equal(t, "part two", rec.files[cfg.Path+"/growing.dat"], "content")
 }
 
 // SFTP through the configuration: OpenSSH, key authentication, host key
@@ -706,12 +611,11 @@ func TestSFTPListener(t *testing.T) {
 	pollUntil(t, l, "a delivery", func() bool { return rec.delivered() >= 1 })
 	pollHand(t, l)
 	order, _, errs := rec.take()
-	if !slices.Equal(order, []string{local + "/statement ✓.xml"}) || len(errs) != 0 {
-		t.Fatalf("files %q errors %v", order, errs)
-	}
-	if rows := ledgerRows(t, l, local+"/statement ✓.xml"); len(rows) != 1 || rows[0].Status != ledger.Done {
-		t.Fatalf("ledger %+v", rows)
-	}
+	require.Equal(t, []string{local + "/statement ✓.xml"}, order, "files")
+	require.Empty(t, errs, "errors")
+	rows := ledgerRows(t, l, local+"/statement ✓.xml")
+	require.Len(t, rows, 1, "ledger")
+	require.Equal(t, ledger.Done, rows[0].Status, "ledger %+v", rows)
 
 	// A server whose key is not the one in known_hosts is refused, saying how to fix it.
 	wrong := cfg
@@ -720,9 +624,9 @@ func TestSFTPListener(t *testing.T) {
 	os.WriteFile(kh, nil, 0o600)
 	wrong.SftpSshKnownHosts = kh
 	l2 := newListener(t, wrong, newRecorder())
-	if err := l2.PollOnce(context.Background()); !errors.Is(err, remote.ErrHostKey) || !strings.Contains(err.Error(), "ssh-keyscan") {
-		t.Fatalf("unknown host key: %v", err)
-	}
+	err := l2.PollOnce(context.Background())
+	require.ErrorIs(t, err, remote.ErrHostKey, "unknown host key")
+	require.ErrorContains(t, err, "ssh-keyscan", "unknown host key")
 }
 
 // overlap is a recorder whose handlers each wait, at most a few seconds,
@@ -765,17 +669,11 @@ func TestWorkersWithoutLedger(t *testing.T) {
 	l := newListener(t, cfg, svc)
 	poll(t, l)
 	order, _, errs := svc.take()
-	if len(errs) > 0 {
-		t.Fatalf("errors: %v", errs)
-	}
-	if got := len(order); got != 12 || len(svc.files) != 12 {
-		t.Fatalf("%d deliveries of %d files, want 12 of 12", got, len(svc.files))
-	}
-	if svc.most < 2 {
-		t.Fatalf("at most %d handler ran at once with 4 workers", svc.most)
-	}
+	require.Empty(t, errs, "errors")
+	require.Len(t, order, 12, "deliveries, want 12 of 12")
+	require.Len(t, svc.files, 12, "files delivered, want 12 of 12")
+	require.GreaterOrEqual(t, svc.most, 2, "at most %d handler ran at once with 4 workers", svc.most)
 	poll(t, l) // nothing new: nothing delivered again
-	if order, _, _ := svc.take(); len(order) != 0 {
-		t.Fatalf("delivered again: %v", order)
-	}
+	order, _, _ = svc.take()
+	require.Empty(t, order, "delivered again")
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 type listingWatch struct {
@@ -28,21 +30,13 @@ func TestListingFailingIsReportedAtAFallingRate(t *testing.T) {
 	rec := newRecorder()
 	watch := &listingWatch{}
 	l, err := New(cfg, WithObserver(watch))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Attach(rec); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, l.Attach(rec))
 	write(t, local, "a", "1", time.Hour)
 	poll(t, l)
-	if os.RemoveAll(local) != nil {
-		t.Fatal("cannot remove the watched directory")
-	}
+	require.NoError(t, os.RemoveAll(local), "cannot remove the watched directory")
 	for range 10 {
-		if err := l.PollOnce(t.Context()); err == nil {
-			t.Fatal("a poll of a deleted directory succeeded")
-		}
+		require.Error(t, l.PollOnce(t.Context()), "a poll of a deleted directory succeeded")
 	}
 	_, _, errs := rec.take()
 	var reported []string
@@ -54,23 +48,18 @@ func TestListingFailingIsReportedAtAFallingRate(t *testing.T) {
 		t.Fatalf("OnError got %d reports for 10 failed polls, want 4 (failures 1, 2, 4, 8):\n%s", len(errs), strings.Join(reported, "\n"))
 	}
 	st, err := l.Status(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !st.Listing.Failing || st.Listing.Failures != 10 || st.Listing.Since.IsZero() || !strings.Contains(st.Listing.Error, cfg.Path) {
-		t.Fatalf("status %+v, want failing for 10 polls, naming %s", st.Listing, cfg.Path)
-	}
-	if err := os.Mkdir(local, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.True(t, st.Listing.Failing, "status %+v, want failing", st.Listing)
+	require.EqualValues(t, 10, st.Listing.Failures, "status %+v, want failing for 10 polls", st.Listing)
+	require.False(t, st.Listing.Since.IsZero(), "status %+v, want a failing-since time", st.Listing)
+	require.Contains(t, st.Listing.Error, cfg.Path, "status %+v, want the error naming the path", st.Listing)
+	require.NoError(t, os.Mkdir(local, 0o777))
 	os.Chmod(local, 0o777)
 	poll(t, l)
-	if h := l.ListingHealth(); h.Failing || h.Failures != 0 {
-		t.Fatalf("after a listing that worked: %+v", h)
-	}
+	h := l.ListingHealth()
+	require.False(t, h.Failing, "after a listing that worked: %+v", h)
+	require.Zero(t, h.Failures, "after a listing that worked: %+v", h)
 	watch.mu.Lock()
 	defer watch.mu.Unlock()
-	if len(watch.changes) != 2 || !watch.changes[0] || watch.changes[1] {
-		t.Fatalf("observer told %v, want [true false]", watch.changes)
-	}
+	require.Equal(t, []bool{true, false}, watch.changes, "observer told")
 }

@@ -2,7 +2,6 @@ package listener
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/require"
 )
 
 // holding blocks in every handler until released, after telling started.
@@ -74,9 +74,7 @@ func testReclaimWith(t *testing.T, mode string, edit func(*ListenerConfig)) {
 		cfg.Workers, cfg.Mode = 2, mode
 		cfg, db := withLedger(t, cfg, d, "a")
 		edit(&cfg)
-		if got := cfg.WithDefaults().processingTimeout(); got != 300*time.Second {
-			t.Fatalf("processingTimeout %v, want the documented default 300s", got)
-		}
+		require.Equal(t, 300*time.Second, cfg.WithDefaults().processingTimeout(), "processingTimeout: want the documented default 300s")
 		for i := range 3 {
 			write(t, local, fmt.Sprintf("f%d", i), fmt.Sprint(i), time.Hour)
 		}
@@ -89,9 +87,7 @@ func testReclaimWith(t *testing.T, mode string, edit func(*ListenerConfig)) {
 		cfgB := member2(cfg, db, "b")
 		edit(&cfgB)
 		lb := startedListener(t, cfgB, b)
-		if err := a.Halt(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.Halt())
 		killed := time.Now()
 		for range 3 {
 			select {
@@ -108,16 +104,15 @@ func testReclaimWith(t *testing.T, mode string, edit func(*ListenerConfig)) {
 				return len(rows) == 1 && rows[0].Status != ledger.InProgress
 			})
 			rows := ledgerRows(t, lb, p)
-			if len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Owner != "b" {
-				t.Fatalf("%s: %+v, want DONE by b", p, rows)
-			}
-			if want := 2; i < 2 && rows[0].Tries != want {
-				t.Fatalf("%s: tries %d, want %d (the dead member's attempt counted)", p, rows[0].Tries, want)
+			require.Len(t, rows, 1, "%s", p)
+			require.Equal(t, ledger.Done, rows[0].Status, "%s: %+v, want DONE by b", p, rows)
+			require.Equal(t, "b", rows[0].Owner, "%s: %+v, want DONE by b", p, rows)
+			if i < 2 {
+				require.Equal(t, 2, rows[0].Tries, "%s: tries (the dead member's attempt counted)", p)
 			}
 		}
-		if _, _, errs := b.take(); len(errs) != 0 {
-			t.Fatalf("OnError: %v", errs)
-		}
+		_, _, errs := b.take()
+		require.Empty(t, errs, "OnError")
 	})
 }
 
@@ -212,26 +207,21 @@ func TestFileChangedUnderItsTransferIsSuperseded(t *testing.T) {
 				pollHand(t, l) // and nothing more happens
 				svc.mu.Lock()
 				defer svc.mu.Unlock()
-				if svc.files[pb] != want {
-					t.Fatalf("b processed with %d bytes, want its current %d", len(svc.files[pb]), len(want))
-				}
+				require.True(t, svc.files[pb] == want, "b processed with %d bytes, want its current %d", len(svc.files[pb]), len(want))
 				wantRuns := 1
 				if tc.handlerSeesIt {
 					wantRuns = 2
-					if len(svc.readErrs) != 1 || !errors.Is(svc.readErrs[0], ErrFileChanged) {
-						t.Fatalf("the stale version's stream ended with %v, want ErrFileChanged", svc.readErrs)
-					}
+					require.Len(t, svc.readErrs, 1, "the stale version's stream: want ErrFileChanged")
+					require.ErrorIs(t, svc.readErrs[0], ErrFileChanged, "the stale version's stream")
 				}
-				if svc.runs["b"] != wantRuns || svc.runs["a"] != 1 {
-					t.Fatalf("handler runs %v, want a once and b %d", svc.runs, wantRuns)
-				}
-				if len(svc.errs) != 0 {
-					t.Fatalf("OnError: %v", svc.errs)
-				}
+				require.Equal(t, wantRuns, svc.runs["b"], "handler runs %v, want a once and b %d", svc.runs, wantRuns)
+				require.Equal(t, 1, svc.runs["a"], "handler runs %v, want a once and b %d", svc.runs, wantRuns)
+				require.Empty(t, svc.errs, "OnError")
 				rows := ledgerRows(t, l, pb)
-				if len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 1 || rows[0].Size != int64(len(want)) {
-					t.Fatalf("b's ledger rows %+v, want only its current version, DONE at the first try", rows)
-				}
+				require.Len(t, rows, 1, "b's ledger rows: want only its current version")
+				require.Equal(t, ledger.Done, rows[0].Status, "b's ledger rows %+v, want DONE at the first try", rows)
+				require.Equal(t, 1, rows[0].Tries, "b's ledger rows %+v, want DONE at the first try", rows)
+				require.Equal(t, int64(len(want)), rows[0].Size, "b's ledger rows %+v, want its current version", rows)
 			})
 		}
 	})

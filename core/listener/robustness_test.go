@@ -2,15 +2,14 @@ package listener
 
 import (
 	"context"
-	"errors"
 	"io"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/require"
 )
 
 // panicky panics in OnFile on the first attempt at each file, then
@@ -44,13 +43,13 @@ func TestHandlerPanicIsAFailedAttempt(t *testing.T) {
 	})
 	order, _, errs := svc.take()
 	var pe *PanicError
-	if svc.panics.Load() != 1 || len(order) != 1 || len(errs) != 1 || !errors.As(errs[0], &pe) ||
-		pe.Method != "onFile" || !strings.Contains(errs[0].Error(), "handler bug on a.csv") {
-		t.Fatalf("panics %d, delivered %q, errors %v; want one recovered panic, then the file", svc.panics.Load(), order, errs)
-	}
-	if rows := ledgerRows(t, l, p); rows[0].Tries != 2 {
-		t.Fatalf("tries %d, want 2", rows[0].Tries)
-	}
+	require.EqualValues(t, 1, svc.panics.Load(), "panics: want one recovered panic, then the file")
+	require.Len(t, order, 1, "delivered: want one recovered panic, then the file")
+	require.Len(t, errs, 1, "errors: want one recovered panic")
+	require.ErrorAs(t, errs[0], &pe, "errors: want a PanicError")
+	require.Equal(t, "onFile", pe.Method, "PanicError %v", pe)
+	require.ErrorContains(t, errs[0], "handler bug on a.csv")
+	require.Equal(t, 2, ledgerRows(t, l, p)[0].Tries, "tries")
 }
 
 // panicOnChange panics in OnFileChange and in OnError.
@@ -66,15 +65,9 @@ func TestPanicsInOtherMethodsAreContained(t *testing.T) {
 	svc := &panicOnChange{}
 	l := newListener(t, cfg, svc)
 	write(t, local, "b.csv", "x", time.Hour)
-	if err := l.PollOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if svc.errs.Load() != 1 {
-		t.Fatalf("OnError called %d times, want 1", svc.errs.Load())
-	}
-	if err := l.PollOnce(context.Background()); err != nil {
-		t.Fatalf("the listener is unusable after the panics: %v", err)
-	}
+	require.NoError(t, l.PollOnce(context.Background()))
+	require.EqualValues(t, 1, svc.errs.Load(), "OnError calls")
+	require.NoError(t, l.PollOnce(context.Background()), "the listener is unusable after the panics")
 }
 
 // A name the ledger cannot store (here ISO-8859-1 bytes, as legacy servers
@@ -94,7 +87,8 @@ func TestUnstorableNameDoesNotBlockItsBatch(t *testing.T) {
 	})
 	pollHand(t, l)
 	order, _, errs := svc.take()
-	if len(order) != 1 || len(errs) != 1 || !errors.Is(errs[0], ledger.ErrUnstorablePath) || !strings.Contains(errs[0].Error(), "UTF-8") {
-		t.Fatalf("delivered %q, errors %v; want ok.csv delivered and one ErrUnstorablePath", order, errs)
-	}
+	require.Len(t, order, 1, "delivered: want ok.csv")
+	require.Len(t, errs, 1, "errors: want one ErrUnstorablePath")
+	require.ErrorIs(t, errs[0], ledger.ErrUnstorablePath)
+	require.ErrorContains(t, errs[0], "UTF-8")
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // On SQLite another process may hold the database's write lock for a moment
@@ -21,14 +23,12 @@ func TestSQLiteLockMidCommitCostsNothing(t *testing.T) {
 	released := make(chan struct{})
 	svc := &cutter{flaky: newFlaky(0), cut: func() {
 		conn, err := direct.Conn(ctx)
-		if err != nil {
-			t.Error(err)
+		if !assert.NoError(t, err) {
 			close(released)
 			return
 		}
-		if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
-			t.Error(err)
-		}
+		_, err = conn.ExecContext(ctx, "BEGIN EXCLUSIVE")
+		assert.NoError(t, err)
 		time.AfterFunc(800*time.Millisecond, func() {
 			conn.ExecContext(ctx, "ROLLBACK")
 			conn.Close()
@@ -48,9 +48,8 @@ func TestSQLiteLockMidCommitCostsNothing(t *testing.T) {
 		t.Fatal("the file was never handled")
 	}
 	// The handler is done; its commit waits for the lock (reads go on).
-	if s, _ := status(); s != "IN_PROGRESS" {
-		t.Fatalf("status %q while another connection held the write lock, want IN_PROGRESS", s)
-	}
+	s, _ := status()
+	require.Equal(t, "IN_PROGRESS", s, "status while another connection held the write lock")
 	<-released
 	waitUntil(t, "the waiting commit", func() bool { s, _ := status(); return s == "DONE" })
 	svc.mu.Lock()
@@ -59,7 +58,8 @@ func TestSQLiteLockMidCommitCostsNothing(t *testing.T) {
 	svc.recorder.mu.Lock()
 	errs := svc.recorder.errs
 	svc.recorder.mu.Unlock()
-	if _, tries := status(); len(attempts) != 1 || tries != 1 || len(errs) != 0 {
-		t.Fatalf("attempts %v, tries %d, errors %v: want one attempt and no error", attempts, tries, errs)
-	}
+	_, tries := status()
+	require.Len(t, attempts, 1, "attempts: want one attempt")
+	require.Equal(t, 1, tries, "tries: want one attempt")
+	require.Empty(t, errs, "errors: want none")
 }

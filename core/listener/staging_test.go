@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestStagedPathRefusesEscapes(t *testing.T) {
@@ -24,14 +27,14 @@ func TestStagedPathRefusesEscapes(t *testing.T) {
 		"/in/./c.csv":      "/var/spool/ftpcoord/c.csv",
 		"/in/we ird ✓.xml": "/var/spool/ftpcoord/we ird ✓.xml",
 	} {
-		if got, err := stagedPath(root, "/in", remote); err != nil || got != want {
-			t.Errorf("%s -> %s, %v; want %s", remote, got, err, want)
+		got, err := stagedPath(root, "/in", remote)
+		if assert.NoError(t, err, "%s", remote) {
+			assert.Equal(t, want, got, "%s", remote)
 		}
 	}
 	for _, hostile := range []string{"/in/../etc/passwd", "/in/sub/../../x", "/in/a\x00b", "/in/..", "/in/"} {
-		if got, err := stagedPath(root, "/in", hostile); !errors.Is(err, ErrUnsafeName) {
-			t.Errorf("%q -> %q, %v; want ErrUnsafeName", hostile, got, err)
-		}
+		got, err := stagedPath(root, "/in", hostile)
+		assert.ErrorIs(t, err, ErrUnsafeName, "%q -> %q", hostile, got)
 	}
 }
 
@@ -65,31 +68,21 @@ func TestStagingDownloadsResumesAndCleansUp(t *testing.T) {
 	svc := &stagedReader{recorder: newRecorder(), fail: true}
 	l := newListener(t, cfg, svc)
 	poll(t, l)
-	if len(svc.local) != 1 || svc.local[0] != staged {
-		t.Fatalf("LocalPath %q, want %s", svc.local, staged)
-	}
-	if b, _ := os.ReadFile(staged); string(b) != content {
-		t.Fatalf("the resumed copy differs (%d bytes, want %d)", len(b), len(content))
-	}
+	require.Equal(t, []string{staged}, svc.local, "LocalPath")
+	b, _ := os.ReadFile(staged)
+	require.True(t, string(b) == content, "the resumed copy differs (%d bytes, want %d)", len(b), len(content))
 	// The handler failed: the copy stays for the next attempt. (Without
 	// the ledger there is no next attempt; call the handler path directly.)
 	svc.fail = false
-	if err := l.deliver(context.Background(), svc, fileInfoAt(cfg.Path+"/sub/big.txt", int64(len(content)), 0, "")); err != nil {
-		t.Fatal(err)
-	}
-	if svc.files[cfg.Path+"/sub/big.txt"] != content {
-		t.Fatal("the handler did not read the staged copy")
-	}
-	if _, err := os.Stat(staged); !os.IsNotExist(err) {
-		t.Fatalf("the staged copy was not removed after success: %v", err)
-	}
+	require.NoError(t, l.deliver(context.Background(), svc, fileInfoAt(cfg.Path+"/sub/big.txt", int64(len(content)), 0, "")))
+	require.True(t, svc.files[cfg.Path+"/sub/big.txt"] == content, "the handler did not read the staged copy")
+	_, err := os.Stat(staged)
+	require.ErrorIs(t, err, fs.ErrNotExist, "the staged copy was not removed after success")
 }
 
 func TestFitNameKeepsStagedNamesWithinTheFilesystemLimit(t *testing.T) {
 	for _, name := range []string{"a.csv", strings.Repeat("n", 250), "ünïcødé.xml"} {
-		if got := fitName(name); got != name {
-			t.Errorf("fitName(%q) = %q, want it unchanged", name, got)
-		}
+		assert.Equal(t, name, fitName(name), "fitName: want it unchanged")
 	}
 	long := []string{
 		strings.Repeat("n", 251),
@@ -109,15 +102,11 @@ func TestFitNameKeepsStagedNamesWithinTheFilesystemLimit(t *testing.T) {
 		case filepath.Ext(name) == ".csv" && !strings.HasSuffix(got, ".csv"):
 			t.Errorf("fitName lost the extension: %q", got)
 		}
-		if other, dup := seen[got]; dup {
-			t.Errorf("%q and %q both stage as %q", other, name, got)
-		}
+		assert.NotContains(t, seen, got, "%q and %q both stage as %q", seen[got], name, got)
 		seen[got] = name
 	}
 	a, b := strings.Repeat("n", 300)+"a", strings.Repeat("n", 300)+"b"
-	if fitName(a) == fitName(b) {
-		t.Errorf("two names that differ past the cut stage as one: %q", fitName(a))
-	}
+	assert.NotEqual(t, fitName(a), fitName(b), "two names that differ past the cut stage as one")
 }
 
 // A 255-byte name, as the server allows, is staged under a shorter local
@@ -138,12 +127,11 @@ func TestLongestNameIsStaged(t *testing.T) {
 		})
 		svc.mu.Lock()
 		defer svc.mu.Unlock()
-		if svc.files[p] != "1,2,3" || len(svc.local) != 1 {
-			t.Fatalf("delivered %q via %q, errors %v", svc.files[p], svc.local, svc.errs)
-		}
-		if base := filepath.Base(svc.local[0]); len(base) >= len(name) || !strings.HasSuffix(base, ".csv") {
-			t.Fatalf("staged as %q (%d bytes)", base, len(base))
-		}
+		require.Equal(t, "1,2,3", svc.files[p], "delivered via %q, errors %v", svc.local, svc.errs)
+		require.Len(t, svc.local, 1, "delivered %q, errors %v", svc.files[p], svc.errs)
+		base := filepath.Base(svc.local[0])
+		require.Less(t, len(base), len(name), "staged as %q: not shortened", base)
+		require.True(t, strings.HasSuffix(base, ".csv"), "staged as %q: lost the extension", base)
 	})
 }
 
@@ -171,11 +159,7 @@ func TestRefusedTransfersLeaveNoPartialFiles(t *testing.T) {
 			}
 			return nil
 		})
-		if len(left) != 0 {
-			t.Fatalf("the staging directory still holds %q", left)
-		}
-		if len(svc.local) != 0 {
-			t.Fatalf("a handler ran for a file the server refused: %q", svc.local)
-		}
+		require.Empty(t, left, "the staging directory still holds files")
+		require.Empty(t, svc.local, "a handler ran for a file the server refused")
 	})
 }

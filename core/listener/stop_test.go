@@ -14,6 +14,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // blocking is an OnFile that says when it started, then waits for release
@@ -43,13 +44,9 @@ func (b *blocking) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Calle
 func rowsOf(t *testing.T, db taskcompat.DatabaseConfig, d schema.Dialect, p string) []ledger.Row {
 	t.Helper()
 	lg, err := ledger.New(context.Background(), ledger.Config{DB: testdb.Open(t, db, "UTC"), Dialect: d, GroupID: "inbox", MemberID: "reader"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rows, err := lg.Get(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return rows
 }
 
@@ -80,13 +77,11 @@ func TestGracefulStopDrains(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	close(svc.release) // the handler finishes while Stop waits for it
-	if err := <-stopped; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-stopped)
 	rows := rowsOf(t, db, schema.Postgres, cfg.Path+"/a.csv")
-	if len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 1 {
-		t.Fatalf("after a graceful stop: %+v, want DONE after 1 try", rows)
-	}
+	require.Len(t, rows, 1, "after a graceful stop")
+	require.Equal(t, ledger.Done, rows[0].Status, "after a graceful stop: %+v, want DONE after 1 try", rows)
+	require.Equal(t, 1, rows[0].Tries, "after a graceful stop: %+v, want DONE after 1 try", rows)
 }
 
 // A handler that does not finish before the Stop context ends is cut
@@ -109,22 +104,19 @@ func TestStopGivesUnfinishedFilesBack(t *testing.T) {
 		defer cancel()
 		la.Stop(ctx)
 		rows := rowsOf(t, db, d, p)
-		if len(rows) != 1 || rows[0].Status != ledger.Pending || rows[0].Tries != 0 {
-			t.Fatalf("after a stop mid-file: %+v, want PENDING with 0 tries", rows)
-		}
+		require.Len(t, rows, 1, "after a stop mid-file")
+		require.Equal(t, ledger.Pending, rows[0].Status, "after a stop mid-file: %+v, want PENDING with 0 tries", rows)
+		require.Zero(t, rows[0].Tries, "after a stop mid-file: %+v, want PENDING with 0 tries", rows)
 
 		bcfg := member2(cfg, db, "b")
 		bcfg.PollingInterval, bcfg.ProcessingTimeout = 0.05, 300
 		b := newBlocking()
 		lb := startedListener(t, bcfg, b)
-		if f := waitStarted(t, b); f.Attempt != 1 {
-			t.Fatalf("the next member got attempt %d, want 1", f.Attempt)
-		}
+		require.Equal(t, 1, waitStarted(t, b).Attempt, "the next member's attempt")
 		lb.Halt() // a crash: nothing is given back
 		rows = rowsOf(t, db, d, p)
-		if len(rows) != 1 || rows[0].Status != ledger.InProgress {
-			t.Fatalf("after Halt mid-file: %+v, want IN_PROGRESS (left to its lease)", rows)
-		}
+		require.Len(t, rows, 1, "after Halt mid-file")
+		require.Equal(t, ledger.InProgress, rows[0].Status, "after Halt mid-file: %+v, want IN_PROGRESS (left to its lease)", rows)
 	})
 }
 
@@ -138,9 +130,9 @@ func TestGracefulStopDoesNotWaitForABlackholedServer(t *testing.T) {
 		cfg, proxy := viaProxy(t, cfg)
 		cfg.RetryConfig, cfg.ConnectTimeout = nil, 0 // the defaults
 		cfg, db := withLedger(t, cfg, d, "a")
-		if def := cfg.WithDefaults(); def.ConnectTimeout != 30 || def.RetryConfig.Count != 3 {
-			t.Fatalf("defaults: connectTimeout %v, retryConfig %+v", def.ConnectTimeout, def.RetryConfig)
-		}
+		def := cfg.WithDefaults()
+		require.EqualValues(t, 30, def.ConnectTimeout, "default connectTimeout")
+		require.Equal(t, 3, def.RetryConfig.Count, "default retryConfig %+v", def.RetryConfig)
 		write(t, local, "first.csv", "1", 2*time.Hour)
 		rec := newRecorder()
 		a := startedListener(t, cfg, rec)
@@ -161,18 +153,12 @@ func TestGracefulStopDoesNotWaitForABlackholedServer(t *testing.T) {
 		})
 
 		stopped := time.Now()
-		if err := a.Stop(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.Stop(context.Background()))
 		took := time.Since(stopped)
 		waitUntil(t, "b to take over", func() bool { return lb.Coordinator().IsActive() })
 		t.Logf("%s: Stop returned after %v, b active %v after the stop", d, took.Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
-		if took >= 10*time.Second {
-			t.Fatalf("Stop took %v: it waited for the blackholed server (connectTimeout 30 s)", took)
-		}
-		if err := <-polled; err == nil {
-			t.Fatal("the stuck poll reported success")
-		}
+		require.Less(t, took, 10*time.Second, "Stop took %v: it waited for the blackholed server (connectTimeout 30 s)", took)
+		require.Error(t, <-polled, "the stuck poll reported success")
 	})
 }
 
@@ -227,9 +213,7 @@ func TestGracefulStopCutsTransfersAndGivesTheirFilesBack(t *testing.T) {
 		b := newRecorder()
 		startedListener(t, member2(cfg, db, "b"), b)
 		stopped := time.Now()
-		if err := a.Stop(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.Stop(context.Background()))
 		took := time.Since(stopped)
 		select {
 		case <-b.arrivals:
@@ -239,16 +223,16 @@ func TestGracefulStopCutsTransfersAndGivesTheirFilesBack(t *testing.T) {
 		t.Logf("%s: Stop returned after %v; the standby had the file %v after the stop", d, took.Round(time.Millisecond), time.Since(stopped).Round(time.Millisecond))
 		svc.mu.Lock()
 		defer svc.mu.Unlock()
-		if len(svc.errs) != 1 || !errors.Is(svc.errs[0], context.Canceled) && !errors.Is(svc.errs[0], errStopping) {
-			t.Fatalf("the cut stream ended with %v, want the stop's cancellation", svc.errs)
-		}
+		require.Len(t, svc.errs, 1, "the cut stream's errors: want the stop's cancellation")
+		require.True(t, errors.Is(svc.errs[0], context.Canceled) || errors.Is(svc.errs[0], errStopping), "the cut stream ended with %v, want the stop's cancellation", svc.errs)
 		var rows []ledger.Row
 		waitUntil(t, "the file to be committed", func() bool {
 			rows = rowsOf(t, db, d, cfg.Path+"/big.bin")
 			return len(rows) == 1 && rows[0].Status != ledger.InProgress
 		})
-		if len(rows) != 1 || rows[0].Status != ledger.Done || rows[0].Tries != 1 || rows[0].Owner != "b" {
-			t.Fatalf("ledger %+v, want DONE by b at its first counted try", rows)
-		}
+		require.Len(t, rows, 1, "ledger")
+		require.Equal(t, ledger.Done, rows[0].Status, "ledger %+v, want DONE by b at its first counted try", rows)
+		require.Equal(t, 1, rows[0].Tries, "ledger %+v, want DONE by b at its first counted try", rows)
+		require.Equal(t, "b", rows[0].Owner, "ledger %+v, want DONE by b at its first counted try", rows)
 	})
 }

@@ -14,6 +14,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // ftpServer is one real FTP server of tests/services and a directory of
@@ -65,17 +68,13 @@ func ftpServers(t *testing.T) []ftpServer {
 func (s *ftpServer) session(t *testing.T) Conn {
 	t.Helper()
 	c, err := DialFTP(context.Background(), s.cfg)
-	if err != nil {
-		t.Fatalf("%s: %v", s.name, err)
-	}
+	require.NoError(t, err, s.name)
 	t.Cleanup(func() { c.Close() })
 	b := make([]byte, 4)
 	rand.Read(b)
 	dir := fmt.Sprintf("t-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
 	s.remote, s.local = Join(s.remote, dir), filepath.Join(s.local, dir)
-	if err := c.Mkdir(context.Background(), s.remote); err != nil {
-		t.Fatalf("%s: mkdir %s: %v", s.name, s.remote, err)
-	}
+	require.NoError(t, c.Mkdir(context.Background(), s.remote), "%s: mkdir %s", s.name, s.remote)
 	t.Cleanup(func() { os.RemoveAll(s.local) })
 	return c
 }
@@ -92,16 +91,10 @@ func eachFTPServer(t *testing.T, f func(t *testing.T, s ftpServer, c Conn)) {
 func readAll(t *testing.T, c Conn, p string, offset int64) string {
 	t.Helper()
 	r, err := c.Open(context.Background(), p, offset)
-	if err != nil {
-		t.Fatalf("open %s: %v", p, err)
-	}
+	require.NoError(t, err, "open %s", p)
 	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("read %s: %v", p, err)
-	}
-	if err := r.Close(); err != nil {
-		t.Fatalf("close %s: %v", p, err)
-	}
+	require.NoError(t, err, "read %s", p)
+	require.NoError(t, r.Close(), "close %s", p)
 	return string(b)
 }
 
@@ -110,29 +103,19 @@ func readAll(t *testing.T, c Conn, p string, offset int64) string {
 func writeAppendRead(t *testing.T, c Conn, p string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := c.Write(ctx, p, strings.NewReader("hello")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Append(ctx, p, strings.NewReader(", world")); err != nil {
-		t.Fatal(err)
-	}
-	if got := readAll(t, c, p, 0); got != "hello, world" {
-		t.Fatalf("content %q", got)
-	}
-	if got := readAll(t, c, p, 7); got != "world" {
-		t.Fatalf("from offset 7: %q", got)
-	}
+	require.NoError(t, c.Write(ctx, p, strings.NewReader("hello")))
+	require.NoError(t, c.Append(ctx, p, strings.NewReader(", world")))
+	require.Equal(t, "hello, world", readAll(t, c, p, 0), "content")
+	require.Equal(t, "world", readAll(t, c, p, 7), "from offset 7")
 	// A reader that reached the end keeps saying so (hosts read in chunks
 	// and ask once more).
 	r, err := c.Open(ctx, p, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	io.ReadAll(r)
 	for range 2 {
-		if n, err := r.Read(make([]byte, 8)); n != 0 || err != io.EOF {
-			t.Fatalf("Read after the end: %d, %v; want 0, io.EOF", n, err)
-		}
+		n, err := r.Read(make([]byte, 8))
+		require.Zero(t, n, "Read after the end: want 0, io.EOF")
+		require.Equal(t, io.EOF, err, "Read after the end: want 0, io.EOF")
 	}
 	r.Close()
 }
@@ -143,46 +126,34 @@ func TestFTPRoundTrip(t *testing.T) {
 		p := Join(s.remote, "a file.txt")
 		writeAppendRead(t, c, p)
 		e, err := c.Stat(ctx, p)
-		if err != nil || e.Size != 12 || e.IsDir || e.Name != "a file.txt" || !e.Precise || e.ModTime.IsZero() {
-			t.Fatalf("Stat = %+v, %v", e, err)
-		}
+		require.NoError(t, err, "Stat")
+		require.Equal(t, int64(12), e.Size, "Stat = %+v", e)
+		require.False(t, e.IsDir, "Stat = %+v", e)
+		require.Equal(t, "a file.txt", e.Name, "Stat = %+v", e)
+		require.True(t, e.Precise, "Stat = %+v: not precise", e)
+		require.False(t, e.ModTime.IsZero(), "Stat = %+v: no time", e)
 		sub := Join(s.remote, "sub")
-		if err := c.Mkdir(ctx, sub); err != nil {
-			t.Fatal(err)
-		}
-		if e, err := c.Stat(ctx, sub); err != nil || !e.IsDir {
-			t.Fatalf("Stat(dir) = %+v, %v", e, err)
-		}
+		require.NoError(t, c.Mkdir(ctx, sub))
+		e, err = c.Stat(ctx, sub)
+		require.NoError(t, err, "Stat(dir)")
+		require.True(t, e.IsDir, "Stat(dir) = %+v", e)
 		moved := Join(sub, "moved.txt")
-		if err := c.Rename(ctx, p, moved); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Stat(ctx, p); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("Stat after rename: %v, want fs.ErrNotExist", err)
-		}
-		if _, err := c.Open(ctx, p, 0); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("Open of a missing file: %v, want fs.ErrNotExist", err)
-		}
-		if err := c.Alive(ctx); err != nil {
-			t.Fatalf("connection unusable after a failed Open: %v", err)
-		}
-		if err := c.Delete(ctx, moved); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Delete(ctx, moved); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("second Delete: %v, want fs.ErrNotExist", err)
-		}
-		if err := c.Rmdir(ctx, sub); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Rename(ctx, p, moved))
+		_, err = c.Stat(ctx, p)
+		require.ErrorIs(t, err, fs.ErrNotExist, "Stat after rename")
+		_, err = c.Open(ctx, p, 0)
+		require.ErrorIs(t, err, fs.ErrNotExist, "Open of a missing file")
+		require.NoError(t, c.Alive(ctx), "connection unusable after a failed Open")
+		require.NoError(t, c.Delete(ctx, moved))
+		require.ErrorIs(t, c.Delete(ctx, moved), fs.ErrNotExist, "second Delete")
+		require.NoError(t, c.Rmdir(ctx, sub))
 		// An empty file is a file.
 		empty := Join(s.remote, "empty")
-		if err := c.Write(ctx, empty, bytes.NewReader(nil)); err != nil {
-			t.Fatal(err)
-		}
-		if e, err := c.Stat(ctx, empty); err != nil || e.Size != 0 || e.IsDir {
-			t.Fatalf("Stat(empty) = %+v, %v", e, err)
-		}
+		require.NoError(t, c.Write(ctx, empty, bytes.NewReader(nil)))
+		e, err = c.Stat(ctx, empty)
+		require.NoError(t, err, "Stat(empty)")
+		require.Zero(t, e.Size, "Stat(empty) = %+v", e)
+		require.False(t, e.IsDir, "Stat(empty) = %+v", e)
 	})
 }
 
@@ -197,59 +168,42 @@ func TestFTPListSeesEveryNameOnce(t *testing.T) {
 			if n == "zero-bytes" {
 				content = ""
 			}
-			if err := os.WriteFile(filepath.Join(s.local, n), []byte(content), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(filepath.Join(s.local, n), []byte(content), 0o644))
 		}
-		if err := os.Mkdir(filepath.Join(s.local, "a-dir"), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Mkdir(filepath.Join(s.local, "a-dir"), 0o755))
 		seen := map[string]Entry{}
 		err := c.List(context.Background(), s.remote, func(e Entry) error {
-			if _, dup := seen[e.Name]; dup {
-				t.Errorf("%q listed twice", e.Name)
-			}
+			assert.NotContains(t, seen, e.Name, "%q listed twice", e.Name)
 			seen[e.Name] = e
 			return nil
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for i, n := range names {
 			e, ok := seen[n]
 			if n == ".hidden" {
 				continue // LIST without -a hides it on some servers; the listener filters hidden files anyway
 			}
-			if !ok {
-				t.Errorf("%q not listed", n)
+			if !assert.True(t, ok, "%q not listed", n) {
 				continue
 			}
 			want := int64(i % 7)
 			if n == "zero-bytes" {
 				want = 0
 			}
-			if e.Size != want || e.IsDir || e.ModTime.IsZero() || e.Precise != s.mlsd {
-				t.Errorf("%q: %+v, want size %d, precise %v", n, e, want, s.mlsd)
-			}
+			assert.Equal(t, want, e.Size, "%q: %+v", n, e)
+			assert.False(t, e.IsDir, "%q: %+v", n, e)
+			assert.False(t, e.ModTime.IsZero(), "%q: %+v: no time", n, e)
+			assert.Equal(t, s.mlsd, e.Precise, "%q: %+v: precise", n, e)
 		}
-		if d, ok := seen["a-dir"]; !ok || !d.IsDir {
-			t.Errorf("a-dir: %+v", d)
-		}
-		if _, ok := seen["."]; ok {
-			t.Error(`"." listed`)
-		}
-		if _, ok := seen[".."]; ok {
-			t.Error(`".." listed`)
-		}
+		assert.True(t, seen["a-dir"].IsDir, "a-dir: %+v", seen["a-dir"])
+		assert.NotContains(t, seen, ".", `"." listed`)
+		assert.NotContains(t, seen, "..", `".." listed`)
 		stop := errors.New("stop")
 		n := 0
 		err = c.List(context.Background(), s.remote, func(Entry) error { n++; return stop })
-		if !errors.Is(err, stop) || n != 1 {
-			t.Fatalf("List did not stop at the callback's error: %v after %d", err, n)
-		}
-		if err := c.Alive(context.Background()); err != nil {
-			t.Fatalf("connection unusable after a stopped List: %v", err)
-		}
+		require.ErrorIs(t, err, stop, "List did not stop at the callback's error")
+		require.Equal(t, 1, n, "List did not stop at the callback's error: entries")
+		require.NoError(t, c.Alive(context.Background()), "connection unusable after a stopped List")
 	})
 }
 
@@ -257,13 +211,10 @@ func TestFTPStreamsLargeFiles(t *testing.T) {
 	const size = 64 << 20
 	eachFTPServer(t, func(t *testing.T, s ftpServer, c Conn) {
 		f, err := os.Create(filepath.Join(s.local, "big.bin"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		h := sha256.New()
-		if _, err := io.CopyN(io.MultiWriter(f, h), rand.Reader, size); err != nil {
-			t.Fatal(err)
-		}
+		_, err = io.CopyN(io.MultiWriter(f, h), rand.Reader, size)
+		require.NoError(t, err)
 		f.Close()
 		want := h.Sum(nil)
 
@@ -271,9 +222,7 @@ func TestFTPStreamsLargeFiles(t *testing.T) {
 		var before, peak runtime.MemStats
 		runtime.ReadMemStats(&before)
 		r, err := c.Open(context.Background(), Join(s.remote, "big.bin"), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		h.Reset()
 		buf := make([]byte, 256<<10)
 		var n int64
@@ -283,23 +232,17 @@ func TestFTPStreamsLargeFiles(t *testing.T) {
 			n += int64(k)
 			if n%(16<<20) < int64(k) {
 				runtime.ReadMemStats(&peak)
-				if grown := int64(peak.HeapInuse) - int64(before.HeapInuse); grown > 16<<20 {
-					t.Fatalf("heap grew by %d MiB while streaming", grown>>20)
-				}
+				grown := int64(peak.HeapInuse) - int64(before.HeapInuse)
+				require.LessOrEqual(t, grown, int64(16<<20), "heap grew by %d MiB while streaming", grown>>20)
 			}
 			if err == io.EOF {
 				break
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 		}
-		if err := r.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if n != size || !bytes.Equal(h.Sum(nil), want) {
-			t.Fatalf("read %d bytes, checksum match %v", n, bytes.Equal(h.Sum(nil), want))
-		}
+		require.NoError(t, r.Close())
+		require.Equal(t, int64(size), n, "bytes read")
+		require.Equal(t, want, h.Sum(nil), "checksum")
 	})
 }
 
@@ -311,45 +254,35 @@ func TestFTPRefusals(t *testing.T) {
 	wrong := pure
 	wrong.Password = "not-the-password"
 	_, err := DialFTP(ctx, wrong)
-	if err == nil || !strings.Contains(err.Error(), `"tester"`) || !strings.Contains(err.Error(), "credentials") {
-		t.Errorf("wrong password: %v", err)
-	}
-	if err != nil && strings.Contains(err.Error(), "not-the-password") {
-		t.Errorf("the error shows the password: %v", err)
+	if assert.Error(t, err, "wrong password") {
+		assert.Contains(t, err.Error(), `"tester"`, "wrong password")
+		assert.Contains(t, err.Error(), "credentials", "wrong password")
+		assert.NotContains(t, err.Error(), "not-the-password", "the error shows the password")
 	}
 
 	untrusted := vs
 	untrusted.CAFile = "" // the system pool does not know the test CA
-	if _, err := DialFTP(ctx, untrusted); err == nil || !strings.Contains(err.Error(), "not trusted") {
-		t.Errorf("self-signed certificate without its CA: %v", err)
-	}
+	_, err = DialFTP(ctx, untrusted)
+	assert.ErrorContains(t, err, "not trusted", "self-signed certificate without its CA")
 
 	insecure := untrusted
 	insecure.InsecureSkipVerify = true
 	c, err := DialFTP(ctx, insecure)
-	if err != nil {
-		t.Errorf("insecureSkipVerify: %v", err)
-	} else {
+	if assert.NoError(t, err, "insecureSkipVerify") {
 		c.Close()
 	}
 
-	if _, err := DialFTP(ctx, FTPConfig{Addr: "127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
-		t.Errorf("unreachable server: %v", err)
-	}
-	if _, err := DialFTP(ctx, FTPConfig{Addr: pure.Addr, TLS: "sometimes"}); err == nil || !strings.Contains(err.Error(), "tls") {
-		t.Errorf("bad tls mode: %v", err)
-	}
+	_, err = DialFTP(ctx, FTPConfig{Addr: "127.0.0.1:1"})
+	assert.ErrorContains(t, err, "127.0.0.1:1", "unreachable server")
+	_, err = DialFTP(ctx, FTPConfig{Addr: pure.Addr, TLS: "sometimes"})
+	assert.ErrorContains(t, err, "tls", "bad tls mode")
 
 	c, err = DialFTP(ctx, pure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := c.List(cancelled, "/", func(Entry) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Errorf("List with a cancelled context: %v", err)
-	}
+	assert.ErrorIs(t, c.List(cancelled, "/", func(Entry) error { return nil }), context.Canceled, "List with a cancelled context")
 }
 
 // pure-ftpd cuts listings at its limit and still answers 226; the listing
@@ -368,20 +301,15 @@ func TestFTPTruncatedListing(t *testing.T) {
 		err := c.List(context.Background(), full.remote, func(Entry) error { n++; return nil })
 		return n, err
 	}
-	if n, err := count(c); err != nil || n != 80 {
-		t.Fatalf("full listing: %d entries, %v", n, err)
-	}
+	n, err := count(c)
+	require.NoError(t, err, "full listing")
+	require.Equal(t, 80, n, "full listing: entries")
 	sc, err := DialFTP(context.Background(), small.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sc.Close()
-	n, err := count(sc)
-	if !errors.Is(err, ErrTruncated) || n > 50 {
-		t.Fatalf("cut listing: %d entries, %v; want ErrTruncated", n, err)
-	}
+	n, err = count(sc)
+	require.ErrorIs(t, err, ErrTruncated, "cut listing")
+	require.LessOrEqual(t, n, 50, "cut listing: entries")
 	// The session stays usable, and the next complete listing is not flagged.
-	if err := sc.List(context.Background(), "/", func(Entry) error { return nil }); err != nil {
-		t.Fatalf("listing after a truncated one: %v", err)
-	}
+	require.NoError(t, sc.List(context.Background(), "/", func(Entry) error { return nil }), "listing after a truncated one")
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Lines as real servers answer them (pure-ftpd MLSD, vsftpd and ProFTPD
@@ -34,20 +37,19 @@ func TestParseMLSD(t *testing.T) {
 	for _, c := range cases {
 		got, err := parseMLSD([]byte(c.line))
 		if c.skip {
-			if !errors.Is(err, errSkip) {
-				t.Errorf("%q: got %+v, %v; want skipped", c.line, got, err)
-			}
+			assert.ErrorIs(t, err, errSkip, "%q: got %+v; want skipped", c.line, got)
 			continue
 		}
-		if err != nil || got != c.want {
-			t.Errorf("%q:\n got %+v, %v\nwant %+v", c.line, got, err, c.want)
+		if assert.NoError(t, err, "%q", c.line) {
+			assert.Equal(t, c.want, got, "%q", c.line)
 		}
 	}
 	for _, bad := range []string{"", "no-facts-no-space", "size=1;modify=20261122170102; no type",
 		"type=file;size=-1; neg", "type=file;size=x; nan", "type=file;modify=2026112217; short",
 		"type=file;modify=20261322170102; month13", "type=file;modify=20261122170102.; frac"} {
-		if e, err := parseMLSD([]byte(bad)); err == nil || errors.Is(err, errSkip) {
-			t.Errorf("%q: parsed as %+v, want an error", bad, e)
+		e, err := parseMLSD([]byte(bad))
+		if assert.Error(t, err, "%q: parsed as %+v, want an error", bad, e) {
+			assert.NotErrorIs(t, err, errSkip, "%q: want an error, not a skip", bad)
 		}
 	}
 }
@@ -90,20 +92,19 @@ func TestParseLIST(t *testing.T) {
 	for _, c := range cases {
 		got, err := parseLIST([]byte(c.line), now)
 		if c.skip {
-			if !errors.Is(err, errSkip) {
-				t.Errorf("%q: got %+v, %v; want skipped", c.line, got, err)
-			}
+			assert.ErrorIs(t, err, errSkip, "%q: got %+v; want skipped", c.line, got)
 			continue
 		}
-		if err != nil || got != c.want {
-			t.Errorf("%q:\n got %+v, %v\nwant %+v", c.line, got, err, c.want)
+		if assert.NoError(t, err, "%q", c.line) {
+			assert.Equal(t, c.want, got, "%q", c.line)
 		}
 	}
 	for _, bad := range []string{"?rw-r--r-- 1 a b 1 Nov 22 17:01 x", "-rw-r--r-- 1 a b x Nov 22 17:01 name",
 		"-rw-r--r-- 1 a b 1 Foo 22 17:01 x", "-rw-r--r-- 1 a b 1 Nov 22 25:01 x", "-rw-r--r-- 1 a b 1 Nov 22 17:01",
 		"13-22-26  05:01PM 1 x", "11-22-26  05:01PM", "11-22-26  0501PM 1 x"} {
-		if e, err := parseLIST([]byte(bad), now); err == nil || errors.Is(err, errSkip) {
-			t.Errorf("%q: parsed as %+v, want an error", bad, e)
+		e, err := parseLIST([]byte(bad), now)
+		if assert.Error(t, err, "%q: parsed as %+v, want an error", bad, e) {
+			assert.NotErrorIs(t, err, errSkip, "%q: want an error, not a skip", bad)
 		}
 	}
 }
@@ -120,17 +121,16 @@ func TestListSinkConsume(t *testing.T) {
 	stream.WriteString("type=file;size=3;modify=20261122170102; b")
 	var got []string
 	s := &listSink{parse: parseMLSD, fn: func(e Entry) error { got = append(got, e.Name); return nil }}
-	if err := s.consume(&stream); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(got, ",") != "a,b" || s.n != 2 || s.bad != 2 || s.firstBad != "garbage line" {
-		t.Fatalf("got %v, n %d, bad %d (%q)", got, s.n, s.bad, s.firstBad)
-	}
+	require.NoError(t, s.consume(&stream))
+	require.Equal(t, []string{"a", "b"}, got)
+	require.EqualValues(t, 2, s.n, "entries")
+	require.EqualValues(t, 2, s.bad, "bad lines")
+	require.Equal(t, "garbage line", s.firstBad)
 	stop := errors.New("stop")
 	s = &listSink{parse: parseMLSD, fn: func(Entry) error { return stop }}
-	if err := s.consume(strings.NewReader("type=file;size=1;modify=20261122170102; a\ntype=file;size=1;modify=20261122170102; b\n")); err != nil || s.err != stop || s.n != 1 {
-		t.Fatalf("fn's error: err %v, sink err %v, n %d", err, s.err, s.n)
-	}
+	require.NoError(t, s.consume(strings.NewReader("type=file;size=1;modify=20261122170102; a\ntype=file;size=1;modify=20261122170102; b\n")), "fn's error")
+	require.Same(t, stop, s.err, "fn's error: sink err")
+	require.EqualValues(t, 1, s.n, "fn's error: entries")
 }
 
 // FuzzListingLine feeds hostile lines to both parsers: they must never

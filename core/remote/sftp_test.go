@@ -1,13 +1,11 @@
 package remote
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -30,9 +30,7 @@ func sftpServer(t *testing.T) (SFTPConfig, string) {
 	b := make([]byte, 4)
 	rand.Read(b)
 	dir := filepath.Join(env(t, "FTPCOORD_TEST_SFTP_ROOT"), fmt.Sprintf("t-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return cfg, dir
 }
@@ -40,9 +38,7 @@ func sftpServer(t *testing.T) (SFTPConfig, string) {
 func dialSFTP(t *testing.T, cfg SFTPConfig) Conn {
 	t.Helper()
 	c, err := DialSFTP(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -53,35 +49,22 @@ func TestSFTPRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	p := dir + "/a file ✓.txt"
 	writeAppendRead(t, c, p)
-	if e, err := c.Stat(ctx, p); err != nil || e.Size != 12 || e.IsDir || !e.Precise {
-		t.Fatalf("Stat = %+v, %v", e, err)
-	}
-	if err := c.Mkdir(ctx, dir+"/sub"); err != nil {
-		t.Fatal(err)
-	}
+	e, err := c.Stat(ctx, p)
+	require.NoError(t, err, "Stat")
+	require.Equal(t, int64(12), e.Size, "Stat = %+v", e)
+	require.False(t, e.IsDir, "Stat = %+v", e)
+	require.True(t, e.Precise, "Stat = %+v: not precise", e)
+	require.NoError(t, c.Mkdir(ctx, dir+"/sub"))
 	// Rename replaces an existing target (posix-rename).
 	c.Write(ctx, dir+"/sub/moved.txt", strings.NewReader("old"))
-	if err := c.Rename(ctx, p, dir+"/sub/moved.txt"); err != nil {
-		t.Fatal(err)
-	}
-	if got := readAll(t, c, dir+"/sub/moved.txt", 0); got != "hello, world" {
-		t.Fatalf("after rename over a target: %q", got)
-	}
-	if _, err := c.Open(ctx, p, 0); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("Open of a missing file: %v", err)
-	}
-	if err := c.Delete(ctx, dir+"/sub/moved.txt"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Delete(ctx, dir+"/sub/moved.txt"); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("second delete: %v", err)
-	}
-	if err := c.Rmdir(ctx, dir+"/sub"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Alive(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Rename(ctx, p, dir+"/sub/moved.txt"))
+	require.Equal(t, "hello, world", readAll(t, c, dir+"/sub/moved.txt", 0), "after rename over a target")
+	_, err = c.Open(ctx, p, 0)
+	require.ErrorIs(t, err, fs.ErrNotExist, "Open of a missing file")
+	require.NoError(t, c.Delete(ctx, dir+"/sub/moved.txt"))
+	require.ErrorIs(t, c.Delete(ctx, dir+"/sub/moved.txt"), fs.ErrNotExist, "second delete")
+	require.NoError(t, c.Rmdir(ctx, dir+"/sub"))
+	require.NoError(t, c.Alive(ctx))
 }
 
 func TestSFTPListAndStream(t *testing.T) {
@@ -96,12 +79,10 @@ func TestSFTPListAndStream(t *testing.T) {
 	}
 	os.Mkdir(filepath.Join(dir, "d"), 0o755)
 	seen := map[string]Entry{}
-	if err := c.List(context.Background(), dir, func(e Entry) error { seen[e.Name] = e; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != len(names)+1 || !seen["d"].IsDir || seen["ünï-日本.xml"].Size != 1 {
-		t.Fatalf("listed %d entries (want %d), d=%+v", len(seen), len(names)+1, seen["d"])
-	}
+	require.NoError(t, c.List(context.Background(), dir, func(e Entry) error { seen[e.Name] = e; return nil }))
+	require.Len(t, seen, len(names)+1, "listed entries")
+	require.True(t, seen["d"].IsDir, "d=%+v", seen["d"])
+	require.Equal(t, int64(1), seen["ünï-日本.xml"].Size, "ünï-日本.xml=%+v", seen["ünï-日本.xml"])
 	// A 64 MiB file streams with bounded heap, through io.Copy (WriteTo).
 	f, _ := os.Create(filepath.Join(dir, "big"))
 	h := sha256.New()
@@ -112,19 +93,16 @@ func TestSFTPListAndStream(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	r, err := c.Open(context.Background(), dir+"/big", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h.Reset()
 	n, err := io.Copy(h, r)
 	r.Close()
 	runtime.ReadMemStats(&after)
-	if err != nil || n != 64<<20 || !bytes.Equal(h.Sum(nil), want) {
-		t.Fatalf("streamed %d bytes, %v, checksum match %v", n, err, bytes.Equal(h.Sum(nil), want))
-	}
-	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 16<<20 {
-		t.Fatalf("heap grew by %d MiB", grown>>20)
-	}
+	require.NoError(t, err, "streamed")
+	require.Equal(t, int64(64<<20), n, "streamed bytes")
+	require.Equal(t, want, h.Sum(nil), "checksum")
+	grown := int64(after.HeapInuse) - int64(before.HeapInuse)
+	require.LessOrEqual(t, grown, int64(16<<20), "heap grew by %d MiB", grown>>20)
 }
 
 func TestSFTPRefusals(t *testing.T) {
@@ -133,8 +111,9 @@ func TestSFTPRefusals(t *testing.T) {
 
 	noKH := cfg
 	noKH.KnownHostsPath = ""
-	if _, err := DialSFTP(ctx, noKH); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "knownHosts") {
-		t.Errorf("no known_hosts: %v", err)
+	_, err := DialSFTP(ctx, noKH)
+	if assert.ErrorIs(t, err, ErrRefused, "no known_hosts") {
+		assert.Contains(t, err.Error(), "knownHosts", "no known_hosts")
 	}
 
 	// A known_hosts file that pins another key for this host.
@@ -145,16 +124,15 @@ func TestSFTPRefusals(t *testing.T) {
 	os.WriteFile(wrongKH, []byte(fmt.Sprintf("[%s]:%s %s", host, port, ssh.MarshalAuthorizedKey(otherSigner.PublicKey()))), 0o600)
 	bad := cfg
 	bad.KnownHostsPath = wrongKH
-	_, err := DialSFTP(ctx, bad)
-	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), "ssh-keyscan") {
-		t.Errorf("mismatched host key: %v", err)
+	_, err = DialSFTP(ctx, bad)
+	if assert.ErrorIs(t, err, ErrHostKey, "mismatched host key") {
+		assert.Contains(t, err.Error(), "ssh-keyscan", "mismatched host key")
 	}
 	empty := filepath.Join(dir, "empty_known_hosts")
 	os.WriteFile(empty, nil, 0o600)
 	bad.KnownHostsPath = empty
-	if _, err := DialSFTP(ctx, bad); !errors.Is(err, ErrHostKey) {
-		t.Errorf("unknown host: %v", err)
-	}
+	_, err = DialSFTP(ctx, bad)
+	assert.ErrorIs(t, err, ErrHostKey, "unknown host")
 
 	// A key the server does not know.
 	block, _ := ssh.MarshalPrivateKey(other, "")
@@ -162,35 +140,29 @@ func TestSFTPRefusals(t *testing.T) {
 	os.WriteFile(wrongKey, pem.EncodeToMemory(block), 0o600)
 	wk := cfg
 	wk.PrivateKeyPath = wrongKey
-	if _, err := DialSFTP(ctx, wk); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), cfg.User) {
-		t.Errorf("wrong key: %v", err)
+	_, err = DialSFTP(ctx, wk)
+	if assert.ErrorIs(t, err, ErrRefused, "wrong key") {
+		assert.Contains(t, err.Error(), cfg.User, "wrong key")
 	}
 
 	// The real key, encrypted with a passphrase.
 	raw, _ := os.ReadFile(cfg.PrivateKeyPath)
 	key, err := ssh.ParseRawPrivateKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	encBlock, _ := ssh.MarshalPrivateKeyWithPassphrase(key, "", []byte("open sesame"))
 	encPath := filepath.Join(dir, "enc_key")
 	os.WriteFile(encPath, pem.EncodeToMemory(encBlock), 0o600)
 	enc := cfg
 	enc.PrivateKeyPath = encPath
-	if _, err := DialSFTP(ctx, enc); err == nil || !strings.Contains(err.Error(), "passphrase") {
-		t.Errorf("encrypted key without passphrase: %v", err)
-	}
+	_, err = DialSFTP(ctx, enc)
+	assert.ErrorContains(t, err, "passphrase", "encrypted key without passphrase")
 	enc.PrivateKeyPassphrase = "open sesame"
 	c, err := DialSFTP(ctx, enc)
-	if err != nil {
-		t.Fatalf("encrypted key with its passphrase: %v", err)
-	}
+	require.NoError(t, err, "encrypted key with its passphrase")
 	c.Close()
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	c = dialSFTP(t, cfg)
-	if err := c.List(cancelled, dir, func(Entry) error { return nil }); !errors.Is(err, context.Canceled) {
-		t.Errorf("List with a cancelled context: %v", err)
-	}
+	assert.ErrorIs(t, c.List(cancelled, dir, func(Entry) error { return nil }), context.Canceled, "List with a cancelled context")
 }

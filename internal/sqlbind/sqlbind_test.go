@@ -4,16 +4,13 @@ import (
 	"testing"
 
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/assert"
 )
 
 func TestRebind(t *testing.T) {
 	q := "SELECT a FROM t WHERE b = ? AND c IN (?, ?)"
-	if got := Rebind(schema.Postgres, q); got != "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)" {
-		t.Errorf("postgres: %s", got)
-	}
-	if got := Rebind(schema.MySQL, q); got != q {
-		t.Errorf("mysql: %s", got)
-	}
+	assert.Equal(t, "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)", Rebind(schema.Postgres, q), "postgres")
+	assert.Equal(t, q, Rebind(schema.MySQL, q), "mysql")
 }
 
 func TestPlaceholders(t *testing.T) {
@@ -21,8 +18,6 @@ func TestPlaceholders(t *testing.T) {
 		n, k int
 		want string
 	}{{2, 2, "(?, ?), (?, ?)"}, {3, 0, "?, ?, ?"}, {1, 3, "(?, ?, ?)"}} {
-		if got := Placeholders(tc.n, tc.k); got != tc.want {
-			t.Errorf("Placeholders(%d, %d) = %q, want %q", tc.n, tc.k, got, tc.want)
-		}
+		assert.Equal(t, tc.want, Placeholders(tc.n, tc.k), "Placeholders(%d, %d)", tc.n, tc.k)
 	}
 }

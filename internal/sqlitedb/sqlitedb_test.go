@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
 )
 
@@ -17,26 +18,18 @@ func locked(t *testing.T) (*sql.Tx, *sql.DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "locked.db")
 	holder, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { holder.Close() })
 	holder.SetMaxOpenConns(1)
-	if _, err := holder.Exec("CREATE TABLE t (x INT)"); err != nil {
-		t.Fatal(err)
-	}
+	_, err = holder.Exec("CREATE TABLE t (x INT)")
+	require.NoError(t, err)
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(0)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { other.Close() })
 	tx, err := holder.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec("INSERT INTO t VALUES (1)"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = tx.Exec("INSERT INTO t VALUES (1)")
+	require.NoError(t, err)
 	t.Cleanup(func() { tx.Rollback() })
 	return tx, other
 }
@@ -53,17 +46,14 @@ func TestBusyIsRecognisedAndRetried(t *testing.T) {
 		_, err := other.Exec("INSERT INTO t VALUES (2)")
 		return err
 	})
-	if !IsBusy(err) || runs != Attempts {
-		t.Fatalf("while locked: %v after %d runs; want SQLITE_BUSY after %d", err, runs, Attempts)
-	}
-	if IsBusy(errors.New("database is locked")) || IsBusy(nil) {
-		t.Fatal("IsBusy matched an error that is not SQLite's")
-	}
+	require.True(t, IsBusy(err), "while locked: %v; want SQLITE_BUSY", err)
+	require.Equal(t, Attempts, runs, "while locked: runs")
+	require.False(t, IsBusy(errors.New("database is locked")), "IsBusy matched an error that is not SQLite's")
+	require.False(t, IsBusy(nil), "IsBusy matched nil")
 	tx.Commit()
 	runs = 0
-	if err := Retry(ctx, func() error { runs++; _, err := other.Exec("INSERT INTO t VALUES (3)"); return err }); err != nil || runs != 1 {
-		t.Fatalf("after the release: %v after %d runs", err, runs)
-	}
+	require.NoError(t, Retry(ctx, func() error { runs++; _, err := other.Exec("INSERT INTO t VALUES (3)"); return err }), "after the release")
+	require.Equal(t, 1, runs, "after the release: runs")
 }
 
 // RetryFor keeps trying every millisecond or two: it gives up with
@@ -77,13 +67,16 @@ func TestRetryForWaitsForTheLock(t *testing.T) {
 	}
 	var runs int
 	start := time.Now()
-	if err := RetryFor(ctx, 100*time.Millisecond, insert(&runs)); !IsBusy(err) || time.Since(start) < 100*time.Millisecond || runs < 20 {
-		t.Fatalf("while locked: %v after %v and %d runs; want SQLITE_BUSY after 100 ms of frequent tries", err, time.Since(start), runs)
-	}
+	err := RetryFor(ctx, 100*time.Millisecond, insert(&runs))
+	took := time.Since(start)
+	require.True(t, IsBusy(err), "while locked: %v; want SQLITE_BUSY", err)
+	require.GreaterOrEqual(t, took, 100*time.Millisecond, "while locked: gave up before 100 ms")
+	require.GreaterOrEqual(t, runs, 20, "while locked: %v after %v; want frequent tries", err, took)
 	time.AfterFunc(50*time.Millisecond, func() { tx.Commit() })
 	runs = 0
 	start = time.Now()
-	if err := RetryFor(ctx, 5*time.Second, insert(&runs)); err != nil || time.Since(start) > time.Second {
-		t.Fatalf("lock released after 50 ms: %v after %v", err, time.Since(start))
-	}
+	err = RetryFor(ctx, 5*time.Second, insert(&runs))
+	took = time.Since(start)
+	require.NoError(t, err, "lock released after 50 ms")
+	require.LessOrEqual(t, took, time.Second, "lock released after 50 ms: took")
 }

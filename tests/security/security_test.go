@@ -28,6 +28,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 func env(t *testing.T, name string) string {
@@ -69,12 +70,10 @@ func (s *sink) mustNotShow(t *testing.T, secrets ...string) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.buf.Len() == 0 {
-		t.Fatal("nothing was captured: the test proves nothing")
-	}
+	require.NotZero(t, s.buf.Len(), "nothing was captured: the test proves nothing")
 	for _, sec := range secrets {
-		if sec != "" && bytes.Contains(s.buf.Bytes(), []byte(sec)) {
-			t.Fatalf("a secret leaked into what users see:\n%s", s.buf.String())
+		if sec != "" {
+			require.NotContains(t, s.buf.String(), sec, "a secret leaked into what users see")
 		}
 	}
 }
@@ -103,9 +102,7 @@ func pureFTP(t *testing.T, password string) (listener.ListenerConfig, string) {
 	p, _ := strconv.Atoi(port)
 	dir := "sec-" + strings.ToLower(secret("d")[:12]) + strconv.FormatInt(time.Now().UnixNano(), 36)
 	local := filepath.Join(env(t, "FTPCOORD_TEST_PUREFTPD_ROOT"), dir)
-	if err := os.MkdirAll(local, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(local, 0o777))
 	os.Chmod(local, 0o777)
 	t.Cleanup(func() { os.RemoveAll(local) })
 	return listener.ListenerConfig{Protocol: "FTP", Host: host, Port: p, Path: "/" + dir, PollingInterval: 3600,
@@ -124,14 +121,10 @@ func TestSecretsAreNeverShown(t *testing.T) {
 		s := &sink{}
 		cfg, _ := pureFTP(t, ftpPw)
 		l, err := listener.New(cfg, listener.WithLogger(s.logger()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		l.Attach(&service{s: s})
 		err = l.PollOnce(context.Background())
-		if err == nil || !errors.Is(err, remote.ErrRefused) {
-			t.Fatalf("PollOnce with a wrong password: %v, want a refusal", err)
-		}
+		require.ErrorIs(t, err, remote.ErrRefused, "PollOnce with a wrong password: want a refusal")
 		s.add("poll: %v | %+v | %#v", err, err, err)
 		s.mustNotShow(t, ftpPw)
 	})
@@ -144,9 +137,7 @@ func TestSecretsAreNeverShown(t *testing.T) {
 			cfg, _ := pureFTP(t, env(t, "FTPCOORD_TEST_PUREFTPD_PASSWORD"))
 			cfg.Coordination = &taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "m", CoordinationGroup: "g"}
 			l, err := listener.New(cfg, listener.WithLogger(s.logger()))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			l.Attach(&service{s: s})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -167,9 +158,7 @@ func TestSecretsAreNeverShown(t *testing.T) {
 		db := taskcompat.DatabaseConfig{Type: "postgresql", Host: "127.0.0.1", Port: 1, User: "u", Password: dbPw, Database: "x"}
 		_, err := taskcompat.New(context.Background(), taskcompat.CoordinationConfig{DatabaseConfig: db, MemberID: "m",
 			CoordinationGroup: "g"}.TaskConfig(), taskcompat.WithLogger(s.logger()))
-		if err == nil {
-			t.Fatal("connected to port 1")
-		}
+		require.Error(t, err, "connected to port 1")
 		s.add("new: %v | %+v | %#v", err, err, err)
 		s.mustNotShow(t, dbPw)
 	})
@@ -177,9 +166,8 @@ func TestSecretsAreNeverShown(t *testing.T) {
 	t.Run("wrong key passphrase", func(t *testing.T) {
 		s := &sink{}
 		key := filepath.Join(t.TempDir(), "id")
-		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", keyPw, "-f", key).CombinedOutput(); err != nil {
-			t.Fatalf("ssh-keygen: %v %s", err, out)
-		}
+		out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", keyPw, "-f", key).CombinedOutput()
+		require.NoError(t, err, "ssh-keygen: %s", out)
 		host, port, _ := strings.Cut(env(t, "FTPCOORD_TEST_SFTP_ADDR"), ":")
 		p, _ := strconv.Atoi(port)
 		cfg := listener.ListenerConfig{Protocol: "SFTP", Host: host, Port: p, Path: "/", PollingInterval: 3600,
@@ -192,9 +180,7 @@ func TestSecretsAreNeverShown(t *testing.T) {
 			l.Attach(&service{s: s})
 			err = l.PollOnce(context.Background())
 		}
-		if err == nil {
-			t.Fatal("a wrong passphrase was accepted")
-		}
+		require.Error(t, err, "a wrong passphrase was accepted")
 		s.add("poll: %v | %+v | %#v", err, err, err)
 		s.add("config: %v | %+v | %#v", cfg, cfg, cfg)
 		s.mustNotShow(t, keyPw)
@@ -209,9 +195,7 @@ func TestSecretsAreNeverShown(t *testing.T) {
 			`{"auth": {"credentials": {"username": "u", "password": "` + ftpPw + `"`,
 		} {
 			_, err := listener.DecodeConfig([]byte(raw))
-			if err == nil {
-				t.Fatalf("%s: accepted", raw)
-			}
+			require.Error(t, err, "%s: accepted", raw)
 			s.add("decode: %v", err)
 		}
 		s.mustNotShow(t, ftpPw, dbPw)
@@ -230,18 +214,14 @@ func TestSecretsAreNeverShown(t *testing.T) {
 		old := time.Now().Add(-time.Hour)
 		os.Chtimes(filepath.Join(local, "a.csv"), old, old)
 		l, err := listener.New(cfg, listener.WithLogger(s.logger()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		svc := &service{s: s, files: make(chan string, 1)}
 		l.Attach(svc)
-		if err := l.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, l.Start(context.Background()))
 		defer l.Stop(context.Background())
 		for done := false; !done; {
-			if err := l.PollOnce(context.Background()); err != nil && !errors.Is(err, listener.ErrPollInProgress) {
-				t.Fatal(err)
+			if err := l.PollOnce(context.Background()); !errors.Is(err, listener.ErrPollInProgress) {
+				require.NoError(t, err)
 			}
 			select {
 			case <-svc.files:
@@ -250,9 +230,7 @@ func TestSecretsAreNeverShown(t *testing.T) {
 			}
 		}
 		st, err := l.Status(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		b, _ := json.Marshal(st)
 		s.add("status %s", b)
 		s.mustNotShow(t, ftpReal, db.Password)
@@ -270,52 +248,40 @@ func TestHostileNamesAreParameters(t *testing.T) {
 		group := `g"; DELETE FROM health_check WHERE '1'='1`
 		c, err := taskcompat.New(ctx, taskcompat.CoordinationConfig{DatabaseConfig: cfg, MemberID: member,
 			CoordinationGroup: group, LivenessCheckInterval: 2, HeartbeatFrequency: taskcompat.Secs(0.25)}.TaskConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, c.Start(ctx))
 		defer c.Stop(ctx)
 		term, active := c.FencingToken()
-		if !active {
-			t.Fatalf("the only member is not active: %+v", c.State())
-		}
+		require.True(t, active, "the only member is not active: %+v", c.State())
 		db := testdb.Open(t, cfg, "UTC")
 		lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: group, MemberID: member})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		paths := []string{`/in/a'; DROP TABLE ftpcoord_file; --.csv`, `/in/b"); DELETE FROM token_holder; --`,
 			`/in/../../etc/passwd`, `/in/c\'d.csv`, "/in/ünï 📦 `x`;.csv"}
 		var files []ledger.File
 		for i, p := range paths {
 			files = append(files, ledger.File{Path: p, Size: int64(i), MTime: 1})
 		}
-		if n, err := lg.Record(ctx, files); err != nil || n != len(files) {
-			t.Fatalf("record: %d, %v", n, err)
-		}
+		n, err := lg.Record(ctx, files)
+		require.NoError(t, err, "record")
+		require.Equal(t, len(files), n, "record: new versions")
 		claims, err := lg.Claim(ctx, 10, time.Minute, term)
-		if err != nil || len(claims) != len(files) {
-			t.Fatalf("claim: %d, %v", len(claims), err)
-		}
-		if lost, err := lg.CommitAll(ctx, claims); err != nil || len(lost) != 0 {
-			t.Fatalf("commit: lost %d, %v", len(lost), err)
-		}
+		require.NoError(t, err, "claim")
+		require.Len(t, claims, len(files), "claim")
+		lost, err := lg.CommitAll(ctx, claims)
+		require.NoError(t, err, "commit")
+		require.Empty(t, lost, "commit: lost")
 		for _, p := range paths {
 			rows, err := lg.Get(ctx, p)
-			if err != nil || len(rows) != 1 || rows[0].Status != ledger.Done {
-				t.Fatalf("%q: %+v, %v", p, rows, err)
-			}
+			require.NoError(t, err, "%q", p)
+			require.Len(t, rows, 1, "%q", p)
+			require.Equal(t, ledger.Done, rows[0].Status, "%q: %+v", p, rows)
 		}
 		var holder string
-		var n int
-		if err := db.QueryRow(`SELECT task_id FROM token_holder`).Scan(&holder); err != nil || holder != member {
-			t.Fatalf("token_holder: %q, %v", holder, err)
-		}
-		if err := db.QueryRow(`SELECT count(*) FROM health_check`).Scan(&n); err != nil || n != 1 {
-			t.Fatalf("health_check rows %d, %v", n, err)
-		}
+		require.NoError(t, db.QueryRow(`SELECT task_id FROM token_holder`).Scan(&holder), "token_holder")
+		require.Equal(t, member, holder, "token_holder")
+		require.NoError(t, db.QueryRow(`SELECT count(*) FROM health_check`).Scan(&n), "health_check rows")
+		require.Equal(t, 1, n, "health_check rows")
 	})
 }
 
@@ -330,32 +296,27 @@ func TestVerificationIsOnByDefault(t *testing.T) {
 		Auth: &listener.Auth{Credentials: &listener.Credentials{Username: env(t, "FTPCOORD_TEST_SFTP_USER")},
 			PrivateKey: &listener.PrivateKey{Path: env(t, "FTPCOORD_TEST_SFTP_KEY")}}}
 	b, _ := json.Marshal(sftp)
-	if _, err := listener.DecodeConfig(b); err == nil || !strings.Contains(err.Error(), "sftpSshKnownHosts") {
-		t.Fatalf("SFTP without known_hosts: %v, want an error naming sftpSshKnownHosts", err)
-	}
+	_, err := listener.DecodeConfig(b)
+	require.ErrorContains(t, err, "sftpSshKnownHosts", "SFTP without known_hosts: want an error naming sftpSshKnownHosts")
 	empty := filepath.Join(t.TempDir(), "known_hosts")
 	os.WriteFile(empty, nil, 0o600)
 	sftp.SftpSshKnownHosts = empty
 	sftp.RetryConfig = &remote.RetryConfig{Count: 1, Interval: 0.01, BackOffFactor: 1, MaxWaitInterval: 0.01}
 	l, err := listener.New(sftp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l.Attach(&service{s: &sink{}})
-	if err := l.PollOnce(context.Background()); !errors.Is(err, remote.ErrHostKey) || !strings.Contains(err.Error(), "ssh-keyscan") {
-		t.Fatalf("unknown host key: %v, want remote.ErrHostKey with the ssh-keyscan fix", err)
-	}
+	err = l.PollOnce(context.Background())
+	require.ErrorIs(t, err, remote.ErrHostKey, "unknown host key")
+	require.ErrorContains(t, err, "ssh-keyscan", "unknown host key: want the ssh-keyscan fix")
 
 	vhost, vport, _ := strings.Cut(env(t, "FTPCOORD_TEST_VSFTPD_ADDR"), ":")
 	vp, _ := strconv.Atoi(vport)
 	ftps := listener.ListenerConfig{Protocol: "FTPS", Host: vhost, Port: vp, Path: "/inbox", // no secureSocket.cert: the system pool
 		RetryConfig: &remote.RetryConfig{Count: 1, Interval: 0.01, BackOffFactor: 1, MaxWaitInterval: 0.01}}
 	l, err = listener.New(ftps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l.Attach(&service{s: &sink{}})
-	if err := l.PollOnce(context.Background()); !errors.Is(err, remote.ErrRefused) || !strings.Contains(err.Error(), "not trusted") {
-		t.Fatalf("self-signed FTPS certificate: %v, want a refusal that says it is not trusted", err)
-	}
+	err = l.PollOnce(context.Background())
+	require.ErrorIs(t, err, remote.ErrRefused, "self-signed FTPS certificate: want a refusal")
+	require.ErrorContains(t, err, "not trusted", "self-signed FTPS certificate: want a refusal that says it is not trusted")
 }
