@@ -40,6 +40,9 @@ type result struct {
 	tput                 tally
 	tputStart            time.Time
 	tputDone             bool
+	warm                 tally // the same files moved in under running instances
+	warmStart            time.Time
+	warmDone             bool
 	crash                tally
 	kills                []kill
 	failover             []time.Duration
@@ -194,6 +197,56 @@ func measure(e *env, res *result, o options) error {
 		res.tput.last.Sub(res.tput.first).Round(time.Millisecond), res.tput.last.Sub(res.tputStart).Round(time.Millisecond))
 	r.close()
 
+	// 1b. The same files arriving at once at instances already running
+	// (started, leader elected, logged in): time from the last file in
+	// place to the last file processed.
+	logf("%s: throughput, %d files moved in under running instances", s.title, o.files)
+	if r, err = newRun(ctx, s, e, "warm"); err != nil {
+		return err
+	}
+	for _, i := range instances() {
+		if err := r.start(i); err != nil {
+			r.close()
+			return err
+		}
+	}
+	staging := filepath.Join(e.ftpRoot, ".peers-staging-"+s.key)
+	if err := os.RemoveAll(staging); err != nil {
+		r.close()
+		return err
+	}
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		r.close()
+		return err
+	}
+	for _, n := range want {
+		if err := writeFile(filepath.Join(staging, n)); err != nil {
+			r.close()
+			return err
+		}
+	}
+	time.Sleep(o.warmup)
+	for _, n := range want {
+		if err := os.Rename(filepath.Join(staging, n), filepath.Join(r.localDir, n)); err != nil {
+			r.close()
+			return err
+		}
+	}
+	res.warmStart = time.Now()
+	deadline = res.warmStart.Add(o.tputTimeout)
+	for time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		if t := count(s.records(r), want); t.distinct == len(want) {
+			res.warmDone = true
+			break
+		}
+	}
+	time.Sleep(2 * time.Second)
+	res.warm = count(s.records(r), want)
+	logf("%s: throughput under running instances: %d/%d files, last one %v after all were in place", s.title,
+		res.warm.distinct, len(want), res.warm.last.Sub(res.warmStart).Round(time.Millisecond))
+	r.close()
+
 	// 2. Crash: steady arrivals, the active instance SIGKILLed and restarted.
 	logf("%s: crash, %d files at %.0f/s, %d kills", s.title, o.crashFiles, o.rate, o.kills)
 	r, err = newRun(ctx, s, e, "crash")
@@ -207,7 +260,6 @@ func measure(e *env, res *result, o options) error {
 		}
 	}
 	time.Sleep(o.warmup)
-	staging := filepath.Join(e.ftpRoot, ".peers-staging")
 	if err := os.MkdirAll(staging, 0o755); err != nil {
 		return err
 	}
