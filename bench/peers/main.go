@@ -46,6 +46,7 @@ type result struct {
 	crash                tally
 	kills                []kill
 	failover             []time.Duration
+	takeovers            []time.Duration // ftpcoord: kill to "became active" of the other member
 	idleEmpty, idleFiles float64 // statements/s per instance
 	notes                []string
 }
@@ -323,6 +324,9 @@ func measure(e *env, res *result, o options) error {
 	recs := s.records(r)
 	res.crash = count(recs, want)
 	res.failover = failovers(recs, res.kills)
+	if s.mode != "" {
+		res.takeovers = takeovers(r, res.kills)
+	}
 	logf("%s: crash: lost %d, twice %d, reruns %d, failovers %v", s.title, res.crash.lost, res.crash.twice, res.crash.reruns, res.failover)
 
 	// 3a. Idle with the processed files still on the server.

@@ -84,6 +84,14 @@ func render(results []*result, o options, e *env, took time.Duration) string {
 				ds = append(ds, fmt.Sprintf("%s killed at +%.1f s: %s", k.instance, k.at.Sub(r.kills[0].at).Seconds(), d))
 			}
 			fmt.Fprintf(&b, "- %s, kills: %s.\n", r.sys.title, strings.Join(ds, "; "))
+			if len(r.takeovers) > 0 {
+				var ts []string
+				for _, d := range r.takeovers {
+					ts = append(ts, fmtDur(d))
+				}
+				fmt.Fprintf(&b, "  The other member logged `became active` %s after the kills; the rest of each failover is "+
+					"the wait for its next poll.\n", strings.Join(ts, ", "))
+			}
 		}
 		for _, n := range r.notes {
 			fmt.Fprintf(&b, "- %s: %s\n", r.sys.title, n)

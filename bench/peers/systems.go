@@ -354,3 +354,24 @@ func metricActive(addr string) bool {
 	}
 	return false
 }
+
+// takeovers is, for each kill, the time to the other ftpcoord member's
+// "became active" log line: the coordination's share of the failover.
+func takeovers(r *run, kills []kill) []time.Duration {
+	var active []record
+	for _, i := range instances() {
+		active = append(active, readRecords(filepath.Join(r.dir, i+".out"), func(l string) (record, bool) {
+			if !strings.Contains(l, `"msg":"became active"`) {
+				return record{}, false
+			}
+			var v struct {
+				Time time.Time `json:"time"`
+			}
+			if json.Unmarshal([]byte(l), &v) != nil {
+				return record{}, false
+			}
+			return record{name: "became active", instance: i, at: v.Time}, true
+		})...)
+	}
+	return failovers(active, kills)
+}
