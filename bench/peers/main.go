@@ -47,7 +47,7 @@ type result struct {
 	kills                []kill
 	failover             []time.Duration
 	takeovers            []time.Duration // ftpcoord: kill to "became active" of the other member
-	idleEmpty, idleFiles float64 // statements/s per instance
+	idleEmpty, idleFiles float64         // statements/s per instance
 	notes                []string
 }
 
