@@ -80,7 +80,8 @@ java: jni
 ## polls of large directories against the bare listing (bench/listing.md), ledger
 ## throughput and statements per file (bench/ledger.md), files per second through one
 ## member against a bare download loop (bench/endtoend.md), the cost of one event
-## across the C ABI and JNI against the same events in Go (bench/jni.md).
+## across the C ABI and JNI against the same events in Go (bench/jni.md), shared mode
+## by member count and 50 idle groups on one database (bench/scale.md).
 bench: java
 	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
@@ -88,6 +89,7 @@ bench: java
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
 	$(GO) run ./bench/jni -out bench/jni.md; \
+	$(GO) run ./bench/scale -out bench/scale.md; \
 	$(GO) run ./bench/results -out bench/RESULTS.md
 
 ## bench-peers: ftpcoord side by side with Apache Camel and Spring Integration
