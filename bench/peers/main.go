@@ -227,6 +227,10 @@ func measure(e *env, res *result, o options) error {
 		}
 	}
 	time.Sleep(o.warmup)
+	if err := r.alive(); err != nil {
+		r.close()
+		return err
+	}
 	for _, n := range want {
 		if err := os.Rename(filepath.Join(staging, n), filepath.Join(r.localDir, n)); err != nil {
 			r.close()
@@ -287,6 +291,9 @@ func measure(e *env, res *result, o options) error {
 	}()
 	for k := 1; k <= o.kills; k++ {
 		time.Sleep(time.Until(begin.Add(span * time.Duration(k) / time.Duration(o.kills+1))))
+		if err := r.alive(); err != nil {
+			return err
+		}
 		victim := s.active(r)
 		if victim == "" {
 			res.notes = append(res.notes, fmt.Sprintf("kill %d: no active instance found", k))
@@ -347,6 +354,9 @@ func measure(e *env, res *result, o options) error {
 		}
 	}
 	time.Sleep(o.warmup)
+	if err := r.alive(); err != nil {
+		return err
+	}
 	if res.idleEmpty, err = idleLoad(r, o.idle); err != nil {
 		return err
 	}

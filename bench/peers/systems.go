@@ -115,6 +115,23 @@ func (r *run) start(instance string) error {
 	return nil
 }
 
+// alive reports an error naming the first instance whose process ended
+// without being killed by us.
+func (r *run) alive() error {
+	for i, p := range r.procs {
+		select {
+		case <-p.exited:
+			out, _ := os.ReadFile(p.out)
+			if len(out) > 600 {
+				out = out[len(out)-600:]
+			}
+			return fmt.Errorf("instance %s exited on its own: %s", i, out)
+		default:
+		}
+	}
+	return nil
+}
+
 // kill SIGKILLs an instance and waits for it to be gone.
 func (r *run) kill(instance string) {
 	p := r.procs[instance]
@@ -272,15 +289,24 @@ func ftpcoordSystem(mode string) *system {
 		if err := schema.Apply(context.Background(), db, schema.Postgres); err != nil {
 			return err
 		}
+		// Hold every probe listener until all are chosen, so that two
+		// members never get the same free port.
+		var held []net.Listener
+		defer func() {
+			for _, l := range held {
+				l.Close()
+			}
+		}()
 		for _, i := range instances() {
 			if err := writeJSON(filepath.Join(r.dir, i+".json"), ftpcoordConfig(r, i, mode)); err != nil {
 				return err
 			}
-			addr, err := freeAddr()
+			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				return err
 			}
-			r.metrics[i] = addr
+			held = append(held, l)
+			r.metrics[i] = l.Addr().String()
 		}
 		return nil
 	}
@@ -327,15 +353,6 @@ func writeJSON(file string, v any) error {
 		return err
 	}
 	return os.WriteFile(file, b, 0o600)
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // metricActive reads ftpcoord_active from a member's /metrics.
