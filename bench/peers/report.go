@@ -171,7 +171,9 @@ notices a dead leader about 3 s after its last sign of life.
   Infinispan or JGroups-raft cluster services, none of which run here. Endpoint:
   ` + "`ftp://tester@127.0.0.1:2121/DIR?passiveMode=true&binary=true&noop=true&idempotent=true&idempotentRepository=#repo&readLock=changed&readLockMinAge=1s&fastExistsCheck=true&initialDelay=0&delay=1000`" + `:
   files stay on the server (noop, as with the others), the JdbcMessageIdRepository (camel-sql, table
-  CAMEL_MESSAGEPROCESSED, processor name "peers", key: the file's absolute path, Camel's default) over a HikariCP pool
+  CAMEL_MESSAGEPROCESSED, created by the harness with Camel's own DDL before the instances start, because two
+  instances starting at once race to create it and one fails; processor name "peers", key: the file's absolute
+  path, Camel's default) over a HikariCP pool
   of 4 keeps what was consumed; the idempotent consumer is eager (Camel's default: the key is added when the file
   is picked up, not after the route completed). Read lock: ` + "`changed`" + ` (for FTP only none, changed and rename
   exist; the idempotent read locks are for the file component), with readLockMinAge 1 s so that files already older

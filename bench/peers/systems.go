@@ -181,9 +181,26 @@ func latest(r *run) string {
 	return best.instance
 }
 
+// camelDDL is JdbcMessageIdRepository's default CREATE statement (camel-sql 4.22.0).
+const camelDDL = "CREATE TABLE CAMEL_MESSAGEPROCESSED (processorName VARCHAR(255), messageId VARCHAR(100), createdAt TIMESTAMP, PRIMARY KEY (processorName, messageId))"
+
 func camelSystem() *system {
 	return &system{key: "camel", title: "Apache Camel 4.22.0",
-		prepare: func(r *run) error { return os.MkdirAll(filepath.Join(r.dir, "cluster"), 0o755) },
+		prepare: func(r *run) error {
+			// JdbcMessageIdRepository creates its table when missing, but two
+			// instances starting at once race (check, then CREATE) and one
+			// fails to start: create it beforehand with Camel's own DDL, as a
+			// deployment would once.
+			db, err := r.openDB()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if _, err := db.Exec(camelDDL); err != nil {
+				return fmt.Errorf("camel-sql table: %w", err)
+			}
+			return os.MkdirAll(filepath.Join(r.dir, "cluster"), 0o755)
+		},
 		command: func(r *run, instance string) *exec.Cmd {
 			cmd := exec.Command(r.env.java, "-cp", r.env.classpath["camel"], "bench.peers.CamelPeer")
 			cmd.Env = r.javaEnv(instance)
