@@ -32,7 +32,10 @@ type options struct {
 	rate                     float64
 	warmup, idle, drain      time.Duration
 	tputTimeout              time.Duration
+	scenarios                string
 }
+
+func (o options) has(s string) bool { return strings.Contains(","+o.scenarios+",", ","+s+",") }
 
 // result is one system's row.
 type result struct {
@@ -63,6 +66,8 @@ func main() {
 	flag.DurationVar(&o.drain, "drain", 90*time.Second, "crash: how long after the last arrival files may still complete")
 	flag.DurationVar(&o.tputTimeout, "tput-timeout", 10*time.Minute, "throughput: give up after this long")
 	only := flag.String("systems", "camel,spring,ftpcoord-warm-backup,ftpcoord-shared", "systems to run, in order")
+	flag.IntVar(&ftpcoordLiveness, "liveness", 3, "ftpcoord's livenessCheckInterval, whole seconds (a holder is stale once its heartbeat is more than this old)")
+	scenarios := flag.String("scenarios", "tput,crash,idle", "scenarios to run: tput (both throughput runs), crash, idle (both idle counts; needs crash)")
 	work := flag.String("work", filepath.Join(os.TempDir(), "ftpcoord-peers"), "scratch directory")
 	flag.Parse()
 
@@ -80,6 +85,7 @@ func main() {
 			benchenv.Fatal(fmt.Errorf("unknown system %q", k))
 		}
 		res := &result{sys: s}
+		o.scenarios = *scenarios
 		if err := measure(e, res, o); err != nil {
 			benchenv.Fatal(fmt.Errorf("%s: %w", s.title, err))
 		}
@@ -164,6 +170,167 @@ func measure(e *env, res *result, o options) error {
 	ctx := context.Background()
 	s := res.sys
 
+	if o.has("tput") {
+		if err := throughput(ctx, e, res, o); err != nil {
+			return err
+		}
+	}
+	if !o.has("crash") {
+		return nil
+	}
+
+	// 2. Crash: steady arrivals, the active instance SIGKILLed and restarted.
+	logf("%s: crash, %d files at %.0f/s, %d kills", s.title, o.crashFiles, o.rate, o.kills)
+	r, err := newRun(ctx, s, e, "crash")
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	for _, i := range instances() {
+		if err := r.start(i); err != nil {
+			return err
+		}
+	}
+	time.Sleep(o.warmup)
+	staging := filepath.Join(e.ftpRoot, ".peers-staging-"+s.key)
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return err
+	}
+	want := names("c", o.crashFiles)
+	span := time.Duration(float64(len(want)) / o.rate * float64(time.Second))
+	begin := time.Now()
+	arrived := make(chan error, 1)
+	go func() {
+		for k, n := range want {
+			if d := time.Until(begin.Add(time.Duration(float64(k) / o.rate * float64(time.Second)))); d > 0 {
+				time.Sleep(d)
+			}
+			tmp := filepath.Join(staging, n)
+			if err := writeFile(tmp); err != nil {
+				arrived <- err
+				return
+			}
+			if err := os.Rename(tmp, filepath.Join(r.localDir, n)); err != nil {
+				arrived <- err
+				return
+			}
+		}
+		arrived <- nil
+	}()
+	for k := 1; k <= o.kills; k++ {
+		time.Sleep(time.Until(begin.Add(span * time.Duration(k) / time.Duration(o.kills+1))))
+		if err := r.alive(); err != nil {
+			return err
+		}
+		victim := s.active(r)
+		if victim == "" {
+			res.notes = append(res.notes, fmt.Sprintf("kill %d: no active instance found", k))
+			continue
+		}
+		r.kill(victim)
+		res.kills = append(res.kills, kill{instance: victim, at: time.Now()})
+		logf("%s: killed %s", s.title, victim)
+		// Restart it once the other instance has taken over (a file
+		// processed by it), or after 20 s: a member restarted at once under
+		// the same identity may take its own token back before anyone
+		// notices it died, which would hide the failover being measured.
+		killed := res.kills[len(res.kills)-1]
+		for wait := time.Now().Add(20 * time.Second); time.Now().Before(wait); {
+			time.Sleep(100 * time.Millisecond)
+			if len(failovers(s.records(r), []kill{killed})) > 0 {
+				break
+			}
+		}
+		if err := r.start(victim); err != nil {
+			return err
+		}
+	}
+	if err := <-arrived; err != nil {
+		return err
+	}
+	end := time.Now().Add(o.drain)
+	for time.Now().Before(end) {
+		time.Sleep(500 * time.Millisecond)
+		if count(s.records(r), want).distinct == len(want) {
+			break
+		}
+	}
+	time.Sleep(3 * time.Second) // late duplicates
+	recs := s.records(r)
+	res.crash = count(recs, want)
+	res.failover = failovers(recs, res.kills)
+	if s.mode != "" {
+		res.takeovers = takeovers(r, res.kills)
+	}
+	logf("%s: crash: lost %d, twice %d, reruns %d, failovers %v", s.title, res.crash.lost, res.crash.twice, res.crash.reruns, res.failover)
+
+	if !o.has("idle") {
+		return nil
+	}
+	// 3a. Idle with the processed files still on the server.
+	if res.idleFiles, err = idleLoad(r, o.idle); err != nil {
+		return err
+	}
+	r.close()
+
+	// 3b. Idle on an empty directory.
+	r, err = newRun(ctx, s, e, "idle")
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	for _, i := range instances() {
+		if err := r.start(i); err != nil {
+			return err
+		}
+	}
+	time.Sleep(o.warmup)
+	if err := r.alive(); err != nil {
+		return err
+	}
+	if res.idleEmpty, err = idleLoad(r, o.idle); err != nil {
+		return err
+	}
+	logf("%s: idle statements/s per instance: %.1f empty, %.1f with %d files", s.title, res.idleEmpty, res.idleFiles, o.crashFiles)
+	return nil
+}
+
+// idleLoad counts the statements the run's database executes (from
+// pg_stat_statements, BEGIN and COMMIT included) over d, per second and per
+// instance. It reads from the maintenance database so that its own
+// statements are not counted.
+func idleLoad(r *run, d time.Duration) (float64, error) {
+	admin := r.db
+	admin.Database = "postgres"
+	db, err := taskcompat.OpenDB(admin, "UTC", 5*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if err := testdb.CountStatements(db, schema.Postgres); err != nil {
+		return 0, err
+	}
+	read := func() (int64, error) {
+		var n int64
+		err := db.QueryRow(`SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)`, r.db.Database).Scan(&n)
+		return n, err
+	}
+	before, err := read()
+	if err != nil {
+		return 0, err
+	}
+	time.Sleep(d)
+	after, err := read()
+	if err != nil {
+		return 0, err
+	}
+	return float64(after-before) / d.Seconds() / float64(len(instances())), nil
+}
+
+// throughput runs both throughput scenarios: files present at start, and
+// files moved in under running instances.
+func throughput(ctx context.Context, e *env, res *result, o options) error {
+	s := res.sys
 	// 1. Throughput: files already present, both instances started at once.
 	logf("%s: throughput, %d files", s.title, o.files)
 	r, err := newRun(ctx, s, e, "tput")
@@ -252,146 +419,5 @@ func measure(e *env, res *result, o options) error {
 		res.warm.distinct, len(want), res.warm.last.Sub(res.warmStart).Round(time.Millisecond))
 	r.close()
 
-	// 2. Crash: steady arrivals, the active instance SIGKILLed and restarted.
-	logf("%s: crash, %d files at %.0f/s, %d kills", s.title, o.crashFiles, o.rate, o.kills)
-	r, err = newRun(ctx, s, e, "crash")
-	if err != nil {
-		return err
-	}
-	defer r.close()
-	for _, i := range instances() {
-		if err := r.start(i); err != nil {
-			return err
-		}
-	}
-	time.Sleep(o.warmup)
-	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return err
-	}
-	want = names("c", o.crashFiles)
-	span := time.Duration(float64(len(want)) / o.rate * float64(time.Second))
-	begin := time.Now()
-	arrived := make(chan error, 1)
-	go func() {
-		for k, n := range want {
-			if d := time.Until(begin.Add(time.Duration(float64(k) / o.rate * float64(time.Second)))); d > 0 {
-				time.Sleep(d)
-			}
-			tmp := filepath.Join(staging, n)
-			if err := writeFile(tmp); err != nil {
-				arrived <- err
-				return
-			}
-			if err := os.Rename(tmp, filepath.Join(r.localDir, n)); err != nil {
-				arrived <- err
-				return
-			}
-		}
-		arrived <- nil
-	}()
-	for k := 1; k <= o.kills; k++ {
-		time.Sleep(time.Until(begin.Add(span * time.Duration(k) / time.Duration(o.kills+1))))
-		if err := r.alive(); err != nil {
-			return err
-		}
-		victim := s.active(r)
-		if victim == "" {
-			res.notes = append(res.notes, fmt.Sprintf("kill %d: no active instance found", k))
-			continue
-		}
-		r.kill(victim)
-		res.kills = append(res.kills, kill{instance: victim, at: time.Now()})
-		logf("%s: killed %s", s.title, victim)
-		// Restart it once the other instance has taken over (a file
-		// processed by it), or after 20 s: a member restarted at once under
-		// the same identity may take its own token back before anyone
-		// notices it died, which would hide the failover being measured.
-		killed := res.kills[len(res.kills)-1]
-		for wait := time.Now().Add(20 * time.Second); time.Now().Before(wait); {
-			time.Sleep(100 * time.Millisecond)
-			if len(failovers(s.records(r), []kill{killed})) > 0 {
-				break
-			}
-		}
-		if err := r.start(victim); err != nil {
-			return err
-		}
-	}
-	if err := <-arrived; err != nil {
-		return err
-	}
-	end := time.Now().Add(o.drain)
-	for time.Now().Before(end) {
-		time.Sleep(500 * time.Millisecond)
-		if count(s.records(r), want).distinct == len(want) {
-			break
-		}
-	}
-	time.Sleep(3 * time.Second) // late duplicates
-	recs := s.records(r)
-	res.crash = count(recs, want)
-	res.failover = failovers(recs, res.kills)
-	if s.mode != "" {
-		res.takeovers = takeovers(r, res.kills)
-	}
-	logf("%s: crash: lost %d, twice %d, reruns %d, failovers %v", s.title, res.crash.lost, res.crash.twice, res.crash.reruns, res.failover)
-
-	// 3a. Idle with the processed files still on the server.
-	if res.idleFiles, err = idleLoad(r, o.idle); err != nil {
-		return err
-	}
-	r.close()
-
-	// 3b. Idle on an empty directory.
-	r, err = newRun(ctx, s, e, "idle")
-	if err != nil {
-		return err
-	}
-	defer r.close()
-	for _, i := range instances() {
-		if err := r.start(i); err != nil {
-			return err
-		}
-	}
-	time.Sleep(o.warmup)
-	if err := r.alive(); err != nil {
-		return err
-	}
-	if res.idleEmpty, err = idleLoad(r, o.idle); err != nil {
-		return err
-	}
-	logf("%s: idle statements/s per instance: %.1f empty, %.1f with %d files", s.title, res.idleEmpty, res.idleFiles, o.crashFiles)
 	return nil
-}
-
-// idleLoad counts the statements the run's database executes (from
-// pg_stat_statements, BEGIN and COMMIT included) over d, per second and per
-// instance. It reads from the maintenance database so that its own
-// statements are not counted.
-func idleLoad(r *run, d time.Duration) (float64, error) {
-	admin := r.db
-	admin.Database = "postgres"
-	db, err := taskcompat.OpenDB(admin, "UTC", 5*time.Second)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	if err := testdb.CountStatements(db, schema.Postgres); err != nil {
-		return 0, err
-	}
-	read := func() (int64, error) {
-		var n int64
-		err := db.QueryRow(`SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)`, r.db.Database).Scan(&n)
-		return n, err
-	}
-	before, err := read()
-	if err != nil {
-		return 0, err
-	}
-	time.Sleep(d)
-	after, err := read()
-	if err != nil {
-		return 0, err
-	}
-	return float64(after-before) / d.Seconds() / float64(len(instances())), nil
 }

@@ -98,7 +98,7 @@ func render(results []*result, o options, e *env, took time.Duration) string {
 		}
 	}
 	b.WriteString(verdicts(results))
-	b.WriteString(settings)
+	b.WriteString(strings.Replace(settings, "livenessCheckInterval 3 s", fmt.Sprintf("livenessCheckInterval %d s", ftpcoordLiveness), 1))
 	return b.String()
 }
 

@@ -349,6 +349,9 @@ func ftpcoordSystem(mode string) *system {
 	return s
 }
 
+// ftpcoordLiveness is livenessCheckInterval, seconds (-liveness).
+var ftpcoordLiveness = 3
+
 func ftpcoordConfig(r *run, instance, mode string) map[string]any {
 	return map[string]any{
 		"protocol": "FTP", "host": r.env.ftpHost, "port": r.env.ftpPort, "path": r.remoteDir,
@@ -357,7 +360,7 @@ func ftpcoordConfig(r *run, instance, mode string) map[string]any {
 		"processingTimeout": 10, "mode": mode,
 		"coordination": map[string]any{
 			"memberId": instance, "coordinationGroup": "peers",
-			"livenessCheckInterval": 3, "heartbeatFrequency": 1,
+			"livenessCheckInterval": ftpcoordLiveness, "heartbeatFrequency": 1,
 			"databaseConfig": map[string]any{"type": "postgresql", "host": r.db.Host, "port": r.db.Port,
 				"user": r.db.User, "password": r.db.Password, "database": r.db.Database},
 		},
