@@ -89,7 +89,7 @@ bench: java
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
 	$(GO) run ./bench/jni -out bench/jni.md; \
-	$(GO) run ./bench/scale -out bench/scale.md; \
+	(eval "$$(bash bench/scale/servers.sh)"; $(GO) run ./bench/scale -out bench/scale.md); \
 	$(GO) run ./bench/results -out bench/RESULTS.md
 
 ## bench-peers: ftpcoord side by side with Apache Camel and Spring Integration

@@ -7,7 +7,7 @@
 // server (so that 150 members do not take the sessions of the shared
 // pure-ftpd other tests use).
 //
-//	eval "$(tests/services/start.sh postgres mariadb)"; go run ./bench/scale -out bench/scale.md
+//	eval "$(bash bench/scale/servers.sh)"; go run ./bench/scale -out bench/scale.md
 package main
 
 import (
@@ -70,7 +70,8 @@ func main() {
 	b.WriteString("# Scale: shared mode by member count, and many idle groups\n\n")
 	fmt.Fprintf(&b, "Command: `go run ./bench/scale %s` (via `make bench`)  \n", strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(&b, "Date: %s  \nMachine: a shared VM with %d CPUs (other engineers' builds and tests ran on it at the same time), %s; "+
-		"PostgreSQL and MariaDB of tests/services on loopback; an in-process FTP server (ftpserverlib) in the benchmark's process.\n\n",
+		"a PostgreSQL and a MariaDB of its own on loopback (bench/scale/servers.sh: tests/services' scripts on other ports, "+
+		"max_connections 1000); an in-process FTP server (ftpserverlib) in the benchmark's process.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), runtime.Version())
 
 	fmt.Fprintf(&b, "## Shared mode: files per second by member count\n\n%d files of 1 KiB moved into the directory once every member "+
