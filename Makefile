@@ -11,7 +11,7 @@ TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzDecodeConfig:./core/listener FuzzParseConfig:./cmd/ftpcoord FuzzVersionKey:./core/ledger
 
-.PHONY: all build lib jni java test fuzz services services-stop bench chaos soak demo lint fmt clean
+.PHONY: all build lib jni java test fuzz services services-stop bench bench-peers chaos soak demo lint fmt clean
 
 all: build
 
@@ -80,7 +80,8 @@ java: jni
 ## polls of large directories against the bare listing (bench/listing.md), ledger
 ## throughput and statements per file (bench/ledger.md), files per second through one
 ## member against a bare download loop (bench/endtoend.md), the cost of one event
-## across the C ABI and JNI against the same events in Go (bench/jni.md).
+## across the C ABI and JNI against the same events in Go (bench/jni.md), shared mode
+## by member count and 50 idle groups on one database (bench/scale.md).
 bench: java
 	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
@@ -88,7 +89,18 @@ bench: java
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
 	$(GO) run ./bench/jni -out bench/jni.md; \
+	(eval "$$(bash bench/scale/servers.sh)"; $(GO) run ./bench/scale -out bench/scale.md); \
 	$(GO) run ./bench/results -out bench/RESULTS.md
+
+## bench-peers: ftpcoord side by side with Apache Camel and Spring Integration
+## (bench/peers: Java 17 programs built with Maven) on the same pure-ftpd and
+## PostgreSQL: throughput, SIGKILLs of the active instance under arrivals,
+## idle database load; writes bench/peers.md. Heavy (about 15 minutes); not
+## part of make test or make bench. PEERS_FLAGS=-files 500 for a short run.
+PEERS_FLAGS ?=
+bench-peers:
+	eval "$$($(SERVICES) postgres pureftpd)"; \
+	$(GO) run ./bench/peers $(PEERS_FLAGS) -out bench/peers.md
 
 ## chaos: the fault matrix (tests/chaos/matrix): every scenario on every dialect, three
 ## member processes with thousands of files; prints a table, writes bench/chaos.md, and
