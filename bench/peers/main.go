@@ -66,7 +66,7 @@ func main() {
 	flag.DurationVar(&o.drain, "drain", 90*time.Second, "crash: how long after the last arrival files may still complete")
 	flag.DurationVar(&o.tputTimeout, "tput-timeout", 10*time.Minute, "throughput: give up after this long")
 	only := flag.String("systems", "camel,spring,ftpcoord-warm-backup,ftpcoord-shared", "systems to run, in order")
-	flag.IntVar(&ftpcoordLiveness, "liveness", 3, "ftpcoord's livenessCheckInterval, whole seconds (a holder is stale once its heartbeat is more than this old)")
+	flag.IntVar(&ftpcoordLiveness, "liveness", 2, "ftpcoord's livenessCheckInterval, whole seconds (a holder is stale once its heartbeat is more than this many whole seconds old: 2 is Spring's 3 s lock lifetime)")
 	scenarios := flag.String("scenarios", "tput,crash,idle", "scenarios to run: tput (both throughput runs), crash, idle (both idle counts; needs crash)")
 	work := flag.String("work", filepath.Join(os.TempDir(), "ftpcoord-peers"), "scratch directory")
 	flag.Parse()

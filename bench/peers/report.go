@@ -191,9 +191,11 @@ notices a dead leader about 3 s after its last sign of life.
 - **ftpcoord** (this repository, ` + "`ftpcoord run --config F --log-format json`" + `, its default handler, which reads the whole
   file and logs its path, attempt and idempotency key; the harness reads those lines). Two members, ` + "`warm-backup`" + ` (only the
   active member lists and processes) or ` + "`shared`" + ` (the active member lists, both claim and process): pollingInterval
-  1 s, workers 8, maxConnections 8, maxFilesPerPoll 1000, processingTimeout 10 s, coordination on PostgreSQL with
-  livenessCheckInterval 3 s and heartbeatFrequency 1 s (checkPeriod = heartbeat), versionKey path+size+mtime (the
-  default), files left in place.
+  1 s, workers 8, maxConnections 8, maxFilesPerPoll 1000, processingTimeout at its default (300 s: the member that
+  takes over reclaims a dead member's files at once), coordination on PostgreSQL with livenessCheckInterval 3 s
+  (a holder is dead once its heartbeat is more than that many whole seconds old: with 2, after 3 s, as Spring's 3 s
+  lock lifetime) and heartbeatFrequency 1 s (checkPeriod = heartbeat), versionKey path+size+mtime (the default),
+  files left in place.
 
 Peers' JVM: default heap and GC, one JVM per instance.
 `

@@ -349,15 +349,18 @@ func ftpcoordSystem(mode string) *system {
 	return s
 }
 
-// ftpcoordLiveness is livenessCheckInterval, seconds (-liveness).
-var ftpcoordLiveness = 3
+// ftpcoordLiveness is livenessCheckInterval, seconds (-liveness). 2 is
+// like for like with Spring's 3 s lock lifetime: Ballerina's rule takes a
+// holder for dead once its heartbeat is more than 2 whole seconds old,
+// that is 3 s.
+var ftpcoordLiveness = 2
 
 func ftpcoordConfig(r *run, instance, mode string) map[string]any {
 	return map[string]any{
 		"protocol": "FTP", "host": r.env.ftpHost, "port": r.env.ftpPort, "path": r.remoteDir,
 		"auth":            map[string]any{"credentials": map[string]any{"username": r.env.ftpUser, "password": r.env.ftpPass}},
 		"pollingInterval": 1, "workers": 8, "maxConnections": 8, "maxFilesPerPoll": 1000,
-		"processingTimeout": 10, "mode": mode,
+		"mode": mode, // processingTimeout at its default (300 s): a dead member's files are reclaimed at the takeover
 		"coordination": map[string]any{
 			"memberId": instance, "coordinationGroup": "peers",
 			"livenessCheckInterval": ftpcoordLiveness, "heartbeatFrequency": 1,
