@@ -206,6 +206,10 @@ func mismatch(sessionZone string, skews map[string]time.Duration, now time.Time)
 		return ""
 	}
 	sort.Strings(ids)
+	distinct := map[time.Duration]bool{}
+	for _, s := range skews {
+		distinct[s] = true
+	}
 	own := sessionOffset(sessionZone, now)
 	var b strings.Builder
 	for i, id := range ids {
@@ -213,6 +217,9 @@ func mismatch(sessionZone string, skews map[string]time.Duration, now time.Time)
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "%s writes in %s", id, utcOffset(own-skews[id]))
+	}
+	if len(distinct) > 1 {
+		b.WriteString("; the other members disagree among themselves: Ballerina nodes among them misjudge each other whatever ftpcoord does")
 	}
 	return b.String()
 }
