@@ -362,7 +362,7 @@ func (c *Coordinator) countCheck(ok bool) {
 // zone it wrote its last one in: a Ballerina standby that reads the new
 // holder's row at once must find it fresh in its own zone.
 func (c *Coordinator) heartbeatInGroupZone(ctx context.Context, dbNow time.Time) error {
-	skew := c.zones.heartbeatSkew(c.zones.liveSkews(c.cfg.TaskID, c.liveness+time.Second, dbNow))
+	skew := c.zones.writeSkew(c.cfg.TaskID, c.liveness+time.Second, dbNow)
 	c.mu.Lock()
 	same := skew == c.hbSkew
 	c.hbSkew = skew
@@ -376,15 +376,14 @@ func (c *Coordinator) heartbeatInGroupZone(ctx context.Context, dbNow time.Time)
 // noteZones logs a newly seen zone mismatch and decides the zone of this
 // member's own heartbeats (zones.go); loop goroutine.
 func (c *Coordinator) noteZones(dbNow time.Time) {
-	limit := c.liveness + time.Second
-	live := c.zones.liveSkews(c.cfg.TaskID, limit, dbNow)
+	live := c.zones.knownSkews(c.cfg.TaskID)
 	note := mismatch(c.cfg.SessionTimeZone, live, dbNow)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	active := c.state.Role == Active
 	skew := time.Duration(0)
 	if active {
-		skew = c.zones.heartbeatSkew(live)
+		skew = c.zones.writeSkew(c.cfg.TaskID, c.liveness+time.Second, dbNow)
 	}
 	if skew != c.hbSkew {
 		c.log.Info("writing heartbeats in the zone of the standbys", "zone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, dbNow)-skew), "sessionTimeZone", c.cfg.SessionTimeZone)

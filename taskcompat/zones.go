@@ -26,7 +26,7 @@ package taskcompat
 //
 // The zones seen also decide the zone this member writes its own heartbeat in
 // while it is active: Ballerina standbys read only the holder's row, in their
-// own zone (see heartbeatSkew).
+// own zone (see writeSkew).
 
 import (
 	"fmt"
@@ -69,10 +69,6 @@ type rowTrack struct {
 type zoneTracker struct {
 	rows     map[string]*rowTrack
 	reported string // the mismatch last logged, to log each new one once
-	// lastSkew is the zone skew learned last from another member's row:
-	// the group's zone when no other member is live (Ballerina nodes keep
-	// their rows, so a restarted node is likely to write in it again).
-	lastSkew time.Duration
 }
 
 // update records one observation of the group's rows at database time now;
@@ -93,9 +89,6 @@ func (z *zoneTracker) update(rows []hbRow, self string, now time.Time) {
 			if now.Sub(t.seen) <= maxLearnGap {
 				if s, ok := zoneOffsetNear(r.age); ok {
 					t.skew, t.known = s, true
-					if r.taskID != self {
-						z.lastSkew = s
-					}
 				}
 			}
 			t.wallUS, t.since, t.changedAt = r.wallUS, now, now
@@ -155,36 +148,52 @@ func (z *zoneTracker) judge(holder string, apparent, limit time.Duration, now ti
 	return age, age >= limit || unchanged >= limit
 }
 
-// liveSkews returns the learned zone skews of the rows, other than self's,
-// whose value changed within limit: the members alive now, by their zones.
-func (z *zoneTracker) liveSkews(self string, limit time.Duration, now time.Time) map[string]time.Duration {
+// knownSkews returns the zone skews learned from the rows still in the
+// table, other than self's: the zones the group's members write in, those of
+// members that stopped included.
+func (z *zoneTracker) knownSkews(self string) map[string]time.Duration {
 	out := map[string]time.Duration{}
 	for id, t := range z.rows {
-		if id == self || !t.known || t.changedAt.IsZero() || now.Sub(t.changedAt) > limit {
-			continue
+		if id != self && t.known {
+			out[id] = t.skew
 		}
-		out[id] = t.skew
 	}
 	return out
 }
 
-// heartbeatSkew is the skew of the zone to write our heartbeat in while
-// active (the value written is our session's wall clock minus it), so that
+// writeSkew is the skew of the zone to write our heartbeat in while active
+// (the value written is our session's wall clock minus it), so that
 // Ballerina standbys, which read the holder's row in their own zone, see its
-// true age: their zone when they agree; when they do not, the easternmost
-// (the smallest skew), so that none of them sees it older than it is (a false
-// takeover) and the others see it younger (they take over late; ftpcoord
-// standbys do not depend on the zone and take over in time). With no live
-// standby, the zone learned last from another member.
-func (z *zoneTracker) heartbeatSkew(standbys map[string]time.Duration) time.Duration {
-	if len(standbys) == 0 {
-		return z.lastSkew
+// true age. The candidates are the zones of the members alive now (their
+// value changed within limit) and the zone other than ours seen last (a
+// Ballerina node keeps its row when it stops, and a node restarted, or a new
+// one, is likely to be in that zone; a member of ours in our own zone does
+// not need to read our heartbeat in its zone). Of the candidates, the
+// easternmost (the smallest skew): no Ballerina standby among them then sees
+// our heartbeat older than it is (a false takeover); those further west see
+// it younger and take over late after a crash (ftpcoord standbys do not
+// depend on the zone and take over in time). No candidate: our session zone.
+func (z *zoneTracker) writeSkew(self string, limit time.Duration, now time.Time) time.Duration {
+	var cand []time.Duration
+	var foreign *rowTrack
+	for id, t := range z.rows {
+		if id == self || !t.known {
+			continue
+		}
+		if !t.changedAt.IsZero() && now.Sub(t.changedAt) <= limit {
+			cand = append(cand, t.skew)
+		}
+		if t.skew != 0 && (foreign == nil || t.changedAt.After(foreign.changedAt)) {
+			foreign = t
+		}
+	}
+	if foreign != nil {
+		cand = append(cand, foreign.skew)
 	}
 	var best time.Duration
-	first := true
-	for _, s := range standbys {
-		if first || s < best {
-			best, first = s, false
+	for i, s := range cand {
+		if i == 0 || s < best {
+			best = s
 		}
 	}
 	return best

@@ -79,7 +79,7 @@ func TestJudgeWriterInAnotherZone(t *testing.T) {
 	if dead || age != 100*time.Millisecond {
 		t.Fatalf("after a change: age %v dead %v; want 100ms, alive", age, dead)
 	}
-	if s := z.liveSkews("me", testLimit, t0.Add(1100*time.Millisecond)); s["jvm"] != west {
+	if s := z.knownSkews("me"); s["jvm"] != west {
 		t.Fatalf("live skews %v, want jvm at %v", s, west)
 	}
 	// It stops: dead exactly when the corrected age reaches the limit.
@@ -112,21 +112,29 @@ func TestJudgeWriterInAnotherZone(t *testing.T) {
 	}
 }
 
-func TestHeartbeatSkewAndMismatch(t *testing.T) {
-	var z zoneTracker
-	if s := z.heartbeatSkew(nil); s != 0 {
-		t.Fatalf("no standbys: %v", s)
-	}
+func TestWriteSkewAndMismatch(t *testing.T) {
 	ist := 5*time.Hour + 30*time.Minute
-	if s := z.heartbeatSkew(map[string]time.Duration{"a": -ist, "b": -ist}); s != -ist {
-		t.Fatalf("agreeing standbys: %v", s)
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	row := func(skew time.Duration, changed time.Time) *rowTrack {
+		return &rowTrack{skew: skew, known: true, changedAt: changed}
 	}
-	if s := z.heartbeatSkew(map[string]time.Duration{"a": -ist, "b": 8 * time.Hour}); s != -ist {
-		t.Fatalf("disagreeing standbys: %v, want the easternmost", s)
-	}
-	z.lastSkew = 8 * time.Hour
-	if s := z.heartbeatSkew(nil); s != 8*time.Hour {
-		t.Fatalf("no live standby: %v, want the zone learned last", s)
+	for _, c := range []struct {
+		name string
+		rows map[string]*rowTrack
+		want time.Duration
+	}{
+		{"nobody", nil, 0},
+		{"live standbys agree", map[string]*rowTrack{"a": row(-ist, t0), "b": row(-ist, t0)}, -ist},
+		{"live standbys disagree: the easternmost", map[string]*rowTrack{"a": row(-ist, t0), "b": row(8*time.Hour, t0)}, -ist},
+		{"members of ours in our zone, a node east stopped", map[string]*rowTrack{"m1": row(0, t0), "m2": row(0, t0), "jvm": row(-ist, t0.Add(-time.Minute))}, -ist},
+		{"a node west stopped long ago, one in our zone alive", map[string]*rowTrack{"b": row(0, t0), "old": row(8*time.Hour, t0.Add(-time.Hour))}, 0},
+		{"a node alive after its DST change, one stopped before it", map[string]*rowTrack{"n1": row(7*time.Hour, t0.Add(-10*time.Second)), "n2": row(8*time.Hour, t0)}, 8 * time.Hour},
+		{"only our own row", map[string]*rowTrack{"me": row(-ist, t0)}, 0},
+	} {
+		z := zoneTracker{rows: c.rows}
+		if got := z.writeSkew("me", testLimit, t0); got != c.want {
+			t.Errorf("%s: writeSkew = %v, want %v", c.name, got, c.want)
+		}
 	}
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	if m := mismatch("UTC", map[string]time.Duration{"a": 0}, now); m != "" {

@@ -57,22 +57,17 @@ func offsetsDiffer(a, b string) bool {
 // node whose zone moves its clocks forward, then back, while the scenario
 // runs (a DST change both ways).
 //
-// The scenarios mostly wait, so they run all at once: subtests started from
-// goroutines, which the -parallel limit (GOMAXPROCS) does not queue.
+// The scenarios mostly wait, so they run all at once (together).
 func TestZonesMemberAndBallerinaNode(t *testing.T) {
-	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
+	t.Parallel()
+	heavy.Lock()
+	defer heavy.Unlock()
+	eachServerDialectAtOnce(t, func(t *testing.T, d schema.Dialect) {
 		cfg := testdb.NewWithSchema(t, d)
-		var wg sync.WaitGroup
-		run := func(name string, f func(t *testing.T)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				t.Run(name, f)
-			}()
-		}
+		all := atOnce(t)
 		for _, mz := range testZones {
 			for _, nz := range testZones {
-				run(fmt.Sprintf("member=%s/node=%s", mz, nz), func(t *testing.T) {
+				all.run(fmt.Sprintf("member=%s/node=%s", mz, nz), func(t *testing.T) {
 					group := fmt.Sprintf("z-%s-%s", mz, nz)
 					start := func(t *testing.T, id string) node { return startPeer(t, cfg, id, group, nz) }
 					wantWarning := d == schema.Postgres && offsetsDiffer(mz, nz)
@@ -82,10 +77,44 @@ func TestZonesMemberAndBallerinaNode(t *testing.T) {
 			}
 		}
 		if d == schema.Postgres {
-			run("member=UTC/node=DST-change", func(t *testing.T) { dstScenario(t, cfg) })
+			all.run("member=UTC/node=DST-change", func(t *testing.T) { dstScenario(t, cfg) })
 		}
-		wg.Wait()
+		all.wait()
 	})
+}
+
+// heavy lets one of the zone matrices run at a time: each starts dozens of
+// nodes that connect anew for every statement, as Ballerina's do; both at
+// once starve a small machine.
+var heavy sync.Mutex
+
+// together runs subtests all at once: t.Run from goroutines, which the
+// -parallel limit (GOMAXPROCS) does not queue, for scenarios that mostly
+// wait.
+type together struct {
+	t  *testing.T
+	wg sync.WaitGroup
+}
+
+func atOnce(t *testing.T) *together { return &together{t: t} }
+
+func (g *together) run(name string, f func(t *testing.T)) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		g.t.Run(name, f)
+	}()
+}
+
+func (g *together) wait() { g.wg.Wait() }
+
+// eachServerDialectAtOnce runs f for PostgreSQL and MySQL at once.
+func eachServerDialectAtOnce(t *testing.T, f func(t *testing.T, d schema.Dialect)) {
+	all := atOnce(t)
+	for _, d := range schema.ServerDialects {
+		all.run(string(d), func(t *testing.T) { f(t, d) })
+	}
+	all.wait()
 }
 
 // dstScenario: the node's zone is 8 h west of UTC and moves its clocks an

@@ -21,10 +21,15 @@ type Scenario struct {
 	// NetworkDB: the fault cuts the network to the database, which a
 	// database file (SQLite) does not have.
 	NetworkDB bool
+	// Servers: the scenario needs a database server (a JVM Ballerina node
+	// has no SQLite).
+	Servers bool
 }
 
 // Applies tells whether s makes sense on dialect d.
-func (s Scenario) Applies(d schema.Dialect) bool { return !(s.NetworkDB && d == schema.SQLite) }
+func (s Scenario) Applies(d schema.Dialect) bool {
+	return !((s.NetworkDB || s.Servers) && d == schema.SQLite)
+}
 
 // Dialects the matrix runs on. A database file (SQLite) has no network for
 // the relays to cut: the scenarios that cut it do not apply there.
@@ -37,6 +42,8 @@ var Scenarios = []Scenario{
 	{Name: "db-outage", What: "database unreachable for all members for 2x liveness (blackhole, then refuse)", Faults: dbOutage, NetworkDB: true},
 	{Name: "ftp-restart", What: "FTP connections cut and refused for 3 s (a server restart, mid-listing or mid-transfer), 3 times", Faults: ftpRestart},
 	{Name: "ballerina-peer", What: "a Ballerina-protocol peer holds the token, stops heartbeating; later joins as a standby", Before: peerHolds, Faults: peerStandby},
+	{Name: "jvm-peer-ist", What: "a Ballerina node on the JVM in Asia/Kolkata (UTC+05:30; members on UTC) holds the token, is killed; a second joins as a standby",
+		Before: jvmPeerHolds, Faults: jvmPeerStandby, Servers: true},
 	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},
 }
 
@@ -212,6 +219,52 @@ func peerStandby(ctx context.Context, g *Group, ids []string) error {
 	}
 	if h, _ := g.Holder(ctx); h == peerID+"-2" {
 		return fmt.Errorf("the second Ballerina node took the token from a heartbeating member")
+	}
+	return nil
+}
+
+// The JVM peers' zone: east of the members' UTC sessions, so that on
+// PostgreSQL a member that holds the token must write its heartbeat in the
+// JVMs' zone for them to read it as fresh.
+const jvmZone = "Asia/Kolkata"
+
+func jvmPeerHolds(ctx context.Context, g *Group) error {
+	halt, err := g.StartJVMPeer(ctx, peerID, jvmZone)
+	if err != nil {
+		return err
+	}
+	g.peerHalt = halt
+	if h, _ := g.Holder(ctx); h != peerID {
+		return fmt.Errorf("the JVM node did not take the token (holder %q)", h)
+	}
+	return nil
+}
+
+// jvmPeerStandby is peerStandby with JVM nodes: no member takes the token
+// from the heartbeating JVM node; after it is killed one takes over, and a
+// second JVM node in the same zone stays a standby while ours heartbeat.
+func jvmPeerStandby(ctx context.Context, g *Group, ids []string) error {
+	if err := sleep(ctx, 3*g.liveness()); err != nil {
+		return err
+	}
+	if h, _ := g.Holder(ctx); h != peerID {
+		return fmt.Errorf("the JVM node (%s) lost the token while heartbeating (holder %q)", jvmZone, h)
+	}
+	g.MarkFailover()
+	g.peerHalt()
+	if _, _, err := g.Active(ctx, 15*time.Second); err != nil {
+		return err
+	}
+	halt, err := g.StartJVMPeer(ctx, peerID+"-2", jvmZone)
+	if err != nil {
+		return err
+	}
+	defer halt()
+	if err := sleep(ctx, 3*g.liveness()); err != nil {
+		return err
+	}
+	if h, _ := g.Holder(ctx); h == peerID+"-2" {
+		return fmt.Errorf("the second JVM node (%s) took the token from a heartbeating member", jvmZone)
 	}
 	return nil
 }
