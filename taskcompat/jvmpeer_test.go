@@ -32,10 +32,15 @@ type jvmOptions struct {
 	dst  string // the peer's dst= argument, when set
 }
 
+// jvmTick is the JVM nodes' heartbeat and trigger period: twice the Go
+// peer's, as each JVM connects anew for every unit of work (as Ballerina
+// does) and a dozen of them at once are a load.
+const jvmTick = 2 * heartbeat
+
 func startJVMNode(t *testing.T, cfg taskcompat.DatabaseConfig, id, group string, o jvmOptions) *jvmpeer.Node {
 	t.Helper()
 	n, err := jvmpeer.Start(jvmpeer.Config{Database: cfg, TaskID: id, GroupID: group, LivenessCheckInterval: liveness,
-		HeartbeatFrequency: heartbeat, PollingInterval: heartbeat, Zone: o.zone, DST: o.dst})
+		HeartbeatFrequency: jvmTick, PollingInterval: jvmTick, Zone: o.zone, DST: o.dst})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,33 +72,21 @@ func TestZonesJVMPeer(t *testing.T) {
 					return startJVMNode(t, cfg, id, group, jvmOptions{zone: c.node})
 				}
 				loc, _ := time.LoadLocation(c.node)
-				zoneScenario(t, d, cfg, group, memberZone(d, c.member), start, loc, d == schema.Postgres && offsetsDiffer(c.member, c.node))
+				zoneScenario(t, d, cfg, group, memberZone(d, c.member), start, loc, jvmTick, d == schema.Postgres && offsetsDiffer(c.member, c.node))
 			})
 		}
 		if d == schema.Postgres {
-			all.run("member=UTC/jvm=DST-change", func(t *testing.T) { jvmDSTScenario(t, cfg) })
+			all.run("member=UTC/jvm=DST", func(t *testing.T) {
+				dstScenarios(t, cfg, d, "j-dst", jvmTick, func(t *testing.T, id, group string, std time.Duration, spring, fall time.Time) node {
+					return startJVMNode(t, cfg, id, group, jvmOptions{zone: "UTC", dst: dstArg(t, std, spring, fall)})
+				})
+			})
+			all.run("two-jvms-in-two-zones", func(t *testing.T) { twoJVMZones(t, cfg) })
 		} else {
 			all.run("member=UTC/jvm=DST-gap", func(t *testing.T) { jvmMySQLDSTGap(t, cfg) })
 		}
 		all.wait()
 	})
-}
-
-// jvmDSTScenario: JVMs whose zone is 8 h west of UTC and moves its clocks
-// an hour forward a few seconds after the start, and back a few seconds
-// later. PostgreSQL stores the JVM's local times, so the changes show in the
-// heartbeats as they happen.
-func jvmDSTScenario(t *testing.T, cfg taskcompat.DatabaseConfig) {
-	const std = -8 * time.Hour
-	now := time.Now()
-	spring, fall := now.Add(4*time.Second), now.Add(12*time.Second)
-	posix, loc, err := ballerinapeer.DSTZone(std, spring, fall)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := jvmOptions{zone: "UTC", dst: fmt.Sprintf("%d,%d,%d,%s", int(std/time.Second), spring.UnixMilli(), fall.UnixMilli(), posix)}
-	start := func(t *testing.T, id string) node { return startJVMNode(t, cfg, id, "j-dst", o) }
-	zoneScenario(t, schema.Postgres, cfg, "j-dst", "UTC", start, loc, true)
 }
 
 // On MySQL, Connector/J (8.2.0, as Ballerina bundles it, with no connection
@@ -135,4 +128,38 @@ func jvmMySQLDSTGap(t *testing.T, cfg taskcompat.DatabaseConfig) {
 	if !m.IsActive() || m.Stats().Takeovers != 1 {
 		t.Fatalf("member disturbed: active %v, stats %+v", m.IsActive(), m.Stats())
 	}
+}
+
+// Two Ballerina nodes in different zones on PostgreSQL disagree whatever a
+// member does: the node east of the holder reads the live holder's
+// heartbeat as hours old and takes the token at once. A member in the group
+// sees both zones and says that they disagree among themselves.
+func twoJVMZones(t *testing.T, cfg taskcompat.DatabaseConfig) {
+	west := startJVMNode(t, cfg, "west", "j-two", jvmOptions{zone: "UTC"})
+	if !west.IsActive() {
+		t.Fatal("the first JVM node did not start active")
+	}
+	m := startMember(t, cfg, "m", "j-two")
+	east := startJVMNode(t, cfg, "east", "j-two", jvmOptions{zone: "Asia/Kolkata"})
+	if !east.IsActive() {
+		t.Fatal("the JVM node 5.5 h east did not take the token from the live one at once (Ballerina's rule in its zone)")
+	}
+	waitFor(t, 10*time.Second, "the member's warning that the zones disagree", func() bool {
+		return strings.Contains(m.logs.String(), "disagree among themselves")
+	})
+	if m.IsActive() {
+		t.Fatal("the member took the token from a live JVM node")
+	}
+}
+
+// dstArg is the JVM peer's dst= argument: a SimpleTimeZone std east of UTC
+// with DST from spring to fall, named by the same rule in POSIX form (which
+// pgjdbc sends PostgreSQL as the session TimeZone).
+func dstArg(t *testing.T, std time.Duration, spring, fall time.Time) string {
+	t.Helper()
+	posix, _, err := ballerinapeer.DSTZone(std, spring, fall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%d,%d,%d,%s", int(std/time.Second), spring.UnixMilli(), fall.UnixMilli(), posix)
 }

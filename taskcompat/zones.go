@@ -63,7 +63,15 @@ type rowTrack struct {
 	changedAt time.Time     // database clock when the value last changed (zero: never seen changing)
 	skew      time.Duration // our session zone's offset minus the writer's: the apparent age of a fresh value
 	known     bool          // skew learned from a change
+	// east and eastUntil: the writer's zone was further east (a smaller
+	// skew) until it moved its clocks back; see writeSkew.
+	east      time.Duration
+	eastUntil time.Time
 }
+
+// eastAfterDST is how long a member keeps writing in a zone's offset from
+// before its clocks went back: the hour of local times that then occur twice.
+const eastAfterDST = time.Hour
 
 // zoneTracker follows the group's heartbeat rows; loop goroutine only.
 type zoneTracker struct {
@@ -88,6 +96,9 @@ func (z *zoneTracker) update(rows []hbRow, self string, now time.Time) {
 		if r.wallUS != t.wallUS {
 			if now.Sub(t.seen) <= maxLearnGap {
 				if s, ok := zoneOffsetNear(r.age); ok {
+					if t.known && s > t.skew && s-t.skew <= 2*time.Hour {
+						t.east, t.eastUntil = t.skew, now.Add(eastAfterDST)
+					}
 					t.skew, t.known = s, true
 				}
 			}
@@ -173,6 +184,11 @@ func (z *zoneTracker) knownSkews(self string) map[string]time.Duration {
 // our heartbeat older than it is (a false takeover); those further west see
 // it younger and take over late after a crash (ftpcoord standbys do not
 // depend on the zone and take over in time). No candidate: our session zone.
+//
+// After a standby's zone moves its clocks back, its wall clocks of the next
+// hour occur twice, and the JDBC driver reads them as the first time, an
+// hour earlier: a heartbeat written in the new offset would read an hour
+// old. For that hour the old, eastern, offset stays a candidate.
 func (z *zoneTracker) writeSkew(self string, limit time.Duration, now time.Time) time.Duration {
 	var cand []time.Duration
 	var foreign *rowTrack
@@ -182,6 +198,9 @@ func (z *zoneTracker) writeSkew(self string, limit time.Duration, now time.Time)
 		}
 		if !t.changedAt.IsZero() && now.Sub(t.changedAt) <= limit {
 			cand = append(cand, t.skew)
+			if now.Before(t.eastUntil) {
+				cand = append(cand, t.east)
+			}
 		}
 		if t.skew != 0 && (foreign == nil || t.changedAt.After(foreign.changedAt)) {
 			foreign = t

@@ -130,6 +130,8 @@ func TestWriteSkewAndMismatch(t *testing.T) {
 		{"a node west stopped long ago, one in our zone alive", map[string]*rowTrack{"b": row(0, t0), "old": row(8*time.Hour, t0.Add(-time.Hour))}, 0},
 		{"a node alive after its DST change, one stopped before it", map[string]*rowTrack{"n1": row(7*time.Hour, t0.Add(-10*time.Second)), "n2": row(8*time.Hour, t0)}, 8 * time.Hour},
 		{"only our own row", map[string]*rowTrack{"me": row(-ist, t0)}, 0},
+		{"a node whose clocks went back within the hour", map[string]*rowTrack{"n": {skew: 8 * time.Hour, known: true, changedAt: t0, east: 7 * time.Hour, eastUntil: t0.Add(time.Minute)}}, 7 * time.Hour},
+		{"a node whose clocks went back an hour ago", map[string]*rowTrack{"n": {skew: 8 * time.Hour, known: true, changedAt: t0, east: 7 * time.Hour, eastUntil: t0}}, 8 * time.Hour},
 	} {
 		z := zoneTracker{rows: c.rows}
 		if got := z.writeSkew("me", testLimit, t0); got != c.want {

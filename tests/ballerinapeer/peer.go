@@ -287,22 +287,25 @@ func (p *Peer) attemptTokenAcquisition(ctx context.Context, tx *sql.Tx, hasToken
 func (p *Peer) jvmTime(t time.Time) time.Time { return WallIn(t, p.jvm) }
 
 // WallIn is the instant that the wall clock of t (whatever its location) is
-// in loc. A wall clock that occurs twice (clocks moved back) is read with
-// the earlier instant; one that never occurs (clocks moved forward), with
-// the offset before the change.
+// in loc, read as pgjdbc reads a timestamp without time zone in the JVM's
+// zone (seen with the JVM peer): a wall clock that occurs twice (clocks moved
+// back) is read with the earlier instant, one that never occurs (clocks
+// moved forward) with the daylight offset, an hour earlier than it would be
+// with the offset before the change.
 func WallIn(t time.Time, loc *time.Location) time.Time {
 	u := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 	var best time.Time
+	maxOff := -1 << 31
 	for h := -27; h <= 27; h++ {
 		_, off := u.Add(time.Duration(h) * time.Hour).In(loc).Zone()
+		maxOff = max(maxOff, off)
 		cand := u.Add(-time.Duration(off) * time.Second)
 		if _, o := cand.In(loc).Zone(); o == off && (best.IsZero() || cand.Before(best)) {
 			best = cand
 		}
 	}
-	if best.IsZero() { // in a gap: the offset just before it
-		_, off := u.Add(-27 * time.Hour).In(loc).Zone()
-		best = u.Add(-time.Duration(off) * time.Second)
+	if best.IsZero() { // in a gap
+		best = u.Add(-time.Duration(maxOff) * time.Second)
 	}
 	return best
 }

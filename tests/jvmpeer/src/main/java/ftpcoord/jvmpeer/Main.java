@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.SimpleTimeZone;
 import java.util.TimeZone;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -124,8 +125,12 @@ public final class Main {
         }
         startedActive = active;
         emit("started active=" + active);
+        // As HealthCheckScheduler: a fixed-rate schedule that hands each
+        // heartbeat to a thread of its own (Ballerina's are virtual threads,
+        // Java 21), so that a slow one does not delay the next.
         ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor();
-        heartbeats.scheduleAtFixedRate(this::heartbeat, 0, heartbeatMs, TimeUnit.MILLISECONDS);
+        ExecutorService beaters = Executors.newCachedThreadPool();
+        heartbeats.scheduleAtFixedRate(() -> beaters.submit(this::heartbeat), 0, heartbeatMs, TimeUnit.MILLISECONDS);
         ScheduledExecutorService trigger = Executors.newSingleThreadScheduledExecutor();
         trigger.scheduleAtFixedRate(this::tick, pollMs, pollMs, TimeUnit.MILLISECONDS);
         // Until the test closes stdin or kills the process.
