@@ -178,6 +178,8 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 		age = time.Duration(o.staleMS.Int64) * time.Millisecond
 		if o.holder != self {
 			age, dead = c.zones.judge(o.holder, age, time.Duration(limit)*time.Millisecond, o.dbNow)
+		} else {
+			age -= c.hbSkew // our own row, written in the zone of the standbys
 		}
 	}
 	c.recordObservation(o, age)

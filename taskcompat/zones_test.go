@@ -271,6 +271,9 @@ func zoneScenario(t *testing.T, d schema.Dialect, cfg taskcompat.DatabaseConfig,
 	if n2.IsActive() || !m1.IsActive() {
 		t.Fatalf("n2 active %v, member active %v: the node took the token from a live member; member logs:\n%s", n2.IsActive(), m1.IsActive(), m1.logs.String())
 	}
+	if age := m1.State().HolderHeartbeatAge; age < 0 || age > 2*time.Second {
+		t.Errorf("the active member sees its own heartbeat %v old, want its true age", age)
+	}
 	// 4.
 	crash = time.Now()
 	m1.Halt()
