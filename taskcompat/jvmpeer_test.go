@@ -37,9 +37,14 @@ type jvmOptions struct {
 // does) and a dozen of them at once are a load.
 const jvmTick = 2 * heartbeat
 
+// jvmLiveness is the livenessCheckInterval of the JVM scenarios: a second
+// more than the Go peer's, as a dozen JVMs that connect anew every 500 ms
+// stall on a loaded machine (make test runs other packages meanwhile).
+const jvmLiveness = liveness + 1
+
 func startJVMNode(t *testing.T, cfg taskcompat.DatabaseConfig, id, group string, o jvmOptions) *jvmpeer.Node {
 	t.Helper()
-	n, err := jvmpeer.Start(jvmpeer.Config{Database: cfg, TaskID: id, GroupID: group, LivenessCheckInterval: liveness,
+	n, err := jvmpeer.Start(jvmpeer.Config{Database: cfg, TaskID: id, GroupID: group, LivenessCheckInterval: jvmLiveness,
 		HeartbeatFrequency: jvmTick, PollingInterval: jvmTick, Zone: o.zone, DST: o.dst})
 	if err != nil {
 		t.Fatal(err)
@@ -72,12 +77,12 @@ func TestZonesJVMPeer(t *testing.T) {
 					return startJVMNode(t, cfg, id, group, jvmOptions{zone: c.node})
 				}
 				loc, _ := time.LoadLocation(c.node)
-				zoneScenario(t, d, cfg, group, memberZone(d, c.member), start, loc, jvmTick, d == schema.Postgres && offsetsDiffer(c.member, c.node))
+				zoneScenario(t, d, cfg, group, memberZone(d, c.member), start, loc, jvmTick, jvmLiveness, d == schema.Postgres && offsetsDiffer(c.member, c.node))
 			})
 		}
 		if d == schema.Postgres {
 			all.run("member=UTC/jvm=DST", func(t *testing.T) {
-				dstScenarios(t, cfg, d, "j-dst", jvmTick, func(t *testing.T, id, group string, std time.Duration, spring, fall time.Time) node {
+				dstScenarios(t, cfg, d, "j-dst", jvmTick, jvmLiveness, func(t *testing.T, id, group string, std time.Duration, spring, fall time.Time) node {
 					return startJVMNode(t, cfg, id, group, jvmOptions{zone: "UTC", dst: dstArg(t, std, spring, fall)})
 				})
 			})
@@ -139,7 +144,7 @@ func twoJVMZones(t *testing.T, cfg taskcompat.DatabaseConfig) {
 	if !west.IsActive() {
 		t.Fatal("the first JVM node did not start active")
 	}
-	m := startMember(t, cfg, "m", "j-two")
+	m := startMember(t, cfg, "m", "j-two", func(c *taskcompat.Config) { c.LivenessCheckInterval = jvmLiveness })
 	east := startJVMNode(t, cfg, "east", "j-two", jvmOptions{zone: "Asia/Kolkata"})
 	if !east.IsActive() {
 		t.Fatal("the JVM node 5.5 h east did not take the token from the live one at once (Ballerina's rule in its zone)")

@@ -72,13 +72,13 @@ func TestZonesMemberAndBallerinaNode(t *testing.T) {
 					start := func(t *testing.T, id string) node { return startPeer(t, cfg, id, group, nz) }
 					wantWarning := d == schema.Postgres && offsetsDiffer(mz, nz)
 					loc, _ := time.LoadLocation(nz)
-					zoneScenario(t, d, cfg, group, memberZone(d, mz), start, loc, heartbeat, wantWarning)
+					zoneScenario(t, d, cfg, group, memberZone(d, mz), start, loc, heartbeat, liveness, wantWarning)
 				})
 			}
 		}
 		if d == schema.Postgres {
 			all.run("member=UTC/node=DST", func(t *testing.T) {
-				dstScenarios(t, cfg, d, "z-dst", heartbeat, func(t *testing.T, id, group string, std time.Duration, spring, fall time.Time) node {
+				dstScenarios(t, cfg, d, "z-dst", heartbeat, liveness, func(t *testing.T, id, group string, std time.Duration, spring, fall time.Time) node {
 					posix, loc, err := ballerinapeer.DSTZone(std, spring, fall)
 					if err != nil {
 						t.Fatal(err)
@@ -151,8 +151,9 @@ type dstStart func(t *testing.T, id, group string, std time.Duration, spring, fa
 //     occurs twice and the JDBC driver reads a heartbeat written in it as the
 //     first, an hour old, so the member must keep writing in the daylight
 //     offset: no takeover from the live member.
-func dstScenarios(t *testing.T, cfg taskcompat.DatabaseConfig, d schema.Dialect, prefix string, tick time.Duration, start dstStart) {
+func dstScenarios(t *testing.T, cfg taskcompat.DatabaseConfig, d schema.Dialect, prefix string, tick time.Duration, live int, start dstStart) {
 	const std = -8 * time.Hour
+	stale := time.Duration(live+1) * time.Second
 	all := atOnce(t)
 	all.run("spring-forward", func(t *testing.T) {
 		now := time.Now()
@@ -164,13 +165,13 @@ func dstScenarios(t *testing.T, cfg taskcompat.DatabaseConfig, d schema.Dialect,
 		group := prefix + "-spring"
 		zoneScenario(t, d, cfg, group, "UTC", func(t *testing.T, id string) node {
 			return start(t, id, group, std, spring, fall)
-		}, loc, tick, true)
+		}, loc, tick, live, true)
 	})
 	all.run("fall-back", func(t *testing.T) {
 		now := time.Now()
 		spring, fall := now.Add(-time.Minute), now.Add(8*time.Second)
 		group := prefix + "-fall"
-		m := startMember(t, cfg, "m", group)
+		m := startMember(t, cfg, "m", group, func(c *taskcompat.Config) { c.LivenessCheckInterval = live })
 		if !m.IsActive() {
 			t.Fatal("member not active in an empty group")
 		}
@@ -205,9 +206,10 @@ func dstScenarios(t *testing.T, cfg taskcompat.DatabaseConfig, d schema.Dialect,
 //  6. a node joins, the member stops gracefully: the node takes over at once.
 //
 // nodeZone is the nodes' JVM zone, to read their heartbeats' instants;
-// nodeTick the period of their ticks.
-func zoneScenario(t *testing.T, d schema.Dialect, cfg taskcompat.DatabaseConfig, group, mz string, start startNode, nodeZone *time.Location, nodeTick time.Duration, wantWarning bool) {
-	zone := func(c *taskcompat.Config) { c.SessionTimeZone = mz }
+// nodeTick the period of their ticks; live the group's livenessCheckInterval.
+func zoneScenario(t *testing.T, d schema.Dialect, cfg taskcompat.DatabaseConfig, group, mz string, start startNode, nodeZone *time.Location, nodeTick time.Duration, live int, wantWarning bool) {
+	zone := func(c *taskcompat.Config) { c.SessionTimeZone, c.LivenessCheckInterval = mz, live }
+	stale := time.Duration(live+1) * time.Second
 	db := testdb.Open(t, cfg, "UTC")
 	// neverLooser checks that a member took over only once the node's last
 	// heartbeat was stale by Ballerina's rule in the node's own zone.
@@ -232,7 +234,7 @@ func zoneScenario(t *testing.T, d schema.Dialect, cfg taskcompat.DatabaseConfig,
 	}
 	// The usual bound: the heartbeat is stale after `stale`, one check or
 	// tick later it is seen; the rest is slack for a loaded machine.
-	const bound = stale + 2*time.Second
+	bound := stale + 2*time.Second
 	checkBound := func(what string, took time.Duration) {
 		t.Helper()
 		t.Logf("%s: %v", what, took.Round(time.Millisecond))
