@@ -111,6 +111,9 @@ type Coordinator struct {
 	stats        Stats
 	statementCnt atomic.Int64
 	missing      missingHeartbeat // used by the loop goroutine only
+	zones        zoneTracker      // used by the loop goroutine only
+	hbSkew       time.Duration    // zone shift of own heartbeats (zones.go); guarded by mu, written by the loop
+	zoneNote     string           // the zones seen, when they differ from ours
 	conn         *sql.Conn        // used by the loop goroutine, then by Stop
 }
 

@@ -307,15 +307,52 @@ func TestLostTokenNoticedAndRegained(t *testing.T) {
 }
 
 // deadHolder makes "ghost" the holder of group's token, with term 41 and a
-// heartbeat an hour old: a holder that died long ago.
+// heartbeat 67 minutes old: a holder that died long ago. (Not a whole number
+// of quarter hours: a heartbeat exactly an hour old may be a live writer's
+// one zone west, see TestHourOldHolderMayBeLive.)
 func deadHolder(t *testing.T, db *sql.DB, d schema.Dialect, group string) {
 	t.Helper()
-	mustExec(t, db, d, `INSERT INTO token_holder(task_id, group_id, term) VALUES ('ghost', ?, 41)`, group)
-	hourAgo := `CURRENT_TIMESTAMP - INTERVAL '1' HOUR`
+	oldHeartbeat(t, db, d, "ghost", group, 67)
+}
+
+// oldHeartbeat makes id the holder with term 41 and a heartbeat minutes old.
+func oldHeartbeat(t *testing.T, db *sql.DB, d schema.Dialect, id, group string, minutes int) {
+	t.Helper()
+	mustExec(t, db, d, `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 41)`, id, group)
+	ago := fmt.Sprintf(`CURRENT_TIMESTAMP - INTERVAL '%d' MINUTE`, minutes)
 	if d == schema.SQLite {
-		hourAgo = `strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')`
+		ago = fmt.Sprintf(`strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-%d minutes')`, minutes)
 	}
-	mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ('ghost', ?, `+hourAgo+`)`, group)
+	mustExec(t, db, d, `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, `+ago+`)`, id, group)
+}
+
+// A heartbeat exactly an hour old is what a live holder one zone west of
+// this member writes: a fresh member does not take it at once, but once it
+// has stayed unchanged for the staleness limit, timed on the database clock.
+func TestHourOldHolderMayBeLive(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		oldHeartbeat(t, db, d, "west", "gw", 60)
+		start := time.Now()
+		m := startMember(t, cfg, "m", "gw")
+		if m.IsActive() {
+			t.Fatal("took an hour-old heartbeat's token at once")
+		}
+		ev := m.waitEvent(t, taskcompat.BecameActive, 1, stale+5*time.Second)
+		// MySQL's whole-second heartbeat may be up to a second older than
+		// the moment it was written.
+		least := stale
+		if d == schema.MySQL {
+			least -= time.Second
+		}
+		if took := ev.At.Sub(start); took < least || took > stale+2*time.Second {
+			t.Fatalf("took over %v after start, want between %v and %v", took, least, stale+2*time.Second)
+		}
+		if h, term := token(t, db, d, "gw"); h != "m" || term != 42 {
+			t.Fatalf("token %s/%d, want m/42", h, term)
+		}
+	})
 }
 
 func mustExec(t *testing.T, db *sql.DB, d schema.Dialect, q string, args ...any) {

@@ -5,7 +5,6 @@ package taskcompat
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -97,7 +96,12 @@ func (c *Coordinator) sendHeartbeat(ctx context.Context) error {
 	start := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
 	defer cancel()
-	_, err := c.exec(sctx, c.sql.heartbeat, c.cfg.TaskID, c.cfg.GroupID)
+	var err error
+	if c.hbSkew != 0 && c.sql.heartbeatShifted != "" {
+		_, err = c.exec(sctx, c.sql.heartbeatShifted, c.cfg.TaskID, c.cfg.GroupID, -int64(c.hbSkew/time.Second))
+	} else {
+		_, err = c.exec(sctx, c.sql.heartbeat, c.cfg.TaskID, c.cfg.GroupID)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -111,23 +115,37 @@ func (c *Coordinator) sendHeartbeat(ctx context.Context) error {
 	return nil
 }
 
-// observation is one reading of the group's token.
+// observation is one reading of the group's token and heartbeat rows.
 type observation struct {
 	holder  string
 	term    int64
-	staleMS sql.NullInt64 // NULL: the holder has no heartbeat row
+	staleMS sql.NullInt64 // the holder's heartbeat age in our session zone; NULL: no heartbeat row
 	dbNow   time.Time
-	found   bool // false: nobody holds the token
+	found   bool    // false: nobody holds the token
+	rows    []hbRow // every heartbeat row of the group
 }
 
 func (c *Coordinator) observe(ctx context.Context) (observation, error) {
 	var o observation
-	err := c.queryRow(ctx, c.sql.observe, []any{c.cfg.GroupID}, &o.holder, &o.term, &o.staleMS, &o.dbNow)
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, nil
+	err := c.queryRows(ctx, c.sql.observe, []any{c.cfg.GroupID}, func(r *sql.Rows) error {
+		var id sql.NullString
+		var wall, age sql.NullInt64
+		if err := r.Scan(&o.holder, &o.term, &id, &wall, &age, &o.dbNow); err != nil {
+			return err
+		}
+		o.found = true
+		if id.Valid && wall.Valid && age.Valid {
+			o.rows = append(o.rows, hbRow{taskID: id.String, wallUS: wall.Int64, age: time.Duration(age.Int64) * time.Millisecond})
+			if id.String == o.holder {
+				o.staleMS = age
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return observation{}, err
 	}
-	o.found = err == nil
-	return o, err
+	return o, nil
 }
 
 // check reads the holder and acts on it, exactly as a Ballerina tick would
@@ -149,15 +167,32 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 		wasActiveUnder = -1
 	}
 	c.mu.Unlock()
-	c.recordObservation(o)
+	c.zones.update(o.rows, self, o.dbNow)
+	limit := c.liveness.Milliseconds()/1000*1000 + 1000 // stale at floor(ms/1000) > liveness
+	// The holder's heartbeat age as best known: corrected for the zone it
+	// was written in (zones.go); dead: older than limit.
+	var age time.Duration
+	var dead bool
 	if o.staleMS.Valid {
 		c.missing = missingHeartbeat{}
+		age = time.Duration(o.staleMS.Int64) * time.Millisecond
+		if o.holder != self {
+			age, dead = c.zones.judge(o.holder, age, time.Duration(limit)*time.Millisecond, o.dbNow)
+		} else {
+			age -= c.hbSkew // our own row, written in the zone of the standbys
+		}
 	}
+	c.recordObservation(o, age)
+	defer c.noteZones(o.dbNow)
 	switch {
 	case !o.found:
 		// Nobody holds the token: take it with term 1, as Ballerina does.
 		if !c.mayTakeToken(o) {
 			break
+		}
+		if err := c.heartbeatInGroupZone(sctx, o.dbNow); err != nil {
+			c.countCheck(false)
+			return 0, err
 		}
 		n, err := c.exec(sctx, c.sql.claimFree, self, c.cfg.GroupID)
 		if err != nil {
@@ -183,7 +218,6 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 			c.stepDownLocked(fmt.Sprintf("token taken by %q (term %d)", o.holder, o.term), o.dbNow)
 		}
 		c.mu.Unlock()
-		limit := c.liveness.Milliseconds()/1000*1000 + 1000 // stale at floor(ms/1000) > liveness
 		gone := !o.staleMS.Valid && c.heartbeatMissingFor(o) >= c.heartbeat
 		switch {
 		case !o.staleMS.Valid && !gone:
@@ -191,16 +225,16 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 			// heartbeat more, because a holder that has just taken the
 			// token writes its first heartbeat a moment later.
 			early = c.heartbeat + 5*time.Millisecond
-		case gone || o.staleMS.Int64 >= limit:
+		case gone || dead:
 			if err := c.takeOver(sctx, o, start); err != nil {
 				c.countCheck(false)
 				return 0, err
 			}
-		case o.staleMS.Int64 >= 0:
+		case age >= 0:
 			// Check again as soon as the holder may become stale. With
 			// whole-second timestamps the moment is only known to the
 			// second, so look a few times in that second.
-			early = time.Duration(limit-o.staleMS.Int64) * time.Millisecond
+			early = time.Duration(limit)*time.Millisecond - age
 			if c.resolution >= time.Second && early <= c.resolution {
 				early = c.resolution / 4
 			}
@@ -253,6 +287,9 @@ func (c *Coordinator) takeOver(ctx context.Context, o observation, start time.Ti
 	if !c.mayTakeToken(o) {
 		return nil
 	}
+	if err := c.heartbeatInGroupZone(ctx, o.dbNow); err != nil {
+		return err
+	}
 	n, err := c.exec(ctx, c.sql.takeOver, c.cfg.TaskID, c.cfg.GroupID, o.holder, o.term)
 	if err != nil {
 		return err
@@ -265,14 +302,14 @@ func (c *Coordinator) takeOver(ctx context.Context, o observation, start time.Ti
 	return nil
 }
 
-func (c *Coordinator) recordObservation(o observation) {
+func (c *Coordinator) recordObservation(o observation, age time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	changed := o.found && (o.holder != c.state.Holder || o.term != c.state.Term)
 	c.state.Holder, c.state.Term, c.state.DBTime = o.holder, o.term, o.dbNow
 	c.state.HolderHeartbeatAge = -1
 	if o.staleMS.Valid {
-		c.state.HolderHeartbeatAge = time.Duration(o.staleMS.Int64) * time.Millisecond
+		c.state.HolderHeartbeatAge = age
 	}
 	if changed {
 		c.events.post(Event{Kind: NewHolder, Holder: o.holder, Term: o.term, DBTime: o.dbNow, At: time.Now()})
@@ -291,6 +328,7 @@ func (c *Coordinator) becomeActive(term int64, dbNow, start time.Time) {
 	c.lastCheckOK = start
 	c.armFenceLocked()
 	c.log.Info("became active", "term", term, "previousHolder", prevHolder, "previousTerm", prevTerm)
+	c.warnZonesLocked()
 	now := time.Now()
 	c.events.post(Event{Kind: NewHolder, Holder: c.cfg.TaskID, Term: term, DBTime: dbNow, At: now})
 	c.events.post(Event{Kind: BecameActive, Holder: c.cfg.TaskID, Term: term, DBTime: dbNow, At: now})
@@ -307,6 +345,7 @@ func (c *Coordinator) stepDownLocked(reason string, dbNow time.Time) {
 		level = slog.LevelInfo // asked for, not suffered
 	}
 	c.log.Log(context.Background(), level, "stopped being active", "term", c.state.Term, "reason", reason)
+	c.warnZonesLocked()
 	c.events.post(Event{Kind: LostActive, Holder: c.state.Holder, Term: c.state.Term, DBTime: dbNow, At: time.Now(), Reason: reason})
 }
 
@@ -318,4 +357,56 @@ func (c *Coordinator) countCheck(ok bool) {
 	} else {
 		c.stats.CheckFailures++
 	}
+}
+
+// heartbeatInGroupZone, just before this member takes the token, writes its
+// heartbeat in the zone it will write in while active, if that is not the
+// zone it wrote its last one in: a Ballerina standby that reads the new
+// holder's row at once must find it fresh in its own zone.
+func (c *Coordinator) heartbeatInGroupZone(ctx context.Context, dbNow time.Time) error {
+	skew := c.zones.writeSkew(c.cfg.TaskID, c.liveness+time.Second, dbNow)
+	c.mu.Lock()
+	same := skew == c.hbSkew
+	c.hbSkew = skew
+	c.mu.Unlock()
+	if same {
+		return nil
+	}
+	return c.sendHeartbeat(ctx)
+}
+
+// noteZones logs a newly seen zone mismatch and decides the zone of this
+// member's own heartbeats (zones.go); loop goroutine.
+func (c *Coordinator) noteZones(dbNow time.Time) {
+	live := c.zones.knownSkews(c.cfg.TaskID)
+	note := mismatch(c.cfg.SessionTimeZone, live, dbNow)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	active := c.state.Role == Active
+	skew := time.Duration(0)
+	if active {
+		skew = c.zones.writeSkew(c.cfg.TaskID, c.liveness+time.Second, dbNow)
+	}
+	if skew != c.hbSkew {
+		c.log.Info("writing heartbeats in the zone of the standbys", "zone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, dbNow)-skew), "sessionTimeZone", c.cfg.SessionTimeZone)
+		c.hbSkew = skew
+	}
+	c.zoneNote = note
+	if note != "" && note != c.zones.reported {
+		c.zones.reported = note
+		c.warnZonesLocked()
+	}
+}
+
+// warnZonesLocked logs the zone mismatch seen, if any; c.mu must be held.
+func (c *Coordinator) warnZonesLocked() {
+	if c.zoneNote == "" {
+		return
+	}
+	c.log.Warn("members of this group write heartbeats in other time zones than this member's session zone; "+
+		"ftpcoord members tolerate it, Ballerina nodes misjudge heartbeats written in another zone than their JVM's "+
+		"(false takeovers, or none after a crash): set the JVM option -Duser.timezone of every Ballerina node and "+
+		"sessionTimeZone of every ftpcoord member to one zone (docs/timezones.md)",
+		"zonesSeen", c.zoneNote, "sessionTimeZone", c.cfg.SessionTimeZone,
+		"ownZone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, time.Now())), "heartbeatZone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, time.Now())-c.hbSkew))
 }

@@ -13,10 +13,18 @@ import "github.com/ftpcoord/ftpcoord/schema"
 type statements struct {
 	// heartbeat(task_id, group_id): Ballerina's upsert.
 	heartbeat string
-	// observe(group_id) -> task_id, term, stale_ms (NULL without a heartbeat
-	// row), now: the holder, its term and how old its heartbeat is, by the
-	// database clock, truncated to whole milliseconds as Java's getTime does.
+	// observe(group_id) -> one row per heartbeat row of the group (one with
+	// NULLs when there is none): holder task_id, term, the row's task_id, its
+	// last_heartbeat as stored (wall clock in µs since 1970 as if UTC), its
+	// age read in our session zone in whole milliseconds (as Java's getTime
+	// truncates), and the database clock. No rows: nobody holds the token.
 	observe string
+	// heartbeatShifted(task_id, group_id, seconds): the heartbeat written
+	// in another zone than the session's, seconds east of it (zones.go).
+	// The value has the same meaning as Ballerina's: the wall clock now in
+	// the zone its readers are in.
+	// Empty where heartbeats carry no zone (SQLite).
+	heartbeatShifted string
 	// claimFree(task_id, group_id): take the token of a group nobody holds;
 	// term 1 as in Ballerina. Affects 1 row when it won, 0 when not.
 	claimFree string
@@ -34,10 +42,12 @@ var dialectSQL = map[schema.Dialect]statements{
 			`ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = EXCLUDED.last_heartbeat`,
 		// LOCALTIMESTAMP is CURRENT_TIMESTAMP in the session zone without a
 		// zone: the same value the heartbeat upsert stores.
-		observe: `SELECT t.task_id, t.term, ` +
+		observe: `SELECT t.task_id, t.term, h.task_id, floor(EXTRACT(EPOCH FROM h.last_heartbeat) * 1000000)::bigint, ` +
 			`floor(EXTRACT(EPOCH FROM (LOCALTIMESTAMP - h.last_heartbeat)) * 1000)::bigint, CURRENT_TIMESTAMP ` +
-			`FROM token_holder t LEFT JOIN health_check h ON h.task_id = t.task_id AND h.group_id = t.group_id ` +
+			`FROM token_holder t LEFT JOIN health_check h ON h.group_id = t.group_id ` +
 			`WHERE t.group_id = $1`,
+		heartbeatShifted: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ($1, $2, LOCALTIMESTAMP + $3::bigint * INTERVAL '1 second') ` +
+			`ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = EXCLUDED.last_heartbeat`,
 		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES ($1, $2, 1) ON CONFLICT (group_id) DO NOTHING`,
 		takeOver:  `UPDATE token_holder SET task_id = $1, term = term + 1 WHERE group_id = $2 AND task_id = $3 AND term = $4`,
 		resign:    `DELETE FROM health_check WHERE task_id = $1 AND group_id = $2`,
@@ -47,8 +57,9 @@ var dialectSQL = map[schema.Dialect]statements{
 	schema.SQLite: {
 		heartbeat: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, ` + sqliteNow + `) ` +
 			`ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = excluded.last_heartbeat`,
-		observe: `SELECT t.task_id, t.term, ` + sqliteMS("'now'") + ` - ` + sqliteMS("h.last_heartbeat") + `, ` + sqliteNow + ` ` +
-			`FROM token_holder t LEFT JOIN health_check h ON h.task_id = t.task_id AND h.group_id = t.group_id ` +
+		observe: `SELECT t.task_id, t.term, h.task_id, ` + sqliteMS("h.last_heartbeat") + ` * 1000, ` +
+			sqliteMS("'now'") + ` - ` + sqliteMS("h.last_heartbeat") + `, ` + sqliteNow + ` ` +
+			`FROM token_holder t LEFT JOIN health_check h ON h.group_id = t.group_id ` +
 			`WHERE t.group_id = ?`,
 		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON CONFLICT (group_id) DO NOTHING`,
 		takeOver:  `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
@@ -59,10 +70,16 @@ var dialectSQL = map[schema.Dialect]statements{
 			`ON DUPLICATE KEY UPDATE last_heartbeat = CURRENT_TIMESTAMP`,
 		// CURRENT_TIMESTAMP without precision has whole seconds, as in
 		// Ballerina's SELECT CURRENT_TIMESTAMP, so staleness is never looser.
-		observe: `SELECT t.task_id, t.term, ` +
-			`TIMESTAMPDIFF(MICROSECOND, h.last_heartbeat, CURRENT_TIMESTAMP) DIV 1000, CURRENT_TIMESTAMP ` +
-			`FROM token_holder t LEFT JOIN health_check h ON h.task_id = t.task_id AND h.group_id = t.group_id ` +
+		// The database clock returned has microseconds: it times how long a
+		// heartbeat value stays unchanged (zones.go).
+		observe: `SELECT t.task_id, t.term, h.task_id, TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', h.last_heartbeat), ` +
+			`TIMESTAMPDIFF(MICROSECOND, h.last_heartbeat, CURRENT_TIMESTAMP) DIV 1000, CURRENT_TIMESTAMP(6) ` +
+			`FROM token_holder t LEFT JOIN health_check h ON h.group_id = t.group_id ` +
 			`WHERE t.group_id = ?`,
+		// Only DATETIME columns carry the writer's zone; a TIMESTAMP column
+		// never shows a zone difference, so this is never used for it.
+		heartbeatShifted: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, CURRENT_TIMESTAMP + INTERVAL ? SECOND) ` +
+			`ON DUPLICATE KEY UPDATE last_heartbeat = VALUES(last_heartbeat)`,
 		// With clientFoundRows off, a no-op update reports 0 affected rows.
 		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE term = term`,
 		takeOver:  `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,

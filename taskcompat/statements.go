@@ -77,6 +77,33 @@ func (c *Coordinator) queryRow(ctx context.Context, q string, args []any, dest .
 	return err
 }
 
+// queryRows runs a query and calls scan for each row.
+func (c *Coordinator) queryRows(ctx context.Context, q string, args []any, scan func(*sql.Rows) error) error {
+	c.statementCnt.Add(1)
+	conn, err := c.connection(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err == nil {
+		for rows.Next() {
+			if err = scan(rows); err != nil {
+				break
+			}
+		}
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+	}
+	if err != nil {
+		c.dropConnection()
+	}
+	return err
+}
+
 func (c *Coordinator) connection(ctx context.Context) (*sql.Conn, error) {
 	if c.conn == nil {
 		conn, err := c.db.Conn(ctx)

@@ -16,6 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -42,9 +45,14 @@ type Config struct {
 	// PollingInterval is the task trigger period; the ftp listener's
 	// pollingInterval (60 s by default). The election runs once per trigger.
 	PollingInterval time.Duration
-	// JVMZone is the JVM's default time zone: the JDBC driver sets the
-	// PostgreSQL session TimeZone from it and reads timestamps in it.
+	// JVMZone is the JVM's default time zone: the PostgreSQL JDBC driver
+	// sets the session TimeZone from it and reads timestamps in it; MySQL
+	// Connector/J (connectionTimeZone=LOCAL, the default) leaves the session
+	// in the server's zone and reads its wall clocks as JVM-local times.
 	JVMZone string
+	// JVMLocation, when set, is the JVM zone's rules, and JVMZone its POSIX
+	// form for the PostgreSQL session (see DSTZone).
+	JVMLocation *time.Location
 }
 
 // Peer is one running Ballerina-like node.
@@ -73,11 +81,22 @@ func Start(ctx context.Context, cfg Config) (*Peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	jvm, err := time.LoadLocation(cfg.JVMZone)
-	if err != nil {
-		return nil, err
+	jvm := cfg.JVMLocation
+	if jvm == nil {
+		if jvm, err = time.LoadLocation(cfg.JVMZone); err != nil {
+			return nil, err
+		}
 	}
-	db, err := taskcompat.OpenDB(cfg.Database, cfg.JVMZone, 5*time.Second)
+	session := cfg.JVMZone
+	if d == schema.MySQL {
+		session = "UTC" // the test server's own zone (SYSTEM, UTC)
+	}
+	var db *sql.DB
+	if cfg.JVMLocation != nil && d == schema.Postgres {
+		db, err = openPostgresPOSIX(cfg.Database, cfg.JVMZone)
+	} else {
+		db, err = taskcompat.OpenDB(cfg.Database, session, 5*time.Second)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +271,9 @@ func (p *Peer) attemptTokenAcquisition(ctx context.Context, tx *sql.Tx, hasToken
 	}
 	// Java: (currentTime.getTime() - lastHeartbeat.getTime()) / 1000, with
 	// the zone-less column read in the JVM's zone.
+	if p.dialect == schema.MySQL {
+		now = p.jvmTime(now)
+	}
 	staleSeconds := (now.UnixMilli() - p.jvmTime(last.Time).UnixMilli()) / 1000
 	if staleSeconds > int64(p.cfg.LivenessCheckInterval) {
 		return take()
@@ -259,14 +281,33 @@ func (p *Peer) attemptTokenAcquisition(ctx context.Context, tx *sql.Tx, hasToken
 	return hasToken, nil
 }
 
-// jvmTime reads a timestamp without time zone as JDBC does: its wall clock
-// in the JVM's zone. The MySQL driver already does this (its Loc is the JVM
-// zone); pgx returns the wall clock in UTC.
-func (p *Peer) jvmTime(t time.Time) time.Time {
-	if p.dialect == schema.MySQL {
-		return t
+// jvmTime reads a wall clock as JDBC does: in the JVM's zone. pgx returns a
+// timestamp without time zone as a wall clock in UTC, the MySQL driver the
+// server session's (UTC) wall clock of every DATETIME and TIMESTAMP.
+func (p *Peer) jvmTime(t time.Time) time.Time { return WallIn(t, p.jvm) }
+
+// WallIn is the instant that the wall clock of t (whatever its location) is
+// in loc, read as pgjdbc reads a timestamp without time zone in the JVM's
+// zone (seen with the JVM peer): a wall clock that occurs twice (clocks moved
+// back) is read with the earlier instant, one that never occurs (clocks
+// moved forward) with the daylight offset, an hour earlier than it would be
+// with the offset before the change.
+func WallIn(t time.Time, loc *time.Location) time.Time {
+	u := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+	var best time.Time
+	maxOff := -1 << 31
+	for h := -27; h <= 27; h++ {
+		_, off := u.Add(time.Duration(h) * time.Hour).In(loc).Zone()
+		maxOff = max(maxOff, off)
+		cand := u.Add(-time.Duration(off) * time.Second)
+		if _, o := cand.In(loc).Zone(); o == off && (best.IsZero() || cand.Before(best)) {
+			best = cand
+		}
 	}
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), p.jvm)
+	if best.IsZero() { // in a gap
+		best = u.Add(-time.Duration(maxOff) * time.Second)
+	}
+	return best
 }
 
 // unitOfWork runs f in one transaction on a fresh connection, as Ballerina's
@@ -285,3 +326,17 @@ func (p *Peer) unitOfWork(ctx context.Context, f func(*sql.Tx) error) error {
 
 // bind turns JDBC's ? placeholders into PostgreSQL's $n.
 func (p *Peer) bind(q string) string { return testdb.Q(p.dialect, q) }
+
+// openPostgresPOSIX opens PostgreSQL with a session TimeZone that is a POSIX
+// TZ rule, which OpenDB does not take (a member's sessionTimeZone is a zone
+// name or an offset).
+func openPostgresPOSIX(c taskcompat.DatabaseConfig, posix string) (*sql.DB, error) {
+	pc, err := pgx.ParseConfig("sslmode=disable")
+	if err != nil {
+		return nil, err
+	}
+	pc.Host, pc.Port, pc.User, pc.Password, pc.Database = c.Host, uint16(c.Port), c.User, c.Password, c.Database
+	pc.ConnectTimeout = 5 * time.Second
+	pc.RuntimeParams = map[string]string{"TimeZone": posix, "application_name": "ballerinapeer"}
+	return stdlib.OpenDB(*pc), nil
+}

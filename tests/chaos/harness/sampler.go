@@ -8,6 +8,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/tests/ballerinapeer"
+	"github.com/ftpcoord/ftpcoord/tests/jvmpeer"
 )
 
 // Sample is one reading of the token by database time.
@@ -89,7 +90,7 @@ type Interval struct {
 // it believed itself active.
 type peerTrack struct {
 	id      string
-	peer    *ballerinapeer.Peer
+	peer    peer
 	mu      sync.Mutex
 	spans   []Interval
 	since   time.Time
@@ -98,6 +99,12 @@ type peerTrack struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	haltOne sync.Once
+}
+
+// peer is a Ballerina node: the Go peer, or the JVM peer.
+type peer interface {
+	IsActive() bool
+	Halt()
 }
 
 // StartPeer starts a Ballerina peer in the group (directly on the database)
@@ -111,6 +118,24 @@ func (g *Group) StartPeer(ctx context.Context, id string) (halt func(), err erro
 	if err != nil {
 		return nil, err
 	}
+	return g.trackPeer(id, p), nil
+}
+
+// StartJVMPeer starts a Ballerina node on the JVM (tests/jvmpeer) whose
+// default time zone is zone, ticking every heartbeat, and returns a function
+// that kills it.
+func (g *Group) StartJVMPeer(ctx context.Context, id, zone string) (halt func(), err error) {
+	p, err := jvmpeer.Start(jvmpeer.Config{
+		Database: g.DB, TaskID: id, GroupID: g.Name, LivenessCheckInterval: g.Opt.Liveness,
+		HeartbeatFrequency: time.Second, PollingInterval: time.Second, Zone: zone,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g.trackPeer(id, p), nil
+}
+
+func (g *Group) trackPeer(id string, p peer) (halt func()) {
 	rctx, cancel := context.WithCancel(context.Background())
 	pt := &peerTrack{id: id, peer: p, cancel: cancel, done: make(chan struct{})}
 	g.mu.Lock()
@@ -127,7 +152,7 @@ func (g *Group) StartPeer(ctx context.Context, id string) (halt func(), err erro
 			}
 		}
 	}()
-	return pt.stop, nil
+	return pt.stop
 }
 
 func (pt *peerTrack) observe() {

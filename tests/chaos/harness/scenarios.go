@@ -26,10 +26,15 @@ type Scenario struct {
 	// ReclaimWithin, when set, bounds how long after a kill the handlers
 	// the killed member had at work run again elsewhere (ReclaimMax).
 	ReclaimWithin func(liveness time.Duration) time.Duration
+	// Servers: the scenario needs a database server (a JVM Ballerina node
+	// has no SQLite).
+	Servers bool
 }
 
 // Applies tells whether s makes sense on dialect d.
-func (s Scenario) Applies(d schema.Dialect) bool { return !(s.NetworkDB && d == schema.SQLite) }
+func (s Scenario) Applies(d schema.Dialect) bool {
+	return !((s.NetworkDB || s.Servers) && d == schema.SQLite)
+}
 
 // Dialects the matrix runs on. A database file (SQLite) has no network for
 // the relays to cut: the scenarios that cut it do not apply there.
@@ -54,6 +59,8 @@ var Scenarios = []Scenario{
 		Faults: pauseActive, Configure: func(o *Options) { defaultLease(o); o.Mode = "shared" }},
 	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set), SIGKILL of the active member twice",
 		Faults: killActive2, Configure: func(o *Options) { o.GrowInPlace = true }},
+	{Name: "jvm-peer-ist", What: "a Ballerina node on the JVM in Asia/Kolkata (UTC+05:30; members on UTC) holds the token, is killed; a second joins as a standby",
+		Before: jvmPeerHolds, Faults: jvmPeerStandby, Servers: true},
 	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},
 }
 
@@ -281,6 +288,52 @@ func peerStandby(ctx context.Context, g *Group, ids []string) error {
 	}
 	if h, _ := g.Holder(ctx); h == peerID+"-2" {
 		return fmt.Errorf("the second Ballerina node took the token from a heartbeating member")
+	}
+	return nil
+}
+
+// The JVM peers' zone: east of the members' UTC sessions, so that on
+// PostgreSQL a member that holds the token must write its heartbeat in the
+// JVMs' zone for them to read it as fresh.
+const jvmZone = "Asia/Kolkata"
+
+func jvmPeerHolds(ctx context.Context, g *Group) error {
+	halt, err := g.StartJVMPeer(ctx, peerID, jvmZone)
+	if err != nil {
+		return err
+	}
+	g.peerHalt = halt
+	if h, _ := g.Holder(ctx); h != peerID {
+		return fmt.Errorf("the JVM node did not take the token (holder %q)", h)
+	}
+	return nil
+}
+
+// jvmPeerStandby is peerStandby with JVM nodes: no member takes the token
+// from the heartbeating JVM node; after it is killed one takes over, and a
+// second JVM node in the same zone stays a standby while ours heartbeat.
+func jvmPeerStandby(ctx context.Context, g *Group, ids []string) error {
+	if err := sleep(ctx, 3*g.liveness()); err != nil {
+		return err
+	}
+	if h, _ := g.Holder(ctx); h != peerID {
+		return fmt.Errorf("the JVM node (%s) lost the token while heartbeating (holder %q)", jvmZone, h)
+	}
+	g.MarkFailover()
+	g.peerHalt()
+	if _, _, err := g.Active(ctx, 15*time.Second); err != nil {
+		return err
+	}
+	halt, err := g.StartJVMPeer(ctx, peerID+"-2", jvmZone)
+	if err != nil {
+		return err
+	}
+	defer halt()
+	if err := sleep(ctx, 3*g.liveness()); err != nil {
+		return err
+	}
+	if h, _ := g.Holder(ctx); h == peerID+"-2" {
+		return fmt.Errorf("the second JVM node (%s) took the token from a heartbeating member", jvmZone)
 	}
 	return nil
 }

@@ -1,0 +1,154 @@
+package taskcompat
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const testLimit = 3 * time.Second // livenessCheckInterval 2
+
+func TestZoneOffsetNear(t *testing.T) {
+	for _, c := range []struct {
+		age  time.Duration
+		want time.Duration
+		ok   bool
+	}{
+		{300 * time.Millisecond, 0, true},
+		{-500 * time.Millisecond, 0, true},
+		{-(5*time.Hour + 30*time.Minute) + 200*time.Millisecond, -(5*time.Hour + 30*time.Minute), true},
+		{8*time.Hour + 900*time.Millisecond, 8 * time.Hour, true},
+		{5*time.Hour + 45*time.Minute + time.Second, 5*time.Hour + 45*time.Minute, true},
+		{7 * time.Minute, 0, false},             // neither fresh nor an offset
+		{27 * time.Hour, 0, false},              // no two zones are this far apart
+		{-2 * time.Second, 0, false},            // in the future beyond the tolerance
+		{2*time.Hour - 3*time.Second, 0, false}, // a value cannot be older than fresh by less than zero
+	} {
+		got, ok := zoneOffsetNear(c.age)
+		if ok != c.ok || (ok && got != c.want) {
+			t.Errorf("zoneOffsetNear(%v) = %v, %v; want %v, %v", c.age, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestMayBeLive(t *testing.T) {
+	for _, c := range []struct {
+		age  time.Duration
+		live bool
+	}{
+		{time.Second, true},
+		{-time.Second, true},
+		{testLimit, false},                                    // stale in our zone, and no offset explains it
+		{time.Hour + 67*time.Minute, false},                   // dead in any zone
+		{8*time.Hour + 400*time.Millisecond, true},            // a live writer 8 h west
+		{-(5*time.Hour + 30*time.Minute) + time.Second, true}, // a live writer 5.5 h east
+		{-(5*time.Hour + 20*time.Minute), false},              // one 5.5 h east, dead 10 minutes
+		{time.Hour + 2*time.Second, true},                     // one hour west, or dead an hour: may be live
+		{30 * time.Hour, false},                               // older than any zone difference
+		{-30 * time.Hour, false},                              // further in the future than any zone
+	} {
+		if got := mayBeLive(c.age, testLimit); got != c.live {
+			t.Errorf("mayBeLive(%v) = %v, want %v", c.age, got, c.live)
+		}
+	}
+	// With a liveness interval longer than a quarter hour every age may be live.
+	if !mayBeLive(20*time.Minute, 31*time.Minute) {
+		t.Error("mayBeLive(20m, limit 31m) = false")
+	}
+}
+
+// The judgement of a holder, step by step, for a writer 8 h west of our
+// session zone (a JVM in Los Angeles, a member on UTC): live while its value
+// changes, dead once its corrected age passes the limit, and dead by the
+// unchanged rule when no change was ever seen.
+func TestJudgeWriterInAnotherZone(t *testing.T) {
+	var z zoneTracker
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	west := 8 * time.Hour // skew: our session's offset minus the writer's
+	wall := func(at time.Time) int64 { return at.Add(-west).UnixMicro() }
+	see := func(writtenAt, now time.Time) (time.Duration, bool) {
+		z.update([]hbRow{{taskID: "jvm", wallUS: wall(writtenAt), age: now.Sub(writtenAt) + west}}, "me", now)
+		return z.judge("jvm", now.Sub(writtenAt)+west, testLimit, now)
+	}
+	// First sighting: 8 h old to us, but it may be live: not dead.
+	if _, dead := see(t0, t0.Add(100*time.Millisecond)); dead {
+		t.Fatal("a fresh member took a heartbeat 8 h west for dead at first sight")
+	}
+	// It changes: the zone is learned, the age is right.
+	age, dead := see(t0.Add(time.Second), t0.Add(1100*time.Millisecond))
+	if dead || age != 100*time.Millisecond {
+		t.Fatalf("after a change: age %v dead %v; want 100ms, alive", age, dead)
+	}
+	if s := z.knownSkews("me"); s["jvm"] != west {
+		t.Fatalf("live skews %v, want jvm at %v", s, west)
+	}
+	// It stops: dead exactly when the corrected age reaches the limit.
+	last := t0.Add(time.Second)
+	if _, dead := see(last, last.Add(testLimit-time.Millisecond)); dead {
+		t.Fatal("dead before the limit")
+	}
+	if age, dead := see(last, last.Add(testLimit)); !dead || age != testLimit {
+		t.Fatalf("at the limit: age %v dead %v", age, dead)
+	}
+
+	// A holder never seen changing whose age looks like an offset: dead
+	// once unchanged for the limit, timed from the first sighting.
+	var y zoneTracker
+	first := t0
+	y.update([]hbRow{{taskID: "ghost", wallUS: 1, age: time.Hour}}, "me", first)
+	if _, dead := y.judge("ghost", time.Hour, testLimit, first); dead {
+		t.Fatal("an hour-old heartbeat judged dead at first sight")
+	}
+	now := first.Add(testLimit)
+	y.update([]hbRow{{taskID: "ghost", wallUS: 1, age: time.Hour + testLimit}}, "me", now)
+	if _, dead := y.judge("ghost", time.Hour+testLimit, testLimit, now); !dead {
+		t.Fatal("an unchanged heartbeat not dead after the limit")
+	}
+	// One that no zone explains is dead at once.
+	var x zoneTracker
+	x.update([]hbRow{{taskID: "old", wallUS: 1, age: time.Hour + 7*time.Minute}}, "me", first)
+	if _, dead := x.judge("old", time.Hour+7*time.Minute, testLimit, first); !dead {
+		t.Fatal("a heartbeat 67 minutes old not dead at once")
+	}
+}
+
+func TestWriteSkewAndMismatch(t *testing.T) {
+	ist := 5*time.Hour + 30*time.Minute
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	row := func(skew time.Duration, changed time.Time) *rowTrack {
+		return &rowTrack{skew: skew, known: true, changedAt: changed}
+	}
+	for _, c := range []struct {
+		name string
+		rows map[string]*rowTrack
+		want time.Duration
+	}{
+		{"nobody", nil, 0},
+		{"live standbys agree", map[string]*rowTrack{"a": row(-ist, t0), "b": row(-ist, t0)}, -ist},
+		{"live standbys disagree: the easternmost", map[string]*rowTrack{"a": row(-ist, t0), "b": row(8*time.Hour, t0)}, -ist},
+		{"members of ours in our zone, a node east stopped", map[string]*rowTrack{"m1": row(0, t0), "m2": row(0, t0), "jvm": row(-ist, t0.Add(-time.Minute))}, -ist},
+		{"a node west stopped long ago, one in our zone alive", map[string]*rowTrack{"b": row(0, t0), "old": row(8*time.Hour, t0.Add(-time.Hour))}, 0},
+		{"a node alive after its DST change, one stopped before it", map[string]*rowTrack{"n1": row(7*time.Hour, t0.Add(-10*time.Second)), "n2": row(8*time.Hour, t0)}, 8 * time.Hour},
+		{"only our own row", map[string]*rowTrack{"me": row(-ist, t0)}, 0},
+		{"a node whose clocks went back within the hour", map[string]*rowTrack{"n": {skew: 8 * time.Hour, known: true, changedAt: t0, east: 7 * time.Hour, eastUntil: t0.Add(time.Minute)}}, 7 * time.Hour},
+		{"a node whose clocks went back an hour ago", map[string]*rowTrack{"n": {skew: 8 * time.Hour, known: true, changedAt: t0, east: 7 * time.Hour, eastUntil: t0}}, 8 * time.Hour},
+	} {
+		z := zoneTracker{rows: c.rows}
+		if got := z.writeSkew("me", testLimit, t0); got != c.want {
+			t.Errorf("%s: writeSkew = %v, want %v", c.name, got, c.want)
+		}
+	}
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	if m := mismatch("UTC", map[string]time.Duration{"a": 0}, now); m != "" {
+		t.Fatalf("same zone: %q", m)
+	}
+	if m := mismatch("UTC", map[string]time.Duration{"jvm": -ist}, now); m != "jvm writes in UTC+05:30" {
+		t.Fatalf("mismatch: %q", m)
+	}
+	if m := mismatch("UTC", map[string]time.Duration{"jvm": -ist, "b": 0}, now); !strings.HasPrefix(m, "jvm writes in UTC+05:30; the other members disagree among themselves") {
+		t.Fatalf("mismatch: %q", m)
+	}
+	if m := mismatch("America/Los_Angeles", map[string]time.Duration{"jvm": -8 * time.Hour}, now); m != "jvm writes in UTC+00:00" {
+		t.Fatalf("mismatch: %q", m)
+	}
+}
