@@ -57,6 +57,9 @@ type Stats struct {
 	// TakeoversDeferred counts checks that would have taken the token but
 	// did not, because this member's own last heartbeat was too old.
 	TakeoversDeferred int64 `json:"takeoversDeferred"`
+	// DuplicateMember: this member stepped aside because another live
+	// process uses its memberId (see Duplicate).
+	DuplicateMember bool `json:"duplicateMember,omitempty"`
 }
 
 // Option changes how New builds a Coordinator.
@@ -111,10 +114,17 @@ type Coordinator struct {
 	stats        Stats
 	statementCnt atomic.Int64
 	missing      missingHeartbeat // used by the loop goroutine only
-	zones        zoneTracker      // used by the loop goroutine only
-	hbSkew       time.Duration    // zone shift of own heartbeats (zones.go); guarded by mu, written by the loop
-	zoneNote     string           // the zones seen, when they differ from ours
-	conn         *sql.Conn        // used by the loop goroutine, then by Stop
+	// ownTerm is the term this process last took (0: none yet); seenRow the
+	// holder and term last seen with a heartbeat row. Used by the loop
+	// goroutine only.
+	ownTerm   int64
+	triedTerm int64 // the term of the last takeover sent, won or not
+	seenRow   missingHeartbeat
+	duplicate error         // set when it stepped aside (duplicate.go); guarded by mu
+	zones     zoneTracker   // used by the loop goroutine only
+	hbSkew    time.Duration // zone shift of own heartbeats (zones.go); guarded by mu, written by the loop
+	zoneNote  string        // the zones seen, when they differ from ours
+	conn      *sql.Conn     // used by the loop goroutine, then by Stop
 }
 
 // missingHeartbeat remembers since when a holder has had no heartbeat row.
@@ -206,6 +216,11 @@ func (c *Coordinator) Start(ctx context.Context) error {
 	if c.started || c.finished {
 		return errors.New("taskcompat: Start called twice or after Stop")
 	}
+	if err := c.probeDuplicate(ctx); err != nil {
+		c.finished = true
+		c.finish()
+		return err
+	}
 	c.started = true
 	// ctx bounds the first tick only: the member runs until Stop or Halt,
 	// which decide whether it hands over gracefully.
@@ -244,8 +259,9 @@ func (c *Coordinator) Stop(ctx context.Context) error {
 
 // Reasons of the LostActive events that Stop and Halt cause.
 const (
-	reasonStopped = "stopped"
-	reasonHalted  = "halted"
+	reasonStopped   = "stopped"
+	reasonHalted    = "halted"
+	reasonDuplicate = "stepped aside: another live process uses this memberId"
 )
 
 // Halt stops at once and writes nothing, as a crash would: standbys take over

@@ -173,8 +173,13 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 	// was written in (zones.go); dead: older than limit.
 	var age time.Duration
 	var dead bool
+	// The holder resigned (a graceful stop deletes its row): it had a row
+	// under this very term, and has none now. One that has just taken the
+	// token has a new term and writes its first heartbeat a moment later.
+	resigned := o.found && !o.staleMS.Valid && c.seenRow.holder == o.holder && c.seenRow.term == o.term
 	if o.staleMS.Valid {
 		c.missing = missingHeartbeat{}
+		c.seenRow = missingHeartbeat{holder: o.holder, term: o.term}
 		age = time.Duration(o.staleMS.Int64) * time.Millisecond
 		if o.holder != self {
 			age, dead = c.zones.judge(o.holder, age, time.Duration(limit)*time.Millisecond, o.dbNow)
@@ -194,6 +199,7 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 			c.countCheck(false)
 			return 0, err
 		}
+		c.triedTerm = 1
 		n, err := c.exec(sctx, c.sql.claimFree, self, c.cfg.GroupID)
 		if err != nil {
 			c.countCheck(false)
@@ -202,6 +208,10 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 		if n == 1 {
 			c.becomeActive(1, o.dbNow, start)
 		}
+	case c.duplicateTerm(o):
+		c.stepAside(o)
+		c.countCheck(true)
+		return 0, nil
 	case o.holder == self:
 		if wasActiveUnder != o.term {
 			// The token names us but we are not active under this term (a
@@ -220,12 +230,12 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 		c.mu.Unlock()
 		gone := !o.staleMS.Valid && c.heartbeatMissingFor(o) >= c.heartbeat
 		switch {
-		case !o.staleMS.Valid && !gone:
+		case !o.staleMS.Valid && !gone && !resigned:
 			// No heartbeat row. Ballerina takes over at once; we wait one
 			// heartbeat more, because a holder that has just taken the
 			// token writes its first heartbeat a moment later.
 			early = c.heartbeat + 5*time.Millisecond
-		case gone || dead:
+		case gone || dead || resigned:
 			if err := c.takeOver(sctx, o, start); err != nil {
 				c.countCheck(false)
 				return 0, err
@@ -290,6 +300,7 @@ func (c *Coordinator) takeOver(ctx context.Context, o observation, start time.Ti
 	if err := c.heartbeatInGroupZone(ctx, o.dbNow); err != nil {
 		return err
 	}
+	c.triedTerm = o.term + 1 // ours if the answer is lost after the commit
 	n, err := c.exec(ctx, c.sql.takeOver, c.cfg.TaskID, c.cfg.GroupID, o.holder, o.term)
 	if err != nil {
 		return err
@@ -321,6 +332,7 @@ func (c *Coordinator) becomeActive(term int64, dbNow, start time.Time) {
 	defer c.mu.Unlock()
 	prevHolder, prevTerm := c.state.Holder, c.state.Term
 	c.state.Role, c.state.Holder, c.state.Term = Active, c.cfg.TaskID, term
+	c.ownTerm = term
 	c.state.HolderHeartbeatAge = 0
 	c.stats.Takeovers++
 	// The fence deadline runs from the start of the statements that made us

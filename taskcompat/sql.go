@@ -34,6 +34,9 @@ type statements struct {
 	// resign(task_id, group_id): a graceful stop deletes its own heartbeat row,
 	// which every standby (Ballerina's too) reads as "the holder is gone".
 	resign string
+	// ownHeartbeat(task_id, group_id) -> last_heartbeat: a member's row as
+	// stored (duplicate.go compares two readings).
+	ownHeartbeat string
 }
 
 var dialectSQL = map[schema.Dialect]statements{
@@ -48,9 +51,10 @@ var dialectSQL = map[schema.Dialect]statements{
 			`WHERE t.group_id = $1`,
 		heartbeatShifted: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES ($1, $2, LOCALTIMESTAMP + $3::bigint * INTERVAL '1 second') ` +
 			`ON CONFLICT (task_id, group_id) DO UPDATE SET last_heartbeat = EXCLUDED.last_heartbeat`,
-		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES ($1, $2, 1) ON CONFLICT (group_id) DO NOTHING`,
-		takeOver:  `UPDATE token_holder SET task_id = $1, term = term + 1 WHERE group_id = $2 AND task_id = $3 AND term = $4`,
-		resign:    `DELETE FROM health_check WHERE task_id = $1 AND group_id = $2`,
+		claimFree:    `INSERT INTO token_holder(task_id, group_id, term) VALUES ($1, $2, 1) ON CONFLICT (group_id) DO NOTHING`,
+		takeOver:     `UPDATE token_holder SET task_id = $1, term = term + 1 WHERE group_id = $2 AND task_id = $3 AND term = $4`,
+		resign:       `DELETE FROM health_check WHERE task_id = $1 AND group_id = $2`,
+		ownHeartbeat: `SELECT last_heartbeat FROM health_check WHERE task_id = $1 AND group_id = $2`,
 	},
 	// SQLite keeps timestamps as UTC text with milliseconds (see
 	// schema/sqlite.sql); staleness is computed in whole milliseconds.
@@ -61,9 +65,10 @@ var dialectSQL = map[schema.Dialect]statements{
 			sqliteMS("'now'") + ` - ` + sqliteMS("h.last_heartbeat") + `, ` + sqliteNow + ` ` +
 			`FROM token_holder t LEFT JOIN health_check h ON h.group_id = t.group_id ` +
 			`WHERE t.group_id = ?`,
-		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON CONFLICT (group_id) DO NOTHING`,
-		takeOver:  `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
-		resign:    `DELETE FROM health_check WHERE task_id = ? AND group_id = ?`,
+		claimFree:    `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON CONFLICT (group_id) DO NOTHING`,
+		takeOver:     `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
+		resign:       `DELETE FROM health_check WHERE task_id = ? AND group_id = ?`,
+		ownHeartbeat: `SELECT last_heartbeat FROM health_check WHERE task_id = ? AND group_id = ?`,
 	},
 	schema.MySQL: {
 		heartbeat: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, CURRENT_TIMESTAMP) ` +
@@ -81,9 +86,10 @@ var dialectSQL = map[schema.Dialect]statements{
 		heartbeatShifted: `INSERT INTO health_check(task_id, group_id, last_heartbeat) VALUES (?, ?, CURRENT_TIMESTAMP + INTERVAL ? SECOND) ` +
 			`ON DUPLICATE KEY UPDATE last_heartbeat = VALUES(last_heartbeat)`,
 		// With clientFoundRows off, a no-op update reports 0 affected rows.
-		claimFree: `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE term = term`,
-		takeOver:  `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
-		resign:    `DELETE FROM health_check WHERE task_id = ? AND group_id = ?`,
+		claimFree:    `INSERT INTO token_holder(task_id, group_id, term) VALUES (?, ?, 1) ON DUPLICATE KEY UPDATE term = term`,
+		takeOver:     `UPDATE token_holder SET task_id = ?, term = term + 1 WHERE group_id = ? AND task_id = ? AND term = ?`,
+		resign:       `DELETE FROM health_check WHERE task_id = ? AND group_id = ?`,
+		ownHeartbeat: `SELECT last_heartbeat FROM health_check WHERE task_id = ? AND group_id = ?`,
 	},
 }
 

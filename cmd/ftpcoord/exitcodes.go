@@ -18,7 +18,7 @@ const (
 	ExitOK       = 0 // done
 	ExitFailure  = 1 // anything else: a file operation that found nothing to do, an I/O error
 	ExitUsage    = 2 // unknown command or flag, missing argument
-	ExitConfig   = 3 // the configuration file is missing, does not parse or is invalid
+	ExitConfig   = 3 // the configuration file is missing, does not parse or is invalid; its memberId is in use by another live process
 	ExitDatabase = 4 // the database is unreachable, refuses us, or lacks a table
 	ExitRemote   = 5 // the file server refused us: credentials, certificate, host key
 	ExitInactive = 6 // status: no member of the group is active
@@ -60,7 +60,7 @@ func exitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &se), errors.Is(err, taskcompat.ErrDatabase):
 		return ExitDatabase
-	case errors.As(err, &fe), errors.As(err, &tfe):
+	case errors.As(err, &fe), errors.As(err, &tfe), errors.Is(err, taskcompat.ErrDuplicateMember):
 		return ExitConfig
 	case errors.Is(err, remote.ErrRefused), errors.Is(err, remote.ErrHostKey):
 		return ExitRemote

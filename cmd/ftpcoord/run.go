@@ -120,13 +120,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m.phase.Store(phaseRunning)
 	c := l.Config()
 	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, c.Path), "coordinated", c.Coordination != nil)
-	watchRole(ctx, l, log)
+	dupErr := watchRole(ctx, l, log)
 	m.phase.Store(phaseStopping)
 	log.Info("stopping: no new file; running commands may finish", "stopTimeout", f.stopTimeout)
 	stopCtx, cancel := context.WithTimeout(context.Background(), f.stopTimeout)
 	defer cancel()
 	if err := l.Stop(stopCtx); err != nil {
 		return fmt.Errorf("stop: %w", err)
+	}
+	if dupErr != nil {
+		return dupErr // the member stepped aside: exit non-zero, so that it is seen
 	}
 	log.Info("stopped")
 	return nil
@@ -153,12 +156,14 @@ func probeServer(ctx context.Context, l *listener.Listener, log *slog.Logger) er
 	return nil
 }
 
-// watchRole logs the member's role changes until ctx ends.
-func watchRole(ctx context.Context, l *listener.Listener, log *slog.Logger) {
+// watchRole logs the member's role changes until ctx ends, or until the
+// member stepped aside because another process uses its memberId (then it
+// returns that error).
+func watchRole(ctx context.Context, l *listener.Listener, log *slog.Logger) error {
 	c := l.Coordinator()
 	if c == nil {
 		<-ctx.Done()
-		return
+		return nil
 	}
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -174,9 +179,12 @@ func watchRole(ctx context.Context, l *listener.Listener, log *slog.Logger) {
 			}
 			last, first = st, false
 		}
+		if err := c.Duplicate(); err != nil {
+			return err
+		}
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 	}
