@@ -246,13 +246,19 @@ const peerID = "ballerina-node"
 
 // peerHolds starts a Ballerina peer before our members: it takes the token.
 func peerHolds(ctx context.Context, g *Group) error {
-	halt, err := g.StartPeer(ctx, peerID)
+	return g.holdsFirst(ctx, "the Ballerina peer", func() (func(), error) { return g.StartPeer(ctx, peerID) })
+}
+
+// holdsFirst starts a peer (what) before our members and checks that it
+// took the token.
+func (g *Group) holdsFirst(ctx context.Context, what string, start func() (halt func(), err error)) error {
+	halt, err := start()
 	if err != nil {
 		return err
 	}
 	g.peerHalt = halt
 	if h, _ := g.Holder(ctx); h != peerID {
-		return fmt.Errorf("the Ballerina peer did not take the token (holder %q)", h)
+		return fmt.Errorf("%s did not take the token (holder %q)", what, h)
 	}
 	return nil
 }
@@ -298,15 +304,7 @@ func peerStandby(ctx context.Context, g *Group, ids []string) error {
 const jvmZone = "Asia/Kolkata"
 
 func jvmPeerHolds(ctx context.Context, g *Group) error {
-	halt, err := g.StartJVMPeer(ctx, peerID, jvmZone)
-	if err != nil {
-		return err
-	}
-	g.peerHalt = halt
-	if h, _ := g.Holder(ctx); h != peerID {
-		return fmt.Errorf("the JVM node did not take the token (holder %q)", h)
-	}
-	return nil
+	return g.holdsFirst(ctx, "the JVM node", func() (func(), error) { return g.StartJVMPeer(ctx, peerID, jvmZone) })
 }
 
 // jvmPeerStandby is peerStandby with JVM nodes: no member takes the token
