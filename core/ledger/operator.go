@@ -106,3 +106,48 @@ func (l *Ledger) Reject(ctx context.Context, path, reason string) (int, error) {
 	}
 	return 0, nil
 }
+
+// Counts returns the number of versions in each state.
+func (l *Ledger) Counts(ctx context.Context) (map[Status]int, error) {
+	ctx, cancel := l.bound(ctx)
+	defer cancel()
+	rows, err := l.cfg.DB.QueryContext(ctx, l.q(`SELECT status, count(*) FROM ftpcoord_file WHERE group_id = ? GROUP BY status`), l.cfg.GroupID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[Status]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[Status(s)] = n
+	}
+	return out, rows.Err()
+}
+
+// Row is a ledger row as operators see it.
+type Row struct {
+	Key, Path   string
+	Size, MTime int64
+	Status      Status
+	Tries       int
+	Owner       string
+	Term        int64
+	LastError   string
+}
+
+// Get returns the rows of a path, every version.
+func (l *Ledger) Get(ctx context.Context, path string) ([]Row, error) {
+	es, err := l.entries(ctx, "get", `SELECT `+entryColumns+` FROM ftpcoord_file WHERE group_id = ? AND path = ? ORDER BY mtime_ms`, l.cfg.GroupID, path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Row, len(es))
+	for i, e := range es {
+		out[i] = e.Row
+	}
+	return out, nil
+}

@@ -48,15 +48,3 @@ func (l *Ledger) ExpireOrphans(ctx context.Context, term int64, liveness time.Du
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
-
-// Supersede drops a claimed version that no longer exists on the server as
-// it was listed (its size or modification time changed under the transfer,
-// as a file still being written does): it was never processed, and never
-// will be; the next listing enters the file's current version, which is
-// processed once. No try is counted, no retry or rejection follows. Fenced
-// like Commit; ErrLost means it changed nothing.
-func (l *Ledger) Supersede(ctx context.Context, c Claim) error {
-	fenceSQL, fenceArgs := l.fence(c.Term)
-	q := `DELETE FROM ftpcoord_file WHERE group_id = ? AND version_key = ? AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
-	return l.one(ctx, "supersede", q, append([]any{l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
-}
