@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/assert"
@@ -52,29 +53,29 @@ func TestBadInputs(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"no command", nil, ExitUsage, []string{"usage:"}},
-		{"unknown command", []string{"frobnicate"}, ExitUsage, []string{`unknown command "frobnicate"`}},
-		{"run without config", []string{"run"}, ExitUsage, []string{"--config FILE is required"}},
-		{"unknown flag", []string{"status", "--config", good, "--colour"}, ExitUsage, []string{"-colour"}},
-		{"bad log format", []string{"run", "--config", good, "--log-format", "xml"}, ExitUsage, []string{`--log-format "xml"`}},
-		{"schema without action", []string{"schema", "--config", good}, ExitUsage, []string{"want print or apply"}},
-		{"files without path", []string{"files", "retry", "--config", good}, ExitUsage, []string{"PATH is required"}},
-		{"files bad status", []string{"files", "list", "--config", good, "--status", "done-ish"}, ExitUsage, []string{"--status"}},
-		{"config missing", []string{"status", "--config", filepath.Join(work, "nope.json")}, ExitConfig, []string{"no such file"}},
-		{"json syntax", []string{"status", "--config", file("syntax.json", "{\n  \"host\": \"x\"\n  \"port\": 21\n}")}, ExitConfig, []string{"line 3", "syntax.json"}},
-		{"json unknown field", []string{"run", "--config", file("field.json", "{\n  \"host\": \"x\",\n  \"pollingIntervall\": 5\n}")}, ExitConfig, []string{"line 3", "pollingIntervall"}},
-		{"toml syntax", []string{"status", "--config", file("syntax.toml", "host = \"x\"\nport = = 2\n")}, ExitConfig, []string{"line 2", "syntax.toml"}},
-		{"toml bad value", []string{"schema", "print", "--config", file("value.toml", "host = \"x\"\n\n[coordination]\nmemberId = \"m\"\ncoordinationGroup = \"g\"\nheartbeatFrequency = \"often\"\n")}, ExitConfig, []string{"line 6", "heartbeatFrequency"}},
-		{"status without coordination", []string{"status", "--config", noCoordination}, ExitConfig, []string{`no "coordination" section`}},
-		{"wrong database password", []string{"status", "--config", badDBPassword}, ExitDatabase, []string{"check databaseConfig.user and databaseConfig.password"}},
-		{"database unreachable", []string{"files", "list", "--config", unreachable}, ExitDatabase, []string{"cannot reach database", "databaseConfig.host"}},
-		{"status on missing tables", []string{"status", "--config", noTables}, ExitDatabase, []string{"token_holder", "ftpcoord schema apply --config " + noTables}},
-		{"files on missing tables", []string{"files", "list", "--config", noTables}, ExitDatabase, []string{"ftpcoord schema apply --config " + noTables}},
-		{"run on missing tables", []string{"run", "--config", noTables}, ExitDatabase, []string{"ftpcoord schema apply --config " + noTables}},
-		{"wrong FTP password", []string{"run", "--config", badFTPPassword}, ExitRemote, []string{"file server"}},
-		{"unknown SFTP host key", []string{"run", "--config", unknownHost}, ExitRemote, []string{"host key", "ssh-keyscan -p " + port + " " + host + " >> " + knownHosts}},
-		{"no active member", []string{"status", "--config", good}, ExitInactive, []string{"no active member"}},
-		{"retry of an unknown file", []string{"files", "retry", "--config", good, "/nowhere.csv"}, ExitFailure, []string{"no such file"}},
+		{"no command", nil, exitcode.Usage, []string{"usage:"}},
+		{"unknown command", []string{"frobnicate"}, exitcode.Usage, []string{`unknown command "frobnicate"`}},
+		{"run without config", []string{"run"}, exitcode.Usage, []string{"--config FILE is required"}},
+		{"unknown flag", []string{"status", "--config", good, "--colour"}, exitcode.Usage, []string{"-colour"}},
+		{"bad log format", []string{"run", "--config", good, "--log-format", "xml"}, exitcode.Usage, []string{`--log-format "xml"`}},
+		{"schema without action", []string{"schema", "--config", good}, exitcode.Usage, []string{"want print or apply"}},
+		{"files without path", []string{"files", "retry", "--config", good}, exitcode.Usage, []string{"PATH is required"}},
+		{"files bad status", []string{"files", "list", "--config", good, "--status", "done-ish"}, exitcode.Usage, []string{"--status"}},
+		{"config missing", []string{"status", "--config", filepath.Join(work, "nope.json")}, exitcode.Config, []string{"no such file"}},
+		{"json syntax", []string{"status", "--config", file("syntax.json", "{\n  \"host\": \"x\"\n  \"port\": 21\n}")}, exitcode.Config, []string{"line 3", "syntax.json"}},
+		{"json unknown field", []string{"run", "--config", file("field.json", "{\n  \"host\": \"x\",\n  \"pollingIntervall\": 5\n}")}, exitcode.Config, []string{"line 3", "pollingIntervall"}},
+		{"toml syntax", []string{"status", "--config", file("syntax.toml", "host = \"x\"\nport = = 2\n")}, exitcode.Config, []string{"line 2", "syntax.toml"}},
+		{"toml bad value", []string{"schema", "print", "--config", file("value.toml", "host = \"x\"\n\n[coordination]\nmemberId = \"m\"\ncoordinationGroup = \"g\"\nheartbeatFrequency = \"often\"\n")}, exitcode.Config, []string{"line 6", "heartbeatFrequency"}},
+		{"status without coordination", []string{"status", "--config", noCoordination}, exitcode.Config, []string{`no "coordination" section`}},
+		{"wrong database password", []string{"status", "--config", badDBPassword}, exitcode.Database, []string{"check databaseConfig.user and databaseConfig.password"}},
+		{"database unreachable", []string{"files", "list", "--config", unreachable}, exitcode.Database, []string{"cannot reach database", "databaseConfig.host"}},
+		{"status on missing tables", []string{"status", "--config", noTables}, exitcode.Database, []string{"token_holder", "ftpcoord schema apply --config " + noTables}},
+		{"files on missing tables", []string{"files", "list", "--config", noTables}, exitcode.Database, []string{"ftpcoord schema apply --config " + noTables}},
+		{"run on missing tables", []string{"run", "--config", noTables}, exitcode.Database, []string{"ftpcoord schema apply --config " + noTables}},
+		{"wrong FTP password", []string{"run", "--config", badFTPPassword}, exitcode.Remote, []string{"file server"}},
+		{"unknown SFTP host key", []string{"run", "--config", unknownHost}, exitcode.Remote, []string{"host key", "ssh-keyscan -p " + port + " " + host + " >> " + knownHosts}},
+		{"no active member", []string{"status", "--config", good}, exitcode.Inactive, []string{"no active member"}},
+		{"retry of an unknown file", []string{"files", "retry", "--config", good, "/nowhere.csv"}, exitcode.Failure, []string{"no such file"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

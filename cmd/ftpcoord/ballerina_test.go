@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/tests/ballerinapeer"
@@ -32,7 +33,7 @@ func TestStatusShowsBallerinaMembers(t *testing.T) {
 				LivenessCheckInterval: 3, HeartbeatFrequency: time.Second, PollingInterval: 500 * time.Millisecond, JVMZone: "UTC"})
 			require.NoError(t, err)
 			t.Cleanup(peer.Halt)
-			var st groupStatus
+			var st groupstatus.Status
 			eventually(t, 10*time.Second, "the Ballerina node listed as a standby", func() bool {
 				st, _ = statusOf(t, cfg)
 				return len(st.Members) == 2

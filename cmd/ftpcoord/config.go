@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -23,16 +24,16 @@ import (
 // file ends in .toml. Errors name the file, the line and the field.
 func loadConfig(path string) (listener.ListenerConfig, error) {
 	if path == "" {
-		return listener.ListenerConfig{}, usageError("--config FILE is required")
+		return listener.ListenerConfig{}, exitcode.Usagef("--config FILE is required")
 	}
 	configPath = path
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return listener.ListenerConfig{}, withCode(ExitConfig, fmt.Errorf("config: %w", err))
+		return listener.ListenerConfig{}, exitcode.With(exitcode.Config, fmt.Errorf("config: %w", err))
 	}
 	cfg, err := parseConfig(raw, isTOML(path))
 	if err != nil {
-		return cfg, withCode(ExitConfig, fmt.Errorf("config %s: %w", path, err))
+		return cfg, exitcode.With(exitcode.Config, fmt.Errorf("config %s: %w", path, err))
 	}
 	return cfg, nil
 }
@@ -242,7 +243,7 @@ func lineOf(raw []byte, field string, tomlSyntax bool) int {
 // files need.
 func coordinationOf(cfg listener.ListenerConfig) (taskcompat.Config, error) {
 	if cfg.Coordination == nil {
-		return taskcompat.Config{}, withCode(ExitConfig, errors.New(`config: no "coordination" section: status, schema and files work on the coordination database`))
+		return taskcompat.Config{}, exitcode.With(exitcode.Config, errors.New(`config: no "coordination" section: status, schema and files work on the coordination database`))
 	}
 	return cfg.Coordination.TaskConfig().WithDefaults(), nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
@@ -30,7 +31,7 @@ func TestRunWithAMemberIDInUseRefusesToStart(t *testing.T) {
 			return r.code == 0 && st.Holder == "node-1" && st.Active
 		})
 		second := ftpcoord(t, "run", "--config", cfg)
-		assert.Equal(t, ExitConfig, second.code, "second run: %s", second.stderr)
+		assert.Equal(t, exitcode.Config, second.code, "second run: %s", second.stderr)
 		assert.Contains(t, second.stderr, `memberId "node-1"`)
 		assert.Contains(t, second.stderr, "give every member its own memberId")
 		st, _ := statusOf(t, cfg)

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 )
 
@@ -23,7 +24,7 @@ type filesFlags struct {
 func parseFilesFlags(args []string, stderr io.Writer) (filesFlags, error) {
 	var f filesFlags
 	if len(args) == 0 {
-		return f, usageError("files: want list, show, retry or reject")
+		return f, exitcode.Usagef("files: want list, show, retry or reject")
 	}
 	f.action = args[0]
 	if isHelp(f.action) {
@@ -35,7 +36,7 @@ func parseFilesFlags(args []string, stderr io.Writer) (filesFlags, error) {
 	switch f.action {
 	case "list", "show", "retry", "reject":
 	default:
-		return f, usageError("files: unknown action %q: want list, show, retry or reject", f.action)
+		return f, exitcode.Usagef("files: unknown action %q: want list, show, retry or reject", f.action)
 	}
 	fs := flag.NewFlagSet("ftpcoord files "+f.action, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -48,27 +49,27 @@ func parseFilesFlags(args []string, stderr io.Writer) (filesFlags, error) {
 	rest := args[1:]
 	for {
 		if err := fs.Parse(rest); err != nil {
-			return f, parseFlagError(err)
+			return f, exitcode.FlagError(err)
 		}
 		if fs.NArg() == 0 {
 			break
 		}
 		if f.path != "" {
-			return f, usageError("files %s: one PATH only, got %q and %q", f.action, f.path, fs.Arg(0))
+			return f, exitcode.Usagef("files %s: one PATH only, got %q and %q", f.action, f.path, fs.Arg(0))
 		}
 		f.path, rest = fs.Arg(0), fs.Args()[1:]
 	}
 	switch {
 	case f.config == "":
-		return f, usageError("files %s: --config FILE is required", f.action)
+		return f, exitcode.Usagef("files %s: --config FILE is required", f.action)
 	case f.action != "list" && f.path == "":
-		return f, usageError("files %s: PATH is required, e.g. ftpcoord files %s --config FILE /inbox/a.csv", f.action, f.action)
+		return f, exitcode.Usagef("files %s: PATH is required, e.g. ftpcoord files %s --config FILE /inbox/a.csv", f.action, f.action)
 	case f.action == "list" && f.path != "":
-		return f, usageError("files list takes no PATH (use files show PATH)")
+		return f, exitcode.Usagef("files list takes no PATH (use files show PATH)")
 	case f.status != "" && !validStatus(f.status):
-		return f, usageError("--status %q: want PENDING, IN_PROGRESS, DONE, FAILED or REJECTED", f.status)
+		return f, exitcode.Usagef("--status %q: want PENDING, IN_PROGRESS, DONE, FAILED or REJECTED", f.status)
 	case f.limit <= 0:
-		return f, usageError("--limit must be positive")
+		return f, exitcode.Usagef("--limit must be positive")
 	}
 	return f, nil
 }
@@ -136,7 +137,7 @@ func cmdFiles(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func notFound(err error) error {
 	if errors.Is(err, ledger.ErrNotFound) || errors.Is(err, ledger.ErrBusy) {
-		return withCode(ExitFailure, err)
+		return exitcode.With(exitcode.Failure, err)
 	}
 	return err
 }
@@ -154,7 +155,7 @@ func nothingDone(ctx context.Context, lg *ledger.Ledger, path, action, rule stri
 		}
 		states += string(r.Status)
 	}
-	return withCode(ExitFailure, fmt.Errorf("%s %s: nothing to do: its versions are %s; %s", action, path, states, rule))
+	return exitcode.With(exitcode.Failure, fmt.Errorf("%s %s: nothing to do: its versions are %s; %s", action, path, states, rule))
 }
 
 // entryJSON is a ledger row in JSON.

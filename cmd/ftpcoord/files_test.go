@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/shell"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -28,8 +30,8 @@ func TestFilesRetryAndReject(t *testing.T) {
 	fixed := filepath.Join(work, "fixed")
 	cfg := writeJSON(t, filepath.Join(work, "m.json"), memberConfig(srv, db, "cmd-files", "m", map[string]any{"maxTries": 2}))
 	// bad.csv fails until the file "fixed" exists; the others are copied to out/.
-	handler := `case "$FTPCOORD_PATH" in */bad.csv) [ -e ` + shellQuote(fixed) + ` ] || { echo "cannot parse line 7 (attempt $FTPCOORD_ATTEMPT)" >&2; exit 3; } ;; esac
-test "$1" = "$FTPCOORD_LOCAL_PATH" && cp "$1" ` + shellQuote(out) + `/`
+	handler := `case "$FTPCOORD_PATH" in */bad.csv) [ -e ` + shell.Quote(fixed) + ` ] || { echo "cannot parse line 7 (attempt $FTPCOORD_ATTEMPT)" >&2; exit 3; } ;; esac
+test "$1" = "$FTPCOORD_LOCAL_PATH" && cp "$1" ` + shell.Quote(out) + `/`
 	m := startRun(t, "--config", cfg, "--exec", handler, "--download-dir", filepath.Join(work, "staging"))
 
 	srv.put(t, "good.csv", "good content")
@@ -55,7 +57,7 @@ test "$1" = "$FTPCOORD_LOCAL_PATH" && cp "$1" ` + shellQuote(out) + `/`
 	require.Contains(t, show.stdout, "cannot parse line 7", "files show")
 	// Retry of a file that is not rejected does nothing and says why.
 	r := ftpcoord(t, "files", "retry", "--config", cfg, srv.path+"/good.csv")
-	require.Equal(t, ExitFailure, r.code, "retry of a DONE file: exit code %s", r.stderr)
+	require.Equal(t, exitcode.Failure, r.code, "retry of a DONE file: exit code %s", r.stderr)
 	require.Contains(t, r.stderr, "DONE", "retry of a DONE file")
 	os.WriteFile(fixed, nil, 0o644)
 	r = ftpcoord(t, "files", "retry", "--config", cfg, bad)
@@ -81,9 +83,9 @@ test "$1" = "$FTPCOORD_LOCAL_PATH" && cp "$1" ` + shellQuote(out) + `/`
 	require.Len(t, rows, 1, "after reject")
 	require.Equal(t, "poison message, see ticket 42", rows[0].LastError, "after reject: %+v", rows)
 	r = ftpcoord(t, "files", "reject", "--config", idle, "/in/nothing.csv")
-	require.Equal(t, ExitFailure, r.code, "reject of an unknown path: exit code %s", r.stderr)
+	require.Equal(t, exitcode.Failure, r.code, "reject of an unknown path: exit code %s", r.stderr)
 	require.Contains(t, r.stderr, "no such file", "reject of an unknown path")
 	r = ftpcoord(t, "files", "show", "--config", idle, "/in/nothing.csv")
-	require.Equal(t, ExitFailure, r.code, "show of an unknown path: exit code %s", r.stderr)
+	require.Equal(t, exitcode.Failure, r.code, "show of an unknown path: exit code %s", r.stderr)
 	require.Contains(t, r.stderr, "no such file", "show of an unknown path")
 }

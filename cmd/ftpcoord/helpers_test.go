@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/cmdtest"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 	"github.com/stretchr/testify/require"
 )
@@ -23,23 +25,7 @@ import (
 // bin is the ftpcoord binary the end-to-end tests run, built once.
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ftpcoord-cmd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "ftpcoord")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build ftpcoord:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cmdtest.Main(m, &bin) }
 
 func env(t *testing.T, name string) string {
 	t.Helper()
@@ -200,10 +186,10 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 }
 
 // statusOf runs `ftpcoord status --json`.
-func statusOf(t *testing.T, config string) (groupStatus, result) {
+func statusOf(t *testing.T, config string) (groupstatus.Status, result) {
 	t.Helper()
 	r := ftpcoord(t, "status", "--config", config, "--json")
-	var st groupStatus
+	var st groupstatus.Status
 	if r.stdout != "" {
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &st), "status --json\n%s", r.stdout)
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"log/slog"
+
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 )
 
 // newLogger makes the command's logger: slog text (for a terminal) or one
@@ -15,14 +17,14 @@ func newLogger(format string, w io.Writer, level slog.Level) (*slog.Logger, erro
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, usageError("--log-format %q: use text or json", format)
+	return nil, exitcode.Usagef("--log-format %q: use text or json", format)
 }
 
 // parseLevel reads --log-level.
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return l, usageError("--log-level %q: use debug, info, warn or error", s)
+		return l, exitcode.Usagef("--log-level %q: use debug, info, warn or error", s)
 	}
 	return l, nil
 }

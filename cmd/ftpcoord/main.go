@@ -8,7 +8,8 @@
 //	ftpcoord files   list|show|retry|reject --config FILE [--status S] [PATH]
 //	ftpcoord demo
 //
-// Exit codes are in exitcodes.go and docs/command.md.
+// Exit codes are in internal/exitcode and docs/command.md; the demo is
+// internal/demo.
 package main
 
 import (
@@ -18,6 +19,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/demo"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 )
 
 const usage = `ftpcoord: a highly available FTP/FTPS/SFTP file listener
@@ -43,7 +47,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return ExitUsage
+		return exitcode.Usage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -58,15 +62,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "files":
 		err = cmdFiles(ctx, rest, stdout, stderr)
 	case "demo":
-		err = cmdDemo(ctx, rest, stdout, stderr)
+		err = demo.Run(ctx, rest, stdout, stderr)
 	case "demo-handler": // hidden: the demo members' --exec handler
-		err = cmdDemoHandler(rest, os.Stdin, stderr)
+		err = demo.Handler(rest, os.Stdin, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
-		return ExitOK
+		return exitcode.OK
 	default:
 		fmt.Fprintf(stderr, "ftpcoord: unknown command %q\n\n%s", cmd, usage)
-		return ExitUsage
+		return exitcode.Usage
 	}
 	return report(err, stderr)
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
@@ -208,7 +210,7 @@ func (m *metrics) ready() (ok bool, msg string) {
 	if st.Role == taskcompat.Active {
 		return true, fmt.Sprintf("ready: active, term %d", st.Term)
 	}
-	return true, fmt.Sprintf("ready: standby (holder %s, term %d)", orNone(st.Holder), st.Term)
+	return true, fmt.Sprintf("ready: standby (holder %s, term %d)", groupstatus.OrNone(st.Holder), st.Term)
 }
 
 // handler serves /metrics, /healthz and /readyz.
@@ -240,7 +242,7 @@ func metricsListenAddr(addr string) (string, error) {
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", usageError("--metrics-addr %s: want host:port, e.g. 127.0.0.1:9464", addr)
+		return "", exitcode.Usagef("--metrics-addr %s: want host:port, e.g. 127.0.0.1:9464", addr)
 	}
 	if host == "" {
 		host = "127.0.0.1"
@@ -258,7 +260,7 @@ func serveMetrics(ctx context.Context, addr string, m *metrics, log *slog.Logger
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, usageError("--metrics-addr %s: %v", addr, err)
+		return nil, exitcode.Usagef("--metrics-addr %s: %v", addr, err)
 	}
 	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {

@@ -11,8 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -134,8 +134,8 @@ func TestConfigErrorTextsInFull(t *testing.T) {
 				if got, want := err.Error(), "config "+path+": "+want; got != want {
 					t.Errorf("error\n got: %s\nwant: %s", got, want)
 				}
-				if code := exitCode(err); code != ExitConfig {
-					t.Errorf("exit code %d, want %d", code, ExitConfig)
+				if code := exitCode(err); code != exitcode.Config {
+					t.Errorf("exit code %d, want %d", code, exitcode.Config)
 				}
 				if msg := strings.TrimPrefix(err.Error(), "config "+path); strings.Contains(msg, "json:") || (format == "toml" && strings.Contains(msg, "JSON")) {
 					t.Errorf("the message speaks of JSON internals: %s", err)
@@ -179,8 +179,8 @@ func TestMissingTableMessage(t *testing.T) {
 	fix := "create the tables with: ftpcoord schema apply --config " + path + " (or run the SQL that ftpcoord schema print --config " + path + " writes)"
 	for _, args := range [][]string{{"status", "--config", path}, {"files", "list", "--config", path}, {"run", "--config", path}} {
 		r := ftpcoord(t, args...)
-		if r.code != ExitDatabase {
-			t.Errorf("%v: exit %d, want %d: %s", args, r.code, ExitDatabase, r.stderr)
+		if r.code != exitcode.Database {
+			t.Errorf("%v: exit %d, want %d: %s", args, r.code, exitcode.Database, r.stderr)
 		}
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 		last := lines[len(lines)-1]
@@ -194,26 +194,6 @@ func TestMissingTableMessage(t *testing.T) {
 	// The SQL the message points at is there.
 	if r := ftpcoord(t, "schema", "print", "--config", path); r.code != 0 || !strings.Contains(r.stdout, "CREATE TABLE IF NOT EXISTS token_holder") {
 		t.Errorf("schema print: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-}
-
-// While the killed holder is not replaced, the demo's progress line says its
-// heartbeat is ageing, not that it is active.
-func TestHolderPhrase(t *testing.T) {
-	for _, c := range []struct {
-		holder string
-		killed bool
-		age    time.Duration
-		want   string
-	}{
-		{"m1", false, -1, "active m1  term 1"},
-		{"", false, -1, "active -   term 1"},
-		{"m1", true, 1340 * time.Millisecond, "holder m1 (killed) term 1, heartbeat ageing: 1.3 s old, takeover at 3 s"},
-		{"m1", true, -1, "holder m1 (killed) term 1, no heartbeat row: takeover at the next check"},
-	} {
-		if got := holderPhrase(c.holder, 1, c.killed, c.age); got != c.want {
-			t.Errorf("holderPhrase(%q, %v, %v) = %q, want %q", c.holder, c.killed, c.age, got, c.want)
-		}
 	}
 }
 
@@ -318,7 +298,7 @@ func TestConfigEnvironmentReferences(t *testing.T) {
 		line := map[string]string{"unset.json": "5", "unset.toml": "12"}[name]
 		_, err := loadConfig(path)
 		want := "config " + path + ": line " + line + ": coordination.databaseConfig.password: ${FTPCOORD_TEST_UNSET_VAR}: the environment variable FTPCOORD_TEST_UNSET_VAR is not set"
-		if err == nil || err.Error() != want || exitCode(err) != ExitConfig {
+		if err == nil || err.Error() != want || exitCode(err) != exitcode.Config {
 			t.Errorf("%s: %v\nwant %s", name, err, want)
 		}
 	}

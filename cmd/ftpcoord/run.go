@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -34,25 +35,18 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. 127.0.0.1:9464 (off by default)")
 	fs.DurationVar(&f.stopTimeout, "stop-timeout", 25*time.Second, "on SIGTERM, how long running commands may take to finish; then they are stopped and their files given back")
 	if err := fs.Parse(args); err != nil {
-		return f, parseFlagError(err)
+		return f, exitcode.FlagError(err)
 	}
 	if fs.NArg() > 0 {
-		return f, usageError("run: unexpected argument %q", fs.Arg(0))
+		return f, exitcode.Usagef("run: unexpected argument %q", fs.Arg(0))
 	}
 	if f.config == "" {
-		return f, usageError("run: --config FILE is required")
+		return f, exitcode.Usagef("run: --config FILE is required")
 	}
 	if f.stopTimeout < 0 {
-		return f, usageError("run: --stop-timeout %v: must be 0 or more", f.stopTimeout)
+		return f, exitcode.Usagef("run: --stop-timeout %v: must be 0 or more", f.stopTimeout)
 	}
 	return f, nil
-}
-
-func parseFlagError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return withCode(ExitUsage, err)
 }
 
 // cmdRun runs one member until SIGINT or SIGTERM, then hands over.
@@ -75,7 +69,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if f.downloadDir != "" {
 		if err := os.MkdirAll(f.downloadDir, 0o700); err != nil {
-			return withCode(ExitUsage, fmt.Errorf("--download-dir: %w", err))
+			return exitcode.With(exitcode.Usage, fmt.Errorf("--download-dir: %w", err))
 		}
 		cfg.StagingDir = f.downloadDir
 	}
@@ -87,7 +81,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m := newMetrics()
 	l, err := listener.New(cfg, listener.WithLogger(log), listener.WithObserver(m))
 	if err != nil {
-		return withCode(ExitConfig, err)
+		return exitcode.With(exitcode.Config, err)
 	}
 	m.coord, m.coordinated = l.Coordinator, cfg.Coordination != nil
 	var handler any = &logHandler{log: log}
@@ -147,7 +141,7 @@ func probeServer(ctx context.Context, l *listener.Listener, log *slog.Logger) er
 	isDir, err := l.Caller().IsDirectory(pctx, cfg.Path)
 	switch {
 	case errors.Is(err, remote.ErrRefused), errors.Is(err, remote.ErrHostKey):
-		return withCode(ExitRemote, fmt.Errorf("file server %s:%d: %w", cfg.Host, cfg.Port, err))
+		return exitcode.With(exitcode.Remote, fmt.Errorf("file server %s:%d: %w", cfg.Host, cfg.Port, err))
 	case err != nil:
 		log.Warn("cannot check the watched directory yet; polls will retry", "path", cfg.Path, "err", err)
 	case !isDir:

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/shell"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/assert"
@@ -34,16 +37,16 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 	require.Zero(t, r.code, "schema apply: exit code: %s", r.stderr)
 	// Nobody runs yet: status says so and fails.
 	st0, r := statusOf(t, cfgA)
-	require.Equal(t, ExitInactive, r.code, "status before any member: exit code: %s", r.stderr)
+	require.Equal(t, exitcode.Inactive, r.code, "status before any member: exit code: %s", r.stderr)
 	require.False(t, st0.Active, "status before any member: %+v", st0)
 	require.Empty(t, st0.Holder, "status before any member: %+v", st0)
 
 	handled := filepath.Join(work, "handled.log")
-	handler := `n=$(wc -c); echo "$FTPCOORD_MEMBER_ID $FTPCOORD_PATH $n $FTPCOORD_SIZE $FTPCOORD_ATTEMPT $FTPCOORD_IDEMPOTENCY_KEY $FTPCOORD_MTIME" >> ` + shellQuote(handled)
+	handler := `n=$(wc -c); echo "$FTPCOORD_MEMBER_ID $FTPCOORD_PATH $n $FTPCOORD_SIZE $FTPCOORD_ATTEMPT $FTPCOORD_IDEMPOTENCY_KEY $FTPCOORD_MTIME" >> ` + shell.Quote(handled)
 	a := startRun(t, "--config", cfgA, "--exec", handler, "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
 	b := startRun(t, "--config", cfgB, "--exec", handler)
 
-	var st groupStatus
+	var st groupstatus.Status
 	eventually(t, 20*time.Second, "both members in status", func() bool {
 		var r result
 		st, r = statusOf(t, cfgA)
@@ -116,7 +119,7 @@ func TestRunTwoMembersStatusAndHandover(t *testing.T) {
 	standby.signal(syscall.SIGINT)
 	require.Zero(t, standby.wait(), "exit code after SIGINT")
 	_, r = statusOf(t, cfgA)
-	require.Equal(t, ExitInactive, r.code, "status with every member stopped: exit code: %s", r.stderr)
+	require.Equal(t, exitcode.Inactive, r.code, "status with every member stopped: exit code: %s", r.stderr)
 	require.Contains(t, r.stderr, "no active member", "status with every member stopped")
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
@@ -17,17 +19,17 @@ func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return flag.ErrHelp
 	}
 	if len(args) == 0 || (args[0] != "print" && args[0] != "apply") {
-		return usageError("schema: want print or apply, e.g. ftpcoord schema apply --config FILE")
+		return exitcode.Usagef("schema: want print or apply, e.g. ftpcoord schema apply --config FILE")
 	}
 	action := args[0]
 	fs := flag.NewFlagSet("ftpcoord schema "+action, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "listener configuration, JSON or .toml (required)")
 	if err := fs.Parse(args[1:]); err != nil {
-		return parseFlagError(err)
+		return exitcode.FlagError(err)
 	}
 	if fs.NArg() > 0 {
-		return usageError("schema %s: unexpected argument %q", action, fs.Arg(0))
+		return exitcode.Usagef("schema %s: unexpected argument %q", action, fs.Arg(0))
 	}
 	c, err := groupOf(*config)
 	if err != nil {
@@ -35,7 +37,7 @@ func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	d, err := c.Database.Dialect()
 	if err != nil {
-		return withCode(ExitConfig, err)
+		return exitcode.With(exitcode.Config, err)
 	}
 	if action == "print" {
 		ddl, err := schema.DDL(d)
@@ -45,13 +47,13 @@ func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprint(stdout, strings.TrimRight(ddl, "\n")+"\n")
 		return nil
 	}
-	db, _, err := openDatabase(ctx, c)
+	db, _, err := groupstatus.Open(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	if err := schema.Apply(ctx, db, d); err != nil {
-		return withCode(ExitDatabase, err)
+		return exitcode.With(exitcode.Database, err)
 	}
 	fmt.Fprintf(stdout, "schema applied on %s: token_holder, health_check, ftpcoord_file\n", c.Database)
 	return nil

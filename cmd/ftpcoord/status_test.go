@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/require"
@@ -23,7 +24,7 @@ func TestStatusOnEveryDialect(t *testing.T) {
 		srv.put(t, "one.csv", "1")
 		srv.put(t, "two.csv", "2")
 		startRun(t, "--config", cfg, "--exec", "cat >/dev/null")
-		var st groupStatus
+		var st groupstatus.Status
 		eventually(t, 20*time.Second, "the member active with both files DONE", func() bool {
 			var r result
 			st, r = statusOf(t, cfg)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/shell"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/assert"
@@ -27,8 +28,8 @@ func TestSIGTERMDuringACommand(t *testing.T) {
 	cfgB := writeJSON(t, filepath.Join(work, "b.json"), memberConfig(srv, db, "cmd-stop", "b", extra))
 	log := filepath.Join(work, "handled.log")
 	// Member a's command takes long; b's is quick.
-	handler := `cat >/dev/null; echo "start $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log) + `
-[ "$FTPCOORD_MEMBER_ID" = a ] && sleep 30; echo "end $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log)
+	handler := `cat >/dev/null; echo "start $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shell.Quote(log) + `
+[ "$FTPCOORD_MEMBER_ID" = a ] && sleep 30; echo "end $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shell.Quote(log)
 	a := startRun(t, "--config", cfgA, "--exec", handler, "--stop-timeout", "500ms")
 	eventually(t, 10*time.Second, "a active", func() bool { st, _ := statusOf(t, cfgA); return st.Holder == "a" })
 	b := startRun(t, "--config", cfgB, "--exec", handler)
@@ -59,8 +60,8 @@ func TestSIGTERMLetsTheCommandFinish(t *testing.T) {
 	cfgA := writeJSON(t, filepath.Join(work, "a.json"), memberConfig(srv, db, "cmd-drain", "a", nil))
 	cfgB := writeJSON(t, filepath.Join(work, "b.json"), memberConfig(srv, db, "cmd-drain", "b", nil))
 	log := filepath.Join(work, "handled.log")
-	handler := `cat >/dev/null; echo "start $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log) + `
-sleep 1; echo "end $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shellQuote(log)
+	handler := `cat >/dev/null; echo "start $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shell.Quote(log) + `
+sleep 1; echo "end $FTPCOORD_MEMBER_ID $FTPCOORD_ATTEMPT" >> ` + shell.Quote(log)
 	a := startRun(t, "--config", cfgA, "--exec", handler, "--stop-timeout", "20s")
 	eventually(t, 10*time.Second, "a active", func() bool { st, _ := statusOf(t, cfgA); return st.Holder == "a" })
 	b := startRun(t, "--config", cfgB, "--exec", handler)

@@ -6,12 +6,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -25,14 +25,14 @@ func TestExitCodes(t *testing.T) {
 		err  error
 		code int
 	}{
-		{nil, ExitOK},
-		{errors.New("x"), ExitFailure},
-		{usageError("bad"), ExitUsage},
-		{&listener.FieldError{Field: "port", Problem: "x"}, ExitConfig},
-		{fmt.Errorf("wrapped: %w", &schema.Error{Table: "t", Err: schema.ErrMissingTable}), ExitDatabase},
-		{fmt.Errorf("x: %w", taskcompat.ErrDatabase), ExitDatabase},
-		{fmt.Errorf("x: %w", remote.ErrHostKey), ExitRemote},
-		{withCode(ExitInactive, errors.New("none")), ExitInactive},
+		{nil, exitcode.OK},
+		{errors.New("x"), exitcode.Failure},
+		{exitcode.Usagef("bad"), exitcode.Usage},
+		{&listener.FieldError{Field: "port", Problem: "x"}, exitcode.Config},
+		{fmt.Errorf("wrapped: %w", &schema.Error{Table: "t", Err: schema.ErrMissingTable}), exitcode.Database},
+		{fmt.Errorf("x: %w", taskcompat.ErrDatabase), exitcode.Database},
+		{fmt.Errorf("x: %w", remote.ErrHostKey), exitcode.Remote},
+		{exitcode.With(exitcode.Inactive, errors.New("none")), exitcode.Inactive},
 	}
 	for _, c := range cases {
 		assert.Equal(t, c.code, exitCode(c.err), "exitCode(%v)", c.err)
@@ -63,23 +63,8 @@ func TestFileEnv(t *testing.T) {
 }
 
 func TestStaleIsBallerinasRule(t *testing.T) {
-	require.False(t, stale(30999, 30), "a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
-	require.True(t, stale(31000, 30), "a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
-}
-
-// The demo's verdict: a second run is excused only when the first was the
-// killed member's.
-func TestDemoJudge(t *testing.T) {
-	up := map[string]bool{"/a": true, "/b": true, "/c": true, "/d": true}
-	rows := []ledger.Entry{{Row: ledger.Row{Path: "/a", Status: ledger.Done}}, {Row: ledger.Row{Path: "/b", Status: ledger.Done}},
-		{Row: ledger.Row{Path: "/c", Status: ledger.Done}}, {Row: ledger.Row{Path: "/d", Status: ledger.Pending}}}
-	log := map[string]*handled{"/a": {ends: []string{"m1"}}, "/b": {ends: []string{"m1", "m2"}, fails: 1},
-		"/c": {ends: []string{"m2", "m3"}}, "/d": {ends: []string{"m2"}}}
-	v := judge(up, rows, log, "m1")
-	if !slices.Equal(v.lost, []string{"/d"}) || !slices.Equal(v.duplicates, []string{"/c"}) || !slices.Equal(v.redelivered, []string{"/b"}) ||
-		v.retries != 1 || v.done != 3 || v.seen != 4 {
-		t.Fatalf("verdict %+v", v)
-	}
+	require.False(t, groupstatus.Stale(30999, 30), "a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
+	require.True(t, groupstatus.Stale(31000, 30), "a heartbeat is stale when its age in whole seconds exceeds livenessCheckInterval")
 }
 
 func TestMetricsExposition(t *testing.T) {
@@ -129,7 +114,7 @@ func TestFilesFlags(t *testing.T) {
 	for _, bad := range [][]string{{}, {"frob"}, {"show", "--config", "c.json"}, {"list", "--config", "c.json", "--status", "DONEISH"},
 		{"retry", "/a", "/b", "--config", "c.json"}, {"list", "/a", "--config", "c.json"}} {
 		_, err := parseFilesFlags(bad, &strings.Builder{})
-		assert.Equal(t, ExitUsage, exitCode(err), "%v: %v: want a usage error", bad, err)
+		assert.Equal(t, exitcode.Usage, exitCode(err), "%v: %v: want a usage error", bad, err)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"encoding/json"
@@ -6,15 +6,23 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/cmdtest"
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// bin is the ftpcoord binary the demo tests run, built once.
+var bin string
+
+func TestMain(m *testing.M) { cmdtest.Main(m, &bin) }
 
 // `ftpcoord demo` passes on its own (in-process FTP server, SQLite, three
 // member processes, a SIGKILL of the active member) well under a minute,
@@ -70,4 +78,39 @@ func demoRun(t *testing.T, args ...string) {
 		}
 	}
 	t.Logf("demo took %v", took.Round(100*time.Millisecond))
+}
+
+// While the killed holder is not replaced, the demo's progress line says its
+// heartbeat is ageing, not that it is active.
+func TestHolderPhrase(t *testing.T) {
+	for _, c := range []struct {
+		holder string
+		killed bool
+		age    time.Duration
+		want   string
+	}{
+		{"m1", false, -1, "active m1  term 1"},
+		{"", false, -1, "active -   term 1"},
+		{"m1", true, 1340 * time.Millisecond, "holder m1 (killed) term 1, heartbeat ageing: 1.3 s old, takeover at 3 s"},
+		{"m1", true, -1, "holder m1 (killed) term 1, no heartbeat row: takeover at the next check"},
+	} {
+		if got := holderPhrase(c.holder, 1, c.killed, c.age); got != c.want {
+			t.Errorf("holderPhrase(%q, %v, %v) = %q, want %q", c.holder, c.killed, c.age, got, c.want)
+		}
+	}
+}
+
+// The demo's verdict: a second run is excused only when the first was the
+// killed member's.
+func TestDemoJudge(t *testing.T) {
+	up := map[string]bool{"/a": true, "/b": true, "/c": true, "/d": true}
+	rows := []ledger.Entry{{Row: ledger.Row{Path: "/a", Status: ledger.Done}}, {Row: ledger.Row{Path: "/b", Status: ledger.Done}},
+		{Row: ledger.Row{Path: "/c", Status: ledger.Done}}, {Row: ledger.Row{Path: "/d", Status: ledger.Pending}}}
+	log := map[string]*handled{"/a": {ends: []string{"m1"}}, "/b": {ends: []string{"m1", "m2"}, fails: 1},
+		"/c": {ends: []string{"m2", "m3"}}, "/d": {ends: []string{"m2"}}}
+	v := judge(up, rows, log, "m1")
+	if !slices.Equal(v.lost, []string{"/d"}) || !slices.Equal(v.duplicates, []string{"/c"}) || !slices.Equal(v.redelivered, []string{"/b"}) ||
+		v.retries != 1 || v.done != 3 || v.seen != 4 {
+		t.Fatalf("verdict %+v", v)
+	}
 }

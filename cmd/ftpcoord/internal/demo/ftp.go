@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"crypto/tls"
@@ -10,16 +10,16 @@ import (
 	"github.com/spf13/afero"
 )
 
-// demoServer is the demo's in-process FTP server: ftpserverlib over a
+// ftpServer is the demo's in-process FTP server: ftpserverlib over a
 // local directory, one user, on a free loopback port.
-type demoServer struct {
+type ftpServer struct {
 	fs         afero.Fs
 	user, pass string
 	srv        *ftpserver.FtpServer
 }
 
-func startDemoServer(root, user, pass string) (*demoServer, error) {
-	d := &demoServer{fs: afero.NewBasePathFs(afero.NewOsFs(), root), user: user, pass: pass}
+func startFTPServer(root, user, pass string) (*ftpServer, error) {
+	d := &ftpServer{fs: afero.NewBasePathFs(afero.NewOsFs(), root), user: user, pass: pass}
 	d.srv = ftpserver.NewFtpServer(d)
 	d.srv.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := d.srv.Listen(); err != nil {
@@ -30,30 +30,30 @@ func startDemoServer(root, user, pass string) (*demoServer, error) {
 }
 
 // Addr is host:port.
-func (d *demoServer) Addr() string { return d.srv.Addr() }
+func (d *ftpServer) Addr() string { return d.srv.Addr() }
 
-func (d *demoServer) Stop() { d.srv.Stop() }
+func (d *ftpServer) Stop() { d.srv.Stop() }
 
 // The ftpserverlib.MainDriver methods.
 
-func (d *demoServer) GetSettings() (*ftpserver.Settings, error) {
+func (d *ftpServer) GetSettings() (*ftpserver.Settings, error) {
 	return &ftpserver.Settings{ListenAddr: "127.0.0.1:0", PublicHost: "127.0.0.1", Banner: "ftpcoord demo",
 		DefaultTransferType: ftpserver.TransferTypeBinary, DisableActiveMode: true}, nil
 }
 
-func (d *demoServer) ClientConnected(ftpserver.ClientContext) (string, error) {
+func (d *ftpServer) ClientConnected(ftpserver.ClientContext) (string, error) {
 	return "ftpcoord demo server", nil
 }
 
-func (d *demoServer) ClientDisconnected(ftpserver.ClientContext) {}
+func (d *ftpServer) ClientDisconnected(ftpserver.ClientContext) {}
 
-func (d *demoServer) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
+func (d *ftpServer) AuthUser(_ ftpserver.ClientContext, user, pass string) (ftpserver.ClientDriver, error) {
 	if user != d.user || pass != d.pass {
 		return nil, errors.New("bad credentials")
 	}
 	return d.fs, nil
 }
 
-func (d *demoServer) GetTLSConfig() (*tls.Config, error) {
+func (d *ftpServer) GetTLSConfig() (*tls.Config, error) {
 	return nil, errors.New("the demo server has no TLS")
 }

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
-// demoLiveness is the members' livenessCheckInterval, seconds.
-const demoLiveness = 2
+// liveness is the members' livenessCheckInterval, seconds.
+const liveness = 2
 
 // progress is what the demo has seen so far.
 type progress struct {
@@ -56,7 +58,7 @@ func (d *demo) play(ctx context.Context, files int) error {
 			if errors.Is(err, context.Canceled) {
 				return errors.New("demo interrupted; cleaning up")
 			}
-			return withCode(ExitLost, fmt.Errorf("gave up after %s: %w (run with --keep to keep the member logs)", time.Since(d.start).Round(time.Second), err))
+			return exitcode.With(exitcode.Lost, fmt.Errorf("gave up after %s: %w (run with --keep to keep the member logs)", time.Since(d.start).Round(time.Second), err))
 		}
 	}
 	if err := <-upErr; err != nil {
@@ -124,7 +126,7 @@ func (d *demo) step(ctx context.Context, p *progress) (finished bool, err error)
 		d.say("SIGKILL %s, the active member, in the middle of its work (%d files done)", h, done)
 	case p.killed != "" && p.failover == 0 && h != p.killed && h != "":
 		p.failover = time.Since(p.killedAt)
-		d.say("%s took over (term %d), %.1f s after the crash (livenessCheckInterval %d s)", h, term, p.failover.Seconds(), demoLiveness)
+		d.say("%s took over (term %d), %.1f s after the crash (livenessCheckInterval %d s)", h, term, p.failover.Seconds(), liveness)
 		if err := d.startMember("m4"); err != nil {
 			return false, err
 		}
@@ -140,7 +142,7 @@ func (d *demo) step(ctx context.Context, p *progress) (finished bool, err error)
 			holderPhrase(h, term, h != "" && h == p.killed, age), len(p.uploaded), p.files, done, counts[ledger.InProgress], counts[ledger.Pending]+counts[ledger.Failed], d.retries())
 	}
 	if n := counts[ledger.Rejected]; n > 0 {
-		return false, withCode(ExitLost, fmt.Errorf("%d files were rejected (see ftpcoord files list --status REJECTED)", n))
+		return false, exitcode.With(exitcode.Lost, fmt.Errorf("%d files were rejected (see ftpcoord files list --status REJECTED)", n))
 	}
 	return p.uploadDone && done == p.files, nil
 }
@@ -150,14 +152,14 @@ func (d *demo) showStatus(ctx context.Context) {
 	h, term := d.holder(ctx)
 	d.say("every file is DONE; %s is active (term %d). What `ftpcoord status` shows now:", h, term)
 	tc := taskcompat.Config{Database: d.dbConfig, TaskID: "demo", GroupID: d.group}.WithDefaults()
-	tc.LivenessCheckInterval = demoLiveness
-	st, err := readStatus(ctx, d.db, d.dialect, tc)
+	tc.LivenessCheckInterval = liveness
+	st, err := groupstatus.Read(ctx, d.db, d.dialect, tc)
 	if err != nil {
 		d.say("status: %v", err)
 		return
 	}
 	var b strings.Builder
-	writeStatus(&b, st)
+	groupstatus.Write(&b, st)
 	fmt.Fprint(d.out, "          "+strings.ReplaceAll(strings.TrimRight(b.String(), "\n"), "\n", "\n          ")+"\n")
 }
 
@@ -166,21 +168,14 @@ func (d *demo) showStatus(ctx context.Context) {
 // heartbeat is ageing towards the takeover (age < 0: its row is gone).
 func holderPhrase(holder string, term int64, killed bool, age time.Duration) string {
 	if !killed {
-		return fmt.Sprintf("active %-3s term %d", orNone(holder), term)
+		return fmt.Sprintf("active %-3s term %d", groupstatus.OrNone(holder), term)
 	}
 	if age < 0 {
 		return fmt.Sprintf("holder %s (killed) term %d, no heartbeat row: takeover at the next check", holder, term)
 	}
 	// Ballerina's rule: stale once its whole seconds exceed livenessCheckInterval.
 	return fmt.Sprintf("holder %s (killed) term %d, heartbeat ageing: %.1f s old, takeover at %d s",
-		holder, term, age.Seconds(), demoLiveness+1)
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+		holder, term, age.Seconds(), liveness+1)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

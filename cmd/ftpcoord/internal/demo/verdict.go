@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 )
 
@@ -54,8 +55,8 @@ func (d *demo) retries() int {
 	return n
 }
 
-// demoVerdict is the outcome of the demo, from the ledger and the handler log.
-type demoVerdict struct {
+// verdict is the outcome of the demo, from the ledger and the handler log.
+type verdict struct {
 	uploaded, seen, done, retries int
 	lost                          []string // uploaded but not DONE, or never finished by a handler
 	duplicates                    []string // finished twice with no crash to explain it
@@ -66,8 +67,8 @@ type demoVerdict struct {
 // finished twice only when the first run was the killed member's: it died
 // between its handler and its commit (at-least-once; the idempotency key is
 // there for handlers to skip such a repeat).
-func judge(uploaded map[string]bool, rows []ledger.Entry, log map[string]*handled, killed string) demoVerdict {
-	v := demoVerdict{uploaded: len(uploaded), seen: len(rows)}
+func judge(uploaded map[string]bool, rows []ledger.Entry, log map[string]*handled, killed string) verdict {
+	v := verdict{uploaded: len(uploaded), seen: len(rows)}
 	done := map[string]bool{}
 	for _, r := range rows {
 		if r.Status == ledger.Done {
@@ -132,10 +133,10 @@ func (d *demo) summary(ctx context.Context, uploaded map[string]bool, killed str
 			"                          FTPCOORD_IDEMPOTENCY_KEY, so a handler can tell and skip the work)\n", len(v.redelivered), killed)
 	}
 	if len(v.lost) > 0 || len(v.duplicates) > 0 {
-		return withCode(ExitLost, fmt.Errorf("demo failed: lost %v, duplicated %v", v.lost, v.duplicates))
+		return exitcode.With(exitcode.Lost, fmt.Errorf("demo failed: lost %v, duplicated %v", v.lost, v.duplicates))
 	}
 	if v.seen != v.uploaded {
-		return withCode(ExitLost, fmt.Errorf("demo failed: %d files uploaded, %d in the ledger", v.uploaded, v.seen))
+		return exitcode.With(exitcode.Lost, fmt.Errorf("demo failed: %d files uploaded, %d in the ledger", v.uploaded, v.seen))
 	}
 	fmt.Fprintln(d.out, "ok: every file was processed once, across a crash of the active member")
 	return nil

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -15,21 +15,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/shell"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
-// demoFlags are the flags of `ftpcoord demo`.
-type demoFlags struct {
+// flags are the flags of `ftpcoord demo`.
+type flags struct {
 	files    int
 	keep     bool
 	database string // JSON databaseConfig; default an SQLite file in the demo's directory
 	timeout  time.Duration
 }
 
-func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
-	var f demoFlags
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
 	fs := flag.NewFlagSet("ftpcoord demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&f.files, "files", 60, "files to upload")
@@ -37,13 +41,13 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, error) {
 	fs.StringVar(&f.database, "database-config", "", `coordination database as JSON, e.g. {"type":"postgresql","host":"127.0.0.1","port":5432,"user":"u","password":"p","database":"d"} (default: an SQLite file in the demo's directory)`)
 	fs.DurationVar(&f.timeout, "timeout", 50*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {
-		return f, parseFlagError(err)
+		return f, exitcode.FlagError(err)
 	}
 	if fs.NArg() > 0 {
-		return f, usageError("demo: unexpected argument %q", fs.Arg(0))
+		return f, exitcode.Usagef("demo: unexpected argument %q", fs.Arg(0))
 	}
 	if f.files < 3 {
-		return f, usageError("demo: --files must be at least 3")
+		return f, exitcode.Usagef("demo: --files must be at least 3")
 	}
 	return f, nil
 }
@@ -54,7 +58,7 @@ type demo struct {
 	dir      string
 	exe      string
 	start    time.Time
-	server   *demoServer
+	server   *ftpServer
 	dbConfig taskcompat.DatabaseConfig
 	db       *sql.DB
 	dialect  schema.Dialect
@@ -70,11 +74,13 @@ func (d *demo) say(format string, args ...any) {
 	fmt.Fprintf(d.out, "%6.1fs  %s\n", time.Since(d.start).Seconds(), fmt.Sprintf(format, args...))
 }
 
-// cmdDemo runs the tour: an FTP server, a database, three members, uploads,
-// a crash of the active member, and a check that every file was processed
-// once.
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := parseDemoFlags(args, stderr)
+// Run is `ftpcoord demo`: the tour: an FTP server, a database, three
+// members, uploads, a crash of the active member, and a check that every
+// file was processed once. The members are processes of the running
+// executable (`ftpcoord run`, with `ftpcoord demo-handler` as their --exec
+// handler, which the command serves with Handler).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -117,7 +123,7 @@ func (d *demo) forgetGroup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, table := range []string{"ftpcoord_file", "health_check", "token_holder"} {
-		d.db.ExecContext(ctx, rebind(d.dialect, "DELETE FROM "+table+" WHERE group_id = ?"), d.group)
+		d.db.ExecContext(ctx, sqlbind.Rebind(d.dialect, "DELETE FROM "+table+" WHERE group_id = ?"), d.group)
 	}
 }
 
@@ -127,18 +133,15 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// shellQuote quotes s for /bin/sh.
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
 // setUp starts the FTP server, prepares the database and the members'
 // configuration.
-func (d *demo) setUp(ctx context.Context, f demoFlags) error {
+func (d *demo) setUp(ctx context.Context, f flags) error {
 	root := filepath.Join(d.dir, "ftp")
 	if err := os.MkdirAll(filepath.Join(root, "inbox"), 0o755); err != nil {
 		return err
 	}
 	pass := randomHex(8)
-	srv, err := startDemoServer(root, "demo", pass)
+	srv, err := startFTPServer(root, "demo", pass)
 	if err != nil {
 		return fmt.Errorf("demo FTP server: %w", err)
 	}
@@ -146,13 +149,13 @@ func (d *demo) setUp(ctx context.Context, f demoFlags) error {
 	d.group = "demo-" + randomHex(4)
 	if f.database != "" {
 		if err := json.Unmarshal([]byte(f.database), &d.dbConfig); err != nil {
-			return usageError("--database-config: %v", err)
+			return exitcode.Usagef("--database-config: %v", err)
 		}
 	} else {
 		d.dbConfig = taskcompat.DatabaseConfig{Type: "sqlite", Database: filepath.Join(d.dir, "coord.db")}
 	}
 	tc := taskcompat.Config{Database: d.dbConfig, TaskID: "demo", GroupID: d.group}.WithDefaults()
-	if d.db, d.dialect, err = openDatabase(ctx, tc); err != nil {
+	if d.db, d.dialect, err = groupstatus.Open(ctx, tc); err != nil {
 		return err
 	}
 	if err := schema.Apply(ctx, d.db, d.dialect); err != nil {
@@ -164,12 +167,12 @@ func (d *demo) setUp(ctx context.Context, f demoFlags) error {
 	host, port := splitHostPort(srv.Addr())
 	d.say("FTP server on %s (directory %s), database %s, group %s", srv.Addr(), root, d.dbConfig, d.group)
 	d.logPath = filepath.Join(d.dir, "handled.log")
-	d.execCmd = shellQuote(d.exe) + " demo-handler --log " + shellQuote(d.logPath)
+	d.execCmd = shell.Quote(d.exe) + " demo-handler --log " + shell.Quote(d.logPath)
 	d.baseCfg = map[string]any{
 		"protocol": "FTP", "host": host, "port": port, "path": "/inbox", "pollingInterval": 0.25,
 		"auth": map[string]any{"credentials": map[string]any{"username": "demo", "password": pass}},
 		"coordination": map[string]any{"databaseConfig": d.dbConfig, "coordinationGroup": d.group,
-			"livenessCheckInterval": demoLiveness, "heartbeatFrequency": 0.25},
+			"livenessCheckInterval": liveness, "heartbeatFrequency": 0.25},
 		"workers": 2, "maxFilesPerPoll": 10, "processingTimeout": 3, "retryTimeout": 0.3, "maxTries": 5,
 	}
 	return nil

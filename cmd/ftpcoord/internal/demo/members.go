@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 )
 
 // startMember starts `ftpcoord run` for one member as a process of its own.
@@ -61,7 +64,7 @@ func (d *demo) stopMembers() {
 func (d *demo) holder(ctx context.Context) (string, int64) {
 	var h string
 	var term int64
-	d.db.QueryRowContext(ctx, rebind(d.dialect, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), d.group).Scan(&h, &term)
+	d.db.QueryRowContext(ctx, sqlbind.Rebind(d.dialect, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), d.group).Scan(&h, &term)
 	return h, term
 }
 
@@ -69,7 +72,7 @@ func (d *demo) holder(ctx context.Context) (string, int64) {
 // clock, or -1 when it has none.
 func (d *demo) heartbeatAge(ctx context.Context, member string) time.Duration {
 	var ms int64
-	err := d.db.QueryRowContext(ctx, rebind(d.dialect, `SELECT `+heartbeatAge[d.dialect]+` FROM health_check WHERE group_id = ? AND task_id = ?`),
+	err := d.db.QueryRowContext(ctx, sqlbind.Rebind(d.dialect, `SELECT `+groupstatus.HeartbeatAge[d.dialect]+` FROM health_check WHERE group_id = ? AND task_id = ?`),
 		d.group, member).Scan(&ms)
 	if err != nil {
 		return -1

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"errors"
@@ -9,25 +9,27 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 )
 
-// cmdDemoHandler is the demo members' --exec handler (hidden): it reads the
-// file from stdin, checks its size, works a little and appends one line per
-// outcome to a shared log, which the demo reads to prove that every file was
-// processed once. Files named *-flaky.* fail their first attempt, to show
+// Handler is `ftpcoord demo-handler`, the demo members' --exec handler
+// (hidden): it reads the file from stdin, checks its size, works a little
+// and appends one line per outcome to a shared log, which the demo reads to
+// prove that every file was processed once. Files named *-flaky.* fail their first attempt, to show
 // retries.
 //
 //	<unix ns> <start|end|fail> <member> <attempt> <idempotency key> <path>
-func cmdDemoHandler(args []string, stdin io.Reader, stderr io.Writer) error {
+func Handler(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs := flag.NewFlagSet("ftpcoord demo-handler", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	logPath := fs.String("log", "", "handler log to append to")
 	work := fs.Duration("work", 150*time.Millisecond, "time each file takes")
 	if err := fs.Parse(args); err != nil {
-		return parseFlagError(err)
+		return exitcode.FlagError(err)
 	}
 	if *logPath == "" {
-		return usageError("demo-handler: --log is required")
+		return exitcode.Usagef("demo-handler: --log is required")
 	}
 	log, err := os.OpenFile(*logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -1,0 +1,170 @@
+// Package groupstatus is a coordination group's state for the ftpcoord
+// command: it connects to the group's database, and reads and prints what
+// `ftpcoord status` shows (the demo shows it too).
+package groupstatus
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+)
+
+// Open connects to the coordination database of a configuration.
+func Open(ctx context.Context, c taskcompat.Config) (*sql.DB, schema.Dialect, error) {
+	d, err := c.Database.Dialect()
+	if err != nil {
+		return nil, "", exitcode.With(exitcode.Config, &taskcompat.FieldError{Field: "coordination.databaseConfig.type", Problem: err.Error()})
+	}
+	db, err := taskcompat.Connect(ctx, c.Database, c.SessionTimeZone, 10*time.Second)
+	if err != nil {
+		return nil, d, err
+	}
+	db.SetMaxOpenConns(2)
+	return db, d, nil
+}
+
+// Status is what `ftpcoord status` reports.
+type Status struct {
+	Group    string `json:"group"`
+	Database string `json:"database"` // without the password
+	Holder   string `json:"holder"`   // "" when nobody holds the token
+	Term     int64  `json:"term"`
+	// Active is true when the holder's heartbeat is fresh by the
+	// database clock (not older than livenessCheckInterval whole seconds).
+	Active                bool           `json:"active"`
+	LivenessCheckInterval int            `json:"livenessCheckInterval"`
+	Members               []Member       `json:"members"`
+	Ledger                map[string]int `json:"ledger,omitempty"` // by state; absent without the ledger's table
+	LedgerNote            string         `json:"ledgerNote,omitempty"`
+}
+
+type Member struct {
+	ID string `json:"memberId"`
+	// HeartbeatAgeSeconds is the age of its last heartbeat by the
+	// database clock.
+	HeartbeatAgeSeconds float64 `json:"heartbeatAgeSeconds"`
+	// Role: "active" (the holder, fresh), "standby" (fresh), "stale".
+	Role string `json:"role"`
+}
+
+// HeartbeatAge is, per dialect, the age in milliseconds of a health_check
+// row's heartbeat by the database clock.
+var HeartbeatAge = map[schema.Dialect]string{
+	schema.Postgres: `floor(EXTRACT(EPOCH FROM (LOCALTIMESTAMP - last_heartbeat)) * 1000)::bigint`,
+	schema.MySQL:    `TIMESTAMPDIFF(MICROSECOND, last_heartbeat, CURRENT_TIMESTAMP(6)) DIV 1000`,
+	// SQLite stores UTC text with milliseconds.
+	schema.SQLite: `CAST(round((julianday('now') - julianday(last_heartbeat)) * 86400000.0) AS INTEGER)`,
+}
+
+// Stale is Ballerina's rule: a heartbeat is stale when its age in whole
+// seconds exceeds livenessCheckInterval.
+func Stale(ageMS int64, liveness int) bool { return ageMS/1000 > int64(liveness) }
+
+// Read reads the group's holder, members and ledger counts.
+func Read(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.Config) (Status, error) {
+	st := Status{Group: c.GroupID, Database: c.Database.String(), LivenessCheckInterval: c.LivenessCheckInterval, Members: []Member{}}
+	if err := schema.Verify(ctx, db, d); err != nil {
+		return st, err
+	}
+	err := db.QueryRowContext(ctx, sqlbind.Rebind(d, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), c.GroupID).Scan(&st.Holder, &st.Term)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("read the token holder: %w", err)
+	}
+	age, ok := HeartbeatAge[d]
+	if !ok {
+		return st, fmt.Errorf("status: dialect %s not supported", d)
+	}
+	rows, err := db.QueryContext(ctx, sqlbind.Rebind(d, `SELECT task_id, `+age+` FROM health_check WHERE group_id = ? ORDER BY task_id`), c.GroupID)
+	if err != nil {
+		return st, fmt.Errorf("read the heartbeats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var ms sql.NullInt64
+		if err := rows.Scan(&id, &ms); err != nil {
+			return st, err
+		}
+		m := Member{ID: id, HeartbeatAgeSeconds: float64(ms.Int64) / 1000, Role: "standby"}
+		switch {
+		case !ms.Valid || Stale(ms.Int64, c.LivenessCheckInterval):
+			m.Role = "stale"
+		case id == st.Holder:
+			m.Role, st.Active = "active", true
+		}
+		st.Members = append(st.Members, m)
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	if err := schema.VerifyLedger(ctx, db, d); err != nil {
+		st.LedgerNote = "no ledger table (" + err.Error() + ")"
+		return st, nil
+	}
+	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: "ftpcoord-status"})
+	if err != nil {
+		return st, err
+	}
+	counts, err := lg.Counts(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Ledger = map[string]int{}
+	for _, s := range []ledger.Status{ledger.Pending, ledger.InProgress, ledger.Done, ledger.Failed, ledger.Rejected} {
+		st.Ledger[string(s)] = counts[s]
+	}
+	return st, nil
+}
+
+// Write prints the status for a person.
+func Write(w io.Writer, st Status) {
+	fmt.Fprintf(w, "group %s on %s\n", st.Group, st.Database)
+	switch {
+	case st.Holder == "":
+		fmt.Fprintln(w, "holder: none (nobody has taken the token yet)")
+	case st.Active:
+		fmt.Fprintf(w, "holder: %s, term %d, active\n", st.Holder, st.Term)
+	case !slices.ContainsFunc(st.Members, func(m Member) bool { return m.ID == st.Holder }):
+		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: it has no heartbeat row (it stopped, or never started); a member that starts takes over\n", st.Holder, st.Term)
+	default:
+		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: its heartbeat is older than livenessCheckInterval (%ds); a standby takes over at its next check\n", st.Holder, st.Term, st.LivenessCheckInterval)
+	}
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "MEMBER\tHEARTBEAT AGE\tROLE")
+	for _, m := range st.Members {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.ID, (time.Duration(m.HeartbeatAgeSeconds*1000) * time.Millisecond).String(), m.Role)
+	}
+	tw.Flush()
+	if len(st.Members) == 0 {
+		fmt.Fprintln(w, "(no member has a heartbeat row)")
+	}
+	if st.Ledger == nil {
+		fmt.Fprintln(w, "ledger:", st.LedgerNote)
+		return
+	}
+	var parts []string
+	for _, s := range []string{"PENDING", "IN_PROGRESS", "DONE", "FAILED", "REJECTED"} {
+		parts = append(parts, fmt.Sprintf("%s %d", s, st.Ledger[s]))
+	}
+	fmt.Fprintln(w, "ledger:", strings.Join(parts, ", "))
+}
+
+// OrNone is a token holder for a person: "-" when nobody holds the token.
+func OrNone(holder string) string {
+	if holder == "" {
+		return "-"
+	}
+	return holder
+}
