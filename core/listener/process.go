@@ -446,7 +446,7 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 	if err := l.deliver(ctx, fs, info); err != nil {
 		switch {
-		case l.cutShort(ctx, err):
+		case cutShort(ctx, err):
 			back.add(c) // the member stopped it, not the file
 		case errors.Is(err, ErrFileChanged):
 			l.supersede(ctx, lg, c, err)
@@ -564,7 +564,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		ev.AddedFiles = append(ev.AddedFiles, info)
 	}
 	if err := l.callOnFileChange(ctx, s, ev); err != nil {
-		if l.cutShort(ctx, err) {
+		if cutShort(ctx, err) {
 			back.add(claims...)
 			return
 		}

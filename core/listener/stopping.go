@@ -28,7 +28,7 @@ var errStopping = errors.New("listener: the member is stopping")
 // cutShort tells a handler stopped by the member itself (its context ended,
 // a graceful stop cut its transfer, or the host abandoned the file) from a
 // handler that failed.
-func (l *Listener) cutShort(ctx context.Context, err error) bool {
+func cutShort(ctx context.Context, err error) bool {
 	return errors.Is(err, ErrAbandoned) || errors.Is(err, errStopping) || ctx.Err() != nil
 }
 
