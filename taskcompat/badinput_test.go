@@ -2,7 +2,6 @@ package taskcompat_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func newErr(db taskcompat.DatabaseConfig) error {
@@ -31,35 +32,32 @@ func TestBadDatabase(t *testing.T) {
 
 		err := newErr(testdb.New(t, d))
 		var se *schema.Error
-		if !errors.Is(err, schema.ErrMissingTable) || !errors.As(err, &se) || se.Table != "token_holder" ||
-			!strings.Contains(err.Error(), "schema.Apply") {
-			t.Errorf("missing tables: %v", err)
+		assert.ErrorIs(t, err, schema.ErrMissingTable, "missing tables: %v", err)
+		if assert.ErrorAs(t, err, &se, "missing tables: %v", err) {
+			assert.Equal(t, "token_holder", se.Table, "missing tables: %v", err)
 		}
+		assert.ErrorContains(t, err, "schema.Apply", "missing tables: %v", err)
 
 		noKey := testdb.New(t, d)
 		db := testdb.Open(t, noKey, "UTC")
 		mustExec(t, db, d, ballerinaDDL[d][0])
 		mustExec(t, db, d, `CREATE TABLE health_check (task_id VARCHAR(255), group_id VARCHAR(255), last_heartbeat TIMESTAMP NULL)`)
 		err = newErr(noKey)
-		if !errors.Is(err, schema.ErrWrongKey) || !strings.Contains(err.Error(), "PRIMARY KEY (task_id, group_id)") {
-			t.Errorf("health_check without its key: %v", err)
-		}
-		if err := schema.Apply(context.Background(), db, d); !errors.Is(err, schema.ErrWrongKey) {
-			t.Errorf("Apply over a keyless health_check: %v, want ErrWrongKey", err)
-		}
+		assert.ErrorIs(t, err, schema.ErrWrongKey, "health_check without its key: %v", err)
+		assert.ErrorContains(t, err, "PRIMARY KEY (task_id, group_id)", "health_check without its key: %v", err)
+		assert.ErrorIs(t, schema.Apply(context.Background(), db, d), schema.ErrWrongKey, "Apply over a keyless health_check")
 
 		noCol := testdb.New(t, d)
 		db = testdb.Open(t, noCol, "UTC")
 		mustExec(t, db, d, `CREATE TABLE token_holder (task_id VARCHAR(255) NOT NULL, group_id VARCHAR(255) NOT NULL PRIMARY KEY)`)
 		err = newErr(noCol)
-		if !errors.Is(err, schema.ErrMissingColumn) || !strings.Contains(err.Error(), "term") {
-			t.Errorf("token_holder without term: %v", err)
-		}
+		assert.ErrorIs(t, err, schema.ErrMissingColumn, "token_holder without term: %v", err)
+		assert.ErrorContains(t, err, "term", "token_holder without term: %v", err)
 
 		var fe *taskcompat.FieldError
 		_, err = taskcompat.New(context.Background(), taskcompat.Config{Database: good, GroupID: "g"})
-		if !errors.As(err, &fe) || fe.Field != "taskId" {
-			t.Errorf("missing taskId: %v", err)
+		if assert.ErrorAs(t, err, &fe, "missing taskId: %v", err) {
+			assert.Equal(t, "taskId", fe.Field, "missing taskId: %v", err)
 		}
 	})
 }
@@ -69,13 +67,9 @@ func TestApplyIsIdempotent(t *testing.T) {
 		cfg := testdb.New(t, d)
 		db := testdb.Open(t, cfg, "UTC")
 		for i := range 3 {
-			if err := schema.Apply(context.Background(), db, d); err != nil {
-				t.Fatalf("Apply #%d: %v", i+1, err)
-			}
+			require.NoError(t, schema.Apply(context.Background(), db, d), "Apply #%d", i+1)
 		}
-		if err := schema.Verify(context.Background(), db, d); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, schema.Verify(context.Background(), db, d))
 	})
 }
 
@@ -84,11 +78,10 @@ func badServer(t *testing.T, good taskcompat.DatabaseConfig) {
 	wrongPW := good
 	wrongPW.Password = "not-the-password-xyz"
 	err := newErr(wrongPW)
-	if !errors.Is(err, taskcompat.ErrDatabase) || !strings.Contains(err.Error(), "databaseConfig.password") {
-		t.Errorf("wrong password: %v", err)
-	}
-	if err != nil && strings.Contains(err.Error(), "not-the-password-xyz") {
-		t.Errorf("the error shows the password: %v", err)
+	assert.ErrorIs(t, err, taskcompat.ErrDatabase, "wrong password: %v", err)
+	assert.ErrorContains(t, err, "databaseConfig.password", "wrong password: %v", err)
+	if err != nil {
+		assert.NotContains(t, err.Error(), "not-the-password-xyz", "the error shows the password")
 	}
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -97,16 +90,14 @@ func badServer(t *testing.T, good taskcompat.DatabaseConfig) {
 	closed := good
 	closed.Port = port
 	err = newErr(closed)
-	if !errors.Is(err, taskcompat.ErrDatabase) || !strings.Contains(err.Error(), closed.Address()) {
-		t.Errorf("unreachable database: %v", err)
-	}
+	assert.ErrorIs(t, err, taskcompat.ErrDatabase, "unreachable database: %v", err)
+	assert.ErrorContains(t, err, closed.Address(), "unreachable database: %v", err)
 
 	missingDB := good
 	missingDB.Database = "no_such_database_here"
 	err = newErr(missingDB)
-	if !errors.Is(err, taskcompat.ErrDatabase) || !strings.Contains(err.Error(), "no_such_database_here") {
-		t.Errorf("missing database: %v", err)
-	}
+	assert.ErrorIs(t, err, taskcompat.ErrDatabase, "missing database: %v", err)
+	assert.ErrorContains(t, err, "no_such_database_here", "missing database: %v", err)
 }
 
 // badSQLiteFile: what can be wrong with an SQLite file's settings.
@@ -114,34 +105,32 @@ func badSQLiteFile(t *testing.T, good taskcompat.DatabaseConfig) {
 	noDir := good
 	noDir.Database = filepath.Join(t.TempDir(), "no-such-dir", "f.db")
 	err := newErr(noDir)
-	if !errors.Is(err, taskcompat.ErrDatabase) || !strings.Contains(err.Error(), noDir.Database) || !strings.Contains(err.Error(), "databaseConfig.database") {
-		t.Errorf("file in a missing directory: %v", err)
-	}
+	assert.ErrorIs(t, err, taskcompat.ErrDatabase, "file in a missing directory: %v", err)
+	assert.ErrorContains(t, err, noDir.Database, "file in a missing directory: %v", err)
+	assert.ErrorContains(t, err, "databaseConfig.database", "file in a missing directory: %v", err)
 
 	notDB := good
 	notDB.Database = filepath.Join(t.TempDir(), "notes.txt")
-	if err := os.WriteFile(notDB.Database, []byte(strings.Repeat("not a database\n", 100)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(notDB.Database, []byte(strings.Repeat("not a database\n", 100)), 0o600))
 	err = newErr(notDB)
-	if !errors.Is(err, taskcompat.ErrDatabase) || !strings.Contains(err.Error(), "not an SQLite database") {
-		t.Errorf("a file that is not a database: %v", err)
-	}
+	assert.ErrorIs(t, err, taskcompat.ErrDatabase, "a file that is not a database: %v", err)
+	assert.ErrorContains(t, err, "not an SQLite database", "a file that is not a database: %v", err)
 
 	withServer := good
 	withServer.Host, withServer.Password = "db.example.com", "secret-pw-xyz"
 	err = newErr(withServer)
 	var fe *taskcompat.FieldError
-	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "databaseConfig.host") || !strings.Contains(err.Error(), "databaseConfig.password") {
-		t.Errorf("sqlite with a host and password: %v", err)
-	}
-	if err != nil && strings.Contains(err.Error(), "secret-pw-xyz") {
-		t.Errorf("the error shows the password: %v", err)
+	assert.ErrorAs(t, err, &fe, "sqlite with a host and password: %v", err)
+	assert.ErrorContains(t, err, "databaseConfig.host", "sqlite with a host and password: %v", err)
+	assert.ErrorContains(t, err, "databaseConfig.password", "sqlite with a host and password: %v", err)
+	if err != nil {
+		assert.NotContains(t, err.Error(), "secret-pw-xyz", "the error shows the password")
 	}
 
 	memory := good
 	memory.Database = ":memory:"
-	if err := newErr(memory); !errors.As(err, &fe) || fe.Field != "databaseConfig.database" {
-		t.Errorf("in-memory sqlite: %v", err)
+	err = newErr(memory)
+	if assert.ErrorAs(t, err, &fe, "in-memory sqlite: %v", err) {
+		assert.Equal(t, "databaseConfig.database", fe.Field, "in-memory sqlite: %v", err)
 	}
 }

@@ -2,12 +2,14 @@ package taskcompat
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func validConfig() Config {
@@ -20,31 +22,23 @@ func validConfig() Config {
 
 func TestDefaultsAreBallerinas(t *testing.T) {
 	c := Config{TaskID: "a", GroupID: "g"}.WithDefaults()
-	if c.Database.Type != "mysql" || c.Database.Host != "localhost" || c.Database.Port != 3306 {
-		t.Errorf("database defaults = %+v, want mysql on localhost:3306", c.Database)
-	}
-	if c.LivenessCheckInterval != 30 {
-		t.Errorf("livenessCheckInterval = %d, want 30", c.LivenessCheckInterval)
-	}
-	if c.HeartbeatFrequency.Duration() != time.Second {
-		t.Errorf("heartbeatFrequency = %v, want 1s", c.HeartbeatFrequency)
-	}
-	if c.SessionTimeZone != "UTC" {
-		t.Errorf("sessionTimeZone = %q, want UTC", c.SessionTimeZone)
-	}
-	if c.CheckPeriod != c.HeartbeatFrequency {
-		t.Errorf("checkPeriod = %v, want heartbeatFrequency", c.CheckPeriod)
-	}
+	assert.Equal(t, "mysql", c.Database.Type, "database defaults = %+v, want mysql on localhost:3306", c.Database)
+	assert.Equal(t, "localhost", c.Database.Host, "database defaults = %+v, want mysql on localhost:3306", c.Database)
+	assert.Equal(t, 3306, c.Database.Port, "database defaults = %+v, want mysql on localhost:3306", c.Database)
+	assert.EqualValues(t, 30, c.LivenessCheckInterval, "livenessCheckInterval")
+	assert.Equal(t, time.Second, c.HeartbeatFrequency.Duration(), "heartbeatFrequency")
+	assert.Equal(t, "UTC", c.SessionTimeZone, "sessionTimeZone")
+	assert.Equal(t, c.HeartbeatFrequency, c.CheckPeriod, "checkPeriod, want heartbeatFrequency")
 	pg := Config{Database: DatabaseConfig{Type: "postgresql"}}.WithDefaults()
-	if pg.Database.Port != 5432 {
-		t.Errorf("postgresql port = %d, want 5432", pg.Database.Port)
-	}
+	assert.Equal(t, 5432, pg.Database.Port, "postgresql port")
 	explicit := Config{Database: DatabaseConfig{Type: "mysql", Host: "db", Port: 3307}, LivenessCheckInterval: 5,
 		HeartbeatFrequency: Secs(2), SessionTimeZone: "Europe/Berlin", CheckPeriod: Secs(3)}.WithDefaults()
-	if explicit.Database.Host != "db" || explicit.Database.Port != 3307 || explicit.LivenessCheckInterval != 5 ||
-		explicit.HeartbeatFrequency != Secs(2) || explicit.SessionTimeZone != "Europe/Berlin" || explicit.CheckPeriod != Secs(3) {
-		t.Errorf("explicit values were overridden: %+v", explicit)
-	}
+	assert.Equal(t, "db", explicit.Database.Host, "explicit values were overridden: %+v", explicit)
+	assert.Equal(t, 3307, explicit.Database.Port, "explicit values were overridden: %+v", explicit)
+	assert.EqualValues(t, 5, explicit.LivenessCheckInterval, "explicit values were overridden: %+v", explicit)
+	assert.Equal(t, Secs(2), explicit.HeartbeatFrequency, "explicit values were overridden: %+v", explicit)
+	assert.Equal(t, "Europe/Berlin", explicit.SessionTimeZone, "explicit values were overridden: %+v", explicit)
+	assert.Equal(t, Secs(3), explicit.CheckPeriod, "explicit values were overridden: %+v", explicit)
 }
 
 func TestCoordinationConfigMapsEveryField(t *testing.T) {
@@ -54,14 +48,11 @@ func TestCoordinationConfigMapsEveryField(t *testing.T) {
 	got := cc.TaskConfig()
 	want := Config{Database: db, LivenessCheckInterval: 7, TaskID: "m-1", GroupID: "grp",
 		HeartbeatFrequency: Secs(2), SessionTimeZone: "+05:30", CheckPeriod: Secs(3)}
-	if got != want {
-		t.Fatalf("TaskConfig() = %+v, want %+v", got, want)
-	}
+	require.Equal(t, want, got, "TaskConfig()")
 	// Every field of CoordinationConfig must reach Config: a field added to
 	// one and not mapped shows up here as a zero value.
-	if n, m := countFields(cc), countFields(got); n != m {
-		t.Fatalf("CoordinationConfig has %d fields, Config %d: map the new one", n, m)
-	}
+	n, m := countFields(cc), countFields(got)
+	require.Equal(t, n, m, "CoordinationConfig has %d fields, Config %d: map the new one", n, m)
 }
 
 func countFields(v any) int {
@@ -80,22 +71,18 @@ func TestCoordinationConfigFromBallerinaJSON(t *testing.T) {
 		"heartbeatFrequency": 0.5
 	}`
 	var cc CoordinationConfig
-	if err := json.Unmarshal([]byte(doc), &cc); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(doc), &cc))
 	c := cc.TaskConfig()
-	if c.TaskID != "node-a" || c.GroupID != "invoices" || c.LivenessCheckInterval != 15 ||
-		c.HeartbeatFrequency.Duration() != 500*time.Millisecond || c.Database.Port != 5433 || c.Database.Host != "db.internal" {
-		t.Fatalf("decoded %+v", c)
-	}
-	if err := cc.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
+	require.Equal(t, "node-a", c.TaskID, "decoded %+v", c)
+	require.Equal(t, "invoices", c.GroupID, "decoded %+v", c)
+	require.EqualValues(t, 15, c.LivenessCheckInterval, "decoded %+v", c)
+	require.Equal(t, 500*time.Millisecond, c.HeartbeatFrequency.Duration(), "decoded %+v", c)
+	require.Equal(t, 5433, c.Database.Port, "decoded %+v", c)
+	require.Equal(t, "db.internal", c.Database.Host, "decoded %+v", c)
+	require.NoError(t, cc.Validate(), "Validate")
 	var bad CoordinationConfig
 	err := json.Unmarshal([]byte(`{"heartbeatFrequency": "fast"}`), &bad)
-	if err == nil || !strings.Contains(err.Error(), "seconds") {
-		t.Fatalf("a non-number heartbeatFrequency decoded without a clear error: %v", err)
-	}
+	require.ErrorContains(t, err, "seconds", "a non-number heartbeatFrequency decoded without a clear error")
 }
 
 func TestValidateNamesTheField(t *testing.T) {
@@ -124,35 +111,25 @@ func TestValidateNamesTheField(t *testing.T) {
 		tc.edit(&c)
 		err := c.Validate()
 		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != tc.field {
-			t.Errorf("%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field)
+		if !assert.ErrorAs(t, err, &fe, "%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field) ||
+			!assert.Equal(t, tc.field, fe.Field, "%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field) {
 			continue
 		}
-		if !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("%s: error does not match ErrInvalidConfig", tc.field)
-		}
-		if !strings.Contains(err.Error(), tc.field) {
-			t.Errorf("%s: message %q does not name the field", tc.field, err)
-		}
+		assert.ErrorIs(t, err, ErrInvalidConfig, "%s: error does not match ErrInvalidConfig", tc.field)
+		assert.ErrorContains(t, err, tc.field, "%s: message %q does not name the field", tc.field, err)
 	}
-	if err := validConfig().Validate(); err != nil {
-		t.Fatalf("valid config rejected: %v", err)
-	}
+	require.NoError(t, validConfig().Validate(), "valid config rejected")
 	for _, zone := range []string{"UTC", "Asia/Kolkata", "+05:30", "-08:00"} {
 		c := validConfig()
 		c.SessionTimeZone = zone
-		if err := c.Validate(); err != nil {
-			t.Errorf("zone %s rejected: %v", zone, err)
-		}
+		assert.NoError(t, c.Validate(), "zone %s rejected", zone)
 	}
 }
 
 func TestValidateReportsEveryProblem(t *testing.T) {
 	err := Config{LivenessCheckInterval: -1}.Validate()
 	for _, f := range []string{"taskId", "groupId", "livenessCheckInterval", "databaseConfig.user", "databaseConfig.database"} {
-		if !strings.Contains(err.Error(), f+":") {
-			t.Errorf("error %q does not mention %s", err, f)
-		}
+		assert.ErrorContains(t, err, f+":", "error %q does not mention %s", err, f)
 	}
 }
 
@@ -160,12 +137,10 @@ func TestCoordinationValidateUsesFTPNames(t *testing.T) {
 	cc := CoordinationConfig{DatabaseConfig: validConfig().Database}
 	err := cc.Validate()
 	msg := fmt.Sprint(err)
-	if !strings.Contains(msg, "memberId:") || !strings.Contains(msg, "coordinationGroup:") {
-		t.Fatalf("error %q does not use memberId / coordinationGroup", msg)
-	}
-	if strings.Contains(msg, "taskId") || strings.Contains(msg, "groupId") {
-		t.Fatalf("error %q uses ballerina/task names on the FTP side", msg)
-	}
+	require.Contains(t, msg, "memberId:", "error %q does not use memberId / coordinationGroup", msg)
+	require.Contains(t, msg, "coordinationGroup:", "error %q does not use memberId / coordinationGroup", msg)
+	require.NotContains(t, msg, "taskId", "error %q uses ballerina/task names on the FTP side", msg)
+	require.NotContains(t, msg, "groupId", "error %q uses ballerina/task names on the FTP side", msg)
 }
 
 func TestPasswordNeverShown(t *testing.T) {
@@ -176,39 +151,31 @@ func TestPasswordNeverShown(t *testing.T) {
 		"String": c.Database.String(), "%v": fmt.Sprintf("%v", c.Database), "%+v": fmt.Sprintf("%+v", c.Database),
 		"slog": logged.String(),
 	} {
-		if strings.Contains(s, "s3cret-pw") {
-			t.Errorf("%s shows the password: %s", name, s)
-		}
+		assert.NotContains(t, s, "s3cret-pw", "%s shows the password", name)
 	}
 	c.TaskID = ""
-	if err := c.Validate(); strings.Contains(err.Error(), "s3cret-pw") {
-		t.Errorf("validation error shows the password: %v", err)
-	}
+	err := c.Validate()
+	require.Error(t, err, "Validate without a taskId")
+	assert.NotContains(t, err.Error(), "s3cret-pw", "validation error shows the password")
 }
 
 func TestSecondsJSON(t *testing.T) {
 	var s Seconds
 	for in, want := range map[string]time.Duration{"1": time.Second, "0.25": 250 * time.Millisecond, "60": time.Minute} {
-		if err := json.Unmarshal([]byte(in), &s); err != nil || s.Duration() != want {
-			t.Errorf("%s -> %v, %v; want %v", in, s, err, want)
+		if assert.NoError(t, json.Unmarshal([]byte(in), &s), "%s", in) {
+			assert.Equal(t, want, s.Duration(), "%s -> %v", in, s)
 		}
 	}
 	b, _ := json.Marshal(Secs(1.5))
-	if string(b) != "1.5" {
-		t.Errorf("Marshal(1.5 s) = %s", b)
-	}
+	assert.Equal(t, "1.5", string(b), "Marshal(1.5 s)")
 	for _, in := range []string{`"1s"`, `null1`, `1e300`} {
-		if err := json.Unmarshal([]byte(in), &s); err == nil {
-			t.Errorf("%s accepted", in)
-		}
+		assert.Error(t, json.Unmarshal([]byte(in), &s), "%s accepted", in)
 	}
 }
 
 func TestPostgresZoneSpellsOffsetsPOSIX(t *testing.T) {
 	for in, want := range map[string]string{"+05:30": "<+0530>-05:30", "-08:00": "<-0800>+08:00", "UTC": "UTC", "Asia/Kolkata": "Asia/Kolkata"} {
-		if got := postgresZone(in); got != want {
-			t.Errorf("postgresZone(%q) = %q, want %q", in, got, want)
-		}
+		assert.Equal(t, want, postgresZone(in), "postgresZone(%q)", in)
 	}
 }
 
@@ -221,31 +188,24 @@ func TestFenceAfterLeavesRoomForOneLateHeartbeat(t *testing.T) {
 		{s, s / 2, 750 * time.Millisecond},
 	} {
 		got := fenceAfter(tc.liveness, tc.hb)
-		if got != tc.want || got <= tc.hb || got >= tc.liveness {
-			t.Errorf("fenceAfter(%v, %v) = %v, want %v, between one heartbeat and the liveness interval", tc.liveness, tc.hb, got, tc.want)
-		}
+		msg := fmt.Sprintf("fenceAfter(%v, %v) = %v, want %v, between one heartbeat and the liveness interval", tc.liveness, tc.hb, got, tc.want)
+		assert.Equal(t, tc.want, got, msg)
+		assert.Greater(t, got, tc.hb, msg)
+		assert.Less(t, got, tc.liveness, msg)
 	}
 }
 
 func TestSQLiteConfig(t *testing.T) {
 	var c Config
 	raw := `{"databaseConfig": {"type": "sqlite", "database": "/var/lib/ftpcoord/group.db"}, "taskId": "a", "groupId": "g"}`
-	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Fatalf("valid sqlite config rejected: %v", err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(raw), &c))
+	require.NoError(t, c.Validate(), "valid sqlite config rejected")
 	d := c.WithDefaults().Database
-	if d.Host != "" || d.Port != 0 || d.Type != "sqlite" {
-		t.Errorf("defaults gave an sqlite file a server: %+v", d)
-	}
-	if got := d.String(); got != "sqlite:/var/lib/ftpcoord/group.db" {
-		t.Errorf("String() = %q", got)
-	}
-	if got := d.Address(); got != "/var/lib/ftpcoord/group.db" {
-		t.Errorf("Address() = %q", got)
-	}
+	assert.Empty(t, d.Host, "defaults gave an sqlite file a server: %+v", d)
+	assert.Zero(t, d.Port, "defaults gave an sqlite file a server: %+v", d)
+	assert.Equal(t, "sqlite", d.Type, "defaults gave an sqlite file a server: %+v", d)
+	assert.Equal(t, "sqlite:/var/lib/ftpcoord/group.db", d.String(), "String()")
+	assert.Equal(t, "/var/lib/ftpcoord/group.db", d.Address(), "Address()")
 	for _, tc := range []struct {
 		field string
 		edit  func(*DatabaseConfig)
@@ -262,11 +222,12 @@ func TestSQLiteConfig(t *testing.T) {
 		tc.edit(&bad.Database)
 		err := bad.Validate()
 		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(err.Error(), tc.field) {
-			t.Errorf("%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field)
+		if assert.ErrorAs(t, err, &fe, "%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field) {
+			assert.Equal(t, tc.field, fe.Field, "%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field)
 		}
-		if tc.field == "databaseConfig.password" && strings.Contains(err.Error(), "pw\"") {
-			t.Errorf("the error shows the password: %v", err)
+		assert.ErrorContains(t, err, tc.field, "%s: Validate() = %v, want a FieldError for %s", tc.field, err, tc.field)
+		if tc.field == "databaseConfig.password" && err != nil {
+			assert.NotContains(t, err.Error(), "pw\"", "the error shows the password")
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const stale = (liveness + 1) * time.Second // a heartbeat this old is stale by Ballerina's rule
@@ -22,29 +23,27 @@ func TestOneMemberBecomesActive(t *testing.T) {
 		db := testdb.Open(t, cfg, "UTC")
 		m := startMember(t, cfg, "solo", "g1")
 		// Start runs the first round: the role is known when it returns.
-		if s := m.State(); s.Role != taskcompat.Active || s.Holder != "solo" || s.Term != 1 || !s.Healthy {
-			t.Fatalf("state after Start = %+v, want active holder solo term 1", s)
-		}
-		if term, ok := m.FencingToken(); !ok || term != 1 {
-			t.Fatalf("FencingToken = %d, %v", term, ok)
-		}
-		if h, term := token(t, db, d, "g1"); h != "solo" || term != 1 {
-			t.Fatalf("token_holder row = %s/%d", h, term)
-		}
-		if _, ok := lastHeartbeat(t, db, d, "solo", "g1"); !ok {
-			t.Fatal("no health_check row")
-		}
+		s := m.State()
+		require.Equal(t, taskcompat.Active, s.Role, "state after Start = %+v, want active holder solo term 1", s)
+		require.Equal(t, "solo", s.Holder, "state after Start = %+v, want active holder solo term 1", s)
+		require.Equal(t, int64(1), s.Term, "state after Start = %+v, want active holder solo term 1", s)
+		require.True(t, s.Healthy, "state after Start = %+v, want active holder solo term 1", s)
+		term, ok := m.FencingToken()
+		require.True(t, ok, "FencingToken = %d, %v", term, ok)
+		require.Equal(t, int64(1), term, "FencingToken = %d, %v", term, ok)
+		h, term := token(t, db, d, "g1")
+		require.Equal(t, "solo", h, "token_holder row = %s/%d", h, term)
+		require.Equal(t, int64(1), term, "token_holder row = %s/%d", h, term)
+		_, ok = lastHeartbeat(t, db, d, "solo", "g1")
+		require.True(t, ok, "no health_check row")
 		m.waitEvent(t, taskcompat.BecameActive, 1, time.Second)
 		// An idle member issues two statements per heartbeat: the heartbeat
 		// and the holder check.
 		waitFor(t, 5*time.Second, "10 heartbeats", func() bool { return m.Stats().Heartbeats >= 10 })
 		st := m.Stats()
-		if st.Statements > 2*st.Heartbeats+2 {
-			t.Fatalf("%d statements for %d heartbeats: more than two per heartbeat", st.Statements, st.Heartbeats)
-		}
-		if st.Takeovers != 1 || st.HeartbeatFailures != 0 {
-			t.Fatalf("stats %+v", st)
-		}
+		require.LessOrEqual(t, st.Statements, 2*st.Heartbeats+2, "%d statements for %d heartbeats: more than two per heartbeat", st.Statements, st.Heartbeats)
+		require.Equal(t, int64(1), st.Takeovers, "stats %+v", st)
+		require.Zero(t, st.HeartbeatFailures, "stats %+v", st)
 	})
 }
 
@@ -83,9 +82,7 @@ func TestThreeMembersNeverOverlap(t *testing.T) {
 			crashedAt := time.Now()
 			victim.Halt()
 			last, ok := lastHeartbeat(t, db, d, victim.id, "g3")
-			if !ok {
-				t.Fatal("a crash must leave the heartbeat row")
-			}
+			require.True(t, ok, "a crash must leave the heartbeat row")
 			mu.Lock()
 			for i, m := range alive {
 				if m == victim {
@@ -107,14 +104,12 @@ func TestThreeMembersNeverOverlap(t *testing.T) {
 				return false
 			})
 			staleMS := ev.DBTime.Sub(last).Milliseconds()
-			if staleMS/1000 <= liveness {
-				t.Fatalf("round %d: %s took over when the holder's heartbeat was %d ms old by database time; Ballerina's rule needs more than %d whole seconds",
-					round, winner.id, staleMS, liveness)
-			}
+			require.Greater(t, staleMS/1000, int64(liveness), "round %d: %s took over when the holder's heartbeat was %d ms old by database time; Ballerina's rule needs more than %d whole seconds",
+				round, winner.id, staleMS, liveness)
 			t.Logf("%s: round %d: %s took over %v after the crash (heartbeat %d ms old by database time)", d, round, winner.id, ev.At.Sub(crashedAt).Round(time.Millisecond), staleMS)
-			if h, term := token(t, db, d, "g3"); h != winner.id || term != termBefore+1 {
-				t.Fatalf("token = %s/%d, want %s/%d", h, term, winner.id, termBefore+1)
-			}
+			h, term := token(t, db, d, "g3")
+			require.Equal(t, winner.id, h, "token = %s/%d, want %s/%d", h, term, winner.id, termBefore+1)
+			require.Equal(t, termBefore+1, term, "token = %s/%d, want %s/%d", h, term, winner.id, termBefore+1)
 		}
 		s.check(t)
 	})
@@ -129,34 +124,23 @@ func TestGracefulStopHandsOverAtOnce(t *testing.T) {
 		slow := func(c *taskcompat.Config) { c.LivenessCheckInterval = 30 }
 		a := startMember(t, cfg, "a", "gs", slow)
 		b := startMember(t, cfg, "b", "gs", slow)
-		if !a.IsActive() || b.IsActive() {
-			t.Fatalf("a=%v b=%v, want a active", a.State(), b.State())
-		}
+		require.True(t, a.IsActive(), "a=%v b=%v, want a active", a.State(), b.State())
+		require.False(t, b.IsActive(), "a=%v b=%v, want a active", a.State(), b.State())
 		stopAt := time.Now()
-		if err := a.Stop(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if a.IsActive() {
-			t.Fatal("a still active after Stop")
-		}
-		if lost := a.waitEvent(t, taskcompat.LostActive, 1, time.Second); lost.Reason != "stopped" {
-			t.Fatalf("LostActive reason %q", lost.Reason)
-		}
-		if _, ok := lastHeartbeat(t, db, d, "a", "gs"); ok {
-			t.Fatal("Stop left its health_check row")
-		}
+		require.NoError(t, a.Stop(context.Background()))
+		require.False(t, a.IsActive(), "a still active after Stop")
+		lost := a.waitEvent(t, taskcompat.LostActive, 1, time.Second)
+		require.Equal(t, "stopped", lost.Reason, "LostActive reason")
+		_, ok := lastHeartbeat(t, db, d, "a", "gs")
+		require.False(t, ok, "Stop left its health_check row")
 		// Failing over by staleness would take 31 s here.
 		ev := b.waitEvent(t, taskcompat.BecameActive, 1, 10*time.Second)
 		t.Logf("%s: takeover %v after Stop", d, ev.At.Sub(stopAt).Round(time.Millisecond))
-		if h, term := token(t, db, d, "gs"); h != "b" || term != 2 {
-			t.Fatalf("token %s/%d, want b/2", h, term)
-		}
-		if err := a.Stop(context.Background()); err != nil {
-			t.Fatalf("second Stop: %v", err)
-		}
-		if err := a.Start(context.Background()); err == nil {
-			t.Fatal("Start after Stop succeeded")
-		}
+		h, term := token(t, db, d, "gs")
+		require.Equal(t, "b", h, "token %s/%d, want b/2", h, term)
+		require.Equal(t, int64(2), term, "token %s/%d, want b/2", h, term)
+		require.NoError(t, a.Stop(context.Background()), "second Stop")
+		require.Error(t, a.Start(context.Background()), "Start after Stop succeeded")
 	})
 }
 
@@ -179,9 +163,7 @@ func TestRacingStandbysOneWinner(t *testing.T) {
 			go func() {
 				defer ready.Done()
 				start.Wait()
-				if err := m.Start(context.Background()); err != nil {
-					t.Error(err)
-				}
+				assert.NoError(t, m.Start(context.Background()))
 			}()
 		}
 		start.Done()
@@ -202,13 +184,10 @@ func TestRacingStandbysOneWinner(t *testing.T) {
 			winners += len(m.eventsOf(taskcompat.BecameActive))
 		}
 		holder, term := token(t, db, d, "gr")
-		if winners != 1 || term != 42 {
-			t.Fatalf("%d takeovers, term %d; want exactly 1 takeover and term 42", winners, term)
-		}
+		require.Equal(t, 1, winners, "%d takeovers, term %d; want exactly 1 takeover and term 42", winners, term)
+		require.Equal(t, int64(42), term, "%d takeovers, term %d; want exactly 1 takeover and term 42", winners, term)
 		for _, m := range members {
-			if m.IsActive() != (m.id == holder) {
-				t.Fatalf("%s active=%v, holder %s", m.id, m.IsActive(), holder)
-			}
+			require.Equal(t, m.id == holder, m.IsActive(), "%s active=%v, holder %s", m.id, m.IsActive(), holder)
 		}
 	})
 }
@@ -226,19 +205,23 @@ func TestNoTakeoverWithOwnHeartbeatStale(t *testing.T) {
 		taskcompat.Tick(m.Coordinator, ctx, true, false)
 		taskcompat.AgeHeartbeat(m.Coordinator, stale)
 		taskcompat.Tick(m.Coordinator, ctx, false, true)
-		if h, term := token(t, db, d, "gs"); h != "ghost" || term != 41 || m.IsActive() {
-			t.Fatalf("token %s/%d, active %v after a check with its own heartbeat %v old; want it left to ghost/41", h, term, m.IsActive(), stale)
-		}
-		if st := m.Stats(); st.TakeoversDeferred != 1 || st.Takeovers != 0 {
-			t.Fatalf("stats %+v, want one deferred takeover and none made", st)
-		}
+		h, term := token(t, db, d, "gs")
+		msg := fmt.Sprintf("token %s/%d, active %v after a check with its own heartbeat %v old; want it left to ghost/41", h, term, m.IsActive(), stale)
+		require.Equal(t, "ghost", h, msg)
+		require.Equal(t, int64(41), term, msg)
+		require.False(t, m.IsActive(), msg)
+		st := m.Stats()
+		require.Equal(t, int64(1), st.TakeoversDeferred, "stats %+v, want one deferred takeover and none made", st)
+		require.Zero(t, st.Takeovers, "stats %+v, want one deferred takeover and none made", st)
 		taskcompat.Tick(m.Coordinator, ctx, true, true)
-		if h, term := token(t, db, d, "gs"); h != "late" || term != 42 || !m.IsActive() {
-			t.Fatalf("token %s/%d, active %v after a fresh heartbeat; want late/42, active", h, term, m.IsActive())
-		}
-		if st := m.Stats(); st.SelfFences != 0 || st.Takeovers != 1 {
-			t.Fatalf("stats %+v, want one takeover and no self-fence", st)
-		}
+		h, term = token(t, db, d, "gs")
+		msg = fmt.Sprintf("token %s/%d, active %v after a fresh heartbeat; want late/42, active", h, term, m.IsActive())
+		require.Equal(t, "late", h, msg)
+		require.Equal(t, int64(42), term, msg)
+		require.True(t, m.IsActive(), msg)
+		st = m.Stats()
+		require.Zero(t, st.SelfFences, "stats %+v, want one takeover and no self-fence", st)
+		require.Equal(t, int64(1), st.Takeovers, "stats %+v, want one takeover and no self-fence", st)
 	})
 }
 
@@ -250,9 +233,7 @@ func TestLostTokenNoticedAndRegained(t *testing.T) {
 		cfg := testdb.NewWithSchema(t, d)
 		db := testdb.Open(t, cfg, "UTC")
 		a := startMember(t, cfg, "a", "gl")
-		if !a.IsActive() {
-			t.Fatal("a not active")
-		}
+		require.True(t, a.IsActive(), "a not active")
 		upsert := map[schema.Dialect]string{
 			schema.Postgres: `INSERT INTO token_holder(task_id, group_id, term) VALUES ('intruder', 'gl', 1) ON CONFLICT (group_id) DO UPDATE SET task_id = EXCLUDED.task_id, term = token_holder.term + 1`,
 			schema.MySQL:    `INSERT INTO token_holder(task_id, group_id, term) VALUES ('intruder', 'gl', 1) ON DUPLICATE KEY UPDATE task_id = VALUES(task_id), term = term + 1`,
@@ -268,12 +249,10 @@ func TestLostTokenNoticedAndRegained(t *testing.T) {
 		checksBefore := a.Stats().Checks
 		mustExec(t, db, d, upsert)
 		lost := a.waitEvent(t, taskcompat.LostActive, 1, 5*time.Second)
-		if !strings.Contains(lost.Reason, "intruder") || lost.Term != 2 {
-			t.Fatalf("LostActive %+v, want the intruder named with term 2", lost)
-		}
-		if n := a.Stats().Checks - checksBefore; n > 2 {
-			t.Fatalf("noticed after %d checks, want within one", n)
-		}
+		require.Contains(t, lost.Reason, "intruder", "LostActive %+v, want the intruder named with term 2", lost)
+		require.Equal(t, int64(2), lost.Term, "LostActive %+v, want the intruder named with term 2", lost)
+		n := a.Stats().Checks - checksBefore
+		require.LessOrEqual(t, n, int64(2), "noticed after %d checks, want within one", n)
 		// While the intruder heartbeats, a stays standby.
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -293,16 +272,12 @@ func TestLostTokenNoticedAndRegained(t *testing.T) {
 		waitFor(t, 10*time.Second, "a to check through a whole liveness interval", func() bool {
 			return a.Stats().Checks > c0+int64(stale/heartbeat)+2
 		})
-		if a.IsActive() {
-			t.Fatal("a took the token from a live holder")
-		}
+		require.False(t, a.IsActive(), "a took the token from a live holder")
 		close(stop)
 		wg.Wait()
 		// The intruder is gone: a takes over again, with a new term.
 		back := a.waitEvent(t, taskcompat.BecameActive, 2, 15*time.Second)
-		if back.Term != 3 {
-			t.Fatalf("regained with term %d, want 3", back.Term)
-		}
+		require.Equal(t, int64(3), back.Term, "regained with term")
 	})
 }
 
@@ -336,9 +311,7 @@ func TestHourOldHolderMayBeLive(t *testing.T) {
 		oldHeartbeat(t, db, d, "west", "gw", 60)
 		start := time.Now()
 		m := startMember(t, cfg, "m", "gw")
-		if m.IsActive() {
-			t.Fatal("took an hour-old heartbeat's token at once")
-		}
+		require.False(t, m.IsActive(), "took an hour-old heartbeat's token at once")
 		ev := m.waitEvent(t, taskcompat.BecameActive, 1, stale+5*time.Second)
 		// MySQL's whole-second heartbeat may be up to a second older than
 		// the moment it was written.
@@ -346,20 +319,19 @@ func TestHourOldHolderMayBeLive(t *testing.T) {
 		if d == schema.MySQL {
 			least -= time.Second
 		}
-		if took := ev.At.Sub(start); took < least || took > stale+2*time.Second {
-			t.Fatalf("took over %v after start, want between %v and %v", took, least, stale+2*time.Second)
-		}
-		if h, term := token(t, db, d, "gw"); h != "m" || term != 42 {
-			t.Fatalf("token %s/%d, want m/42", h, term)
-		}
+		took := ev.At.Sub(start)
+		require.GreaterOrEqual(t, took, least, "took over %v after start, want between %v and %v", took, least, stale+2*time.Second)
+		require.LessOrEqual(t, took, stale+2*time.Second, "took over %v after start, want between %v and %v", took, least, stale+2*time.Second)
+		h, term := token(t, db, d, "gw")
+		require.Equal(t, "m", h, "token %s/%d, want m/42", h, term)
+		require.Equal(t, int64(42), term, "token %s/%d, want m/42", h, term)
 	})
 }
 
 func mustExec(t *testing.T, db *sql.DB, d schema.Dialect, q string, args ...any) {
 	t.Helper()
-	if _, err := db.Exec(testdb.Q(d, q), args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
+	_, err := db.Exec(testdb.Q(d, q), args...)
+	require.NoError(t, err, "%s", q)
 }
 
 // With heartbeats as slow as the configuration allows relative to the
@@ -376,8 +348,11 @@ func TestNoSelfFenceWhenHealthy(t *testing.T) {
 			c.HeartbeatFrequency = taskcompat.Secs(0.5)
 		})
 		waitFor(t, 15*time.Second, "8 heartbeats", func() bool { return m.Stats().Heartbeats >= 8 })
-		if st := m.Stats(); st.SelfFences != 0 || st.Takeovers != 1 || !m.IsActive() || b.IsActive() {
-			t.Fatalf("healthy member: %+v, active %v; standby active %v", st, m.IsActive(), b.IsActive())
-		}
+		st := m.Stats()
+		msg := fmt.Sprintf("healthy member: %+v, active %v; standby active %v", st, m.IsActive(), b.IsActive())
+		require.Zero(t, st.SelfFences, msg)
+		require.Equal(t, int64(1), st.Takeovers, msg)
+		require.True(t, m.IsActive(), msg)
+		require.False(t, b.IsActive(), msg)
 	})
 }

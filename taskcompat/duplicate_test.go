@@ -2,8 +2,6 @@ package taskcompat_test
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // A second process started with a memberId that a live one uses refuses to
@@ -22,14 +21,12 @@ func TestSecondProcessWithTheSameIDRefusesToStart(t *testing.T) {
 		waitFor(t, 10*time.Second, "a active", a.IsActive)
 		b := newMember(t, db, "node-a", "g")
 		err := b.Start(context.Background())
-		if !errors.Is(err, taskcompat.ErrDuplicateMember) || !strings.Contains(err.Error(), `memberId "node-a"`) ||
-			!strings.Contains(err.Error(), "give every member its own memberId") {
-			t.Fatalf("second Start: %v, want ErrDuplicateMember naming node-a and the fix", err)
-		}
+		require.ErrorIs(t, err, taskcompat.ErrDuplicateMember, "second Start: %v, want ErrDuplicateMember naming node-a and the fix", err)
+		require.ErrorContains(t, err, `memberId "node-a"`, "second Start: %v, want ErrDuplicateMember naming node-a and the fix", err)
+		require.ErrorContains(t, err, "give every member its own memberId", "second Start: %v, want ErrDuplicateMember naming node-a and the fix", err)
 		_, term := token(t, testdb.Open(t, db, "UTC"), d, "g")
-		if !a.IsActive() || term != 1 {
-			t.Fatalf("a active %v, term %d; want a still active under term 1", a.IsActive(), term)
-		}
+		require.True(t, a.IsActive(), "a active %v, term %d; want a still active under term 1", a.IsActive(), term)
+		require.Equal(t, int64(1), term, "a active %v, term %d; want a still active under term 1", a.IsActive(), term)
 		// A member that restarts after a crash (its row left as it was)
 		// starts as before.
 		a.Halt()
@@ -57,8 +54,8 @@ func TestDuplicatesStartingTogetherDoNotLivelock(t *testing.T) {
 		for _, err := range errs {
 			if err == nil {
 				running++
-			} else if !errors.Is(err, taskcompat.ErrDuplicateMember) {
-				t.Fatalf("Start: %v", err)
+			} else {
+				require.ErrorIs(t, err, taskcompat.ErrDuplicateMember, "Start")
 			}
 		}
 		if running == 2 {
@@ -70,27 +67,22 @@ func TestDuplicatesStartingTogetherDoNotLivelock(t *testing.T) {
 		_, settled := token(t, sqlDB, d, "g")
 		time.Sleep(6 * heartbeat) // the term must not move any more: no livelock to wait for
 		holder, term := token(t, sqlDB, d, "g")
-		if holder != "twin" || term != settled {
-			t.Fatalf("token %s term %d, was term %d: the twins still take it from each other", holder, term, settled)
-		}
+		require.Equal(t, "twin", holder, "token %s term %d, was term %d: the twins still take it from each other", holder, term, settled)
+		require.Equal(t, settled, term, "token %s term %d, was term %d: the twins still take it from each other", holder, term, settled)
 		active := 0
 		for _, m := range ms {
 			if m.IsActive() {
 				active++
 			}
 			if err := m.Duplicate(); err != nil {
-				if !m.Stats().DuplicateMember || !strings.Contains(m.logs.String(), "another live process uses this memberId") {
-					t.Fatalf("the twin that stepped aside: stats %+v, logs %s", m.Stats(), m.logs.String())
-				}
+				require.True(t, m.Stats().DuplicateMember, "the twin that stepped aside: stats %+v, logs %s", m.Stats(), m.logs.String())
+				require.Contains(t, m.logs.String(), "another live process uses this memberId", "the twin that stepped aside: stats %+v", m.Stats())
 				lost := m.eventsOf(taskcompat.LostActive)
-				if len(lost) == 0 || !strings.Contains(lost[len(lost)-1].Reason, "memberId") {
-					t.Fatalf("LostActive events %+v, want one naming the memberId", lost)
-				}
+				require.NotEmpty(t, lost, "LostActive events %+v, want one naming the memberId", lost)
+				require.Contains(t, lost[len(lost)-1].Reason, "memberId", "LostActive events %+v, want one naming the memberId", lost)
 			}
 		}
-		if active != 1 {
-			t.Fatalf("%d twins active, want 1", active)
-		}
+		require.Equal(t, 1, active, "twins active")
 	})
 }
 
@@ -102,8 +94,6 @@ func TestBallerinaNodeWithTheSameIDIsRefused(t *testing.T) {
 		p := startPeer(t, db, "shared-id", "g", "UTC")
 		waitFor(t, 10*time.Second, "the Ballerina node active", p.IsActive)
 		m := newMember(t, db, "shared-id", "g")
-		if err := m.Start(context.Background()); !errors.Is(err, taskcompat.ErrDuplicateMember) {
-			t.Fatalf("Start beside a Ballerina node with the same id: %v, want ErrDuplicateMember", err)
-		}
+		require.ErrorIs(t, m.Start(context.Background()), taskcompat.ErrDuplicateMember, "Start beside a Ballerina node with the same id")
 	})
 }

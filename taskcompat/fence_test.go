@@ -9,6 +9,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // The active member loses its database (a partition: the proxy keeps its
@@ -34,28 +35,22 @@ func selfFenceOnCut(t *testing.T, d schema.Dialect, mode tcpproxy.Mode) {
 	proxy, viaProxy := throughProxy(t, cfg)
 	a := startMember(t, viaProxy, "a", "gf")
 	b := startMember(t, cfg, "b", "gf")
-	if !a.IsActive() || b.IsActive() {
-		t.Fatalf("want a active, b standby: %+v %+v", a.State(), b.State())
-	}
+	require.True(t, a.IsActive(), "want a active, b standby: %+v %+v", a.State(), b.State())
+	require.False(t, b.IsActive(), "want a active, b standby: %+v %+v", a.State(), b.State())
 	members := []*member{a, b}
 	s := sample(func() []*member { return members })
 
 	proxy.SetMode(mode)
 	lost := a.waitEvent(t, taskcompat.LostActive, 1, 10*time.Second)
-	if !strings.Contains(lost.Reason, "self-fenced") {
-		t.Fatalf("a stepped down for %q, want self-fencing", lost.Reason)
-	}
+	require.Contains(t, lost.Reason, "self-fenced", "a stepped down for %q, want self-fencing", lost.Reason)
 	// a's last heartbeat that reached the database was sent at or before
 	// LastHeartbeat; nobody may take over until livenessCheckInterval after
 	// it, so a must have stepped down before that.
 	lastOK := a.State().LastHeartbeat
-	if gap := lost.At.Sub(lastOK); gap >= liveness*time.Second {
-		t.Fatalf("a stepped down %v after its last heartbeat, not before livenessCheckInterval %ds", gap, liveness)
-	}
+	gap := lost.At.Sub(lastOK)
+	require.Less(t, gap, liveness*time.Second, "a stepped down %v after its last heartbeat, not before livenessCheckInterval %ds", gap, liveness)
 	took := b.waitEvent(t, taskcompat.BecameActive, 1, 15*time.Second)
-	if !took.At.After(lost.At) {
-		t.Fatalf("b became active at %v, before a stepped down at %v", took.At, lost.At)
-	}
+	require.True(t, took.At.After(lost.At), "b became active at %v, before a stepped down at %v", took.At, lost.At)
 	t.Logf("%s/%v: a fenced %v after its last heartbeat; b took over %v after that",
 		d, mode, lost.At.Sub(lastOK).Round(time.Millisecond), took.At.Sub(lost.At).Round(time.Millisecond))
 
@@ -64,16 +59,12 @@ func selfFenceOnCut(t *testing.T, d schema.Dialect, mode tcpproxy.Mode) {
 		st := a.State()
 		return st.Healthy && st.Holder == "b" && st.LastHeartbeat.After(took.At)
 	})
-	if a.IsActive() || !b.IsActive() {
-		t.Fatalf("after healing: a=%+v b=%+v", a.State(), b.State())
-	}
+	require.False(t, a.IsActive(), "after healing: a=%+v b=%+v", a.State(), b.State())
+	require.True(t, b.IsActive(), "after healing: a=%+v b=%+v", a.State(), b.State())
 	s.check(t)
-	if n := strings.Count(a.logs.String(), "coordination database failing"); n != 1 {
-		t.Fatalf("the outage was logged %d times, want once:\n%s", n, a.logs)
-	}
-	if !strings.Contains(a.logs.String(), "coordination database answering again") {
-		t.Fatalf("the recovery was not logged:\n%s", a.logs)
-	}
+	n := strings.Count(a.logs.String(), "coordination database failing")
+	require.Equal(t, 1, n, "the outage was logged %d times, want once:\n%s", n, a.logs)
+	require.Contains(t, a.logs.String(), "coordination database answering again", "the recovery was not logged")
 }
 
 // A database that is down when the member is already running never stops it
@@ -91,9 +82,8 @@ func TestStandbySurvivesOutage(t *testing.T) {
 		a.Halt()
 		proxy.SetMode(tcpproxy.Pass)
 		b.waitEvent(t, taskcompat.BecameActive, 1, 20*time.Second)
-		if st := b.Stats(); st.HeartbeatFailures == 0 {
-			t.Fatalf("b saw no failures: %+v", st)
-		}
+		st := b.Stats()
+		require.NotZero(t, st.HeartbeatFailures, "b saw no failures: %+v", st)
 	})
 }
 
@@ -102,9 +92,7 @@ func TestStandbySurvivesOutage(t *testing.T) {
 func throughProxy(t *testing.T, cfg taskcompat.DatabaseConfig) (*tcpproxy.Proxy, taskcompat.DatabaseConfig) {
 	t.Helper()
 	proxy, err := tcpproxy.Start(cfg.Address())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { proxy.Close() })
 	cfg.Host, cfg.Port = "127.0.0.1", proxy.Addr().Port
 	return proxy, cfg
@@ -118,9 +106,7 @@ func TestRoleReadFencesWithoutTimer(t *testing.T) {
 	cfg := testdb.NewWithSchema(t, schema.Postgres)
 	proxy, viaProxy := throughProxy(t, cfg)
 	a := startMember(t, viaProxy, "a", "gt")
-	if !a.IsActive() {
-		t.Fatalf("want a active: %+v", a.State())
-	}
+	require.True(t, a.IsActive(), "want a active: %+v", a.State())
 	// Cut first: no heartbeat succeeds after it to re-arm the timer.
 	proxy.SetMode(tcpproxy.Blackhole)
 	taskcompat.StopFenceTimer(a.Coordinator)
@@ -132,11 +118,8 @@ func TestRoleReadFencesWithoutTimer(t *testing.T) {
 		_, active := a.FencingToken()
 		return !active
 	})
-	if d := time.Since(cut); d > liveness*time.Second {
-		t.Fatalf("a was active %v after its database was cut, past livenessCheckInterval", d.Round(time.Millisecond))
-	}
+	d := time.Since(cut)
+	require.LessOrEqual(t, d, liveness*time.Second, "a was active %v after its database was cut, past livenessCheckInterval", d.Round(time.Millisecond))
 	lost := a.waitEvent(t, taskcompat.LostActive, 1, time.Second)
-	if !strings.Contains(lost.Reason, "self-fenced") {
-		t.Fatalf("a stepped down for %q, want self-fencing", lost.Reason)
-	}
+	require.Contains(t, lost.Reason, "self-fenced", "a stepped down for %q, want self-fencing", lost.Reason)
 }

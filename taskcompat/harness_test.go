@@ -13,6 +13,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // Fast timing for tests: a crashed holder is stale after 2 whole seconds.
@@ -35,9 +36,7 @@ type member struct {
 func startMember(t *testing.T, db taskcompat.DatabaseConfig, id, group string, edit ...func(*taskcompat.Config)) *member {
 	t.Helper()
 	m := newMember(t, db, id, group, edit...)
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.Start(context.Background()))
 	return m
 }
 
@@ -61,9 +60,7 @@ func newMember(t *testing.T, db taskcompat.DatabaseConfig, id, group string, edi
 	logger := slog.New(slog.NewTextHandler(m.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, err := taskcompat.New(context.Background(), cfg, taskcompat.WithLogger(logger),
 		taskcompat.WithCallbacks(taskcompat.Callbacks{OnBecameActive: record, OnLostActive: record, OnNewHolder: record}))
-	if err != nil {
-		t.Fatalf("New(%s): %v", id, err)
-	}
+	require.NoError(t, err, "New(%s)", id)
 	m.Coordinator = c
 	t.Cleanup(c.Halt)
 	return m
@@ -153,21 +150,15 @@ func (s *sampler) check(t *testing.T) {
 	t.Helper()
 	close(s.stop)
 	<-s.done
-	if len(s.overlap) > 0 {
-		t.Fatalf("several members active at once in %d of %d samples: %v", len(s.overlap), s.samples, s.overlap)
-	}
-	if s.samples < 100 {
-		t.Fatalf("only %d samples taken", s.samples)
-	}
+	require.Empty(t, s.overlap, "several members active at once in %d of %d samples: %v", len(s.overlap), s.samples, s.overlap)
+	require.GreaterOrEqual(t, s.samples, 100, "only %d samples taken", s.samples)
 }
 
 // token reads the group's token row.
 func token(t *testing.T, db *sql.DB, d schema.Dialect, group string) (holder string, term int64) {
 	t.Helper()
 	err := db.QueryRow(testdb.Q(d, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), group).Scan(&holder, &term)
-	if err != nil {
-		t.Fatalf("read token of %s: %v", group, err)
-	}
+	require.NoError(t, err, "read token of %s", group)
 	return holder, term
 }
 
@@ -180,9 +171,7 @@ func lastHeartbeat(t *testing.T, db *sql.DB, d schema.Dialect, id, group string)
 	if err == sql.ErrNoRows {
 		return time.Time{}, false
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ts.Time, true
 }
 

@@ -3,6 +3,7 @@ package taskcompat_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 	"github.com/ftpcoord/ftpcoord/tests/ballerinapeer"
+	"github.com/stretchr/testify/require"
 )
 
 func startPeer(t *testing.T, db taskcompat.DatabaseConfig, id, group, zone string) *ballerinapeer.Peer {
@@ -18,9 +20,7 @@ func startPeer(t *testing.T, db taskcompat.DatabaseConfig, id, group, zone strin
 		Database: db, TaskID: id, GroupID: group, LivenessCheckInterval: liveness,
 		HeartbeatFrequency: heartbeat, PollingInterval: heartbeat, JVMZone: zone,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(p.Halt)
 	return p
 }
@@ -61,12 +61,8 @@ func TestInteropWithBallerinaPeer(t *testing.T) {
 						mustExec(t, db, d, q)
 					}
 					// Applying ours on top changes nothing and succeeds.
-					if err := schema.Apply(context.Background(), db, d); err != nil {
-						t.Fatalf("Apply over Ballerina's tables: %v", err)
-					}
-					if n := groupIDLength(t, db, d); n != 36 {
-						t.Fatalf("Apply changed health_check.group_id to length %d", n)
-					}
+					require.NoError(t, schema.Apply(context.Background(), db, d), "Apply over Ballerina's tables")
+					require.Equal(t, 36, groupIDLength(t, db, d), "Apply changed health_check.group_id's length")
 				}
 				db := testdb.Open(t, cfg, "UTC")
 				t.Run("ballerina takes over from a crashed member", func(t *testing.T) {
@@ -75,45 +71,36 @@ func TestInteropWithBallerinaPeer(t *testing.T) {
 					// The peer sees a live holder and stays standby through
 					// more than a whole liveness interval of ticks.
 					waitFor(t, 10*time.Second, "peer ticks", func() bool { return p.Ticks() > int(stale/heartbeat)+2 })
-					if p.IsActive() || !a.IsActive() {
-						t.Fatalf("peer active=%v, member active=%v", p.IsActive(), a.IsActive())
-					}
+					require.False(t, p.IsActive(), "peer active=%v, member active=%v", p.IsActive(), a.IsActive())
+					require.True(t, a.IsActive(), "peer active=%v, member active=%v", p.IsActive(), a.IsActive())
 					// On a loaded machine the member may have fenced itself
 					// and taken the token back once already: the takeover is
 					// one term past whatever the member held.
 					held, before := token(t, db, d, "g-b1")
-					if held != "go-a" {
-						t.Fatalf("token held by %s before the crash, want go-a", held)
-					}
+					require.Equal(t, "go-a", held, "token holder before the crash")
 					a.Halt()
 					waitFor(t, 15*time.Second, "the peer to take over", p.IsActive)
-					if h, term := token(t, db, d, "g-b1"); h != "bal-p" || term != before+1 {
-						t.Fatalf("token %s/%d, want bal-p/%d", h, term, before+1)
-					}
-					if err := p.Dead(); err != nil {
-						t.Fatalf("peer hit an SQL error: %v", err)
-					}
+					h, term := token(t, db, d, "g-b1")
+					require.Equal(t, "bal-p", h, "token %s/%d, want bal-p/%d", h, term, before+1)
+					require.Equal(t, before+1, term, "token %s/%d, want bal-p/%d", h, term, before+1)
+					require.NoError(t, p.Dead(), "peer hit an SQL error")
 				})
 				t.Run("member takes over from a crashed ballerina node", func(t *testing.T) {
 					p := startPeer(t, cfg, "bal-q", "g-b2", "UTC")
-					if !p.IsActive() {
-						t.Fatal("peer did not start active")
-					}
+					require.True(t, p.IsActive(), "peer did not start active")
 					b := startMember(t, cfg, "go-b", "g-b2")
-					if s := b.State(); s.Role != taskcompat.Standby || s.Holder != "bal-q" || s.Term != 1 {
-						t.Fatalf("member state %+v, want standby behind bal-q term 1", s)
-					}
+					s := b.State()
+					require.Equal(t, taskcompat.Standby, s.Role, "member state %+v, want standby behind bal-q term 1", s)
+					require.Equal(t, "bal-q", s.Holder, "member state %+v, want standby behind bal-q term 1", s)
+					require.Equal(t, int64(1), s.Term, "member state %+v, want standby behind bal-q term 1", s)
 					c0 := b.Stats().Checks
 					waitFor(t, 10*time.Second, "member checks", func() bool { return b.Stats().Checks > c0+int64(stale/heartbeat)+2 })
-					if b.IsActive() || !p.IsActive() {
-						t.Fatal("the member took the token from a live Ballerina node")
-					}
+					require.False(t, b.IsActive(), "the member took the token from a live Ballerina node")
+					require.True(t, p.IsActive(), "the member took the token from a live Ballerina node")
 					crash := time.Now()
 					p.Halt()
 					ev := b.waitEvent(t, taskcompat.BecameActive, 1, 15*time.Second)
-					if ev.Term != 2 {
-						t.Fatalf("took over with term %d, want 2", ev.Term)
-					}
+					require.Equal(t, int64(2), ev.Term, "took over with term")
 					t.Logf("%s: member took over from Ballerina %v after its crash", d, ev.At.Sub(crash).Round(time.Millisecond))
 				})
 				t.Run("ballerina takes over at once after a graceful stop", func(t *testing.T) {
@@ -122,13 +109,9 @@ func TestInteropWithBallerinaPeer(t *testing.T) {
 						Database: cfg, TaskID: "bal-r", GroupID: "g-b3", LivenessCheckInterval: 30,
 						HeartbeatFrequency: heartbeat, PollingInterval: heartbeat,
 					})
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					t.Cleanup(p.Halt)
-					if err := a.Stop(context.Background()); err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, a.Stop(context.Background()))
 					// Staleness would take 31 s: "no heartbeat row" makes it immediate.
 					waitFor(t, 10*time.Second, "the peer to take over", p.IsActive)
 				})
@@ -144,9 +127,7 @@ func groupIDLength(t *testing.T, db *sql.DB, d schema.Dialect) int {
 	if d == schema.MySQL {
 		q = `SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_NAME = 'health_check' AND COLUMN_NAME = 'group_id' AND TABLE_SCHEMA = DATABASE()`
 	}
-	if err := db.QueryRow(q).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, db.QueryRow(q).Scan(&n))
 	return n
 }
 
@@ -165,12 +146,13 @@ func TestSessionTimeZonePostgres(t *testing.T) {
 		p := startPeer(t, cfg, "tz-p", group, jvmZone)
 		b := startMember(t, cfg, "tz-b", group, func(c *taskcompat.Config) { c.SessionTimeZone = zone })
 		waitFor(t, 10*time.Second, "a liveness interval of ticks", func() bool { return p.Ticks() > int(stale/heartbeat)+2 })
-		if !a.IsActive() || p.IsActive() || b.IsActive() {
-			t.Fatalf("a=%v peer=%v b=%v: someone saw a live heartbeat as stale", a.IsActive(), p.IsActive(), b.IsActive())
-		}
-		if age := b.State().HolderHeartbeatAge; age < 0 || age > 2*time.Second {
-			t.Fatalf("b sees the holder's heartbeat %v old", age)
-		}
+		msg := fmt.Sprintf("a=%v peer=%v b=%v: someone saw a live heartbeat as stale", a.IsActive(), p.IsActive(), b.IsActive())
+		require.True(t, a.IsActive(), msg)
+		require.False(t, p.IsActive(), msg)
+		require.False(t, b.IsActive(), msg)
+		age := b.State().HolderHeartbeatAge
+		require.GreaterOrEqual(t, age, time.Duration(0), "b sees the holder's heartbeat %v old", age)
+		require.LessOrEqual(t, age, 2*time.Second, "b sees the holder's heartbeat %v old", age)
 	}
 	t.Run("UTC", func(t *testing.T) { agree(t, "tz-utc", "UTC", "UTC") })
 	t.Run("Asia/Kolkata", func(t *testing.T) { agree(t, "tz-ist", "Asia/Kolkata", "Asia/Kolkata") })
@@ -186,9 +168,7 @@ func TestSessionTimeZonePostgres(t *testing.T) {
 		p := startPeer(t, cfg, "tz-jvm", "tz-mis", "Asia/Kolkata")
 		waitFor(t, 10*time.Second, "the mismatched peer to take over", p.IsActive)
 		lost := a.waitEvent(t, taskcompat.LostActive, 1, 5*time.Second)
-		if lost.Holder != "tz-jvm" {
-			t.Fatalf("LostActive %+v", lost)
-		}
+		require.Equal(t, "tz-jvm", lost.Holder, "LostActive %+v", lost)
 	})
 }
 
@@ -201,7 +181,8 @@ func TestSessionTimeZoneMySQL(t *testing.T) {
 	b := startMember(t, cfg, "tz-b", "tz", func(c *taskcompat.Config) { c.SessionTimeZone = "-08:00" })
 	p := startPeer(t, cfg, "tz-p", "tz", "UTC")
 	waitFor(t, 10*time.Second, "a liveness interval of ticks", func() bool { return p.Ticks() > int(stale/heartbeat)+2 })
-	if !a.IsActive() || b.IsActive() || p.IsActive() {
-		t.Fatalf("a=%v b=%v peer=%v", a.IsActive(), b.IsActive(), p.IsActive())
-	}
+	msg := fmt.Sprintf("a=%v b=%v peer=%v", a.IsActive(), b.IsActive(), p.IsActive())
+	require.True(t, a.IsActive(), msg)
+	require.False(t, b.IsActive(), msg)
+	require.False(t, p.IsActive(), msg)
 }

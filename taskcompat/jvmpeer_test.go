@@ -11,6 +11,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 	"github.com/ftpcoord/ftpcoord/tests/ballerinapeer"
 	"github.com/ftpcoord/ftpcoord/tests/jvmpeer"
+	"github.com/stretchr/testify/require"
 )
 
 // The JVM peer (tests/jvmpeer): a ballerina/task node in Java, through the
@@ -19,9 +20,7 @@ import (
 func jvmPeerClasspath(t *testing.T) string {
 	t.Helper()
 	cp, err := jvmpeer.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cp
 }
 
@@ -46,9 +45,7 @@ func startJVMNode(t *testing.T, cfg taskcompat.DatabaseConfig, id, group string,
 	t.Helper()
 	n, err := jvmpeer.Start(jvmpeer.Config{Database: cfg, TaskID: id, GroupID: group, LivenessCheckInterval: jvmLiveness,
 		HeartbeatFrequency: jvmTick, PollingInterval: jvmTick, Zone: o.zone, DST: o.dst})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(n.Halt)
 	return n
 }
@@ -110,13 +107,9 @@ func jvmMySQLDSTGap(t *testing.T, cfg taskcompat.DatabaseConfig) {
 	spring := now.Add(-time.Second).Add(-std)
 	fall := spring.Add(2 * time.Hour)
 	posix, _, err := ballerinapeer.DSTZone(std, spring, fall)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := startMember(t, cfg, "m", "j-gap")
-	if !m.IsActive() {
-		t.Fatal("member not active")
-	}
+	require.True(t, m.IsActive(), "member not active")
 	// The node must read the holder's heartbeat, a wall clock in the gap.
 	o := jvmOptions{zone: "UTC", dst: fmt.Sprintf("%d,%d,%d,%s", int(std/time.Second), spring.UnixMilli(), fall.UnixMilli(), posix)}
 	n, err := jvmpeer.Start(jvmpeer.Config{Database: cfg, TaskID: "jvm", GroupID: "j-gap", LivenessCheckInterval: liveness,
@@ -125,14 +118,11 @@ func jvmMySQLDSTGap(t *testing.T, cfg taskcompat.DatabaseConfig) {
 		n.Halt()
 		t.Fatal("a JVM node whose zone skips the server's UTC wall clock started; want its token acquisition to fail")
 	}
-	if !strings.Contains(err.Error(), "HOUR_OF_DAY") {
-		t.Fatalf("JVM node in the skipped hour: %v; want Connector/J's HOUR_OF_DAY error", err)
-	}
+	require.ErrorContains(t, err, "HOUR_OF_DAY", "JVM node in the skipped hour: want Connector/J's HOUR_OF_DAY error")
 	c0 := m.Stats().Checks
 	waitFor(t, 5*time.Second, "two more checks", func() bool { return m.Stats().Checks > c0+2 })
-	if !m.IsActive() || m.Stats().Takeovers != 1 {
-		t.Fatalf("member disturbed: active %v, stats %+v", m.IsActive(), m.Stats())
-	}
+	require.True(t, m.IsActive(), "member disturbed: active %v, stats %+v", m.IsActive(), m.Stats())
+	require.Equal(t, int64(1), m.Stats().Takeovers, "member disturbed: active %v, stats %+v", m.IsActive(), m.Stats())
 }
 
 // Two Ballerina nodes in different zones on PostgreSQL disagree whatever a
@@ -141,20 +131,14 @@ func jvmMySQLDSTGap(t *testing.T, cfg taskcompat.DatabaseConfig) {
 // sees both zones and says that they disagree among themselves.
 func twoJVMZones(t *testing.T, cfg taskcompat.DatabaseConfig) {
 	west := startJVMNode(t, cfg, "west", "j-two", jvmOptions{zone: "UTC"})
-	if !west.IsActive() {
-		t.Fatal("the first JVM node did not start active")
-	}
+	require.True(t, west.IsActive(), "the first JVM node did not start active")
 	m := startMember(t, cfg, "m", "j-two", func(c *taskcompat.Config) { c.LivenessCheckInterval = jvmLiveness })
 	east := startJVMNode(t, cfg, "east", "j-two", jvmOptions{zone: "Asia/Kolkata"})
-	if !east.IsActive() {
-		t.Fatal("the JVM node 5.5 h east did not take the token from the live one at once (Ballerina's rule in its zone)")
-	}
+	require.True(t, east.IsActive(), "the JVM node 5.5 h east did not take the token from the live one at once (Ballerina's rule in its zone)")
 	waitFor(t, 10*time.Second, "the member's warning that the zones disagree", func() bool {
 		return strings.Contains(m.logs.String(), "disagree among themselves")
 	})
-	if m.IsActive() {
-		t.Fatal("the member took the token from a live JVM node")
-	}
+	require.False(t, m.IsActive(), "the member took the token from a live JVM node")
 }
 
 // dstArg is the JVM peer's dst= argument: a SimpleTimeZone std east of UTC
@@ -163,8 +147,6 @@ func twoJVMZones(t *testing.T, cfg taskcompat.DatabaseConfig) {
 func dstArg(t *testing.T, std time.Duration, spring, fall time.Time) string {
 	t.Helper()
 	posix, _, err := ballerinapeer.DSTZone(std, spring, fall)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return fmt.Sprintf("%d,%d,%d,%s", int(std/time.Second), spring.UnixMilli(), fall.UnixMilli(), posix)
 }

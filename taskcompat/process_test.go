@@ -15,6 +15,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/childproc"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // childEnv, when set, makes the test binary a member process (runChild)
@@ -83,34 +84,29 @@ func TestSQLiteFreshFileThreeProcesses(t *testing.T) {
 			t.Fatalf("child %d said nothing: %v", i, c.Cmd.Wait())
 		}
 		f := strings.Fields(c.Out.Text())
-		if len(f) != 3 || f[0] == "error" {
-			t.Fatalf("child %d: %q", i, c.Out.Text())
-		}
+		require.Len(t, f, 3, "child %d: %q", i, c.Out.Text())
+		require.NotEqual(t, "error", f[0], "child %d: %q", i, c.Out.Text())
 		if f[0] == "active" {
 			active++
 		}
 		holders[f[1]+"/"+f[2]] = true
 	}
-	if active != 1 || len(holders) != 1 || !holders[strings.Join(keys(holders), "")] || !strings.HasSuffix(keys(holders)[0], "/1") {
-		t.Fatalf("%d active, holders seen %v; want one holder under term 1", active, keys(holders))
-	}
+	require.Equal(t, 1, active, "%d active, holders seen %v; want one holder under term 1", active, keys(holders))
+	require.Len(t, holders, 1, "%d active, holders seen %v; want one holder under term 1", active, keys(holders))
+	require.True(t, holders[strings.Join(keys(holders), "")], "%d active, holders seen %v; want one holder under term 1", active, keys(holders))
+	require.True(t, strings.HasSuffix(keys(holders)[0], "/1"), "%d active, holders seen %v; want one holder under term 1", active, keys(holders))
 	for i, c := range cs {
 		io.WriteString(c.In, "stop\n")
-		if err := c.Cmd.Wait(); err != nil {
-			t.Fatalf("child %d: %v", i, err)
-		}
+		require.NoError(t, c.Cmd.Wait(), "child %d", i)
 	}
 	// The file stays in WAL mode (a property of the file): open it without
 	// ftpcoord's settings and look.
 	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	var mode string
-	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-		t.Fatalf("journal mode %q, %v; want wal", mode, err)
-	}
+	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode), "journal mode")
+	require.Equal(t, "wal", mode, "journal mode")
 }
 
 func keys(m map[string]bool) []string {

@@ -11,6 +11,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
 )
 
 // SQLite's outage: another process holds the database's write lock (stuck
@@ -24,30 +25,23 @@ func TestSelfFenceOnSQLiteLock(t *testing.T) {
 	db := testdb.Open(t, cfg, "UTC")
 	a := startMember(t, cfg, "a", "gk")
 	b := startMember(t, cfg, "b", "gk")
-	if !a.IsActive() || b.IsActive() {
-		t.Fatalf("want a active, b standby: %+v %+v", a.State(), b.State())
-	}
+	require.True(t, a.IsActive(), "want a active, b standby: %+v %+v", a.State(), b.State())
+	require.False(t, b.IsActive(), "want a active, b standby: %+v %+v", a.State(), b.State())
 	members := []*member{a, b}
 	s := sample(func() []*member { return members })
 
 	ctx := context.Background()
 	stuck, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer stuck.Close()
-	if _, err := stuck.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
+	_, err = stuck.ExecContext(ctx, "BEGIN EXCLUSIVE")
+	require.NoError(t, err)
 	lockedAt := time.Now()
 	lost := a.waitEvent(t, taskcompat.LostActive, 1, 10*time.Second)
-	if !strings.Contains(lost.Reason, "self-fenced") {
-		t.Fatalf("a stepped down for %q, want self-fencing", lost.Reason)
-	}
+	require.Contains(t, lost.Reason, "self-fenced", "a stepped down for %q, want self-fencing", lost.Reason)
 	lastOK := a.State().LastHeartbeat
-	if gap := lost.At.Sub(lastOK); gap >= liveness*time.Second {
-		t.Fatalf("a stepped down %v after its last heartbeat, not before livenessCheckInterval %ds", gap, liveness)
-	}
+	gap := lost.At.Sub(lastOK)
+	require.Less(t, gap, liveness*time.Second, "a stepped down %v after its last heartbeat, not before livenessCheckInterval %ds", gap, liveness)
 	// Hold the lock until a's heartbeat is stale by the rule (reads still
 	// work in WAL mode): b may take over by then, but cannot write it.
 	waitFor(t, 10*time.Second, "a's heartbeat to be stale while the lock is held", func() bool {
@@ -55,15 +49,12 @@ func TestSelfFenceOnSQLiteLock(t *testing.T) {
 		return ok && time.Since(last) > stale
 	})
 	waitFor(t, 5*time.Second, "b to fail a write", func() bool { return b.Stats().HeartbeatFailures > 2 })
-	if b.IsActive() || len(b.eventsOf(taskcompat.BecameActive)) != 0 {
-		t.Fatal("b became active while another process held the write lock")
-	}
-	if _, term := token(t, db, d, "gk"); term != 1 {
-		t.Fatalf("term %d while the lock was held, want 1", term)
-	}
-	if _, err := stuck.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	require.False(t, b.IsActive(), "b became active while another process held the write lock")
+	require.Empty(t, b.eventsOf(taskcompat.BecameActive), "b became active while another process held the write lock")
+	_, term := token(t, db, d, "gk")
+	require.Equal(t, int64(1), term, "term while the lock was held")
+	_, err = stuck.ExecContext(ctx, "ROLLBACK")
+	require.NoError(t, err)
 	releasedAt := time.Now()
 	waitFor(t, 10*time.Second, "one member active again", func() bool { return a.IsActive() || b.IsActive() })
 	t.Logf("locked for %v; a fenced itself %v after its last heartbeat; a member was active %v after the release",
@@ -71,15 +62,13 @@ func TestSelfFenceOnSQLiteLock(t *testing.T) {
 	waitFor(t, 5*time.Second, "both members healthy", func() bool { return a.State().Healthy && b.State().Healthy })
 	s.check(t)
 	holder, term := token(t, db, d, "gk")
-	if term != 2 || (holder == "a") != a.IsActive() || (holder == "b") != b.IsActive() {
-		t.Fatalf("token %s/%d, a active %v, b active %v: want one takeover, term 2", holder, term, a.IsActive(), b.IsActive())
-	}
-	if n := strings.Count(a.logs.String(), "coordination database failing"); n != 1 {
-		t.Fatalf("the outage was logged %d times, want once:\n%s", n, a.logs)
-	}
-	if !strings.Contains(a.logs.String(), "coordination database answering again") {
-		t.Fatalf("the recovery was not logged:\n%s", a.logs)
-	}
+	msg := fmt.Sprintf("token %s/%d, a active %v, b active %v: want one takeover, term 2", holder, term, a.IsActive(), b.IsActive())
+	require.Equal(t, int64(2), term, msg)
+	require.Equal(t, holder == "a", a.IsActive(), msg)
+	require.Equal(t, holder == "b", b.IsActive(), msg)
+	n := strings.Count(a.logs.String(), "coordination database failing")
+	require.Equal(t, 1, n, "the outage was logged %d times, want once:\n%s", n, a.logs)
+	require.Contains(t, a.logs.String(), "coordination database answering again", "the recovery was not logged")
 }
 
 // Another connection records a large listing in the ledger, batch after
@@ -89,15 +78,11 @@ func TestSQLiteHeartbeatsNotStarvedByABusyWriter(t *testing.T) {
 	d := schema.SQLite
 	cfg := testdb.NewWithSchema(t, d)
 	m := startMember(t, cfg, "steady", "gw")
-	if !m.IsActive() {
-		t.Fatalf("not active: %+v", m.State())
-	}
+	require.True(t, m.IsActive(), "not active: %+v", m.State())
 	db := testdb.Open(t, cfg, "UTC")
 	ctx := context.Background()
 	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: "gw", MemberID: "lister", Mode: ledger.Shared})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hb0 := m.Stats().Heartbeats
 	recorded := 0
 	for start := time.Now(); time.Since(start) < 2*stale; {
@@ -106,17 +91,13 @@ func TestSQLiteHeartbeatsNotStarvedByABusyWriter(t *testing.T) {
 			files[i] = ledger.File{Path: fmt.Sprintf("/in/%07d.csv", recorded+i), Size: 1, MTime: int64(recorded + i)}
 		}
 		n, err := lg.Record(ctx, files)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		recorded += n
 	}
 	st := m.Stats()
 	t.Logf("%d files recorded; heartbeats %d (%d failed), self-fences %d", recorded, st.Heartbeats-hb0, st.HeartbeatFailures, st.SelfFences)
-	if st.SelfFences != 0 || !m.IsActive() || len(m.eventsOf(taskcompat.LostActive)) != 0 {
-		t.Fatalf("the member lost its role while another connection wrote: %+v", st)
-	}
-	if st.Heartbeats-hb0 < int64(stale/heartbeat) {
-		t.Fatalf("%d heartbeats in %v", st.Heartbeats-hb0, 2*stale)
-	}
+	require.Zero(t, st.SelfFences, "the member lost its role while another connection wrote: %+v", st)
+	require.True(t, m.IsActive(), "the member lost its role while another connection wrote: %+v", st)
+	require.Empty(t, m.eventsOf(taskcompat.LostActive), "the member lost its role while another connection wrote: %+v", st)
+	require.GreaterOrEqual(t, st.Heartbeats-hb0, int64(stale/heartbeat), "%d heartbeats in %v", st.Heartbeats-hb0, 2*stale)
 }

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const testLimit = 3 * time.Second // livenessCheckInterval 2
@@ -25,8 +28,8 @@ func TestZoneOffsetNear(t *testing.T) {
 		{2*time.Hour - 3*time.Second, 0, false}, // a value cannot be older than fresh by less than zero
 	} {
 		got, ok := zoneOffsetNear(c.age)
-		if ok != c.ok || (ok && got != c.want) {
-			t.Errorf("zoneOffsetNear(%v) = %v, %v; want %v, %v", c.age, got, ok, c.want, c.ok)
+		if assert.Equal(t, c.ok, ok, "zoneOffsetNear(%v) = %v, %v; want %v, %v", c.age, got, ok, c.want, c.ok) && ok {
+			assert.Equal(t, c.want, got, "zoneOffsetNear(%v) = %v, %v; want %v, %v", c.age, got, ok, c.want, c.ok)
 		}
 	}
 }
@@ -47,14 +50,10 @@ func TestMayBeLive(t *testing.T) {
 		{30 * time.Hour, false},                               // older than any zone difference
 		{-30 * time.Hour, false},                              // further in the future than any zone
 	} {
-		if got := mayBeLive(c.age, testLimit); got != c.live {
-			t.Errorf("mayBeLive(%v) = %v, want %v", c.age, got, c.live)
-		}
+		assert.Equal(t, c.live, mayBeLive(c.age, testLimit), "mayBeLive(%v)", c.age)
 	}
 	// With a liveness interval longer than a quarter hour every age may be live.
-	if !mayBeLive(20*time.Minute, 31*time.Minute) {
-		t.Error("mayBeLive(20m, limit 31m) = false")
-	}
+	assert.True(t, mayBeLive(20*time.Minute, 31*time.Minute), "mayBeLive(20m, limit 31m)")
 }
 
 // The judgement of a holder, step by step, for a writer 8 h west of our
@@ -71,45 +70,38 @@ func TestJudgeWriterInAnotherZone(t *testing.T) {
 		return z.judge("jvm", now.Sub(writtenAt)+west, testLimit, now)
 	}
 	// First sighting: 8 h old to us, but it may be live: not dead.
-	if _, dead := see(t0, t0.Add(100*time.Millisecond)); dead {
-		t.Fatal("a fresh member took a heartbeat 8 h west for dead at first sight")
-	}
+	_, dead := see(t0, t0.Add(100*time.Millisecond))
+	require.False(t, dead, "a fresh member took a heartbeat 8 h west for dead at first sight")
 	// It changes: the zone is learned, the age is right.
 	age, dead := see(t0.Add(time.Second), t0.Add(1100*time.Millisecond))
-	if dead || age != 100*time.Millisecond {
-		t.Fatalf("after a change: age %v dead %v; want 100ms, alive", age, dead)
-	}
-	if s := z.knownSkews("me"); s["jvm"] != west {
-		t.Fatalf("live skews %v, want jvm at %v", s, west)
-	}
+	require.False(t, dead, "after a change: age %v dead %v; want 100ms, alive", age, dead)
+	require.Equal(t, 100*time.Millisecond, age, "after a change: age %v dead %v; want 100ms, alive", age, dead)
+	s := z.knownSkews("me")
+	require.Equal(t, west, s["jvm"], "live skews %v, want jvm at %v", s, west)
 	// It stops: dead exactly when the corrected age reaches the limit.
 	last := t0.Add(time.Second)
-	if _, dead := see(last, last.Add(testLimit-time.Millisecond)); dead {
-		t.Fatal("dead before the limit")
-	}
-	if age, dead := see(last, last.Add(testLimit)); !dead || age != testLimit {
-		t.Fatalf("at the limit: age %v dead %v", age, dead)
-	}
+	_, dead = see(last, last.Add(testLimit-time.Millisecond))
+	require.False(t, dead, "dead before the limit")
+	age, dead = see(last, last.Add(testLimit))
+	require.True(t, dead, "at the limit: age %v dead %v", age, dead)
+	require.Equal(t, testLimit, age, "at the limit: age %v dead %v", age, dead)
 
 	// A holder never seen changing whose age looks like an offset: dead
 	// once unchanged for the limit, timed from the first sighting.
 	var y zoneTracker
 	first := t0
 	y.update([]hbRow{{taskID: "ghost", wallUS: 1, age: time.Hour}}, "me", first)
-	if _, dead := y.judge("ghost", time.Hour, testLimit, first); dead {
-		t.Fatal("an hour-old heartbeat judged dead at first sight")
-	}
+	_, dead = y.judge("ghost", time.Hour, testLimit, first)
+	require.False(t, dead, "an hour-old heartbeat judged dead at first sight")
 	now := first.Add(testLimit)
 	y.update([]hbRow{{taskID: "ghost", wallUS: 1, age: time.Hour + testLimit}}, "me", now)
-	if _, dead := y.judge("ghost", time.Hour+testLimit, testLimit, now); !dead {
-		t.Fatal("an unchanged heartbeat not dead after the limit")
-	}
+	_, dead = y.judge("ghost", time.Hour+testLimit, testLimit, now)
+	require.True(t, dead, "an unchanged heartbeat not dead after the limit")
 	// One that no zone explains is dead at once.
 	var x zoneTracker
 	x.update([]hbRow{{taskID: "old", wallUS: 1, age: time.Hour + 7*time.Minute}}, "me", first)
-	if _, dead := x.judge("old", time.Hour+7*time.Minute, testLimit, first); !dead {
-		t.Fatal("a heartbeat 67 minutes old not dead at once")
-	}
+	_, dead = x.judge("old", time.Hour+7*time.Minute, testLimit, first)
+	require.True(t, dead, "a heartbeat 67 minutes old not dead at once")
 }
 
 func TestWriteSkewAndMismatch(t *testing.T) {
@@ -134,21 +126,12 @@ func TestWriteSkewAndMismatch(t *testing.T) {
 		{"a node whose clocks went back an hour ago", map[string]*rowTrack{"n": {skew: 8 * time.Hour, known: true, changedAt: t0, east: 7 * time.Hour, eastUntil: t0}}, 8 * time.Hour},
 	} {
 		z := zoneTracker{rows: c.rows}
-		if got := z.writeSkew("me", testLimit, t0); got != c.want {
-			t.Errorf("%s: writeSkew = %v, want %v", c.name, got, c.want)
-		}
+		assert.Equal(t, c.want, z.writeSkew("me", testLimit, t0), "%s: writeSkew", c.name)
 	}
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	if m := mismatch("UTC", map[string]time.Duration{"a": 0}, now); m != "" {
-		t.Fatalf("same zone: %q", m)
-	}
-	if m := mismatch("UTC", map[string]time.Duration{"jvm": -ist}, now); m != "jvm writes in UTC+05:30" {
-		t.Fatalf("mismatch: %q", m)
-	}
-	if m := mismatch("UTC", map[string]time.Duration{"jvm": -ist, "b": 0}, now); !strings.HasPrefix(m, "jvm writes in UTC+05:30; the other members disagree among themselves") {
-		t.Fatalf("mismatch: %q", m)
-	}
-	if m := mismatch("America/Los_Angeles", map[string]time.Duration{"jvm": -8 * time.Hour}, now); m != "jvm writes in UTC+00:00" {
-		t.Fatalf("mismatch: %q", m)
-	}
+	require.Empty(t, mismatch("UTC", map[string]time.Duration{"a": 0}, now), "same zone")
+	require.Equal(t, "jvm writes in UTC+05:30", mismatch("UTC", map[string]time.Duration{"jvm": -ist}, now), "mismatch")
+	m := mismatch("UTC", map[string]time.Duration{"jvm": -ist, "b": 0}, now)
+	require.True(t, strings.HasPrefix(m, "jvm writes in UTC+05:30; the other members disagree among themselves"), "mismatch: %q", m)
+	require.Equal(t, "jvm writes in UTC+00:00", mismatch("America/Los_Angeles", map[string]time.Duration{"jvm": -8 * time.Hour}, now), "mismatch")
 }

@@ -3,24 +3,27 @@ package main
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseLines(t *testing.T) {
 	r, ok := parsePeerLine("f1.dat c1 1796310803347960781 1024")
-	if !ok || r.name != "f1.dat" || r.instance != "c1" || r.at.UnixNano() != 1796310803347960781 {
-		t.Fatalf("peer line: %+v %v", r, ok)
-	}
-	if _, ok := parsePeerLine("garbage"); ok {
-		t.Fatal("garbage parsed")
-	}
+	require.True(t, ok, "peer line: %+v %v", r, ok)
+	require.Equal(t, "f1.dat", r.name, "peer line: %+v %v", r, ok)
+	require.Equal(t, "c1", r.instance, "peer line: %+v %v", r, ok)
+	require.Equal(t, int64(1796310803347960781), r.at.UnixNano(), "peer line: %+v %v", r, ok)
+	_, ok = parsePeerLine("garbage")
+	require.False(t, ok, "garbage parsed")
 	line := `{"time":"2026-12-03T15:20:01.5Z","level":"INFO","msg":"file","path":"/peers/x/f2.dat","bytes":1024,"attempt":2,"idempotencyKey":"k2"}`
 	r, ok = parseFtpcoordLine(line, "m1")
-	if !ok || r.name != "f2.dat" || r.instance != "m1" || r.attempt != 2 || r.key != "k2" {
-		t.Fatalf("ftpcoord line: %+v %v", r, ok)
-	}
-	if _, ok := parseFtpcoordLine(`{"msg":"active","term":3}`, "m1"); ok {
-		t.Fatal("non-file message parsed")
-	}
+	require.True(t, ok, "ftpcoord line: %+v %v", r, ok)
+	require.Equal(t, "f2.dat", r.name, "ftpcoord line: %+v %v", r, ok)
+	require.Equal(t, "m1", r.instance, "ftpcoord line: %+v %v", r, ok)
+	require.Equal(t, 2, r.attempt, "ftpcoord line: %+v %v", r, ok)
+	require.Equal(t, "k2", r.key, "ftpcoord line: %+v %v", r, ok)
+	_, ok = parseFtpcoordLine(`{"msg":"active","term":3}`, "m1")
+	require.False(t, ok, "non-file message parsed")
 }
 
 func TestCount(t *testing.T) {
@@ -35,18 +38,16 @@ func TestCount(t *testing.T) {
 		{name: "z", instance: "1", at: at(8), attempt: 1}, // not expected
 	}
 	got := count(recs, []string{"a", "b", "c", "d"})
-	if got.distinct != 3 || got.lost != 1 || got.twice != 1 || got.reruns != 1 || got.extra != 1 {
-		t.Fatalf("count: %+v", got)
-	}
-	if !got.first.Equal(at(1)) || !got.last.Equal(at(7)) {
-		t.Fatalf("first/last: %+v", got)
-	}
+	require.Equal(t, 3, got.distinct, "count: %+v", got)
+	require.Equal(t, 1, got.lost, "count: %+v", got)
+	require.Equal(t, 1, got.twice, "count: %+v", got)
+	require.Equal(t, 1, got.reruns, "count: %+v", got)
+	require.Equal(t, 1, got.extra, "count: %+v", got)
+	require.True(t, got.first.Equal(at(1)), "first/last: %+v", got)
+	require.True(t, got.last.Equal(at(7)), "first/last: %+v", got)
 	f := failovers(recs, []kill{{instance: "1", at: at(3)}, {instance: "2", at: at(6)}})
-	if len(f) != 2 || f[0] != 2*time.Second || f[1] != time.Second {
-		t.Fatalf("failovers: %v", f)
-	}
+	require.Equal(t, []time.Duration{2 * time.Second, time.Second}, f, "failovers")
 	m, w := medianMax([]time.Duration{3, 1, 2})
-	if m != 2 || w != 3 {
-		t.Fatalf("medianMax: %v %v", m, w)
-	}
+	require.Equal(t, time.Duration(2), m, "medianMax: %v %v", m, w)
+	require.Equal(t, time.Duration(3), w, "medianMax: %v %v", m, w)
 }

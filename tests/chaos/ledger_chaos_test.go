@@ -16,6 +16,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/tests/chaos/harness"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -44,22 +46,16 @@ func setup(t *testing.T) (string, harness.Env) {
 		}
 		memberBin, buildErr = harness.BuildMember(binDir)
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	require.NoError(t, buildErr)
 	env, err := harness.EnvFromOS()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return memberBin, env
 }
 
 func newGroup(t *testing.T, opt harness.Options) *harness.Group {
 	t.Helper()
 	g, err := harness.New(context.Background(), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(g.Close)
 	return g
 }
@@ -67,9 +63,7 @@ func newGroup(t *testing.T, opt harness.Options) *harness.Group {
 func start(t *testing.T, g *harness.Group, id string, args ...string) *harness.Member {
 	t.Helper()
 	m, err := g.Start(id, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
@@ -77,9 +71,7 @@ func start(t *testing.T, g *harness.Group, id string, args ...string) *harness.M
 // any violation of the invariants (harness.Group.Verify).
 func verify(t *testing.T, g *harness.Group, name string) harness.Result {
 	t.Helper()
-	if err := g.WaitSettled(context.Background(), 3*time.Minute); err != nil {
-		t.Errorf("after %d kills and %d pauses: %v", g.Killed(), g.Paused(), err)
-	}
+	assert.NoError(t, g.WaitSettled(context.Background(), 3*time.Minute), "after %d kills and %d pauses", g.Killed(), g.Paused())
 	r := g.Verify(context.Background(), name)
 	for _, v := range r.Violations {
 		t.Error(v)
@@ -191,9 +183,7 @@ func aimedKills(t *testing.T, bin string, env harness.Env, d schema.Dialect) {
 		}()
 	}
 	record := func(m *harness.Member) {
-		if m.Status().Signal() != syscall.SIGKILL {
-			t.Fatalf("member %s (aimed at %s) ended with %v, not by its SIGKILL", m.ID, m.DieAt, m.Status())
-		}
+		require.Equal(t, syscall.SIGKILL, m.Status().Signal(), "member %s (aimed at %s) ended with %v, not by its SIGKILL", m.ID, m.DieAt, m.Status())
 		perPointDeaths[m.DieAt]++
 	}
 	for _, id := range []string{"m0", "m1", "m2"} {
@@ -216,9 +206,7 @@ func aimedKills(t *testing.T, bin string, env harness.Env, d schema.Dialect) {
 		if err != nil || c["DONE"] < files {
 			continue
 		}
-		if !quotaMet() {
-			t.Fatalf("all files were done after only the aimed deaths %v: add files", perPointDeaths)
-		}
+		require.True(t, quotaMet(), "all files were done after only the aimed deaths %v: add files", perPointDeaths)
 		break
 	}
 	g.StopAll()
@@ -228,13 +216,9 @@ func aimedKills(t *testing.T, bin string, env harness.Env, d schema.Dialect) {
 	verify(t, g, "aimed-kills")
 	// The handlers' log shows each aimed death at its point.
 	lg, err := harness.ReadLog(g.Log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, p := range points {
-		if lg.Deaths[p] != perPointDeaths[p] {
-			t.Fatalf("the handler log shows deaths %v, the processes' exits %v", lg.Deaths, perPointDeaths)
-		}
+		require.Equal(t, perPointDeaths[p], lg.Deaths[p], "the handler log shows deaths %v, the processes' exits %v", lg.Deaths, perPointDeaths)
 	}
 	t.Logf("aimed deaths: %v", perPointDeaths)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/tests/chaos/harness"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The short version of the fault matrix (make chaos runs all of it): three
@@ -17,19 +19,14 @@ func TestChaosMatrixShort(t *testing.T) {
 	for _, name := range []string{"pause-active", "partition-active", "pause-shared"} {
 		t.Run(name, func(t *testing.T) {
 			s, ok := harness.ScenarioByName(name)
-			if !ok {
-				t.Fatalf("no scenario %q", name)
-			}
+			require.True(t, ok, "no scenario %q", name)
 			r := harness.RunScenario(context.Background(), bin, env, schema.Postgres, s, plan)
 			for _, v := range r.Violations {
 				t.Error(v)
 			}
-			if r.Done+r.Rejected != r.Files || r.Files != plan.Files+plan.Arrivals {
-				t.Errorf("%d files put, %d DONE, %d REJECTED", r.Files, r.Done, r.Rejected)
-			}
-			if r.Failovers == 0 {
-				t.Errorf("no failover measured: the scenario took no active member away")
-			}
+			assert.Equal(t, r.Files, r.Done+r.Rejected, "%d files put, %d DONE, %d REJECTED", r.Files, r.Done, r.Rejected)
+			assert.Equal(t, plan.Files+plan.Arrivals, r.Files, "%d files put, %d DONE, %d REJECTED", r.Files, r.Done, r.Rejected)
+			assert.NotZero(t, r.Failovers, "no failover measured: the scenario took no active member away")
 			t.Logf("%s: %d files, %d re-run after a fault, failover max %v, in %v",
 				name, r.Files, r.ExplainedReruns, r.FailoverMax.Round(time.Millisecond), r.Elapsed.Round(time.Second))
 		})
@@ -55,14 +52,11 @@ func TestChaosDefaultLeaseAndGrowingFiles(t *testing.T) {
 				for _, v := range r.Violations {
 					t.Error(v)
 				}
-				if r.Done != r.Files || r.Files != plan.Files+plan.Arrivals {
-					t.Errorf("%d files put, %d DONE, %d REJECTED", r.Files, r.Done, r.Rejected)
-				}
-				if r.Kills+r.Pauses == 0 {
-					t.Errorf("no member was killed or paused")
-				}
-				if name == "kill-default-lease" && r.ReclaimMax == 0 {
-					t.Errorf("no handler the killed members had at work ran again")
+				assert.Equal(t, r.Files, r.Done, "%d files put, %d DONE, %d REJECTED", r.Files, r.Done, r.Rejected)
+				assert.Equal(t, plan.Files+plan.Arrivals, r.Files, "%d files put, %d DONE, %d REJECTED", r.Files, r.Done, r.Rejected)
+				assert.NotZero(t, r.Kills+r.Pauses, "no member was killed or paused")
+				if name == "kill-default-lease" {
+					assert.NotZero(t, r.ReclaimMax, "no handler the killed members had at work ran again")
 				}
 				t.Logf("%s on %s: %d files, failover max %v, killed member's files ran again within %v, in %v",
 					name, d, r.Files, r.FailoverMax.Round(time.Millisecond), r.ReclaimMax.Round(time.Millisecond), r.Elapsed.Round(time.Second))
