@@ -50,7 +50,7 @@ var Scenarios = []Scenario{
 	{Name: "kill-default-lease", What: "SIGKILL of the active member mid-file, 3 times, each restarted, processingTimeout at its default (300 s)",
 		Faults: killActiveMidFile, Configure: func(o *Options) {
 			o.Settings = map[string]any{"processingTimeout": nil}
-			o.ArrivalEvery = 25 * time.Millisecond
+			o.ArrivalEvery = 50 * time.Millisecond // arrivals outlast the three kills: each needs a handler at work
 		},
 		ReclaimWithin: func(l time.Duration) time.Duration { return l + 3*time.Second }},
 	{Name: "pause-default-lease", What: "SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the new active member reclaims its files at once, and once woken it starts and commits none of them",
@@ -99,29 +99,14 @@ func (g *Group) activeAfter(ctx context.Context, least, spread, timeout time.Dur
 	return g.Active(ctx, timeout)
 }
 
-func killActive(ctx context.Context, g *Group, ids []string) error { return killActiveN(ctx, g, 6) }
+func killActive(ctx context.Context, g *Group, ids []string) error {
+	return g.killActive(ctx, kills{n: 6, least: 500 * time.Millisecond, spread: 1500 * time.Millisecond})
+}
 
 // killActiveMidFile kills the active member 3 times, each while one of its
 // handlers is at work, and restarts it once another member took over.
 func killActiveMidFile(ctx context.Context, g *Group, ids []string) error {
-	for range 3 {
-		id, _, err := g.activeAfter(ctx, 300*time.Millisecond, 700*time.Millisecond, 15*time.Second)
-		if err != nil {
-			return err
-		}
-		if err := g.atWork(ctx, id, 10*time.Second); err != nil {
-			return err
-		}
-		g.MarkFailover()
-		g.Kill(id)
-		if _, err := g.activeOtherThan(ctx, id, 15*time.Second); err != nil {
-			return err
-		}
-		if _, err := g.Start(id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.killActive(ctx, kills{n: 3, least: 300 * time.Millisecond, spread: 700 * time.Millisecond, atWork: true})
 }
 
 // atWork waits until member id has a handler run started and not ended.
@@ -143,15 +128,31 @@ func (g *Group) atWork(ctx context.Context, id string, timeout time.Duration) er
 	return fmt.Errorf("%s had no handler at work for %v", id, timeout)
 }
 
-func killActive2(ctx context.Context, g *Group, ids []string) error { return killActiveN(ctx, g, 2) }
+func killActive2(ctx context.Context, g *Group, ids []string) error {
+	return g.killActive(ctx, kills{n: 2, least: 500 * time.Millisecond, spread: 1500 * time.Millisecond})
+}
 
-// killActiveN kills the active member n times, each time restarted once
+// kills is a series of SIGKILLs of the active member: n of them, each a
+// random while (least to least+spread) after an active member is known,
+// and with atWork only while one of its handlers is at work.
+type kills struct {
+	n             int
+	least, spread time.Duration
+	atWork        bool
+}
+
+// killActive kills the active member as k says, each time restarted once
 // another member took over.
-func killActiveN(ctx context.Context, g *Group, n int) error {
-	for range n {
-		id, _, err := g.activeAfter(ctx, 500*time.Millisecond, 1500*time.Millisecond, 15*time.Second)
+func (g *Group) killActive(ctx context.Context, k kills) error {
+	for range k.n {
+		id, _, err := g.activeAfter(ctx, k.least, k.spread, 15*time.Second)
 		if err != nil {
 			return err
+		}
+		if k.atWork {
+			if err := g.atWork(ctx, id, 10*time.Second); err != nil {
+				return err
+			}
 		}
 		g.MarkFailover()
 		g.Kill(id)
