@@ -186,10 +186,8 @@ func measure(e *env, res *result, o options) error {
 		return err
 	}
 	defer r.close()
-	for _, i := range instances() {
-		if err := r.start(i); err != nil {
-			return err
-		}
+	if err := r.startAll(); err != nil {
+		return err
 	}
 	time.Sleep(o.warmup)
 	staging := filepath.Join(e.ftpRoot, ".peers-staging-"+s.key)
@@ -279,10 +277,8 @@ func measure(e *env, res *result, o options) error {
 		return err
 	}
 	defer r.close()
-	for _, i := range instances() {
-		if err := r.start(i); err != nil {
-			return err
-		}
+	if err := r.startAll(); err != nil {
+		return err
 	}
 	time.Sleep(o.warmup)
 	if err := r.alive(); err != nil {
@@ -345,11 +341,9 @@ func throughput(ctx context.Context, e *env, res *result, o options) error {
 		}
 	}
 	res.tputStart = time.Now()
-	for _, i := range instances() {
-		if err := r.start(i); err != nil {
-			r.close()
-			return err
-		}
+	if err := r.startAll(); err != nil {
+		r.close()
+		return err
 	}
 	deadline := res.tputStart.Add(o.tputTimeout)
 	for time.Now().Before(deadline) {
@@ -372,11 +366,9 @@ func throughput(ctx context.Context, e *env, res *result, o options) error {
 	if r, err = newRun(ctx, s, e, "warm"); err != nil {
 		return err
 	}
-	for _, i := range instances() {
-		if err := r.start(i); err != nil {
-			r.close()
-			return err
-		}
+	if err := r.startAll(); err != nil {
+		r.close()
+		return err
 	}
 	staging := filepath.Join(e.ftpRoot, ".peers-staging-"+s.key)
 	if err := os.RemoveAll(staging); err != nil {

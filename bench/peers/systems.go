@@ -142,6 +142,16 @@ func (r *run) kill(instance string) {
 	<-p.exited
 }
 
+// startAll starts every instance of the run.
+func (r *run) startAll() error {
+	for _, i := range instances() {
+		if err := r.start(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // close kills every instance and drops the database.
 func (r *run) close() {
 	for i := range r.procs {
