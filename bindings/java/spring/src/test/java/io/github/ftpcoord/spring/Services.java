@@ -147,18 +147,7 @@ public final class Services {
 
         /** The coordination properties of a member of group in this database. */
         public Map<String, Object> properties(String member, String group) {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("ftpcoord.coordination.member-id", member);
-            p.put("ftpcoord.coordination.coordination-group", group);
-            p.put("ftpcoord.coordination.liveness-check-interval", "2");
-            p.put("ftpcoord.coordination.heartbeat-frequency", "250ms");
-            p.put("ftpcoord.coordination.database-config.type", "postgresql");
-            p.put("ftpcoord.coordination.database-config.host", config.host());
-            p.put("ftpcoord.coordination.database-config.port", config.port());
-            p.put("ftpcoord.coordination.database-config.user", config.user());
-            p.put("ftpcoord.coordination.database-config.password", config.password());
-            p.put("ftpcoord.coordination.database-config.database", config.database());
-            return p;
+            return coordinationProperties("postgresql", config, member, group);
         }
 
         public ListenerConfig.CoordinationConfig coordination(String member, String group) {
@@ -180,19 +169,24 @@ public final class Services {
         }
 
         public Map<String, Object> properties(String member, String group) {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("ftpcoord.coordination.member-id", member);
-            p.put("ftpcoord.coordination.coordination-group", group);
-            p.put("ftpcoord.coordination.liveness-check-interval", "2");
-            p.put("ftpcoord.coordination.heartbeat-frequency", "250ms");
-            p.put("ftpcoord.coordination.database-config.type", "mysql");
-            p.put("ftpcoord.coordination.database-config.host", config.host());
-            p.put("ftpcoord.coordination.database-config.port", config.port());
-            p.put("ftpcoord.coordination.database-config.user", config.user());
-            p.put("ftpcoord.coordination.database-config.password", config.password());
-            p.put("ftpcoord.coordination.database-config.database", config.database());
-            return p;
+            return coordinationProperties("mysql", config, member, group);
         }
+    }
+
+    /** Boot's ftpcoord.coordination.* properties of a member of group in a database of type. */
+    static Map<String, Object> coordinationProperties(String type, ListenerConfig.DatabaseConfig config, String member, String group) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("ftpcoord.coordination.member-id", member);
+        p.put("ftpcoord.coordination.coordination-group", group);
+        p.put("ftpcoord.coordination.liveness-check-interval", "2");
+        p.put("ftpcoord.coordination.heartbeat-frequency", "250ms");
+        p.put("ftpcoord.coordination.database-config.type", type);
+        p.put("ftpcoord.coordination.database-config.host", config.host());
+        p.put("ftpcoord.coordination.database-config.port", config.port());
+        p.put("ftpcoord.coordination.database-config.user", config.user());
+        p.put("ftpcoord.coordination.database-config.password", config.password());
+        p.put("ftpcoord.coordination.database-config.database", config.database());
+        return p;
     }
 
     public static MariaDb mariadb() throws IOException {
