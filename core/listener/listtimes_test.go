@@ -1,0 +1,216 @@
+package listener
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/stretchr/testify/require"
+)
+
+// vsftpdDir makes a directory of the test's own on vsftpd (LIST only,
+// with MDTM; anonymous) and returns the listener settings for it and its
+// local path.
+func vsftpdDir(t *testing.T) (ListenerConfig, string) {
+	t.Helper()
+	host, p := hostPort(t, "FTPCOORD_TEST_VSFTPD_ADDR")
+	dir, local := testDir(t, env(t, "FTPCOORD_TEST_VSFTPD_ROOT"))
+	return ListenerConfig{Protocol: FTP, Host: host, Port: p, Path: "/inbox/" + dir, PollingInterval: 0.1}, local
+}
+
+// mdtmConn is a real session whose MDTM is counted, or hidden as if the
+// server had none.
+type mdtmConn struct {
+	remote.Conn
+	hide  bool
+	calls *atomic.Int32
+}
+
+func (c mdtmConn) ListPrecision() remote.Precision { return c.Conn.(remote.ExactTimer).ListPrecision() }
+func (c mdtmConn) CanTimeExactly() bool {
+	return !c.hide && c.Conn.(remote.ExactTimer).CanTimeExactly()
+}
+func (c mdtmConn) ExactModTime(ctx context.Context, p string) (time.Time, error) {
+	c.calls.Add(1)
+	if c.hide {
+		return time.Time{}, errors.ErrUnsupported
+	}
+	return c.Conn.(remote.ExactTimer).ExactModTime(ctx, p)
+}
+
+// countingMDTM dials as cfg says, counting MDTM commands (or hiding MDTM).
+func countingMDTM(cfg ListenerConfig, hide bool, calls *atomic.Int32) Option {
+	dial := dialerFor(cfg.WithDefaults(), nil)
+	return WithDialer(func(ctx context.Context) (remote.Conn, error) {
+		c, err := dial(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return mdtmConn{Conn: c, hide: hide, calls: calls}, nil
+	})
+}
+
+// vsftpd lists a file "Jun 07 01:34" while it is younger than 182 days
+// (60*60*24*182 seconds, vsftpd's sysutil.c, against the time of the
+// listing) and "Jun 07  2026" after. An unchanged file that crosses that
+// line is handled once: without the ledger and with it (PostgreSQL), with
+// MDTM and with MDTM hidden, and after a restart that forgets what was
+// seen in memory (MDTM is then asked, once, for the file listed with its
+// day). A real change after the crossing is still a new version.
+func TestSixMonthSwitchIsNoNewVersion(t *testing.T) {
+	const margin = 8 * time.Second // time left before the crossing for the first polls
+	type run struct {
+		name        string
+		ledger      bool
+		hideMDTM    bool
+		cfg         ListenerConfig
+		local, path string
+		rec         *recorder
+		mdtm        atomic.Int32
+		l           *Listener
+	}
+	runs := []*run{{name: "memory"}, {name: "memory, no MDTM", hideMDTM: true},
+		{name: "ledger", ledger: true}, {name: "ledger, no MDTM", ledger: true, hideMDTM: true}}
+	start := func(r *run) {
+		t.Helper()
+		l, err := New(r.cfg, countingMDTM(r.cfg, r.hideMDTM, &r.mdtm))
+		require.NoError(t, err, r.name)
+		require.NoError(t, l.Attach(r.rec), r.name)
+		t.Cleanup(func() { l.Stop(context.Background()) })
+		if r.ledger {
+			require.NoError(t, l.Start(context.Background()), r.name)
+		}
+		r.l = l
+	}
+	pollOnce := func(r *run) {
+		t.Helper()
+		if r.ledger {
+			pollHand(t, r.l)
+		} else {
+			poll(t, r.l)
+		}
+	}
+	mtime := time.Now().Add(-182*24*time.Hour + margin).Truncate(time.Second)
+	for _, r := range runs {
+		r.cfg, r.local = vsftpdDir(t)
+		if r.ledger {
+			r.cfg, _ = withLedger(t, r.cfg, schema.Postgres, "m")
+		}
+		r.path = r.cfg.Path + "/report.csv"
+		r.rec = newRecorder()
+		write(t, r.local, "report.csv", "same content", 0)
+		require.NoError(t, os.Chtimes(filepath.Join(r.local, "report.csv"), mtime, mtime))
+		start(r)
+	}
+	for _, r := range runs {
+		if r.ledger {
+			pollUntil(t, r.l, r.name+": first delivery", func() bool { return r.rec.delivered() >= 1 })
+		} else {
+			pollOnce(r)
+		}
+	}
+	// The first polls saw the young form: the listing shows it still.
+	require.Equal(t, remote.PrecisionMinute, listedPrecision(t, runs[0].cfg, "report.csv"), "the first polls were too slow: the file crossed before them")
+	for _, r := range runs {
+		order, _, errs := r.rec.take()
+		require.Equal(t, []string{r.path}, order, "%s: first poll", r.name)
+		require.Empty(t, errs, "%s: first poll", r.name)
+		require.Zero(t, r.mdtm.Load(), "%s: MDTM asked for a file listed with its minute", r.name)
+	}
+
+	deadline := time.Now().Add(margin + 30*time.Second)
+	for listedPrecision(t, runs[0].cfg, "report.csv") != remote.PrecisionDay {
+		require.True(t, time.Now().Before(deadline), "vsftpd never listed the file with its year")
+		time.Sleep(200 * time.Millisecond) // between listings of a condition awaited
+	}
+	for _, r := range runs {
+		pollOnce(r)
+		order, _, errs := r.rec.take()
+		require.Empty(t, order, "%s: the unchanged file was handled again once listed with its day", r.name)
+		require.Empty(t, errs, "%s: after the crossing", r.name)
+		require.Zero(t, r.mdtm.Load(), "%s: MDTM asked for an unchanged file", r.name)
+	}
+
+	// A restart forgets what was seen; the ledger still knows the version.
+	for _, r := range runs {
+		if !r.ledger {
+			continue
+		}
+		rows := ledgerRows(t, r.l, r.path)
+		require.Len(t, rows, 1, "%s: ledger rows", r.name)
+		require.NoError(t, r.l.Stop(context.Background()))
+		start(r)
+		pollHand(t, r.l)
+		pollHand(t, r.l)
+		order, _, errs := r.rec.take()
+		require.Empty(t, order, "%s: handled again after a restart", r.name)
+		require.Empty(t, errs, "%s: after a restart", r.name)
+		require.Len(t, ledgerRows(t, r.l, r.path), 1, "%s: ledger rows after a restart", r.name)
+		want := int32(1) // the one file listed with its day, asked once
+		if r.hideMDTM {
+			want = 0
+		}
+		require.Equal(t, want, r.mdtm.Load(), "%s: MDTM commands after the restart", r.name)
+	}
+
+	// A real change of an old file (another size, its old time) is a new
+	// version.
+	for _, r := range runs {
+		write(t, r.local, "report.csv", "other content, longer", 0)
+		require.NoError(t, os.Chtimes(filepath.Join(r.local, "report.csv"), mtime, mtime))
+		if r.ledger {
+			pollUntil(t, r.l, r.name+": the changed file", func() bool { return r.rec.delivered() >= 1 })
+		} else {
+			pollOnce(r)
+		}
+		order, _, errs := r.rec.take()
+		require.Equal(t, []string{r.path}, order, "%s: the changed file", r.name)
+		require.Empty(t, errs, "%s: the changed file", r.name)
+		require.Equal(t, "other content, longer", r.rec.files[r.path], "%s: content", r.name)
+	}
+}
+
+// listedPrecision lists cfg's directory on the server and returns the
+// precision of name's listed time.
+func listedPrecision(t *testing.T, cfg ListenerConfig, name string) remote.Precision {
+	t.Helper()
+	c, err := dialerFor(cfg.WithDefaults(), nil)(context.Background())
+	require.NoError(t, err)
+	defer c.Close()
+	var p remote.Precision
+	found := false
+	require.NoError(t, c.List(context.Background(), cfg.Path, func(e remote.Entry) error {
+		if e.Name == name {
+			p, found = e.Precision, true
+		}
+		return nil
+	}))
+	require.True(t, found, "%s not listed", name)
+	return p
+}
+
+// On an MLSD server (pure-ftpd) version keys are what they always were:
+// path, size and the listed time to the millisecond.
+func TestMLSDVersionKeysUnchanged(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg, _ = withLedger(t, cfg, schema.Postgres, "m")
+	rec := newRecorder()
+	l := startedListener(t, cfg, rec)
+	write(t, local, "a.csv", "12345", time.Hour)
+	pollUntil(t, l, "a delivery", func() bool { return rec.delivered() >= 1 })
+	st, err := os.Stat(filepath.Join(local, "a.csv"))
+	require.NoError(t, err)
+	p := cfg.Path + "/a.csv"
+	f := ledger.File{Path: p, Size: 5, MTime: st.ModTime().Truncate(time.Second).UnixMilli()}
+	rows := ledgerRows(t, l, p)
+	require.Len(t, rows, 1)
+	require.Equal(t, f.MTime, rows[0].MTime, "mtime_ms")
+	require.Equal(t, ledger.VersionKey(cfg.Coordination.CoordinationGroup, ledger.PathSizeMTime, f), rows[0].Key, "version key")
+}
