@@ -145,12 +145,20 @@ func FuzzListingLine(f *testing.F) {
 		"01-05-99  12:15AM       <DIR>          archive",
 		"type=file;size=1;modify=20261122170102; ../../etc/passwd",
 		"-rw-r--r-- 1 a b 1 Nov 22 17:01 \x00\xff",
+		"-rw-r--r--    1 ftp      ftp            12 Jun 07  2026 old.csv",
+		"-rw-r--r--    1 ftp      ftp            12 Feb 29 02:30 leap.csv",
 	} {
 		f.Add(seed)
 	}
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, line string) {
-		for _, parse := range []func([]byte) (Entry, error){parseMLSD, func(b []byte) (Entry, error) { return parseLIST(b, now, nil) }} {
+		for _, parse := range []func([]byte) (Entry, error){parseMLSD,
+			func(b []byte) (Entry, error) { return parseLIST(b, now, nil) },
+			func(b []byte) (Entry, error) { return parseLIST(b, now, berlin) }} {
 			e, err := parse([]byte(line))
 			if err != nil {
 				continue
@@ -160,6 +168,12 @@ func FuzzListingLine(f *testing.F) {
 			}
 			if e.Size < 0 || (e.IsDir && e.Size != 0) {
 				t.Fatalf("%q: size %d dir %v", line, e.Size, e.IsDir)
+			}
+			if e.Precision > PrecisionDay || e.ModTime.Location() != time.UTC {
+				t.Fatalf("%q: time %v of precision %v", line, e.ModTime, e.Precision)
+			}
+			if unix := line[0] < '0' || line[0] > '9'; unix && e.Precision == PrecisionMinute && e.ModTime.After(now.Add(24*time.Hour)) {
+				t.Fatalf("%q: a time without a year placed after tomorrow: %v", line, e.ModTime)
 			}
 		}
 	})
