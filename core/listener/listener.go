@@ -406,6 +406,9 @@ func (l *Listener) listReporting(ctx context.Context, service any) (added []list
 type listed struct {
 	dir   string // shared by every file of one directory
 	entry remote.Entry
+	// listedMS is the time as listed, in ms, before versionTimes settled
+	// entry's to the server's grain.
+	listedMS int64
 }
 
 // list walks the watched directory (and subdirectories when recursive),

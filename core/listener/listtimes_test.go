@@ -11,6 +11,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/require"
 )
@@ -181,19 +182,7 @@ func TestSixMonthSwitchIsNoNewVersion(t *testing.T) {
 // precision of name's listed time.
 func listedPrecision(t *testing.T, cfg ListenerConfig, name string) remote.Precision {
 	t.Helper()
-	c, err := dialerFor(cfg.WithDefaults(), nil)(context.Background())
-	require.NoError(t, err)
-	defer c.Close()
-	var p remote.Precision
-	found := false
-	require.NoError(t, c.List(context.Background(), cfg.Path, func(e remote.Entry) error {
-		if e.Name == name {
-			p, found = e.Precision, true
-		}
-		return nil
-	}))
-	require.True(t, found, "%s not listed", name)
-	return p
+	return listedEntry(t, cfg, name).Precision
 }
 
 // On an MLSD server (pure-ftpd) version keys are what they always were:
@@ -213,4 +202,73 @@ func TestMLSDVersionKeysUnchanged(t *testing.T) {
 	require.Len(t, rows, 1)
 	require.Equal(t, f.MTime, rows[0].MTime, "mtime_ms")
 	require.Equal(t, ledger.VersionKey(cfg.Coordination.CoordinationGroup, ledger.PathSizeMTime, f), rows[0].Key, "version key")
+}
+
+// Ledgers of earlier releases keyed LIST files on their time as listed,
+// read as UTC (the minute, or midnight for a file listed with its day).
+// Those versions stay known after the upgrade, with MDTM and without, and
+// when serverTimeZone is set at the upgrade, on every dialect: only the
+// file without an old row is handled.
+func TestLedgerRowsOfEarlierReleasesStayKnown(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		for _, v := range []struct {
+			hide bool
+			zone string
+		}{{false, ""}, {true, ""}, {true, "Europe/Berlin"}} {
+			hide := v.hide
+			cfg, local := vsftpdDir(t)
+			cfg, dbcfg := withLedger(t, cfg, d, "m")
+			write(t, local, "old.csv", "old", 200*24*time.Hour)
+			write(t, local, "young.csv", "young", 2*time.Hour)
+			write(t, local, "new.csv", "new", 2*time.Hour)
+			// The rows an earlier release entered and finished.
+			db := testdb.Open(t, dbcfg, "UTC")
+			lg, err := ledger.New(context.Background(), ledger.Config{DB: db, Dialect: d, GroupID: cfg.Coordination.CoordinationGroup, MemberID: "earlier"})
+			require.NoError(t, err)
+			var old []ledger.File
+			for _, name := range []string{"old.csv", "young.csv"} {
+				e := listedEntry(t, cfg, name)
+				old = append(old, ledger.File{Path: cfg.Path + "/" + name, Size: e.Size, MTime: e.ModTime.UnixMilli()})
+			}
+			n, err := lg.Record(context.Background(), old)
+			require.NoError(t, err)
+			require.Equal(t, 2, n, "rows entered")
+			_, err = db.Exec(testdb.Q(d, `UPDATE ftpcoord_file SET status = 'DONE' WHERE group_id = ?`), cfg.Coordination.CoordinationGroup)
+			require.NoError(t, err)
+
+			cfg.ServerTimeZone = v.zone // read as UTC by the earlier release
+			var mdtm atomic.Int32
+			rec := newRecorder()
+			l, err := New(cfg, countingMDTM(cfg, hide, &mdtm))
+			require.NoError(t, err)
+			require.NoError(t, l.Attach(rec))
+			t.Cleanup(func() { l.Stop(context.Background()) })
+			require.NoError(t, l.Start(context.Background()))
+			pollUntil(t, l, "the new file", func() bool { return rec.delivered() >= 1 })
+			pollHand(t, l)
+			order, _, errs := rec.take()
+			require.Equal(t, []string{cfg.Path + "/new.csv"}, order, "MDTM hidden %v, zone %q: handled", hide, v.zone)
+			require.Empty(t, errs, "MDTM hidden %v, zone %q", hide, v.zone)
+			for _, f := range old {
+				require.Len(t, ledgerRows(t, l, f.Path), 1, "MDTM hidden %v, zone %q: rows of %s", hide, v.zone, f.Path)
+			}
+		}
+	})
+}
+
+// listedEntry lists cfg's directory on the server and returns name's entry.
+func listedEntry(t *testing.T, cfg ListenerConfig, name string) remote.Entry {
+	t.Helper()
+	c, err := dialerFor(cfg.WithDefaults(), nil)(context.Background())
+	require.NoError(t, err)
+	defer c.Close()
+	var out remote.Entry
+	require.NoError(t, c.List(context.Background(), cfg.Path, func(e remote.Entry) error {
+		if e.Name == name {
+			out = e
+		}
+		return nil
+	}))
+	require.Equal(t, name, out.Name, "%s not listed", name)
+	return out
 }

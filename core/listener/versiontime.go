@@ -88,6 +88,7 @@ func (v *versionTimes) settle(ctx context.Context, c remote.Conn, added []listed
 	var firstErr error
 	for _, a := range added {
 		e := &a.entry
+		a.listedMS = e.ModTime.UnixMilli()
 		switch {
 		case e.Precision <= remote.PrecisionSecond:
 		case v.grain == remote.PrecisionDay:
@@ -185,6 +186,17 @@ func (v *versionTimes) calibrate(ctx context.Context, et remote.ExactTimer, adde
 	case remote.PrecisionMinute.Truncate(v.inZone(raw), nil).Equal(minute):
 		v.mdtm = v.zone()
 	}
+}
+
+// readAsUTC returns the time of ms as a listing read in UTC would have
+// given it: its wall clock in the server's zone, taken for UTC (as releases
+// before serverTimeZone read every listing).
+func (v *versionTimes) readAsUTC(ms int64) int64 {
+	if v.zone() == time.UTC {
+		return ms
+	}
+	w := time.UnixMilli(ms).In(v.zone())
+	return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), time.UTC).UnixMilli()
 }
 
 // inZone reads the digits of an MDTM answer (parsed as UTC) in the zone
