@@ -208,6 +208,11 @@ func unixListTime(mon, day, tail []byte, now time.Time, loc *time.Location) (tim
 		if t.After(now.Add(24 * time.Hour)) {
 			t = time.Date(y-1, time.Month(mi+1), d, h, mm, 0, 0, loc)
 		}
+		if repeated(t) {
+			// The hour a DST change repeats names two instants: only the
+			// day is certain (MDTM tells which, where it is needed).
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc).UTC(), PrecisionDay, nil
+		}
 		return t.UTC(), PrecisionMinute, nil
 	}
 	y, ok := atoiDigits(tail)
@@ -215,6 +220,21 @@ func unixListTime(mon, day, tail []byte, now time.Time, loc *time.Location) (tim
 		return time.Time{}, 0, errors.New("list: bad year")
 	}
 	return time.Date(y, time.Month(mi+1), d, 0, 0, 0, 0, loc).UTC(), PrecisionDay, nil
+}
+
+// repeated reports whether t's wall clock in its zone also names another
+// instant, an hour away (the hour a change back from DST repeats).
+func repeated(t time.Time) bool {
+	if t.Location() == time.UTC {
+		return false
+	}
+	h, m, _ := t.Clock()
+	for _, o := range []time.Time{t.Add(-time.Hour), t.Add(time.Hour)} {
+		if oh, om, _ := o.Clock(); oh == h && om == m && o.Day() == t.Day() {
+			return true
+		}
+	}
+	return false
 }
 
 // parseDOSLine reads "MM-DD-YY  HH:MMAM  <DIR>|size  name".

@@ -97,6 +97,18 @@ func TestListingInServerTimeZoneAcrossDST(t *testing.T) {
 	day = listed(t, "-rw-r--r-- 1 ftp ftp 1 Oct 25  2026 x", spring, berlin)
 	require.Equal(t, 25*time.Hour, PrecisionDay.End(day.ModTime, berlin).Sub(day.ModTime), "autumn's long day")
 
+	// 25 October 2026: 03:00 CEST became 02:00 CET (01:00 UTC), and 02:30
+	// happened twice. The listing tells only the day for certain.
+	twice := listed(t, "-rw-r--r-- 1 ftp ftp 1 Oct 25 02:30 x", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), berlin)
+	require.Equal(t, PrecisionDay, twice.Precision, "a repeated hour")
+	require.Equal(t, time.Date(2026, 10, 24, 22, 0, 0, 0, time.UTC), twice.ModTime, "a repeated hour: its day")
+	for _, utc := range []time.Time{time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC)} {
+		require.True(t, SameTime(utc, PrecisionSecond, twice.ModTime, twice.Precision, berlin), "a repeated hour: %v", utc)
+	}
+	once := listed(t, "-rw-r--r-- 1 ftp ftp 1 Oct 25 03:30 x", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), berlin)
+	require.Equal(t, PrecisionMinute, once.Precision, "the hour after")
+	require.Equal(t, time.Date(2026, 10, 25, 2, 30, 0, 0, time.UTC), once.ModTime, "the hour after")
+
 	dos := listed(t, "07-01-26  12:00PM                 1234 report.csv", spring, berlin)
 	require.Equal(t, time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC), dos.ModTime, "dir line in Berlin")
 	require.Equal(t, PrecisionMinute, dos.Precision, "dir line")
