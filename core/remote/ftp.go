@@ -49,7 +49,7 @@ type FTPConfig struct {
 	DisableMLSD bool
 	// ServerTimeZone is the zone the server's LIST answers are in (nil:
 	// UTC). Most Unix servers list UTC (vsftpd by default); some list
-	// local time (vsftpd with use_localtime=YES, IIS).
+	// local time (vsftpd with use_localtime=YES, BSD ftpd).
 	// MLSD and MDTM are UTC by RFC 3659 and are not affected.
 	ServerTimeZone *time.Location
 	Logger         *slog.Logger

@@ -60,7 +60,7 @@ func TestListingYearBoundary(t *testing.T) {
 		listed(t, "-rw-r--r-- 1 ftp ftp 1 Dec 31 23:50 x", now, berlin).ModTime, "Berlin's old year")
 }
 
-// A server that lists local time (vsftpd with use_localtime=YES, IIS)
+// A server that lists local time (vsftpd with use_localtime=YES, BSD ftpd)
 // with serverTimeZone: every line means the instant it names, on both
 // sides of a DST change, whenever it is listed; the day form spans the
 // server's day; a DOS line is read in the zone too.
