@@ -76,6 +76,7 @@ func TestSixMonthSwitchIsNoNewVersion(t *testing.T) {
 		rec         *recorder
 		mdtm        atomic.Int32
 		l           *Listener
+		mtime       time.Time
 	}
 	runs := []*run{{name: "memory"}, {name: "memory, no MDTM", hideMDTM: true},
 		{name: "ledger", ledger: true}, {name: "ledger, no MDTM", ledger: true, hideMDTM: true}}
@@ -98,7 +99,6 @@ func TestSixMonthSwitchIsNoNewVersion(t *testing.T) {
 			poll(t, r.l)
 		}
 	}
-	mtime := time.Now().Add(-182*24*time.Hour + margin).Truncate(time.Second)
 	for _, r := range runs {
 		r.cfg, r.local = vsftpdDir(t)
 		if r.ledger {
@@ -107,18 +107,19 @@ func TestSixMonthSwitchIsNoNewVersion(t *testing.T) {
 		r.path = r.cfg.Path + "/report.csv"
 		r.rec = newRecorder()
 		write(t, r.local, "report.csv", "same content", 0)
-		require.NoError(t, os.Chtimes(filepath.Join(r.local, "report.csv"), mtime, mtime))
+		// Each run's file gets its time just before the run's first poll,
+		// so that a slow start cannot let it cross first.
+		r.mtime = time.Now().Add(-182*24*time.Hour + margin).Truncate(time.Second)
+		require.NoError(t, os.Chtimes(filepath.Join(r.local, "report.csv"), r.mtime, r.mtime))
 		start(r)
-	}
-	for _, r := range runs {
 		if r.ledger {
 			pollUntil(t, r.l, r.name+": first delivery", func() bool { return r.rec.delivered() >= 1 })
 		} else {
 			pollOnce(r)
 		}
+		// The first poll saw the young form: the listing shows it still.
+		require.Equal(t, remote.PrecisionMinute, listedPrecision(t, r.cfg, "report.csv"), "%s: the first poll was too slow: the file crossed before it", r.name)
 	}
-	// The first polls saw the young form: the listing shows it still.
-	require.Equal(t, remote.PrecisionMinute, listedPrecision(t, runs[0].cfg, "report.csv"), "the first polls were too slow: the file crossed before them")
 	for _, r := range runs {
 		order, _, errs := r.rec.take()
 		require.Equal(t, []string{r.path}, order, "%s: first poll", r.name)
@@ -126,8 +127,9 @@ func TestSixMonthSwitchIsNoNewVersion(t *testing.T) {
 		require.Zero(t, r.mdtm.Load(), "%s: MDTM asked for a file listed with its minute", r.name)
 	}
 
+	last := runs[len(runs)-1] // the last to cross
 	deadline := time.Now().Add(margin + 30*time.Second)
-	for listedPrecision(t, runs[0].cfg, "report.csv") != remote.PrecisionDay {
+	for listedPrecision(t, last.cfg, "report.csv") != remote.PrecisionDay {
 		require.True(t, time.Now().Before(deadline), "vsftpd never listed the file with its year")
 		time.Sleep(200 * time.Millisecond) // between listings of a condition awaited
 	}
@@ -165,7 +167,7 @@ func TestSixMonthSwitchIsNoNewVersion(t *testing.T) {
 	// version.
 	for _, r := range runs {
 		write(t, r.local, "report.csv", "other content, longer", 0)
-		require.NoError(t, os.Chtimes(filepath.Join(r.local, "report.csv"), mtime, mtime))
+		require.NoError(t, os.Chtimes(filepath.Join(r.local, "report.csv"), r.mtime, r.mtime))
 		if r.ledger {
 			pollUntil(t, r.l, r.name+": the changed file", func() bool { return r.rec.delivered() >= 1 })
 		} else {
