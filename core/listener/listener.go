@@ -514,7 +514,7 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		return nil
 	}
 	err := l.pool.Do(ctx, func(c remote.Conn) error {
-		l.times.learn(c)
+		l.times.learn(c, l.log)
 		if err := walk(c, l.cfg.Path, 0); err != nil {
 			return err
 		}

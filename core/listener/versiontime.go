@@ -38,7 +38,8 @@ type versionTimes struct {
 	grain remote.Precision // the precision version times are kept at, for this server
 	// exact holds MDTM's answers for the last poll's candidates, by path,
 	// valid while the file's size and coarse time stay the same.
-	exact map[string]exactTime
+	exact   map[string]exactTime
+	learned bool // grain was read from a session
 	// mdtm is the zone MDTM answers in, once known: UTC by RFC 3659, but
 	// vsftpd with use_localtime=YES answers in the zone it lists in. Only
 	// a server listing local time (loc not UTC) needs to find out.
@@ -50,16 +51,29 @@ type exactTime struct {
 	t            time.Time
 }
 
-// learn reads the server's grain from a session.
-func (v *versionTimes) learn(c remote.Conn) {
+// learn reads the server's grain from a session, and says once what a
+// coarse one means.
+func (v *versionTimes) learn(c remote.Conn, log *slog.Logger) {
 	et, ok := c.(remote.ExactTimer)
+	grain := remote.PrecisionExact
 	switch {
 	case !ok || et.ListPrecision() <= remote.PrecisionSecond:
-		v.grain = remote.PrecisionExact
 	case et.CanTimeExactly():
-		v.grain = remote.PrecisionMinute
+		grain = remote.PrecisionMinute
 	default:
-		v.grain = remote.PrecisionDay
+		grain = remote.PrecisionDay
+	}
+	if v.learned && grain == v.grain {
+		return
+	}
+	v.grain, v.learned = grain, true
+	switch grain {
+	case remote.PrecisionMinute:
+		log.Info("listener: the server lists with LIST (no MLSD): file versions keep their time to the minute; MDTM reads the minute of files listed with their day",
+			"serverTimeZone", v.zone().String())
+	case remote.PrecisionDay:
+		log.Warn("listener: the server lists with LIST and has no MDTM: file versions keep their time to the day, so a file rewritten with the same size on the same day is not a new version",
+			"serverTimeZone", v.zone().String())
 	}
 }
 

@@ -53,7 +53,7 @@ func TestSettleReadsMDTMInTheServersZone(t *testing.T) {
 	} {
 		v := versionTimes{loc: berlin}
 		conn := &fakeMDTM{answers: map[string]string{"/in/old": c.old, "/in/new": c.fresh}}
-		v.learn(conn)
+		v.learn(conn, quiet)
 		require.Equal(t, remote.PrecisionMinute, v.grain, c.name)
 		added := v.settle(context.Background(), conn, []listed{entryAt("old", 5, day, remote.PrecisionDay), entryAt("new", 1, ref, remote.PrecisionMinute)}, quiet)
 		require.Len(t, added, 2, c.name)
@@ -78,7 +78,7 @@ func TestSettleReadsMDTMInTheServersZone(t *testing.T) {
 func TestSettleRefusesAnMDTMOutsideTheDay(t *testing.T) {
 	v := versionTimes{loc: time.UTC}
 	conn := &fakeMDTM{answers: map[string]string{"/in/old": "20260111101530"}}
-	v.learn(conn)
+	v.learn(conn, quiet)
 	added := v.settle(context.Background(), conn, []listed{entryAt("old", 5, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), remote.PrecisionDay)}, quiet)
 	require.Empty(t, added)
 }
@@ -90,7 +90,7 @@ func TestSettleWithoutMDTMKeepsTheDay(t *testing.T) {
 	require.NoError(t, err)
 	v := versionTimes{loc: berlin}
 	conn := &fakeMDTM{noMDTM: true}
-	v.learn(conn)
+	v.learn(conn, quiet)
 	require.Equal(t, remote.PrecisionDay, v.grain)
 	minute := time.Date(2026, 7, 1, 23, 30, 0, 0, time.UTC) // 01:30 on 2 July in Berlin
 	added := v.settle(context.Background(), conn, []listed{entryAt("young", 1, minute, remote.PrecisionMinute)}, quiet)
