@@ -52,6 +52,10 @@ type ListenerConfig struct {
 	// ConnectTimeout is in seconds; default 30.
 	ConnectTimeout float64             `json:"connectTimeout,omitempty"`
 	RetryConfig    *remote.RetryConfig `json:"retryConfig,omitempty"`
+	// ftpcoord: the IANA zone (such as "Europe/Berlin") the FTP server's
+	// LIST answers give local times in; default UTC. Only for servers that
+	// list local time (see docs/listener.md).
+	ServerTimeZone string `json:"serverTimeZone,omitempty"`
 	// SftpSshKnownHosts is the known_hosts file that SFTP host keys are
 	// verified against; required for SFTP unless InsecureIgnoreHostKey.
 	SftpSshKnownHosts string                         `json:"sftpSshKnownHosts,omitempty"`
@@ -574,6 +578,9 @@ func (c ListenerConfig) Validate() error {
 	}
 	if c.StableListings < 0 {
 		bad("stableListings", "must not be negative")
+	}
+	if _, err := checkServerTimeZone(c.ServerTimeZone); err != nil {
+		bad("serverTimeZone", "%v", err)
 	}
 	if c.MaxDepth < 0 {
 		bad("maxDepth", "must not be negative")

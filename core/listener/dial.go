@@ -26,6 +26,7 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 	default:
 		fc := remote.FTPConfig{Addr: addr, User: user, Password: password, ConnectTimeout: timeout,
 			InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log}
+		fc.ServerTimeZone, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
 		if cfg.Protocol == FTPS {
 			fc.TLS = remote.TLSExplicit
 			if s := cfg.Auth.secureSocket(); s != nil {

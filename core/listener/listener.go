@@ -44,7 +44,7 @@ func WithDialer(d remote.Dialer) Option { return func(x *Listener) { x.dial = d 
 // change of either is a new version), and the poll that last listed it.
 type seenFile struct {
 	size  int64
-	mtime int64  // ms
+	mtime int64  // ms, at the server's grain (see versionTimes)
 	gen   uint64 // the last poll that listed it
 }
 
@@ -77,6 +77,7 @@ type Listener struct {
 	seen      map[string]*seenFile  // by path; used under polling
 	gen       uint64                // polls so far; used under polling
 	unstable  map[string]*candidate // new versions not yet stable; used under polling
+	times     versionTimes          // listed times made comparable; used under polling
 	lastPurge time.Time             // of finished ledger rows; used under polling
 	// present is every path the last listing showed (filters applied),
 	// whether or not it was reported yet, collected only for a purge: a
@@ -114,6 +115,7 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		l.obs = nopObserver{}
 	}
 	l.deps = compileDependencies(cfg.FileDependencyConditions) // checked by Validate
+	l.times.loc, _ = checkServerTimeZone(cfg.ServerTimeZone)   // checked by Validate
 	if cfg.FileNamePattern != "" {
 		l.pattern = regexp.MustCompile(`^(?:` + cfg.FileNamePattern + `)$`) // checked by Validate
 	}
@@ -404,6 +406,9 @@ func (l *Listener) listReporting(ctx context.Context, service any) (added []list
 type listed struct {
 	dir   string // shared by every file of one directory
 	entry remote.Entry
+	// listedMS is the time as listed, in ms, before versionTimes settled
+	// entry's to the server's grain.
+	listedMS int64
 }
 
 // list walks the watched directory (and subdirectories when recursive),
@@ -437,7 +442,7 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		ready := l.oldEnough(now, e.ModTime)
 		if f := l.seen[string(key)]; f != nil { // no allocation for the lookup
 			f.gen = l.gen
-			if !ready || (f.size == e.Size && f.mtime == e.ModTime.UnixMilli()) {
+			if !ready || (f.size == e.Size && l.times.same(f.mtime, e)) {
 				return
 			}
 		} else if !ready {
@@ -508,7 +513,14 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		}
 		return nil
 	}
-	err := l.pool.Do(ctx, func(c remote.Conn) error { return walk(c, l.cfg.Path, 0) })
+	err := l.pool.Do(ctx, func(c remote.Conn) error {
+		l.times.learn(c, l.log)
+		if err := walk(c, l.cfg.Path, 0); err != nil {
+			return err
+		}
+		added = l.times.settle(ctx, c, added, l.log)
+		return nil
+	})
 	if err == nil {
 		err = truncated
 	}

@@ -189,6 +189,7 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 		}
 		files = append(files, f)
 	}
+	files = l.knownUnderListedTime(ctx, lg, added, files)
 	n := l.cfg.MaxFilesPerPoll
 	justInTime := l.cfg.Mode != "shared"
 	if justInTime {

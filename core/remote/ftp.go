@@ -47,7 +47,12 @@ type FTPConfig struct {
 	DisableEPSV bool
 	// DisableMLSD lists with LIST even when the server offers MLSD.
 	DisableMLSD bool
-	Logger      *slog.Logger
+	// ServerTimeZone is the zone the server's LIST answers are in (nil:
+	// UTC). Most Unix servers list UTC (vsftpd by default); some list
+	// local time (vsftpd with use_localtime=YES, BSD ftpd).
+	// MLSD and MDTM are UTC by RFC 3659 and are not affected.
+	ServerTimeZone *time.Location
+	Logger         *slog.Logger
 }
 
 // ftpConn is a Conn over one FTP control connection.
@@ -221,7 +226,7 @@ func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) er
 		sink.parse = parseMLSD
 	} else {
 		now := time.Now()
-		sink.parse = func(line []byte) (Entry, error) { return parseLIST(line, now) }
+		sink.parse = func(line []byte) (Entry, error) { return parseLIST(line, now, f.cfg.ServerTimeZone) }
 	}
 	f.dial.sink = sink
 	// Closing the control connection (the guard) may not end a data
@@ -397,8 +402,8 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 	return conn, nil
 }
 
-func toEntry(e *ftp.Entry, precise bool) Entry {
-	out := Entry{Name: path.Base(e.Name), ModTime: e.Time.UTC(), IsDir: e.Type == ftp.EntryTypeFolder, Precise: precise}
+func toEntry(e *ftp.Entry) Entry {
+	out := Entry{Name: path.Base(e.Name), ModTime: e.Time.UTC(), IsDir: e.Type == ftp.EntryTypeFolder, Precision: PrecisionSecond}
 	if !out.IsDir {
 		out.Size = int64(e.Size)
 	}
@@ -408,7 +413,7 @@ func toEntry(e *ftp.Entry, precise bool) Entry {
 func (f *ftpConn) Stat(ctx context.Context, p string) (Entry, error) {
 	defer f.guard(ctx)()
 	if e, err := f.c.GetEntry(p); err == nil {
-		ent := toEntry(e, true)
+		ent := toEntry(e)
 		ent.Name = path.Base(p)
 		return ent, nil
 	} else if !isNotImplemented(err) {
@@ -423,11 +428,49 @@ func (f *ftpConn) Stat(ctx context.Context, p string) (Entry, error) {
 		}
 		return Entry{}, result(ctx, mapError("stat", p, err))
 	}
-	ent := Entry{Name: path.Base(p), Size: size}
-	if t, err := f.c.GetTime(p); err == nil {
-		ent.ModTime, ent.Precise = t.UTC(), true
+	// Without MDTM the time stays unknown (zero), which no listing
+	// precision can stand for: callers compare sizes only.
+	ent := Entry{Name: path.Base(p), Size: size, Precision: PrecisionSecond}
+	if t, err := f.getTime(p); err == nil {
+		ent.ModTime = t
 	}
 	return ent, result(ctx, nil)
+}
+
+// ListPrecision: MLSD gives seconds, LIST minutes or only days.
+func (f *ftpConn) ListPrecision() Precision {
+	if f.c.IsTimePreciseInList() {
+		return PrecisionSecond
+	}
+	return PrecisionDay
+}
+
+// CanTimeExactly reports whether the server announced MDTM.
+func (f *ftpConn) CanTimeExactly() bool { return f.c.IsGetTimeSupported() }
+
+// ExactModTime asks MDTM for p's time, which RFC 3659 gives in UTC.
+func (f *ftpConn) ExactModTime(ctx context.Context, p string) (time.Time, error) {
+	if !f.c.IsGetTimeSupported() {
+		return time.Time{}, fmt.Errorf("ftp: %s announces no MDTM: %w", f.cfg.Addr, errors.ErrUnsupported)
+	}
+	defer f.guard(ctx)()
+	t, err := f.getTime(p)
+	if isNotImplemented(err) {
+		return time.Time{}, fmt.Errorf("ftp: MDTM %s: %w (%w)", p, err, errors.ErrUnsupported)
+	}
+	return t, result(ctx, mapError("mdtm", p, err))
+}
+
+// getTime runs MDTM. The library reads only "YYYYMMDDHHMMSS"; an answer
+// with fractions of a second (RFC 3659 allows them) fails its parse and is
+// read here from the parse error's value.
+func (f *ftpConn) getTime(p string) (time.Time, error) {
+	t, err := f.c.GetTime(p)
+	var pe *time.ParseError
+	if errors.As(err, &pe) {
+		return parseMLSDTime([]byte(strings.TrimSpace(pe.Value)))
+	}
+	return t.UTC(), err
 }
 
 // isDir tells a directory from a file by changing into it and back.

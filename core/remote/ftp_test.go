@@ -130,7 +130,7 @@ func TestFTPRoundTrip(t *testing.T) {
 		require.Equal(t, int64(12), e.Size, "Stat = %+v", e)
 		require.False(t, e.IsDir, "Stat = %+v", e)
 		require.Equal(t, "a file.txt", e.Name, "Stat = %+v", e)
-		require.True(t, e.Precise, "Stat = %+v: not precise", e)
+		require.LessOrEqual(t, e.Precision, PrecisionSecond, "Stat = %+v: not to the second", e)
 		require.False(t, e.ModTime.IsZero(), "Stat = %+v: no time", e)
 		sub := Join(s.remote, "sub")
 		require.NoError(t, c.Mkdir(ctx, sub))
@@ -193,7 +193,11 @@ func TestFTPListSeesEveryNameOnce(t *testing.T) {
 			assert.Equal(t, want, e.Size, "%q: %+v", n, e)
 			assert.False(t, e.IsDir, "%q: %+v", n, e)
 			assert.False(t, e.ModTime.IsZero(), "%q: %+v: no time", n, e)
-			assert.Equal(t, s.mlsd, e.Precise, "%q: %+v: precise", n, e)
+			if s.mlsd {
+				assert.LessOrEqual(t, e.Precision, PrecisionSecond, "%q: %+v: MLSD, not to the second", n, e)
+			} else {
+				assert.Equal(t, PrecisionMinute, e.Precision, "%q: %+v: LIST of a new file", n, e)
+			}
 		}
 		assert.True(t, seen["a-dir"].IsDir, "a-dir: %+v", seen["a-dir"])
 		assert.NotContains(t, seen, ".", `"." listed`)

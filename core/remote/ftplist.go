@@ -27,7 +27,7 @@ func parseMLSD(line []byte) (Entry, error) {
 		return Entry{}, errors.New("mlsd: no space before the name")
 	}
 	name := string(line[sp+1:])
-	e := Entry{Name: baseName(name), Precise: true}
+	e := Entry{Name: baseName(name), Precision: PrecisionSecond}
 	var haveType bool
 	for facts := line[:sp]; len(facts) > 0; {
 		var fact []byte
@@ -62,6 +62,9 @@ func parseMLSD(line []byte) (Entry, error) {
 				return Entry{}, err
 			}
 			e.ModTime = t
+			if len(val) > 14 { // fractions of a second
+				e.Precision = PrecisionExact
+			}
 		}
 	}
 	if !haveType {
@@ -112,23 +115,29 @@ func parseMLSDTime(v []byte) (time.Time, error) {
 }
 
 // parseLIST parses one line of a LIST answer, in the Unix `ls -l` form
-// ("-rw-r--r-- 1 owner group 1234 Nov 22 17:01 name") or the Windows `dir`
-// form ("11-22-26  05:01PM  1234 name"). Times without a year are placed
-// in the year that keeps them at most a day after now; LIST times are
-// read as UTC (the common server default) and are never precise.
-func parseLIST(line []byte, now time.Time) (Entry, error) {
+// ("-rw-r--r-- 1 owner group 1234 Nov 22 17:01 name", or "Nov 22  2025"
+// for files older than about six months) or the Windows `dir` form
+// ("11-22-26  05:01PM  1234 name"). Times are read in loc, the zone the
+// server lists in (nil: UTC, the common server default, vsftpd's among
+// them); times without a year are placed in the year that keeps them at
+// most a day after now, in that zone. The entry's Precision says what the
+// line gave: minutes, or only the day.
+func parseLIST(line []byte, now time.Time, loc *time.Location) (Entry, error) {
 	if len(line) == 0 || bytes.HasPrefix(line, []byte("total ")) {
 		return Entry{}, errSkip
 	}
-	if line[0] >= '0' && line[0] <= '9' {
-		return parseDOSLine(line)
+	if loc == nil {
+		loc = time.UTC
 	}
-	return parseUnixLine(line, now)
+	if line[0] >= '0' && line[0] <= '9' {
+		return parseDOSLine(line, loc)
+	}
+	return parseUnixLine(line, now, loc)
 }
 
 var months = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
-func parseUnixLine(line []byte, now time.Time) (Entry, error) {
+func parseUnixLine(line []byte, now time.Time, loc *time.Location) (Entry, error) {
 	kind := line[0]
 	switch kind {
 	case '-', 'd', 'l', 'f':
@@ -155,7 +164,7 @@ func parseUnixLine(line []byte, now time.Time) (Entry, error) {
 	if !ok {
 		return Entry{}, errors.New("list: bad size")
 	}
-	t, err := unixListTime(fields[m].b, fields[m+1].b, fields[m+2].b, now)
+	t, prec, err := unixListTime(fields[m].b, fields[m+1].b, fields[m+2].b, now, loc)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -170,7 +179,7 @@ func parseUnixLine(line []byte, now time.Time) (Entry, error) {
 			name = name[:i]
 		}
 	}
-	e := Entry{Name: baseName(string(name)), ModTime: t, IsDir: kind == 'd'}
+	e := Entry{Name: baseName(string(name)), ModTime: t, IsDir: kind == 'd', Precision: prec}
 	if e.Name == "" || e.Name == "." || e.Name == ".." {
 		return Entry{}, errSkip
 	}
@@ -180,43 +189,65 @@ func parseUnixLine(line []byte, now time.Time) (Entry, error) {
 	return e, nil
 }
 
-func unixListTime(mon, day, tail []byte, now time.Time) (time.Time, error) {
+func unixListTime(mon, day, tail []byte, now time.Time, loc *time.Location) (time.Time, Precision, error) {
 	mi := monthIndex(mon)
 	d, ok := atoiDigits(day)
 	if mi < 0 || !ok || d < 1 || d > 31 {
-		return time.Time{}, errors.New("list: bad date")
+		return time.Time{}, 0, errors.New("list: bad date")
 	}
 	if i := bytes.IndexByte(tail, ':'); i >= 0 {
 		h, ok1 := atoiDigits(tail[:i])
 		mm, ok2 := atoiDigits(tail[i+1:])
 		if !ok1 || !ok2 || h > 23 || mm > 59 {
-			return time.Time{}, errors.New("list: bad time")
+			return time.Time{}, 0, errors.New("list: bad time")
 		}
-		now = now.UTC()
-		t := time.Date(now.Year(), time.Month(mi+1), d, h, mm, 0, 0, time.UTC)
+		// The year is the server's: on New Year's night in its zone, UTC
+		// may still be in the old year.
+		y := now.In(loc).Year()
+		t := time.Date(y, time.Month(mi+1), d, h, mm, 0, 0, loc)
 		if t.After(now.Add(24 * time.Hour)) {
-			t = t.AddDate(-1, 0, 0)
+			t = time.Date(y-1, time.Month(mi+1), d, h, mm, 0, 0, loc)
 		}
-		return t, nil
+		if repeated(t) {
+			// The hour a DST change repeats names two instants: only the
+			// day is certain (MDTM tells which, where it is needed).
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc).UTC(), PrecisionDay, nil
+		}
+		return t.UTC(), PrecisionMinute, nil
 	}
 	y, ok := atoiDigits(tail)
 	if !ok {
-		return time.Time{}, errors.New("list: bad year")
+		return time.Time{}, 0, errors.New("list: bad year")
 	}
-	return time.Date(y, time.Month(mi+1), d, 0, 0, 0, 0, time.UTC), nil
+	return time.Date(y, time.Month(mi+1), d, 0, 0, 0, 0, loc).UTC(), PrecisionDay, nil
+}
+
+// repeated reports whether t's wall clock in its zone also names another
+// instant, an hour away (the hour a change back from DST repeats).
+func repeated(t time.Time) bool {
+	if t.Location() == time.UTC {
+		return false
+	}
+	h, m, _ := t.Clock()
+	for _, o := range []time.Time{t.Add(-time.Hour), t.Add(time.Hour)} {
+		if oh, om, _ := o.Clock(); oh == h && om == m && o.Day() == t.Day() {
+			return true
+		}
+	}
+	return false
 }
 
 // parseDOSLine reads "MM-DD-YY  HH:MMAM  <DIR>|size  name".
-func parseDOSLine(line []byte) (Entry, error) {
+func parseDOSLine(line []byte, loc *time.Location) (Entry, error) {
 	f := splitFields(line, 4)
 	if len(f) < 4 {
 		return Entry{}, errors.New("list: short dir line")
 	}
-	t, err := dosTime(f[0].b, f[1].b)
+	t, err := dosTime(f[0].b, f[1].b, loc)
 	if err != nil {
 		return Entry{}, err
 	}
-	e := Entry{ModTime: t}
+	e := Entry{ModTime: t, Precision: PrecisionMinute}
 	if string(f[2].b) == "<DIR>" {
 		e.IsDir = true
 	} else {
@@ -233,7 +264,7 @@ func parseDOSLine(line []byte) (Entry, error) {
 	return e, nil
 }
 
-func dosTime(date, clock []byte) (time.Time, error) {
+func dosTime(date, clock []byte, loc *time.Location) (time.Time, error) {
 	parts := bytes.Split(date, []byte("-"))
 	if len(parts) != 3 {
 		return time.Time{}, errors.New("list: bad dir date")
@@ -267,7 +298,7 @@ func dosTime(date, clock []byte) (time.Time, error) {
 	} else if am && h == 12 {
 		h = 0
 	}
-	return time.Date(y, time.Month(mo), d, h, m, 0, 0, time.UTC), nil
+	return time.Date(y, time.Month(mo), d, h, m, 0, 0, loc).UTC(), nil
 }
 
 // field is one space-separated field of a line and where it ends.

@@ -20,17 +20,17 @@ func TestParseMLSD(t *testing.T) {
 		skip bool
 	}{
 		{line: "type=file;size=1234;modify=20261122170102;UNIX.mode=0644;UNIX.uid=65534; a.csv",
-			want: Entry{Name: "a.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+			want: Entry{Name: "a.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precision: PrecisionSecond}},
 		{line: "Type=DIR;Modify=20260101000000.250;Perm=flcdmpe; sub dir",
-			want: Entry{Name: "sub dir", IsDir: true, ModTime: time.Date(2026, 1, 1, 0, 0, 0, 250e6, time.UTC), Precise: true}},
+			want: Entry{Name: "sub dir", IsDir: true, ModTime: time.Date(2026, 1, 1, 0, 0, 0, 250e6, time.UTC), Precision: PrecisionExact}},
 		{line: "type=file;size=0;modify=20261122170102; name; with; semicolons and  spaces ",
-			want: Entry{Name: "name; with; semicolons and  spaces ", ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+			want: Entry{Name: "name; with; semicolons and  spaces ", ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precision: PrecisionSecond}},
 		{line: "type=file;size=5;modify=20261122170102; 😀 émoji.txt",
-			want: Entry{Name: "😀 émoji.txt", Size: 5, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+			want: Entry{Name: "😀 émoji.txt", Size: 5, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precision: PrecisionSecond}},
 		{line: "type=OS.unix=slink:/etc/x;size=9;modify=20261122170102; link",
-			want: Entry{Name: "link", Size: 9, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+			want: Entry{Name: "link", Size: 9, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precision: PrecisionSecond}},
 		{line: "type=file;size=3;modify=20261122170102; /inbox/dir/x.txt",
-			want: Entry{Name: "x.txt", Size: 3, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precise: true}},
+			want: Entry{Name: "x.txt", Size: 3, ModTime: time.Date(2026, 11, 22, 17, 1, 2, 0, time.UTC), Precision: PrecisionSecond}},
 		{line: "type=cdir;modify=20261122170102; .", skip: true},
 		{line: "type=pdir;modify=20261122170102; ..", skip: true},
 	}
@@ -63,34 +63,34 @@ func TestParseLIST(t *testing.T) {
 	}{
 		// vsftpd
 		{line: "-rw-r--r--    1 1001     1001         1234 Nov 22 17:01 a.csv",
-			want: Entry{Name: "a.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+			want: Entry{Name: "a.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		{line: "drwxr-xr-x    2 1001     1001         4096 Jan 05  2024 old dir",
-			want: Entry{Name: "old dir", IsDir: true, ModTime: time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC)}},
+			want: Entry{Name: "old dir", IsDir: true, ModTime: time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC), Precision: PrecisionDay}},
 		// a date later than tomorrow without a year is last year's
 		{line: "-rw-r--r--    1 ftp      ftp             7 Dec 30 23:59 dec.txt",
-			want: Entry{Name: "dec.txt", Size: 7, ModTime: time.Date(2025, 12, 30, 23, 59, 0, 0, time.UTC)}},
+			want: Entry{Name: "dec.txt", Size: 7, ModTime: time.Date(2025, 12, 30, 23, 59, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		// no group column; names with spaces, leading spaces kept
 		{line: "-rw-r--r-- 1 owner 42 Nov 22 17:01  two  spaces ",
-			want: Entry{Name: " two  spaces ", Size: 42, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+			want: Entry{Name: " two  spaces ", Size: 42, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		// a group named like a month does not fool the date search
 		{line: "-rw-r--r--    1 jan      mar            9 Nov 22 17:01 x",
-			want: Entry{Name: "x", Size: 9, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+			want: Entry{Name: "x", Size: 9, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		{line: "lrwxrwxrwx    1 0        0              11 Nov 22 17:01 link -> target file",
-			want: Entry{Name: "link", Size: 11, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+			want: Entry{Name: "link", Size: 11, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		{line: "-rw-r--r--    1 0        0               5 Nov 22 17:01 😀.txt",
-			want: Entry{Name: "😀.txt", Size: 5, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+			want: Entry{Name: "😀.txt", Size: 5, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		// IIS
 		{line: "11-22-26  05:01PM                 1234 report 1.csv",
-			want: Entry{Name: "report 1.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC)}},
+			want: Entry{Name: "report 1.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		{line: "01-05-99  12:15AM       <DIR>          archive",
-			want: Entry{Name: "archive", IsDir: true, ModTime: time.Date(1999, 1, 5, 0, 15, 0, 0, time.UTC)}},
+			want: Entry{Name: "archive", IsDir: true, ModTime: time.Date(1999, 1, 5, 0, 15, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		{line: "total 12", skip: true},
 		{line: "", skip: true},
 		{line: "drwxr-xr-x    2 0        0            4096 Nov 22 17:01 .", skip: true},
 		{line: "drwxr-xr-x    2 0        0            4096 Nov 22 17:01 ..", skip: true},
 	}
 	for _, c := range cases {
-		got, err := parseLIST([]byte(c.line), now)
+		got, err := parseLIST([]byte(c.line), now, nil)
 		if c.skip {
 			assert.ErrorIs(t, err, errSkip, "%q: got %+v; want skipped", c.line, got)
 			continue
@@ -102,7 +102,7 @@ func TestParseLIST(t *testing.T) {
 	for _, bad := range []string{"?rw-r--r-- 1 a b 1 Nov 22 17:01 x", "-rw-r--r-- 1 a b x Nov 22 17:01 name",
 		"-rw-r--r-- 1 a b 1 Foo 22 17:01 x", "-rw-r--r-- 1 a b 1 Nov 22 25:01 x", "-rw-r--r-- 1 a b 1 Nov 22 17:01",
 		"13-22-26  05:01PM 1 x", "11-22-26  05:01PM", "11-22-26  0501PM 1 x"} {
-		e, err := parseLIST([]byte(bad), now)
+		e, err := parseLIST([]byte(bad), now, nil)
 		if assert.Error(t, err, "%q: parsed as %+v, want an error", bad, e) {
 			assert.NotErrorIs(t, err, errSkip, "%q: want an error, not a skip", bad)
 		}
@@ -145,12 +145,20 @@ func FuzzListingLine(f *testing.F) {
 		"01-05-99  12:15AM       <DIR>          archive",
 		"type=file;size=1;modify=20261122170102; ../../etc/passwd",
 		"-rw-r--r-- 1 a b 1 Nov 22 17:01 \x00\xff",
+		"-rw-r--r--    1 ftp      ftp            12 Jun 07  2026 old.csv",
+		"-rw-r--r--    1 ftp      ftp            12 Feb 29 02:30 leap.csv",
 	} {
 		f.Add(seed)
 	}
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, line string) {
-		for _, parse := range []func([]byte) (Entry, error){parseMLSD, func(b []byte) (Entry, error) { return parseLIST(b, now) }} {
+		for _, parse := range []func([]byte) (Entry, error){parseMLSD,
+			func(b []byte) (Entry, error) { return parseLIST(b, now, nil) },
+			func(b []byte) (Entry, error) { return parseLIST(b, now, berlin) }} {
 			e, err := parse([]byte(line))
 			if err != nil {
 				continue
@@ -160,6 +168,12 @@ func FuzzListingLine(f *testing.F) {
 			}
 			if e.Size < 0 || (e.IsDir && e.Size != 0) {
 				t.Fatalf("%q: size %d dir %v", line, e.Size, e.IsDir)
+			}
+			if e.Precision > PrecisionDay || e.ModTime.Location() != time.UTC {
+				t.Fatalf("%q: time %v of precision %v", line, e.ModTime, e.Precision)
+			}
+			if unix := line[0] < '0' || line[0] > '9'; unix && e.Precision == PrecisionMinute && e.ModTime.After(now.Add(24*time.Hour)) {
+				t.Fatalf("%q: a time without a year placed after tomorrow: %v", line, e.ModTime)
 			}
 		}
 	})

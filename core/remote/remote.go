@@ -20,9 +20,9 @@ type Entry struct {
 	Size    int64     // bytes; 0 for directories
 	ModTime time.Time // UTC
 	IsDir   bool
-	// Precise is false when ModTime came from a listing format that has
-	// only minutes (or days), such as many LIST answers.
-	Precise bool
+	// Precision is how finely ModTime is known: LIST answers give minutes
+	// or days, MLSD, MDTM and SFTP seconds or better (see Precision).
+	Precision Precision
 }
 
 // Conn is one session with a file server. Paths are absolute, slash-separated

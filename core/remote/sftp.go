@@ -199,7 +199,7 @@ func sftpError(op, p string, err error) error {
 }
 
 func toSFTPEntry(fi os.FileInfo) Entry {
-	e := Entry{Name: fi.Name(), ModTime: fi.ModTime().UTC(), IsDir: fi.IsDir(), Precise: true}
+	e := Entry{Name: fi.Name(), ModTime: fi.ModTime().UTC(), IsDir: fi.IsDir(), Precision: PrecisionSecond}
 	if !e.IsDir {
 		e.Size = fi.Size()
 	}

@@ -53,7 +53,7 @@ func TestSFTPRoundTrip(t *testing.T) {
 	require.NoError(t, err, "Stat")
 	require.Equal(t, int64(12), e.Size, "Stat = %+v", e)
 	require.False(t, e.IsDir, "Stat = %+v", e)
-	require.True(t, e.Precise, "Stat = %+v: not precise", e)
+	require.Equal(t, PrecisionSecond, e.Precision, "Stat = %+v: not to the second", e)
 	require.NoError(t, c.Mkdir(ctx, dir+"/sub"))
 	// Rename replaces an existing target (posix-rename).
 	c.Write(ctx, dir+"/sub/moved.txt", strings.NewReader("old"))
