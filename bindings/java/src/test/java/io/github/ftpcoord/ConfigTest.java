@@ -32,7 +32,8 @@ class ConfigTest {
         assertEquals("pa\"ss", Json.str(Json.object(Json.object(m.get("auth")).get("credentials")), "password"));
         assertEquals(".*\\.csv", m.get("fileNamePattern"));
         assertEquals(1.5, m.get("pollingInterval"));
-        assertEquals(0.0, m.get("settleTime"), "settleTime 0 (the guard off) is written, not left to the default");
+        assertInstanceOf(Number.class, m.get("settleTime"), "settleTime 0 (the guard off) is written, not left to the default");
+        assertEquals(0.0, ((Number) m.get("settleTime")).doubleValue(), "settleTime");
         Map<String, Object> coord = Json.object(m.get("coordination"));
         assertEquals("m1", coord.get("memberId"));
         assertEquals("g", coord.get("coordinationGroup"));
