@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -252,4 +254,103 @@ func TestSettleTimeIsValidated(t *testing.T) {
 	c, err = DecodeConfig([]byte(`{"settleTime": 2.5}`))
 	require.NoError(t, err)
 	assert.Equal(t, 2500*time.Millisecond, c.WithDefaults().settleTime(), "settleTime 2.5")
+}
+
+// spy counts a listener's listings and stats; lie makes its stats give
+// another time than the listing does (as a server whose MLST and MLSD
+// disagree would).
+type spy struct {
+	mu           sync.Mutex
+	lists, stats int
+	lie          bool
+}
+
+func (s *spy) counts() (lists, stats int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists, s.stats
+}
+
+type spyConn struct {
+	remote.Conn
+	spy *spy
+}
+
+func (c spyConn) List(ctx context.Context, dir string, fn func(remote.Entry) error) error {
+	c.spy.mu.Lock()
+	c.spy.lists++
+	c.spy.mu.Unlock()
+	return c.Conn.List(ctx, dir, fn)
+}
+
+func (c spyConn) Stat(ctx context.Context, p string) (remote.Entry, error) {
+	c.spy.mu.Lock()
+	c.spy.stats++
+	lie := c.spy.lie
+	c.spy.mu.Unlock()
+	e, err := c.Conn.Stat(ctx, p)
+	if lie {
+		e.ModTime = e.ModTime.Add(time.Second)
+	}
+	return e, err
+}
+
+// spied is a listener on cfg whose sessions go through s.
+func spied(t *testing.T, cfg ListenerConfig, s *spy, svc any) *Listener {
+	t.Helper()
+	real := dialerFor(cfg.WithDefaults(), slog.Default())
+	l, err := New(cfg, WithDialer(func(ctx context.Context) (remote.Conn, error) {
+		c, err := real(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return spyConn{Conn: c, spy: s}, nil
+	}))
+	require.NoError(t, err)
+	require.NoError(t, l.Attach(svc))
+	t.Cleanup(func() { l.Stop(context.Background()) })
+	return l
+}
+
+// The guard costs a poll that finds nothing new no request: one listing,
+// no stat. A poll that finds one new file adds one stat.
+func TestSettleCostsNothingWhenNothingIsNew(t *testing.T) {
+	cfg, local := sftpDir(t)
+	s := &spy{}
+	svc := newHandovers()
+	l := spied(t, cfg, s, svc)
+	write(t, local, "a.csv", "a", 0)
+	poll(t, l)
+	require.Equal(t, []string{"a"}, svc.of(cfg.Path+"/a.csv"), "handovers")
+	lists, stats := s.counts()
+	require.Equal(t, 1, lists, "listings of a poll that found a new file")
+	require.Equal(t, 1, stats, "stats of a poll that found a new file")
+	poll(t, l)
+	poll(t, l)
+	lists, stats = s.counts()
+	require.Equal(t, 3, lists, "listings after two polls that found nothing new")
+	require.Equal(t, 1, stats, "stats after two polls that found nothing new")
+}
+
+// A server whose stat disagrees with its listing about an unchanged file
+// does not hold files back: the directory is listed again, the file is
+// handed over by the same poll, and the guard looks by listing from then on.
+func TestStatThatDisagreesWithTheListingFallsBackToListing(t *testing.T) {
+	cfg, local := sftpDir(t)
+	s := &spy{lie: true}
+	svc := newHandovers()
+	l := spied(t, cfg, s, svc)
+	write(t, local, "a.csv", "a", 0)
+	poll(t, l)
+	require.Equal(t, []string{"a"}, svc.of(cfg.Path+"/a.csv"), "handovers")
+	require.True(t, l.settled.listOnly, "the guard still trusts the stat")
+	lists, stats := s.counts()
+	require.Equal(t, 2, lists, "listings: the poll's and the second look's")
+	require.Equal(t, 1, stats, "stats")
+	write(t, local, "b.csv", "b", 0)
+	poll(t, l)
+	require.Equal(t, []string{"b"}, svc.of(cfg.Path+"/b.csv"), "handovers")
+	lists, stats = s.counts()
+	require.Equal(t, 4, lists, "listings")
+	require.Equal(t, 1, stats, "stats once the stat disagreed")
 }
