@@ -52,8 +52,8 @@ type ListenerConfig struct {
 	// ftpcoord: seconds a new version must stay unchanged (size and mtime)
 	// before it is handed over: a poll that finds new versions looks at them
 	// again after this time and holds back those still being written (see
-	// settle.go). Default 1 (DefaultSettleTime); 0 turns the guard off, so
-	// nil means the default: new(0.0) in Go.
+	// settle.go). Default 1 (DefaultSettleTime) when absent (nil); 0 turns
+	// the guard off (in Go: SettleTime: new(0.0)); at most 60.
 	SettleTime *float64 `json:"settleTime,omitempty"`
 	// ConnectTimeout is in seconds; default 30.
 	ConnectTimeout float64             `json:"connectTimeout,omitempty"`
