@@ -276,11 +276,13 @@ type spyConn struct {
 	spy *spy
 }
 
+// List counts listings that ended.
 func (c spyConn) List(ctx context.Context, dir string, fn func(remote.Entry) error) error {
+	err := c.Conn.List(ctx, dir, fn)
 	c.spy.mu.Lock()
 	c.spy.lists++
 	c.spy.mu.Unlock()
-	return c.Conn.List(ctx, dir, fn)
+	return err
 }
 
 func (c spyConn) Stat(ctx context.Context, p string) (remote.Entry, error) {
@@ -353,4 +355,52 @@ func TestStatThatDisagreesWithTheListingFallsBackToListing(t *testing.T) {
 	lists, stats = s.counts()
 	require.Equal(t, 4, lists, "listings")
 	require.Equal(t, 1, stats, "stats once the stat disagreed")
+}
+
+// A version that changed during the settle time gets another look only if
+// the other guards would let it through now: never while stableListings
+// counts listings (its count starts again), and only once fileAgeFilter
+// finds it old enough.
+func TestChangedVersionsMeetTheOtherGuardsAgain(t *testing.T) {
+	now := time.Now()
+	changed := func() []listed {
+		return []listed{
+			{dir: "/in", entry: remote.Entry{Name: "young", Size: 2, ModTime: now}},
+			{dir: "/in", entry: remote.Entry{Name: "old", Size: 2, ModTime: now.Add(-time.Hour)}},
+		}
+	}
+	names := func(fs []listed) (out []string) {
+		for _, f := range fs {
+			out = append(out, f.entry.Name)
+		}
+		return out
+	}
+	l, err := New(ListenerConfig{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"young", "old"}, names(l.stillWanted(changed())), "no other guard")
+	l, err = New(ListenerConfig{FileAgeFilter: &FileAgeFilter{MinAge: 60}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"old"}, names(l.stillWanted(changed())), "fileAgeFilter.minAge 60")
+	l, err = New(ListenerConfig{StableListings: 2})
+	require.NoError(t, err)
+	assert.Empty(t, names(l.stillWanted(changed())), "stableListings 2")
+}
+
+// A graceful stop during the settle time ends the wait at once: nothing is
+// handed over (the next poll, or member, lists the file again) and nothing
+// is reported, as no transfer was started and cut.
+func TestStopDuringTheSettleHandsNothingOver(t *testing.T) {
+	cfg, local := sftpDir(t)
+	cfg.PollingInterval = 3600
+	s := &spy{}
+	svc := newHandovers()
+	l := spied(t, cfg, s, svc)
+	write(t, local, "a.csv", "a", 0)
+	require.NoError(t, l.Start(context.Background()))
+	waitUntil(t, "the end of the first listing", func() bool { lists, _ := s.counts(); return lists > 0 })
+	require.NoError(t, l.Stop(context.Background()))
+	_, stats := s.counts()
+	require.Zero(t, stats, "a second look after the stop")
+	require.Empty(t, svc.of(cfg.Path+"/a.csv"), "handovers")
+	require.Empty(t, svc.errors(), "errors")
 }
