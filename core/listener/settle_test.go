@@ -113,7 +113,7 @@ func sftpDir(t *testing.T) (ListenerConfig, string) {
 // without the ledger and with it (one row, DONE), and nothing is reported.
 func TestSlowlyWrittenFileIsHandedOverOnceComplete(t *testing.T) {
 	servers := map[string]func(*testing.T) (ListenerConfig, string){"pure-ftpd": pureDir, "OpenSSH": sftpDir}
-	ledgers := []schema.Dialect{"", schema.SQLite, schema.Postgres}
+	ledgers := []schema.Dialect{"", schema.SQLite, schema.Postgres, schema.MySQL}
 	for server, dir := range servers {
 		for _, d := range ledgers {
 			name := server + "/" + string(d)
