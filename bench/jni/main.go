@@ -97,7 +97,8 @@ func main() {
 	local := filepath.Join(benchenv.Need("FTPCOORD_TEST_PUREFTPD_ROOT"), dir)
 	fill(local, *files)
 	defer os.RemoveAll(local)
-	cfg := listener.ListenerConfig{Host: host, Port: p, Path: "/" + dir, PollingInterval: 3600,
+	// The files are complete before the clock starts: no settleTime wait.
+	cfg := listener.ListenerConfig{Host: host, Port: p, Path: "/" + dir, PollingInterval: 3600, SettleTime: new(0.0),
 		Auth: &listener.Auth{Credentials: &listener.Credentials{
 			Username: benchenv.Need("FTPCOORD_TEST_PUREFTPD_USER"), Password: benchenv.Need("FTPCOORD_TEST_PUREFTPD_PASSWORD")}}}
 	cfgJSON, err := json.Marshal(cfg)

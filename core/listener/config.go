@@ -49,6 +49,12 @@ type ListenerConfig struct {
 	// unchanged (size and mtime) this many polls in a row: 2 keeps files
 	// still being written back. Default 1 (at once).
 	StableListings int `json:"stableListings,omitempty"`
+	// ftpcoord: seconds a new version must stay unchanged (size and mtime)
+	// before it is handed over: a poll that finds new versions looks at them
+	// again after this time and holds back those still being written (see
+	// settle.go). Default 1 (DefaultSettleTime) when absent (nil); 0 turns
+	// the guard off (in Go: SettleTime: new(0.0)); at most 60.
+	SettleTime *float64 `json:"settleTime,omitempty"`
 	// ConnectTimeout is in seconds; default 30.
 	ConnectTimeout float64             `json:"connectTimeout,omitempty"`
 	RetryConfig    *remote.RetryConfig `json:"retryConfig,omitempty"`
@@ -459,6 +465,9 @@ func (c ListenerConfig) WithDefaults() ListenerConfig {
 	if c.ConnectTimeout == 0 {
 		c.ConnectTimeout = 30
 	}
+	if c.SettleTime == nil {
+		c.SettleTime = new(DefaultSettleTime)
+	}
 	if c.RetryConfig == nil {
 		r := remote.DefaultRetryConfig
 		c.RetryConfig = &r
@@ -581,6 +590,9 @@ func (c ListenerConfig) Validate() error {
 	}
 	if _, err := checkServerTimeZone(c.ServerTimeZone); err != nil {
 		bad("serverTimeZone", "%v", err)
+	}
+	if s := *c.SettleTime; !(s >= 0 && s <= maxSettleTime) {
+		bad("settleTime", "must be between 0 (no guard) and %v seconds, got %v: every poll that finds a new file waits up to twice this long; for writers that pause longer, use fileAgeFilter.minAge or stableListings", maxSettleTime, s)
 	}
 	if c.MaxDepth < 0 {
 		bad("maxDepth", "must not be negative")
@@ -708,6 +720,11 @@ func CheckPattern(p string) error {
 // pollingInterval as a duration.
 func (c ListenerConfig) pollingInterval() time.Duration {
 	return time.Duration(c.PollingInterval * float64(time.Second))
+}
+
+// settleTime as a duration (defaults applied: never nil).
+func (c ListenerConfig) settleTime() time.Duration {
+	return time.Duration(*c.SettleTime * float64(time.Second))
 }
 
 func (c ListenerConfig) processingTimeout() time.Duration {

@@ -78,6 +78,7 @@ type Listener struct {
 	gen       uint64                // polls so far; used under polling
 	unstable  map[string]*candidate // new versions not yet stable; used under polling
 	times     versionTimes          // listed times made comparable; used under polling
+	settled   settleState           // the guard against files still being written; used under polling
 	lastPurge time.Time             // of finished ledger rows; used under polling
 	// present is every path the last listing showed (filters applied),
 	// whether or not it was reported yet, collected only for a purge: a
@@ -383,6 +384,9 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 func (l *Listener) listReporting(ctx context.Context, service any) (added []listed, complete bool, err error) {
 	_, downloads := service.(FileService)
 	added, err = l.list(ctx, downloads)
+	if err == nil || errors.Is(err, remote.ErrTruncated) {
+		added = l.settle(ctx, added) // files still being written wait
+	}
 	switch {
 	case err == nil:
 		l.listingWorked(ctx)

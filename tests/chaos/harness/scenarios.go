@@ -57,8 +57,11 @@ var Scenarios = []Scenario{
 		Faults: pauseActive, Configure: defaultLease},
 	{Name: "pause-shared", What: "shared mode (every member claims and processes), SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the others reclaim its claims once its heartbeat is stale; once woken, it commits none of them",
 		Faults: pauseActive, Configure: func(o *Options) { defaultLease(o); o.Mode = "shared" }},
-	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set), SIGKILL of the active member twice",
-		Faults: killActive2, Configure: func(o *Options) { o.GrowInPlace = true }},
+	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set: settleTime 0), SIGKILL of the active member twice",
+		Faults: killActive2, Configure: func(o *Options) {
+			o.GrowInPlace = true
+			o.Settings = map[string]any{"settleTime": 0} // the supersession under test, not the guard that prevents it
+		}},
 	{Name: "jvm-peer-ist", What: "a Ballerina node on the JVM in Asia/Kolkata (UTC+05:30; members on UTC) holds the token, is killed; a second joins as a standby",
 		Before: jvmPeerHolds, Faults: jvmPeerStandby, Servers: true},
 	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},

@@ -318,6 +318,7 @@ public final class ListenerConfig {
         private String fileNamePattern;
         private Double pollingInterval;
         private FileAgeFilter fileAgeFilter;
+        private Double settleTime;
         private Double connectTimeout;
         private RetryConfig retryConfig;
         private String sftpSshKnownHosts;
@@ -387,6 +388,15 @@ public final class ListenerConfig {
 
         public Builder fileAgeFilter(double minAge, double maxAge) {
             fileAgeFilter = new FileAgeFilter(minAge, maxAge);
+            return this;
+        }
+
+        /**
+         * Seconds a new file must stay unchanged (size and mtime) before it is handed over: the guard
+         * against files still being written; default 1, 0 turns it off, at most 60.
+         */
+        public Builder settleTime(double seconds) {
+            settleTime = seconds;
             return this;
         }
 
@@ -483,6 +493,9 @@ public final class ListenerConfig {
             if (pollingInterval != null && !(pollingInterval > 0)) {
                 throw bad("pollingInterval", pollingInterval + " is not a positive number of seconds");
             }
+            if (settleTime != null && !(settleTime >= 0 && settleTime <= 60)) {
+                throw bad("settleTime", settleTime + " is not between 0 (no guard) and 60 seconds");
+            }
             if (connectTimeout != null && !(connectTimeout > 0)) {
                 throw bad("connectTimeout", connectTimeout + " is not a positive number of seconds");
             }
@@ -550,6 +563,7 @@ public final class ListenerConfig {
                 f.put("maxAge", fileAgeFilter.maxAge());
                 m.put("fileAgeFilter", f);
             }
+            putIf(m, "settleTime", settleTime);
             putIf(m, "connectTimeout", connectTimeout);
             if (retryConfig != null) {
                 Map<String, Object> r = new LinkedHashMap<>();

@@ -17,7 +17,7 @@ class ConfigTest {
         ListenerConfig c = ListenerConfig.builder()
                 .protocol(ListenerConfig.Protocol.SFTP).host("127.0.0.1").port(2222)
                 .credentials("alice", "pa\"ss").privateKey("/k/id", null).sftpSshKnownHosts("/k/known_hosts")
-                .path("/in").fileNamePattern(".*\\.csv").pollingInterval(1.5).fileAgeFilter(2, 0)
+                .path("/in").fileNamePattern(".*\\.csv").pollingInterval(1.5).fileAgeFilter(2, 0).settleTime(0)
                 .connectTimeout(10).retryConfig(new ListenerConfig.RetryConfig(3, 1, 2, 30))
                 .coordination(ListenerConfig.CoordinationConfig.builder()
                         .databaseConfig(ListenerConfig.DatabaseConfig.postgresql("127.0.0.1", 5432, "u", "dbsecret", "d"))
@@ -32,6 +32,8 @@ class ConfigTest {
         assertEquals("pa\"ss", Json.str(Json.object(Json.object(m.get("auth")).get("credentials")), "password"));
         assertEquals(".*\\.csv", m.get("fileNamePattern"));
         assertEquals(1.5, m.get("pollingInterval"));
+        assertInstanceOf(Number.class, m.get("settleTime"), "settleTime 0 (the guard off) is written, not left to the default");
+        assertEquals(0.0, ((Number) m.get("settleTime")).doubleValue(), "settleTime");
         Map<String, Object> coord = Json.object(m.get("coordination"));
         assertEquals("m1", coord.get("memberId"));
         assertEquals("g", coord.get("coordinationGroup"));
@@ -65,6 +67,8 @@ class ConfigTest {
         assertEquals("coordination.memberId", e.field());
         e = assertThrows(FtpConfigException.class, () -> ListenerConfig.builder().retryTimeout(-1).build());
         assertEquals("retryTimeout", e.field());
+        e = assertThrows(FtpConfigException.class, () -> ListenerConfig.builder().settleTime(-1).build());
+        assertEquals("settleTime", e.field());
     }
 
     @Test

@@ -135,7 +135,9 @@ class BootTest {
                         "Invalid property ftpcoord.after-process.move-to: is required with ftpcoord.after-process.action=move",
                         "e.g. /done"),
                 Arguments.of("ftpcoord.max-tries", "0",
-                        "Invalid property ftpcoord.max-tries: 0 is not a positive number", "REJECTED"));
+                        "Invalid property ftpcoord.max-tries: 0 is not a positive number", "REJECTED"),
+                Arguments.of("ftpcoord.settle-time", "90s",
+                        "Invalid property ftpcoord.settle-time: 90.0 is not between 0 (no guard) and 60 seconds", "settleTime"));
     }
 
     @ParameterizedTest(name = "{0}={1}")

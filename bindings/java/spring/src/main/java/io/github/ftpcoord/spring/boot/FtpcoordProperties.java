@@ -41,6 +41,9 @@ public class FtpcoordProperties {
     @DurationUnit(ChronoUnit.SECONDS)
     private Duration connectTimeout;
     private final FileAgeFilter fileAgeFilter = new FileAgeFilter();
+    /** Time a new file must stay unchanged before it is handed over (default 1 s; 0 turns the guard off). */
+    @DurationUnit(ChronoUnit.SECONDS)
+    private Duration settleTime;
     /** An OpenSSH known_hosts file the SFTP server's host key must be in. */
     private String sftpSshKnownHosts;
     private final Coordination coordination = new Coordination();
@@ -429,6 +432,9 @@ public class FtpcoordProperties {
             b.fileAgeFilter(fileAgeFilter.minAge == null ? 0 : seconds(fileAgeFilter.minAge),
                     fileAgeFilter.maxAge == null ? 0 : seconds(fileAgeFilter.maxAge));
         }
+        if (settleTime != null) {
+            b.settleTime(seconds(settleTime));
+        }
         if (sftpSshKnownHosts != null) {
             b.sftpSshKnownHosts(sftpSshKnownHosts);
         }
@@ -576,6 +582,14 @@ public class FtpcoordProperties {
 
     public void setPollingInterval(Duration pollingInterval) {
         this.pollingInterval = pollingInterval;
+    }
+
+    public Duration getSettleTime() {
+        return settleTime;
+    }
+
+    public void setSettleTime(Duration settleTime) {
+        this.settleTime = settleTime;
     }
 
     public Duration getConnectTimeout() {
