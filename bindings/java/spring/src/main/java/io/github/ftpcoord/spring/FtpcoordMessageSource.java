@@ -183,12 +183,30 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
             IllegalStateException failure = new IllegalStateException("ftpcoord: the coordination database has no table "
                     + table.group(1) + " (" + m.substring(0, table.end())
                     + "): create the tables once per database with the DDL in the ftpcoord JAR, "
-                    + SCHEMA_RESOURCE + file + " (e.g. `unzip -p ftpcoord-*.jar " + SCHEMA_RESOURCE + file + " | " + client
+                    + SCHEMA_RESOURCE + file + " (e.g. `unzip -p " + coreJar() + " " + SCHEMA_RESOURCE + file + " | " + client
                     + "`), or with the ftpcoord command, `ftpcoord schema apply --config FILE` given the same databaseConfig");
             failure.setStackTrace(e.getStackTrace());
             return failure;
         }
         return new IllegalStateException("ftpcoord: the listener failed to start: " + m, e);
+    }
+
+    /** The core JAR's file name as this application loaded it, e.g. ftpcoord-0.1.0-SNAPSHOT.jar. */
+    static String coreJar() {
+        try {
+            String where = String.valueOf(FtpListener.class.getProtectionDomain().getCodeSource().getLocation());
+            java.util.regex.Matcher jar = java.util.regex.Pattern.compile("([^/!]+\\.jar)").matcher(where);
+            String last = null;
+            while (jar.find()) {
+                last = jar.group(1); // in a Boot fat JAR: the nested BOOT-INF/lib one
+            }
+            if (last != null) {
+                return last;
+            }
+        } catch (RuntimeException e) {
+            // no code source: the generic name below
+        }
+        return "ftpcoord-VERSION.jar";
     }
 
     /** Where the core JAR carries the DDL of the coordination and ledger tables. */

@@ -190,7 +190,7 @@ class BootTest {
             assertThat(chain(thrown))
                     .contains("the coordination database has no table token_holder")
                     .contains("the DDL in the ftpcoord JAR, " + resource)
-                    .contains("unzip -p ftpcoord-*.jar " + resource + " | psql")
+                    .containsPattern("unzip -p ftpcoord-[^ ]*\\.jar " + resource + " \\| psql")
                     .contains("ftpcoord schema apply --config FILE")
                     .doesNotContain("schema.Apply").doesNotContain("schema.DDL")
                     .doesNotContain(db.config().password());
