@@ -29,6 +29,8 @@ final class FtpcoordPropertyNames {
     private static final ConfigurationPropertyName ROOT = ConfigurationPropertyName.of("ftpcoord");
     private static final ConfigurationPropertyName LIBRARY = ConfigurationPropertyName.of("ftpcoord.library");
 
+    /** Names below which any name binds (maps, lists); filled with KNOWN, so declared before it. */
+    private static final Set<ConfigurationPropertyName> OPEN = new LinkedHashSet<>();
     /** Every leaf name, in Spring's kebab-case ({@code ftpcoord.coordination.member-id}). */
     static final List<String> KNOWN = List.copyOf(names(FtpcoordProperties.class, "ftpcoord"));
     private static final Set<ConfigurationPropertyName> KNOWN_NAMES = parse(KNOWN);
@@ -50,7 +52,7 @@ final class FtpcoordPropertyNames {
     }
 
     private static boolean isKnown(ConfigurationPropertyName name) {
-        if (KNOWN_NAMES.contains(name) || LIBRARY.isAncestorOf(name)) {
+        if (KNOWN_NAMES.contains(name) || LIBRARY.isAncestorOf(name) || OPEN.stream().anyMatch(o -> o.isAncestorOf(name))) {
             return true;
         }
         // A parent set empty (YAML "auth:" with nothing under it) names no value.
@@ -105,7 +107,10 @@ final class FtpcoordPropertyNames {
         return prev[b.length()];
     }
 
-    /** The leaf names of type's fields; a field whose type is nested in FtpcoordProperties is a group. */
+    /**
+     * The leaf names of type's fields. A field of a type of this project that is not an enum is
+     * a group of properties; a map or a collection takes any name below its own.
+     */
     private static List<String> names(Class<?> type, String prefix) {
         List<String> out = new ArrayList<>();
         for (Field f : type.getDeclaredFields()) {
@@ -113,14 +118,19 @@ final class FtpcoordPropertyNames {
                 continue;
             }
             String name = prefix + "." + FtpcoordPropertyException.kebab(f.getName());
-            if (f.getType().getDeclaringClass() == FtpcoordProperties.class && !f.getType().isEnum()) {
-                out.addAll(names(f.getType(), name));
+            Class<?> t = f.getType();
+            if (!t.isPrimitive() && !t.isEnum() && !t.isArray() && t.getName().startsWith("io.github.ftpcoord.")) {
+                out.addAll(names(t, name));
             } else {
                 out.add(name);
+                if (java.util.Map.class.isAssignableFrom(t) || java.util.Collection.class.isAssignableFrom(t) || t.isArray()) {
+                    OPEN.add(ConfigurationPropertyName.of(name));
+                }
             }
         }
         return out;
     }
+
 
     private static Set<ConfigurationPropertyName> parse(List<String> names) {
         Set<ConfigurationPropertyName> out = new LinkedHashSet<>();
