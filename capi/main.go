@@ -190,7 +190,7 @@ func ftpcoord_listener_start(h C.int64_t) (rc C.int) {
 		return rc
 	}
 	if err := b.l.Start(context.Background()); err != nil {
-		return fail(err, codeError)
+		return fail(hostFix(err), codeError)
 	}
 	b.started = true
 	return codeOK
@@ -293,7 +293,7 @@ func ftpcoord_listener_poll_once(h C.int64_t, eventsJSON **C.char) (rc C.int) {
 	out, _ := json.Marshal(events)
 	*eventsJSON = C.CString(string(out))
 	if pollErr != nil && !errors.Is(pollErr, listener.ErrPollInProgress) {
-		return fail(pollErr, codeError)
+		return fail(hostFix(pollErr), codeError)
 	}
 	return codeOK
 }

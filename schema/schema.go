@@ -46,6 +46,9 @@ var ServerDialects = []Dialect{MySQL, Postgres}
 // fileNames are the embedded DDL scripts.
 var fileNames = map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql", SQLite: "sqlite.sql"}
 
+// FileName is the name of d's DDL script in schema/, e.g. postgres.sql.
+func (d Dialect) FileName() string { return fileNames[d] }
+
 // ParseDialect maps a configuration value to a Dialect.
 func ParseDialect(s string) (Dialect, error) {
 	switch Dialect(strings.ToLower(strings.TrimSpace(s))) {
@@ -227,7 +230,7 @@ func verifyTables(ctx context.Context, db *sql.DB, d Dialect, tables []table) er
 }
 
 func verifyTable(ctx context.Context, db *sql.DB, d Dialect, t table) error {
-	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, fileNames[d])
+	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, d.FileName())
 	exists, err := tableExists(ctx, db, d, t.name)
 	if err != nil {
 		return fmt.Errorf("schema: look up table %s: %w", t.name, err)

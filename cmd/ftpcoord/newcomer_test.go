@@ -218,20 +218,20 @@ func TestExecHandlerLogsErrOnlyOnFailure(t *testing.T) {
 	}
 }
 
-// The command to install the Java bindings, in the README's quickstart and in
-// docs/java.md, prints clean output: its Maven invocation, run as written
+// The command to install the Java bindings, in the README's quickstart, in
+// docs/java.md and in docs/spring.md, prints clean output: its Maven invocation, run as written
 // (validate in place of install, which needs the build), prints no escape
 // sequence.
 func TestREADMEMavenCommandPrintsNoEscapes(t *testing.T) {
 	ran := map[string]bool{}
-	for _, doc := range []string{"README.md", "docs/java.md"} {
+	for _, doc := range []string{"README.md", "docs/java.md", "docs/spring.md"} {
 		b, err := os.ReadFile("../../" + doc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := regexp.MustCompile("(?m)^make java && \\(cd bindings/java && (.*mvn .*)\\)$").FindStringSubmatch(string(b))
+		m := regexp.MustCompile("(?m)^make (?:java|jni) && \\(cd bindings/java && (.*mvn .*)\\)$").FindStringSubmatch(string(b))
 		if m == nil {
-			t.Fatalf("%s has no `make java && (cd bindings/java && mvn ...)` line", doc)
+			t.Fatalf("%s has no `make java && (cd bindings/java && mvn ...)` line (make jni for the reactor)", doc)
 		}
 		if !strings.Contains(m[1], " install") {
 			t.Fatalf("the Maven command of %s does not install: %s", doc, m[1])

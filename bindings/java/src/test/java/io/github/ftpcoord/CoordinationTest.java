@@ -81,6 +81,34 @@ class CoordinationTest {
         }
     }
 
+    /**
+     * A database without the tables: start fails with what a Java (or C) host can run, the
+     * ftpcoord command or the DDL this JAR carries, never the Go library's schema.Apply.
+     */
+    @Test
+    void aMissingTableSaysWhatToRun() throws Exception {
+        try (TestServices.RemoteDir dir = TestServices.ftpDir(); TestServices.Database db = TestServices.postgres()) {
+            String url = db.adminUrl().substring(0, db.adminUrl().lastIndexOf('/') + 1) + db.config().database();
+            TestServices.psql(url, "-c", "DROP TABLE token_holder, health_check, ftpcoord_file");
+            try (FtpListener l = new FtpListener(config(dir, db, "no-tables", TestServices.randomName("g-")))) {
+                l.attach(new Service() {
+                    @Override
+                    public void onFile(FileInfo file, InputStream content, Caller caller) {}
+                });
+                FtpException e = org.junit.jupiter.api.Assertions.assertThrows(FtpException.class, l::start);
+                String m = e.getMessage();
+                assertTrue(m.contains("schema: token_holder: table is missing: create the tables with `ftpcoord schema apply --config FILE`"), m);
+                assertTrue(m.contains("run the DDL schema/postgres.sql of the repository (the Java JAR carries it as io/github/ftpcoord/schema/postgres.sql)"), m);
+                assertTrue(!m.contains("schema.Apply") && !m.contains("schema.DDL"), m);
+                assertTrue(!m.contains(db.config().password()), "the password in " + m);
+            }
+            try (InputStream ddl = getClass().getClassLoader().getResourceAsStream("io/github/ftpcoord/schema/postgres.sql")) {
+                assertTrue(ddl != null, "the JAR's resources lack io/github/ftpcoord/schema/postgres.sql");
+                assertTrue(new String(ddl.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).contains("CREATE TABLE IF NOT EXISTS token_holder"));
+            }
+        }
+    }
+
     @Test
     void failingOnFileIsRetriedAsAttemptTwo() throws Exception {
         try (TestServices.RemoteDir dir = TestServices.ftpDir(); TestServices.Database db = TestServices.postgres()) {

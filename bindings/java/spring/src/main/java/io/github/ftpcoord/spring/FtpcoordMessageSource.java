@@ -165,14 +165,52 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
         }
     }
 
+    private static final java.util.regex.Pattern MISSING_TABLE = java.util.regex.Pattern.compile("schema: (\\w+): table is missing");
+    private static final java.util.regex.Pattern DDL_FILE = java.util.regex.Pattern.compile("schema/(postgres|mysql)\\.sql");
+
+    /**
+     * The start's failure, in a Spring user's terms: a missing table says what to run (the DDL
+     * file the core JAR carries, or the ftpcoord command), not the Go library's fix.
+     */
     static RuntimeException startFailure(FtpException e) {
         String m = String.valueOf(e.getMessage());
-        if (m.contains("table is missing")) {
-            return new IllegalStateException(m + " (create the tables with `ftpcoord schema apply --config FILE`,"
-                    + " or apply schema/postgres.sql or schema/mysql.sql to the coordination database)", e);
+        java.util.regex.Matcher table = MISSING_TABLE.matcher(m);
+        if (table.find()) {
+            java.util.regex.Matcher ddl = DDL_FILE.matcher(m);
+            String file = ddl.find() ? ddl.group(1) + ".sql" : "postgres.sql (or mysql.sql)";
+            String client = file.startsWith("mysql") ? "mysql -h HOST -P PORT -u USER -p DATABASE" : "psql -h HOST -p PORT -U USER DATABASE";
+            // Not chained: the library's own fix names Go functions (schema.Apply).
+            IllegalStateException failure = new IllegalStateException("ftpcoord: the coordination database has no table "
+                    + table.group(1) + " (" + m.substring(0, table.end())
+                    + "): create the tables once per database with the DDL in the ftpcoord JAR, "
+                    + SCHEMA_RESOURCE + file + " (e.g. `unzip -p " + coreJar() + " " + SCHEMA_RESOURCE + file + " | " + client
+                    + "`), or with the ftpcoord command, `ftpcoord schema apply --config FILE` given the same databaseConfig");
+            failure.setStackTrace(e.getStackTrace());
+            return failure;
         }
         return new IllegalStateException("ftpcoord: the listener failed to start: " + m, e);
     }
+
+    /** The core JAR's file name as this application loaded it, e.g. ftpcoord-0.1.0-SNAPSHOT.jar. */
+    static String coreJar() {
+        try {
+            String where = String.valueOf(FtpListener.class.getProtectionDomain().getCodeSource().getLocation());
+            java.util.regex.Matcher jar = java.util.regex.Pattern.compile("([^/!]+\\.jar)").matcher(where);
+            String last = null;
+            while (jar.find()) {
+                last = jar.group(1); // in a Boot fat JAR: the nested BOOT-INF/lib one
+            }
+            if (last != null) {
+                return last;
+            }
+        } catch (RuntimeException e) {
+            // no code source: the generic name below
+        }
+        return "ftpcoord-VERSION.jar";
+    }
+
+    /** Where the core JAR carries the DDL of the coordination and ledger tables. */
+    static final String SCHEMA_RESOURCE = "io/github/ftpcoord/schema/";
 
     /**
      * Waits up to the stop timeout for the flows in progress, then stops the listener

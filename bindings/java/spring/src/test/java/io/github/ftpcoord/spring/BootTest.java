@@ -174,15 +174,124 @@ class BootTest {
         }
     }
 
+    /**
+     * A database without the tables fails the start with what a Spring user can run: the DDL the
+     * core JAR carries (named by its resource path) or the ftpcoord command; never the Go
+     * library's schema.Apply. Running the named DDL, as the message says, lets the same
+     * application start.
+     */
     @Test
-    void aMissingTableFailsTheStartNamingSchemaApply() throws Exception {
+    void aMissingTableFailsTheStartNamingTheDdlToRun() throws Exception {
         try (Services.RemoteDir dir = Services.sftpDir(); Services.Database db = Services.postgres(false)) {
+            dir.write("a.csv", "id,amount\n");
             Map<String, Object> p = new LinkedHashMap<>(Services.sftpProperties(dir));
             p.putAll(db.properties("boot-no-schema", Services.randomName("g-")));
             Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> TestApp.run(p).close());
             assertThat(thrown).isNotNull();
-            assertThat(chain(thrown)).contains("ftpcoord schema apply").doesNotContain(db.config().password());
+            String resource = "io/github/ftpcoord/schema/postgres.sql";
+            assertThat(chain(thrown))
+                    .contains("the coordination database has no table token_holder")
+                    .contains("the DDL in the ftpcoord JAR, " + resource)
+                    .containsPattern("unzip -p ftpcoord-[^ ]*\\.jar " + resource + " \\| psql")
+                    .contains("ftpcoord schema apply --config FILE")
+                    .doesNotContain("schema.Apply").doesNotContain("schema.DDL")
+                    .doesNotContain(db.config().password());
+
+            java.io.InputStream ddl = getClass().getClassLoader().getResourceAsStream(resource);
+            assertThat(ddl).as("%s on the classpath (the core JAR)", resource).isNotNull();
+            String sql = new String(ddl.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(sql).contains("CREATE TABLE IF NOT EXISTS token_holder").contains("ftpcoord_file");
+            db.query(sql);
+            try (ConfigurableApplicationContext ctx = TestApp.run(p)) {
+                TestApp.Recorder rec = ctx.getBean(TestApp.Recorder.class);
+                await().atMost(WAIT).until(() -> rec.names.contains("a.csv"));
+            }
         }
+    }
+
+    /** The auto-configuration alone, without servers: it makes its beans but connects to nothing. */
+    static ApplicationContextRunner autoConfiguration() {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(FtpcoordAutoConfiguration.class))
+                .withPropertyValues("ftpcoord.host=127.0.0.1", "ftpcoord.port=2121", "ftpcoord.path=/in",
+                        "ftpcoord.coordination.coordination-group=g",
+                        "ftpcoord.coordination.database-config.type=postgresql",
+                        "ftpcoord.coordination.database-config.user=app",
+                        "ftpcoord.coordination.database-config.password=s3cret-db-password",
+                        "ftpcoord.coordination.database-config.database=coord");
+    }
+
+    static FtpcoordPropertyException startupFailure(org.springframework.boot.test.context.assertj.AssertableApplicationContext ctx) {
+        assertThat(ctx).hasFailed();
+        FtpcoordPropertyException e = find(ctx.getStartupFailure(), FtpcoordPropertyException.class);
+        assertThat(e).as("an FtpcoordPropertyException in %s", ctx.getStartupFailure()).isNotNull();
+        assertThat(e.getMessage()).doesNotContain("s3cret-db-password");
+        FailureAnalysis report = new FtpcoordFailureAnalyzer().analyze(ctx.getStartupFailure());
+        assertThat(report.getDescription()).contains(e.getProperty());
+        assertThat(report.getAction()).startsWith("Fix: ");
+        return e;
+    }
+
+    /**
+     * member-id=${HOSTNAME} where HOSTNAME is a shell variable that was not exported: Boot binds
+     * the literal text; the starter refuses it, naming the property and the fix. The same for a
+     * password whose variable is missing, without quoting any password.
+     */
+    @Test
+    void anUnresolvedPlaceholderFailsTheStartNamingThePropertyAndTheVariable() {
+        String unset = "FTPCOORD_TEST_NOT_EXPORTED_" + Services.randomName("v").toUpperCase(java.util.Locale.ROOT);
+        assertThat(System.getenv(unset)).isNull();
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=${" + unset + "}").run(ctx -> {
+            FtpcoordPropertyException e = startupFailure(ctx);
+            assertThat(e.getProperty()).isEqualTo("ftpcoord.coordination.member-id");
+            assertThat(e.getProblem()).contains("'${" + unset + "}' holds the placeholder ${" + unset + "}, which nothing resolved");
+            assertThat(e.getFix()).contains("export " + unset).contains("set ftpcoord.coordination.member-id to the value itself");
+        });
+        if (System.getenv("HOSTNAME") == null) {
+            autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=${HOSTNAME}").run(ctx ->
+                    assertThat(startupFailure(ctx).getFix()).contains("export HOSTNAME").contains("not exported"));
+        }
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m",
+                "ftpcoord.coordination.database-config.password=pre${" + unset + "}post").run(ctx -> {
+            FtpcoordPropertyException e = startupFailure(ctx);
+            assertThat(e.getProperty()).isEqualTo("ftpcoord.coordination.database-config.password");
+            assertThat(e.getMessage()).doesNotContain("pre").doesNotContain("post");
+        });
+        // A placeholder that resolves (here from a property) is the value.
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=${NODE_NAME}", "NODE_NAME=node-7")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(ctx.getBean(io.github.ftpcoord.ListenerConfig.class).memberId()).isEqualTo("node-7");
+                });
+    }
+
+    /**
+     * Boot ignores a property nothing binds; the starter refuses an unknown ftpcoord.* name,
+     * with the close match when there is one. Relaxed forms of known names pass; environment
+     * variables (FTPCOORD_TEST_* of this very run among them) are not checked.
+     */
+    @Test
+    void anUnknownPropertyFailsTheStartNamingItAndTheCloseMatch() {
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.polling-intervall=5").run(ctx -> {
+            FtpcoordPropertyException e = startupFailure(ctx);
+            assertThat(e.getProperty()).isEqualTo("ftpcoord.polling-intervall");
+            assertThat(e.getProblem()).startsWith("no such ftpcoord property");
+            assertThat(e.getFix()).isEqualTo("did you mean ftpcoord.polling-interval? Rename the property");
+        });
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.coordination.databaseConfig.hots=db").run(ctx ->
+                assertThat(startupFailure(ctx).getFix()).startsWith("did you mean ftpcoord.coordination.database-config.host?"));
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.colour=blue").run(ctx -> {
+            FtpcoordPropertyException e = startupFailure(ctx);
+            assertThat(e.getProperty()).isEqualTo("ftpcoord.colour");
+            assertThat(e.getFix()).contains("docs/spring.md");
+        });
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.memberId=m", "ftpcoord.fileNamePattern=.*\\.csv",
+                "ftpcoord.after-process.move-to=/done", "ftpcoord.file-age-filter.min-age=2s", "ftpcoord.library.path=/nowhere")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(ctx.getBean(io.github.ftpcoord.ListenerConfig.class).memberId()).isEqualTo("m");
+                });
+        assertThat(System.getenv().keySet()).as("this run's environment").anyMatch(k -> k.startsWith("FTPCOORD_"));
     }
 
     static <T extends Throwable> T find(Throwable t, Class<T> type) {

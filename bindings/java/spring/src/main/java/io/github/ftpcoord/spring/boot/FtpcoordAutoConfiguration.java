@@ -11,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * Spring Boot auto-configuration: from the {@code ftpcoord.*} properties, a
@@ -27,14 +28,19 @@ import org.springframework.context.annotation.Configuration;
  *
  * plus a health indicator {@code ftpcoord} when the actuator is on the classpath and Micrometer
  * meters when Micrometer is. {@code ftpcoord.enabled=false} turns it all off. An invalid
- * property fails the context at start with {@link FtpcoordPropertyException}, naming the
- * property and the fix.
+ * property, an unknown {@code ftpcoord.*} name or a placeholder nothing resolved fails the
+ * context at start with {@link FtpcoordPropertyException}, naming the property and the fix.
  */
 @AutoConfiguration
 @ConditionalOnClass(FtpListener.class)
 @ConditionalOnProperty(prefix = "ftpcoord", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(FtpcoordProperties.class)
 public class FtpcoordAutoConfiguration {
+
+    /** Fails the start on an ftpcoord.* property that nothing binds (a misspelt name). */
+    public FtpcoordAutoConfiguration(Environment environment) {
+        FtpcoordPropertyNames.check(environment);
+    }
 
     @Bean
     @ConditionalOnMissingBean

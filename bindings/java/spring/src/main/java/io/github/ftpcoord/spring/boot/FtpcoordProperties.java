@@ -390,6 +390,7 @@ public class FtpcoordProperties {
     }
 
     private ListenerConfig build() {
+        checkPlaceholders();
         ListenerConfig.Builder b = ListenerConfig.builder();
         if (protocol != null) {
             b.protocol(protocol);
@@ -479,6 +480,29 @@ public class FtpcoordProperties {
             b.afterError(ae);
         }
         return b.build();
+    }
+
+    /** Every string property but the file name pattern (a regular expression may hold "${"). */
+    private void checkPlaceholders() {
+        FtpcoordPlaceholders.check("ftpcoord.host", host, false);
+        FtpcoordPlaceholders.check("ftpcoord.path", path, false);
+        FtpcoordPlaceholders.check("ftpcoord.sftp-ssh-known-hosts", sftpSshKnownHosts, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.credentials.username", auth.credentials.username, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.credentials.password", auth.credentials.password, true);
+        FtpcoordPlaceholders.check("ftpcoord.auth.private-key.path", auth.privateKey.path, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.private-key.password", auth.privateKey.password, true);
+        FtpcoordPlaceholders.check("ftpcoord.auth.secure-socket.cert", auth.secureSocket.cert, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.secure-socket.mode", auth.secureSocket.mode, false);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.member-id", coordination.memberId, false);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.coordination-group", coordination.coordinationGroup, false);
+        DatabaseConfig d = coordination.databaseConfig;
+        FtpcoordPlaceholders.check("ftpcoord.coordination.database-config.type", d.type, false);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.database-config.host", d.host, false);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.database-config.user", d.user, false);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.database-config.password", d.password, true);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.database-config.database", d.database, false);
+        FtpcoordPlaceholders.check("ftpcoord.after-process.move-to", afterProcess.moveTo, false);
+        FtpcoordPlaceholders.check("ftpcoord.after-error.move-to", afterError.moveTo, false);
     }
 
     private ListenerConfig.CoordinationConfig coordination() {
