@@ -468,6 +468,9 @@ func (c ListenerConfig) WithDefaults() ListenerConfig {
 	if c.SettleTime == nil {
 		c.SettleTime = new(DefaultSettleTime)
 	}
+	if c.ServerTimeZone == "" {
+		c.ServerTimeZone = "UTC"
+	}
 	if c.RetryConfig == nil {
 		r := remote.DefaultRetryConfig
 		c.RetryConfig = &r
