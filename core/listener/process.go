@@ -610,7 +610,7 @@ func (l *Listener) supersede(ctx context.Context, lg *ledger.Ledger, c ledger.Cl
 		l.obs.DatabaseError("supersede", err)
 		l.log.Warn("listener: could not drop a version that changed on the server", "path", c.File.Path, "err", err)
 	default:
-		l.unstage(c.File.Path)
+		l.unstage(c.File.Path, c.File.Size, c.File.MTime)
 		l.obs.FilesFinished("superseded", 1)
 		l.log.Info("listener: the file changed on the server during its transfer; its current version is processed once a listing finds it",
 			"path", c.File.Path, "cause", cause)
@@ -635,7 +635,7 @@ func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c l
 		}
 		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
 	case status == ledger.Rejected:
-		l.unstage(c.File.Path)
+		l.unstage(c.File.Path, c.File.Size, c.File.MTime)
 		l.obs.FilesFinished("rejected", 1)
 		l.reportError(ctx, service, &RejectedError{Path: c.File.Path, Tries: c.Tries, Reason: cause.Error()})
 		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
