@@ -442,6 +442,9 @@ type processed struct {
 // processOne delivers one claimed version; a success goes to the commit
 // loop, a failure is recorded at once.
 func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed, back *giveBack) {
+	if len(l.overTries(ctx, lg, service, []ledger.Claim{c})) == 0 {
+		return
+	}
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 	if err := l.deliver(ctx, fs, info); err != nil {
@@ -555,6 +558,9 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 	s, ok := service.(FileChangeService)
 	if !ok || !keepGoing() {
 		back.add(claims...)
+		return
+	}
+	if claims = l.overTries(ctx, lg, service, claims); len(claims) == 0 {
 		return
 	}
 	ev := WatchEvent{}
