@@ -1,7 +1,10 @@
 package safetext
 
 import (
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -20,4 +23,23 @@ func TestEscape(t *testing.T) {
 	} {
 		require.Equal(t, want, Escape(in), "Escape(%q)", in)
 	}
+}
+
+// Whatever a name holds, its escaped form is valid UTF-8 with no character
+// a terminal would act on or hide, and a clean name is left as it is.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"a.csv", "a\nb", "\x1b[2K\r", "caf\xe9", "\u202e", "\\n", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Escape(s)
+		require.True(t, utf8.ValidString(got), "Escape(%q) = %q: not UTF-8", s, got)
+		for _, r := range got {
+			require.True(t, r == ' ' || unicode.IsPrint(r), "Escape(%q) = %q holds %U", s, got, r)
+		}
+		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) })
+		if clean {
+			require.Equal(t, s, got, "a clean name was changed")
+		}
+	})
 }
