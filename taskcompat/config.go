@@ -36,6 +36,9 @@ type DatabaseConfig struct {
 	User     string `json:"user,omitempty"`
 	Password string `json:"password,omitempty"`
 	Database string `json:"database,omitempty"` // for sqlite, the file's path
+	// Options.SSL is TLS to the server (Ballerina's options.ssl); without
+	// it, TLS when the server offers it (PREFER). See SecureSocket.
+	Options *DatabaseOptions `json:"options,omitempty"`
 }
 
 // Dialect returns the SQL dialect named by Type (mysql when empty).
@@ -240,6 +243,7 @@ func (c Config) Validate() error {
 			bad("databaseConfig.database", "is required: the database that holds token_holder and health_check")
 		}
 	}
+	c.Database.validateSSL(bad)
 	checkID := func(field, v string) {
 		switch {
 		case strings.TrimSpace(v) == "":

@@ -42,12 +42,16 @@ func OpenDB(db DatabaseConfig, sessionTimeZone string, connectTimeout time.Durat
 	case schema.Postgres:
 		// ParseConfig("") would read PG* environment variables; start from
 		// an explicit keyword string so the configuration alone decides.
-		pc, err := pgx.ParseConfig("sslmode=prefer")
+		// Host, port and TLS go in it together: pgx makes its TLS and
+		// fallback configurations for the host it parsed.
+		mode, rootcert, err := db.ssl()
 		if err != nil {
-			return nil, err
+			return nil, &FieldError{Field: "databaseConfig.options.ssl", Problem: err.Error()}
 		}
-		pc.Host = db.Host
-		pc.Port = uint16(db.Port)
+		pc, err := pgx.ParseConfig(pgConnString(db.Host, db.Port, mode, rootcert))
+		if err != nil {
+			return nil, &FieldError{Field: "databaseConfig.options.ssl", Problem: err.Error()}
+		}
 		pc.User = db.User
 		pc.Password = db.Password
 		pc.Database = db.Database
@@ -72,6 +76,13 @@ func OpenDB(db DatabaseConfig, sessionTimeZone string, connectTimeout time.Durat
 		}
 		mc.Params = map[string]string{"time_zone": "'" + zone + "'"}
 		mc.Logger = driverLogger{}
+		mode, rootcert, err := db.ssl()
+		if err != nil {
+			return nil, &FieldError{Field: "databaseConfig.options.ssl", Problem: err.Error()}
+		}
+		if mc.TLS, mc.AllowFallbackToPlaintext, err = mysqlTLS(db.Host, mode, rootcert); err != nil {
+			return nil, &FieldError{Field: "databaseConfig.options.ssl.rootcert", Problem: err.Error()}
+		}
 		conn, err := mysql.NewConnector(mc)
 		if err != nil {
 			return nil, err
@@ -96,6 +107,9 @@ func describeConnectError(db DatabaseConfig, err error) error {
 		return fmt.Errorf("%w: database %s refused user %q: check databaseConfig.user and databaseConfig.password: %s", ErrDatabase, db, db.User, myErr.Message)
 	case errors.As(err, &pgErr) && pgErr.Code == "3D000", errors.As(err, &myErr) && myErr.Number == 1049:
 		return fmt.Errorf("%w: database %q does not exist on %s: check databaseConfig.database or create it", ErrDatabase, db.Database, db.Address())
+	}
+	if msg := tlsProblem(db, err); msg != "" {
+		return fmt.Errorf("%w: database %s: %s: %v", ErrDatabase, db.Address(), msg, err)
 	}
 	var netErr net.Error
 	var opErr *net.OpError

@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
@@ -59,7 +61,7 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 		if _, err := toml.Decode(string(raw), &m); err != nil {
 			var pe toml.ParseError
 			if errors.As(err, &pe) {
-				return listener.ListenerConfig{}, fmt.Errorf("line %d, column %d: %s", pe.Position.Line, pe.Position.Col, pe.Message)
+				return listener.ListenerConfig{}, fmt.Errorf("line %d, column %d: %s", pe.Position.Line, pe.Position.Col, withoutFileText(pe.Message))
 			}
 			return listener.ListenerConfig{}, err
 		}
@@ -88,6 +90,28 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 		return cfg, joinWithLines(joined.Unwrap(), raw, tomlSyntax)
 	}
 	return cfg, withLine(err, raw, tomlSyntax)
+}
+
+// quotedText is a parser's quotation of the file's own text.
+var quotedText = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+
+// withoutFileText words a syntax error without the text of the file it
+// quotes: the text may be a secret written without its quotes (password =
+// s3cret once came back as `found "s3cret"`). Quotations of the grammar's
+// own punctuation (expected ']') stay.
+func withoutFileText(msg string) string {
+	hid := false
+	msg = quotedText.ReplaceAllStringFunc(msg, func(q string) string {
+		if strings.IndexFunc(q[1:len(q)-1], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r >= utf8.RuneSelf }) < 0 {
+			return q
+		}
+		hid = true
+		return q[:1] + "…" + q[:1]
+	})
+	if hid {
+		msg += " (the file's text is not shown, as it may be a secret; a string value must be quoted: password = \"...\")"
+	}
+	return msg
 }
 
 var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -148,6 +172,9 @@ func withLine(err error, raw []byte, tomlSyntax bool) error {
 	var fe *listener.FieldError
 	if !errors.As(err, &fe) {
 		msg := strings.TrimPrefix(err.Error(), "listener config: ")
+		if se := (*json.SyntaxError)(nil); errors.As(err, &se) {
+			msg = withoutFileText(msg)
+		}
 		if tomlSyntax {
 			// A syntax error's position is in the JSON made from the TOML:
 			// meaningless to the user, so drop it.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +78,38 @@ database = "d"
 		a.AfterProcess.MoveTo != b.AfterProcess.MoveTo || *a.Coordination != *b.Coordination || a.Auth.Credentials.Password != b.Auth.Credentials.Password {
 		t.Fatalf("JSON %+v\nTOML %+v", a, b)
 	}
+}
+
+// A syntax error never echoes the file's text: an unquoted password comes
+// back as a position and a hint, not as its value (or its first letter).
+func TestConfigSyntaxErrorsHideValues(t *testing.T) {
+	for _, c := range []struct {
+		toml bool
+		in   string
+	}{
+		{true, "[auth.credentials]\nusername = \"u\"\npassword = trueSecret9\n"},
+		{true, "[auth.credentials]\npassword = s3cretPw\n"},
+		{true, "[auth.credentials]\npassword = 2020-13-45Secret9\n"},
+		{true, "[auth.credentials]\npassword = \"ab\\qSecret9\"\n"},
+		{false, "{\"auth\": {\"credentials\": {\"password\": s3cretPw}}}"},
+		{false, "{\"auth\": {\"credentials\": {\"password\": \"x\" Secret9}}}"},
+	} {
+		_, err := parseConfig([]byte(c.in), c.toml)
+		require.Error(t, err, "%q", c.in)
+		for _, secret := range []string{"Secret9", "s3cret", "2020-13-45", `"s"`, `'s'`, `'S'`, `\q`} {
+			require.NotContains(t, err.Error(), secret, "the error of %q echoes the file", c.in)
+		}
+		require.Contains(t, err.Error(), "line ", "the error of %q has no position", c.in)
+	}
+	r := ftpcoord(t, "run", "--config", writeFile(t, "bad.toml", "protocol = \"FTP\"\n[auth.credentials]\npassword = trueSecret9\n"))
+	require.NotZero(t, r.code)
+	require.NotContains(t, r.stderr, "Secret9", "ftpcoord run echoed the password")
+	require.Contains(t, r.stderr, "line 3", "ftpcoord run")
+}
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+	return p
 }

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ftpcoord/ftpcoord/core/listener"
 )
 
@@ -29,6 +31,7 @@ import (
 type execHandler struct {
 	shell    string
 	memberID string
+	env      execEnv
 	log      *slog.Logger
 }
 
@@ -37,11 +40,8 @@ const tailBytes = 2048
 
 func (h *execHandler) OnFile(ctx context.Context, f listener.FileInfo, content io.Reader, _ *listener.Caller) error {
 	start := time.Now()
-	cmd := h.command(ctx, f, content)
 	stderr := &tailBuffer{max: tailBytes}
-	cmd.Stderr = stderr
-	cmd.Stdout = os.Stdout
-	err := cmd.Run()
+	err := h.run(ctx, f, content, stderr)
 	attrs := []any{"path", f.Path, "attempt", f.Attempt, "took", time.Since(start).Round(time.Millisecond).String()}
 	if err == nil {
 		h.log.Info("handler finished", attrs...)
@@ -54,27 +54,107 @@ func (h *execHandler) OnFile(ctx context.Context, f listener.FileInfo, content i
 		if t := strings.TrimSpace(stderr.String()); t != "" {
 			msg += ": " + t
 		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: stopped: %w", msg, context.Cause(ctx))
+		}
 		return errors.New(msg)
 	}
 	return fmt.Errorf("command: %w", err)
 }
 
+// stderrDrain bounds how long the stderr of a finished command is read
+// after its process group ended: only a child that left the group (setsid)
+// can still hold it open.
+const stderrDrain = time.Second
+
+// run runs the command in its own process group and waits for the
+// command's own process only. When that exits, or ctx is cancelled, the
+// whole group is killed: a background child neither outlives the attempt
+// nor, by holding an inherited pipe open, keeps a finished command from
+// counting. The pipes are ours (os.Pipe), so exec.Cmd has no copying
+// goroutine to wait for.
+func (h *execHandler) run(ctx context.Context, f listener.FileInfo, content io.Reader, stderr io.Writer) error {
+	cmd := h.command(f)
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer errR.Close()
+	cmd.Stderr = errW
+	var inW *os.File
+	if f.LocalPath == "" {
+		inR, w, err := os.Pipe()
+		if err != nil {
+			errW.Close()
+			return err
+		}
+		cmd.Stdin, inW = inR, w
+		defer inR.Close()
+		defer inW.Close()
+	}
+	err = cmd.Start()
+	errW.Close() // the child holds its own copies
+	if c, ok := cmd.Stdin.(*os.File); ok {
+		c.Close()
+	}
+	if err != nil {
+		return err
+	}
+	pgid := cmd.Process.Pid // Setpgid: the group's id is the leader's pid
+	killGroup := func() { syscall.Kill(-pgid, syscall.SIGKILL) }
+	stopOnCancel := context.AfterFunc(ctx, killGroup)
+
+	fed := make(chan struct{})
+	if inW != nil {
+		go func() {
+			defer close(fed)
+			io.Copy(inW, content) // a command that stops reading ends it with EPIPE
+			inW.Close()
+		}()
+	} else {
+		close(fed)
+	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		io.Copy(stderr, errR)
+	}()
+
+	// Wait for the leader's exit without reaping it: until it is reaped
+	// its pid, the group's id, cannot be reused, so the kill below hits
+	// this group and no other.
+	var info unix.Siginfo
+	for {
+		err = unix.Waitid(unix.P_PID, pgid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	stopOnCancel()
+	killGroup()
+	waitErr := cmd.Wait()
+	if err != nil && waitErr == nil {
+		waitErr = err
+	}
+	inW.Close() // unblocks a feeder stuck writing to a pipe nobody reads
+	<-fed
+	errR.SetReadDeadline(time.Now().Add(stderrDrain))
+	<-drained
+	return waitErr
+}
+
 // command builds the process for one file.
-func (h *execHandler) command(ctx context.Context, f listener.FileInfo, content io.Reader) *exec.Cmd {
+func (h *execHandler) command(f listener.FileInfo) *exec.Cmd {
 	args := []string{"-c", h.shell}
 	if f.LocalPath != "" {
 		args = []string{"-c", h.shell, "ftpcoord", f.LocalPath} // $0 and $1
 	}
-	cmd := exec.CommandContext(ctx, "/bin/sh", args...)
-	cmd.Env = append(os.Environ(), fileEnv(f, h.memberID)...)
-	if f.LocalPath == "" {
-		cmd.Stdin = content
-	}
+	cmd := exec.Command("/bin/sh", args...)
+	cmd.Env = append(handlerEnv(os.Environ(), h.env), fileEnv(f, h.memberID)...)
+	cmd.Stdout = os.Stdout
 	// A member that dies takes its handlers with it: their work could not
 	// be committed anyway, and the file's lease brings it back.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
 

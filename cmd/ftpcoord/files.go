@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/safetext"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 )
 
@@ -121,7 +122,7 @@ func cmdFiles(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if n == 0 {
 			return nothingDone(ctx, lg, f.path, "retry", "only REJECTED files are requeued")
 		}
-		fmt.Fprintf(stdout, "requeued %d version(s) of %s: PENDING, tries reset; the active member picks them up at its next poll\n", n, f.path)
+		fmt.Fprintf(stdout, "requeued %d version(s) of %s: PENDING, tries reset; the active member picks them up at its next poll\n", n, safetext.Escape(f.path))
 	case "reject":
 		n, err := lg.Reject(ctx, f.path, f.reason)
 		if err != nil {
@@ -130,7 +131,7 @@ func cmdFiles(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if n == 0 {
 			return nothingDone(ctx, lg, f.path, "reject", "only PENDING, FAILED and abandoned IN_PROGRESS files are rejected")
 		}
-		fmt.Fprintf(stdout, "rejected %d version(s) of %s; requeue with: ftpcoord files retry --config %s %s\n", n, f.path, f.config, f.path)
+		fmt.Fprintf(stdout, "rejected %d version(s) of %s; requeue with: ftpcoord files retry --config %s %s\n", n, safetext.Escape(f.path), safetext.Escape(f.config), safetext.Escape(f.path))
 	}
 	return nil
 }
@@ -189,11 +190,11 @@ func writeEntries(w io.Writer, rows []ledger.Entry, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "PATH\tSTATUS\tTRIES\tSIZE\tOWNER\tLAST ERROR")
 	for _, r := range rows {
-		e := r.LastError
+		e := []rune(safetext.Escape(r.LastError))
 		if len(e) > 80 {
-			e = e[:77] + "..."
+			e = append(e[:77], []rune("...")...)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", r.Path, r.Status, r.Tries, r.Size, r.Owner, e)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", safetext.Escape(r.Path), r.Status, r.Tries, r.Size, safetext.Escape(r.Owner), string(e))
 	}
 	return tw.Flush()
 }
@@ -210,13 +211,13 @@ func writeDetails(w io.Writer, rows []ledger.Entry) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "path        %s\nstatus      %s\ntries       %d\nsize        %d\nmtime       %s\n", r.Path, r.Status, r.Tries, r.Size, when(time.UnixMilli(r.MTime)))
+		fmt.Fprintf(w, "path        %s\nstatus      %s\ntries       %d\nsize        %d\nmtime       %s\n", safetext.Escape(r.Path), r.Status, r.Tries, r.Size, when(time.UnixMilli(r.MTime)))
 		if r.Owner != "" {
-			fmt.Fprintf(w, "owner       %s (term %d)\n", r.Owner, r.Term)
+			fmt.Fprintf(w, "owner       %s (term %d)\n", safetext.Escape(r.Owner), r.Term)
 		}
 		fmt.Fprintf(w, "first seen  %s\nlast try    %s\ndone at     %s\nkey         %s\n", when(r.FirstSeen), when(r.LastTry), when(r.DoneAt), r.Key)
 		if r.LastError != "" {
-			fmt.Fprintf(w, "last error  %s\n", r.LastError)
+			fmt.Fprintf(w, "last error  %s\n", safetext.Escape(r.LastError))
 		}
 	}
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"github.com/BurntSushi/toml"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/require"
 )
@@ -33,3 +36,33 @@ func FuzzParseConfig(f *testing.F) {
 		require.NoError(t, cfg.Validate(), "accepted, yet Validate says")
 	})
 }
+
+// An unquoted password value, whatever it holds, never comes back in the
+// syntax error it causes (a run of 4 or more of its bytes, or the value).
+func FuzzConfigSyntaxErrorHidesPassword(f *testing.F) {
+	for _, seed := range []string{"s3cret", "trueSecret9", "2020-13-45Secret", "0xZZtop", "inf1nity", "[1, secret", "{a = 1"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		raw := "[auth.credentials]\nusername = \"u\"\npassword = " + value + "\n"
+		var m map[string]any
+		if _, err := toml.Decode(raw, &m); err == nil {
+			return // valid TOML: not a syntax error
+		}
+		_, err := parseConfig([]byte(raw), true)
+		require.Error(t, err)
+		msg := err.Error()
+		for i := 0; i+4 <= len(value); i++ {
+			part := value[i : i+4]
+			if strings.ContainsFunc(part, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+				continue // punctuation the grammar may name (expected ']')
+			}
+			if strings.Contains(msg, part) && !strings.Contains(raw[:strings.Index(raw, "password = ")], part) && !strings.Contains(syntaxHintWords, part) {
+				t.Fatalf("the error of password = %q quotes %q: %s", value, part, msg)
+			}
+		}
+	})
+}
+
+// syntaxHintWords are the words of the parser's and our own messages.
+const syntaxHintWords = "line column expected value but found instead the file's text is not shown as it may be a secret string must be quoted password invalid datetime number hexadecimal escape strings cannot contain newlines unexpected EOF top-level item to end with a newline comment or array terminator got end of file table key"

@@ -21,6 +21,7 @@ import (
 type runFlags struct {
 	config, exec, downloadDir, logFormat, logLevel, metricsAddr string
 	stopTimeout                                                 time.Duration
+	execEnv                                                     nameList
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
@@ -29,6 +30,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "listener configuration, JSON or .toml (required)")
 	fs.StringVar(&f.exec, "exec", "", "shell command run per file: content on stdin, exit 0 commits (default: read and log each file)")
+	fs.Var(&f.execEnv, "exec-env", "pass this environment variable to --exec even though it is withheld (a ${NAME} of the configuration or FTPCOORD_*); repeatable")
 	fs.StringVar(&f.downloadDir, "download-dir", "", "stage each file here first; --exec gets its local path as $1 and FTPCOORD_LOCAL_PATH")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -42,6 +44,11 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	}
 	if f.config == "" {
 		return f, exitcode.Usagef("run: --config FILE is required")
+	}
+	for _, name := range f.execEnv {
+		if name == "" || strings.ContainsAny(name, "= ") {
+			return f, exitcode.Usagef("run: --exec-env %q: give one variable name, e.g. --exec-env PGPASSWORD", name)
+		}
 	}
 	if f.stopTimeout < 0 {
 		return f, exitcode.Usagef("run: --stop-timeout %v: must be 0 or more", f.stopTimeout)
@@ -86,7 +93,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	m.coord, m.coordinated = l.Coordinator, cfg.Coordination != nil
 	var handler any = &logHandler{log: log}
 	if f.exec != "" {
-		handler = &execHandler{shell: f.exec, memberID: memberID, log: log}
+		raw, err := os.ReadFile(f.config)
+		if err != nil {
+			return exitcode.With(exitcode.Config, fmt.Errorf("config: %w", err))
+		}
+		handler = &execHandler{shell: f.exec, memberID: memberID, env: newExecEnv(raw, f.execEnv), log: log}
 	}
 	if err := l.Attach(handler); err != nil {
 		return err

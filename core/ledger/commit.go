@@ -111,9 +111,25 @@ func (l *Ledger) Fail(ctx context.Context, c Claim, cause string, retryAfter tim
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `UPDATE ftpcoord_file SET status = ?, retry_after = ` + l.later() + `, lease_expires = NULL, last_error = ?
 		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
-	err := l.one(ctx, "fail", q, append([]any{string(status), retryAfter.Milliseconds(), clipError(cause), l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	write := func(text string) error {
+		return l.one(ctx, "fail", q, append([]any{string(status), retryAfter.Milliseconds(), text, l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	}
+	err := write(clipError(cause))
+	if err != nil && !errors.Is(err, ErrLost) && ctx.Err() == nil {
+		// The cause is the one value of the statement that is not of our
+		// making: record the attempt without it rather than leave the
+		// claim in flight (its lease would bring it back, one try more).
+		if write(unstorableCause) == nil {
+			l.cfg.logger().Warn("ledger: stored a failed attempt without its error text, which the database refused", "path", c.File.Path, "err", err)
+			return status, nil
+		}
+	}
 	return status, err
 }
+
+// unstorableCause is the last_error of a failed attempt whose own error
+// text the database refused.
+const unstorableCause = "(the error text of this attempt could not be stored; see the member's log)"
 
 // Requeue puts the rejected versions of a path back to PENDING with their
 // tries reset, and returns how many there were.

@@ -32,11 +32,13 @@ func CheckPath(p string) error {
 // maxError bounds the last_error text the ledger keeps, in bytes.
 const maxError = 4000
 
-// clipError makes an error text storable: invalid UTF-8 (a server's
-// message in another encoding) is replaced, and the text is cut to maxError
+// clipError makes an error text storable whatever it holds (a handler's
+// stderr, a server's reply): invalid UTF-8 (a message in another encoding)
+// and NUL bytes (PostgreSQL refuses them in text: "invalid byte sequence
+// for encoding UTF8: 0x00") become U+FFFD, and the text is cut to maxError
 // bytes without splitting a character; databases refuse broken UTF-8.
 func clipError(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 	if len(s) <= maxError {
 		return s
 	}

@@ -54,6 +54,7 @@ func TestClipError(t *testing.T) {
 	for in, want := range map[string]string{
 		"short":                   "short",
 		"caf\xe9 refused":         "caf\uFFFD refused",
+		"exit 1: \x00 on stderr":  "exit 1: \uFFFD on stderr",
 		long:                      strings.Repeat("a", maxError-1),
 		strings.Repeat("é", 3000): strings.Repeat("é", maxError/2),
 	} {

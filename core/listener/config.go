@@ -89,10 +89,12 @@ type ListenerConfig struct {
 	InsecureIgnoreHostKey bool `json:"insecureIgnoreHostKey,omitempty"`
 	// ftpcoord: sessions the listener and its Caller may open; default 4.
 	MaxConnections int `json:"maxConnections,omitempty"`
-	// ftpcoord: download each file into this local directory first (under
-	// a .part name, resumed after an interruption, size checked, then
-	// renamed) and hand the handler the local copy (FileInfo.LocalPath).
-	// Remote names that would land outside it are refused.
+	// ftpcoord: download each file into this local directory first (the
+	// partial download under .ftpcoord-partial/, named by a hash of the
+	// remote path and version, resumed after an interruption, size
+	// checked, then renamed) and hand the handler the local copy
+	// (FileInfo.LocalPath). Remote names that would land outside it, or in
+	// .ftpcoord-partial, are refused.
 	StagingDir string `json:"stagingDir,omitempty"`
 
 	// Processing through the durable ledger, which lives in the

@@ -443,6 +443,9 @@ type processed struct {
 // processOne delivers one claimed version; a success goes to the commit
 // loop, a failure is recorded at once.
 func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed, back *giveBack) {
+	if len(l.overTries(ctx, lg, service, []ledger.Claim{c})) == 0 {
+		return
+	}
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 	if err := l.deliver(ctx, fs, info); err != nil {
@@ -558,6 +561,9 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		back.add(claims...)
 		return
 	}
+	if claims = l.overTries(ctx, lg, service, claims); len(claims) == 0 {
+		return
+	}
 	ev := WatchEvent{}
 	for _, c := range claims {
 		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
@@ -611,7 +617,7 @@ func (l *Listener) supersede(ctx context.Context, lg *ledger.Ledger, c ledger.Cl
 		l.obs.DatabaseError("supersede", err)
 		l.log.Warn("listener: could not drop a version that changed on the server", "path", c.File.Path, "err", err)
 	default:
-		l.unstage(c.File.Path)
+		l.unstage(c.File.Path, c.File.Size, c.File.MTime)
 		l.obs.FilesFinished("superseded", 1)
 		l.log.Info("listener: the file changed on the server during its transfer; its current version is processed once a listing finds it",
 			"path", c.File.Path, "cause", cause)
@@ -636,7 +642,7 @@ func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c l
 		}
 		l.reportError(ctx, service, fmt.Errorf("listener: record the failure of %s: %w (cause: %v)", c.File.Path, err, cause))
 	case status == ledger.Rejected:
-		l.unstage(c.File.Path)
+		l.unstage(c.File.Path, c.File.Size, c.File.MTime)
 		l.obs.FilesFinished("rejected", 1)
 		l.reportError(ctx, service, &RejectedError{Path: c.File.Path, Tries: c.Tries, Reason: cause.Error()})
 		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)

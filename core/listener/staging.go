@@ -36,6 +36,9 @@ func stagedPath(root, watched, remotePath string) (string, error) {
 	}
 	root = filepath.Clean(root)
 	parts := strings.Split(path.Clean("/"+rel), "/")
+	if len(parts) > 1 && parts[1] == partialDir {
+		return "", fmt.Errorf("%w: %q: the staging directory keeps its partial downloads in %s", ErrUnsafeName, remotePath, partialDir)
+	}
 	for i, part := range parts {
 		parts[i] = fitName(part)
 	}
@@ -47,12 +50,28 @@ func stagedPath(root, watched, remotePath string) (string, error) {
 }
 
 // nameMax is the longest name, in bytes, of one path component on Linux's
-// filesystems (ext4, xfs, btrfs, tmpfs); partSuffix marks a download in
-// progress.
+// filesystems (ext4, xfs, btrfs, tmpfs); partSuffix is room kept free in a
+// staged name (staged copies of this project's earlier versions had
+// partial downloads beside them as NAME.part).
 const (
 	nameMax    = 255
 	partSuffix = ".part"
 )
+
+// partialDir is the staging directory's own subdirectory of partial
+// downloads. No remote name stages there (stagedPath refuses it), and a
+// partial download is named by a hash of its remote path and version, so
+// it can never be taken for another file's, or another version's, bytes
+// (a remote "d.csv.part" once was taken for the partial download of
+// "d.csv").
+const partialDir = ".ftpcoord-partial"
+
+// partialPath is where the partial download of one version of a remote
+// file is kept.
+func partialPath(root, remotePath string, size, mtimeMillis int64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", remotePath, size, mtimeMillis))
+	return filepath.Join(root, partialDir, hex.EncodeToString(sum[:]))
+}
 
 // fitName returns name, or, when name plus partSuffix would not fit in
 // nameMax bytes (a server may allow longer names than the local
@@ -77,22 +96,22 @@ func fitName(name string) string {
 	return keep + tag + ext
 }
 
-// unstage removes what the staging directory holds of a file (its copy or
-// its partial download): the file is finished for good, or its version is
-// gone.
-func (l *Listener) unstage(remotePath string) {
+// unstage removes what the staging directory holds of a version of a file
+// (its copy or its partial download): the file is finished for good, or its
+// version is gone.
+func (l *Listener) unstage(remotePath string, size, mtimeMillis int64) {
 	if l.cfg.StagingDir == "" {
 		return
 	}
 	if local, err := stagedPath(l.cfg.StagingDir, l.cfg.Path, remotePath); err == nil {
 		os.Remove(local)
-		os.Remove(local + partSuffix)
 	}
+	os.Remove(partialPath(l.cfg.StagingDir, remotePath, size, mtimeMillis))
 }
 
 // stage downloads f into the staging directory and returns the local path.
-// A complete copy from an earlier attempt is reused; a partial one (.part)
-// is resumed from where it stopped. The size must match the listing.
+// A complete copy from an earlier attempt is reused; a partial one (in
+// partialDir) is resumed from where it stopped. The size must match the listing.
 func (l *Listener) stage(ctx context.Context, c remote.Conn, f FileInfo) (string, error) {
 	local, err := stagedPath(l.cfg.StagingDir, l.cfg.Path, f.Path)
 	if err != nil {
@@ -104,10 +123,12 @@ func (l *Listener) stage(ctx context.Context, c remote.Conn, f FileInfo) (string
 	if st, err := os.Stat(local); err == nil && st.Size() == f.Size && st.ModTime().Equal(mtime) {
 		return local, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(local), 0o750); err != nil {
-		return "", err
+	part := partialPath(l.cfg.StagingDir, f.Path, f.Size, f.LastModifiedTimestamp)
+	for _, dir := range []string{filepath.Dir(local), filepath.Dir(part)} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return "", err
+		}
 	}
-	part := local + partSuffix
 	out, err := os.OpenFile(part, os.O_CREATE|os.O_WRONLY, 0o640)
 	if err != nil {
 		return "", err

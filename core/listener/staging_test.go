@@ -32,7 +32,7 @@ func TestStagedPathRefusesEscapes(t *testing.T) {
 			assert.Equal(t, want, got, "%s", remote)
 		}
 	}
-	for _, hostile := range []string{"/in/../etc/passwd", "/in/sub/../../x", "/in/a\x00b", "/in/..", "/in/"} {
+	for _, hostile := range []string{"/in/.ftpcoord-partial/x", "/in/../etc/passwd", "/in/sub/../../x", "/in/a\x00b", "/in/..", "/in/"} {
 		got, err := stagedPath(root, "/in", hostile)
 		assert.ErrorIs(t, err, ErrUnsafeName, "%q -> %q", hostile, got)
 	}
@@ -60,23 +60,31 @@ func TestStagingDownloadsResumesAndCleansUp(t *testing.T) {
 	cfg.StagingDir = t.TempDir()
 	content := strings.Repeat("0123456789", 100000)
 	write(t, local, "sub/big.txt", content, time.Hour)
+	mtime := time.Now().Add(-time.Hour).Truncate(time.Second) // whole seconds, as the listing gives them
+	os.Chtimes(filepath.Join(local, "sub", "big.txt"), mtime, mtime)
 	// An interrupted earlier download left the first part.
 	staged := filepath.Join(cfg.StagingDir, "sub", "big.txt")
-	os.MkdirAll(filepath.Dir(staged), 0o750)
-	os.WriteFile(staged+".part", []byte(content[:123456]), 0o640)
+	part := partialPath(cfg.StagingDir, cfg.Path+"/sub/big.txt", int64(len(content)), mtime.UnixMilli())
+	os.MkdirAll(filepath.Dir(part), 0o750)
+	os.WriteFile(part, []byte(content[:123456]), 0o640)
+	// A resumed download would not read the start again: mark it.
+	os.WriteFile(part, []byte("R"+content[1:123456]), 0o640)
 	cfg.Recursive = true
 	svc := &stagedReader{recorder: newRecorder(), fail: true}
 	l := newListener(t, cfg, svc)
 	poll(t, l)
 	require.Equal(t, []string{staged}, svc.local, "LocalPath")
 	b, _ := os.ReadFile(staged)
-	require.True(t, string(b) == content, "the resumed copy differs (%d bytes, want %d)", len(b), len(content))
+	require.True(t, string(b) == "R"+content[1:], "the copy was not resumed from the partial download (%d bytes, want %d)", len(b), len(content))
+	_, err := os.Stat(part)
+	require.ErrorIs(t, err, fs.ErrNotExist, "the partial download is still there")
+	os.WriteFile(staged, []byte(content), 0o640)
 	// The handler failed: the copy stays for the next attempt. (Without
 	// the ledger there is no next attempt; call the handler path directly.)
 	svc.fail = false
 	require.NoError(t, l.deliver(context.Background(), svc, fileInfoAt(cfg.Path+"/sub/big.txt", int64(len(content)), 0, "")))
 	require.True(t, svc.files[cfg.Path+"/sub/big.txt"] == content, "the handler did not read the staged copy")
-	_, err := os.Stat(staged)
+	_, err = os.Stat(staged)
 	require.ErrorIs(t, err, fs.ErrNotExist, "the staged copy was not removed after success")
 }
 
@@ -162,4 +170,46 @@ func TestRefusedTransfersLeaveNoPartialFiles(t *testing.T) {
 		require.Empty(t, left, "the staging directory still holds files")
 		require.Empty(t, svc.local, "a handler ran for a file the server refused")
 	})
+}
+
+// failingFor fails the files whose base name it lists.
+type failingFor struct {
+	*recorder
+	fail map[string]bool
+}
+
+func (s *failingFor) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
+	if s.fail[filepath.Base(f.Path)] {
+		return errors.New("not today")
+	}
+	return s.recorder.OnFile(ctx, f, r, c)
+}
+
+// A remote "d.csv.part" whose staged copy waits for its next attempt is
+// never taken for the partial download of "d.csv" of the same size: d.csv's
+// handler gets d.csv's bytes. (It once got d.csv.part's, and d.csv ended
+// DONE with the wrong content.)
+func TestStagedCopyOfAnotherNameIsNotAPartialDownload(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg.StagingDir = t.TempDir()
+	cfg, _ = withLedger(t, cfg, schema.SQLite, "m")
+	cfg.MaxTries = 100
+	write(t, local, "d.csv.part", "AAAA", time.Hour)
+	svc := &failingFor{recorder: newRecorder(), fail: map[string]bool{"d.csv.part": true}}
+	l := startedListener(t, cfg, svc)
+	pollUntil(t, l, "d.csv.part to fail once", func() bool {
+		rows := ledgerRows(t, l, cfg.Path+"/d.csv.part")
+		return len(rows) == 1 && rows[0].Tries >= 1
+	})
+	_, err := os.Stat(filepath.Join(cfg.StagingDir, "d.csv.part"))
+	require.NoError(t, err, "the failed file's staged copy is kept for its next attempt")
+	write(t, local, "d.csv", "BBBB", time.Hour)
+	p := cfg.Path + "/d.csv"
+	pollUntil(t, l, "d.csv to be DONE", func() bool {
+		rows := ledgerRows(t, l, p)
+		return len(rows) == 1 && rows[0].Status == ledger.Done
+	})
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	require.Equal(t, "BBBB", svc.files[p], "d.csv's handler got another file's bytes")
 }

@@ -113,8 +113,25 @@ func hostKeyCallback(cfg SFTPConfig, log *slog.Logger) (ssh.HostKeyCallback, err
 	if err != nil {
 		return nil, refused(fmt.Errorf("sftp: known_hosts file %s: %w", cfg.KnownHostsPath, err))
 	}
-	return cb, nil
+	return func(hostname string, addr net.Addr, key ssh.PublicKey) error {
+		err := cb(hostname, addr, key)
+		var ke *knownhosts.KeyError
+		if errors.As(err, &ke) {
+			return &untrustedKeyError{KeyError: ke, keyType: key.Type(), fingerprint: ssh.FingerprintSHA256(key)}
+		}
+		return err
+	}, nil
 }
+
+// untrustedKeyError is a known_hosts refusal with the key the server
+// presented, so that the person fixing it can compare that key with the
+// server's own before trusting it.
+type untrustedKeyError struct {
+	*knownhosts.KeyError
+	keyType, fingerprint string
+}
+
+func (e *untrustedKeyError) Unwrap() error { return e.KeyError }
 
 func authMethods(cfg SFTPConfig) ([]ssh.AuthMethod, error) {
 	var methods []ssh.AuthMethod
@@ -148,15 +165,15 @@ func authMethods(cfg SFTPConfig) ([]ssh.AuthMethod, error) {
 }
 
 func handshakeError(cfg SFTPConfig, err error) error {
-	var ke *knownhosts.KeyError
+	var ke *untrustedKeyError
 	if errors.As(err, &ke) {
 		host, port, _ := net.SplitHostPort(cfg.Addr)
 		what := "is not in"
 		if len(ke.Want) > 0 {
-			what = "does not match the key for it in"
+			what = "does not match the key for it in (someone may be impersonating the server, or its key changed)"
 		}
-		return refused(fmt.Errorf("%w: the host key of %s %s %s; if the server's key really is new, add it with: ssh-keyscan -p %s %s >> %s",
-			ErrHostKey, cfg.Addr, what, cfg.KnownHostsPath, port, host, cfg.KnownHostsPath))
+		return refused(fmt.Errorf("%w: the host key %s %s that %s presented %s %s; compare that fingerprint with the server's own (on the server: ssh-keygen -lf on its host key's .pub file) before trusting it; only if they match, add it with: ssh-keyscan -p %s %s >> %s",
+			ErrHostKey, ke.keyType, ke.fingerprint, cfg.Addr, what, cfg.KnownHostsPath, port, host, cfg.KnownHostsPath))
 	}
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		return refused(fmt.Errorf("sftp: %s refused the login of user %q: check the password or private key", cfg.Addr, cfg.User))

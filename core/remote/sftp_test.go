@@ -125,14 +125,26 @@ func TestSFTPRefusals(t *testing.T) {
 	bad := cfg
 	bad.KnownHostsPath = wrongKH
 	_, err = DialSFTP(ctx, bad)
+	// The error shows the fingerprint of the key the server presented,
+	// to be compared with the server's own before trusting it.
+	khBytes, rerr := os.ReadFile(cfg.KnownHostsPath)
+	require.NoError(t, rerr)
+	_, _, serverKey, _, _, rerr := ssh.ParseKnownHosts(khBytes)
+	require.NoError(t, rerr)
+	seen := ssh.FingerprintSHA256(serverKey)
 	if assert.ErrorIs(t, err, ErrHostKey, "mismatched host key") {
 		assert.Contains(t, err.Error(), "ssh-keyscan", "mismatched host key")
+		assert.Contains(t, err.Error(), serverKey.Type()+" "+seen, "mismatched host key: the key seen")
+		assert.Contains(t, err.Error(), "compare that fingerprint", "mismatched host key")
+		assert.NotContains(t, err.Error(), ssh.FingerprintSHA256(otherSigner.PublicKey()), "mismatched host key: the pinned key is not the one seen")
 	}
 	empty := filepath.Join(dir, "empty_known_hosts")
 	os.WriteFile(empty, nil, 0o600)
 	bad.KnownHostsPath = empty
 	_, err = DialSFTP(ctx, bad)
-	assert.ErrorIs(t, err, ErrHostKey, "unknown host")
+	if assert.ErrorIs(t, err, ErrHostKey, "unknown host") {
+		assert.Contains(t, err.Error(), seen, "unknown host: the key seen")
+	}
 
 	// A key the server does not know.
 	block, _ := ssh.MarshalPrivateKey(other, "")

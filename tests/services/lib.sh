@@ -5,13 +5,14 @@ FTPCOORD_SERVICES_DIR=${FTPCOORD_SERVICES_DIR:-/tmp/ftpcoord-services}
 
 # The services, in start order, and for each the variable that, when set,
 # points the tests at a server of the user's own instead.
-KNOWN_SERVICES="postgres mariadb pureftpd vsftpd sshd"
+KNOWN_SERVICES="postgres mariadb pureftpd vsftpd sshd dbtls"
 declare -A EXTERNAL_VAR=(
 	[postgres]=FTPCOORD_TEST_POSTGRES_URL
 	[mariadb]=FTPCOORD_TEST_MYSQL_URL
 	[pureftpd]=FTPCOORD_TEST_PUREFTPD_ADDR
 	[vsftpd]=FTPCOORD_TEST_VSFTPD_ADDR
 	[sshd]=FTPCOORD_TEST_SFTP_ADDR
+	[dbtls]=FTPCOORD_TEST_POSTGRES_TLS_URL
 )
 
 log() { printf 'services: %s\n' "$*" >&2; }

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/safetext"
 	"io"
 	"slices"
 	"strings"
@@ -130,6 +131,12 @@ func Read(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.Config
 
 // Write prints the status for a person.
 func Write(w io.Writer, st Status) {
+	esc := safetext.Escape
+	st.Group, st.Database, st.Holder, st.LedgerNote = esc(st.Group), esc(st.Database), esc(st.Holder), esc(st.LedgerNote)
+	st.Members = slices.Clone(st.Members)
+	for i := range st.Members {
+		st.Members[i].ID, st.Members[i].Role = esc(st.Members[i].ID), esc(st.Members[i].Role)
+	}
 	fmt.Fprintf(w, "group %s on %s\n", st.Group, st.Database)
 	switch {
 	case st.Holder == "":
