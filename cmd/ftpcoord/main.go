@@ -2,7 +2,7 @@
 // each file to a command (run), the group's state (status), the tables
 // (schema), the per-file ledger (files), and a one-command tour (demo).
 //
-//	ftpcoord run     --config FILE [--exec CMD] [--download-dir DIR] [--log-format text|json] [--metrics-addr ADDR] [--stop-timeout D]
+//	ftpcoord run     --config FILE --exec CMD|--commit-unprocessed [--download-dir DIR] [--log-format text|json] [--metrics-addr ADDR] [--stop-timeout D]
 //	ftpcoord status  --config FILE [--json]
 //	ftpcoord schema  print|apply --config FILE
 //	ftpcoord files   list|show|retry|reject --config FILE [--status S] [PATH]
@@ -27,7 +27,7 @@ import (
 const usage = `ftpcoord: a highly available FTP/FTPS/SFTP file listener
 
 usage:
-  ftpcoord run     --config FILE [--exec CMD] [--download-dir DIR] [--log-format text|json] [--metrics-addr 127.0.0.1:9464] [--stop-timeout 25s]
+  ftpcoord run     --config FILE --exec CMD|--commit-unprocessed [--download-dir DIR] [--log-format text|json] [--metrics-addr 127.0.0.1:9464] [--stop-timeout 25s]
   ftpcoord status  --config FILE [--json]
   ftpcoord schema  print|apply --config FILE
   ftpcoord files   list|show|retry|reject --config FILE [--status S] [--limit N] [--reason TEXT] [PATH]

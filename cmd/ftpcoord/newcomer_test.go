@@ -177,7 +177,7 @@ func TestMissingTableMessage(t *testing.T) {
 		"coordination": map[string]any{"databaseConfig": empty, "coordinationGroup": "g", "memberId": "m"},
 	})
 	fix := "create the tables with: ftpcoord schema apply --config " + path + " (or run the SQL that ftpcoord schema print --config " + path + " writes)"
-	for _, args := range [][]string{{"status", "--config", path}, {"files", "list", "--config", path}, {"run", "--config", path}} {
+	for _, args := range [][]string{{"status", "--config", path}, {"files", "list", "--config", path}, {"run", "--config", path, "--exec", "cat >/dev/null"}} {
 		r := ftpcoord(t, args...)
 		if r.code != exitcode.Database {
 			t.Errorf("%v: exit %d, want %d: %s", args, r.code, exitcode.Database, r.stderr)

@@ -21,6 +21,10 @@ import (
 type runFlags struct {
 	config, exec, downloadDir, logFormat, logLevel, metricsAddr string
 	stopTimeout                                                 time.Duration
+	// commitUnprocessed runs without a handler: each file is read, logged
+	// and committed. Its name says what it does, so that nobody asks for
+	// it by accident.
+	commitUnprocessed bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
@@ -28,7 +32,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	fs := flag.NewFlagSet("ftpcoord run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "listener configuration, JSON or .toml (required)")
-	fs.StringVar(&f.exec, "exec", "", "shell command run per file: content on stdin, exit 0 commits (default: read and log each file)")
+	fs.StringVar(&f.exec, "exec", "", "shell command run per file: content on stdin, exit 0 commits (required, unless --commit-unprocessed)")
+	fs.BoolVar(&f.commitUnprocessed, "commit-unprocessed", false, "no handler: read and log each file, then commit it (DONE, afterProcess applied) without processing it; for trials and benchmarks only")
 	fs.StringVar(&f.downloadDir, "download-dir", "", "stage each file here first; --exec gets its local path as $1 and FTPCOORD_LOCAL_PATH")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -43,10 +48,26 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	if f.config == "" {
 		return f, exitcode.Usagef("run: --config FILE is required")
 	}
+	if err := f.checkHandler(); err != nil {
+		return f, err
+	}
 	if f.stopTimeout < 0 {
 		return f, exitcode.Usagef("run: --stop-timeout %v: must be 0 or more", f.stopTimeout)
 	}
 	return f, nil
+}
+
+// checkHandler refuses a member that would commit files without a
+// handler, unless that is asked for by name.
+func (f runFlags) checkHandler() error {
+	switch {
+	case f.exec != "" && f.commitUnprocessed:
+		return exitcode.Usagef("run: --exec and --commit-unprocessed exclude each other: --exec processes each file, --commit-unprocessed commits each file without processing it")
+	case f.exec == "" && !f.commitUnprocessed:
+		return exitcode.Usagef("run: no handler: add --exec CMD (run for each file, e.g. --exec 'import-invoices \"$1\"' with --download-dir DIR, or the content on stdin); " +
+			"only to commit every file without processing it (trials, benchmarks), add --commit-unprocessed")
+	}
+	return nil
 }
 
 // cmdRun runs one member until SIGINT or SIGTERM, then hands over.
@@ -84,9 +105,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return exitcode.With(exitcode.Config, err)
 	}
 	m.coord, m.coordinated = l.Coordinator, cfg.Coordination != nil
-	var handler any = &logHandler{log: log}
-	if f.exec != "" {
-		handler = &execHandler{shell: f.exec, memberID: memberID, log: log}
+	var handler any = &execHandler{shell: f.exec, memberID: memberID, log: log}
+	if f.commitUnprocessed {
+		log.Warn("--commit-unprocessed: every file is committed without being processed")
+		handler = &logHandler{log: log}
 	}
 	if err := l.Attach(handler); err != nil {
 		return err
@@ -184,7 +206,8 @@ func watchRole(ctx context.Context, l *listener.Listener, log *slog.Logger) erro
 	}
 }
 
-// logHandler is the handler without --exec: it reads each file and logs it.
+// logHandler is the handler of --commit-unprocessed: it reads each file
+// and logs it; the file is then committed unprocessed.
 type logHandler struct{ log *slog.Logger }
 
 func (h *logHandler) OnFile(_ context.Context, f listener.FileInfo, r io.Reader, _ *listener.Caller) error {
