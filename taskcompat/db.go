@@ -72,6 +72,7 @@ func OpenDB(db DatabaseConfig, sessionTimeZone string, connectTimeout time.Durat
 		}
 		mc.Params = map[string]string{"time_zone": "'" + zone + "'"}
 		mc.Logger = driverLogger{}
+		mc.DialFunc = mysqlDial // says at once when the server speaks PostgreSQL
 		conn, err := mysql.NewConnector(mc)
 		if err != nil {
 			return nil, err
@@ -87,6 +88,9 @@ func describeConnectError(db DatabaseConfig, err error) error {
 		return describeSQLiteError(db, err)
 	}
 	db = db.withDefaults()
+	if wp := wrongProtocol(context.Background(), db, err); wp != nil {
+		return fmt.Errorf("%w: %w", ErrDatabase, wp)
+	}
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
 	switch {

@@ -34,6 +34,12 @@ func TestBadInputs(t *testing.T) {
 	closed := withSchema
 	closed.Port = 1 // nothing listens there
 	unreachable := writeJSON(t, filepath.Join(work, "unreachable.json"), memberConfig(srv, closed, "bad-inputs", "m", nil))
+	noType := withSchema // as written from Ballerina's PostgresqlConfig, at a port that does not tell
+	noType.Type = ""
+	dialectless := writeJSON(t, filepath.Join(work, "notype.json"), memberConfig(srv, noType, "bad-inputs", "m", nil))
+	asMySQL := withSchema
+	asMySQL.Type = "mysql"
+	otherProtocol := writeJSON(t, filepath.Join(work, "asmysql.json"), memberConfig(srv, asMySQL, "bad-inputs", "m", nil))
 	ftpPW := memberConfig(srv, withSchema, "bad-inputs", "m", nil)
 	ftpPW["auth"] = map[string]any{"credentials": map[string]any{"username": srv.user, "password": "Wrong-FTP-Secret-99"}}
 	badFTPPassword := writeJSON(t, filepath.Join(work, "ftppw.json"), ftpPW)
@@ -71,6 +77,8 @@ func TestBadInputs(t *testing.T) {
 		{"status without coordination", []string{"status", "--config", noCoordination}, exitcode.Config, []string{`no "coordination" section`}},
 		{"wrong database password", []string{"status", "--config", badDBPassword}, exitcode.Database, []string{"check databaseConfig.user and databaseConfig.password"}},
 		{"database unreachable", []string{"files", "list", "--config", unreachable}, exitcode.Database, []string{"cannot reach database", "databaseConfig.host"}},
+		{"database without type", []string{"status", "--config", dialectless}, exitcode.Config, []string{"coordination.databaseConfig.type: is not set, and port " + strconv.Itoa(noType.Port) + ` is neither PostgreSQL's 5432 nor MySQL's 3306: set type = "postgresql" or "mysql"`}},
+		{"mysql at a PostgreSQL server", []string{"run", "--config", otherProtocol, "--exec", "cat >/dev/null"}, exitcode.Database, []string{`speaks the PostgreSQL protocol, not MySQL: set databaseConfig.type = "postgresql"`}},
 		{"status on missing tables", []string{"status", "--config", noTables}, exitcode.Database, []string{"token_holder", "ftpcoord schema apply --config " + noTables}},
 		{"files on missing tables", []string{"files", "list", "--config", noTables}, exitcode.Database, []string{"ftpcoord schema apply --config " + noTables}},
 		{"run on missing tables", []string{"run", "--config", noTables, "--exec", "cat >/dev/null"}, exitcode.Database, []string{"ftpcoord schema apply --config " + noTables}},
