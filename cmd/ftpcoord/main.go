@@ -4,7 +4,7 @@
 // what it was built from (version).
 //
 //	ftpcoord run     --config FILE --exec CMD|--commit-unprocessed [--download-dir DIR] [--log-format text|json] [--metrics-addr ADDR] [--stop-timeout D]
-//	ftpcoord status  --config FILE [--json]
+//	ftpcoord status  --config FILE [--json] [--liveness N]
 //	ftpcoord schema  print|apply --config FILE
 //	ftpcoord files   list|show|retry|reject --config FILE [--status S] [PATH]
 //	ftpcoord demo
@@ -30,7 +30,7 @@ const usage = `ftpcoord: a highly available FTP/FTPS/SFTP file listener
 
 usage:
   ftpcoord run     --config FILE --exec CMD|--commit-unprocessed [--download-dir DIR] [--log-format text|json] [--metrics-addr 127.0.0.1:9464] [--stop-timeout 25s]
-  ftpcoord status  --config FILE [--json]
+  ftpcoord status  --config FILE [--json] [--liveness N]
   ftpcoord schema  print|apply --config FILE
   ftpcoord files   list|show|retry|reject --config FILE [--status S] [--limit N] [--reason TEXT] [PATH]
   ftpcoord demo    [--files N] [--keep]

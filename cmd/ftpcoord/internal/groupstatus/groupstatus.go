@@ -43,8 +43,14 @@ type Status struct {
 	Term     int64  `json:"term"`
 	// Active is true when the holder's heartbeat is fresh by the
 	// database clock (not older than livenessCheckInterval whole seconds).
-	Active                bool           `json:"active"`
+	Active bool `json:"active"`
+	// LivenessCheckInterval is the interval that judged the heartbeats
+	// (stale: older than it, in whole seconds), and LivenessSource where it
+	// came from. It is the reader's, not the group's: members do not record
+	// theirs (Ballerina's tables have no place for it), and each standby
+	// judges the holder by its own.
 	LivenessCheckInterval int            `json:"livenessCheckInterval"`
+	LivenessSource        string         `json:"livenessSource,omitempty"`
 	Members               []Member       `json:"members"`
 	Ledger                map[string]int `json:"ledger,omitempty"` // by state; absent without the ledger's table
 	LedgerNote            string         `json:"ledgerNote,omitempty"`
@@ -140,6 +146,10 @@ func Write(w io.Writer, st Status) {
 		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: it has no heartbeat row (it stopped, or never started); a member that starts takes over\n", st.Holder, st.Term)
 	default:
 		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: its heartbeat is older than livenessCheckInterval (%ds); a standby takes over at its next check\n", st.Holder, st.Term, st.LivenessCheckInterval)
+	}
+	if st.LivenessSource != "" {
+		fmt.Fprintf(w, "roles judged by livenessCheckInterval %ds from %s: members do not record their own interval, and each standby judges the holder by its own\n",
+			st.LivenessCheckInterval, st.LivenessSource)
 	}
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "MEMBER\tHEARTBEAT AGE\tROLE")
