@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -424,14 +425,16 @@ func (m installed) apply(s string) string {
 
 // pointAtTestServers is a recipe's member configuration with the file
 // server and the database replaced by the test's (pure-ftpd over explicit
-// TLS, a database of its own): host, port, user names, the watched path and
-// its archive. Passwords stay ${...} references for the environment.
-func pointAtTestServers(t *testing.T, member string, srv ftpServer, db taskcompat.DatabaseConfig) string {
+// TLS or OpenSSH, a database of its own): host, port, user names, the
+// watched path and its archive. Everything else stays as written: the
+// protocol, the TLS or SSH settings (their files are install locations),
+// passwords as ${...} references for the environment.
+func pointAtTestServers(t *testing.T, member, protocol string, srv ftpServer, db taskcompat.DatabaseConfig) string {
 	t.Helper()
 	var m map[string]any
 	_, err := toml.Decode(member, &m)
 	require.NoError(t, err)
-	require.Equal(t, "FTPS", m["protocol"], "the recipe's protocol")
+	require.Equal(t, protocol, m["protocol"], "the recipe's protocol")
 	m["host"], m["port"], m["path"] = srv.host, srv.port, srv.path
 	m["afterProcess"] = map[string]any{"moveTo": srv.path + "/archive"}
 	require.NoError(t, os.Mkdir(filepath.Join(srv.local, "archive"), 0o777))
@@ -504,10 +507,11 @@ const systemdPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 // The systemd recipe as written processes a file: the unit's ExecStart
 // (its install locations moved into the test's directory), with the
 // variables of its EnvironmentFile (the example's names, the test servers'
-// passwords) and nothing else in its environment, and member.toml pointed
-// at the test servers, runs the handler the install steps put in place,
-// which leaves its receipt; and the install steps of docs/operations.md
-// create every file the unit names.
+// passwords) and nothing else in its environment, and member.toml (FTPS,
+// against pure-ftpd) or member-sftp.toml (SFTP, against OpenSSH) pointed at
+// the test servers, runs the handler the install steps put in place, which
+// leaves its receipt; and the install steps of docs/operations.md create
+// every file the unit names.
 func TestSystemdRecipeProcessesAFile(t *testing.T) {
 	unit, err := os.ReadFile("../../deploy/systemd/ftpcoord.service")
 	require.NoError(t, err)
@@ -531,51 +535,80 @@ func TestSystemdRecipeProcessesAFile(t *testing.T) {
 		assert.Contains(t, steps, want, "docs/operations.md's systemd install steps")
 	}
 
-	root := t.TempDir()
-	etc, state := filepath.Join(root, "etc"), filepath.Join(root, "var-lib-ftpcoord")
-	require.NoError(t, os.MkdirAll(etc, 0o755))
-	require.NoError(t, os.MkdirAll(state, 0o700)) // systemd makes the StateDirectory
-	loc := installed{{"/usr/local/bin/ftpcoord", bin}, {"/usr/local/lib/ftpcoord/handle-file", handler}, {"/etc/ftpcoord", etc}, {"/var/lib/ftpcoord", state}}
-	for i := range args {
-		args[i] = onTestPort(loc.apply(args[i]))
-	}
-	for _, a := range args {
-		for _, inst := range []string{"/usr/local/", "/etc/ftpcoord", "/var/lib/ftpcoord"} {
-			require.NotContains(t, a, inst, "ExecStart %v: an install location left", args)
-		}
-	}
-	require.Equal(t, bin, args[0])
+	// The FTPS member over pure-ftpd, the SFTP one over OpenSSH.
+	for _, c := range []struct {
+		protocol, member string
+		server           func(t *testing.T) ftpServer
+		installs         map[string]string // /etc/ftpcoord's files: the test server's
+	}{
+		{"FTPS", "member.toml", newFTPDir, map[string]string{"ca.pem": env(t, "FTPCOORD_TEST_FTP_CA")}},
+		{"SFTP", "member-sftp.toml", newSFTPDir, map[string]string{"id_ed25519": env(t, "FTPCOORD_TEST_SFTP_KEY"), "known_hosts": env(t, "FTPCOORD_TEST_SFTP_KNOWN_HOSTS")}},
+	} {
+		t.Run(c.protocol, func(t *testing.T) {
+			args := slices.Clone(args)
+			root := t.TempDir()
+			etc, state := filepath.Join(root, "etc"), filepath.Join(root, "var-lib-ftpcoord")
+			require.NoError(t, os.MkdirAll(etc, 0o755))
+			require.NoError(t, os.MkdirAll(state, 0o700)) // systemd makes the StateDirectory
+			loc := installed{{"/usr/local/bin/ftpcoord", bin}, {"/usr/local/lib/ftpcoord/handle-file", handler}, {"/etc/ftpcoord", etc}, {"/var/lib/ftpcoord", state}}
+			for i := range args {
+				args[i] = onTestPort(loc.apply(args[i]))
+			}
+			for _, a := range args {
+				for _, inst := range []string{"/usr/local/", "/etc/ftpcoord", "/var/lib/ftpcoord"} {
+					require.NotContains(t, a, inst, "ExecStart %v: an install location left", args)
+				}
+			}
+			require.Equal(t, bin, args[0])
 
-	srv := newFTPDir(t)
-	db := testdb.NewWithSchema(t, schema.Postgres)
-	member, err := os.ReadFile("../../deploy/systemd/member.toml")
-	require.NoError(t, err)
-	config := filepath.Join(etc, "member.toml")
-	require.NoError(t, os.WriteFile(config, []byte(loc.apply(pointAtTestServers(t, string(member), srv, db))), 0o644))
-	ca, err := os.ReadFile(env(t, "FTPCOORD_TEST_FTP_CA"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(etc, "ca.pem"), ca, 0o644))
+			srv := c.server(t)
+			db := testdb.NewWithSchema(t, schema.Postgres)
+			member, err := os.ReadFile("../../deploy/systemd/" + c.member)
+			require.NoError(t, err)
+			config := filepath.Join(etc, "member.toml")
+			require.NoError(t, os.WriteFile(config, []byte(loc.apply(pointAtTestServers(t, string(member), c.protocol, srv, db))), 0o644))
+			for name, from := range c.installs {
+				require.Contains(t, string(member), "/etc/ftpcoord/"+name, "%s names no /etc/ftpcoord/%s", c.member, name)
+				b, err := os.ReadFile(from)
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(filepath.Join(etc, name), b, 0o600))
+			}
 
-	// The EnvironmentFile: the example's variables, the test's passwords.
-	example, err := os.ReadFile("../../deploy/systemd/ftpcoord.env.example")
-	require.NoError(t, err)
-	test := map[string]string{"FTPCOORD_FTP_PASSWORD": srv.pass, "FTPCOORD_DB_PASSWORD": db.Password}
-	environ := []string{systemdPath}
-	for _, l := range strings.Split(string(example), "\n") {
-		if k, _, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(k, "#") {
-			v, known := test[k]
-			require.True(t, known, "ftpcoord.env.example sets %s: the test knows no value for it", k)
-			environ = append(environ, k+"="+v)
-			t.Setenv(k, v) // for the test's own ftpcoord files list
-		}
+			// The EnvironmentFile: the example's variables, the test's passwords.
+			example, err := os.ReadFile("../../deploy/systemd/ftpcoord.env.example")
+			require.NoError(t, err)
+			test := map[string]string{"FTPCOORD_FTP_PASSWORD": srv.pass, "FTPCOORD_DB_PASSWORD": db.Password}
+			environ := []string{systemdPath}
+			for _, l := range strings.Split(string(example), "\n") {
+				if k, _, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(k, "#") {
+					v, known := test[k]
+					require.True(t, known, "ftpcoord.env.example sets %s: the test knows no value for it", k)
+					environ = append(environ, k+"="+v)
+					t.Setenv(k, v) // for the test's own ftpcoord files list
+				}
+			}
+
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Env, cmd.Dir = environ, loc.apply(values["WorkingDirectory"])
+			stdout := &lockedBuffer{}
+			cmd.Stdout = stdout
+			startMember(t, cmd)
+			expectProcessed(t, srv, filepath.Join(state, "processed"), stdout, config)
+		})
 	}
+}
 
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env, cmd.Dir = environ, loc.apply(values["WorkingDirectory"])
-	stdout := &lockedBuffer{}
-	cmd.Stdout = stdout
-	startMember(t, cmd)
-	expectProcessed(t, srv, filepath.Join(state, "processed"), stdout, config)
+// newSFTPDir is a directory of the test OpenSSH server, which serves the
+// host's paths: the remote path is the local one.
+func newSFTPDir(t *testing.T) ftpServer {
+	t.Helper()
+	host, port, _ := strings.Cut(env(t, "FTPCOORD_TEST_SFTP_ADDR"), ":")
+	p, _ := strconv.Atoi(port)
+	local := filepath.Join(env(t, "FTPCOORD_TEST_SFTP_ROOT"), fmt.Sprintf("cmd-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano()))
+	require.NoError(t, os.Mkdir(local, 0o777))
+	os.Chmod(local, 0o777)
+	t.Cleanup(func() { os.RemoveAll(local) })
+	return ftpServer{host: host, port: p, user: env(t, "FTPCOORD_TEST_SFTP_USER"), local: local, path: local}
 }
 
 // The Kubernetes recipe as written processes a file: the container's
@@ -637,7 +670,7 @@ func TestKubernetesRecipeProcessesAFile(t *testing.T) {
 	db := testdb.NewWithSchema(t, schema.Postgres)
 	config := filepath.Join(etc, "member.toml")
 	require.Contains(t, cm.Data, "ca.pem", "the ConfigMap has no ca.pem")
-	require.NoError(t, os.WriteFile(config, []byte(loc.apply(pointAtTestServers(t, cm.Data["member.toml"], srv, db))), 0o644))
+	require.NoError(t, os.WriteFile(config, []byte(loc.apply(pointAtTestServers(t, cm.Data["member.toml"], "FTPS", srv, db))), 0o644))
 	ca, err := os.ReadFile(env(t, "FTPCOORD_TEST_FTP_CA"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(etc, "ca.pem"), ca, 0o644))
