@@ -17,7 +17,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "listener configuration, JSON or .toml (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	liveness := fs.Int("liveness", 0, "judge the heartbeats by this livenessCheckInterval (whole seconds) instead of the one in --config: members do not record theirs")
+	liveness := fs.Int("liveness", 0, "judge the heartbeats by this livenessCheckInterval (whole seconds) instead of the members' own (or, when they recorded none, the one in --config)")
 	if err := fs.Parse(args); err != nil {
 		return exitcode.FlagError(err)
 	}
@@ -32,15 +32,11 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer db.Close()
-	source := "--config " + *config
-	if *liveness > 0 {
-		c.LivenessCheckInterval, source = *liveness, "--liveness"
-	}
-	st, err := groupstatus.Read(ctx, db, d, c)
+	judge := groupstatus.Judge{Override: *liveness, Fallback: c.LivenessCheckInterval, Source: "--config " + *config}
+	st, err := groupstatus.ReadJudged(ctx, db, d, c, judge)
 	if err != nil {
 		return err
 	}
-	st.LivenessSource = source
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
