@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -740,4 +742,72 @@ func dockerfileFacts(text string) dockerfile {
 		}
 	}
 	return d
+}
+
+// The image recipe's build stage works on what it is given: the
+// repository's tracked files less deploy/container/Dockerfile.dockerignore,
+// built with the Dockerfile's own RUN go build line (its VERSION stamped),
+// gives a binary that runs and reports that version.
+func TestDockerfileBuildStage(t *testing.T) {
+	df, err := os.ReadFile("../../deploy/container/Dockerfile")
+	require.NoError(t, err)
+	var build, version string
+	for _, l := range strings.Split(string(df), "\n") {
+		if v, ok := strings.CutPrefix(l, "ARG VERSION="); ok {
+			version = v
+		}
+		if strings.HasPrefix(l, "RUN ") && strings.Contains(l, "go build") {
+			build = strings.TrimPrefix(l, "RUN ")
+		}
+	}
+	require.NotEmpty(t, build, "the Dockerfile has no RUN ... go build line")
+	require.NotEmpty(t, version, "the Dockerfile has no ARG VERSION=")
+
+	ignore, err := os.ReadFile("../../deploy/container/Dockerfile.dockerignore")
+	require.NoError(t, err)
+	var patterns []string
+	for _, l := range strings.Split(string(ignore), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			patterns = append(patterns, l)
+		}
+	}
+	ignored := func(p string) bool {
+		for _, pat := range patterns {
+			base := strings.TrimPrefix(pat, "**/")
+			for _, part := range strings.Split(p, "/") {
+				if ok, _ := filepath.Match(base, part); ok && (pat != base || strings.HasPrefix(p, part+"/") || p == part) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	files, err := exec.Command("git", "-C", "../..", "ls-files").Output()
+	require.NoError(t, err)
+	context := t.TempDir()
+	n := 0
+	for _, f := range strings.Split(strings.TrimSpace(string(files)), "\n") {
+		if ignored(f) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("../..", f))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the work tree
+		}
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(context, filepath.Dir(f)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(context, f), b, 0o644))
+		n++
+	}
+	require.NotZero(t, n)
+	assert.NoDirExists(t, filepath.Join(context, "tests"), "the build context holds tests/, which the image does not need")
+
+	out := filepath.Join(t.TempDir(), "ftpcoord")
+	cmd := exec.Command("sh", "-c", strings.NewReplacer("${VERSION}", version, "/out/ftpcoord", out).Replace(build))
+	cmd.Dir = context
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the Dockerfile's build line in its build context:\n%s", msg)
+	v, err := exec.Command(out, "version").Output()
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(v), "ftpcoord "+version+"\n"), "the image's binary says %q", v)
 }
