@@ -52,3 +52,15 @@ CREATE TABLE IF NOT EXISTS ftpcoord_file (
 -- chosen to scan the whole group.
 CREATE INDEX IF NOT EXISTS ftpcoord_file_claim_order ON ftpcoord_file (status, group_id, mtime_ms, (left(path, 200) COLLATE "C"))
     WHERE status IN ('PENDING', 'FAILED', 'IN_PROGRESS');
+
+-- ftpcoord's members record their timings here when they start, so that
+-- `ftpcoord status` judges heartbeats by the group's own livenessCheckInterval
+-- rather than by the one of the file it was given. Ballerina's tables have no
+-- place for it and keep their meaning. Ballerina nodes write no row.
+CREATE TABLE IF NOT EXISTS ftpcoord_member (
+    group_id                VARCHAR(255) NOT NULL,
+    task_id                 VARCHAR(255) NOT NULL,
+    liveness_check_interval INT          NOT NULL,
+    heartbeat_ms            INT          NOT NULL,
+    PRIMARY KEY (group_id, task_id)
+);

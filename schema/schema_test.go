@@ -27,14 +27,16 @@ func TestStatementsAreIdempotentCreates(t *testing.T) {
 	for _, d := range Dialects {
 		stmts, err := Statements(d)
 		require.NoError(t, err)
-		want := map[Dialect]int{Postgres: 4, MySQL: 3, SQLite: 4}[d] // PostgreSQL and SQLite create their index apart
+		want := map[Dialect]int{Postgres: 5, MySQL: 4, SQLite: 5}[d] // PostgreSQL and SQLite create their index apart
 		require.Len(t, stmts, want, "%s: statements", d)
 		for _, s := range stmts {
 			if !(strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS ") || strings.HasPrefix(s, "CREATE INDEX IF NOT EXISTS ")) || strings.Contains(s, "--") {
 				t.Errorf("%s: statement is not a bare idempotent CREATE: %q", d, s)
 			}
 		}
-		for _, table := range append(coordinationTables, ledgerTables...) {
+		// ftpcoord_member: the timings members record for `ftpcoord status`.
+		members := table{name: "ftpcoord_member", columns: []string{"group_id", "task_id", "liveness_check_interval", "heartbeat_ms"}}
+		for _, table := range append(append(coordinationTables, ledgerTables...), members) {
 			ddl, _ := DDL(d)
 			for _, col := range table.columns {
 				assert.Contains(t, ddl, col, "%s DDL lacks %s.%s", d, table.name, col)

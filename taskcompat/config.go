@@ -41,10 +41,12 @@ type DatabaseConfig struct {
 	Options *DatabaseOptions `json:"options,omitempty"`
 }
 
-// Dialect returns the SQL dialect named by Type (mysql when empty).
+// Dialect returns the SQL dialect named by Type. Without a Type (every
+// configuration written from Ballerina's records, where the record's type
+// chose the dialect) it is inferred, see inferDialect.
 func (d DatabaseConfig) Dialect() (schema.Dialect, error) {
 	if strings.TrimSpace(d.Type) == "" {
-		return schema.MySQL, nil
+		return d.inferDialect()
 	}
 	return schema.ParseDialect(d.Type)
 }
@@ -70,9 +72,11 @@ func (d DatabaseConfig) withDefaults() DatabaseConfig {
 		d.Host = DefaultHost
 	}
 	if d.Port == 0 {
-		if dl, _ := d.Dialect(); dl == schema.Postgres {
+		switch dl, err := d.Dialect(); {
+		case err != nil: // no dialect, no default port
+		case dl == schema.Postgres:
 			d.Port = DefaultPostgresPort
-		} else {
+		default:
 			d.Port = DefaultMySQLPort
 		}
 	}
@@ -187,10 +191,10 @@ func (c CoordinationConfig) TaskConfig() Config {
 
 // WithDefaults returns c with every zero value replaced by its default.
 func (c Config) WithDefaults() Config {
-	c.Database = c.Database.withDefaults()
-	if c.Database.Type == "" {
-		c.Database.Type = string(schema.MySQL)
+	if dl, err := c.Database.Dialect(); c.Database.Type == "" && err == nil {
+		c.Database.Type = string(dl) // inferred before the port is defaulted
 	}
+	c.Database = c.Database.withDefaults()
 	if c.LivenessCheckInterval == 0 {
 		c.LivenessCheckInterval = DefaultLivenessCheckInterval
 	}
@@ -227,12 +231,13 @@ func (c Config) Validate() error {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
-	if _, err := c.Database.Dialect(); err != nil {
-		bad("databaseConfig.type", "%v", err)
-	}
-	if c.Database.isSQLite() {
+	_, dialectErr := c.Database.Dialect()
+	switch {
+	case dialectErr != nil: // the other database fields' rules depend on it
+		bad("databaseConfig.type", "%v", dialectErr)
+	case c.Database.isSQLite():
 		c.Database.validateSQLite(bad)
-	} else {
+	default:
 		if c.Database.Port < 1 || c.Database.Port > 65535 {
 			bad("databaseConfig.port", "%d is not a TCP port (1-65535)", c.Database.Port)
 		}

@@ -222,6 +222,7 @@ func (c *Coordinator) Start(ctx context.Context) error {
 		return err
 	}
 	c.started = true
+	c.recordTimings(ctx)
 	// ctx bounds the first tick only: the member runs until Stop or Halt,
 	// which decide whether it hands over gracefully.
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -83,6 +83,7 @@ func OpenDB(db DatabaseConfig, sessionTimeZone string, connectTimeout time.Durat
 		if mc.TLS, mc.AllowFallbackToPlaintext, err = mysqlTLS(db.Host, mode, rootcert); err != nil {
 			return nil, &FieldError{Field: "databaseConfig.options.ssl.rootcert", Problem: err.Error()}
 		}
+		mc.DialFunc = mysqlDial // says at once when the server speaks PostgreSQL
 		conn, err := mysql.NewConnector(mc)
 		if err != nil {
 			return nil, err
@@ -98,6 +99,9 @@ func describeConnectError(db DatabaseConfig, err error) error {
 		return describeSQLiteError(db, err)
 	}
 	db = db.withDefaults()
+	if wp := wrongProtocol(context.Background(), db, err); wp != nil {
+		return fmt.Errorf("%w: %w", ErrDatabase, wp)
+	}
 	var pgErr *pgconn.PgError
 	var myErr *mysql.MySQLError
 	switch {

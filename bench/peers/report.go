@@ -188,7 +188,7 @@ notices a dead leader about 3 s after its last sign of life.
   passive local mode; poller fixedDelay 1 s, maxMessagesPerPoll unlimited, maxFetchSize unlimited (the documentation
   recommends a small maxFetchSize when several instances poll at once, against one instance taking every file; with
   leader election only one polls). The handler deletes the local copy. HikariCP pool of 4.
-- **ftpcoord** (this repository, ` + "`ftpcoord run --config F --log-format json`" + `, its default handler, which reads the whole
+- **ftpcoord** (this repository, ` + "`ftpcoord run --config F --commit-unprocessed --log-format json`" + `, whose handler reads the whole
   file and logs its path, attempt and idempotency key; the harness reads those lines). Two members, ` + "`warm-backup`" + ` (only the
   active member lists and processes) or ` + "`shared`" + ` (the active member lists, both claim and process): pollingInterval
   1 s, workers 8, maxConnections 8, maxFilesPerPoll 1000, processingTimeout at its default (300 s: the member that

@@ -339,7 +339,7 @@ func ftpcoordSystem(mode string) *system {
 	}
 	s.command = func(r *run, instance string) *exec.Cmd {
 		return exec.Command(r.env.ftpcoordBin, "run", "--config", filepath.Join(r.dir, instance+".json"),
-			"--log-format", "json", "--metrics-addr", r.metrics[instance])
+			"--commit-unprocessed", "--log-format", "json", "--metrics-addr", r.metrics[instance])
 	}
 	s.records = func(r *run) []record {
 		var all []record

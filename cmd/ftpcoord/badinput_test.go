@@ -34,6 +34,12 @@ func TestBadInputs(t *testing.T) {
 	closed := withSchema
 	closed.Port = 1 // nothing listens there
 	unreachable := writeJSON(t, filepath.Join(work, "unreachable.json"), memberConfig(srv, closed, "bad-inputs", "m", nil))
+	noType := withSchema // as written from Ballerina's PostgresqlConfig, at a port that does not tell
+	noType.Type = ""
+	dialectless := writeJSON(t, filepath.Join(work, "notype.json"), memberConfig(srv, noType, "bad-inputs", "m", nil))
+	asMySQL := withSchema
+	asMySQL.Type = "mysql"
+	otherProtocol := writeJSON(t, filepath.Join(work, "asmysql.json"), memberConfig(srv, asMySQL, "bad-inputs", "m", nil))
 	ftpPW := memberConfig(srv, withSchema, "bad-inputs", "m", nil)
 	ftpPW["auth"] = map[string]any{"credentials": map[string]any{"username": srv.user, "password": "Wrong-FTP-Secret-99"}}
 	badFTPPassword := writeJSON(t, filepath.Join(work, "ftppw.json"), ftpPW)
@@ -57,23 +63,27 @@ func TestBadInputs(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, exitcode.Usage, []string{`unknown command "frobnicate"`}},
 		{"run without config", []string{"run"}, exitcode.Usage, []string{"--config FILE is required"}},
 		{"unknown flag", []string{"status", "--config", good, "--colour"}, exitcode.Usage, []string{"-colour"}},
-		{"bad log format", []string{"run", "--config", good, "--log-format", "xml"}, exitcode.Usage, []string{`--log-format "xml"`}},
+		{"run without a handler", []string{"run", "--config", good}, exitcode.Usage, []string{"run: no handler: add --exec CMD", "add --commit-unprocessed"}},
+		{"run with two handlers", []string{"run", "--config", good, "--exec", "true", "--commit-unprocessed"}, exitcode.Usage, []string{"--exec and --commit-unprocessed exclude each other"}},
+		{"bad log format", []string{"run", "--config", good, "--exec", "true", "--log-format", "xml"}, exitcode.Usage, []string{`--log-format "xml"`}},
 		{"schema without action", []string{"schema", "--config", good}, exitcode.Usage, []string{"want print or apply"}},
 		{"files without path", []string{"files", "retry", "--config", good}, exitcode.Usage, []string{"PATH is required"}},
 		{"files bad status", []string{"files", "list", "--config", good, "--status", "done-ish"}, exitcode.Usage, []string{"--status"}},
 		{"config missing", []string{"status", "--config", filepath.Join(work, "nope.json")}, exitcode.Config, []string{"no such file"}},
 		{"json syntax", []string{"status", "--config", file("syntax.json", "{\n  \"host\": \"x\"\n  \"port\": 21\n}")}, exitcode.Config, []string{"line 3", "syntax.json"}},
-		{"json unknown field", []string{"run", "--config", file("field.json", "{\n  \"host\": \"x\",\n  \"pollingIntervall\": 5\n}")}, exitcode.Config, []string{"line 3", "pollingIntervall"}},
+		{"json unknown field", []string{"run", "--config", file("field.json", "{\n  \"host\": \"x\",\n  \"pollingIntervall\": 5\n}"), "--exec", "cat >/dev/null"}, exitcode.Config, []string{"line 3", "pollingIntervall"}},
 		{"toml syntax", []string{"status", "--config", file("syntax.toml", "host = \"x\"\nport = = 2\n")}, exitcode.Config, []string{"line 2", "syntax.toml"}},
 		{"toml bad value", []string{"schema", "print", "--config", file("value.toml", "host = \"x\"\n\n[coordination]\nmemberId = \"m\"\ncoordinationGroup = \"g\"\nheartbeatFrequency = \"often\"\n")}, exitcode.Config, []string{"line 6", "heartbeatFrequency"}},
 		{"status without coordination", []string{"status", "--config", noCoordination}, exitcode.Config, []string{`no "coordination" section`}},
 		{"wrong database password", []string{"status", "--config", badDBPassword}, exitcode.Database, []string{"check databaseConfig.user and databaseConfig.password"}},
 		{"database unreachable", []string{"files", "list", "--config", unreachable}, exitcode.Database, []string{"cannot reach database", "databaseConfig.host"}},
+		{"database without type", []string{"status", "--config", dialectless}, exitcode.Config, []string{"coordination.databaseConfig.type: is not set, and port " + strconv.Itoa(noType.Port) + ` is neither PostgreSQL's 5432 nor MySQL's 3306: set type = "postgresql" or "mysql"`}},
+		{"mysql at a PostgreSQL server", []string{"run", "--config", otherProtocol, "--exec", "cat >/dev/null"}, exitcode.Database, []string{`speaks the PostgreSQL protocol, not MySQL: set databaseConfig.type = "postgresql"`}},
 		{"status on missing tables", []string{"status", "--config", noTables}, exitcode.Database, []string{"token_holder", "ftpcoord schema apply --config " + noTables}},
 		{"files on missing tables", []string{"files", "list", "--config", noTables}, exitcode.Database, []string{"ftpcoord schema apply --config " + noTables}},
-		{"run on missing tables", []string{"run", "--config", noTables}, exitcode.Database, []string{"ftpcoord schema apply --config " + noTables}},
-		{"wrong FTP password", []string{"run", "--config", badFTPPassword}, exitcode.Remote, []string{"file server"}},
-		{"unknown SFTP host key", []string{"run", "--config", unknownHost}, exitcode.Remote, []string{"host key", "ssh-keyscan -p " + port + " " + host + " >> " + knownHosts}},
+		{"run on missing tables", []string{"run", "--config", noTables, "--exec", "cat >/dev/null"}, exitcode.Database, []string{"ftpcoord schema apply --config " + noTables}},
+		{"wrong FTP password", []string{"run", "--config", badFTPPassword, "--exec", "cat >/dev/null"}, exitcode.Remote, []string{"file server"}},
+		{"unknown SFTP host key", []string{"run", "--config", unknownHost, "--exec", "cat >/dev/null"}, exitcode.Remote, []string{"host key", "ssh-keyscan -p " + port + " " + host + " >> " + knownHosts}},
 		{"no active member", []string{"status", "--config", good}, exitcode.Inactive, []string{"no active member"}},
 		{"retry of an unknown file", []string{"files", "retry", "--config", good, "/nowhere.csv"}, exitcode.Failure, []string{"no such file"}},
 	}

@@ -24,7 +24,7 @@ func TestStatusShowsBallerinaMembers(t *testing.T) {
 			srv := newFTPDir(t)
 			db := testdb.NewWithSchema(t, d)
 			cfg := writeJSON(t, filepath.Join(t.TempDir(), "m.json"), memberConfig(srv, db, "cmd-bal", "go-node", nil))
-			member := startRun(t, "--config", cfg)
+			member := startRun(t, "--config", cfg, "--exec", "cat >/dev/null")
 			eventually(t, 10*time.Second, "the ftpcoord member active", func() bool {
 				st, r := statusOf(t, cfg)
 				return r.code == 0 && st.Holder == "go-node"

@@ -50,9 +50,10 @@ func isTOML(path string) bool { return strings.EqualFold(filepath.Ext(path), ".t
 // the line where the field is written.
 //
 // ${NAME} in a string value is replaced by the environment variable NAME
-// (an error when it is not set), so that passwords can come from a
-// systemd EnvironmentFile or a Kubernetes Secret rather than the file;
-// $${ stands for a literal ${.
+// (an error when it is not set, or empty where it is the whole value), so
+// that passwords can come from a systemd EnvironmentFile or a Kubernetes
+// Secret rather than the file; $${ stands for a literal ${. A whole value
+// "$NAME" outside passwords is an error too: it would stay literal.
 func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 	data := raw
 	var tree any
@@ -67,14 +68,14 @@ func parseConfig(raw []byte, tomlSyntax bool) (listener.ListenerConfig, error) {
 		}
 		tree = m
 		data, _ = json.Marshal(m)
-	} else if bytes.Contains(raw, []byte("${")) {
+	} else if bytes.Contains(raw, []byte("$")) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if dec.Decode(&tree) != nil {
 			tree = nil // DecodeConfig reports the syntax error with its position
 		}
 	}
-	if tree != nil && bytes.Contains(raw, []byte("${")) {
+	if tree != nil && bytes.Contains(raw, []byte("$")) {
 		var errs []error
 		tree = expandEnv(tree, "", &errs)
 		if len(errs) > 0 {
@@ -116,6 +117,24 @@ func withoutFileText(msg string) string {
 
 var envRef = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
+// bareRef is a whole value that looks meant for the environment but lacks
+// the braces ("$HOSTNAME"): it would silently stay literal.
+var bareRef = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)$`)
+
+// isSecretField: a password may be any text, "$abc" too.
+func isSecretField(path string) bool { return strings.HasSuffix(strings.ToLower(path), "password") }
+
+// unsetHint explains the usual reason why a variable is not set: the shell
+// has it but did not export it to ftpcoord (HOSTNAME above all: bash sets it
+// for itself and exports it only when told).
+func unsetHint(name string) string {
+	switch name {
+	case "HOSTNAME", "HOST", "UID", "USER", "PWD":
+		return fmt.Sprintf(" (%s is a shell variable that is often not exported to programs: run export %s before ftpcoord; under systemd set it with Environment=, in Kubernetes from the downward API, e.g. POD_NAME from metadata.name)", name, name)
+	}
+	return fmt.Sprintf(" (a shell variable must be exported: export %s)", name)
+}
+
 // expandEnv replaces ${NAME} in every string of a decoded configuration.
 // An unset variable is a *listener.FieldError naming the field and the
 // variable, never a value.
@@ -128,14 +147,21 @@ func expandEnv(v any, path string, errs *[]error) any {
 	}
 	switch v := v.(type) {
 	case string:
+		if m := bareRef.FindStringSubmatch(v); m != nil && !isSecretField(path) {
+			*errs = append(*errs, &listener.FieldError{Field: path, Problem: fmt.Sprintf("%q is not expanded: write ${%s} (with braces) to take the environment variable %s", v, m[1], m[1])})
+			return v
+		}
 		return envRef.ReplaceAllStringFunc(v, func(ref string) string {
 			if ref == "$${" {
 				return "${"
 			}
 			name := ref[2 : len(ref)-1]
 			val, ok := os.LookupEnv(name)
-			if !ok {
-				*errs = append(*errs, &listener.FieldError{Field: path, Problem: fmt.Sprintf("${%s}: the environment variable %s is not set", name, name)})
+			switch {
+			case !ok:
+				*errs = append(*errs, &listener.FieldError{Field: path, Problem: fmt.Sprintf("${%s}: the environment variable %s is not set%s", name, name, unsetHint(name))})
+			case val == "" && ref == v:
+				*errs = append(*errs, &listener.FieldError{Field: path, Problem: fmt.Sprintf("${%s}: the environment variable %s is empty, which would leave the field empty: give it a value, or leave the field out", name, name)})
 			}
 			return val
 		})

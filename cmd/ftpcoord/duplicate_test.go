@@ -25,12 +25,12 @@ func TestRunWithAMemberIDInUseRefusesToStart(t *testing.T) {
 		cfg := writeJSON(t, filepath.Join(work, "a.json"), memberConfig(srv, db, "dup", "node-1", nil))
 		r := ftpcoord(t, "schema", "apply", "--config", cfg)
 		require.Zero(t, r.code, "schema apply: %s", r.stderr)
-		first := startRun(t, "--config", cfg)
+		first := startRun(t, "--config", cfg, "--exec", "cat >/dev/null")
 		eventually(t, 20*time.Second, "the first member active", func() bool {
 			st, r := statusOf(t, cfg)
 			return r.code == 0 && st.Holder == "node-1" && st.Active
 		})
-		second := ftpcoord(t, "run", "--config", cfg)
+		second := ftpcoord(t, "run", "--config", cfg, "--exec", "cat >/dev/null")
 		assert.Equal(t, exitcode.Config, second.code, "second run: %s", second.stderr)
 		assert.Contains(t, second.stderr, `memberId "node-1"`)
 		assert.Contains(t, second.stderr, "give every member its own memberId")

@@ -123,9 +123,19 @@ type proc struct {
 // startRun starts `ftpcoord run` and waits for its "member started" line.
 func startRun(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin, append([]string{"run"}, args...)...), done: make(chan struct{})}
+	return startMember(t, exec.Command(bin, append([]string{"run"}, args...)...))
+}
+
+// startMember starts a command that runs a member (its stdout discarded
+// unless cmd.Stdout is set) and waits for its "member started" line.
+func startMember(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	args := cmd.Args[1:]
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	stderr, _ := p.cmd.StderrPipe()
-	p.cmd.Stdout = io.Discard
+	if p.cmd.Stdout == nil {
+		p.cmd.Stdout = io.Discard
+	}
 	require.NoError(t, p.cmd.Start())
 	started := make(chan struct{})
 	go func() {

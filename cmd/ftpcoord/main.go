@@ -1,12 +1,14 @@
 // Command ftpcoord runs and operates ftpcoord members: a member that hands
 // each file to a command (run), the group's state (status), the tables
-// (schema), the per-file ledger (files), and a one-command tour (demo).
+// (schema), the per-file ledger (files), a one-command tour (demo), and
+// what it was built from (version).
 //
-//	ftpcoord run     --config FILE [--exec CMD] [--download-dir DIR] [--log-format text|json] [--metrics-addr ADDR] [--stop-timeout D]
-//	ftpcoord status  --config FILE [--json]
+//	ftpcoord run     --config FILE --exec CMD|--commit-unprocessed [--download-dir DIR] [--log-format text|json] [--metrics-addr ADDR] [--stop-timeout D]
+//	ftpcoord status  --config FILE [--json] [--liveness N]
 //	ftpcoord schema  print|apply --config FILE
 //	ftpcoord files   list|show|retry|reject --config FILE [--status S] [PATH]
 //	ftpcoord demo
+//	ftpcoord version [--json]
 //
 // Exit codes are in internal/exitcode and docs/command.md; the demo is
 // internal/demo.
@@ -27,11 +29,12 @@ import (
 const usage = `ftpcoord: a highly available FTP/FTPS/SFTP file listener
 
 usage:
-  ftpcoord run     --config FILE [--exec CMD] [--download-dir DIR] [--log-format text|json] [--metrics-addr 127.0.0.1:9464] [--stop-timeout 25s]
-  ftpcoord status  --config FILE [--json]
+  ftpcoord run     --config FILE --exec CMD|--commit-unprocessed [--download-dir DIR] [--log-format text|json] [--metrics-addr 127.0.0.1:9464] [--stop-timeout 25s]
+  ftpcoord status  --config FILE [--json] [--liveness N]
   ftpcoord schema  print|apply --config FILE
   ftpcoord files   list|show|retry|reject --config FILE [--status S] [--limit N] [--reason TEXT] [PATH]
   ftpcoord demo    [--files N] [--keep]
+  ftpcoord version [--json]
 
 FILE is ballerina/ftp's ListenerConfiguration as JSON, or TOML with the same
 names (chosen by the extension .toml). Run "ftpcoord COMMAND -h" for a
@@ -63,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdFiles(ctx, rest, stdout, stderr)
 	case "demo":
 		err = demo.Run(ctx, rest, stdout, stderr)
+	case "version", "-version", "--version":
+		err = cmdVersion(rest, stdout, stderr)
 	case "demo-handler": // hidden: the demo members' --exec handler
 		err = demo.Handler(rest, os.Stdin, stderr)
 	case "help", "-h", "-help", "--help":

@@ -177,7 +177,7 @@ func TestMissingTableMessage(t *testing.T) {
 		"coordination": map[string]any{"databaseConfig": empty, "coordinationGroup": "g", "memberId": "m"},
 	})
 	fix := "create the tables with: ftpcoord schema apply --config " + path + " (or run the SQL that ftpcoord schema print --config " + path + " writes)"
-	for _, args := range [][]string{{"status", "--config", path}, {"files", "list", "--config", path}, {"run", "--config", path}} {
+	for _, args := range [][]string{{"status", "--config", path}, {"files", "list", "--config", path}, {"run", "--config", path, "--exec", "cat >/dev/null"}} {
 		r := ftpcoord(t, args...)
 		if r.code != exitcode.Database {
 			t.Errorf("%v: exit %d, want %d: %s", args, r.code, exitcode.Database, r.stderr)
@@ -297,9 +297,37 @@ func TestConfigEnvironmentReferences(t *testing.T) {
 		os.WriteFile(path, []byte(body), 0o600)
 		line := map[string]string{"unset.json": "5", "unset.toml": "12"}[name]
 		_, err := loadConfig(path)
-		want := "config " + path + ": line " + line + ": coordination.databaseConfig.password: ${FTPCOORD_TEST_UNSET_VAR}: the environment variable FTPCOORD_TEST_UNSET_VAR is not set"
+		want := "config " + path + ": line " + line + ": coordination.databaseConfig.password: ${FTPCOORD_TEST_UNSET_VAR}: the environment variable FTPCOORD_TEST_UNSET_VAR is not set (a shell variable must be exported: export FTPCOORD_TEST_UNSET_VAR)"
 		if err == nil || err.Error() != want || exitCode(err) != exitcode.Config {
 			t.Errorf("%s: %v\nwant %s", name, err, want)
 		}
+	}
+}
+
+// memberId = "${HOSTNAME}" with HOSTNAME not exported (bash sets it for
+// itself only), set but empty, or written without braces: each an error
+// naming the field and the variable, never a literal or empty memberId.
+func TestConfigHostnameReference(t *testing.T) {
+	t.Setenv("HOSTNAME", "") // restored after the test
+	os.Unsetenv("HOSTNAME")
+	t.Setenv("FTPCOORD_TEST_EMPTY_VAR", "")
+	body := func(memberID string) string {
+		return "[coordination]\nmemberId = \"" + memberID + "\"\ncoordinationGroup = \"g\"\n[coordination.databaseConfig]\ntype = \"sqlite\"\ndatabase = \"/tmp/x.db\"\n"
+	}
+	for memberID, want := range map[string]string{
+		"${HOSTNAME}": "line 2: coordination.memberId: ${HOSTNAME}: the environment variable HOSTNAME is not set (HOSTNAME is a shell variable that is often not exported to programs: run export HOSTNAME before ftpcoord; " +
+			"under systemd set it with Environment=, in Kubernetes from the downward API, e.g. POD_NAME from metadata.name)",
+		"${FTPCOORD_TEST_EMPTY_VAR}": "line 2: coordination.memberId: ${FTPCOORD_TEST_EMPTY_VAR}: the environment variable FTPCOORD_TEST_EMPTY_VAR is empty, which would leave the field empty: give it a value, or leave the field out",
+		"$HOSTNAME":                  `line 2: coordination.memberId: "$HOSTNAME" is not expanded: write ${HOSTNAME} (with braces) to take the environment variable HOSTNAME`,
+	} {
+		_, err := parseConfig([]byte(body(memberID)), true)
+		if err == nil || err.Error() != want {
+			t.Errorf("memberId = %q: %v\nwant %s", memberID, err, want)
+		}
+	}
+	t.Setenv("HOSTNAME", "node-7")
+	cfg, err := parseConfig([]byte(body("${HOSTNAME}")), true)
+	if err != nil || cfg.Coordination.MemberID != "node-7" {
+		t.Errorf("memberId = \"${HOSTNAME}\" with HOSTNAME=node-7: %v, %+v", err, cfg.Coordination)
 	}
 }

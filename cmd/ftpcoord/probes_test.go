@@ -69,14 +69,14 @@ func TestHealthzAndReadyzOnARealDatabase(t *testing.T) {
 			group := "probes-" + string(d)
 			cfgA := writeJSON(t, filepath.Join(work, "a.json"), memberConfig(srv, db, group, "a", nil))
 			cfgB := writeJSON(t, filepath.Join(work, "b.json"), memberConfig(srv, viaRelay, group, "b", nil))
-			a := startRun(t, "--config", cfgA, "--metrics-addr", "127.0.0.1:0")
+			a := startRun(t, "--config", cfgA, "--metrics-addr", "127.0.0.1:0", "--exec", "cat >/dev/null")
 			urlA := "http://" + metricsAddr(t, a)
 			// a is active (b joins later, as a standby).
 			eventually(t, 10*time.Second, "a active", func() bool {
 				code, body := probeGet(t, urlA+"/readyz")
 				return code == 200 && strings.HasPrefix(body, "ready: active, term ")
 			})
-			b := startRun(t, "--config", cfgB, "--metrics-addr", "127.0.0.1:0")
+			b := startRun(t, "--config", cfgB, "--metrics-addr", "127.0.0.1:0", "--exec", "cat >/dev/null")
 			urlB := "http://" + metricsAddr(t, b)
 			code, body := probeGet(t, urlB+"/readyz")
 			assert.Equal(t, 200, code, "standby b /readyz: %q", body)

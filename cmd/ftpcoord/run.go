@@ -22,6 +22,10 @@ type runFlags struct {
 	config, exec, downloadDir, logFormat, logLevel, metricsAddr string
 	stopTimeout                                                 time.Duration
 	execEnv                                                     nameList
+	// commitUnprocessed runs without a handler: each file is read, logged
+	// and committed. Its name says what it does, so that nobody asks for
+	// it by accident.
+	commitUnprocessed bool
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
@@ -29,7 +33,8 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	fs := flag.NewFlagSet("ftpcoord run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "listener configuration, JSON or .toml (required)")
-	fs.StringVar(&f.exec, "exec", "", "shell command run per file: content on stdin, exit 0 commits (default: read and log each file)")
+	fs.StringVar(&f.exec, "exec", "", "shell command run per file: content on stdin, exit 0 commits (required, unless --commit-unprocessed)")
+	fs.BoolVar(&f.commitUnprocessed, "commit-unprocessed", false, "no handler: read and log each file, then commit it (DONE, afterProcess applied) without processing it; for trials and benchmarks only")
 	fs.Var(&f.execEnv, "exec-env", "pass this environment variable to --exec even though it is withheld (a ${NAME} of the configuration or FTPCOORD_*); repeatable")
 	fs.StringVar(&f.downloadDir, "download-dir", "", "stage each file here first; --exec gets its local path as $1 and FTPCOORD_LOCAL_PATH")
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
@@ -50,10 +55,26 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 			return f, exitcode.Usagef("run: --exec-env %q: give one variable name, e.g. --exec-env PGPASSWORD", name)
 		}
 	}
+	if err := f.checkHandler(); err != nil {
+		return f, err
+	}
 	if f.stopTimeout < 0 {
 		return f, exitcode.Usagef("run: --stop-timeout %v: must be 0 or more", f.stopTimeout)
 	}
 	return f, nil
+}
+
+// checkHandler refuses a member that would commit files without a
+// handler, unless that is asked for by name.
+func (f runFlags) checkHandler() error {
+	switch {
+	case f.exec != "" && f.commitUnprocessed:
+		return exitcode.Usagef("run: --exec and --commit-unprocessed exclude each other: --exec processes each file, --commit-unprocessed commits each file without processing it")
+	case f.exec == "" && !f.commitUnprocessed:
+		return exitcode.Usagef("run: no handler: add --exec CMD (run for each file, e.g. --exec 'import-invoices \"$1\"' with --download-dir DIR, or the content on stdin); " +
+			"only to commit every file without processing it (trials, benchmarks), add --commit-unprocessed")
+	}
+	return nil
 }
 
 // cmdRun runs one member until SIGINT or SIGTERM, then hands over.
@@ -91,8 +112,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return exitcode.With(exitcode.Config, err)
 	}
 	m.coord, m.coordinated = l.Coordinator, cfg.Coordination != nil
-	var handler any = &logHandler{log: log}
-	if f.exec != "" {
+	var handler any
+	if f.commitUnprocessed {
+		log.Warn("--commit-unprocessed: every file is committed without being processed")
+		handler = &logHandler{log: log}
+	} else {
 		raw, err := os.ReadFile(f.config)
 		if err != nil {
 			return exitcode.With(exitcode.Config, fmt.Errorf("config: %w", err))
@@ -195,7 +219,8 @@ func watchRole(ctx context.Context, l *listener.Listener, log *slog.Logger) erro
 	}
 }
 
-// logHandler is the handler without --exec: it reads each file and logs it.
+// logHandler is the handler of --commit-unprocessed: it reads each file
+// and logs it; the file is then committed unprocessed.
 type logHandler struct{ log *slog.Logger }
 
 func (h *logHandler) OnFile(_ context.Context, f listener.FileInfo, r io.Reader, _ *listener.Caller) error {

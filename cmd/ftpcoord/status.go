@@ -17,18 +17,23 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	config := fs.String("config", "", "listener configuration, JSON or .toml (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	liveness := fs.Int("liveness", 0, "judge the heartbeats by this livenessCheckInterval (whole seconds) instead of the members' own (or, when they recorded none, the one in --config)")
 	if err := fs.Parse(args); err != nil {
 		return exitcode.FlagError(err)
 	}
 	if fs.NArg() > 0 {
 		return exitcode.Usagef("status: unexpected argument %q", fs.Arg(0))
 	}
+	if *liveness < 0 {
+		return exitcode.Usagef("status: --liveness %d: want whole seconds, 1 or more", *liveness)
+	}
 	c, db, d, err := openGroup(ctx, *config)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st, err := groupstatus.Read(ctx, db, d, c)
+	judge := groupstatus.Judge{Override: *liveness, Fallback: c.LivenessCheckInterval, Source: "--config " + *config}
+	st, err := groupstatus.ReadJudged(ctx, db, d, c, judge)
 	if err != nil {
 		return err
 	}

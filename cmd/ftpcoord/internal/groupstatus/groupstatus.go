@@ -44,8 +44,14 @@ type Status struct {
 	Term     int64  `json:"term"`
 	// Active is true when the holder's heartbeat is fresh by the
 	// database clock (not older than livenessCheckInterval whole seconds).
-	Active                bool           `json:"active"`
+	Active bool `json:"active"`
+	// LivenessCheckInterval is the interval that judged the heartbeats
+	// (stale: older than it, in whole seconds), and LivenessSource where it
+	// came from: the members' own (recorded in ftpcoord_member; the smallest
+	// when they disagree, the soonest a standby takes over), else the
+	// reader's (see Judge).
 	LivenessCheckInterval int            `json:"livenessCheckInterval"`
+	LivenessSource        string         `json:"livenessSource,omitempty"`
 	Members               []Member       `json:"members"`
 	Ledger                map[string]int `json:"ledger,omitempty"` // by state; absent without the ledger's table
 	LedgerNote            string         `json:"ledgerNote,omitempty"`
@@ -58,6 +64,20 @@ type Member struct {
 	HeartbeatAgeSeconds float64 `json:"heartbeatAgeSeconds"`
 	// Role: "active" (the holder, fresh), "standby" (fresh), "stale".
 	Role string `json:"role"`
+	// LivenessCheckInterval is the member's own, as it recorded it when it
+	// started; 0 for Ballerina nodes and members of older versions.
+	LivenessCheckInterval int `json:"livenessCheckInterval,omitempty"`
+}
+
+// Judge says which livenessCheckInterval judges the heartbeats.
+type Judge struct {
+	// Override, when above 0, judges by this interval whatever the members
+	// recorded (ftpcoord status --liveness).
+	Override int
+	// Fallback judges when no member recorded its interval, and Source
+	// says where it came from ("--config FILE").
+	Fallback int
+	Source   string
 }
 
 // HeartbeatAge is, per dialect, the age in milliseconds of a health_check
@@ -73,9 +93,15 @@ var HeartbeatAge = map[schema.Dialect]string{
 // seconds exceeds livenessCheckInterval.
 func Stale(ageMS int64, liveness int) bool { return ageMS/1000 > int64(liveness) }
 
-// Read reads the group's holder, members and ledger counts.
+// Read reads the group's holder, members and ledger counts, judging the
+// heartbeats by the members' recorded interval or else by c's.
 func Read(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.Config) (Status, error) {
-	st := Status{Group: c.GroupID, Database: c.Database.String(), LivenessCheckInterval: c.LivenessCheckInterval, Members: []Member{}}
+	return ReadJudged(ctx, db, d, c, Judge{Fallback: c.LivenessCheckInterval})
+}
+
+// ReadJudged is Read with the interval chosen as j says.
+func ReadJudged(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.Config, j Judge) (Status, error) {
+	st := Status{Group: c.GroupID, Database: c.Database.String(), Members: []Member{}}
 	if err := schema.Verify(ctx, db, d); err != nil {
 		return st, err
 	}
@@ -92,23 +118,34 @@ func Read(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.Config
 		return st, fmt.Errorf("read the heartbeats: %w", err)
 	}
 	defer rows.Close()
+	var ages []sql.NullInt64
 	for rows.Next() {
 		var id string
 		var ms sql.NullInt64
 		if err := rows.Scan(&id, &ms); err != nil {
 			return st, err
 		}
-		m := Member{ID: id, HeartbeatAgeSeconds: float64(ms.Int64) / 1000, Role: "standby"}
-		switch {
-		case !ms.Valid || Stale(ms.Int64, c.LivenessCheckInterval):
-			m.Role = "stale"
-		case id == st.Holder:
-			m.Role, st.Active = "active", true
-		}
-		st.Members = append(st.Members, m)
+		st.Members = append(st.Members, Member{ID: id, HeartbeatAgeSeconds: float64(ms.Int64) / 1000})
+		ages = append(ages, ms)
 	}
 	if err := rows.Err(); err != nil {
 		return st, err
+	}
+	rows.Close()
+	recorded := readTimings(ctx, db, d, c.GroupID)
+	for i := range st.Members {
+		st.Members[i].LivenessCheckInterval = recorded[st.Members[i].ID]
+	}
+	st.LivenessCheckInterval, st.LivenessSource = j.choose(st.Members)
+	for i, m := range st.Members {
+		switch {
+		case !ages[i].Valid || Stale(ages[i].Int64, st.LivenessCheckInterval):
+			st.Members[i].Role = "stale"
+		case m.ID == st.Holder:
+			st.Members[i].Role, st.Active = "active", true
+		default:
+			st.Members[i].Role = "standby"
+		}
 	}
 	if err := schema.VerifyLedger(ctx, db, d); err != nil {
 		st.LedgerNote = "no ledger table (" + err.Error() + ")"
@@ -127,6 +164,59 @@ func Read(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.Config
 		st.Ledger[string(s)] = counts[s]
 	}
 	return st, nil
+}
+
+// readTimings reads the intervals the group's members recorded
+// (taskcompat writes them at start); none when the table is missing (a
+// schema made before it) or unreadable: the judge then falls back.
+func readTimings(ctx context.Context, db *sql.DB, d schema.Dialect, group string) map[string]int {
+	out := map[string]int{}
+	rows, err := db.QueryContext(ctx, sqlbind.Rebind(d, `SELECT task_id, liveness_check_interval FROM ftpcoord_member WHERE group_id = ?`), group)
+	if err != nil {
+		return out
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n int
+		if rows.Scan(&id, &n) == nil {
+			out[id] = n
+		}
+	}
+	return out
+}
+
+// choose picks the interval that judges the members' heartbeats and says
+// where it came from.
+func (j Judge) choose(members []Member) (int, string) {
+	if j.Override > 0 {
+		return j.Override, "as --liveness asked"
+	}
+	var ids []string
+	smallest, agree := 0, true
+	for _, m := range members {
+		if m.LivenessCheckInterval == 0 {
+			continue
+		}
+		ids = append(ids, fmt.Sprintf("%s %ds", m.ID, m.LivenessCheckInterval))
+		if smallest != 0 && m.LivenessCheckInterval != smallest {
+			agree = false
+		}
+		if smallest == 0 || m.LivenessCheckInterval < smallest {
+			smallest = m.LivenessCheckInterval
+		}
+	}
+	switch {
+	case len(ids) == 0:
+		src := "the reader's"
+		if j.Source != "" {
+			src = "from " + j.Source
+		}
+		return j.Fallback, src + ": no member recorded its own (Ballerina nodes and older ftpcoord members do not; ftpcoord schema apply adds the table)"
+	case agree:
+		return smallest, "the members' own (recorded by " + strings.Join(ids, ", ") + ")"
+	}
+	return smallest, "the smallest the members recorded (" + strings.Join(ids, ", ") + "): they disagree, so standbys judge the holder differently; give them one livenessCheckInterval"
 }
 
 // Write prints the status for a person.
@@ -148,6 +238,7 @@ func Write(w io.Writer, st Status) {
 	default:
 		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: its heartbeat is older than livenessCheckInterval (%ds); a standby takes over at its next check\n", st.Holder, st.Term, st.LivenessCheckInterval)
 	}
+	fmt.Fprintf(w, "roles judged by livenessCheckInterval %ds, %s\n", st.LivenessCheckInterval, st.LivenessSource)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "MEMBER\tHEARTBEAT AGE\tROLE")
 	for _, m := range st.Members {
