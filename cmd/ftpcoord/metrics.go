@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
@@ -33,6 +34,7 @@ const (
 type metrics struct {
 	coord       func() *taskcompat.Coordinator // nil until the member started
 	coordinated bool                           // false: the member polls alone, always "active"
+	work        func() listener.WorkHealth     // nil until the listener exists
 	phase       atomic.Int32
 
 	reg          *prometheus.Registry
@@ -194,13 +196,21 @@ func (m *metrics) health() (ok bool, msg string) {
 }
 
 // ready answers /readyz: the member joined its group (active or standby: a
-// standby is ready to take over), and is not stopping.
+// standby is ready to take over), is not stopping, and can do the work
+// (it reaches and logs in to the file server: listener.WorkHealth).
 func (m *metrics) ready() (ok bool, msg string) {
 	switch m.phase.Load() {
 	case phaseStarting:
 		return false, "starting: the member has not joined its group yet"
 	case phaseStopping:
 		return false, "stopping: the member is handing over"
+	}
+	if m.work != nil {
+		// A member that cannot reach or log in to the file server has
+		// given its token up (listener's stepAsideAfter): not ready.
+		if w := m.work(); !w.Able {
+			return false, "not ready: this member cannot do the work: " + w.Reason
+		}
 	}
 	co := m.coordinator()
 	if !m.coordinated || co == nil {
