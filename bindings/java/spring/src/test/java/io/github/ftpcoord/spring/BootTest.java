@@ -135,7 +135,9 @@ class BootTest {
                         "Invalid property ftpcoord.after-process.move-to: is required with ftpcoord.after-process.action=move",
                         "e.g. /done"),
                 Arguments.of("ftpcoord.max-tries", "0",
-                        "Invalid property ftpcoord.max-tries: 0 is not a positive number", "REJECTED"));
+                        "Invalid property ftpcoord.max-tries: 0 is not a positive number", "REJECTED"),
+                Arguments.of("ftpcoord.step-aside-after", "500ms",
+                        "Invalid property ftpcoord.step-aside-after: 0.5 s is not between 1 s and 1 h", "gives the token up"));
     }
 
     @ParameterizedTest(name = "{0}={1}")
