@@ -9,6 +9,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/ftpcoord/ftpcoord/tests/ballerinapeer"
 	"github.com/stretchr/testify/require"
 )
 
@@ -83,4 +84,38 @@ func TestStepAsideNotRunning(t *testing.T) {
 	cfg := testdb.NewWithSchema(t, schema.SQLite)
 	m := newMember(t, cfg, "a", "nr")
 	require.ErrorIs(t, m.StepAside(context.Background(), "x", time.Second), taskcompat.ErrNotRunning)
+}
+
+// A Ballerina node, standby behind a member that steps aside, takes over at
+// its next tick ("no heartbeat row for the holder"), not after the 31 s of
+// staleness; the member does not take the token back from the live node
+// once its while is over.
+func TestStepAsideHandsOverToABallerinaPeer(t *testing.T) {
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		a := startMember(t, cfg, "go-s", "g-aside", func(c *taskcompat.Config) { c.LivenessCheckInterval = 30 })
+		p, err := ballerinapeer.Start(context.Background(), ballerinapeer.Config{
+			Database: cfg, TaskID: "bal-s", GroupID: "g-aside", LivenessCheckInterval: 30,
+			HeartbeatFrequency: heartbeat, PollingInterval: heartbeat,
+		})
+		require.NoError(t, err)
+		t.Cleanup(p.Halt)
+		require.True(t, a.IsActive())
+		require.False(t, p.IsActive())
+		const aside = time.Second
+		require.NoError(t, a.StepAside(context.Background(), "cannot reach the file server", aside))
+		waitFor(t, 10*time.Second, "the peer to take over", p.IsActive)
+		h, term := token(t, db, d, "g-aside")
+		require.Equal(t, "bal-s", h, "token %s/%d", h, term)
+		waitFor(t, 10*time.Second, "the member's heartbeat row back after its while", func() bool {
+			_, ok := lastHeartbeat(t, db, d, "go-s", "g-aside")
+			return ok
+		})
+		c0 := a.Stats().Checks
+		waitFor(t, 10*time.Second, "a few checks after the while", func() bool { return a.Stats().Checks > c0+8 })
+		require.False(t, a.IsActive(), "the member took the token back from a live Ballerina node")
+		require.True(t, p.IsActive())
+		require.NoError(t, p.Dead(), "peer hit an SQL error")
+	})
 }
