@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -320,4 +321,24 @@ func TestStepAsideAfterValidated(t *testing.T) {
 		require.Contains(t, err.Error(), "stepAsideAfter: must be between 1 and 3600")
 	}
 	require.NoError(t, ListenerConfig{StepAsideAfter: 5}.Validate())
+}
+
+// An SFTP server whose host key is not trusted makes the member unable once
+// stepAsideAfter has passed, with the refusal as the reason.
+func TestUntrustedHostKeyMakesTheMemberUnable(t *testing.T) {
+	host, p := hostPort(t, "FTPCOORD_TEST_SFTP_ADDR")
+	_, local := testDir(t, env(t, "FTPCOORD_TEST_SFTP_ROOT"))
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	require.NoError(t, os.WriteFile(kh, nil, 0o600))
+	cfg := ListenerConfig{Protocol: SFTP, Host: host, Port: p, Path: local, SftpSshKnownHosts: kh, StepAsideAfter: 1,
+		Auth: &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_SFTP_USER")},
+			PrivateKey: &PrivateKey{Path: env(t, "FTPCOORD_TEST_SFTP_KEY")}}}
+	l := newListener(t, cfg, newRecorder())
+	start := time.Now()
+	for l.WorkHealth().Able {
+		require.Less(t, time.Since(start), 20*time.Second, "never unable")
+		require.ErrorIs(t, l.PollOnce(context.Background()), remote.ErrHostKey)
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Contains(t, l.WorkHealth().Reason, "host key")
 }
