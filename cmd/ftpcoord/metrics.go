@@ -127,12 +127,14 @@ var (
 	descDeferred = prometheus.NewDesc("ftpcoord_takeovers_deferred_total",
 		"Checks that found the token to take but left it, this member's own heartbeat being too old.", nil, nil)
 	descHeartbeats = prometheus.NewDesc("ftpcoord_heartbeats_total", "Heartbeats written.", nil, nil)
-	descDBErrors   = prometheus.NewDesc("ftpcoord_database_errors_total",
+	descUnable     = prometheus.NewDesc("ftpcoord_unable_to_work",
+		"1 while this member cannot do the work: its polls failed to connect or log in to the file server for stepAsideAfter (it gave the token up), else 0.", nil, nil)
+	descDBErrors = prometheus.NewDesc("ftpcoord_database_errors_total",
 		"Failed database statements, by operation (coordination: heartbeat, check; ledger: record, claim, commit, fail, renew).", []string{"op"}, nil)
 )
 
 func (c coordCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descActive, descRole, descTerm, descHealthy, descTakeover, descFences, descDeferred, descHeartbeats, descDBErrors} {
+	for _, d := range []*prometheus.Desc{descActive, descRole, descTerm, descHealthy, descTakeover, descFences, descDeferred, descHeartbeats, descDBErrors, descUnable} {
 		ch <- d
 	}
 }
@@ -161,6 +163,11 @@ func (c coordCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 	gauge(descActive, active)
+	unable := 0.0
+	if c.m.work != nil && !c.m.work().Able {
+		unable = 1
+	}
+	gauge(descUnable, unable)
 	gauge(descRole, 1, role)
 	gauge(descTerm, float64(st.Term))
 	gauge(descHealthy, healthy)

@@ -58,4 +58,6 @@ func TestReadyzNotReadyWhenCutOffFromTheFileServer(t *testing.T) {
 	require.NotContains(t, body, srv.pass)
 	code, _ = probeGet(t, urlA+"/healthz")
 	require.Equal(t, 200, code, "a /healthz: its database answers")
+	require.Contains(t, get(t, urlA+"/metrics"), "ftpcoord_unable_to_work 1\n")
+	require.Contains(t, get(t, urlB+"/metrics"), "ftpcoord_unable_to_work 0\n")
 }
