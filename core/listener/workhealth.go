@@ -57,10 +57,12 @@ type workWatch struct {
 	failing    bool      // a run of failures is in progress
 	since      time.Time // its first attempt's start
 	last       error     // its last failure
+	lastAt     time.Time // when it was seen
+	gen        uint64    // counts runs, so that a timer acts only on its own
 	unable     bool      // a run lasted stepAsideAfter; no listing has worked since
 	reason     string    // why unable
 	asideUntil time.Time
-	timer      *time.Timer // wakes a poll when the run in progress is due
+	timer      *time.Timer // wakes a poll half-way, then ends the while (workDue)
 }
 
 func (c ListenerConfig) stepAsideAfter() time.Duration {
@@ -112,7 +114,6 @@ func (l *Listener) listingUnreachable(err error) {
 func (l *Listener) accessFailed(err error, start time.Time) {
 	bound := l.cfg.stepAsideAfter()
 	now := l.now()
-	coord := l.Coordinator()
 	w := &l.work
 	w.mu.Lock()
 	if now.Before(w.asideUntil) {
@@ -121,32 +122,65 @@ func (l *Listener) accessFailed(err error, start time.Time) {
 	}
 	if !w.failing {
 		w.failing, w.since = true, start
-		// A poll at the end of the while decides, whatever pollingInterval
-		// is: the member gives up within stepAsideAfter, not a poll later.
-		if w.timer != nil {
-			w.timer.Stop()
-		}
-		w.timer = time.AfterFunc(bound-now.Sub(start), l.wakeUp)
+		w.gen++
+		// Half-way through the while a poll looks again, whatever
+		// pollingInterval is; at its end the member decides (workDue).
+		w.stopTimer()
+		gen := w.gen
+		w.timer = time.AfterFunc(bound/2-now.Sub(start), func() {
+			l.wakeUp()
+			w.mu.Lock()
+			if w.failing && w.gen == gen {
+				w.timer = time.AfterFunc(w.since.Add(bound).Sub(l.now()), func() { l.workDue(gen) })
+			}
+			w.mu.Unlock()
+		})
 	}
-	w.last = err
-	since := w.since
-	due := now.Sub(since) >= bound
+	w.last, w.lastAt = err, now
+	due, gen := now.Sub(w.since) >= bound, w.gen
+	w.mu.Unlock()
 	if due {
-		w.failing, w.unable = false, true
-		w.reason = fmt.Sprintf("cannot reach or log in to the file server since %s (stepAsideAfter %v): %v",
-			since.UTC().Format(time.RFC3339), bound, err)
-		if w.timer != nil {
-			w.timer.Stop()
-		}
-		if coord != nil {
-			w.asideUntil = now.Add(bound)
-		}
+		l.giveUp(gen)
+	}
+}
+
+// workDue ends the while of a run of failures: when the failures went on
+// through its second half (no listing worked since), the member gives up
+// now; otherwise a poll looks again, and its failure decides.
+func (l *Listener) workDue(gen uint64) {
+	bound := l.cfg.stepAsideAfter()
+	w := &l.work
+	w.mu.Lock()
+	still := w.failing && w.gen == gen && !w.lastAt.Before(w.since.Add(bound/2))
+	w.mu.Unlock()
+	if still {
+		l.giveUp(gen)
+		return
+	}
+	l.wakeUp()
+}
+
+// giveUp makes the member unable after the run of failures gen and, with
+// coordination, steps it aside (once per run).
+func (l *Listener) giveUp(gen uint64) {
+	bound := l.cfg.stepAsideAfter()
+	now := l.now()
+	coord := l.Coordinator()
+	w := &l.work
+	w.mu.Lock()
+	if !w.failing || w.gen != gen {
+		w.mu.Unlock()
+		return // ended meanwhile, or already given up
+	}
+	w.failing, w.unable = false, true
+	w.reason = fmt.Sprintf("cannot reach or log in to the file server since %s (stepAsideAfter %v): %v",
+		w.since.UTC().Format(time.RFC3339), bound, w.last)
+	w.stopTimer()
+	if coord != nil {
+		w.asideUntil = now.Add(bound)
 	}
 	reason := w.reason
 	w.mu.Unlock()
-	if !due {
-		return
-	}
 	if coord == nil {
 		l.log.Error("listener: this member cannot do the work", "reason", reason)
 		return
@@ -160,15 +194,21 @@ func (l *Listener) accessFailed(err error, start time.Time) {
 	}
 }
 
+// stopTimer stops the run's timer; w.mu must be held.
+func (w *workWatch) stopTimer() {
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+}
+
 // accessWorked: a listing worked, the member is able.
 func (l *Listener) accessWorked(ctx context.Context) {
 	w := &l.work
 	w.mu.Lock()
 	was := w.unable
 	w.failing, w.unable, w.last, w.reason = false, false, nil, ""
-	if w.timer != nil {
-		w.timer.Stop()
-	}
+	w.stopTimer()
 	w.mu.Unlock()
 	if was {
 		l.log.InfoContext(ctx, "listener: the file server answers again; this member can do the work")
@@ -182,9 +222,7 @@ func (l *Listener) workAnew() {
 	w := &l.work
 	w.mu.Lock()
 	w.failing = false
-	if w.timer != nil {
-		w.timer.Stop()
-	}
+	w.stopTimer()
 	w.mu.Unlock()
 }
 

@@ -173,9 +173,10 @@ func TestWrongPasswordGivesTheTokenUpAtTheDefault(t *testing.T) {
 	require.True(t, a.Coordinator().IsActive(), "a, started first, is not active")
 	b := startedListener(t, cfgB, counted{work, "b"})
 	write(t, local, "in.csv", "1,2\n", time.Hour)
-	// The bound, plus the failed login that crosses it (pure-ftpd's take
-	// seconds), never livenessCheckInterval (30 s).
-	limit := time.Duration(DefaultStepAsideAfter)*time.Second + 8*time.Second
+	// The bound (failures went on through its second half: it gives up at
+	// its end, not at the next failed login, which takes pure-ftpd seconds),
+	// plus b's next check; never livenessCheckInterval (30 s).
+	limit := time.Duration(DefaultStepAsideAfter)*time.Second + 3*time.Second
 	for !b.Coordinator().IsActive() {
 		require.Less(t, time.Since(start), limit, "a kept the token: %+v", a.WorkHealth())
 		time.Sleep(50 * time.Millisecond)
@@ -341,4 +342,30 @@ func TestUntrustedHostKeyMakesTheMemberUnable(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.Contains(t, l.WorkHealth().Reason, "host key")
+}
+
+// One failed poll is not a run: the poll half-way through the while finds
+// the server again (whatever pollingInterval is), and the member keeps the
+// token.
+func TestOneFailedPollDoesNotStepAside(t *testing.T) {
+	base, _ := pureDir(t)
+	db := testdb.NewWithSchema(t, schema.SQLite)
+	cfg, proxy := viaProxy(t, workGroup(base, db, "m", 2))
+	cfg.PollingInterval = 3600 // only the half-way poll looks again
+	l := startedListener(t, cfg, newRecorder())
+	require.True(t, l.Coordinator().IsActive())
+	proxy.SetMode(tcpproxy.Refuse)
+	waitUntil(t, "a failed poll", func() bool {
+		l.PollOnce(context.Background())
+		return !l.WorkHealth().FailingSince.IsZero()
+	})
+	since := l.WorkHealth().FailingSince
+	proxy.SetMode(tcpproxy.Pass)
+	waitUntil(t, "the half-way poll to find the server again", func() bool { return l.WorkHealth().FailingSince.IsZero() })
+	for time.Now().Before(since.Add(3 * time.Second)) { // past the while's end
+		require.Zero(t, l.Coordinator().Stats().StepAsides)
+		require.True(t, l.WorkHealth().Able)
+		require.True(t, l.Coordinator().IsActive())
+		time.Sleep(50 * time.Millisecond)
+	}
 }
