@@ -10,8 +10,9 @@
 // livenessCheckInterval + 1 s), an active member notices within one check that
 // it lost the token, it steps down by itself when it cannot heartbeat for
 // livenessCheckInterval - heartbeatFrequency (before anyone may take over), a
-// graceful Stop hands over at once, a database outage is retried forever, and
-// the term is exposed as a fencing token.
+// graceful Stop hands over at once, a database outage is retried forever, the
+// term is exposed as a fencing token, and a member whose host cannot do the
+// work steps aside (StepAside: handed over as by Stop, no takeover for a while).
 package taskcompat
 
 import (
