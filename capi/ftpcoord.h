@@ -126,8 +126,10 @@ int ftpcoord_event_read(int64_t handle, int64_t event_id, void *buf, int64_t len
 int ftpcoord_event_ack(int64_t handle, int64_t event_id, int outcome, const char *message);
 
 /* The member's state as JSON (coordinated, role, holder, term,
- * lastHeartbeat, healthy, ledger counts by state), or NULL. Free with
- * ftpcoord_free. */
+ * lastHeartbeat, healthy, ledger counts by state, listing, and work:
+ * {"able": false, "reason": "...", "asideUntil": "..."} once the file
+ * server has been unreachable or refused for stepAsideAfter), or NULL.
+ * Free with ftpcoord_free. */
 char *ftpcoord_status(int64_t handle);
 
 /*

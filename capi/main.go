@@ -354,7 +354,8 @@ func ftpcoord_event_ack(h C.int64_t, id C.int64_t, outcome C.int, message *C.cha
 }
 
 // ftpcoord_status returns the member's state as JSON (role, holder, term,
-// last heartbeat, ledger counts), or NULL; free it with ftpcoord_free.
+// last heartbeat, ledger counts, listing and work health), or NULL; free it
+// with ftpcoord_free.
 //
 //export ftpcoord_status
 func ftpcoord_status(h C.int64_t) (out *C.char) {

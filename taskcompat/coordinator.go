@@ -10,8 +10,9 @@
 // livenessCheckInterval + 1 s), an active member notices within one check that
 // it lost the token, it steps down by itself when it cannot heartbeat for
 // livenessCheckInterval - heartbeatFrequency (before anyone may take over), a
-// graceful Stop hands over at once, a database outage is retried forever, and
-// the term is exposed as a fencing token.
+// graceful Stop hands over at once, a database outage is retried forever, the
+// term is exposed as a fencing token, and a member whose host cannot do the
+// work steps aside (StepAside: handed over as by Stop, no takeover for a while).
 package taskcompat
 
 import (
@@ -43,6 +44,9 @@ type State struct {
 	LastHeartbeat time.Time `json:"lastHeartbeat,omitzero"`
 	// Healthy is false while the database is failing this member's statements.
 	Healthy bool `json:"healthy"`
+	// AsideUntil: the member stepped aside (StepAside) and does not compete
+	// for the token before this time (local clock); zero otherwise.
+	AsideUntil time.Time `json:"asideUntil,omitzero"`
 }
 
 // Stats counts what a member did since Start.
@@ -60,6 +64,8 @@ type Stats struct {
 	// DuplicateMember: this member stepped aside because another live
 	// process uses its memberId (see Duplicate).
 	DuplicateMember bool `json:"duplicateMember,omitempty"`
+	// StepAsides counts StepAside calls.
+	StepAsides int64 `json:"stepAsides"`
 }
 
 // Option changes how New builds a Coordinator.
@@ -117,14 +123,16 @@ type Coordinator struct {
 	// ownTerm is the term this process last took (0: none yet); seenRow the
 	// holder and term last seen with a heartbeat row. Used by the loop
 	// goroutine only.
-	ownTerm   int64
-	triedTerm int64 // the term of the last takeover sent, won or not
-	seenRow   missingHeartbeat
-	duplicate error         // set when it stepped aside (duplicate.go); guarded by mu
-	zones     zoneTracker   // used by the loop goroutine only
-	hbSkew    time.Duration // zone shift of own heartbeats (zones.go); guarded by mu, written by the loop
-	zoneNote  string        // the zones seen, when they differ from ours
-	conn      *sql.Conn     // used by the loop goroutine, then by Stop
+	ownTerm    int64
+	triedTerm  int64 // the term of the last takeover sent, won or not
+	seenRow    missingHeartbeat
+	duplicate  error             // set when it stepped aside (duplicate.go); guarded by mu
+	zones      zoneTracker       // used by the loop goroutine only
+	hbSkew     time.Duration     // zone shift of own heartbeats (zones.go); guarded by mu, written by the loop
+	zoneNote   string            // the zones seen, when they differ from ours
+	conn       *sql.Conn         // used by the loop goroutine, then by Stop
+	aside      chan asideRequest // StepAside to the loop goroutine
+	asideUntil time.Time         // see aside.go; guarded by mu
 }
 
 // missingHeartbeat remembers since when a holder has had no heartbeat row.
@@ -159,6 +167,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 		heartbeat:   cfg.HeartbeatFrequency.Duration(),
 		checkPeriod: cfg.CheckPeriod.Duration(),
 		resolution:  time.Microsecond,
+		aside:       make(chan asideRequest),
 	}
 	switch d {
 	case schema.MySQL:
@@ -315,6 +324,7 @@ func (c *Coordinator) State() State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.fenceIfDueLocked()
+	c.asideLocked()
 	return c.state
 }
 

@@ -8,9 +8,10 @@ import "time"
 // the member's role. In shared mode, where every member processes files, a
 // member that is not current starts and commits nothing: the others reclaim
 // its claims once its heartbeat is stale (a process that was paused, or cut
-// off from its database).
+// off from its database). A member that stepped aside (StepAside) is not
+// current either: its row is gone, and so is its claim to the work.
 func (c *Coordinator) HeartbeatCurrent() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return !c.lastHBOK.IsZero() && time.Since(c.lastHBOK) < c.fenceAfter
+	return !c.lastHBOK.IsZero() && time.Since(c.lastHBOK) < c.fenceAfter && !c.asideLocked()
 }

@@ -23,6 +23,9 @@ func (c *Coordinator) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case req := <-c.aside:
+			req.done <- c.stepAsideNow(ctx, req)
+			continue
 		case <-timer.C:
 		}
 		now = time.Now()
@@ -72,7 +75,7 @@ func nextRun(due time.Time, period time.Duration, now time.Time, ok bool) time.T
 // because the holder is about to become stale.
 func (c *Coordinator) tick(ctx context.Context, doHB, doCheck bool) (ok bool, early time.Duration) {
 	ok = true
-	if doHB {
+	if doHB && !c.isAside() { // stepped aside: its row stays gone (aside.go)
 		if err := c.sendHeartbeat(ctx); err != nil {
 			ok = false
 			c.noteFailure("heartbeat", err)
@@ -267,6 +270,10 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 // for its next heartbeat instead.
 func (c *Coordinator) mayTakeToken(o observation) bool {
 	c.mu.Lock()
+	if c.asideLocked() {
+		c.mu.Unlock()
+		return false
+	}
 	age := time.Since(c.lastHBOK)
 	ok := age < c.fenceAfter
 	if !ok {

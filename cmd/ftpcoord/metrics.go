@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
@@ -33,6 +34,7 @@ const (
 type metrics struct {
 	coord       func() *taskcompat.Coordinator // nil until the member started
 	coordinated bool                           // false: the member polls alone, always "active"
+	work        func() listener.WorkHealth     // nil until the listener exists
 	phase       atomic.Int32
 
 	reg          *prometheus.Registry
@@ -125,12 +127,14 @@ var (
 	descDeferred = prometheus.NewDesc("ftpcoord_takeovers_deferred_total",
 		"Checks that found the token to take but left it, this member's own heartbeat being too old.", nil, nil)
 	descHeartbeats = prometheus.NewDesc("ftpcoord_heartbeats_total", "Heartbeats written.", nil, nil)
-	descDBErrors   = prometheus.NewDesc("ftpcoord_database_errors_total",
+	descUnable     = prometheus.NewDesc("ftpcoord_unable_to_work",
+		"1 while this member cannot do the work: its polls failed to connect or log in to the file server for stepAsideAfter (it gave the token up), else 0.", nil, nil)
+	descDBErrors = prometheus.NewDesc("ftpcoord_database_errors_total",
 		"Failed database statements, by operation (coordination: heartbeat, check; ledger: record, claim, commit, fail, renew).", []string{"op"}, nil)
 )
 
 func (c coordCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descActive, descRole, descTerm, descHealthy, descTakeover, descFences, descDeferred, descHeartbeats, descDBErrors} {
+	for _, d := range []*prometheus.Desc{descActive, descRole, descTerm, descHealthy, descTakeover, descFences, descDeferred, descHeartbeats, descDBErrors, descUnable} {
 		ch <- d
 	}
 }
@@ -159,6 +163,11 @@ func (c coordCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 	gauge(descActive, active)
+	unable := 0.0
+	if c.m.work != nil && !c.m.work().Able {
+		unable = 1
+	}
+	gauge(descUnable, unable)
 	gauge(descRole, 1, role)
 	gauge(descTerm, float64(st.Term))
 	gauge(descHealthy, healthy)
@@ -194,13 +203,21 @@ func (m *metrics) health() (ok bool, msg string) {
 }
 
 // ready answers /readyz: the member joined its group (active or standby: a
-// standby is ready to take over), and is not stopping.
+// standby is ready to take over), is not stopping, and can do the work
+// (it reaches and logs in to the file server: listener.WorkHealth).
 func (m *metrics) ready() (ok bool, msg string) {
 	switch m.phase.Load() {
 	case phaseStarting:
 		return false, "starting: the member has not joined its group yet"
 	case phaseStopping:
 		return false, "stopping: the member is handing over"
+	}
+	if m.work != nil {
+		// A member that cannot reach or log in to the file server has
+		// given its token up (listener's stepAsideAfter): not ready.
+		if w := m.work(); !w.Able {
+			return false, "not ready: this member cannot do the work: " + w.Reason
+		}
 	}
 	co := m.coordinator()
 	if !m.coordinated || co == nil {

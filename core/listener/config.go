@@ -130,6 +130,12 @@ type ListenerConfig struct {
 	// rejected. JSON: "DELETE" or {"moveTo": "/archive", "preserveSubDirs": true}.
 	AfterProcess *PostAction `json:"afterProcess,omitempty"`
 	AfterError   *PostAction `json:"afterError,omitempty"`
+	// ftpcoord: StepAsideAfter is how long (seconds) polls may fail to
+	// connect or log in to the file server (refused, unreachable, cut,
+	// certificate or host key not trusted) before the member reports
+	// itself unable to work and, with coordination, gives the token up and
+	// does not compete for it again for as long (workhealth.go); default 20.
+	StepAsideAfter float64 `json:"stepAsideAfter,omitempty"`
 }
 
 // PostAction is DELETE, or MOVE to a directory.
@@ -504,6 +510,9 @@ func (c ListenerConfig) WithDefaults() ListenerConfig {
 	if c.MaxTries == 0 {
 		c.MaxTries = 3
 	}
+	if c.StepAsideAfter == 0 {
+		c.StepAsideAfter = DefaultStepAsideAfter
+	}
 	return c
 }
 
@@ -653,6 +662,9 @@ func (c ListenerConfig) Validate() error {
 	}
 	if c.MaxTries < 1 {
 		bad("maxTries", "must be at least 1")
+	}
+	if !(c.StepAsideAfter >= 1 && c.StepAsideAfter <= 3600) {
+		bad("stepAsideAfter", "must be between 1 and 3600 (seconds), got %v; leave it out for the default %v", c.StepAsideAfter, DefaultStepAsideAfter)
 	}
 	for name, a := range map[string]*PostAction{"afterProcess": c.AfterProcess, "afterError": c.AfterError} {
 		switch {

@@ -98,6 +98,7 @@ type Listener struct {
 	// orphansTerm: the term whose start ended the claims of older terms
 	// (warm-backup; see reclaimOrphans). Used under polling.
 	orphansTerm int64
+	work        workWatch // whether this member can reach the server (workhealth.go)
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -124,6 +125,7 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 	if l.dial == nil {
 		l.dial = dialerFor(cfg, l.log)
 	}
+	l.dial = l.watchDial(l.dial)
 	l.pool = remote.NewPool(l.dial, remote.PoolConfig{Size: cfg.MaxConnections, Retry: *cfg.RetryConfig})
 	l.caller = &Caller{pool: l.pool, uri: l.uri}
 	return l, nil
@@ -165,7 +167,7 @@ func (l *Listener) Start(ctx context.Context) error {
 		// A member that becomes active polls at once, not at its next
 		// tick (pollingInterval, 60 s by default): the files the previous
 		// holder had in hand are reclaimed then (see reclaimOrphans).
-		wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.wakeUp() }}
+		wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() }}
 		coord, err := taskcompat.New(ctx, c.TaskConfig(), taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
 		if err != nil {
 			return fmt.Errorf("listener: coordination: %w", err)
@@ -298,6 +300,8 @@ type Status struct {
 	// Listing tells whether the watched directory can be listed (on the
 	// member that lists: the active one).
 	Listing ListingHealth `json:"listing"`
+	// Work tells whether this member can do the work (workhealth.go).
+	Work WorkHealth `json:"work"`
 }
 
 // Status reports the member's role and the ledger's counts.
@@ -305,13 +309,13 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 	l.mu.Lock()
 	coord, lg := l.coord, l.ledger
 	l.mu.Unlock()
-	listing := l.ListingHealth()
+	listing, work := l.ListingHealth(), l.WorkHealth()
 	if coord == nil {
-		return Status{Healthy: true, Listing: listing}, nil
+		return Status{Healthy: true, Listing: listing, Work: work}, nil
 	}
 	st := coord.State()
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
-		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing}
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work}
 	if lg != nil {
 		counts, err := lg.Counts(ctx)
 		if err != nil {

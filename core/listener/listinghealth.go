@@ -34,6 +34,7 @@ type ListingObserver interface {
 // now, or nil when this failure is a repeat not due for a reminder. Called
 // under polling.
 func (l *Listener) listingFailed(err error) error {
+	l.listingUnreachable(err)
 	msg := err.Error()
 	l.mu.Lock()
 	h := &l.listHealth
@@ -68,6 +69,7 @@ func (l *Listener) listingFailed(err error) error {
 
 // listingWorked ends a failure in progress, if any, with one line.
 func (l *Listener) listingWorked(ctx context.Context) {
+	l.accessWorked(ctx)
 	l.mu.Lock()
 	h := l.listHealth
 	l.listHealth = ListingHealth{}

@@ -41,3 +41,10 @@ pgpass=${dburl#*://*:}; pgpass=${pgpass%%@*}
 coord=$(printf '"coordination":{"databaseConfig":{"type":"postgresql","host":"%s","port":%s,"user":"%s","password":"%s","database":"%s"},"memberId":"c-host","coordinationGroup":"capi","livenessCheckInterval":2,"heartbeatFrequency":0.25},"retryTimeout":0.01,"maxTries":3' \
 	"${pghost%:*}" "${pghost##*:}" "$pguser" "$pgpass" "$db")
 "$work/capi_test" "${config%\}},$coord}" "/$dir" "$n" ledger
+
+# A member with a wrong password says so in its status and gives the token
+# up within stepAsideAfter (here 1 s).
+gcc -std=c11 -Wall -Wextra -Werror -o "$work/workhealth_test" tests/capi/workhealth_test.c -Ibuild -Lbuild -lftpcoord -Wl,-rpath,"$PWD/build"
+bad=$(printf '{"protocol":"FTP","host":"%s","port":%s,"path":"/%s","pollingInterval":0.2,"stepAsideAfter":1,"auth":{"credentials":{"username":"%s","password":"wrong-%s"}}' \
+	"$host" "$port" "$dir" "$FTPCOORD_TEST_PUREFTPD_USER" "$$")
+"$work/workhealth_test" "$bad,${coord/c-host/c-bad}}" "wrong-$$"

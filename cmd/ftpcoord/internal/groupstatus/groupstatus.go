@@ -234,7 +234,7 @@ func Write(w io.Writer, st Status) {
 	case st.Active:
 		fmt.Fprintf(w, "holder: %s, term %d, active\n", st.Holder, st.Term)
 	case !slices.ContainsFunc(st.Members, func(m Member) bool { return m.ID == st.Holder }):
-		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: it has no heartbeat row (it stopped, or never started); a member that starts takes over\n", st.Holder, st.Term)
+		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: it has no heartbeat row (it stopped, stepped aside because it could not reach the file server, or never started); any other member takes over, one that stepped aside takes it back after stepAsideAfter\n", st.Holder, st.Term)
 	default:
 		fmt.Fprintf(w, "holder: %s, term %d, NOT ACTIVE: its heartbeat is older than livenessCheckInterval (%ds); a standby takes over at its next check\n", st.Holder, st.Term, st.LivenessCheckInterval)
 	}

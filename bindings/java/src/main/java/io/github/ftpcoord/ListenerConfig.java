@@ -328,6 +328,7 @@ public final class ListenerConfig {
         private int maxTries;
         private Double retryTimeout;
         private Double processingTimeout;
+        private Double stepAsideAfter;
         private PostAction afterProcess;
         private PostAction afterError;
         private int maxFilesPerPoll;
@@ -450,6 +451,16 @@ public final class ListenerConfig {
             return this;
         }
 
+        /**
+         * Seconds polls may fail to connect or log in to the file server before the member
+         * reports itself unable to work and, with coordination, gives the token up and does
+         * not compete for it again for as long; 1 to 3600, default 20.
+         */
+        public Builder stepAsideAfter(double seconds) {
+            stepAsideAfter = seconds;
+            return this;
+        }
+
         public Builder afterProcess(PostAction v) {
             afterProcess = v;
             return this;
@@ -510,6 +521,9 @@ public final class ListenerConfig {
             }
             if (processingTimeout != null && !(processingTimeout > 0)) {
                 throw bad("processingTimeout", processingTimeout + " is not a positive number of seconds");
+            }
+            if (stepAsideAfter != null && !(stepAsideAfter >= 1 && stepAsideAfter <= 3600)) {
+                throw bad("stepAsideAfter", stepAsideAfter + " is not between 1 and 3600 seconds; leave it unset for 20");
             }
             if (credentials != null && (credentials.username() == null || credentials.username().isEmpty())) {
                 throw bad("auth.credentials.username", "is empty");
@@ -588,6 +602,7 @@ public final class ListenerConfig {
             }
             putIf(m, "retryTimeout", retryTimeout);
             putIf(m, "processingTimeout", processingTimeout);
+            putIf(m, "stepAsideAfter", stepAsideAfter);
             if (afterProcess != null) {
                 m.put("afterProcess", afterProcess.toJson());
             }

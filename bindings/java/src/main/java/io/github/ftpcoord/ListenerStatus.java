@@ -8,8 +8,12 @@ import java.util.Map;
 /**
  * A member's state: whether it is coordinated, its role ("active" or
  * "standby"), the group's token holder and term, its last heartbeat (null
- * before the first), whether it is healthy, and the ledger's file counts by
- * state (e.g. DONE, FAILED, REJECTED).
+ * before the first), whether it is healthy, the ledger's file counts by
+ * state (e.g. DONE, FAILED, REJECTED), and whether it can do the work: {@code
+ * ableToWork} is false once its polls have failed to connect or log in to the
+ * file server for {@code stepAsideAfter} ({@code workReason} says why, never
+ * with a password); with coordination it then gave the token up and does not
+ * compete for it before {@code asideUntil} (null otherwise).
  */
 public record ListenerStatus(
         boolean coordinated,
@@ -18,7 +22,10 @@ public record ListenerStatus(
         long term,
         Instant lastHeartbeat,
         boolean healthy,
-        Map<String, Long> ledger) {
+        Map<String, Long> ledger,
+        boolean ableToWork,
+        String workReason,
+        Instant asideUntil) {
 
     public ListenerStatus {
         ledger = Map.copyOf(ledger);
@@ -36,8 +43,8 @@ public record ListenerStatus(
                 counts.put(e.getKey(), n.longValue());
             }
         }
-        String hb = Json.str(m, "lastHeartbeat");
-        Instant last = hb == null || hb.isEmpty() ? null : OffsetDateTime.parse(hb).toInstant();
+        Instant last = instant(Json.str(m, "lastHeartbeat"));
+        Map<String, Object> work = Json.object(m.get("work"));
         return new ListenerStatus(
                 Json.bool(m, "coordinated"),
                 Json.str(m, "role"),
@@ -45,6 +52,13 @@ public record ListenerStatus(
                 Json.num(m, "term"),
                 last,
                 Json.bool(m, "healthy"),
-                counts);
+                counts,
+                !work.containsKey("able") || Json.bool(work, "able"),
+                Json.str(work, "reason"),
+                instant(Json.str(work, "asideUntil")));
+    }
+
+    private static Instant instant(String s) {
+        return s == null || s.isEmpty() ? null : OffsetDateTime.parse(s).toInstant();
     }
 }

@@ -137,7 +137,9 @@ class BootTest {
                 Arguments.of("ftpcoord.max-tries", "0",
                         "Invalid property ftpcoord.max-tries: 0 is not a positive number", "REJECTED"),
                 Arguments.of("ftpcoord.settle-time", "90s",
-                        "Invalid property ftpcoord.settle-time: 90.0 is not between 0 (no guard) and 60 seconds", "settleTime"));
+                        "Invalid property ftpcoord.settle-time: 90.0 is not between 0 (no guard) and 60 seconds", "settleTime"),
+                Arguments.of("ftpcoord.step-aside-after", "500ms",
+                        "Invalid property ftpcoord.step-aside-after: 0.5 s is not between 1 s and 1 h", "gives the token up"));
     }
 
     @ParameterizedTest(name = "{0}={1}")

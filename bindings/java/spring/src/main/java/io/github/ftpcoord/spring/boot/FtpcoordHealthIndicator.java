@@ -6,10 +6,13 @@ import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 
 /**
- * Health of the ftpcoord member: UP while it heartbeats (active or standby), DOWN when it
- * cannot, OUT_OF_SERVICE while the source is stopped. Details: role (active or standby),
- * holder, term, memberId, last heartbeat, the ledger's counts by state, files in flight.
- * No password or connection string appears.
+ * Health of the ftpcoord member: UP while it heartbeats (active or standby) and can do the
+ * work, DOWN when it cannot heartbeat, OUT_OF_SERVICE while the source is stopped or while the
+ * member cannot do the work (its polls failed to connect or log in to the file server for
+ * {@code ftpcoord.step-aside-after}: it gave the token up; detail {@code workReason} says why
+ * and {@code asideUntil} until when it does not compete for it). Details: role (active or
+ * standby), holder, term, memberId, last heartbeat, the ledger's counts by state, files in
+ * flight. No password or connection string appears.
  */
 public class FtpcoordHealthIndicator extends AbstractHealthIndicator {
     private final FtpcoordMessageSource source;
@@ -26,10 +29,15 @@ public class FtpcoordHealthIndicator extends AbstractHealthIndicator {
             builder.outOfService().withDetail("running", false);
             return;
         }
-        if (s.healthy()) {
-            builder.up();
-        } else {
+        if (!s.healthy()) {
             builder.down();
+        } else if (!s.ableToWork()) {
+            builder.outOfService().withDetail("workReason", String.valueOf(s.workReason()));
+            if (s.asideUntil() != null) {
+                builder.withDetail("asideUntil", s.asideUntil().toString());
+            }
+        } else {
+            builder.up();
         }
         builder.withDetail("running", true)
                 .withDetail("coordinated", s.coordinated());

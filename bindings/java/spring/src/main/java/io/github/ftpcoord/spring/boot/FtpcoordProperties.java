@@ -59,6 +59,12 @@ public class FtpcoordProperties {
     /** Lease of a claimed file, renewed while it is processed (default 300 s). */
     @DurationUnit(ChronoUnit.SECONDS)
     private Duration processingTimeout;
+    /**
+     * How long polls may fail to connect or log in to the file server before the member
+     * reports DOWN and gives the token up for as long (1 s to 1 h, default 20 s).
+     */
+    @DurationUnit(ChronoUnit.SECONDS)
+    private Duration stepAsideAfter;
     /** Files claimed per poll (default 100). */
     private Integer maxFilesPerPoll;
     /** Connections to the server (default 4). */
@@ -465,6 +471,14 @@ public class FtpcoordProperties {
         if (processingTimeout != null) {
             b.processingTimeout(seconds(processingTimeout));
         }
+        if (stepAsideAfter != null) {
+            double aside = seconds(stepAsideAfter);
+            if (!(aside >= 1 && aside <= 3600)) {
+                throw new FtpcoordPropertyException("ftpcoord.step-aside-after", aside + " s is not between 1 s and 1 h",
+                        "set ftpcoord.step-aside-after to how long the file server may fail before this member gives the token up (e.g. 20s), or leave it unset for 20 s");
+            }
+            b.stepAsideAfter(aside);
+        }
         if (maxFilesPerPoll != null) {
             b.maxFilesPerPoll(maxFilesPerPoll);
         }
@@ -674,6 +688,14 @@ public class FtpcoordProperties {
 
     public Duration getProcessingTimeout() {
         return processingTimeout;
+    }
+
+    public Duration getStepAsideAfter() {
+        return stepAsideAfter;
+    }
+
+    public void setStepAsideAfter(Duration stepAsideAfter) {
+        this.stepAsideAfter = stepAsideAfter;
     }
 
     public void setProcessingTimeout(Duration processingTimeout) {
