@@ -101,7 +101,7 @@ func TestConfigSyntaxErrorsHideValues(t *testing.T) {
 		}
 		require.Contains(t, err.Error(), "line ", "the error of %q has no position", c.in)
 	}
-	r := ftpcoord(t, "run", "--config", writeFile(t, "bad.toml", "protocol = \"FTP\"\n[auth.credentials]\npassword = trueSecret9\n"))
+	r := ftpcoord(t, "run", "--exec", "true", "--config", writeFile(t, "bad.toml", "protocol = \"FTP\"\n[auth.credentials]\npassword = trueSecret9\n"))
 	require.NotZero(t, r.code)
 	require.NotContains(t, r.stderr, "Secret9", "ftpcoord run echoed the password")
 	require.Contains(t, r.stderr, "line 3", "ftpcoord run")
