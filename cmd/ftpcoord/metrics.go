@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
@@ -33,6 +34,7 @@ const (
 type metrics struct {
 	coord       func() *taskcompat.Coordinator // nil until the member started
 	coordinated bool                           // false: the member polls alone, always "active"
+	poll        func() listener.PollHealth     // nil until the member started
 	phase       atomic.Int32
 
 	reg          *prometheus.Registry
@@ -194,13 +196,20 @@ func (m *metrics) health() (ok bool, msg string) {
 }
 
 // ready answers /readyz: the member joined its group (active or standby: a
-// standby is ready to take over), and is not stopping.
+// standby is ready to take over), is not stopping, and its poll, if one
+// runs, makes progress.
 func (m *metrics) ready() (ok bool, msg string) {
 	switch m.phase.Load() {
 	case phaseStarting:
 		return false, "starting: the member has not joined its group yet"
 	case phaseStopping:
 		return false, "stopping: the member is handing over"
+	}
+	if m.poll != nil {
+		if p := m.poll(); p.Stuck {
+			return false, fmt.Sprintf("stuck: the poll started at %s has made no progress since %s (see the log)",
+				p.Since.UTC().Format(time.RFC3339), p.LastProgress.UTC().Format(time.RFC3339))
+		}
 	}
 	co := m.coordinator()
 	if !m.coordinated || co == nil {

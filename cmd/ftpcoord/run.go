@@ -83,7 +83,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return exitcode.With(exitcode.Config, err)
 	}
-	m.coord, m.coordinated = l.Coordinator, cfg.Coordination != nil
+	m.coord, m.coordinated, m.poll = l.Coordinator, cfg.Coordination != nil, l.PollHealth
 	var handler any = &logHandler{log: log}
 	if f.exec != "" {
 		handler = &execHandler{shell: f.exec, memberID: memberID, log: log}

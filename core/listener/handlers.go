@@ -14,8 +14,10 @@ import (
 
 // PanicError is a service method that panicked.
 type PanicError struct {
-	Method string // onFile, onFileChange, onFileDelete or onError
-	Value  any    // what it panicked with
+	// Method is onFile, onFileChange, onFileDelete or onError; deliver for
+	// the transfer around onFile, poll for the poll itself.
+	Method string
+	Value  any // what it panicked with
 }
 
 func (e *PanicError) Error() string {

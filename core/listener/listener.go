@@ -96,6 +96,8 @@ type Listener struct {
 	// orphansTerm: the term whose start ended the claims of older terms
 	// (warm-backup; see reclaimOrphans). Used under polling.
 	orphansTerm int64
+	watch       pollWatch     // the running poll's progress (deadline.go)
+	superseded  supersededSet // versions superseded under their transfer
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -295,6 +297,9 @@ type Status struct {
 	// Listing tells whether the watched directory can be listed (on the
 	// member that lists: the active one).
 	Listing ListingHealth `json:"listing"`
+	// Poll tells whether the running poll makes progress; a stuck one
+	// makes the member not ready.
+	Poll PollHealth `json:"poll"`
 }
 
 // Status reports the member's role and the ledger's counts.
@@ -302,13 +307,13 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 	l.mu.Lock()
 	coord, lg := l.coord, l.ledger
 	l.mu.Unlock()
-	listing := l.ListingHealth()
+	listing, pollHealth := l.ListingHealth(), l.PollHealth()
 	if coord == nil {
-		return Status{Healthy: true, Listing: listing}, nil
+		return Status{Healthy: true, Listing: listing, Poll: pollHealth}, nil
 	}
 	st := coord.State()
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
-		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing}
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Poll: pollHealth}
 	if lg != nil {
 		counts, err := lg.Counts(ctx)
 		if err != nil {
@@ -329,13 +334,17 @@ func (l *Listener) Coordinator() *taskcompat.Coordinator {
 // PollOnce runs one polling cycle now: list, compare with what was seen,
 // dispatch. Hosts that schedule polls themselves call it instead of Start.
 // On a standby member it does nothing.
-func (l *Listener) PollOnce(ctx context.Context) error {
+func (l *Listener) PollOnce(ctx context.Context) (err error) {
 	if !l.polling.TryLock() {
 		return ErrPollInProgress
 	}
 	defer l.polling.Unlock()
+	defer l.pollBegan()()
+	// A bug or a hostile input that panics fails this poll, not the
+	// process: the next poll runs as usual.
+	defer l.recovered("poll", &err)
 	start := time.Now()
-	err := l.pollOnce(ctx)
+	err = l.pollOnce(ctx)
 	l.obs.PollDone(time.Since(start), err)
 	return err
 }
@@ -416,6 +425,12 @@ type listed struct {
 func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 	ctx, stop := l.remote(ctx)
 	defer stop()
+	warmCtx := ctx // the sessions warmed outlive the listing's deadline
+	ctx, cancel, outcome := l.listingDeadline(ctx)
+	defer cancel()
+	defer l.progressed()
+	l.forgetSuperseded()
+	budget := &listingBudget{cfg: &l.cfg}
 	l.gen++
 	l.present = nil
 	if l.purgeDue() {
@@ -451,13 +466,19 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 			// There is work: the sessions the workers will need (one
 			// per file, up to workers; the listing's own is one) open
 			// while the listing goes on.
-			l.pool.Warm(ctx, len(added))
+			l.pool.Warm(warmCtx, len(added))
 		}
 	}
 	var walk func(c remote.Conn, dir string, depth int) error
 	walk = func(c remote.Conn, dir string, depth int) error {
+		if err := budget.dir(); err != nil {
+			return err
+		}
 		var subdirs []string
 		err := c.List(ctx, dir, func(e remote.Entry) error {
+			if err := budget.entry(); err != nil {
+				return err
+			}
 			if len(l.deps) > 0 && !e.IsDir {
 				names = append(names, e.Name) // markers count whatever the filters say
 			}
@@ -482,6 +503,7 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 			consider(dir, e)
 			return nil
 		})
+		err = budget.cut(err)
 		for _, e := range held {
 			if l.deps.satisfied(e.Name, names) {
 				consider(dir, e)
@@ -508,7 +530,7 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		}
 		return nil
 	}
-	err := l.pool.Do(ctx, func(c remote.Conn) error { return walk(c, l.cfg.Path, 0) })
+	err := outcome(l.pool.Do(ctx, func(c remote.Conn) error { return walk(c, l.cfg.Path, 0) }))
 	if err == nil {
 		err = truncated
 	}
@@ -589,7 +611,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		if !stillActive() {
 			return nil
 		}
-		if err := l.callOnFileChange(ctx, s, ev); err != nil {
+		if err := l.attempt(ctx, "onFileChange", func(actx context.Context) error { return l.callOnFileChange(actx, s, ev) }); err != nil {
 			l.reportError(ctx, service, fmt.Errorf("listener: onFileChange: %w", err))
 		}
 	}
@@ -598,10 +620,16 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		if !wantsContent {
 			return true
 		}
-		err := l.deliver(ctx, fs, f)
+		err := l.attempt(ctx, "the attempt at "+f.Path, func(actx context.Context) error { return l.deliver(actx, fs, f) })
+		defer l.progressed()
 		var te *transferError
 		switch {
+		case errors.Is(err, ErrFileChanged) && l.superseded.again(f.Path, f.Size, f.LastModifiedTimestamp):
+			// Final, as every failure is without the ledger.
+			l.reportError(ctx, service, supersededAgain(err))
+			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
 		case errors.Is(err, ErrFileChanged):
+			l.superseded.add(f.Path, f.Size, f.LastModifiedTimestamp)
 			// Another version than listed: the next poll lists it.
 			l.log.Info("listener: the file changed on the server during its transfer; the next poll delivers its current version", "path", f.Path, "cause", err)
 			return false
@@ -640,7 +668,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 			return nil
 		}
 		if wantsDeletes {
-			if err := l.callOnFileDelete(ctx, ds, p); err != nil {
+			if err := l.attempt(ctx, "onFileDelete "+p, func(actx context.Context) error { return l.callOnFileDelete(actx, ds, p) }); err != nil {
 				l.reportError(ctx, service, fmt.Errorf("listener: onFileDelete %s: %w", p, err))
 			}
 		}
