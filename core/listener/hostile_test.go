@@ -19,6 +19,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/internal/fakeftp"
 	"github.com/ftpcoord/ftpcoord/internal/fakesftp"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/require"
@@ -302,4 +303,86 @@ func TestSupersededVersionIsRecordedAgain(t *testing.T) {
 	require.True(t, sawAbsent || row.Tries >= 1)
 	order, _, _ := rec.take()
 	require.Empty(t, order, "the link's wrong content reached the handler")
+}
+
+// fakeFTPDir is the listener configuration for the scripted FTP server.
+func fakeFTPDir(s *fakeftp.Server) ListenerConfig {
+	return ListenerConfig{Protocol: FTP, Host: s.Host, Port: s.Port, Path: "/in", PollingInterval: 3600,
+		RetryConfig: &remote.RetryConfig{Count: 0}}
+}
+
+// lsLine is a Unix `ls -l` line of a file modified on 2 January 2026.
+func lsLine(name string, size int64) string {
+	return fmt.Sprintf("-rw-r--r--    1 ftp      ftp      %12d Jan 02  2026 %s\r\n", size, name)
+}
+
+// The same over FTP, with a scripted server: a RETR that stalls half-way
+// ends at the idle bound, a failed try; a LIST that drips lines (under the
+// idle bound) ends at processingTimeout; a LIST that never ends is cut at
+// maxListingEntries. The member polls on after each.
+func TestStalledRetrAndDrippingOrEndlessListOverFTP(t *testing.T) {
+	s := fakeftp.Start(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	s.SetList(func(w io.Writer) error { _, err := io.WriteString(w, lsLine("big.bin", 1<<20)); return err })
+	s.SetRetr(func(_ string, w io.Writer) error {
+		if _, err := w.Write(make([]byte, 1<<19)); err != nil {
+			return err
+		}
+		<-release // half-way, the server goes silent
+		return nil
+	})
+	cfg, _ := withLedger(t, fakeFTPDir(s), schema.Postgres, "m")
+	cfg.ProcessingTimeout = 3
+	cfg.ConnectTimeout = 1 // the idle bound
+	cfg.RetryTimeout = 3600
+	cfg.MaxListingEntries = 1000
+	cfg.Include = []string{"big.bin"} // the other names only count against the bound
+	rec := newRecorder()
+	l := startedListener(t, cfg, rec)
+	pollUntil(t, l, "big.bin to fail", func() bool {
+		rows := ledgerRows(t, l, "/in/big.bin")
+		return len(rows) == 1 && rows[0].Status == ledger.Failed
+	})
+	row := ledgerRows(t, l, "/in/big.bin")[0]
+	require.Equal(t, 1, row.Tries)
+	require.Contains(t, row.LastError, "sent nothing for 1s", "the stalled transfer's error")
+
+	pollErr := func() error {
+		var err error
+		for err = ErrPollInProgress; errors.Is(err, ErrPollInProgress); err = l.PollOnce(context.Background()) {
+		}
+		return err
+	}
+	s.SetList(func(w io.Writer) error {
+		if _, err := io.WriteString(w, lsLine("big.bin", 1<<20)); err != nil {
+			return err
+		}
+		for i := 0; ; i++ {
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-release:
+				return nil
+			}
+			if _, err := io.WriteString(w, lsLine(fmt.Sprintf("drip%06d", i), 1)); err != nil {
+				return err
+			}
+		}
+	})
+	err := pollErr()
+	require.ErrorIs(t, err, ErrDeadline, "the dripping listing")
+	require.ErrorContains(t, err, "processingTimeout")
+
+	s.SetList(func(w io.Writer) error {
+		for i := 0; ; i++ {
+			if _, err := io.WriteString(w, lsLine(fmt.Sprintf("n%09d", i), 1)); err != nil {
+				return err
+			}
+		}
+	})
+	err = pollErr()
+	require.ErrorIs(t, err, remote.ErrTruncated, "the endless listing")
+	require.ErrorContains(t, err, "maxListingEntries")
+	_, deleted, _ := rec.take()
+	require.Empty(t, deleted, "nothing is deleted by a listing that failed or was cut")
 }
