@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/stretchr/testify/require"
 )
 
@@ -43,4 +44,18 @@ func TestPollWithoutProgressIsStuck(t *testing.T) {
 	require.False(t, l.PollHealth().Stuck, "after progress")
 	ended()
 	require.Equal(t, PollHealth{}, l.PollHealth(), "after the poll")
+}
+
+// A claim at work is renewed until its attempt's deadline, and no more
+// after it; a claim still queued (no deadline yet) is renewed.
+func TestClaimsAreNotRenewedPastTheirDeadline(t *testing.T) {
+	queued, atWork, late := ledger.Claim{Key: "q"}, ledger.Claim{Key: "w"}, ledger.Claim{Key: "l"}
+	s := newClaimSet([]ledger.Claim{queued, atWork, late})
+	s.limit(time.Now().Add(time.Hour), atWork)
+	s.limit(time.Now().Add(-time.Millisecond), late)
+	var keys []string
+	for _, c := range s.list() {
+		keys = append(keys, c.Key)
+	}
+	require.ElementsMatch(t, []string{"q", "w"}, keys, "claims renewed")
 }
