@@ -48,8 +48,12 @@ func (l *Listener) callOnFileDelete(ctx context.Context, s FileDeleteService, p 
 	return s.OnFileDelete(ctx, p, l.caller)
 }
 
+// callOnError bounds OnError as any handler (see attempt): one that
+// hangs must not hold the poll that reports.
 func (l *Listener) callOnError(ctx context.Context, s ErrorService, e error) {
-	var err error
-	defer l.recovered("onError", &err)
-	s.OnError(ctx, e)
+	l.attempt(ctx, "onError", func(actx context.Context) (err error) {
+		defer l.recovered("onError", &err)
+		s.OnError(actx, e)
+		return nil
+	})
 }
