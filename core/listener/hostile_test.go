@@ -386,3 +386,26 @@ func TestStalledRetrAndDrippingOrEndlessListOverFTP(t *testing.T) {
 	_, deleted, _ := rec.take()
 	require.Empty(t, deleted, "nothing is deleted by a listing that failed or was cut")
 }
+
+// hungOnError never returns from OnError, whatever its context says.
+type hungOnError struct {
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (h *hungOnError) OnError(context.Context, error) { h.calls.Add(1); <-h.release }
+
+// An OnError that hangs does not hold the poll that reports: it is cut at
+// processingTimeout, and the poll returns its error.
+func TestHungOnErrorDoesNotHoldThePoll(t *testing.T) {
+	cfg, _ := pureDir(t)
+	cfg.Path += "/missing" // the listing fails, and OnError is told
+	cfg.ProcessingTimeout = 1
+	h := &hungOnError{release: make(chan struct{})}
+	t.Cleanup(func() { close(h.release) })
+	l := newListener(t, cfg, h)
+	err := l.PollOnce(context.Background())
+	require.Error(t, err, "a poll of a missing directory")
+	require.ErrorContains(t, err, "missing")
+	require.EqualValues(t, 1, h.calls.Load(), "OnError calls")
+}
