@@ -2,6 +2,9 @@ package listener
 
 import (
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,3 +62,28 @@ func TestClaimsAreNotRenewedPastTheirDeadline(t *testing.T) {
 	}
 	require.ElementsMatch(t, []string{"q", "w"}, keys, "claims renewed")
 }
+
+// A panic in the listener's own goroutines is logged with its stack and
+// goes no further.
+func TestSurviveLogsAndStopsAPanic(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	l, err := New(ListenerConfig{}, WithLogger(slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))))
+	require.NoError(t, err)
+	func() {
+		defer l.survive("worker")
+		panic("a bug past the attempt")
+	}()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Contains(t, buf.String(), "a bug past the attempt")
+	require.Contains(t, buf.String(), "in=worker")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -33,6 +33,19 @@ func (l *Listener) recovered(method string, err *error) {
 	}
 }
 
+// survive, deferred, keeps a panic of the listener's own goroutines (a
+// worker past its file's attempt) from taking the process down: it is
+// logged with its stack and the goroutine goes on with its next item.
+func (l *Listener) survive(what string) {
+	if v := recover(); v != nil {
+		l.logPanic(what, v)
+	}
+}
+
+func (l *Listener) logPanic(what string, v any) {
+	l.log.Error("listener: a panic in the listener's own work; recovered, the member goes on", "in", what, "panic", v, "stack", string(debug.Stack()))
+}
+
 func (l *Listener) callOnFile(ctx context.Context, s FileService, f FileInfo, r io.Reader) (err error) {
 	defer l.recovered("onFile", &err)
 	return s.OnFile(ctx, f, r, l.caller)

@@ -700,7 +700,10 @@ func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver 
 			go func() {
 				defer wg.Done()
 				for i := range next {
-					done[i] = deliver(files[i])
+					func() {
+						defer l.survive("worker")
+						done[i] = deliver(files[i])
+					}()
 				}
 			}()
 		}

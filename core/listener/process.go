@@ -387,6 +387,13 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
+		defer func() {
+			if v := recover(); v != nil {
+				l.logPanic("commit", v)
+				for range succeeded { // the workers finish; these files run again after their leases
+				}
+			}
+		}()
 		l.commitLoop(ctx, lg, service, succeeded, keepGoing)
 	}()
 	var wg sync.WaitGroup
@@ -398,7 +405,10 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 				if goOn() {
 					// Renewed no more past its attempt's deadline.
 					inFlight.limit(time.Now().Add(lease), c)
-					l.processOne(ctx, lg, service, fs, c, succeeded, back)
+					func() {
+						defer l.survive("worker")
+						l.processOne(ctx, lg, service, fs, c, succeeded, back)
+					}()
 					l.progressed()
 				} else {
 					back.add(c) // not started: for the active member (or a later poll) at once
