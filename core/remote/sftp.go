@@ -316,8 +316,8 @@ type sftpReader struct {
 	s    *sftpConn
 }
 
-// Read and WriteTo wait for the server under the idle bound (only while
-// they wait: a handler that reads slowly is not the server's silence).
+// Read waits for the server under the idle bound (only while it waits: a
+// handler that reads slowly is not the server's silence).
 func (r *sftpReader) Read(b []byte) (int, error) {
 	stop := r.s.idle.start(func() { r.s.Close() })
 	n, err := r.f.Read(b)
@@ -328,10 +328,11 @@ func (r *sftpReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo is not under the idle bound: a writer that blocks stops the
+// reads in flight, and the server's silence then is no fault of its own.
+// The listener reads through Read; WriteTo is bounded by its context.
 func (r *sftpReader) WriteTo(w io.Writer) (int64, error) {
-	stop := r.s.idle.start(func() { r.s.Close() })
 	n, err := r.f.WriteTo(w)
-	stop()
 	return n, r.s.outcome(r.ctx, err)
 }
 
