@@ -9,7 +9,7 @@ RACE ?= -race
 TEST_TIMEOUT ?= 15m
 # How long each fuzz target runs in `make fuzz` (make test runs their seed corpora).
 FUZZTIME ?= 30s
-FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzDecodeConfig:./core/listener FuzzParseConfig:./cmd/ftpcoord FuzzVersionKey:./core/ledger
+FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzSFTPWatch:./core/remote FuzzDecodeConfig:./core/listener FuzzParseConfig:./cmd/ftpcoord FuzzVersionKey:./core/ledger
 
 .PHONY: all build lib jni java test fuzz services services-stop bench bench-peers chaos soak demo lint fmt clean
 

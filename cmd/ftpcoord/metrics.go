@@ -35,6 +35,7 @@ type metrics struct {
 	coord       func() *taskcompat.Coordinator // nil until the member started
 	coordinated bool                           // false: the member polls alone, always "active"
 	work        func() listener.WorkHealth     // nil until the listener exists
+	poll        func() listener.PollHealth     // nil until the member started
 	phase       atomic.Int32
 
 	reg          *prometheus.Registry
@@ -203,8 +204,9 @@ func (m *metrics) health() (ok bool, msg string) {
 }
 
 // ready answers /readyz: the member joined its group (active or standby: a
-// standby is ready to take over), is not stopping, and can do the work
-// (it reaches and logs in to the file server: listener.WorkHealth).
+// standby is ready to take over), is not stopping, can do the work (it
+// reaches and logs in to the file server: listener.WorkHealth), and its
+// poll, if one runs, makes progress.
 func (m *metrics) ready() (ok bool, msg string) {
 	switch m.phase.Load() {
 	case phaseStarting:
@@ -217,6 +219,12 @@ func (m *metrics) ready() (ok bool, msg string) {
 		// given its token up (listener's stepAsideAfter): not ready.
 		if w := m.work(); !w.Able {
 			return false, "not ready: this member cannot do the work: " + w.Reason
+		}
+	}
+	if m.poll != nil {
+		if p := m.poll(); p.Stuck {
+			return false, fmt.Sprintf("stuck: the poll started at %s has made no progress since %s (see the log)",
+				p.Since.UTC().Format(time.RFC3339), p.LastProgress.UTC().Format(time.RFC3339))
 		}
 	}
 	co := m.coordinator()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,23 @@ func TestProbesBeforeStartAndWhileStopping(t *testing.T) {
 		assert.Equal(t, c.code, code, "%s: %s: status code", c.whatItSays, c.path)
 		assert.Equal(t, c.body, body, "%s: %s: body", c.whatItSays, c.path)
 	}
+}
+
+// A member whose poll is stuck is not ready, and says since when.
+func TestReadyzFailsWhileThePollIsStuck(t *testing.T) {
+	m := newMetrics()
+	m.phase.Store(phaseRunning)
+	since := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+	health := listener.PollHealth{Running: true, Since: since, LastProgress: since.Add(time.Minute)}
+	m.poll = func() listener.PollHealth { return health }
+	rec := httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	assert.Equal(t, 200, rec.Code, "a running poll that makes progress: %s", rec.Body)
+	health.Stuck = true
+	rec = httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	assert.Equal(t, 503, rec.Code, "a stuck poll")
+	assert.Equal(t, "stuck: the poll started at 2026-12-06T04:00:00Z has made no progress since 2026-12-06T04:01:00Z (see the log)\n", rec.Body.String())
 }
 
 // Two members on a real database: both ready (one active, one a standby),

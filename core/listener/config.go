@@ -96,6 +96,12 @@ type ListenerConfig struct {
 	// (FileInfo.LocalPath). Remote names that would land outside it, or in
 	// .ftpcoord-partial, are refused.
 	StagingDir string `json:"stagingDir,omitempty"`
+	// ftpcoord: bounds on one poll's listing (see listingbounds.go):
+	// entries listed (every entry, filtered or not) and directories
+	// listed; defaults 500,000 and 10,000. Past either the listing is cut
+	// and handled as truncated.
+	MaxListingEntries     int `json:"maxListingEntries,omitempty"`
+	MaxListingDirectories int `json:"maxListingDirectories,omitempty"`
 
 	// Processing through the durable ledger, which lives in the
 	// coordination database: with `coordination` configured, every file
@@ -486,6 +492,12 @@ func (c ListenerConfig) WithDefaults() ListenerConfig {
 	if c.MaxConnections == 0 {
 		c.MaxConnections = 4
 	}
+	if c.MaxListingEntries == 0 {
+		c.MaxListingEntries = DefaultMaxListingEntries
+	}
+	if c.MaxListingDirectories == 0 {
+		c.MaxListingDirectories = DefaultMaxListingDirectories
+	}
 	if c.Mode == "" {
 		c.Mode = "warm-backup"
 	}
@@ -613,6 +625,12 @@ func (c ListenerConfig) Validate() error {
 	}
 	if c.MaxConnections < 1 {
 		bad("maxConnections", "must be at least 1")
+	}
+	if c.MaxListingEntries < 1 {
+		bad("maxListingEntries", "must be at least 1 (default %d), got %d", DefaultMaxListingEntries, c.MaxListingEntries)
+	}
+	if c.MaxListingDirectories < 1 {
+		bad("maxListingDirectories", "must be at least 1 (default %d), got %d", DefaultMaxListingDirectories, c.MaxListingDirectories)
 	}
 	if a := c.Auth; a != nil && a.SecureSocket != nil {
 		switch strings.ToUpper(a.SecureSocket.Mode) {

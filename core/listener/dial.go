@@ -25,7 +25,7 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 		return sftpDialer(cfg, addr, user, password, timeout, log)
 	default:
 		fc := remote.FTPConfig{Addr: addr, User: user, Password: password, ConnectTimeout: timeout,
-			InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log}
+			InsecureSkipVerify: cfg.InsecureSkipVerify, IdleTimeout: cfg.idleTimeout(), MaxListEntries: cfg.MaxListingEntries, Logger: log}
 		fc.ServerTimeZone, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
 		if cfg.Protocol == FTPS {
 			fc.TLS = remote.TLSExplicit
@@ -51,7 +51,8 @@ func (a *Auth) secureSocket() *SecureSocket {
 // known_hosts file.
 func sftpDialer(cfg ListenerConfig, addr, user, password string, timeout time.Duration, log *slog.Logger) remote.Dialer {
 	sc := remote.SFTPConfig{Addr: addr, User: user, Password: password, KnownHostsPath: cfg.SftpSshKnownHosts,
-		InsecureIgnoreHostKey: cfg.InsecureIgnoreHostKey, ConnectTimeout: timeout, Logger: log}
+		InsecureIgnoreHostKey: cfg.InsecureIgnoreHostKey, ConnectTimeout: timeout, IdleTimeout: cfg.idleTimeout(),
+		MaxListEntries: cfg.MaxListingEntries, Logger: log}
 	if cfg.Auth != nil && cfg.Auth.PrivateKey != nil {
 		sc.PrivateKeyPath, sc.PrivateKeyPassphrase = cfg.Auth.PrivateKey.Path, cfg.Auth.PrivateKey.Password
 	}

@@ -14,8 +14,10 @@ import (
 
 // PanicError is a service method that panicked.
 type PanicError struct {
-	Method string // onFile, onFileChange, onFileDelete or onError
-	Value  any    // what it panicked with
+	// Method is onFile, onFileChange, onFileDelete or onError; deliver for
+	// the transfer around onFile, poll for the poll itself.
+	Method string
+	Value  any // what it panicked with
 }
 
 func (e *PanicError) Error() string {
@@ -29,6 +31,19 @@ func (l *Listener) recovered(method string, err *error) {
 		l.log.Error("listener: a service method panicked; recovered, and handled as its error", "method", method, "panic", v, "stack", string(debug.Stack()))
 		*err = &PanicError{Method: method, Value: v}
 	}
+}
+
+// survive, deferred, keeps a panic of the listener's own goroutines (a
+// worker past its file's attempt) from taking the process down: it is
+// logged with its stack and the goroutine goes on with its next item.
+func (l *Listener) survive(what string) {
+	if v := recover(); v != nil {
+		l.logPanic(what, v)
+	}
+}
+
+func (l *Listener) logPanic(what string, v any) {
+	l.log.Error("listener: a panic in the listener's own work; recovered, the member goes on", "in", what, "panic", v, "stack", string(debug.Stack()))
 }
 
 func (l *Listener) callOnFile(ctx context.Context, s FileService, f FileInfo, r io.Reader) (err error) {
@@ -46,8 +61,12 @@ func (l *Listener) callOnFileDelete(ctx context.Context, s FileDeleteService, p 
 	return s.OnFileDelete(ctx, p, l.caller)
 }
 
+// callOnError bounds OnError as any handler (see attempt): one that
+// hangs must not hold the poll that reports.
 func (l *Listener) callOnError(ctx context.Context, s ErrorService, e error) {
-	var err error
-	defer l.recovered("onError", &err)
-	s.OnError(ctx, e)
+	l.attempt(ctx, "onError", func(actx context.Context) (err error) {
+		defer l.recovered("onError", &err)
+		s.OnError(actx, e)
+		return nil
+	})
 }

@@ -98,7 +98,9 @@ type Listener struct {
 	// orphansTerm: the term whose start ended the claims of older terms
 	// (warm-backup; see reclaimOrphans). Used under polling.
 	orphansTerm int64
-	work        workWatch // whether this member can reach the server (workhealth.go)
+	work        workWatch     // whether this member can reach the server (workhealth.go)
+	watch       pollWatch     // the running poll's progress (deadline.go)
+	superseded  supersededSet // versions superseded under their transfer
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -302,6 +304,9 @@ type Status struct {
 	Listing ListingHealth `json:"listing"`
 	// Work tells whether this member can do the work (workhealth.go).
 	Work WorkHealth `json:"work"`
+	// Poll tells whether the running poll makes progress; a stuck one
+	// makes the member not ready.
+	Poll PollHealth `json:"poll"`
 }
 
 // Status reports the member's role and the ledger's counts.
@@ -309,13 +314,13 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 	l.mu.Lock()
 	coord, lg := l.coord, l.ledger
 	l.mu.Unlock()
-	listing, work := l.ListingHealth(), l.WorkHealth()
+	listing, work, pollHealth := l.ListingHealth(), l.WorkHealth(), l.PollHealth()
 	if coord == nil {
-		return Status{Healthy: true, Listing: listing, Work: work}, nil
+		return Status{Healthy: true, Listing: listing, Work: work, Poll: pollHealth}, nil
 	}
 	st := coord.State()
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
-		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work}
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work, Poll: pollHealth}
 	if lg != nil {
 		counts, err := lg.Counts(ctx)
 		if err != nil {
@@ -336,13 +341,17 @@ func (l *Listener) Coordinator() *taskcompat.Coordinator {
 // PollOnce runs one polling cycle now: list, compare with what was seen,
 // dispatch. Hosts that schedule polls themselves call it instead of Start.
 // On a standby member it does nothing.
-func (l *Listener) PollOnce(ctx context.Context) error {
+func (l *Listener) PollOnce(ctx context.Context) (err error) {
 	if !l.polling.TryLock() {
 		return ErrPollInProgress
 	}
 	defer l.polling.Unlock()
+	defer l.pollBegan()()
+	// A bug or a hostile input that panics fails this poll, not the
+	// process: the next poll runs as usual.
+	defer l.recovered("poll", &err)
 	start := time.Now()
-	err := l.pollOnce(ctx)
+	err = l.pollOnce(ctx)
 	l.obs.PollDone(time.Since(start), err)
 	return err
 }
@@ -429,6 +438,12 @@ type listed struct {
 func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 	ctx, stop := l.remote(ctx)
 	defer stop()
+	warmCtx := ctx // the sessions warmed outlive the listing's deadline
+	ctx, cancel, outcome := l.listingDeadline(ctx)
+	defer cancel()
+	defer l.progressed()
+	l.forgetSuperseded()
+	budget := &listingBudget{cfg: &l.cfg}
 	l.gen++
 	l.present = nil
 	if l.purgeDue() {
@@ -464,13 +479,19 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 			// There is work: the sessions the workers will need (one
 			// per file, up to workers; the listing's own is one) open
 			// while the listing goes on.
-			l.pool.Warm(ctx, len(added))
+			l.pool.Warm(warmCtx, len(added))
 		}
 	}
 	var walk func(c remote.Conn, dir string, depth int) error
 	walk = func(c remote.Conn, dir string, depth int) error {
+		if err := budget.dir(); err != nil {
+			return err
+		}
 		var subdirs []string
 		err := c.List(ctx, dir, func(e remote.Entry) error {
+			if err := budget.entry(); err != nil {
+				return err
+			}
 			if len(l.deps) > 0 && !e.IsDir {
 				names = append(names, e.Name) // markers count whatever the filters say
 			}
@@ -495,6 +516,7 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 			consider(dir, e)
 			return nil
 		})
+		err = budget.cut(err)
 		for _, e := range held {
 			if l.deps.satisfied(e.Name, names) {
 				consider(dir, e)
@@ -521,14 +543,14 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		}
 		return nil
 	}
-	err := l.pool.Do(ctx, func(c remote.Conn) error {
+	err := outcome(l.pool.Do(ctx, func(c remote.Conn) error {
 		l.times.learn(c, l.log)
 		if err := walk(c, l.cfg.Path, 0); err != nil {
 			return err
 		}
 		added = l.times.settle(ctx, c, added, l.log)
 		return nil
-	})
+	}))
 	if err == nil {
 		err = truncated
 	}
@@ -609,7 +631,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		if !stillActive() {
 			return nil
 		}
-		if err := l.callOnFileChange(ctx, s, ev); err != nil {
+		if err := l.attempt(ctx, "onFileChange", func(actx context.Context) error { return l.callOnFileChange(actx, s, ev) }); err != nil {
 			l.reportError(ctx, service, fmt.Errorf("listener: onFileChange: %w", err))
 		}
 	}
@@ -618,10 +640,16 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		if !wantsContent {
 			return true
 		}
-		err := l.deliver(ctx, fs, f)
+		err := l.attempt(ctx, "the attempt at "+f.Path, func(actx context.Context) error { return l.deliver(actx, fs, f) })
+		defer l.progressed()
 		var te *transferError
 		switch {
+		case errors.Is(err, ErrFileChanged) && l.superseded.again(f.Path, f.Size, f.LastModifiedTimestamp):
+			// Final, as every failure is without the ledger.
+			l.reportError(ctx, service, supersededAgain(err))
+			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
 		case errors.Is(err, ErrFileChanged):
+			l.superseded.add(f.Path, f.Size, f.LastModifiedTimestamp)
 			// Another version than listed: the next poll lists it.
 			l.log.Info("listener: the file changed on the server during its transfer; the next poll delivers its current version", "path", f.Path, "cause", err)
 			return false
@@ -660,7 +688,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 			return nil
 		}
 		if wantsDeletes {
-			if err := l.callOnFileDelete(ctx, ds, p); err != nil {
+			if err := l.attempt(ctx, "onFileDelete "+p, func(actx context.Context) error { return l.callOnFileDelete(actx, ds, p) }); err != nil {
 				l.reportError(ctx, service, fmt.Errorf("listener: onFileDelete %s: %w", p, err))
 			}
 		}
@@ -692,7 +720,10 @@ func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver 
 			go func() {
 				defer wg.Done()
 				for i := range next {
-					done[i] = deliver(files[i])
+					func() {
+						defer l.survive("worker")
+						done[i] = deliver(files[i])
+					}()
 				}
 			}()
 		}

@@ -372,8 +372,10 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 				return err
 			}
 			if len(claims) > 0 {
+				inFlight.limit(time.Now().Add(lease), claims...)
 				l.processBatch(ctx, lg, service, claims, keepGoing, back)
 				inFlight.clear()
+				l.progressed()
 			}
 			if drained(claims, fresh) {
 				return nil
@@ -386,6 +388,13 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
+		defer func() {
+			if v := recover(); v != nil {
+				l.logPanic("commit", v)
+				for range succeeded { // the workers finish; these files run again after their leases
+				}
+			}
+		}()
 		l.commitLoop(ctx, lg, service, succeeded, keepGoing)
 	}()
 	var wg sync.WaitGroup
@@ -395,7 +404,13 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 			defer wg.Done()
 			for c := range work {
 				if goOn() {
-					l.processOne(ctx, lg, service, fs, c, succeeded, back)
+					// Renewed no more past its attempt's deadline.
+					inFlight.limit(time.Now().Add(lease), c)
+					func() {
+						defer l.survive("worker")
+						l.processOne(ctx, lg, service, fs, c, succeeded, back)
+					}()
+					l.progressed()
 				} else {
 					back.add(c) // not started: for the active member (or a later poll) at once
 				}
@@ -448,10 +463,13 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 	}
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
-	if err := l.deliver(ctx, fs, info); err != nil {
+	err := l.attempt(ctx, "the attempt at "+c.File.Path, func(actx context.Context) error { return l.deliver(actx, fs, info) })
+	if err != nil {
 		switch {
 		case cutShort(ctx, err):
 			back.add(c) // the member stopped it, not the file
+		case errors.Is(err, ErrFileChanged) && l.superseded.again(c.File.Path, c.File.Size, c.File.MTime):
+			l.fail(ctx, lg, service, c, supersededAgain(err))
 		case errors.Is(err, ErrFileChanged):
 			l.supersede(ctx, lg, c, err)
 		default:
@@ -570,7 +588,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
 		ev.AddedFiles = append(ev.AddedFiles, info)
 	}
-	if err := l.callOnFileChange(ctx, s, ev); err != nil {
+	if err := l.attempt(ctx, "onFileChange", func(actx context.Context) error { return l.callOnFileChange(actx, s, ev) }); err != nil {
 		if cutShort(ctx, err) {
 			back.add(claims...)
 			return
@@ -617,6 +635,7 @@ func (l *Listener) supersede(ctx context.Context, lg *ledger.Ledger, c ledger.Cl
 		l.obs.DatabaseError("supersede", err)
 		l.log.Warn("listener: could not drop a version that changed on the server", "path", c.File.Path, "err", err)
 	default:
+		l.superseded.add(c.File.Path, c.File.Size, c.File.MTime) // the next listing records it again
 		l.unstage(c.File.Path, c.File.Size, c.File.MTime)
 		l.obs.FilesFinished("superseded", 1)
 		l.log.Info("listener: the file changed on the server during its transfer; its current version is processed once a listing finds it",
@@ -683,10 +702,24 @@ func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *clai
 	return func() { cancel(); <-done }
 }
 
-// claimSet is the claims of a batch still being worked on.
+// claimSet is the claims of a batch still being worked on, and the
+// deadlines of those at work, past which they are renewed no more.
 type claimSet struct {
-	mu sync.Mutex
-	m  map[string]ledger.Claim
+	mu    sync.Mutex
+	m     map[string]ledger.Claim
+	until map[string]time.Time
+}
+
+// limit sets the time past which claims are renewed no more.
+func (s *claimSet) limit(t time.Time, claims ...ledger.Claim) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.until == nil {
+		s.until = map[string]time.Time{}
+	}
+	for _, c := range claims {
+		s.until[c.Key] = t
+	}
 }
 
 func newClaimSet(claims []ledger.Claim) *claimSet {
@@ -709,20 +742,26 @@ func (s *claimSet) clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.m)
+	clear(s.until)
 }
 
 func (s *claimSet) remove(key string) {
 	s.mu.Lock()
 	delete(s.m, key)
+	delete(s.until, key)
 	s.mu.Unlock()
 }
 
+// list returns the claims to renew: those not past their deadline.
 func (s *claimSet) list() []ledger.Claim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := time.Now()
 	out := make([]ledger.Claim, 0, len(s.m))
-	for _, c := range s.m {
-		out = append(out, c)
+	for k, c := range s.m {
+		if t, ok := s.until[k]; !ok || now.Before(t) {
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -73,12 +73,13 @@ func (l *Listener) remote(ctx context.Context) (_ context.Context, stop func()) 
 }
 
 // afterCtx is the context of an after-processing action: ctx, bounded by
-// afterGrace once a graceful stop began.
+// processingTimeout (a server that never answers a rename must not hold
+// the member), and by afterGrace once a graceful stop began.
 func (l *Listener) afterCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	if sig := l.stopSignal(); sig != nil && sig.ctx.Err() != nil {
 		return context.WithTimeout(context.WithoutCancel(ctx), afterGrace)
 	}
-	return ctx, func() {}
+	return context.WithTimeout(ctx, l.cfg.processingTimeout())
 }
 
 func (l *Listener) stopSignal() *stopSignal {

@@ -52,6 +52,12 @@ type FTPConfig struct {
 	// local time (vsftpd with use_localtime=YES, BSD ftpd).
 	// MLSD and MDTM are UTC by RFC 3659 and are not affected.
 	ServerTimeZone *time.Location
+	// IdleTimeout ends a listing or a read that gets nothing from the
+	// server for this long (ErrIdle); 0: no bound.
+	IdleTimeout time.Duration
+	// MaxListEntries cuts a listing past this many entries
+	// (ErrTooManyEntries); 0: no bound.
+	MaxListEntries int
 	Logger         *slog.Logger
 }
 
@@ -84,7 +90,7 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 		log = slog.Default()
 	}
 	replies := &replyWatcher{}
-	dial := &ftpDialer{ctx: ctx, timeout: cfg.ConnectTimeout, implicit: cfg.TLS == TLSImplicit}
+	dial := &ftpDialer{ctx: ctx, timeout: cfg.ConnectTimeout, implicit: cfg.TLS == TLSImplicit, idle: &idleTimer{idle: cfg.IdleTimeout}}
 	opts := []ftp.DialOption{
 		// The library drops the text of a success reply; pure-ftpd says
 		// "226 Output truncated to 10000 matches" only there.
@@ -220,8 +226,9 @@ func result(ctx context.Context, err error) error {
 // command and reads the server's final reply.
 func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) error {
 	defer f.guard(ctx)()
+	defer f.dial.idle.start(f.abort)()
 	f.replies.reset()
-	sink := &listSink{fn: fn}
+	sink := &listSink{fn: fn, max: f.cfg.MaxListEntries, tooMany: func() error { return tooManyError(f.cfg.Addr, dir, f.cfg.MaxListEntries) }}
 	if f.c.IsTimePreciseInList() { // the library lists with MLSD
 		sink.parse = parseMLSD
 	} else {
@@ -235,11 +242,12 @@ func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) er
 	_, err := f.c.List(dir)
 	stopData()
 	f.dial.sink = nil
+	sink.refused.log(f.log, dir)
 	if sink.err != nil {
-		return sink.err // fn stopped the listing
+		return sink.err // fn stopped the listing, or its bound did
 	}
 	if err != nil {
-		return result(ctx, mapError("list", dir, err))
+		return f.outcome(ctx, mapError("list", dir, err))
 	}
 	if sink.bad > 0 {
 		f.log.Warn("ftp: listing lines not understood were skipped", "dir", dir, "lines", sink.bad, "first", sink.firstBad)
@@ -254,9 +262,12 @@ func (f *ftpConn) List(ctx context.Context, dir string, fn func(Entry) error) er
 type listSink struct {
 	parse    func([]byte) (Entry, error)
 	fn       func(Entry) error
-	err      error // from fn: the listing stops
-	n        int   // entries handed to fn
-	bad      int   // lines that did not parse
+	err      error // from fn, or tooMany: the listing stops
+	max      int   // entries handed on at most (0: no bound)
+	tooMany  func() error
+	refused  refusals
+	n        int // entries handed to fn
+	bad      int // lines that did not parse
 	firstBad string
 	conn     atomic.Pointer[net.Conn] // the data connection, once dialed
 }
@@ -287,8 +298,13 @@ func (s *listSink) consume(r io.Reader) error {
 		if len(line) > 0 {
 			line = bytes.TrimRight(line, "\r\n")
 			switch e, perr := s.parse(line); {
+			case perr == nil && !s.refused.ok(e):
 			case perr == nil:
 				s.n++
+				if s.max > 0 && s.n > s.max {
+					s.err = s.tooMany()
+					return nil
+				}
 				if ferr := s.fn(e); ferr != nil {
 					s.err = ferr
 					return nil
@@ -343,6 +359,7 @@ type ftpDialer struct {
 	timeout  time.Duration
 	tls      *tls.Config
 	implicit bool
+	idle     *idleTimer               // told of every byte read on the session's connections
 	control  bool                     // the control connection was made
 	sink     *listSink                // set by List for its one data connection
 	conn     atomic.Pointer[net.Conn] // the control connection, for abort
@@ -376,6 +393,7 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 			conn, err = nd.DialContext(d.ctx, network, addr)
 		}
 		if err == nil {
+			conn = &watchedConn{Conn: conn, idle: d.idle}
 			d.conn.Store(&conn)
 			if d.ctx.Err() != nil { // ended between the dial and the Store
 				conn.Close()
@@ -387,6 +405,7 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	conn = &watchedConn{Conn: conn, idle: d.idle}
 	if d.tls != nil {
 		// The handshake happens at the first read or write: some servers
 		// (pure-ftpd, proftpd) hang on an eager one. The library forces it
@@ -402,10 +421,38 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 	return conn, nil
 }
 
+// watchedConn tells the session's idle timer of every byte it reads.
+type watchedConn struct {
+	net.Conn
+	idle *idleTimer
+}
+
+func (c *watchedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.idle.seen()
+	}
+	return n, err
+}
+
+// abort ends the command under way (the idle bound ran out).
+func (f *ftpConn) abort() {
+	f.dial.abortData()
+	f.Close()
+}
+
+// outcome is err, told as ErrIdle when the idle bound closed the session.
+func (f *ftpConn) outcome(ctx context.Context, err error) error {
+	if err != nil && f.dial.idle.idled() {
+		return idleError(f.cfg.Addr, f.cfg.IdleTimeout)
+	}
+	return result(ctx, err)
+}
+
 func toEntry(e *ftp.Entry) Entry {
 	out := Entry{Name: path.Base(e.Name), ModTime: e.Time.UTC(), IsDir: e.Type == ftp.EntryTypeFolder, Precision: PrecisionSecond}
 	if !out.IsDir {
-		out.Size = int64(e.Size)
+		out.Size = int64(e.Size) // past 2^63 it turns negative: CheckEntry refuses it
 	}
 	return out
 }
@@ -415,7 +462,7 @@ func (f *ftpConn) Stat(ctx context.Context, p string) (Entry, error) {
 	if e, err := f.c.GetEntry(p); err == nil {
 		ent := toEntry(e)
 		ent.Name = path.Base(p)
-		return ent, nil
+		return checked(p, ent)
 	} else if !isNotImplemented(err) {
 		return Entry{}, result(ctx, mapError("stat", p, err))
 	}
@@ -434,7 +481,18 @@ func (f *ftpConn) Stat(ctx context.Context, p string) (Entry, error) {
 	if t, err := f.getTime(p); err == nil {
 		ent.ModTime = t
 	}
-	return ent, result(ctx, nil)
+	if err := ctx.Err(); err != nil {
+		return Entry{}, err
+	}
+	return checked(p, ent)
+}
+
+// checked returns what Stat found, unless no file can be like it.
+func checked(p string, e Entry) (Entry, error) {
+	if err := CheckEntry(e); err != nil {
+		return Entry{}, fmt.Errorf("ftp: stat %s: %w", p, err)
+	}
+	return e, nil
 }
 
 // ListPrecision: MLSD gives seconds, LIST minutes or only days.
@@ -493,7 +551,7 @@ func (f *ftpConn) Open(ctx context.Context, p string, offset int64) (io.ReadClos
 		stop()
 		return nil, result(ctx, mapError("open", p, err))
 	}
-	return &ftpReader{r: r, stop: stop, ctx: ctx}, nil
+	return &ftpReader{r: r, stop: stop, ctx: ctx, f: f}, nil
 }
 
 // ftpReader keeps the context guard until the transfer is closed.
@@ -501,6 +559,7 @@ type ftpReader struct {
 	r    *ftp.Response
 	stop func() bool
 	ctx  context.Context
+	f    *ftpConn
 	done error // io.EOF or the error that ended the transfer; repeated by later reads
 }
 
@@ -511,15 +570,19 @@ func (r *ftpReader) Read(b []byte) (int, error) {
 	if r.done != nil {
 		return 0, r.done
 	}
+	// Only the wait for the server counts as idle, not a handler that
+	// reads slowly.
+	stop := r.f.dial.idle.start(r.f.abort)
+	defer stop()
 	n, err := r.r.Read(b)
 	switch {
 	case err == io.EOF:
 		if cerr := r.r.Close(); cerr != nil {
-			err = fmt.Errorf("ftp: transfer not confirmed by the server: %w", result(r.ctx, cerr))
+			err = fmt.Errorf("ftp: transfer not confirmed by the server: %w", r.f.outcome(r.ctx, cerr))
 		}
 		r.done = err
 	case err != nil:
-		err = result(r.ctx, err)
+		err = r.f.outcome(r.ctx, err)
 		r.done = err
 	}
 	return n, err

@@ -147,6 +147,13 @@ func FuzzListingLine(f *testing.F) {
 		"-rw-r--r-- 1 a b 1 Nov 22 17:01 \x00\xff",
 		"-rw-r--r--    1 ftp      ftp            12 Jun 07  2026 old.csv",
 		"-rw-r--r--    1 ftp      ftp            12 Feb 29 02:30 leap.csv",
+		// Hostile sizes: negative, past int64, at its edge.
+		"type=file;size=-5;modify=20261122170102; neg.csv",
+		"type=file;size=9223372036854775808;modify=20261122170102; huge.csv",
+		"type=file;size=9223372036854775807;modify=99991231235959; edge.csv",
+		"-rw-r--r-- 1 a b -1 Nov 22 17:01 neg.csv",
+		"-rw-r--r-- 1 a b 99999999999999999999 Nov 22 17:01 huge.csv",
+		"11-22-26  05:01PM  -1234 neg.csv",
 	} {
 		f.Add(seed)
 	}
@@ -174,6 +181,15 @@ func FuzzListingLine(f *testing.F) {
 			}
 			if unix := line[0] < '0' || line[0] > '9'; unix && e.Precision == PrecisionMinute && e.ModTime.After(now.Add(24*time.Hour)) {
 				t.Fatalf("%q: a time without a year placed after tomorrow: %v", line, e.ModTime)
+			}
+			// What the boundary check lets through is a file that can
+			// exist; what it refuses, it refuses with ErrBadEntry.
+			if err := CheckEntry(e); err != nil {
+				if !errors.Is(err, ErrBadEntry) {
+					t.Fatalf("%q: CheckEntry: %v", line, err)
+				}
+			} else if strings.ContainsRune(e.Name, 0) || e.ModTime.Year() > 9999 {
+				t.Fatalf("%q: CheckEntry let through %+v", line, e)
 			}
 		}
 	})

@@ -40,7 +40,13 @@ type SFTPConfig struct {
 	// ConcurrentReads is the number of read requests in flight per
 	// download; default 64.
 	ConcurrentReads int
-	Logger          *slog.Logger
+	// IdleTimeout ends a listing or a read that gets nothing from the
+	// server for this long (ErrIdle); 0: no bound.
+	IdleTimeout time.Duration
+	// MaxListEntries cuts a listing past this many entries
+	// (ErrTooManyEntries); 0: no bound.
+	MaxListEntries int
+	Logger         *slog.Logger
 }
 
 type sftpConn struct {
@@ -49,6 +55,10 @@ type sftpConn struct {
 	addr   string
 	posix  bool // the server renames over an existing target (posix-rename@openssh.com)
 	closed atomic.Bool
+	watch  *sftpWatch
+	idle   *idleTimer
+	cfg    SFTPConfig
+	log    *slog.Logger
 }
 
 // DialSFTP connects, verifies the host key and opens the SFTP subsystem.
@@ -92,13 +102,42 @@ func DialSFTP(ctx context.Context, cfg SFTPConfig) (Conn, error) {
 		return nil, handshakeError(cfg, err)
 	}
 	client := ssh.NewClient(conn, chans, reqs)
-	s, err := sftp.NewClient(client, sftp.UseConcurrentReads(true), sftp.MaxConcurrentRequestsPerFile(cfg.ConcurrentReads))
+	idle := &idleTimer{idle: cfg.IdleTimeout}
+	s, watch, err := sftpClient(client, idle, cfg.ConcurrentReads)
 	if err != nil {
 		client.Close()
 		return nil, fmt.Errorf("sftp: %s has no SFTP subsystem: %w", cfg.Addr, err)
 	}
 	_, posix := s.HasExtension("posix-rename@openssh.com")
-	return &sftpConn{ssh: client, c: s, addr: cfg.Addr, posix: posix}, nil
+	return &sftpConn{ssh: client, c: s, addr: cfg.Addr, posix: posix, watch: watch, idle: idle, cfg: cfg, log: log}, nil
+}
+
+// sftpClient opens the SFTP subsystem as sftp.NewClient does, with the
+// server's output read through an sftpWatch.
+func sftpClient(client *ssh.Client, idle *idleTimer, reads int) (*sftp.Client, *sftpWatch, error) {
+	sess, err := client.NewSession()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := sess.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stderr, err := sess.StderrPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		return nil, nil, err
+	}
+	go io.Copy(io.Discard, stderr) // unread, it would stall the channel
+	watch := &sftpWatch{r: r, idle: idle}
+	c, err := sftp.NewClientPipe(watch, w, sftp.UseConcurrentReads(true), sftp.MaxConcurrentRequestsPerFile(reads))
+	return c, watch, err
 }
 
 func hostKeyCallback(cfg SFTPConfig, log *slog.Logger) (ssh.HostKeyCallback, error) {
@@ -228,17 +267,28 @@ func toSFTPEntry(fi os.FileInfo) Entry {
 // converted one by one and the library's copy dropped as they go.
 func (s *sftpConn) List(ctx context.Context, dir string, fn func(Entry) error) error {
 	defer s.guard(ctx)()
+	defer s.idle.start(func() { s.Close() })()
+	defer s.watch.listing(s.cfg.MaxListEntries)()
 	infos, err := s.c.ReadDirContext(ctx, dir)
-	if err != nil {
+	switch {
+	case s.watch.cut.Load():
+		return tooManyError(s.addr, dir, s.cfg.MaxListEntries)
+	case s.idle.idled():
+		return idleError(s.addr, s.cfg.IdleTimeout)
+	case err != nil:
 		return result(ctx, sftpError("list", dir, err))
 	}
+	var refused refusals
+	defer refused.log(s.log, dir)
 	for i, fi := range infos {
 		infos[i] = nil
 		if n := fi.Name(); n == "." || n == ".." {
 			continue
 		}
-		if err := fn(toSFTPEntry(fi)); err != nil {
-			return err
+		if e := toSFTPEntry(fi); refused.ok(e) {
+			if err := fn(e); err != nil {
+				return err
+			}
 		}
 	}
 	return ctx.Err()
@@ -250,7 +300,11 @@ func (s *sftpConn) Stat(ctx context.Context, p string) (Entry, error) {
 	if err != nil {
 		return Entry{}, result(ctx, sftpError("stat", p, err))
 	}
-	return toSFTPEntry(fi), nil
+	e := toSFTPEntry(fi)
+	if err := CheckEntry(e); err != nil {
+		return Entry{}, fmt.Errorf("sftp: stat %s: %w", p, err)
+	}
+	return e, nil
 }
 
 func (s *sftpConn) Open(ctx context.Context, p string, offset int64) (io.ReadCloser, error) {
@@ -267,7 +321,7 @@ func (s *sftpConn) Open(ctx context.Context, p string, offset int64) (io.ReadClo
 			return nil, result(ctx, sftpError("open", p, err))
 		}
 	}
-	return &sftpReader{f: f, stop: stop, ctx: ctx}, nil
+	return &sftpReader{f: f, stop: stop, ctx: ctx, s: s}, nil
 }
 
 // sftpReader streams a remote file; WriteTo lets io.Copy use pkg/sftp's
@@ -276,19 +330,35 @@ type sftpReader struct {
 	f    *sftp.File
 	stop func() bool
 	ctx  context.Context
+	s    *sftpConn
 }
 
+// Read waits for the server under the idle bound (only while it waits: a
+// handler that reads slowly is not the server's silence).
 func (r *sftpReader) Read(b []byte) (int, error) {
+	stop := r.s.idle.start(func() { r.s.Close() })
 	n, err := r.f.Read(b)
+	stop()
 	if err != nil && err != io.EOF {
-		err = result(r.ctx, err)
+		err = r.s.outcome(r.ctx, err)
 	}
 	return n, err
 }
 
+// WriteTo is not under the idle bound: a writer that blocks stops the
+// reads in flight, and the server's silence then is no fault of its own.
+// The listener reads through Read; WriteTo is bounded by its context.
 func (r *sftpReader) WriteTo(w io.Writer) (int64, error) {
 	n, err := r.f.WriteTo(w)
-	return n, result(r.ctx, err)
+	return n, r.s.outcome(r.ctx, err)
+}
+
+// outcome is err, told as ErrIdle when the idle bound closed the session.
+func (s *sftpConn) outcome(ctx context.Context, err error) error {
+	if err != nil && s.idle.idled() {
+		return idleError(s.addr, s.cfg.IdleTimeout)
+	}
+	return result(ctx, err)
 }
 
 func (r *sftpReader) Close() error {
@@ -355,6 +425,9 @@ func (s *sftpConn) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	// The SSH connection first: the SFTP client's Close waits for its
+	// reader, which a server that stopped answering never ends otherwise.
+	err := s.ssh.Close()
 	s.c.Close()
-	return s.ssh.Close()
+	return err
 }
