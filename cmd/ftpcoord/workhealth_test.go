@@ -33,13 +33,13 @@ func TestReadyzNotReadyWhenCutOffFromTheFileServer(t *testing.T) {
 	for _, c := range []map[string]any{cfgA, cfgB} {
 		c["coordination"].(map[string]any)["livenessCheckInterval"] = 60
 	}
-	a := startRun(t, "--config", writeJSON(t, filepath.Join(work, "a.json"), cfgA), "--metrics-addr", "127.0.0.1:0")
+	a := startRun(t, "--config", writeJSON(t, filepath.Join(work, "a.json"), cfgA), "--metrics-addr", "127.0.0.1:0", "--exec", "cat >/dev/null")
 	urlA := "http://" + metricsAddr(t, a)
 	eventually(t, 20*time.Second, "a active", func() bool {
 		code, body := probeGet(t, urlA+"/readyz")
 		return code == 200 && strings.HasPrefix(body, "ready: active, term ")
 	})
-	b := startRun(t, "--config", writeJSON(t, filepath.Join(work, "b.json"), cfgB), "--metrics-addr", "127.0.0.1:0")
+	b := startRun(t, "--config", writeJSON(t, filepath.Join(work, "b.json"), cfgB), "--metrics-addr", "127.0.0.1:0", "--exec", "cat >/dev/null")
 	urlB := "http://" + metricsAddr(t, b)
 	eventually(t, 20*time.Second, "b a standby", func() bool {
 		code, body := probeGet(t, urlB+"/readyz")
