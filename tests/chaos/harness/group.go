@@ -485,15 +485,46 @@ type heldClaims struct {
 	Claims  int       // IN_PROGRESS rows of the member just after it
 	Settled time.Duration
 	Done    bool // every one settled, Settled after the SIGSTOP
+	tokens  []any
 }
 
-// heldNow is a copy of every pause's heldClaims as they stand.
-func (g *Group) heldNow() []heldClaims {
+// settled tells whether none of h's claims is IN_PROGRESS under its token
+// any more, and notes when it first found so.
+func (g *Group) settled(h *heldClaims) bool {
+	g.mu.Lock()
+	done := h.Done
+	g.mu.Unlock()
+	if done {
+		return true
+	}
+	var left int
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q := qq(g, `SELECT count(*) FROM ftpcoord_file WHERE group_id = ? AND status = 'IN_PROGRESS' AND claim_token IN (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(h.tokens)), ", ")+`)`)
+	if err := g.SQL.QueryRowContext(ctx, q, append([]any{g.Name}, h.tokens...)...).Scan(&left); err != nil || left > 0 {
+		return false
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	out := make([]heldClaims, len(g.held))
-	for i, h := range g.held {
+	if !h.Done {
+		h.Settled, h.Done = time.Since(h.From), true
+	}
+	return true
+}
+
+// heldNow is a copy of every pause's heldClaims as they stand, each looked
+// at once more (the watch looks every 50 ms).
+func (g *Group) heldNow() []heldClaims {
+	g.mu.Lock()
+	held := append([]*heldClaims(nil), g.held...)
+	g.mu.Unlock()
+	out := make([]heldClaims, len(held))
+	for i, h := range held {
+		g.settled(h)
+		g.mu.Lock()
 		out[i] = *h
+		g.mu.Unlock()
 	}
 	return out
 }
@@ -528,22 +559,11 @@ func (g *Group) watchHeld(id string, from time.Time) {
 		h.Done = true
 		return
 	}
-	q := qq(g, `SELECT count(*) FROM ftpcoord_file WHERE group_id = ? AND status = 'IN_PROGRESS' AND claim_token IN (`+
-		strings.TrimSuffix(strings.Repeat("?, ", len(tokens)), ", ")+`)`)
-	g.watching.Add(1) // before the deferred append: Verify sees it running
+	h.tokens = tokens
+	g.watching.Add(1)
 	go func() {
 		defer g.watching.Done()
-		for {
-			var left int
-			qctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			err := g.SQL.QueryRowContext(qctx, q, append([]any{g.Name}, tokens...)...).Scan(&left)
-			cancel()
-			if err == nil && left == 0 {
-				g.mu.Lock()
-				h.Settled, h.Done = time.Since(from), true
-				g.mu.Unlock()
-				return
-			}
+		for !g.settled(h) {
 			select {
 			case <-g.stopArr:
 				return
