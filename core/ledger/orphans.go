@@ -62,7 +62,7 @@ func (l *Ledger) ExpireOrphans(ctx context.Context, term int64, liveness time.Du
 	// transaction.
 	var n int
 	expire := func(tx *sql.Tx) error {
-		keys, err := l.orphanKeys(ctx, tx, where, args)
+		keys, err := l.keysWhere(ctx, tx, `SELECT version_key FROM ftpcoord_file WHERE `+where+` FOR UPDATE SKIP LOCKED`, args...)
 		if err != nil || len(keys) == 0 {
 			return err
 		}
@@ -88,10 +88,9 @@ func (l *Ledger) ExpireOrphans(ctx context.Context, term int64, liveness time.Du
 	return n, nil
 }
 
-// orphanKeys reads and locks, in tx, the keys of the rows that match where,
-// skipping rows another transaction holds.
-func (l *Ledger) orphanKeys(ctx context.Context, tx *sql.Tx, where string, args []any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT version_key FROM ftpcoord_file WHERE `+where+` FOR UPDATE SKIP LOCKED`, args...)
+// keysWhere runs, in tx, a query of version keys, and returns them.
+func (l *Ledger) keysWhere(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

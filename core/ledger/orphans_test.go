@@ -168,3 +168,36 @@ func TestExpireOrphansPassesOverRowsAnOpenClaimHolds(t *testing.T) {
 		require.Equal(t, 2, got[i].Tries, "claim %d: %+v; want its attempt counted", i, got[i])
 	}
 }
+
+// On MySQL a claim's transaction locks only the rows it takes: a member
+// paused (SIGSTOP) in the middle of one holds up no other member's commit,
+// renewal or reclaim of the claims it passed over on its way.
+func TestOpenClaimHoldsNoOtherClaim(t *testing.T) {
+	f := setup(t, schema.MySQL)
+	ctx := context.Background()
+	mustRecord(t, f.ledger(t, "x", Shared), files(100), 100)
+	a := f.ledger(t, "a", Shared)
+	c := f.ledger(t, "c", Shared, func(c *Config) { c.StatementTimeout = 2 * time.Second })
+	b := f.ledger(t, "b", Shared, func(c *Config) { c.StatementTimeout = 2 * time.Second })
+	held, err := c.Claim(ctx, 5, time.Hour, 0)
+	require.NoError(t, err, "c's claims")
+	require.Len(t, held, 5, "c's claims")
+	f.heartbeat(t, "c", 5000) // c looks dead, b reclaims its last claim
+	f.heartbeat(t, "a", 0)
+	var renewed, expired int
+	var commitErr, renewErr, expireErr error
+	a.claimPicked = func() { // a's claim transaction is open
+		a.claimPicked = nil
+		commitErr = c.Commit(ctx, held[0])
+		renewed, renewErr = c.Renew(ctx, held[1:4], time.Hour)
+		expired, expireErr = b.ExpireOrphans(ctx, 0, 2*time.Second)
+	}
+	got, err := a.Claim(ctx, 10, time.Hour, 0)
+	require.NoError(t, err, "a's claim")
+	require.Len(t, got, 10, "a's claim")
+	require.NoError(t, commitErr, "c's commit while a's claim transaction was open")
+	require.NoError(t, renewErr, "c's renewal while a's claim transaction was open")
+	require.Equal(t, 3, renewed, "c's renewal while a's claim transaction was open")
+	require.NoError(t, expireErr, "b's reclaim while a's claim transaction was open")
+	require.Equal(t, 4, expired, "b's reclaim of c's 4 unfinished claims while a's claim transaction was open")
+}
