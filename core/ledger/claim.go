@@ -179,35 +179,57 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 func (l *Ledger) claimInOrder(ctx context.Context, n int, term int64, token, set string, setArgs []any) ([]Claim, error) {
 	fenceSQL, fenceArgs := l.fence(term)
 	now := l.now()
-	states := []string{`status = 'PENDING'`, `status = 'FAILED' AND retry_after <= ` + now, `status = 'IN_PROGRESS' AND lease_expires < ` + now}
+	states := []string{`status = 'PENDING'`, `status = 'FAILED' AND retry_after <= ` + now}
+	expired := `status = 'IN_PROGRESS' AND lease_expires < ` + now
 	var claims []Claim
 	claimTx := func(tx *sql.Tx) error {
 		var picked []Claim
-		for _, state := range states {
-			rows, err := tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1 FROM ftpcoord_file FORCE INDEX (ftpcoord_file_claim_order)
-				WHERE group_id = ? AND `+state+fenceSQL+` ORDER BY mtime_ms, path_prefix LIMIT ? FOR UPDATE SKIP LOCKED`,
-				append(append([]any{l.cfg.GroupID}, fenceArgs...), n)...)
+		lock := func(rows *sql.Rows, err error) error {
 			if err != nil {
 				return err
 			}
 			got, err := scanClaims(rows, token, term)
-			if err != nil {
+			picked = append(picked, got...)
+			return err
+		}
+		for _, state := range states {
+			if err := lock(tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1 FROM ftpcoord_file FORCE INDEX (ftpcoord_file_claim_order)
+				WHERE group_id = ? AND `+state+fenceSQL+` ORDER BY mtime_ms, path_prefix LIMIT ? FOR UPDATE SKIP LOCKED`,
+				append(append([]any{l.cfg.GroupID}, fenceArgs...), n)...)); err != nil {
 				return err
 			}
-			picked = append(picked, got...)
+		}
+		// Expired leases: the lease is not in the index, so a locking
+		// read would lock every claim in progress on its way to them, and
+		// keep those locks until this transaction ends: held up by a
+		// pause of this member (SIGSTOP), the other members' commits,
+		// renewals and reclaims of their own claims would wait for it. A
+		// plain read (no lock) finds them; only they are locked, by key.
+		keys, err := l.keysWhere(ctx, tx, `SELECT version_key FROM ftpcoord_file FORCE INDEX (ftpcoord_file_claim_order)
+			WHERE group_id = ? AND `+expired+` ORDER BY mtime_ms, path_prefix LIMIT ?`, l.cfg.GroupID, n)
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			keySQL, keyArgs := l.keyIn(keys)
+			if err := lock(tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1 FROM ftpcoord_file
+				WHERE group_id = ? AND `+keySQL+` AND `+expired+fenceSQL+` FOR UPDATE SKIP LOCKED`,
+				append(append([]any{l.cfg.GroupID}, keyArgs...), fenceArgs...)...)); err != nil {
+				return err
+			}
 		}
 		sortClaims(picked)
 		picked = picked[:min(n, len(picked))]
 		if len(picked) == 0 {
 			return nil
 		}
-		keys := make([]any, len(picked))
+		pickedKeys := make([]any, len(picked))
 		for i, c := range picked {
-			keys[i] = c.Key
+			pickedKeys[i] = c.Key
 		}
 		// Locked by this transaction since they were read: still as read.
 		if _, err := tx.ExecContext(ctx, `UPDATE ftpcoord_file SET `+set+` WHERE group_id = ? AND version_key IN (`+
-			sqlbind.Placeholders(len(keys), 0)+`)`, append(append(slices.Clone(setArgs), l.cfg.GroupID), keys...)...); err != nil {
+			sqlbind.Placeholders(len(pickedKeys), 0)+`)`, append(append(slices.Clone(setArgs), l.cfg.GroupID), pickedKeys...)...); err != nil {
 			return err
 		}
 		if l.claimPicked != nil {

@@ -2,8 +2,11 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/ftpcoord/ftpcoord/schema"
 )
 
 // ExpireOrphans ends at once the leases of claims whose holder can no longer
@@ -25,26 +28,80 @@ import (
 // so every member of a shared group must use the same sessionTimeZone, as
 // for the takeover.
 func (l *Ledger) ExpireOrphans(ctx context.Context, term int64, liveness time.Duration) (int, error) {
-	var q string
-	var args []any
-	expired := `UPDATE ftpcoord_file SET lease_expires = ` + l.later() + `
-		WHERE group_id = ? AND status = 'IN_PROGRESS' AND lease_expires > ` + l.now()
 	// A second in the past: lease_expires < now is then true for the next
 	// claim even on a clock with whole-millisecond resolution.
 	const past = -1000
+	where := `group_id = ? AND status = 'IN_PROGRESS' AND lease_expires > ` + l.now()
+	args := []any{l.cfg.GroupID}
 	if l.cfg.Mode == Shared {
-		q = expired + ` AND owner_member <> ? AND NOT EXISTS (SELECT 1 FROM health_check h
+		where += ` AND owner_member <> ? AND NOT EXISTS (SELECT 1 FROM health_check h
 			WHERE h.group_id = ? AND h.task_id = ftpcoord_file.owner_member AND h.last_heartbeat > ` + l.later() + `)`
-		args = []any{past, l.cfg.GroupID, l.cfg.MemberID, l.cfg.GroupID, -(liveness + time.Second).Milliseconds()}
+		args = append(args, l.cfg.MemberID, l.cfg.GroupID, -(liveness + time.Second).Milliseconds())
 	} else {
 		fenceSQL, fenceArgs := l.fence(term)
-		q = expired + ` AND term < ?` + fenceSQL
-		args = append([]any{past, l.cfg.GroupID, term}, fenceArgs...)
+		where += ` AND term < ?` + fenceSQL
+		args = append(append(args, term), fenceArgs...)
 	}
-	res, err := l.exec(ctx, l.q(q), args...)
+	set := `UPDATE ftpcoord_file SET lease_expires = ` + l.later() + ` WHERE `
+	if l.cfg.Dialect != schema.MySQL {
+		res, err := l.exec(ctx, l.q(set+where), append([]any{past}, args...)...)
+		if err != nil {
+			return 0, fmt.Errorf("ledger: expire orphaned claims: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		return int(n), nil
+	}
+	// InnoDB: an UPDATE that searches by condition waits for every row
+	// lock on its way, and a claim's transaction holds locks until it
+	// commits, on the rows it takes and on some it passed over (claimed
+	// rows of other members among them): a member paused in the middle
+	// of one (SIGSTOP) would hold up every other member's reclaim, and
+	// the poll it runs in, for as long as the pause lasts. So the orphans
+	// are read and locked skipping rows another transaction holds (the
+	// next reclaim takes those), then expired by key, in one short
+	// transaction.
+	var n int
+	expire := func(tx *sql.Tx) error {
+		keys, err := l.keysWhere(ctx, tx, `SELECT version_key FROM ftpcoord_file WHERE `+where+` FOR UPDATE SKIP LOCKED`, args...)
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		keySQL, keyArgs := l.keyIn(keys)
+		res, err := tx.ExecContext(ctx, set+`group_id = ? AND `+keySQL, append([]any{past, l.cfg.GroupID}, keyArgs...)...)
+		if err != nil {
+			return err
+		}
+		rows, _ := res.RowsAffected()
+		n = int(rows)
+		return nil
+	}
+	// A deadlock victim is rolled back whole: run the transaction again.
+	err := l.retry(ctx, func() error {
+		n = 0
+		bctx, cancel := l.bound(ctx)
+		defer cancel()
+		return l.inTx(bctx, expire)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("ledger: expire orphaned claims: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return n, nil
+}
+
+// keysWhere runs, in tx, a query of version keys, and returns them.
+func (l *Ledger) keysWhere(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }

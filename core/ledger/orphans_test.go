@@ -130,3 +130,74 @@ func TestSupersede(t *testing.T) {
 		require.Equal(t, 1, c[InProgress], "counts %v", c)
 	})
 }
+
+// On MySQL a claim's transaction keeps locks, until it commits, on the rows
+// it takes and on claimed rows it passed over. A member paused (SIGSTOP) in
+// the middle of one must not hold up the others' reclaim of a stale
+// member's claims, and the poll it runs in, for as long as the pause lasts:
+// ExpireOrphans passes over the rows it holds (the next call takes them)
+// instead of waiting for them until its statement times out.
+func TestExpireOrphansPassesOverRowsAnOpenClaimHolds(t *testing.T) {
+	f := setup(t, schema.MySQL)
+	ctx := context.Background()
+	mustRecord(t, f.ledger(t, "x", Shared), files(100), 100)
+	a, c := f.ledger(t, "a", Shared), f.ledger(t, "c", Shared)
+	b := f.ledger(t, "b", Shared, func(c *Config) { c.StatementTimeout = 2 * time.Second })
+	stale, err := c.Claim(ctx, 5, time.Hour, 0)
+	require.NoError(t, err, "c's claims")
+	require.Len(t, stale, 5, "c's claims")
+	f.heartbeat(t, "c", 5000) // dead: past liveness + 1 s
+	f.heartbeat(t, "a", 0)
+	var during int
+	var duringErr error
+	a.claimPicked = func() { // a's claim transaction is open, its rows locked
+		a.claimPicked = nil
+		during, duringErr = b.ExpireOrphans(ctx, 0, 2*time.Second)
+	}
+	_, err = a.Claim(ctx, 10, time.Hour, 0)
+	require.NoError(t, err, "a's claim")
+	require.NoError(t, duringErr, "ExpireOrphans while a's claim transaction held its rows")
+	after, err := b.ExpireOrphans(ctx, 0, 2*time.Second)
+	require.NoError(t, err, "ExpireOrphans after a's claim")
+	require.Equal(t, 5, during+after, "c's claims expired: %d while a's claim was open, %d after; want all 5", during, after)
+	got, err := b.Claim(ctx, 10, time.Hour, 0)
+	require.NoError(t, err, "b's claim")
+	require.Len(t, got, 10, "b's claim")
+	for i, c := range stale {
+		require.Equal(t, c.Key, got[i].Key, "claim %d: %+v; want c's %s first (the oldest), reclaimed", i, got[i], c.File.Path)
+		require.Equal(t, 2, got[i].Tries, "claim %d: %+v; want its attempt counted", i, got[i])
+	}
+}
+
+// On MySQL a claim's transaction locks only the rows it takes: a member
+// paused (SIGSTOP) in the middle of one holds up no other member's commit,
+// renewal or reclaim of the claims it passed over on its way.
+func TestOpenClaimHoldsNoOtherClaim(t *testing.T) {
+	f := setup(t, schema.MySQL)
+	ctx := context.Background()
+	mustRecord(t, f.ledger(t, "x", Shared), files(100), 100)
+	a := f.ledger(t, "a", Shared)
+	c := f.ledger(t, "c", Shared, func(c *Config) { c.StatementTimeout = 2 * time.Second })
+	b := f.ledger(t, "b", Shared, func(c *Config) { c.StatementTimeout = 2 * time.Second })
+	held, err := c.Claim(ctx, 5, time.Hour, 0)
+	require.NoError(t, err, "c's claims")
+	require.Len(t, held, 5, "c's claims")
+	f.heartbeat(t, "c", 5000) // c looks dead, b reclaims its last claim
+	f.heartbeat(t, "a", 0)
+	var renewed, expired int
+	var commitErr, renewErr, expireErr error
+	a.claimPicked = func() { // a's claim transaction is open
+		a.claimPicked = nil
+		commitErr = c.Commit(ctx, held[0])
+		renewed, renewErr = c.Renew(ctx, held[1:4], time.Hour)
+		expired, expireErr = b.ExpireOrphans(ctx, 0, 2*time.Second)
+	}
+	got, err := a.Claim(ctx, 10, time.Hour, 0)
+	require.NoError(t, err, "a's claim")
+	require.Len(t, got, 10, "a's claim")
+	require.NoError(t, commitErr, "c's commit while a's claim transaction was open")
+	require.NoError(t, renewErr, "c's renewal while a's claim transaction was open")
+	require.Equal(t, 3, renewed, "c's renewal while a's claim transaction was open")
+	require.NoError(t, expireErr, "b's reclaim while a's claim transaction was open")
+	require.Equal(t, 4, expired, "b's reclaim of c's 4 unfinished claims while a's claim transaction was open")
+}

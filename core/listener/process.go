@@ -123,11 +123,8 @@ func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, servic
 	if !shared && l.orphansTerm == term || l.draining.Load() {
 		return nil
 	}
-	liveness := time.Duration(l.cfg.Coordination.TaskConfig().WithDefaults().LivenessCheckInterval) * time.Second
-	n, err := lg.ExpireOrphans(ctx, term, liveness)
+	n, err := l.expireOrphans(ctx, lg, term)
 	if err != nil {
-		l.obs.DatabaseError("expire", err)
-		l.log.Warn("listener: could not reclaim the files of claims that ended with their holder; they wait for their leases", "err", err)
 		return nil
 	}
 	if !shared {
@@ -136,13 +133,36 @@ func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, servic
 	if n == 0 {
 		return nil
 	}
-	why := "their term ended"
-	if shared {
-		why = "their member's heartbeat is stale"
-	}
-	l.log.Info("listener: reclaiming files whose claims ended with their holder", "files", n, "why", why, "term", term)
 	return l.processBacklog(ctx, lg, service, claimTerm, keepGoing, nil, func() {})
 }
+
+// expireOrphans ends the leases of the claims whose holder can no longer
+// finish them (ledger.ExpireOrphans) and returns how many it ended; the
+// next claim takes them.
+func (l *Listener) expireOrphans(ctx context.Context, lg *ledger.Ledger, term int64) (int, error) {
+	liveness := time.Duration(l.cfg.Coordination.TaskConfig().WithDefaults().LivenessCheckInterval) * time.Second
+	n, err := lg.ExpireOrphans(ctx, term, liveness)
+	if err != nil {
+		l.obs.DatabaseError("expire", err)
+		l.log.Warn("listener: could not reclaim the files of claims that ended with their holder; they wait for their leases", "err", err)
+		return 0, err
+	}
+	if n > 0 {
+		why := "their term ended"
+		if l.cfg.Mode == "shared" {
+			why = "their member's heartbeat is stale"
+		}
+		l.log.Info("listener: reclaiming files whose claims ended with their holder", "files", n, "why", why, "term", term)
+	}
+	return n, nil
+}
+
+// orphansEvery is how often a shared member busy with a backlog looks for
+// the claims of members whose heartbeat turned stale meanwhile (a poll
+// looks at its start): a member paused or cut off in that time would
+// otherwise keep its files until the backlog is drained, however long
+// that takes. Staleness counts whole seconds.
+const orphansEvery = time.Second
 
 // listing is a poll's listing while its new versions are entered and
 // processed.
@@ -329,14 +349,24 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	defer finishOnce()
 	lease := l.cfg.processingTimeout()
 	inFlight := newClaimSet(nil)
-	stopRenew := l.renewLeases(ctx, lg, inFlight, lease)
+	stopRenew := l.renewLeases(ctx, lg, inFlight, lease, keepGoing)
 	defer stopRenew()
+	back := &giveBack{} // claims to release unfinished
+	orphansDue := time.Now().Add(orphansEvery)
 	// claim returns the next batch; fresh: new versions of the listing,
 	// whose number says nothing of the backlog.
 	claim := func() (claims []ledger.Claim, fresh bool, err error) {
 		if claims, ok := l.nextNew(ctx, lg, service, lst, lease, term); ok {
 			inFlight.add(claims)
 			return claims, true, nil
+		}
+		// What was given back so far goes back now, not when the backlog
+		// is drained: a member that was paused and is current again may
+		// carry on for long.
+		l.release(ctx, lg, back)
+		if l.cfg.Mode == "shared" && time.Now().After(orphansDue) {
+			l.expireOrphans(ctx, lg, term) // what it ends, this claim takes
+			orphansDue = time.Now().Add(orphansEvery)
 		}
 		claims, err = lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
 		if err != nil {
@@ -352,7 +382,6 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	drained := func(claims []ledger.Claim, fresh bool) bool {
 		return !fresh && len(claims) < l.cfg.MaxFilesPerPoll
 	}
-	back := &giveBack{}
 	defer l.release(ctx, lg, back)
 	defer func() { // claimed with the listing, never started
 		if lst != nil {
@@ -395,7 +424,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 				}
 			}
 		}()
-		l.commitLoop(ctx, lg, service, succeeded, keepGoing)
+		l.commitLoop(ctx, lg, service, succeeded, keepGoing, back)
 	}()
 	var wg sync.WaitGroup
 	for range l.cfg.Workers {
@@ -496,8 +525,9 @@ const commitLinger = 20 * time.Millisecond
 // afterProcess action of each committed file (after the commit: a crash in
 // between leaves the file in place but DONE, never processed twice). A
 // member that is no longer active (its term ended, or it was paused past
-// its fence deadline) commits nothing, as it starts nothing.
-func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed, keepGoing func() bool) {
+// its fence deadline) commits nothing, as it starts nothing, and gives
+// the files back (see notActive).
+func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed, keepGoing func() bool, back *giveBack) {
 	linger := time.NewTimer(commitLinger)
 	defer linger.Stop()
 	for first := range in {
@@ -520,7 +550,7 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 			claims[i] = p.claim
 		}
 		if !keepGoing() {
-			l.notActive(ctx, service, len(claims))
+			l.notActive(ctx, service, claims, back)
 			continue
 		}
 		lost, err := l.commitAll(ctx, lg, claims)
@@ -543,10 +573,19 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 }
 
 // notActive reports processed files left uncommitted because this member
-// stepped down meanwhile: the active member processes them again.
-func (l *Listener) notActive(ctx context.Context, service any, n int) {
+// stepped down meanwhile (or, in shared mode, its heartbeat may look stale
+// to the others: it was paused, or cut off from its database), and gives
+// them back, for another member to process again at once. Left to the
+// others, they would wait for their leases whenever the others did not see
+// this member stale: a pause just past the liveness interval, while they
+// were busy, ends with a fresh heartbeat, and the claims look alive.
+// Released by claim token, a file another member reclaimed meanwhile is
+// left alone.
+func (l *Listener) notActive(ctx context.Context, service any, claims []ledger.Claim, back *giveBack) {
+	n := len(claims)
+	back.add(claims...)
 	l.obs.FilesFinished("lost", n)
-	l.log.Warn("listener: not committing processed files: this member is no longer active; the active member processes them again", "files", n)
+	l.log.Warn("listener: not committing processed files: this member is no longer active; giving them back, another member processes them again", "files", n)
 	l.reportError(ctx, service, fmt.Errorf("listener: %d processed files not committed: this member is no longer active: %w", n, ledger.ErrLost))
 }
 
@@ -599,7 +638,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		return
 	}
 	if !keepGoing() {
-		l.notActive(ctx, service, len(claims))
+		l.notActive(ctx, service, claims, back)
 		return
 	}
 	lost, err := l.commitAll(ctx, lg, claims)
@@ -675,8 +714,10 @@ func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c l
 }
 
 // renewLeases extends the leases of the claims still in flight every third
-// of the lease, until stopped.
-func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *claimSet, lease time.Duration) (stop func()) {
+// of the lease, until stopped; not while keepGoing is false: a member that
+// stepped down, or whose heartbeat may look stale (it was paused), must not
+// undo a reclaim by giving the leases it lost back their length.
+func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *claimSet, lease time.Duration, keepGoing func() bool) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -688,7 +729,7 @@ func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *clai
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if claims := set.list(); len(claims) > 0 {
+				if claims := set.list(); len(claims) > 0 && keepGoing() {
 					n, err := lg.Renew(ctx, claims, lease)
 					if err != nil && ctx.Err() == nil {
 						l.obs.DatabaseError("renew", err)

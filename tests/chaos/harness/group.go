@@ -149,6 +149,7 @@ type Group struct {
 	all       []*Member
 	killed    map[int]time.Time // pid -> when it was SIGKILLed (by us or itself)
 	paused    []Pause
+	held      []*heldClaims // the paused members' claims, per pause
 	windows   []Window
 	failovers []time.Time // moments the active member was taken away
 	names     []string    // every file name expected
@@ -156,6 +157,7 @@ type Group struct {
 	peers     []*peerTrack
 	peerHalt  func()
 	arriving  sync.WaitGroup
+	watching  sync.WaitGroup // watchHeld
 	stopArr   chan struct{}
 }
 
@@ -448,17 +450,127 @@ func (g *Group) MarkFailover() {
 	g.mu.Unlock()
 }
 
-// Pause SIGSTOPs member id (with its current term) for d, then SIGCONTs it.
+// Pause SIGSTOPs member id (with its current term) for d, then SIGCONTs it,
+// and watches the claims the member held when it stopped (see heldClaims).
+// On SQLite the stopped process may hold the database file's write lock,
+// which every member then waits for: the pause is a database fault for all
+// of them.
 func (g *Group) Pause(id string, term int64, d time.Duration) {
 	m := g.Member(id)
 	p := Pause{Pid: m.Pid, ID: id, Term: term, From: time.Now()}
 	m.cmd.Process.Signal(syscall.SIGSTOP)
+	g.watchHeld(id, p.From)
 	time.Sleep(d)
 	p.To = time.Now()
 	m.cmd.Process.Signal(syscall.SIGCONT)
 	g.mu.Lock()
 	g.paused = append(g.paused, p)
+	if g.Opt.Dialect == schema.SQLite {
+		var all []string
+		for id := range g.members {
+			all = append(all, id)
+		}
+		g.windows = append(g.windows, Window{Kind: "db", Members: all, From: p.From, To: p.To})
+	}
 	g.mu.Unlock()
+}
+
+// heldClaims is what became of the claims a member held when it was
+// paused: none may wait for its lease (processingTimeout). Each must be
+// committed, given back or reclaimed by another member (its claim token
+// gone) soon after the member's heartbeat turned stale, or after it woke.
+type heldClaims struct {
+	ID      string
+	From    time.Time // the SIGSTOP
+	Claims  int       // IN_PROGRESS rows of the member just after it
+	Settled time.Duration
+	Done    bool // every one settled, Settled after the SIGSTOP
+	tokens  []any
+}
+
+// settled tells whether none of h's claims is IN_PROGRESS under its token
+// any more, and notes when it first found so.
+func (g *Group) settled(h *heldClaims) bool {
+	g.mu.Lock()
+	done := h.Done
+	g.mu.Unlock()
+	if done {
+		return true
+	}
+	var left int
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q := qq(g, `SELECT count(*) FROM ftpcoord_file WHERE group_id = ? AND status = 'IN_PROGRESS' AND claim_token IN (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(h.tokens)), ", ")+`)`)
+	if err := g.SQL.QueryRowContext(ctx, q, append([]any{g.Name}, h.tokens...)...).Scan(&left); err != nil || left > 0 {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !h.Done {
+		h.Settled, h.Done = time.Since(h.From), true
+	}
+	return true
+}
+
+// heldNow is a copy of every pause's heldClaims as they stand, each looked
+// at once more (the watch looks every 50 ms).
+func (g *Group) heldNow() []heldClaims {
+	g.mu.Lock()
+	held := append([]*heldClaims(nil), g.held...)
+	g.mu.Unlock()
+	out := make([]heldClaims, len(held))
+	for i, h := range held {
+		g.settled(h)
+		g.mu.Lock()
+		out[i] = *h
+		g.mu.Unlock()
+	}
+	return out
+}
+
+// watchHeld notes member id's claims (their tokens) just after its SIGSTOP
+// at from, and watches them until none is IN_PROGRESS under its token any
+// more, or the group closes.
+func (g *Group) watchHeld(id string, from time.Time) {
+	h := &heldClaims{ID: id, From: from}
+	defer func() {
+		g.mu.Lock()
+		g.held = append(g.held, h)
+		g.mu.Unlock()
+	}()
+	var tokens []any
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := g.SQL.QueryContext(ctx, qq(g, `SELECT claim_token, count(*) FROM ftpcoord_file
+		WHERE group_id = ? AND owner_member = ? AND status = 'IN_PROGRESS' GROUP BY claim_token`), g.Name, id)
+	if err == nil {
+		for rows.Next() {
+			var tok string
+			var n int
+			if rows.Scan(&tok, &n) == nil {
+				tokens = append(tokens, tok)
+				h.Claims += n
+			}
+		}
+		rows.Close()
+	}
+	if len(tokens) == 0 {
+		h.Done = true
+		return
+	}
+	h.tokens = tokens
+	g.watching.Add(1)
+	go func() {
+		defer g.watching.Done()
+		for !g.settled(h) {
+			select {
+			case <-g.stopArr:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
 }
 
 // CutDB sets the database relays of ids (all members when none) to mode
@@ -617,6 +729,7 @@ func (g *Group) Close() {
 		close(g.stopArr)
 	}
 	g.arriving.Wait()
+	g.watching.Wait()
 	g.StopAll()
 	for _, p := range g.peers {
 		p.stop()

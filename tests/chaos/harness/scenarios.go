@@ -26,6 +26,10 @@ type Scenario struct {
 	// ReclaimWithin, when set, bounds how long after a kill the handlers
 	// the killed member had at work run again elsewhere (ReclaimMax).
 	ReclaimWithin func(liveness time.Duration) time.Duration
+	// HeldWithin, when set, bounds how long after a SIGSTOP every claim
+	// the paused member held then is committed, given back or reclaimed
+	// (HeldMax): a bound from the liveness interval, far below the lease.
+	HeldWithin func(liveness time.Duration) time.Duration
 	// Servers: the scenario needs a database server (a JVM Ballerina node
 	// has no SQLite).
 	Servers bool
@@ -55,8 +59,13 @@ var Scenarios = []Scenario{
 		ReclaimWithin: func(l time.Duration) time.Duration { return l + 3*time.Second }},
 	{Name: "pause-default-lease", What: "SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the new active member reclaims its files at once, and once woken it starts and commits none of them",
 		Faults: pauseActive, Configure: defaultLease},
-	{Name: "pause-shared", What: "shared mode (every member claims and processes), SIGSTOP of the active member for liveness + 2 s, twice, processingTimeout at its default: the others reclaim its claims once its heartbeat is stale; once woken, it commits none of them",
-		Faults: pauseActive, Configure: func(o *Options) { defaultLease(o); o.Mode = "shared" }},
+	{Name: "pause-shared", What: "shared mode (every member claims and processes), SIGSTOP of the active member while one of its handlers is at work, for liveness + 2 s, then for liveness (past its fence, short of stale), processingTimeout at its default: the others reclaim its claims once its heartbeat is stale, or it gives back, once woken, those it does not commit; none waits for its lease",
+		Faults: pauseActiveAtWork, Configure: func(o *Options) {
+			defaultLease(o)
+			o.Mode = "shared"
+			o.ArrivalEvery = 40 * time.Millisecond // arrivals outlast the two pauses: each needs a handler at work
+		},
+		HeldWithin: pausedClaimsWithin},
 	{Name: "grow-in-place", What: "files written in place in 250-byte pieces while the members list them (no guard set: settleTime 0), SIGKILL of the active member twice",
 		Faults: killActive2, Configure: func(o *Options) {
 			o.GrowInPlace = true
@@ -66,6 +75,14 @@ var Scenarios = []Scenario{
 		Before: jvmPeerHolds, Faults: jvmPeerStandby, Servers: true},
 	{Name: "partition-active", What: "the active member cut from the database (still reaching FTP) for 2x liveness + 1 s, twice", Faults: partitionActive, NetworkDB: true},
 }
+
+// pausedClaimsWithin is the bound on a paused member's claims (HeldWithin)
+// when a pause lasts up to liveness + 2 s (pauseActiveAtWork): the longest
+// pause and one liveness interval more. Its heartbeat turns stale liveness + 1 s after
+// the last one it wrote, and the others, even busy with a backlog, look
+// for stale members every second; a pause too short for them to notice
+// ends with the member giving back, at once, what it does not commit.
+func pausedClaimsWithin(l time.Duration) time.Duration { return 2*l + 2*time.Second }
 
 // defaultLease leaves processingTimeout at its default (300 s): a file
 // reclaimed only when its lease ends would wait for longer than a run.
@@ -173,13 +190,39 @@ func (g *Group) killActive(ctx context.Context, k kills) error {
 }
 
 func pauseActive(ctx context.Context, g *Group, ids []string) error {
-	for range 2 {
+	l := g.liveness() + 2*time.Second
+	return g.pauseActive(ctx, false, l, l)
+}
+
+// pauseActiveAtWork pauses the active member twice, each time while one of
+// its handlers is at work, so that it holds claims when it stops: for
+// liveness + 2 s (the others see its heartbeat stale and reclaim them),
+// then for liveness (past its fence deadline, liveness - heartbeatFrequency,
+// so that it commits nothing when it wakes; too short for the others to
+// see it stale, so that it must give back what it does not commit).
+func pauseActiveAtWork(ctx context.Context, g *Group, ids []string) error {
+	return g.pauseActive(ctx, true, g.liveness()+2*time.Second, g.liveness())
+}
+
+// pauseActive SIGSTOPs the active member once for each length, each a
+// random while after an active member is known, and with atWork only while
+// one of its handlers is at work. A pause past the liveness interval is a
+// failover: another member takes over.
+func (g *Group) pauseActive(ctx context.Context, atWork bool, lengths ...time.Duration) error {
+	for _, d := range lengths {
 		id, term, err := g.activeAfter(ctx, 500*time.Millisecond, 1500*time.Millisecond, 15*time.Second)
 		if err != nil {
 			return err
 		}
-		g.MarkFailover()
-		g.Pause(id, term, g.liveness()+2*time.Second)
+		if atWork {
+			if err := g.atWork(ctx, id, 10*time.Second); err != nil {
+				return err
+			}
+		}
+		if d > g.liveness() {
+			g.MarkFailover()
+		}
+		g.Pause(id, term, d)
 	}
 	return nil
 }
@@ -391,6 +434,14 @@ func RunScenario(ctx context.Context, bin string, env Env, d schema.Dialect, s S
 	if s.ReclaimWithin != nil {
 		if bound := s.ReclaimWithin(g.liveness()); r.ReclaimMax > bound {
 			r.violate("a file the killed member had at work ran again only %v after the kill (bound %v)", r.ReclaimMax.Round(time.Millisecond), bound)
+		}
+	}
+	if s.HeldWithin != nil {
+		if bound := s.HeldWithin(g.liveness()); r.HeldMax > bound {
+			r.violate("a claim the paused member held was settled only %v after its SIGSTOP (bound %v)", r.HeldMax.Round(time.Millisecond), bound)
+		}
+		if r.HeldClaims == 0 {
+			r.violate("the paused members held no claims when they stopped: the scenario tested nothing")
 		}
 	}
 	r.Elapsed = time.Since(start)

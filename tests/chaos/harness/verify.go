@@ -132,7 +132,12 @@ type Result struct {
 	Failovers         int
 	// ReclaimMax is the longest wait, from a SIGKILL, for a handler the
 	// killed member had at work to run again in another process.
-	ReclaimMax    time.Duration
+	ReclaimMax time.Duration
+	// HeldMax is the longest wait, from a SIGSTOP, until every claim the
+	// paused member held then was committed, given back or reclaimed
+	// (HeldClaims of them in all).
+	HeldMax       time.Duration
+	HeldClaims    int
 	Kills, Pauses int
 	Elapsed       time.Duration
 	Violations    []string
@@ -165,8 +170,11 @@ func (r *Result) violate(format string, args ...any) {
 //     nothing under its old term and started no handler before becoming
 //     active again;
 //   - every commit was made by the token holder of the moment by the
-//     database's clock, under its term (from the sampled token history).
+//     database's clock, under its term (from the sampled token history);
+//   - every claim a paused member held when it stopped was committed, given
+//     back or reclaimed before the run ended (HeldMax: how soon).
 func (g *Group) Verify(ctx context.Context, scenario string) Result {
+	held := g.heldNow() // before the members stop and give their claims back
 	g.StopAll()
 	r := Result{Scenario: scenario, Dialect: string(g.Opt.Dialect), Files: g.Expected(), Kills: g.Killed(), Pauses: g.Paused()}
 	lg, err := ReadLog(g.Log)
@@ -282,14 +290,22 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 		return false
 	}
 
-	// A commit that failed on a database error (not a lost claim) after
-	// the process's database had been cut, reported within 20 s of the
-	// run's end: a connection the cut left hanging, say. The file is then
-	// processed again, at least once, as it must be.
+	// A commit that failed on a database error (not a lost claim), or that
+	// the member declined, after the process's database had been cut (on
+	// SQLite: another member was paused, maybe holding the write lock),
+	// reported within 20 s of the run's end: a connection the cut left
+	// hanging, say, or heartbeats that could not be written. The file is
+	// then processed again, at least once, as it must be.
 	commitFailed := func(run *Run) bool {
 		for _, e := range lg.Errors {
-			if e.Pid != run.Pid || e.At.Before(run.End) || e.At.After(run.End.Add(20*time.Second)) ||
-				!strings.HasPrefix(e.Msg, "listener: commit ") || strings.Contains(e.Msg, "claim was lost") {
+			if e.Pid != run.Pid || e.At.Before(run.End) || e.At.After(run.End.Add(20*time.Second)) {
+				continue
+			}
+			// A commit that failed, or one the member declined: it could
+			// not write its heartbeat meanwhile (the listener commits
+			// nothing then), and gave the files back.
+			declined := strings.Contains(e.Msg, "processed files not committed: this member is no longer active")
+			if !declined && (!strings.HasPrefix(e.Msg, "listener: commit ") || strings.Contains(e.Msg, "claim was lost")) {
 				continue
 			}
 			for _, w := range windows {
@@ -472,6 +488,17 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 		if samples[i].Term < samples[i-1].Term {
 			r.violate("the token's term went back from %d to %d at %s", samples[i-1].Term, samples[i].Term, clock(samples[i].DB))
 		}
+	}
+
+	// A paused member's claims: none waits for its lease.
+	for _, h := range held {
+		r.HeldClaims += h.Claims
+		if !h.Done {
+			r.violate("%d claims %s held at its SIGSTOP at %s were still IN_PROGRESS under their claim tokens %v later (they wait for their leases)",
+				h.Claims, h.ID, clock(h.From), time.Since(h.From).Round(time.Millisecond))
+			continue
+		}
+		r.HeldMax = max(r.HeldMax, h.Settled)
 	}
 
 	// Reclaim delay: a handler cut short by a SIGKILL runs again, in

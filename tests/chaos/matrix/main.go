@@ -131,16 +131,20 @@ func failover(r harness.Result) string {
 }
 
 func table(w io.Writer, results []harness.Result) {
-	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | errors reported | runs cut short | finished, not committed (after a death or fault) | kills | pauses | failover delay (max, count) | killed member's files run again (max) | time | verdict |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| scenario | dialect | files | done | rejected | lost | duplicated | errors reported | runs cut short | finished, not committed (after a death or fault) | kills | pauses | failover delay (max, count) | killed member's files run again (max) | paused member's claims settled (max, count) | time | verdict |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range results {
 		reclaim := "-"
 		if r.ReclaimMax > 0 {
 			reclaim = fmt.Sprintf("%.2f s", r.ReclaimMax.Seconds())
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %.0f s | %s |\n",
+		held := "-"
+		if r.HeldClaims > 0 {
+			held = fmt.Sprintf("%.2f s (%d)", r.HeldMax.Seconds(), r.HeldClaims)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s | %s | %s | %.0f s | %s |\n",
 			r.Scenario, r.Dialect, r.Files, r.Done, r.Rejected, r.Lost, r.Duplicated, r.Errors, r.CutShort, r.ExplainedReruns,
-			r.Kills, r.Pauses, failover(r), reclaim, r.Elapsed.Seconds(), r.Verdict())
+			r.Kills, r.Pauses, failover(r), reclaim, held, r.Elapsed.Seconds(), r.Verdict())
 	}
 }
 
@@ -161,7 +165,8 @@ func report(path string, results []harness.Result, scenarios []harness.Scenario,
 		"active at once (from the role changes each member logs); every commit made by the token holder of that moment under its "+
 		"term, by the database's clock (token sampled every 100 ms); a woken paused member completed nothing under its old term "+
 		"and started no handler after it stepped down (but for at most one per worker that had passed its check just before the "+
-		"SIGSTOP). A finished run also counts as explained when its member reported a failed commit (a database error, not a lost "+
+		"SIGSTOP); every claim a paused member held when it stopped committed, given back or reclaimed (*paused member's claims settled*: "+
+		"the longest wait from the SIGSTOP, and how many claims; bounded where a scenario says so, never the lease). A finished run also counts as explained when its member reported a failed commit (a database error, not a lost "+
 		"claim) after its database had been cut. *Errors reported*: what the listeners reported to their handlers' OnError (failed listings, transfers, commits): the faults' visible effect. *Runs cut short*: handler runs that never finished (killed, or the transfer "+
 		"failed). *Failover delay*: from taking the active member away to the next takeover by another member. *Killed member's files run again*: "+
 		"from a SIGKILL to the moment a handler the killed member had at work starts again in another process (the longest). Every file "+
