@@ -26,3 +26,6 @@ func AgeHeartbeat(c *Coordinator, d time.Duration) {
 
 // Tick runs one round of c's loop by hand.
 func Tick(c *Coordinator, ctx context.Context, heartbeat, check bool) { c.tick(ctx, heartbeat, check) }
+
+// UTCOffset writes an offset as the coordinator's logs do (UTC+05:30).
+func UTCOffset(d time.Duration) string { return utcOffset(d) }

@@ -101,11 +101,12 @@ func TestZonesJVMPeer(t *testing.T) {
 // member does can prevent it (docs/timezones.md); this pins the behaviour
 // down, and that the member holding the token is not disturbed.
 func jvmMySQLDSTGap(t *testing.T, cfg taskcompat.DatabaseConfig) {
-	const std = -8 * time.Hour
 	now := time.Now()
 	// The zone skips the local hour from the server's UTC wall clock now on.
-	spring := now.Add(-time.Second).Add(-std)
-	fall := spring.Add(2 * time.Hour)
+	std, spring, fall := dstStd(t, func(std time.Duration) (time.Time, time.Time) {
+		spring := now.Add(-time.Second).Add(-std)
+		return spring, spring.Add(2 * time.Hour)
+	})
 	posix, _, err := ballerinapeer.DSTZone(std, spring, fall)
 	require.NoError(t, err)
 	m := startMember(t, cfg, "m", "j-gap")

@@ -135,8 +135,9 @@ func eachServerDialectAtOnce(t *testing.T, f func(t *testing.T, d schema.Dialect
 // and an hour ahead from spring to fall.
 type dstStart func(t *testing.T, id, group string, std time.Duration, spring, fall time.Time) node
 
-// dstScenarios runs two scenarios with nodes in a zone 8 h west of UTC
-// (members on UTC) that has DST changes while they run:
+// dstScenarios runs two scenarios with nodes in a synthetic zone (8 h west
+// of UTC, or another of dstOffsets at hours when its changes would straddle
+// the local midnight; members on UTC) that has DST changes while they run:
 //
 //   - "spring-forward": the whole zoneScenario, the clocks going forward
 //     2 s after the start, while a node holds the token (a member that holds
@@ -150,12 +151,11 @@ type dstStart func(t *testing.T, id, group string, std time.Duration, spring, fa
 //     first, an hour old, so the member must keep writing in the daylight
 //     offset: no takeover from the live member.
 func dstScenarios(t *testing.T, cfg taskcompat.DatabaseConfig, d schema.Dialect, prefix string, tick time.Duration, live int, start dstStart) {
-	const std = -8 * time.Hour
 	stale := time.Duration(live+1) * time.Second
 	all := atOnce(t)
 	all.run("spring-forward", func(t *testing.T) {
 		now := time.Now()
-		spring, fall := now.Add(2*time.Second), now.Add(2*time.Hour)
+		std, spring, fall := dstStd(t, func(time.Duration) (time.Time, time.Time) { return now.Add(2 * time.Second), now.Add(2 * time.Hour) })
 		_, loc, err := ballerinapeer.DSTZone(std, spring, fall)
 		require.NoError(t, err)
 		group := prefix + "-spring"
@@ -165,13 +165,13 @@ func dstScenarios(t *testing.T, cfg taskcompat.DatabaseConfig, d schema.Dialect,
 	})
 	all.run("fall-back", func(t *testing.T) {
 		now := time.Now()
-		spring, fall := now.Add(-time.Minute), now.Add(8*time.Second)
+		std, spring, fall := dstStd(t, func(time.Duration) (time.Time, time.Time) { return now.Add(-time.Minute), now.Add(8 * time.Second) })
 		group := prefix + "-fall"
 		m := startMember(t, cfg, "m", group, func(c *taskcompat.Config) { c.LivenessCheckInterval = live })
 		require.True(t, m.IsActive(), "member not active in an empty group")
 		n := start(t, "n", group, std, spring, fall)
 		waitFor(t, 10*time.Second, "the member to write in the node's daylight offset", func() bool {
-			return strings.Contains(m.logs.String(), "heartbeatZone=UTC-07:00")
+			return strings.Contains(m.logs.String(), "heartbeatZone="+taskcompat.UTCOffset(std+time.Hour))
 		})
 		require.False(t, time.Now().After(fall), "the node's clocks went back before the member saw its daylight offset: the machine is too slow for this test")
 		waitFor(t, 15*time.Second, "the clocks to go back", func() bool { return time.Now().After(fall) })
@@ -183,6 +183,26 @@ func dstScenarios(t *testing.T, cfg taskcompat.DatabaseConfig, d schema.Dialect,
 		require.True(t, m.IsActive(), "after the node's clocks went back: node active %v, member active %v; member logs:\n%s", n.IsActive(), m.IsActive(), m.logs.String())
 	})
 	all.wait()
+}
+
+// dstOffsets are the standard offsets a synthetic DST zone may take: the
+// first whose two clock changes fall on one local day (as DSTZone needs) is
+// used, so that the scenarios run at any hour of the day; two offsets 12 h
+// apart would do, these are spread wider.
+var dstOffsets = []time.Duration{-8 * time.Hour, -3 * time.Hour, 2 * time.Hour, 7 * time.Hour}
+
+// dstStd returns the first of dstOffsets whose changes, as changes gives
+// them for it, DSTZone accepts.
+func dstStd(t *testing.T, changes func(std time.Duration) (spring, fall time.Time)) (std time.Duration, spring, fall time.Time) {
+	t.Helper()
+	for _, std := range dstOffsets {
+		spring, fall := changes(std)
+		if _, _, err := ballerinapeer.DSTZone(std, spring, fall); err == nil {
+			return std, spring, fall
+		}
+	}
+	t.Fatalf("no offset of %v has both DST changes on one local day at %s", dstOffsets, time.Now().UTC())
+	return 0, time.Time{}, time.Time{}
 }
 
 // zoneScenario runs one group of members (in session zone mz) and nodes
