@@ -45,6 +45,11 @@ type SecureSocket struct {
 // sslMode is a mode in one spelling.
 type sslMode string
 
+// requiresTLS tells whether the mode connects over TLS or not at all.
+func (m sslMode) requiresTLS() bool {
+	return m == sslRequire || m == sslVerifyCA || m == sslVerifyFull
+}
+
 const (
 	sslDisable    sslMode = "disable"
 	sslAllow      sslMode = "allow"
@@ -188,7 +193,9 @@ func tlsProblem(db DatabaseConfig, err error) string {
 	var name x509.HostnameError
 	var verify *tls.CertificateVerificationError
 	switch {
-	case errors.Is(err, mysql.ErrNoTLS) || strings.Contains(err.Error(), "server refused TLS connection"):
+	case mode.requiresTLS() && (errors.Is(err, mysql.ErrNoTLS) || strings.Contains(err.Error(), "server refused TLS connection")):
+		// Under prefer or allow a refusal is no failure: the driver went
+		// on in plain text, and whatever failed then is the error's own.
 		return fmt.Sprintf("the server does not offer TLS and databaseConfig.options.ssl.mode %s requires it, so no password was sent: enable TLS on the server (or, on a trusted network only, use mode PREFER)", strings.ToUpper(string(mode)))
 	case errors.As(err, &name):
 		return fmt.Sprintf("the server's certificate does not name %q (databaseConfig.host): connect by a name the certificate holds, or fix the certificate", db.Host)
