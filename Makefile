@@ -11,7 +11,7 @@ TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzDecodeConfig:./core/listener FuzzParseConfig:./cmd/ftpcoord FuzzVersionKey:./core/ledger
 
-.PHONY: all build lib jni java test fuzz services services-stop bench bench-peers chaos soak demo lint fmt clean
+.PHONY: all build lib jni test-natives java test fuzz services services-stop bench bench-peers chaos soak demo lint fmt clean
 
 all: build
 
@@ -44,6 +44,7 @@ test: lint lib
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
 	  | $(GO) run ./internal/tools/testsummary -no-skips; \
 	bash tests/capi/run.sh; \
+	bash tests/capi/cross.sh; \
 	bash bindings/java/run-tests.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora in the test files).
@@ -61,19 +62,20 @@ lib:
 	rm -f build/libftpcoord.h  # cgo's own; ftpcoord.h is the documented one
 	cp capi/ftpcoord.h build/ftpcoord.h
 
-## jni: the Java bindings' native half, build/java-native/ (libftpcoord.so and
-## libftpcoord_jni.so, whose rpath $ORIGIN finds the first beside it).
-JDK_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(which javac))))
-jni: lib
-	mkdir -p build/java-native
-	cp build/libftpcoord.so build/java-native/libftpcoord.so
-	gcc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared \
-	  -I$(JDK_HOME)/include -I$(JDK_HOME)/include/linux -Ibuild \
-	  -o build/java-native/libftpcoord_jni.so bindings/java/src/main/c/ftpcoord_jni.c \
-	  -Lbuild/java-native -lftpcoord -Wl,-rpath,'$$ORIGIN'
+## jni: the Java bindings' native half for every platform the JAR ships,
+## build/java-native/<platform>/ (linux-x86_64, linux-aarch64, windows-x86_64:
+## libftpcoord and the JNI glue, cross-built with cgo; bindings/java/natives.sh).
+jni:
+	bash bindings/java/natives.sh
 
-## java: the Java bindings' JAR, with both native libraries inside
-## (bindings/java/target/ftpcoord-*.jar).
+## test-natives: each shipped native verified on its platform: the C ABI tests
+## under qemu-user (linux-aarch64) and wine (windows-x86_64), and a load of the
+## JNI glue as the Java loader does it (tests/capi/cross.sh; make test runs it).
+test-natives:
+	bash tests/capi/cross.sh
+
+## java: the Java bindings' JAR with the natives of every platform inside
+## (bindings/java/target/ftpcoord-*.jar), and its sources and javadoc JARs.
 java: jni
 	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g'
 
