@@ -24,6 +24,51 @@ jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
 methods=$(sed -n 's/^ *static native [^(]* \([A-Za-z]*\)(.*/\1/p' bindings/java/src/main/java/io/github/ftpcoord/Native.java)
 [ -n "$methods" ] || { echo "cross.sh: no native methods found in Native.java" >&2; exit 1; }
 
+# arm64_jvm: Debian's arm64 JRE in a private root (build/arm64-jvm), for qemu-user.
+# Its packages come from the machine's own apt sources but through private
+# lists and archives: the machine gets no foreign architecture and nothing
+# installed (a multiarch install would also upgrade its amd64 JDK). Prints the root.
+arm64_jvm() {
+	local root=$PWD/build/arm64-jvm/root apt=$PWD/build/arm64-jvm
+	if [ ! -x "$root/usr/lib/jvm/java-17-openjdk-arm64/bin/java" ]; then
+		mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$root/lib"
+		local opts=(-qq -o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o Dir::State::Lists="$apt/lists"
+			-o Dir::Cache::Archives="$apt/archives" -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
+		apt-get "${opts[@]}" update >&2
+		(cd "$apt/archives" && apt-get "${opts[@]}" download openjdk-17-jre-headless:arm64 zlib1g:arm64 libstdc++6:arm64 >&2)
+		for d in "$apt"/archives/*.deb; do dpkg-deb -x "$d" "$root"; done
+		# The C library of the cross toolchain (libc6-arm64-cross) completes the root.
+		mkdir -p "$root/lib/aarch64-linux-gnu"
+		cp -a /usr/aarch64-linux-gnu/lib/. "$root/lib/aarch64-linux-gnu/"
+		ln -sfn aarch64-linux-gnu/ld-linux-aarch64.so.1 "$root/lib/ld-linux-aarch64.so.1"
+	fi
+	echo "$root"
+}
+
+# jvm_probe ROOT: tests/capi/JniProbe.java in the arm64 JVM, from the core JAR,
+# against a fresh directory of the pure-ftpd.
+jvm_probe() {
+	local root=$1 dir=jniprobe-$$ n=0
+	(cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g')
+	local jar
+	jar=$(ls bindings/java/target/ftpcoord-*.jar | grep -v -e -sources -e -javadoc)
+	javac -d "$work/probe" -cp "$jar" tests/capi/JniProbe.java
+	mkdir -p "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"
+	chmod 777 "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"
+	for name in "invoice-1.xml" "with space.csv" "emoji-📦.json"; do
+		for _ in $(seq 1 40); do printf '%s' "$name"; done >"$FTPCOORD_TEST_PUREFTPD_ROOT/$dir/$name"
+		n=$((n + 1))
+	done
+	local config
+	config=$(printf '{"protocol":"FTP","host":"%s","port":%s,"path":"/%s","pollingInterval":3600,"auth":{"credentials":{"username":"%s","password":"%s"}}}' \
+		"${FTPCOORD_TEST_PUREFTPD_ADDR%:*}" "${FTPCOORD_TEST_PUREFTPD_ADDR##*:}" "$dir" "$FTPCOORD_TEST_PUREFTPD_USER" "$FTPCOORD_TEST_PUREFTPD_PASSWORD")
+	local rc=0
+	LC_ALL=C.UTF-8 qemu-aarch64 -L "$root" "$root/usr/lib/jvm/java-17-openjdk-arm64/bin/java" \
+		-cp "$jar:$work/probe" JniProbe "$config" "$n" aarch64 || rc=$?
+	rm -rf "${FTPCOORD_TEST_PUREFTPD_ROOT:?}/$dir"
+	return "$rc"
+}
+
 # native_path PATH: PATH as the platform's program sees it (wine maps / to Z:).
 native_path() {
 	if [ "$platform" = windows-x86_64 ]; then local p=${1//\//\\}; echo "Z:$p"; else echo "$1"; fi
@@ -49,8 +94,10 @@ for platform in linux-x86_64 linux-aarch64 windows-x86_64; do
 		# run.sh set the wine prefix up; the same one here.
 		WINEPREFIX=$PWD/build/wine WINEDEBUG=-all WINEDLLOVERRIDES=bcryptprimitives=n \
 			"${run[@]}" "$work/jniload_$platform$exe" "$(native_path "$dir/$core")" "$(native_path "$dir/$jni")" $methods
+		# The whole Java path where a JVM of the platform runs here.
+		[ "$platform" != linux-aarch64 ] || jvm_probe "$(arm64_jvm)"
 	} 2>&1 | tr -d '\r' >"$out" && rc=0 || rc=$? # wine's programs end lines with CRLF
-	grep -E '^[0-9]+ passed, [0-9]+ failed$|^(workhealth|jniload): ' "$out" | sed "s/^/$platform: /"
+	grep -E '^[0-9]+ passed, [0-9]+ failed$|^(workhealth|jniload|jni): ' "$out" | sed "s/^/$platform: /"
 	p=0 f=0
 	while read -r a _ b _; do p=$((p + a)) f=$((f + b)); done < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out")
 	if [ "$rc" -ne 0 ]; then
