@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 . tests/services/lib.sh
 ensure_packages qemu-aarch64 qemu-user
 ensure_packages /usr/lib/wine/wine64 wine64
+ensure_packages mvn maven # the core JAR for the arm64 JVM
 # natives.sh installs the cross compilers and builds all three pairs.
 bash bindings/java/natives.sh >/dev/null
 if [ -z "${FTPCOORD_TEST_PUREFTPD_ROOT:-}" ] || [ -z "${FTPCOORD_TEST_POSTGRES_URL:-}" ]; then
@@ -49,7 +50,7 @@ arm64_jvm() {
 # against a fresh directory of the pure-ftpd.
 jvm_probe() {
 	local root=$1 dir=jniprobe-$$ n=0
-	(cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g')
+	(cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip package 2>&1 | sed 's/\x1b\[0m//g')
 	local jar
 	jar=$(ls bindings/java/target/ftpcoord-*.jar | grep -v -e -sources -e -javadoc)
 	javac -d "$work/probe" -cp "$jar" tests/capi/JniProbe.java
