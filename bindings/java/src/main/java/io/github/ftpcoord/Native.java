@@ -20,8 +20,8 @@ import java.util.stream.Stream;
  * failure.
  *
  * <p>Loading: with the system property {@value #PATH_PROPERTY} (or the
- * environment variable {@value #PATH_ENV}) naming a directory, the core
- * library and the JNI glue are loaded from it, under the platform's names
+ * environment variable {@value #PATH_ENV}) naming a directory, or either
+ * library file in it, the core library and the JNI glue are loaded from it, under the platform's names
  * ({@link System#mapLibraryName}: libftpcoord.so and libftpcoord_jni.so,
  * ftpcoord.dll and ftpcoord_jni.dll, libftpcoord.dylib and
  * libftpcoord_jni.dylib). Otherwise both are extracted from the JAR's
@@ -73,6 +73,9 @@ final class Native {
         }
         if (dir != null && !dir.isBlank()) {
             Path d = Path.of(dir).toAbsolutePath();
+            if (Files.isRegularFile(d)) {
+                d = d.getParent(); // one of the two libraries named: the pair is beside it
+            }
             for (String lib : new String[] {CORE, JNI}) {
                 if (!Files.isRegularFile(d.resolve(lib))) {
                     throw new UnsatisfiedLinkError(

@@ -67,6 +67,8 @@ class LoaderTest {
     void overridePropertyLoadsFromADirectory() throws Exception {
         Path dir = hostNatives();
         assertLoadedFrom(dir, probe("-D" + Native.PATH_PROPERTY + "=" + dir));
+        // Either file of the pair names its directory too.
+        assertLoadedFrom(dir, probe("-D" + Native.PATH_PROPERTY + "=" + dir.resolve("libftpcoord_jni.so")));
     }
 
     @Test
