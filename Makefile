@@ -11,7 +11,7 @@ TEST_TIMEOUT ?= 15m
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzListingLine:./core/remote FuzzSFTPWatch:./core/remote FuzzDecodeConfig:./core/listener FuzzParseConfig:./cmd/ftpcoord FuzzVersionKey:./core/ledger
 
-.PHONY: all build lib jni java test fuzz services services-stop bench bench-peers chaos soak demo lint fmt clean
+.PHONY: all build lib jni test-natives java java-check test fuzz services services-stop bench bench-peers chaos soak demo lint fmt clean
 
 all: build
 
@@ -37,14 +37,18 @@ services-stop:
 	bash tests/services/stop.sh
 
 ## test: lint, start the services, run every Go test against them (the fuzz
-## targets' seed corpora included), then the C ABI and Java tests. Timed fuzzing
-## is `make fuzz`: on a loaded machine its engine can miss its own deadlines.
+## targets' seed corpora included), then the C ABI tests (the host's library,
+## then each shipped Java native on its platform: test-natives), the Java
+## tests, and the Java artifacts' check (java-check). Timed fuzzing is
+## `make fuzz`: on a loaded machine its engine can miss its own deadlines.
 test: lint lib
 	eval "$$($(SERVICES))"; \
 	$(GO) test $(RACE) -count=1 -timeout $(TEST_TIMEOUT) -json ./... \
 	  | $(GO) run ./internal/tools/testsummary -no-skips; \
 	bash tests/capi/run.sh; \
-	bash bindings/java/run-tests.sh
+	bash tests/capi/cross.sh; \
+	bash bindings/java/run-tests.sh; \
+	bash bindings/java/reproducible.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (seed corpora in the test files).
 fuzz:
@@ -61,21 +65,28 @@ lib:
 	rm -f build/libftpcoord.h  # cgo's own; ftpcoord.h is the documented one
 	cp capi/ftpcoord.h build/ftpcoord.h
 
-## jni: the Java bindings' native half, build/java-native/ (libftpcoord.so and
-## libftpcoord_jni.so, whose rpath $ORIGIN finds the first beside it).
-JDK_HOME ?= $(shell dirname $$(dirname $$(readlink -f $$(which javac))))
-jni: lib
-	mkdir -p build/java-native
-	cp build/libftpcoord.so build/java-native/libftpcoord.so
-	gcc -std=c11 -O2 -Wall -Wextra -Werror -fPIC -shared \
-	  -I$(JDK_HOME)/include -I$(JDK_HOME)/include/linux -Ibuild \
-	  -o build/java-native/libftpcoord_jni.so bindings/java/src/main/c/ftpcoord_jni.c \
-	  -Lbuild/java-native -lftpcoord -Wl,-rpath,'$$ORIGIN'
+## jni: the Java bindings' native half for every platform the JAR ships,
+## build/java-native/<platform>/ (linux-x86_64, linux-aarch64, windows-x86_64:
+## libftpcoord and the JNI glue, cross-built with cgo; bindings/java/natives.sh).
+jni:
+	bash bindings/java/natives.sh
 
-## java: the Java bindings' JAR, with both native libraries inside
-## (bindings/java/target/ftpcoord-*.jar).
+## test-natives: each shipped native verified on its platform: the C ABI tests
+## under qemu-user (linux-aarch64) and wine (windows-x86_64), and a load of the
+## JNI glue as the Java loader does it (tests/capi/cross.sh; make test runs it).
+test-natives:
+	bash tests/capi/cross.sh
+
+## java: the Java bindings' JAR with the natives of every platform inside
+## (bindings/java/target/ftpcoord-*.jar), the Spring module's JAR
+## (bindings/java/spring/target/), and the sources and javadoc JARs of both.
 java: jni
-	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests package 2>&1 | sed 's/\x1b\[0m//g'
+	cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests -f reactor/pom.xml package 2>&1 | sed 's/\x1b\[0m//g'
+
+## java-check: `make java` twice in two copies of the tree: the same bytes for
+## every native and JAR, and the JARs hold what they must (bindings/java/reproducible.sh).
+java-check:
+	bash bindings/java/reproducible.sh
 
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger

@@ -85,6 +85,10 @@ func main() {
 
 	if *jar == "" {
 		m, _ := filepath.Glob("bindings/java/target/ftpcoord-*.jar")
+		// make java also leaves the -sources and -javadoc JARs beside it.
+		m = slices.DeleteFunc(m, func(p string) bool {
+			return strings.HasSuffix(p, "-sources.jar") || strings.HasSuffix(p, "-javadoc.jar")
+		})
 		if len(m) == 0 {
 			benchenv.Fatal(fmt.Errorf("no bindings/java/target/ftpcoord-*.jar: run make java first"))
 		}

@@ -2,29 +2,47 @@ package io.github.ftpcoord;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * The JNI surface over libftpcoord.so (see ftpcoord.h). Strings cross as
+ * The JNI surface over libftpcoord (see ftpcoord.h). Strings cross as
  * UTF-8 {@code byte[]}; out-parameters are {@code byte[][]} of length 1 that
  * receive the result JSON on success or the library's error message on
  * failure.
  *
- * <p>Loading: with the system property {@value #PATH_PROPERTY} set to a
- * directory, libftpcoord.so and libftpcoord_jni.so are loaded from it;
- * otherwise both are extracted from the JAR (native/linux-x86_64/) to a
- * temporary directory, loaded, and deleted at once (they stay mapped).
+ * <p>Loading: with the system property {@value #PATH_PROPERTY} (or the
+ * environment variable {@value #PATH_ENV}) naming a directory, or either
+ * library file in it, the core library and the JNI glue are loaded from it, under the platform's names
+ * ({@link System#mapLibraryName}: libftpcoord.so and libftpcoord_jni.so,
+ * ftpcoord.dll and ftpcoord_jni.dll, libftpcoord.dylib and
+ * libftpcoord_jni.dylib). Otherwise both are extracted from the JAR's
+ * native/&lt;os&gt;-&lt;arch&gt;/ for the running platform ({@link #SUPPORTED})
+ * to a temporary directory, loaded, and deleted at once (they stay mapped;
+ * Windows refuses to delete a loaded DLL, so there the directory goes on a
+ * later start). Any other platform gets an error naming it and the list.
  */
 final class Native {
     /** The system property naming a directory with both native libraries. */
     static final String PATH_PROPERTY = "ftpcoord.library.path";
+    /** The environment variable read when {@link #PATH_PROPERTY} is not set. */
+    static final String PATH_ENV = "FTPCOORD_LIBRARY_PATH";
 
-    static final String CORE = "libftpcoord.so";
-    static final String JNI = "libftpcoord_jni.so";
+    /** The platforms whose natives the JAR packs (bindings/java/natives.sh builds the same). */
+    static final List<String> SUPPORTED = List.of("linux-x86_64", "linux-aarch64", "windows-x86_64");
+
+    static final String CORE = System.mapLibraryName("ftpcoord");
+    static final String JNI = System.mapLibraryName("ftpcoord_jni");
+
+    private static final String TEMP_PREFIX = "ftpcoord-native-";
 
     // Status codes of ftpcoord.h.
     static final int OK = 0;
@@ -48,29 +66,46 @@ final class Native {
 
     private static void load() {
         String dir = System.getProperty(PATH_PROPERTY);
+        String from = "-D" + PATH_PROPERTY;
+        if (dir == null || dir.isBlank()) {
+            dir = System.getenv(PATH_ENV);
+            from = PATH_ENV;
+        }
         if (dir != null && !dir.isBlank()) {
             Path d = Path.of(dir).toAbsolutePath();
+            if (Files.isRegularFile(d)) {
+                d = d.getParent(); // one of the two libraries named: the pair is beside it
+            }
             for (String lib : new String[] {CORE, JNI}) {
                 if (!Files.isRegularFile(d.resolve(lib))) {
                     throw new UnsatisfiedLinkError(
-                            "ftpcoord: -D" + PATH_PROPERTY + "=" + dir + " has no " + lib
-                                    + " (build both with `make java`, or unset the property to use the libraries in the JAR)");
+                            "ftpcoord: " + from + "=" + dir + " has no " + lib
+                                    + " (build both with `make jni`, they are in build/java-native/<platform>/;"
+                                    + " or unset it to use the libraries in the JAR)");
                 }
             }
             System.load(d.resolve(CORE).toString());
             System.load(d.resolve(JNI).toString());
             return;
         }
-        String platform = platform();
+        String platform = platform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+        String unsupported = unsupported(platform);
+        if (unsupported != null) {
+            throw new UnsatisfiedLinkError(unsupported);
+        }
+        Path tmpRoot = Path.of(System.getProperty("java.io.tmpdir"));
+        if (platform.startsWith("windows-")) {
+            sweepStale(tmpRoot, Instant.now().minus(Duration.ofHours(1)));
+        }
         Path tmp;
         try {
-            tmp = Files.createTempDirectory("ftpcoord-native-");
+            tmp = Files.createTempDirectory(tmpRoot, TEMP_PREFIX);
             for (String lib : new String[] {CORE, JNI}) {
                 String res = "/native/" + platform + "/" + lib;
                 try (InputStream in = Native.class.getResourceAsStream(res)) {
                     if (in == null) {
-                        throw new UnsatisfiedLinkError("ftpcoord: the JAR has no " + res + " (platform " + platform
-                                + " is not packed; build the libraries with `make java` and set -D" + PATH_PROPERTY + "=DIR)");
+                        throw new UnsatisfiedLinkError("ftpcoord: the JAR has no " + res + " (a JAR built without"
+                                + " `make jni`; build the natives and set -D" + PATH_PROPERTY + "=DIR)");
                     }
                     Files.copy(in, tmp.resolve(lib), StandardCopyOption.REPLACE_EXISTING);
                 }
@@ -81,7 +116,8 @@ final class Native {
             throw u;
         }
         try {
-            // libftpcoord.so first: libftpcoord_jni.so needs it (its rpath is $ORIGIN).
+            // The core library first: the glue needs it (on Linux its rpath is
+            // $ORIGIN; Windows resolves ftpcoord.dll to the one already loaded).
             System.load(tmp.resolve(CORE).toString());
             System.load(tmp.resolve(JNI).toString());
         } finally {
@@ -91,15 +127,65 @@ final class Native {
         }
     }
 
-    static String platform() {
-        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
-        String arch = System.getProperty("os.arch", "").toLowerCase(java.util.Locale.ROOT);
-        if (arch.equals("amd64") || arch.equals("x86_64")) {
-            arch = "x86_64";
-        } else if (arch.equals("aarch64") || arch.equals("arm64")) {
-            arch = "aarch64";
+    /**
+     * The platform key, &lt;os&gt;-&lt;arch&gt;, of a JVM's os.name and os.arch,
+     * normalised the way sqlite-jdbc and zstd-jni do: "Linux" is linux,
+     * "Windows 11" and "Windows Server 2022" are windows, "Mac OS X" is macos;
+     * amd64 and x86_64 are x86_64, aarch64 and arm64 are aarch64.
+     */
+    static String platform(String osName, String osArch) {
+        String os = osName.toLowerCase(Locale.ROOT);
+        if (os.startsWith("linux")) {
+            os = "linux";
+        } else if (os.startsWith("windows")) {
+            os = "windows";
+        } else if (os.startsWith("mac") || os.startsWith("darwin")) {
+            os = "macos";
+        } else {
+            os = os.replaceAll("[^a-z0-9]+", "");
         }
-        return (os.startsWith("linux") ? "linux" : os.replace(' ', '_')) + "-" + arch;
+        String arch = osArch.toLowerCase(Locale.ROOT);
+        arch = switch (arch) {
+            case "amd64", "x86_64", "x86-64", "x64", "em64t" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            case "x86", "i386", "i486", "i586", "i686" -> "x86";
+            default -> arch.replaceAll("[^a-z0-9_]+", "");
+        };
+        return os + "-" + arch;
+    }
+
+    /** Null for a platform the JAR ships natives for, otherwise the error that says what to do. */
+    static String unsupported(String platform) {
+        if (SUPPORTED.contains(platform)) {
+            return null;
+        }
+        String override = " and point -D" + PATH_PROPERTY + "=DIR (or " + PATH_ENV + "=DIR) at them.";
+        if (platform.startsWith("macos-")) {
+            return "ftpcoord: this JAR has no natives for macOS (" + platform + "); it ships " + String.join(", ", SUPPORTED)
+                    + ". Build libftpcoord.dylib and libftpcoord_jni.dylib on the Mac (docs/java.md in the ftpcoord repository, \"Building the natives"
+                    + " on a Mac\")" + override;
+        }
+        return "ftpcoord: platform " + platform + " is not supported; this JAR ships natives for "
+                + String.join(", ", SUPPORTED) + ". To try another platform, build the natives there (docs/java.md)"
+                + override;
+    }
+
+    /**
+     * Deletes the extraction directories of earlier JVMs older than
+     * {@code before}: on Windows a loaded DLL cannot be deleted, so each start
+     * leaves its directory behind. Libraries still loaded by a running JVM
+     * stay (Windows refuses), and so does the directory holding them.
+     */
+    static void sweepStale(Path tmpRoot, Instant before) {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmpRoot, TEMP_PREFIX + "*")) {
+            for (Path d : dirs) {
+                if (Files.isDirectory(d) && Files.getLastModifiedTime(d).toInstant().isBefore(before)) {
+                    deleteTree(d);
+                }
+            }
+        } catch (IOException ignored) {
+            // best effort: a leftover costs disk space, never correctness
+        }
     }
 
     private static void deleteTree(Path dir) {
