@@ -38,8 +38,9 @@ func env(t *testing.T, name string) string {
 	return v
 }
 
-// ftpServers returns pure-ftpd (MLSD; plain and explicit TLS) and vsftpd
-// (LIST only; explicit and implicit TLS), each with a fresh test directory.
+// ftpServers returns pure-ftpd (MLSD; plain and explicit TLS), vsftpd
+// (LIST only; explicit and implicit TLS) and ProFTPD (MLSD, its LIST, explicit
+// TLS), each with a fresh test directory.
 func ftpServers(t *testing.T) []ftpServer {
 	t.Helper()
 	ca := env(t, "FTPCOORD_TEST_FTP_CA")
@@ -54,12 +55,23 @@ func ftpServers(t *testing.T) []ftpServer {
 	// LIST instead of MLSD.
 	pureOld := pure
 	pureOld.DisableEPSV, pureOld.DisableMLSD = true, true
+	// ProFTPD: MLSD, and its own LIST format when MLSD is turned off.
+	pro := FTPConfig{Addr: env(t, "FTPCOORD_TEST_PROFTPD_ADDR"), User: env(t, "FTPCOORD_TEST_PROFTPD_USER"),
+		Password: env(t, "FTPCOORD_TEST_PROFTPD_PASSWORD")}
+	proList := pro
+	proList.DisableMLSD = true
+	proTLS := pro
+	proTLS.TLS, proTLS.CAFile = TLSExplicit, ca
+	proRoot := env(t, "FTPCOORD_TEST_PROFTPD_ROOT")
 	servers := []ftpServer{
 		{name: "pure-ftpd", cfg: pure, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-pasv-list", cfg: pureOld, remote: "/", local: pureRoot},
 		{name: "pure-ftpd-tls", cfg: pureTLS, remote: "/", local: pureRoot, mlsd: true},
 		{name: "vsftpd-explicit", cfg: vsExplicit, remote: "/inbox", local: vsRoot},
 		{name: "vsftpd-implicit", cfg: vsImplicit, remote: "/inbox", local: vsRoot},
+		{name: "proftpd", cfg: pro, remote: "/", local: proRoot, mlsd: true},
+		{name: "proftpd-list", cfg: proList, remote: "/", local: proRoot},
+		{name: "proftpd-tls", cfg: proTLS, remote: "/", local: proRoot, mlsd: true},
 	}
 	return servers
 }
