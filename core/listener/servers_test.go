@@ -1,0 +1,62 @@
+package listener
+
+import (
+	"path"
+	"testing"
+)
+
+// serverDir makes a directory of the test's own on one server of
+// tests/services and returns the listener settings for it and its local path.
+type serverDir func(t *testing.T) (ListenerConfig, string)
+
+// testServers is the server matrix the listener's scenarios run against:
+// FTP servers with MLSD and without (LIST in Unix form), and two SFTP
+// implementations. A scenario that matters runs on each (eachServer).
+var testServers = []testServer{
+	{name: "pure-ftpd", dir: pureDir},                 // MLSD, MDTM
+	{name: "vsftpd", dir: vsftpdDir, hidesDots: true}, // LIST only, minute times, MDTM
+	{name: "proftpd", dir: proftpdDir},                // MLSD, its own LIST
+	{name: "openssh", dir: sftpDir},                   // SFTP, not chrooted
+	{name: "proftpd-sftp", dir: proSFTPDir},           // SFTP (mod_sftp), chrooted, password
+}
+
+type testServer struct {
+	name string
+	dir  serverDir
+	// hidesDots: the server leaves names starting with a dot out of LIST
+	// (vsftpd unless force_dot_files=YES), so includeHidden cannot see them.
+	hidesDots bool
+}
+
+func eachServer(t *testing.T, f func(t *testing.T, s testServer)) {
+	for _, s := range testServers {
+		t.Run(s.name, func(t *testing.T) { f(t, s) })
+	}
+}
+
+// remoteParent is the remote directory that holds cfg.Path, where tests
+// put siblings (an archive) of the watched directory.
+func remoteParent(cfg ListenerConfig) string { return path.Dir(cfg.Path) }
+
+// proftpdDir makes a directory of the test's own on ProFTPD (FTP, chrooted
+// to its root).
+func proftpdDir(t *testing.T) (ListenerConfig, string) {
+	t.Helper()
+	host, p := hostPort(t, "FTPCOORD_TEST_PROFTPD_ADDR")
+	dir, local := testDir(t, env(t, "FTPCOORD_TEST_PROFTPD_ROOT"))
+	return ListenerConfig{Protocol: FTP, Host: host, Port: p, Path: "/" + dir, PollingInterval: 0.1,
+		Auth: &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_PROFTPD_USER"), Password: env(t, "FTPCOORD_TEST_PROFTPD_PASSWORD")}},
+	}, local
+}
+
+// proSFTPDir makes a directory of the test's own on ProFTPD's mod_sftp,
+// an SFTP server that is not OpenSSH, logging in with a password.
+func proSFTPDir(t *testing.T) (ListenerConfig, string) {
+	t.Helper()
+	host, p := hostPort(t, "FTPCOORD_TEST_PROFTPD_SFTP_ADDR")
+	dir, local := testDir(t, env(t, "FTPCOORD_TEST_PROFTPD_ROOT"))
+	return ListenerConfig{Protocol: SFTP, Host: host, Port: p, Path: "/" + dir, PollingInterval: 0.1,
+		SftpSshKnownHosts: env(t, "FTPCOORD_TEST_PROFTPD_SFTP_KNOWN_HOSTS"),
+		Auth:              &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_PROFTPD_USER"), Password: env(t, "FTPCOORD_TEST_PROFTPD_PASSWORD")}},
+	}, local
+}
