@@ -1,8 +1,13 @@
 package listener
 
 import (
+	"os"
 	"path"
+	"sync"
 	"testing"
+
+	"github.com/ftpcoord/ftpcoord/internal/fakeftp"
+	"github.com/stretchr/testify/require"
 )
 
 // serverDir makes a directory of the test's own on one server of
@@ -10,14 +15,15 @@ import (
 type serverDir func(t *testing.T) (ListenerConfig, string)
 
 // testServers is the server matrix the listener's scenarios run against:
-// FTP servers with MLSD and without (LIST in Unix form), and two SFTP
-// implementations. A scenario that matters runs on each (eachServer).
+// FTP servers with MLSD and without (LIST in Unix and in IIS form), and two
+// SFTP implementations. A scenario that matters runs on each (eachServer).
 var testServers = []testServer{
 	{name: "pure-ftpd", dir: pureDir},                 // MLSD, MDTM
 	{name: "vsftpd", dir: vsftpdDir, hidesDots: true}, // LIST only, minute times, MDTM
 	{name: "proftpd", dir: proftpdDir},                // MLSD, its own LIST
 	{name: "openssh", dir: sftpDir},                   // SFTP, not chrooted
 	{name: "proftpd-sftp", dir: proSFTPDir},           // SFTP (mod_sftp), chrooted, password
+	{name: "iis-scripted", dir: iisDir},               // LIST in IIS `dir` form, no MLSD, no EPSV (internal/fakeftp)
 }
 
 type testServer struct {
@@ -59,4 +65,27 @@ func proSFTPDir(t *testing.T) (ListenerConfig, string) {
 		SftpSshKnownHosts: env(t, "FTPCOORD_TEST_PROFTPD_SFTP_KNOWN_HOSTS"),
 		Auth:              &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_PROFTPD_USER"), Password: env(t, "FTPCOORD_TEST_PROFTPD_PASSWORD")}},
 	}, local
+}
+
+// The scripted IIS-style server (internal/fakeftp), one for the whole test
+// binary, serving a directory that outlives the tests.
+var iisServer = sync.OnceValues(func() (*fakeftp.Server, error) {
+	root, err := os.MkdirTemp("", "ftpcoord-fakeftp-")
+	if err != nil {
+		return nil, err
+	}
+	iisRoot = root
+	return fakeftp.Start(root, fakeftp.IIS)
+})
+
+var iisRoot string
+
+// iisDir makes a directory of the test's own on the scripted IIS server.
+func iisDir(t *testing.T) (ListenerConfig, string) {
+	t.Helper()
+	s, err := iisServer()
+	require.NoError(t, err, "scripted FTP server")
+	dir, local := testDir(t, iisRoot)
+	return ListenerConfig{Protocol: FTP, Host: "127.0.0.1", Port: s.Addr().Port, Path: "/" + dir, PollingInterval: 0.1,
+		Auth: &Auth{Credentials: &Credentials{Username: "tester", Password: "secret"}}}, local
 }

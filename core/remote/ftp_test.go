@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ftpcoord/ftpcoord/internal/fakeftp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -63,6 +64,9 @@ func ftpServers(t *testing.T) []ftpServer {
 	proTLS := pro
 	proTLS.TLS, proTLS.CAFile = TLSExplicit, ca
 	proRoot := env(t, "FTPCOORD_TEST_PROFTPD_ROOT")
+	// Scripted IIS-style servers: LIST in `dir` form, no MLSD, no EPSV.
+	iisAddr, fakeRoot := fakeIIS(t, fakeftp.IIS)
+	iis4Addr, _ := fakeIIS(t, fakeftp.IISFourDigit)
 	servers := []ftpServer{
 		{name: "pure-ftpd", cfg: pure, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-pasv-list", cfg: pureOld, remote: "/", local: pureRoot},
@@ -72,6 +76,8 @@ func ftpServers(t *testing.T) []ftpServer {
 		{name: "proftpd", cfg: pro, remote: "/", local: proRoot, mlsd: true},
 		{name: "proftpd-list", cfg: proList, remote: "/", local: proRoot},
 		{name: "proftpd-tls", cfg: proTLS, remote: "/", local: proRoot, mlsd: true},
+		{name: "iis-scripted", cfg: FTPConfig{Addr: iisAddr}, remote: "/", local: fakeRoot},
+		{name: "iis-scripted-4digit", cfg: FTPConfig{Addr: iis4Addr}, remote: "/", local: fakeRoot},
 	}
 	return servers
 }
