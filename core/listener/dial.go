@@ -25,7 +25,7 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 		return sftpDialer(cfg, addr, user, password, timeout, log)
 	default:
 		fc := remote.FTPConfig{Addr: addr, User: user, Password: password, ConnectTimeout: timeout,
-			InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log}
+			InsecureSkipVerify: cfg.InsecureSkipVerify, ActiveMode: cfg.ActiveMode, Logger: log}
 		fc.ServerTimeZone, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
 		if cfg.Protocol == FTPS {
 			fc.TLS = remote.TLSExplicit
@@ -38,6 +38,13 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 		}
 		return func(ctx context.Context) (remote.Conn, error) { return remote.DialFTP(ctx, fc) }
 	}
+}
+
+func (s *SecureSocket) mode() string {
+	if s == nil {
+		return ""
+	}
+	return s.Mode
 }
 
 func (a *Auth) secureSocket() *SecureSocket {

@@ -18,12 +18,13 @@ type serverDir func(t *testing.T) (ListenerConfig, string)
 // FTP servers with MLSD and without (LIST in Unix and in IIS form), and two
 // SFTP implementations. A scenario that matters runs on each (eachServer).
 var testServers = []testServer{
-	{name: "pure-ftpd", dir: pureDir},                 // MLSD, MDTM
-	{name: "vsftpd", dir: vsftpdDir, hidesDots: true}, // LIST only, minute times, MDTM
-	{name: "proftpd", dir: proftpdDir},                // MLSD, its own LIST
-	{name: "openssh", dir: sftpDir},                   // SFTP, not chrooted
-	{name: "proftpd-sftp", dir: proSFTPDir},           // SFTP (mod_sftp), chrooted, password
-	{name: "iis-scripted", dir: iisDir},               // LIST in IIS `dir` form, no MLSD, no EPSV (internal/fakeftp)
+	{name: "pure-ftpd", dir: pureDir},                    // MLSD, MDTM
+	{name: "vsftpd", dir: vsftpdDir, hidesDots: true},    // LIST only, minute times, MDTM
+	{name: "proftpd", dir: proftpdDir},                   // MLSD, its own LIST
+	{name: "openssh", dir: sftpDir},                      // SFTP, not chrooted
+	{name: "proftpd-sftp", dir: proSFTPDir},              // SFTP (mod_sftp), chrooted, password
+	{name: "pure-ftpd-active", dir: activeMode(pureDir)}, // EPRT: the server connects back
+	{name: "iis-scripted", dir: iisDir},                  // LIST in IIS `dir` form, no MLSD, no EPSV (internal/fakeftp)
 }
 
 type testServer struct {
@@ -88,4 +89,28 @@ func iisDir(t *testing.T) (ListenerConfig, string) {
 	dir, local := testDir(t, iisRoot)
 	return ListenerConfig{Protocol: FTP, Host: "127.0.0.1", Port: s.Addr().Port, Path: "/" + dir, PollingInterval: 0.1,
 		Auth: &Auth{Credentials: &Credentials{Username: "tester", Password: "secret"}}}, local
+}
+
+// activeMode is dir with activeMode set.
+func activeMode(dir serverDir) serverDir {
+	return func(t *testing.T) (ListenerConfig, string) {
+		cfg, local := dir(t)
+		cfg.ActiveMode = true
+		return cfg, local
+	}
+}
+
+func TestActiveModeNeedsFTPOrImplicitTLS(t *testing.T) {
+	for _, c := range []ListenerConfig{
+		{Protocol: SFTP, Host: "h", Port: 22, Path: "/in", PollingInterval: 1, SftpSshKnownHosts: "/kh", ActiveMode: true},
+		{Protocol: FTPS, Host: "h", Port: 21, Path: "/in", PollingInterval: 1, ActiveMode: true},
+	} {
+		_, err := New(c)
+		require.ErrorContains(t, err, "activeMode", "%s", c.Protocol)
+		require.ErrorContains(t, err, "IMPLICIT", "%s", c.Protocol)
+	}
+	ok := ListenerConfig{Protocol: FTPS, Host: "h", Port: 990, Path: "/in", PollingInterval: 1, ActiveMode: true,
+		Auth: &Auth{SecureSocket: &SecureSocket{Mode: "IMPLICIT"}}}
+	_, err := New(ok)
+	require.NoError(t, err, "implicit FTPS in active mode")
 }

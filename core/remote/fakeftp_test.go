@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"os"
 	"sync"
 	"testing"
@@ -37,4 +38,25 @@ func fakeIIS(t *testing.T, d fakeftp.Dialect) (addr, root string) {
 	})
 	require.NoError(t, fakeErr, "scripted FTP server")
 	return fakeAddrs[d], fakeRoot
+}
+
+// Active mode really sends EPRT and PORT: the scripted server, which
+// refuses both, makes every data command fail, where passive mode works.
+// Explicit TLS is refused with active mode, naming the way out.
+func TestFTPActiveModeIsUsed(t *testing.T) {
+	addr, _ := fakeIIS(t, fakeftp.IIS)
+	ctx := context.Background()
+	c, err := DialFTP(ctx, FTPConfig{Addr: addr, ActiveMode: true})
+	require.NoError(t, err)
+	defer c.Close()
+	err = c.List(ctx, "/", func(Entry) error { return nil })
+	require.Error(t, err, "a server without EPRT and PORT listed in active mode")
+	p, err := DialFTP(ctx, FTPConfig{Addr: addr})
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.List(ctx, "/", func(Entry) error { return nil }), "passive mode")
+
+	_, err = DialFTP(ctx, FTPConfig{Addr: addr, ActiveMode: true, TLS: TLSExplicit})
+	require.ErrorIs(t, err, ErrRefused)
+	require.ErrorContains(t, err, "implicit")
 }

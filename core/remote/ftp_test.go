@@ -67,6 +67,11 @@ func ftpServers(t *testing.T) []ftpServer {
 	// Scripted IIS-style servers: LIST in `dir` form, no MLSD, no EPSV.
 	iisAddr, fakeRoot := fakeIIS(t, fakeftp.IIS)
 	iis4Addr, _ := fakeIIS(t, fakeftp.IISFourDigit)
+	// Active mode (EPRT/PORT): the servers connect back.
+	pureActive, vsActive := pure, vsImplicit
+	pureActive.ActiveMode, vsActive.ActiveMode = true, true
+	pureActivePORT := pureActive
+	pureActivePORT.DisableEPSV = true // PORT instead of EPRT
 	servers := []ftpServer{
 		{name: "pure-ftpd", cfg: pure, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-pasv-list", cfg: pureOld, remote: "/", local: pureRoot},
@@ -76,6 +81,9 @@ func ftpServers(t *testing.T) []ftpServer {
 		{name: "proftpd", cfg: pro, remote: "/", local: proRoot, mlsd: true},
 		{name: "proftpd-list", cfg: proList, remote: "/", local: proRoot},
 		{name: "proftpd-tls", cfg: proTLS, remote: "/", local: proRoot, mlsd: true},
+		{name: "pure-ftpd-active", cfg: pureActive, remote: "/", local: pureRoot, mlsd: true},
+		{name: "pure-ftpd-active-port", cfg: pureActivePORT, remote: "/", local: pureRoot, mlsd: true},
+		{name: "vsftpd-implicit-active", cfg: vsActive, remote: "/inbox", local: vsRoot},
 		{name: "iis-scripted", cfg: FTPConfig{Addr: iisAddr}, remote: "/", local: fakeRoot},
 		{name: "iis-scripted-4digit", cfg: FTPConfig{Addr: iis4Addr}, remote: "/", local: fakeRoot},
 	}
