@@ -59,6 +59,9 @@ func (a *Auth) secureSocket() *SecureSocket {
 func sftpDialer(cfg ListenerConfig, addr, user, password string, timeout time.Duration, log *slog.Logger) remote.Dialer {
 	sc := remote.SFTPConfig{Addr: addr, User: user, Password: password, KnownHostsPath: cfg.SftpSshKnownHosts,
 		InsecureIgnoreHostKey: cfg.InsecureIgnoreHostKey, ConnectTimeout: timeout, Logger: log}
+	if cfg.SftpAlgorithms != nil {
+		sc.Algorithms = *cfg.SftpAlgorithms
+	}
 	if cfg.Auth != nil && cfg.Auth.PrivateKey != nil {
 		sc.PrivateKeyPath, sc.PrivateKeyPassphrase = cfg.Auth.PrivateKey.Path, cfg.Auth.PrivateKey.Password
 	}

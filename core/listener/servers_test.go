@@ -1,11 +1,14 @@
 package listener
 
 import (
+	"context"
 	"os"
 	"path"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/internal/fakeftp"
 	"github.com/stretchr/testify/require"
 )
@@ -113,4 +116,30 @@ func TestActiveModeNeedsFTPOrImplicitTLS(t *testing.T) {
 		Auth: &Auth{SecureSocket: &SecureSocket{Mode: "IMPLICIT"}}}
 	_, err := New(ok)
 	require.NoError(t, err, "implicit FTPS in active mode")
+}
+
+func TestSftpAlgorithmsAreChecked(t *testing.T) {
+	c := ListenerConfig{Protocol: SFTP, Host: "h", Port: 22, Path: "/in", PollingInterval: 1, SftpSshKnownHosts: "/kh",
+		SftpAlgorithms: &remote.SSHAlgorithms{Ciphers: []string{"aes128-cbc", "rot13"}}}
+	_, err := New(c)
+	require.ErrorContains(t, err, "sftpAlgorithms")
+	require.ErrorContains(t, err, `"rot13"`)
+	require.NotContains(t, err.Error(), `"aes128-cbc" is not`, "a legacy algorithm this build implements is accepted")
+}
+
+// An SFTP listener with a narrowed algorithm set polls OpenSSH.
+func TestSftpAlgorithmsReachTheServer(t *testing.T) {
+	cfg, local := sftpDir(t)
+	cfg.SftpAlgorithms = &remote.SSHAlgorithms{Ciphers: []string{"aes256-ctr"}, MACs: []string{"hmac-sha2-512"}}
+	rec := newRecorder()
+	l := newListener(t, cfg, rec)
+	write(t, local, "a.csv", "ay", time.Hour)
+	poll(t, l)
+	order, _, errs := rec.take()
+	require.Empty(t, errs)
+	require.Equal(t, []string{cfg.Path + "/a.csv"}, order)
+	cfg.SftpAlgorithms = &remote.SSHAlgorithms{Ciphers: []string{"3des-cbc"}}
+	l2 := newListener(t, cfg, newRecorder())
+	err := l2.PollOnce(context.Background())
+	require.ErrorContains(t, err, "sftpAlgorithms.ciphers", "a cipher OpenSSH does not offer")
 }
