@@ -38,14 +38,16 @@ type sftpTarget struct {
 }
 
 // sftpServers returns OpenSSH (key authentication, not chrooted) and
-// ProFTPD's mod_sftp (password authentication, chrooted to its root), each
-// with a fresh test directory.
+// ProFTPD's mod_sftp (password, and key, authentication; chrooted to its
+// root), each with a fresh test directory.
 func sftpServers(t *testing.T) []sftpTarget {
 	t.Helper()
 	openssh := SFTPConfig{Addr: env(t, "FTPCOORD_TEST_SFTP_ADDR"), User: env(t, "FTPCOORD_TEST_SFTP_USER"),
 		PrivateKeyPath: env(t, "FTPCOORD_TEST_SFTP_KEY"), KnownHostsPath: env(t, "FTPCOORD_TEST_SFTP_KNOWN_HOSTS")}
 	pro := SFTPConfig{Addr: env(t, "FTPCOORD_TEST_PROFTPD_SFTP_ADDR"), User: env(t, "FTPCOORD_TEST_PROFTPD_USER"),
 		Password: env(t, "FTPCOORD_TEST_PROFTPD_PASSWORD"), KnownHostsPath: env(t, "FTPCOORD_TEST_PROFTPD_SFTP_KNOWN_HOSTS")}
+	proKey := pro
+	proKey.Password, proKey.PrivateKeyPath = "", env(t, "FTPCOORD_TEST_PROFTPD_SFTP_KEY")
 	b := make([]byte, 4)
 	rand.Read(b)
 	dir := fmt.Sprintf("t-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
@@ -59,6 +61,7 @@ func sftpServers(t *testing.T) []sftpTarget {
 	return []sftpTarget{
 		{name: "openssh", cfg: openssh, remote: osshDir, local: osshDir},
 		{name: "proftpd-mod_sftp", cfg: pro, remote: "/" + dir, local: proLocal},
+		{name: "proftpd-mod_sftp-key", cfg: proKey, remote: "/" + dir, local: proLocal},
 	}
 }
 
