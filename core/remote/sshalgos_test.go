@@ -130,3 +130,24 @@ func serveSFTP(nc net.Conn, sc *ssh.ServerConfig) {
 		ch.Close()
 	}
 }
+
+// OpenSSH offering only legacy algorithms (tests/services/sshdlegacy.sh):
+// the defaults fail naming the cipher it offers (x/crypto's defaults still
+// include its key exchange); naming its algorithms reaches it.
+func TestSFTPLegacyOpenSSH(t *testing.T) {
+	cfg, dir := sftpServer(t)
+	cfg.Addr, cfg.KnownHostsPath = env(t, "FTPCOORD_TEST_SFTP_LEGACY_ADDR"), env(t, "FTPCOORD_TEST_SFTP_LEGACY_KNOWN_HOSTS")
+	ctx := context.Background()
+	_, err := DialSFTP(ctx, cfg)
+	require.ErrorIs(t, err, ErrRefused, "x/crypto/ssh's defaults against a legacy-only server")
+	assert.ErrorContains(t, err, "sftpAlgorithms.ciphers")
+	assert.ErrorContains(t, err, "the server offers aes128-cbc;")
+	assert.ErrorContains(t, err, "ftpcoord offered aes128-gcm@openssh.com")
+
+	cfg.Algorithms = SSHAlgorithms{KeyExchanges: []string{"diffie-hellman-group14-sha1"}, Ciphers: []string{"aes128-cbc"},
+		MACs: []string{"hmac-sha1"}, HostKeyAlgorithms: []string{"ssh-rsa"}}
+	c, err := DialSFTP(ctx, cfg)
+	require.NoError(t, err, "legacy algorithms named")
+	defer c.Close()
+	writeAppendRead(t, c, dir+"/legacy.txt")
+}
