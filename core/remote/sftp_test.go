@@ -52,16 +52,16 @@ func sftpServers(t *testing.T) []sftpTarget {
 	rand.Read(b)
 	dir := fmt.Sprintf("t-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
 	osshDir := filepath.Join(env(t, "FTPCOORD_TEST_SFTP_ROOT"), dir)
-	proLocal := filepath.Join(env(t, "FTPCOORD_TEST_PROFTPD_ROOT"), dir)
-	for _, d := range []string{osshDir, proLocal} {
+	proRoot := env(t, "FTPCOORD_TEST_PROFTPD_ROOT")
+	for _, d := range []string{osshDir, filepath.Join(proRoot, dir), filepath.Join(proRoot, dir+"-key")} {
 		require.NoError(t, os.MkdirAll(d, 0o777))
 		os.Chmod(d, 0o777) // ProFTPD's user writes here too
 		t.Cleanup(func() { os.RemoveAll(d) })
 	}
 	return []sftpTarget{
 		{name: "openssh", cfg: openssh, remote: osshDir, local: osshDir},
-		{name: "proftpd-mod_sftp", cfg: pro, remote: "/" + dir, local: proLocal},
-		{name: "proftpd-mod_sftp-key", cfg: proKey, remote: "/" + dir, local: proLocal},
+		{name: "proftpd-mod_sftp", cfg: pro, remote: "/" + dir, local: filepath.Join(proRoot, dir)},
+		{name: "proftpd-mod_sftp-key", cfg: proKey, remote: "/" + dir + "-key", local: filepath.Join(proRoot, dir+"-key")},
 	}
 }
 
