@@ -62,6 +62,13 @@ type ListenerConfig struct {
 	// LIST answers give local times in; default UTC. Only for servers that
 	// list local time (see docs/listener.md).
 	ServerTimeZone string `json:"serverTimeZone,omitempty"`
+	// ftpcoord: FTP data connections in active mode (EPRT/PORT: the server
+	// connects back) instead of passive; for servers and firewalls that
+	// refuse passive. FTP and implicit FTPS only.
+	ActiveMode bool `json:"activeMode,omitempty"`
+	// ftpcoord: the SSH algorithms SFTP offers (key exchanges, ciphers,
+	// MACs, host-key algorithms); absent: x/crypto/ssh's defaults.
+	SftpAlgorithms *remote.SSHAlgorithms `json:"sftpAlgorithms,omitempty"`
 	// SftpSshKnownHosts is the known_hosts file that SFTP host keys are
 	// verified against; required for SFTP unless InsecureIgnoreHostKey.
 	SftpSshKnownHosts string                         `json:"sftpSshKnownHosts,omitempty"`
@@ -616,6 +623,14 @@ func (c ListenerConfig) Validate() error {
 	}
 	if _, err := checkServerTimeZone(c.ServerTimeZone); err != nil {
 		bad("serverTimeZone", "%v", err)
+	}
+	if a := c.SftpAlgorithms; a != nil {
+		if err := a.Check(); err != nil {
+			bad("sftpAlgorithms", "%v", err)
+		}
+	}
+	if c.ActiveMode && (c.Protocol == SFTP || c.Protocol == FTPS && !strings.EqualFold(c.Auth.secureSocket().mode(), "IMPLICIT")) {
+		bad("activeMode", "works with protocol FTP and with FTPS in IMPLICIT mode only (got %s): remove it, or use auth.secureSocket.mode IMPLICIT", c.Protocol)
 	}
 	if s := *c.SettleTime; !(s >= 0 && s <= maxSettleTime) {
 		bad("settleTime", "must be between 0 (no guard) and %v seconds, got %v: every poll that finds a new file waits up to twice this long; for writers that pause longer, use fileAgeFilter.minAge or stableListings", maxSettleTime, s)

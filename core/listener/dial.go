@@ -25,7 +25,8 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 		return sftpDialer(cfg, addr, user, password, timeout, log)
 	default:
 		fc := remote.FTPConfig{Addr: addr, User: user, Password: password, ConnectTimeout: timeout,
-			InsecureSkipVerify: cfg.InsecureSkipVerify, IdleTimeout: cfg.idleTimeout(), MaxListEntries: cfg.MaxListingEntries, Logger: log}
+			InsecureSkipVerify: cfg.InsecureSkipVerify, IdleTimeout: cfg.idleTimeout(), MaxListEntries: cfg.MaxListingEntries,
+			ActiveMode: cfg.ActiveMode, Logger: log}
 		fc.ServerTimeZone, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
 		if cfg.Protocol == FTPS {
 			fc.TLS = remote.TLSExplicit
@@ -38,6 +39,13 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 		}
 		return func(ctx context.Context) (remote.Conn, error) { return remote.DialFTP(ctx, fc) }
 	}
+}
+
+func (s *SecureSocket) mode() string {
+	if s == nil {
+		return ""
+	}
+	return s.Mode
 }
 
 func (a *Auth) secureSocket() *SecureSocket {
@@ -53,6 +61,9 @@ func sftpDialer(cfg ListenerConfig, addr, user, password string, timeout time.Du
 	sc := remote.SFTPConfig{Addr: addr, User: user, Password: password, KnownHostsPath: cfg.SftpSshKnownHosts,
 		InsecureIgnoreHostKey: cfg.InsecureIgnoreHostKey, ConnectTimeout: timeout, IdleTimeout: cfg.idleTimeout(),
 		MaxListEntries: cfg.MaxListingEntries, Logger: log}
+	if cfg.SftpAlgorithms != nil {
+		sc.Algorithms = *cfg.SftpAlgorithms
+	}
 	if cfg.Auth != nil && cfg.Auth.PrivateKey != nil {
 		sc.PrivateKeyPath, sc.PrivateKeyPassphrase = cfg.Auth.PrivateKey.Path, cfg.Auth.PrivateKey.Password
 	}

@@ -3,6 +3,7 @@ package listener
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,6 +25,15 @@ func viaProxy(t *testing.T, cfg ListenerConfig) (ListenerConfig, *tcpproxy.Proxy
 	p, err := tcpproxy.Start(cfg.Host + ":" + strconv.Itoa(cfg.Port))
 	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
+	if cfg.SftpSshKnownHosts != "" { // the host key is pinned for the server's port, not the proxy's
+		kh, err := os.ReadFile(cfg.SftpSshKnownHosts)
+		require.NoError(t, err)
+		from := fmt.Sprintf("[%s]:%d ", cfg.Host, cfg.Port)
+		to := fmt.Sprintf("[127.0.0.1]:%d ", p.Addr().Port)
+		require.Contains(t, string(kh), from, "known_hosts has no line for the server")
+		cfg.SftpSshKnownHosts = filepath.Join(t.TempDir(), "known_hosts")
+		require.NoError(t, os.WriteFile(cfg.SftpSshKnownHosts, []byte(strings.ReplaceAll(string(kh), from, to)), 0o600))
+	}
 	cfg.Host, cfg.Port = "127.0.0.1", p.Addr().Port
 	cfg.RetryConfig = &remote.RetryConfig{Count: 1, Interval: 0.05, BackOffFactor: 1}
 	return cfg, p
@@ -93,15 +103,21 @@ func (b *blockingService) OnFile(ctx context.Context, f FileInfo, r io.Reader, c
 
 // The control connection dies mid-transfer: the file is not taken as done,
 // and the next poll delivers it again, whole.
-func TestTransferCutIsRetried(t *testing.T) {
-	cfg, local := pureDir(t)
+func TestTransferCutIsRetried(t *testing.T) { eachServer(t, testTransferCutIsRetried) }
+
+func testTransferCutIsRetried(t *testing.T, s testServer) {
+	cfg, local := s.dir(t)
 	cfg, proxy := viaProxy(t, cfg)
 	svc := &blockingService{recorder: newRecorder(), reading: make(chan struct{}), release: make(chan struct{})}
 	l := newListener(t, cfg, svc)
 	write(t, local, "big", strings.Repeat("x", 4<<20), time.Hour)
 	done := make(chan error, 1)
 	go func() { done <- l.PollOnce(context.Background()) }()
-	<-svc.reading
+	select {
+	case <-svc.reading:
+	case err := <-done:
+		t.Fatalf("the poll ended before the handler read anything: %v", err)
+	}
 	proxy.SetMode(tcpproxy.Refuse)
 	close(svc.release)
 	<-done

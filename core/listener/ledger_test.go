@@ -104,8 +104,12 @@ func pollHand(t *testing.T, l *Listener) {
 }
 
 func TestLedgerRetriesUntilDone(t *testing.T) {
+	eachServer(t, func(t *testing.T, s testServer) { testLedgerRetriesUntilDone(t, s.dir) })
+}
+
+func testLedgerRetriesUntilDone(t *testing.T, dir serverDir) {
 	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
-		cfg, local := pureDir(t)
+		cfg, local := dir(t)
 		cfg, _ = withLedger(t, cfg, d, "m")
 		cfg.MaxTries = 5
 		svc := newFlaky(2)
@@ -270,15 +274,20 @@ func ledgerRows(t *testing.T, l *Listener, p string) []ledger.Row {
 	return rows
 }
 
+// On every server, with every ledger database.
 func TestAfterProcessMovesWithoutClobbering(t *testing.T) {
+	eachServer(t, func(t *testing.T, s testServer) { testAfterProcessMoves(t, s.dir) })
+}
+
+func testAfterProcessMoves(t *testing.T, dir serverDir) {
 	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
-		cfg, local := pureDir(t)
+		cfg, local := dir(t)
 		root := filepath.Dir(local)
 		archive := filepath.Base(local) + "-archive"
 		t.Cleanup(func() { os.RemoveAll(filepath.Join(root, archive)) })
 		cfg, _ = withLedger(t, cfg, d, "m")
 		cfg.Recursive = true
-		cfg.AfterProcess = &PostAction{MoveTo: "/" + archive, PreserveSubDirs: true}
+		cfg.AfterProcess = &PostAction{MoveTo: remoteParent(cfg) + "/" + archive, PreserveSubDirs: true}
 		cfg.AfterError = &PostAction{Delete: true}
 		cfg.MaxTries = 1
 		svc := newFlaky(0)

@@ -159,8 +159,10 @@ func poll(t *testing.T, l *Listener) {
 	require.NoError(t, l.PollOnce(context.Background()))
 }
 
-func TestPollReportsEachVersionOnce(t *testing.T) {
-	cfg, local := pureDir(t)
+func TestPollReportsEachVersionOnce(t *testing.T) { eachServer(t, testPollReportsEachVersionOnce) }
+
+func testPollReportsEachVersionOnce(t *testing.T, s testServer) {
+	cfg, local := s.dir(t)
 	cfg.FileNamePattern = `.*\.csv`
 	rec := newRecorder()
 	l := newListener(t, cfg, rec)
@@ -186,7 +188,7 @@ func TestPollReportsEachVersionOnce(t *testing.T) {
 	require.True(t, f.IsFile, "FileInfo %+v", f)
 	require.False(t, f.IsFolder, "FileInfo %+v", f)
 	require.Equal(t, int64(2), f.Size, "FileInfo %+v", f)
-	require.Equal(t, "ftp://"+cfg.Host+":"+fmt.Sprint(cfg.Port)+f.Path, f.URI, "FileInfo %+v", f)
+	require.Equal(t, strings.ToLower(cfg.Protocol)+"://"+cfg.Host+":"+fmt.Sprint(cfg.Port)+f.Path, f.URI, "FileInfo %+v", f)
 
 	poll(t, l)
 	order, deleted, _ = rec.take()
@@ -202,8 +204,10 @@ func TestPollReportsEachVersionOnce(t *testing.T) {
 	require.Equal(t, "ay, changed", rec.files[cfg.Path+"/a.csv"], "changed content")
 }
 
-func TestFiltersAndRecursion(t *testing.T) {
-	cfg, local := pureDir(t)
+func TestFiltersAndRecursion(t *testing.T) { eachServer(t, testFiltersAndRecursion) }
+
+func testFiltersAndRecursion(t *testing.T, s testServer) {
+	cfg, local := s.dir(t)
 	cfg.FileAgeFilter = &FileAgeFilter{MinAge: 600, MaxAge: 86400}
 	cfg.Recursive, cfg.MaxDepth, cfg.IncludeHidden = true, 1, true
 	rec := newRecorder()
@@ -218,6 +222,9 @@ func TestFiltersAndRecursion(t *testing.T) {
 	order, _, errs := rec.take()
 	slices.Sort(order)
 	want := []string{cfg.Path + "/.dot", cfg.Path + "/ripe.xml", cfg.Path + "/sub/deep.xml"}
+	if s.hidesDots {
+		want = want[1:] // the server never lists it (see testServer.hidesDots)
+	}
 	require.Equal(t, want, order, "files")
 	require.Empty(t, errs, "errors")
 	// The young file is reported once it is old enough, not lost.

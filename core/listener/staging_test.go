@@ -55,12 +55,17 @@ func (s *stagedReader) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *C
 	return s.recorder.OnFile(ctx, f, r, c)
 }
 
+// On every server: REST on FTP, a read offset on SFTP.
 func TestStagingDownloadsResumesAndCleansUp(t *testing.T) {
-	cfg, local := pureDir(t)
+	eachServer(t, func(t *testing.T, s testServer) { testStagingResumes(t, s.dir) })
+}
+
+func testStagingResumes(t *testing.T, dir serverDir) {
+	cfg, local := dir(t)
 	cfg.StagingDir = t.TempDir()
 	content := strings.Repeat("0123456789", 100000)
 	write(t, local, "sub/big.txt", content, time.Hour)
-	mtime := time.Now().Add(-time.Hour).Truncate(time.Second) // whole seconds, as the listing gives them
+	mtime := time.Now().Add(-time.Hour).Truncate(time.Minute) // whole minutes, as every listing gives them
 	os.Chtimes(filepath.Join(local, "sub", "big.txt"), mtime, mtime)
 	// An interrupted earlier download left the first part.
 	staged := filepath.Join(cfg.StagingDir, "sub", "big.txt")

@@ -47,6 +47,10 @@ type FTPConfig struct {
 	DisableEPSV bool
 	// DisableMLSD lists with LIST even when the server offers MLSD.
 	DisableMLSD bool
+	// ActiveMode opens data connections in active mode (EPRT, or PORT
+	// when the server refuses EPRT): the server connects back to this
+	// machine. Not with explicit TLS (see ftpactive.go).
+	ActiveMode bool
 	// ServerTimeZone is the zone the server's LIST answers are in (nil:
 	// UTC). Most Unix servers list UTC (vsftpd by default); some list
 	// local time (vsftpd with use_localtime=YES, BSD ftpd).
@@ -90,7 +94,10 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 		log = slog.Default()
 	}
 	replies := &replyWatcher{}
-	dial := &ftpDialer{ctx: ctx, timeout: cfg.ConnectTimeout, implicit: cfg.TLS == TLSImplicit, idle: &idleTimer{idle: cfg.IdleTimeout}}
+	if cfg.ActiveMode && cfg.TLS == TLSExplicit {
+		return nil, refused(errors.New("ftp: active mode works with plain FTP and implicit FTPS, not explicit FTPS: use passive mode or implicit TLS"))
+	}
+	dial := &ftpDialer{ctx: ctx, timeout: cfg.ConnectTimeout, implicit: cfg.TLS == TLSImplicit, activeMode: cfg.ActiveMode, idle: &idleTimer{idle: cfg.IdleTimeout}}
 	opts := []ftp.DialOption{
 		// The library drops the text of a success reply; pure-ftpd says
 		// "226 Output truncated to 10000 matches" only there.
@@ -359,11 +366,14 @@ type ftpDialer struct {
 	timeout  time.Duration
 	tls      *tls.Config
 	implicit bool
-	idle     *idleTimer               // told of every byte read on the session's connections
-	control  bool                     // the control connection was made
-	sink     *listSink                // set by List for its one data connection
-	conn     atomic.Pointer[net.Conn] // the control connection, for abort
-	data     atomic.Pointer[net.Conn] // the last data connection (commands are one at a time)
+	// activeMode: data connections in active mode, through active.
+	activeMode bool
+	active     *activeControl
+	idle       *idleTimer               // told of every byte read on the session's connections
+	control    bool                     // the control connection was made
+	sink       *listSink                // set by List for its one data connection
+	conn       atomic.Pointer[net.Conn] // the control connection, for abort
+	data       atomic.Pointer[net.Conn] // the last data connection (commands are one at a time)
 }
 
 // abortData closes the last data connection (a transfer whose context
@@ -398,10 +408,20 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 			if d.ctx.Err() != nil { // ended between the dial and the Store
 				conn.Close()
 			}
+			if d.activeMode {
+				d.active = newActiveControl(conn, d.timeout)
+				return d.active, nil
+			}
 		}
 		return conn, err
 	}
-	conn, err := nd.Dial(network, addr)
+	var conn net.Conn
+	var err error
+	if d.active != nil {
+		conn, err = d.active.take()
+	} else {
+		conn, err = nd.Dial(network, addr)
+	}
 	if err != nil {
 		return nil, err
 	}

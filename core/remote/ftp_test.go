@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ftpcoord/ftpcoord/internal/fakeiis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,8 +39,9 @@ func env(t *testing.T, name string) string {
 	return v
 }
 
-// ftpServers returns pure-ftpd (MLSD; plain and explicit TLS) and vsftpd
-// (LIST only; explicit and implicit TLS), each with a fresh test directory.
+// ftpServers returns pure-ftpd (MLSD; plain and explicit TLS), vsftpd
+// (LIST only; explicit and implicit TLS) and ProFTPD (MLSD, its LIST, explicit
+// TLS), each with a fresh test directory.
 func ftpServers(t *testing.T) []ftpServer {
 	t.Helper()
 	ca := env(t, "FTPCOORD_TEST_FTP_CA")
@@ -54,12 +56,36 @@ func ftpServers(t *testing.T) []ftpServer {
 	// LIST instead of MLSD.
 	pureOld := pure
 	pureOld.DisableEPSV, pureOld.DisableMLSD = true, true
+	// ProFTPD: MLSD, and its own LIST format when MLSD is turned off.
+	pro := FTPConfig{Addr: env(t, "FTPCOORD_TEST_PROFTPD_ADDR"), User: env(t, "FTPCOORD_TEST_PROFTPD_USER"),
+		Password: env(t, "FTPCOORD_TEST_PROFTPD_PASSWORD")}
+	proList := pro
+	proList.DisableMLSD = true
+	proTLS := pro
+	proTLS.TLS, proTLS.CAFile = TLSExplicit, ca
+	proRoot := env(t, "FTPCOORD_TEST_PROFTPD_ROOT")
+	// Scripted IIS-style servers: LIST in `dir` form, no MLSD, no EPSV.
+	iisAddr, fakeRoot := fakeIIS(t, fakeiis.IIS)
+	iis4Addr, _ := fakeIIS(t, fakeiis.IISFourDigit)
+	// Active mode (EPRT/PORT): the servers connect back.
+	pureActive, vsActive := pure, vsImplicit
+	pureActive.ActiveMode, vsActive.ActiveMode = true, true
+	pureActivePORT := pureActive
+	pureActivePORT.DisableEPSV = true // PORT instead of EPRT
 	servers := []ftpServer{
 		{name: "pure-ftpd", cfg: pure, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-pasv-list", cfg: pureOld, remote: "/", local: pureRoot},
 		{name: "pure-ftpd-tls", cfg: pureTLS, remote: "/", local: pureRoot, mlsd: true},
 		{name: "vsftpd-explicit", cfg: vsExplicit, remote: "/inbox", local: vsRoot},
 		{name: "vsftpd-implicit", cfg: vsImplicit, remote: "/inbox", local: vsRoot},
+		{name: "proftpd", cfg: pro, remote: "/", local: proRoot, mlsd: true},
+		{name: "proftpd-list", cfg: proList, remote: "/", local: proRoot},
+		{name: "proftpd-tls", cfg: proTLS, remote: "/", local: proRoot, mlsd: true},
+		{name: "pure-ftpd-active", cfg: pureActive, remote: "/", local: pureRoot, mlsd: true},
+		{name: "pure-ftpd-active-port", cfg: pureActivePORT, remote: "/", local: pureRoot, mlsd: true},
+		{name: "vsftpd-implicit-active", cfg: vsActive, remote: "/inbox", local: vsRoot},
+		{name: "iis-scripted", cfg: FTPConfig{Addr: iisAddr}, remote: "/", local: fakeRoot},
+		{name: "iis-scripted-4digit", cfg: FTPConfig{Addr: iis4Addr}, remote: "/", local: fakeRoot},
 	}
 	return servers
 }

@@ -46,7 +46,9 @@ type SFTPConfig struct {
 	// MaxListEntries cuts a listing past this many entries
 	// (ErrTooManyEntries); 0: no bound.
 	MaxListEntries int
-	Logger         *slog.Logger
+	// Algorithms narrows or widens what the client offers (sshalgos.go).
+	Algorithms SSHAlgorithms
+	Logger     *slog.Logger
 }
 
 type sftpConn struct {
@@ -87,7 +89,11 @@ func DialSFTP(ctx context.Context, cfg SFTPConfig) (Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Algorithms.Check(); err != nil {
+		return nil, refused(fmt.Errorf("sftp: algorithms: %w", err))
+	}
 	sc := &ssh.ClientConfig{User: cfg.User, Auth: auth, HostKeyCallback: hostKey, Timeout: cfg.ConnectTimeout}
+	cfg.Algorithms.apply(sc)
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
 	nc, err := (&net.Dialer{}).DialContext(dialCtx, "tcp", cfg.Addr)
@@ -195,7 +201,7 @@ func authMethods(cfg SFTPConfig) ([]ssh.AuthMethod, error) {
 		methods = append(methods, ssh.PublicKeys(signer))
 	}
 	if cfg.Password != "" {
-		methods = append(methods, ssh.Password(cfg.Password))
+		methods = append(methods, ssh.Password(cfg.Password), keyboardInteractive(cfg.User, cfg.Password))
 	}
 	if len(methods) == 0 {
 		return nil, refused(errors.New("sftp: no credentials: give a password or a private key"))
@@ -204,6 +210,9 @@ func authMethods(cfg SFTPConfig) ([]ssh.AuthMethod, error) {
 }
 
 func handshakeError(cfg SFTPConfig, err error) error {
+	if ne := negotiationError(cfg.Addr, err); ne != nil {
+		return ne
+	}
 	var ke *untrustedKeyError
 	if errors.As(err, &ke) {
 		host, port, _ := net.SplitHostPort(cfg.Addr)

@@ -25,14 +25,50 @@ import (
 // locally: the SFTP session is not chrooted).
 func sftpServer(t *testing.T) (SFTPConfig, string) {
 	t.Helper()
-	cfg := SFTPConfig{Addr: env(t, "FTPCOORD_TEST_SFTP_ADDR"), User: env(t, "FTPCOORD_TEST_SFTP_USER"),
+	s := sftpServers(t)[0]
+	return s.cfg, s.remote
+}
+
+// sftpTarget is one real SFTP server of tests/services and a directory of
+// the test's own on it, as the server names it and on the local disk.
+type sftpTarget struct {
+	name          string
+	cfg           SFTPConfig
+	remote, local string
+}
+
+// sftpServers returns OpenSSH (key authentication, not chrooted) and
+// ProFTPD's mod_sftp (password, and key, authentication; chrooted to its
+// root), each with a fresh test directory.
+func sftpServers(t *testing.T) []sftpTarget {
+	t.Helper()
+	openssh := SFTPConfig{Addr: env(t, "FTPCOORD_TEST_SFTP_ADDR"), User: env(t, "FTPCOORD_TEST_SFTP_USER"),
 		PrivateKeyPath: env(t, "FTPCOORD_TEST_SFTP_KEY"), KnownHostsPath: env(t, "FTPCOORD_TEST_SFTP_KNOWN_HOSTS")}
+	pro := SFTPConfig{Addr: env(t, "FTPCOORD_TEST_PROFTPD_SFTP_ADDR"), User: env(t, "FTPCOORD_TEST_PROFTPD_USER"),
+		Password: env(t, "FTPCOORD_TEST_PROFTPD_PASSWORD"), KnownHostsPath: env(t, "FTPCOORD_TEST_PROFTPD_SFTP_KNOWN_HOSTS")}
+	proKey := pro
+	proKey.Password, proKey.PrivateKeyPath = "", env(t, "FTPCOORD_TEST_PROFTPD_SFTP_KEY")
 	b := make([]byte, 4)
 	rand.Read(b)
-	dir := filepath.Join(env(t, "FTPCOORD_TEST_SFTP_ROOT"), fmt.Sprintf("t-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b))
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return cfg, dir
+	dir := fmt.Sprintf("t-%s-%x", strings.ReplaceAll(t.Name(), "/", "-"), b)
+	osshDir := filepath.Join(env(t, "FTPCOORD_TEST_SFTP_ROOT"), dir)
+	proRoot := env(t, "FTPCOORD_TEST_PROFTPD_ROOT")
+	for _, d := range []string{osshDir, filepath.Join(proRoot, dir), filepath.Join(proRoot, dir+"-key")} {
+		require.NoError(t, os.MkdirAll(d, 0o777))
+		os.Chmod(d, 0o777) // ProFTPD's user writes here too
+		t.Cleanup(func() { os.RemoveAll(d) })
+	}
+	return []sftpTarget{
+		{name: "openssh", cfg: openssh, remote: osshDir, local: osshDir},
+		{name: "proftpd-mod_sftp", cfg: pro, remote: "/" + dir, local: filepath.Join(proRoot, dir)},
+		{name: "proftpd-mod_sftp-key", cfg: proKey, remote: "/" + dir + "-key", local: filepath.Join(proRoot, dir+"-key")},
+	}
+}
+
+func eachSFTPServer(t *testing.T, f func(t *testing.T, s sftpTarget)) {
+	for _, s := range sftpServers(t) {
+		t.Run(s.name, func(t *testing.T) { f(t, s) })
+	}
 }
 
 func dialSFTP(t *testing.T, cfg SFTPConfig) Conn {
@@ -44,7 +80,11 @@ func dialSFTP(t *testing.T, cfg SFTPConfig) Conn {
 }
 
 func TestSFTPRoundTrip(t *testing.T) {
-	cfg, dir := sftpServer(t)
+	eachSFTPServer(t, testSFTPRoundTrip)
+}
+
+func testSFTPRoundTrip(t *testing.T, s sftpTarget) {
+	cfg, dir := s.cfg, s.remote
 	c := dialSFTP(t, cfg)
 	ctx := context.Background()
 	p := dir + "/a file ✓.txt"
@@ -68,23 +108,27 @@ func TestSFTPRoundTrip(t *testing.T) {
 }
 
 func TestSFTPListAndStream(t *testing.T) {
-	cfg, dir := sftpServer(t)
-	c := dialSFTP(t, cfg)
+	eachSFTPServer(t, testSFTPListAndStream)
+}
+
+func testSFTPListAndStream(t *testing.T, s sftpTarget) {
+	c := dialSFTP(t, s.cfg)
+	dir := s.remote
 	names := []string{"with space.txt", "ünï-日本.xml", "emoji-📦.json", "zero"}
 	for i := range 1000 {
 		names = append(names, fmt.Sprintf("f%04d", i))
 	}
 	for i, n := range names {
-		os.WriteFile(filepath.Join(dir, n), []byte(strings.Repeat("x", i%5)), 0o644)
+		os.WriteFile(filepath.Join(s.local, n), []byte(strings.Repeat("x", i%5)), 0o644)
 	}
-	os.Mkdir(filepath.Join(dir, "d"), 0o755)
+	os.Mkdir(filepath.Join(s.local, "d"), 0o755)
 	seen := map[string]Entry{}
 	require.NoError(t, c.List(context.Background(), dir, func(e Entry) error { seen[e.Name] = e; return nil }))
 	require.Len(t, seen, len(names)+1, "listed entries")
 	require.True(t, seen["d"].IsDir, "d=%+v", seen["d"])
 	require.Equal(t, int64(1), seen["ünï-日本.xml"].Size, "ünï-日本.xml=%+v", seen["ünï-日本.xml"])
 	// A 64 MiB file streams with bounded heap, through io.Copy (WriteTo).
-	f, _ := os.Create(filepath.Join(dir, "big"))
+	f, _ := os.Create(filepath.Join(s.local, "big"))
 	h := sha256.New()
 	io.CopyN(io.MultiWriter(f, h), rand.Reader, 64<<20)
 	f.Close()

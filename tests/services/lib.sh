@@ -5,13 +5,15 @@ FTPCOORD_SERVICES_DIR=${FTPCOORD_SERVICES_DIR:-/tmp/ftpcoord-services}
 
 # The services, in start order, and for each the variable that, when set,
 # points the tests at a server of the user's own instead.
-KNOWN_SERVICES="postgres mariadb pureftpd vsftpd sshd dbtls"
+KNOWN_SERVICES="postgres mariadb pureftpd vsftpd proftpd sshd sshdlegacy dbtls"
 declare -A EXTERNAL_VAR=(
 	[postgres]=FTPCOORD_TEST_POSTGRES_URL
 	[mariadb]=FTPCOORD_TEST_MYSQL_URL
 	[pureftpd]=FTPCOORD_TEST_PUREFTPD_ADDR
 	[vsftpd]=FTPCOORD_TEST_VSFTPD_ADDR
+	[proftpd]=FTPCOORD_TEST_PROFTPD_ADDR
 	[sshd]=FTPCOORD_TEST_SFTP_ADDR
+	[sshdlegacy]=FTPCOORD_TEST_SFTP_LEGACY_ADDR
 	[dbtls]=FTPCOORD_TEST_POSTGRES_TLS_URL
 )
 
