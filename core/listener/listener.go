@@ -124,6 +124,9 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		l.pattern = regexp.MustCompile(`^(?:` + cfg.FileNamePattern + `)$`) // checked by Validate
 	}
 	l.uri = fmt.Sprintf("%s://%s:%d", strings.ToLower(cfg.Protocol), cfg.Host, cfg.Port)
+	for _, u := range cfg.Unhonoured() {
+		l.log.Warn("listener config: " + u)
+	}
 	if l.dial == nil {
 		l.dial = dialerFor(cfg, l.log)
 	}
