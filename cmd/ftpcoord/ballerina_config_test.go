@@ -1,0 +1,28 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ftpcoord/ftpcoord/core/listener"
+)
+
+// A ballerina/ftp 2.18 FTPS listener written as TOML, with Ballerina's
+// key and trust stores ({path, password}), loads unchanged.
+func TestBallerinaTOMLLoads(t *testing.T) {
+	raw, err := os.ReadFile("../../core/listener/testdata/ballerina-2.18-ftps.toml")
+	require.NoError(t, err)
+	c, err := parseConfig(raw, true)
+	require.NoError(t, err)
+	s := c.Auth.SecureSocket
+	assert.Equal(t, &listener.KeyStore{Path: "/etc/ballerina/client-keystore.p12", Password: "ballerina"}, s.Key)
+	assert.Equal(t, listener.TrustStore{Path: "/etc/ballerina/client-truststore.p12", Password: "ballerina"}, s.Cert)
+	assert.Equal(t, "PRIVATE", s.DataChannelProtection)
+	assert.Equal(t, 15.0, *c.SocketConfig.FtpSocketTimeout)
+	assert.Equal(t, 2, *c.FileDependencyConditions[0].RequiredFileCount)
+	assert.True(t, c.AfterProcess.PreserveSubDirs, "Ballerina's default")
+	assert.Empty(t, c.Unhonoured(), "every field here is honoured")
+}
