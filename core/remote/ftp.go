@@ -202,6 +202,9 @@ func certificateError(cfg FTPConfig, err error) error {
 	var he x509.HostnameError
 	var ce *tls.CertificateVerificationError
 	switch {
+	// The server's certificate_required alert (TLS 1.3) is only text here.
+	case strings.Contains(err.Error(), "tls: certificate required"):
+		return refused(fmt.Errorf("ftp: %s requires a client certificate: give it in auth.secureSocket.key (a PKCS#12 key store or a PEM file): %w", cfg.Addr, err))
 	case errors.As(err, &he):
 		return refused(fmt.Errorf("ftp: the certificate of %s is not valid for that host name: %w", cfg.Addr, err))
 	case errors.As(err, &ue), errors.As(err, &ce):
