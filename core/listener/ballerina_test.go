@@ -135,3 +135,13 @@ func TestProxyUnreachableIsNamed(t *testing.T) {
 	require.ErrorIs(t, err, remote.ErrProxy)
 	assert.Contains(t, err.Error(), "SOCKS5 proxy 127.0.0.1:1")
 }
+
+// socketConfig's documented defaults reach the FTP layer when it is absent.
+func TestSocketConfigDefaults(t *testing.T) {
+	var none *SocketConfig
+	assert.Equal(t, 60.0, none.ftpSocketTimeout())
+	assert.Equal(t, 120.0, none.ftpDataTimeout())
+	v := 5.0
+	assert.Equal(t, 5.0, (&SocketConfig{FtpSocketTimeout: &v}).ftpSocketTimeout())
+	assert.Equal(t, 120.0, (&SocketConfig{FtpSocketTimeout: &v}).ftpDataTimeout())
+}
