@@ -71,3 +71,25 @@ func TestSFTPUnknownHostNamesTrustOnFirstUse(t *testing.T) {
 	require.ErrorIs(t, err, ErrHostKey)
 	assert.Contains(t, err.Error(), "sftpTrustOnFirstUse = true")
 }
+
+// auth.preferredMethods against OpenSSH (key logins only): PUBLICKEY first
+// logs in with the key; a list without PUBLICKEY tries no key and says
+// which credentials the listed methods need.
+func TestSFTPPreferredMethods(t *testing.T) {
+	cfg, dir := sftpServer(t)
+	cfg.Password = "not-the-way-in"
+	cfg.PreferredMethods = []string{"GSSAPI_WITH_MIC", "PUBLICKEY", "PASSWORD"}
+	c := dialSFTP(t, cfg)
+	writeAppendRead(t, c, dir+"/preferred.txt")
+
+	cfg.PreferredMethods = []string{"PASSWORD", "KEYBOARD_INTERACTIVE"}
+	_, err := DialSFTP(context.Background(), cfg)
+	require.ErrorIs(t, err, ErrRefused)
+	assert.Contains(t, err.Error(), "refused the login")
+	assert.NotContains(t, err.Error(), "not-the-way-in")
+
+	cfg.Password = ""
+	_, err = DialSFTP(context.Background(), cfg)
+	require.ErrorIs(t, err, ErrRefused)
+	assert.Contains(t, err.Error(), "no credentials for the preferred methods [PASSWORD KEYBOARD_INTERACTIVE]")
+}
