@@ -28,8 +28,8 @@ func TestBallerinaSFTPThroughProxyWithTrustOnFirstUse(t *testing.T) {
 		"auth": map[string]any{"credentials": map[string]any{"username": env(t, "FTPCOORD_TEST_SFTP_USER")},
 			"privateKey": map[string]any{"path": env(t, "FTPCOORD_TEST_SFTP_KEY")}, "preferredMethods": []string{"PUBLICKEY"}},
 		"sftpSshKnownHosts": kh, "sftpTrustOnFirstUse": true,
-		"proxy":             map[string]any{"host": "127.0.0.1", "port": proxy.Port(), "type": "SOCKS5", "auth": map[string]any{"username": "pu", "password": "pp"}},
-		"sftpCompression":   []string{"none"}, "userDirIsRoot": false,
+		"proxy":           map[string]any{"host": "127.0.0.1", "port": proxy.Port(), "type": "SOCKS5", "auth": map[string]any{"username": "pu", "password": "pp"}},
+		"sftpCompression": []string{"none"}, "userDirIsRoot": false,
 	})
 	cfg, err := DecodeConfig(raw)
 	require.NoError(t, err)
