@@ -26,3 +26,10 @@ func TestBallerinaTOMLLoads(t *testing.T) {
 	assert.True(t, c.AfterProcess.PreserveSubDirs, "Ballerina's default")
 	assert.Empty(t, c.Unhonoured(), "every field here is honoured")
 }
+
+// A trust store of the wrong shape is named in TOML's words, with its line.
+func TestBallerinaTrustStoreShapeError(t *testing.T) {
+	_, err := parseConfig([]byte("protocol = \"FTPS\"\n[auth.secureSocket]\ncert = [\"/a.pem\"]\n"), true)
+	require.Error(t, err)
+	assert.Equal(t, `line 3: auth.secureSocket.cert: want a PEM file's path or a trust store { path = "/trust.p12", password = "..." }, got a list`, err.Error())
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -107,7 +108,8 @@ func (t *TrustStore) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return fmt.Errorf(`want a PEM file's path or {"path": ..., "password": ...}: %w`, err)
+		// DecodeConfig words this for the field (no value: it may be a secret).
+		return &json.UnmarshalTypeError{Value: valueKind(b), Type: reflect.TypeFor[TrustStore]()}
 	}
 	*t = TrustStore(m)
 	return nil
@@ -254,4 +256,21 @@ func takeExtraDatabaseFields(tree any, known func(string) bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// valueKind names the kind of a JSON value as encoding/json does.
+func valueKind(b []byte) string {
+	switch t := bytes.TrimSpace(b); {
+	case len(t) == 0:
+		return "nothing"
+	case t[0] == '{':
+		return "object"
+	case t[0] == '[':
+		return "array"
+	case t[0] == 't' || t[0] == 'f':
+		return "bool"
+	case t[0] == 'n':
+		return "null"
+	}
+	return "number"
 }

@@ -82,6 +82,7 @@ func TestBallerinaChecksAndDefaults(t *testing.T) {
 		{`{"auth": {"preferredMethods": ["PASSWD"]}}`, `auth.preferredMethods: "PASSWD" is not one of`},
 		{`{"protocol": "FTPS", "auth": {"secureSocket": {"key": {"password": "x"}}}}`, "auth.secureSocket.key.path: is required"},
 		{`{"protocol": "FTPS", "auth": {"secureSocket": {"cert": {"path": "/t.p12", "pasword": "x"}}}}`, `auth.secureSocket.cert.pasword: unknown field; did you mean "password"?`},
+		{`{"protocol": "FTPS", "auth": {"secureSocket": {"cert": 5}}}`, `auth.secureSocket.cert: want a PEM file's path or a trust store {"path": "/trust.p12", "password": "..."}, got a number`},
 		{`{"sftpTrustOnFirstUse": true}`, "sftpTrustOnFirstUse: needs sftpSshKnownHosts"},
 		{`{"protocol": "SFTP", "auth": {"credentials": {"username": "u"}}}`, "sftpTrustOnFirstUse = true"},
 		// A near name in databaseConfig is a misspelling, not an extra field.

@@ -315,6 +315,8 @@ func DecodeConfig(data []byte) (ListenerConfig, error) {
 			return c, fmt.Errorf("listener config: line %d, column %d: %w", line, col, err)
 		case errors.As(err, &te) && te.Type == reflect.TypeFor[PostAction]():
 			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf(`want "DELETE" or {"moveTo": "/dir", "preserveSubDirs": true}, got %s`, te.Value)}
+		case errors.As(err, &te) && te.Type == reflect.TypeFor[TrustStore]():
+			return c, &FieldError{Field: "auth.secureSocket.cert", Problem: fmt.Sprintf(`want a PEM file's path or a trust store {"path": "/trust.p12", "password": "..."}, got %s`, valueWord(te.Value))}
 		case errors.As(err, &te):
 			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf("want %s, got %s", typeWord(te.Type), valueWord(te.Value))}
 		}
