@@ -50,7 +50,7 @@ func TestBallerinaSpecConfigLoads(t *testing.T) {
 
 // Ballerina's defaults for the same fields give no warning at all.
 func TestBallerinaDefaultsWarnNothing(t *testing.T) {
-	c, err := DecodeConfig([]byte(`{"userDirIsRoot": false, "laxDataBinding": false, "fileTransferMode": "BINARY",
+	c, err := DecodeConfig([]byte(`{"path": "/in", "userDirIsRoot": false, "laxDataBinding": false, "fileTransferMode": "BINARY",
 		"sftpCompression": ["none"], "socketConfig": {"ftpDataTimeout": 120, "ftpSocketTimeout": 60, "sftpSessionTimeout": 300},
 		"auth": {"preferredMethods": ["PUBLICKEY", "PASSWORD"]}, "fileAgeFilter": {"ageCalculationMode": "LAST_MODIFIED"}}`))
 	require.NoError(t, err)
@@ -67,6 +67,7 @@ func TestUnhonouredFieldsAreLoggedAtStart(t *testing.T) {
 	assert.Contains(t, buf.String(), "level=WARN")
 	assert.Contains(t, buf.String(), "userDirIsRoot: has no effect")
 	assert.Contains(t, buf.String(), "fileTransferMode ASCII: has no effect")
+	assert.Contains(t, buf.String(), "path: not set, so / is watched", "a 2.17+ listener's path is in @ftp:ServiceConfig")
 }
 
 func TestBallerinaChecksAndDefaults(t *testing.T) {
