@@ -56,8 +56,10 @@ type ListenerConfig struct {
 	// the guard off (in Go: SettleTime: new(0.0)); at most 60.
 	SettleTime *float64 `json:"settleTime,omitempty"`
 	// ConnectTimeout is in seconds; default 30.
-	ConnectTimeout float64             `json:"connectTimeout,omitempty"`
-	RetryConfig    *remote.RetryConfig `json:"retryConfig,omitempty"`
+	ConnectTimeout float64 `json:"connectTimeout,omitempty"`
+	// RetryConfig: in JSON a field left out takes Ballerina's default; in
+	// Go give all four. Ballerina's checks apply (count at least 1...).
+	RetryConfig *remote.RetryConfig `json:"retryConfig,omitempty"`
 	// ftpcoord: the IANA zone (such as "Europe/Berlin") the FTP server's
 	// LIST answers give local times in; default UTC. Only for servers that
 	// list local time (see docs/listener.md).
