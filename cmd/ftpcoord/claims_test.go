@@ -34,6 +34,17 @@ func TestConfigurationDefaultsAreTheCodes(t *testing.T) {
 	appliedLater := map[string]bool{
 		"auth.secureSocket.mode": true, // at dial time, when secureSocket is set (core/listener/dial.go)
 		"stableListings":         true, // 0 and 1 both report a version at its first listing
+		// Ballerina's fields (core/listener/ballerina.go): their defaults are
+		// applied where they are used (dial.go, remote's SFTP client), or are
+		// the only behaviour there is (Unhonoured warns about the others).
+		"socketConfig.ftpDataTimeout":             true,
+		"socketConfig.ftpSocketTimeout":           true,
+		"socketConfig.sftpSessionTimeout":         true,
+		"proxy.type":                              true,
+		"auth.preferredMethods":                   true,
+		"auth.secureSocket.dataChannelProtection": true,
+		"fileTransferMode":                        true,
+		"sftpCompression":                         true,
 	}
 	row := regexp.MustCompile("^\\| `([A-Za-z.]+)` \\|[^|]*\\| `([^`]+)`")
 	checked := 0

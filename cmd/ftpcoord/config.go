@@ -211,6 +211,7 @@ func withLine(err error, raw []byte, tomlSyntax bool) error {
 	problem := fe.Problem
 	if tomlSyntax {
 		problem = strings.NewReplacer(`{"moveTo": "/dir", "preserveSubDirs": true}`, `{ moveTo = "/dir", preserveSubDirs = true }`,
+			`{"path": "/trust.p12", "password": "..."}`, `{ path = "/trust.p12", password = "..." }`,
 			"an object", "a table").Replace(problem)
 	}
 	msg := fe.Field + ": " + problem

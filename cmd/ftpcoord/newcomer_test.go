@@ -173,7 +173,7 @@ func TestDatabaseTypeAliases(t *testing.T) {
 func TestMissingTableMessage(t *testing.T) {
 	empty := testdb.New(t, schema.Postgres)
 	path := writeJSON(t, filepath.Join(t.TempDir(), "m.json"), map[string]any{
-		"host": "127.0.0.1", "port": 1, "path": "/", "retryConfig": map[string]any{"count": 0},
+		"host": "127.0.0.1", "port": 1, "path": "/", "retryConfig": map[string]any{"count": 1, "interval": 0.01, "maxWaitInterval": 0.01},
 		"coordination": map[string]any{"databaseConfig": empty, "coordinationGroup": "g", "memberId": "m"},
 	})
 	fix := "create the tables with: ftpcoord schema apply --config " + path + " (or run the SQL that ftpcoord schema print --config " + path + " writes)"

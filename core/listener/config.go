@@ -56,8 +56,10 @@ type ListenerConfig struct {
 	// the guard off (in Go: SettleTime: new(0.0)); at most 60.
 	SettleTime *float64 `json:"settleTime,omitempty"`
 	// ConnectTimeout is in seconds; default 30.
-	ConnectTimeout float64             `json:"connectTimeout,omitempty"`
-	RetryConfig    *remote.RetryConfig `json:"retryConfig,omitempty"`
+	ConnectTimeout float64 `json:"connectTimeout,omitempty"`
+	// RetryConfig: in JSON a field left out takes Ballerina's default; in
+	// Go give all four. Ballerina's checks apply (count at least 1...).
+	RetryConfig *remote.RetryConfig `json:"retryConfig,omitempty"`
 	// ftpcoord: the IANA zone (such as "Europe/Berlin") the FTP server's
 	// LIST answers give local times in; default UTC. Only for servers that
 	// list local time (see docs/listener.md).
@@ -149,6 +151,25 @@ type ListenerConfig struct {
 	// itself unable to work and, with coordination, gives the token up and
 	// does not compete for it again for as long (workhealth.go); default 20.
 	StepAsideAfter float64 `json:"stepAsideAfter,omitempty"`
+
+	// ballerina/ftp 2.18 fields; see ballerina.go and Unhonoured for those
+	// that have no effect here.
+	UserDirIsRoot    bool             `json:"userDirIsRoot,omitempty"`
+	LaxDataBinding   bool             `json:"laxDataBinding,omitempty"`
+	SocketConfig     *SocketConfig    `json:"socketConfig,omitempty"`
+	Proxy            *ProxyConfig     `json:"proxy,omitempty"`
+	FileTransferMode string           `json:"fileTransferMode,omitempty"`
+	SftpCompression  []string         `json:"sftpCompression,omitempty"`
+	CsvFailSafe      *FailSafeOptions `json:"csvFailSafe,omitempty"`
+	// ftpcoord: with SFTP, record the host key the server presents into
+	// sftpSshKnownHosts when that file does not know the host yet (trust on
+	// first use, logged with its SHA256 fingerprint); later connections are
+	// checked against it.
+	SftpTrustOnFirstUse bool `json:"sftpTrustOnFirstUse,omitempty"`
+
+	// extraDatabaseFields are the fields of coordination.databaseConfig
+	// that DecodeConfig accepted without knowing them (Unhonoured).
+	extraDatabaseFields []string
 }
 
 // PostAction is DELETE, or MOVE to a directory.
@@ -158,6 +179,7 @@ type PostAction struct {
 	// gets a suffix, so a clash never leaves the file in place.
 	MoveTo string
 	// PreserveSubDirs keeps the file's path below the watched directory.
+	// In JSON it defaults to true, as Ballerina's Move record does.
 	PreserveSubDirs bool
 }
 
@@ -171,10 +193,10 @@ func (a *PostAction) UnmarshalJSON(b []byte) error {
 		*a = PostAction{Delete: true}
 		return nil
 	}
-	var m struct {
+	m := struct {
 		MoveTo          string `json:"moveTo"`
 		PreserveSubDirs bool   `json:"preserveSubDirs"`
-	}
+	}{PreserveSubDirs: true} // Ballerina's default
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
@@ -197,6 +219,10 @@ type Auth struct {
 	Credentials  *Credentials  `json:"credentials,omitempty"`
 	PrivateKey   *PrivateKey   `json:"privateKey,omitempty"`
 	SecureSocket *SecureSocket `json:"secureSocket,omitempty"`
+	// PreferredMethods is the order of SFTP authentication methods tried:
+	// PUBLICKEY, PASSWORD, KEYBOARD_INTERACTIVE (answered with the
+	// password); GSSAPI_WITH_MIC is skipped. Default [PUBLICKEY, PASSWORD].
+	PreferredMethods []string `json:"preferredMethods,omitempty"`
 }
 
 // Credentials is a user name and password.
@@ -225,23 +251,33 @@ func (k PrivateKey) GoString() string { return k.String() }
 
 // SecureSocket configures FTPS.
 type SecureSocket struct {
-	// Cert is a PEM file of the CA certificates to trust (default: the
-	// system pool).
-	Cert string `json:"cert,omitempty"`
+	// Key is the client certificate and its private key, for servers that
+	// require one: a PKCS#12 key store (Ballerina's crypto:KeyStore) or a
+	// PEM file with both.
+	Key *KeyStore `json:"key,omitempty"`
+	// Cert is the CA certificates to trust (default: the system pool): a
+	// PEM file's path, or Ballerina's trust store {path, password}.
+	Cert TrustStore `json:"cert,omitzero"`
 	// Mode is EXPLICIT (default: AUTH TLS on the control port) or IMPLICIT.
 	Mode string `json:"mode,omitempty"`
+	// DataChannelProtection is Ballerina's; only PRIVATE (default) is
+	// honoured: the data channel is always protected.
+	DataChannelProtection string `json:"dataChannelProtection,omitempty"`
 }
 
 // FileDependencyCondition is ballerina/ftp's: a file whose name matches
 // TargetPattern is reported only when RequiredFiles (patterns, in which $1,
 // $2... stand for TargetPattern's groups) match files in its directory: all
 // of them (ALL, default), one (ANY), or exactly RequiredFileCount
-// (EXACT_COUNT).
+// (EXACT_COUNT), counted as Ballerina counts: every pair of a required
+// pattern and a file of the directory that it matches.
 type FileDependencyCondition struct {
-	TargetPattern     string   `json:"targetPattern"`
-	RequiredFiles     []string `json:"requiredFiles"`
-	MatchingMode      string   `json:"matchingMode,omitempty"`
-	RequiredFileCount int      `json:"requiredFileCount,omitempty"`
+	TargetPattern string   `json:"targetPattern"`
+	RequiredFiles []string `json:"requiredFiles"`
+	MatchingMode  string   `json:"matchingMode,omitempty"`
+	// RequiredFileCount defaults to 1 when absent (nil); 0 means that no
+	// required file may be there, as in Ballerina.
+	RequiredFileCount *int `json:"requiredFileCount,omitempty"`
 }
 
 // FileAgeFilter is ballerina/ftp's fileAgeFilter, in seconds: files younger
@@ -250,6 +286,9 @@ type FileDependencyCondition struct {
 type FileAgeFilter struct {
 	MinAge float64 `json:"minAge,omitempty"`
 	MaxAge float64 `json:"maxAge,omitempty"`
+	// AgeCalculationMode is Ballerina's; LAST_MODIFIED (default) is the
+	// only one honoured (listings have no creation time).
+	AgeCalculationMode string `json:"ageCalculationMode,omitempty"`
 }
 
 // DecodeConfig reads a ListenerConfig from JSON, refusing unknown fields so
@@ -260,9 +299,18 @@ type FileAgeFilter struct {
 func DecodeConfig(data []byte) (ListenerConfig, error) {
 	var c ListenerConfig
 	var tree any
+	var extra []string
 	if json.Unmarshal(data, &tree) == nil {
+		dbFields := fieldTypes(reflect.TypeFor[taskcompat.DatabaseConfig]())
+		extra = takeExtraDatabaseFields(tree, func(k string) bool {
+			// A name near a known one is a misspelling: checkFields says so.
+			return strings.HasPrefix(unknownProblem(k, dbFields, databaseConfigPath), "unknown field; did you mean")
+		})
 		if errs := checkFields(tree, reflect.TypeFor[ListenerConfig](), ""); len(errs) > 0 {
 			return c, errors.Join(errs...)
+		}
+		if len(extra) > 0 {
+			data, _ = json.Marshal(tree)
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -276,11 +324,14 @@ func DecodeConfig(data []byte) (ListenerConfig, error) {
 			return c, fmt.Errorf("listener config: line %d, column %d: %w", line, col, err)
 		case errors.As(err, &te) && te.Type == reflect.TypeFor[PostAction]():
 			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf(`want "DELETE" or {"moveTo": "/dir", "preserveSubDirs": true}, got %s`, te.Value)}
+		case errors.As(err, &te) && te.Type == reflect.TypeFor[TrustStore]():
+			return c, &FieldError{Field: "auth.secureSocket.cert", Problem: fmt.Sprintf(`want a PEM file's path or a trust store {"path": "/trust.p12", "password": "..."}, got %s`, valueWord(te.Value))}
 		case errors.As(err, &te):
 			return c, &FieldError{Field: te.Field, Problem: fmt.Sprintf("want %s, got %s", typeWord(te.Type), valueWord(te.Value))}
 		}
 		return c, fmt.Errorf("listener config: %w", err)
 	}
+	c.extraDatabaseFields = extra
 	if co := c.Coordination; co != nil {
 		// The aliases (postgres, mariadb, sqlite3) go by their own name.
 		if d, err := schema.ParseDialect(co.DatabaseConfig.Type); err == nil && co.DatabaseConfig.Type != "" {
@@ -331,7 +382,23 @@ func valueWord(v string) string {
 var secondsType = reflect.TypeFor[taskcompat.Seconds]()
 
 // objectFields are the names of types that decode themselves from an object.
-var objectFields = map[reflect.Type][]string{reflect.TypeFor[PostAction](): {"moveTo", "preserveSubDirs"}}
+var objectFields = map[reflect.Type][]string{
+	reflect.TypeFor[PostAction](): {"moveTo", "preserveSubDirs"},
+	reflect.TypeFor[TrustStore](): {"path", "password"},
+}
+
+// fieldTypes maps a struct's JSON names to their types.
+func fieldTypes(t reflect.Type) map[string]reflect.Type {
+	known := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.IsExported() && name != "" && name != "-" {
+			known[name] = f.Type
+		}
+	}
+	return known
+}
 
 // checkFields walks a decoded JSON value along the type it decodes into and
 // returns a *FieldError for each field the type does not have (encoding/json
@@ -365,13 +432,7 @@ func checkFields(v any, t reflect.Type, path string) []error {
 				known[n] = reflect.TypeFor[any]()
 			}
 		} else if t.Kind() == reflect.Struct {
-			for i := range t.NumField() {
-				f := t.Field(i)
-				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-				if f.IsExported() && name != "" && name != "-" {
-					known[name] = f.Type
-				}
-			}
+			known = fieldTypes(t)
 		} else {
 			return nil
 		}
@@ -578,8 +639,15 @@ func (c ListenerConfig) Validate() error {
 			bad("fileAgeFilter.maxAge", "%v must be greater than minAge %v", f.MaxAge, f.MinAge)
 		}
 	}
-	if r := c.RetryConfig; r.Count < 0 || r.Interval < 0 || r.BackOffFactor < 0 || r.MaxWaitInterval < 0 {
-		bad("retryConfig", "count, interval, backOffFactor and maxWaitInterval must not be negative")
+	// Ballerina's checks (FtpUtil.validateRetryConfig).
+	if r := c.RetryConfig; r.Count < 1 {
+		bad("retryConfig.count", "must be at least 1 (as in Ballerina), got %d: leave retryConfig out for the default, 3", r.Count)
+	} else if r.Interval <= 0 {
+		bad("retryConfig.interval", "must be positive (seconds), got %v", r.Interval)
+	} else if r.BackOffFactor < 1 {
+		bad("retryConfig.backOffFactor", "must be at least 1.0, got %v", r.BackOffFactor)
+	} else if r.MaxWaitInterval <= 0 || r.MaxWaitInterval < r.Interval {
+		bad("retryConfig.maxWaitInterval", "must be positive and at least interval (%v seconds), got %v", r.Interval, r.MaxWaitInterval)
 	}
 	for i, d := range c.FileDependencyConditions {
 		field := fmt.Sprintf("fileDependencyConditions[%d]", i)
@@ -598,7 +666,7 @@ func (c ListenerConfig) Validate() error {
 		switch strings.ToUpper(d.MatchingMode) {
 		case "", "ALL", "ANY":
 		case "EXACT_COUNT":
-			if d.RequiredFileCount < 0 {
+			if d.RequiredFileCount != nil && *d.RequiredFileCount < 0 {
 				bad(field+".requiredFileCount", "must not be negative")
 			}
 		default:
@@ -632,6 +700,9 @@ func (c ListenerConfig) Validate() error {
 	if c.ActiveMode && (c.Protocol == SFTP || c.Protocol == FTPS && !strings.EqualFold(c.Auth.secureSocket().mode(), "IMPLICIT")) {
 		bad("activeMode", "works with protocol FTP and with FTPS in IMPLICIT mode only (got %s): remove it, or use auth.secureSocket.mode IMPLICIT", c.Protocol)
 	}
+	if c.ActiveMode && c.Proxy != nil {
+		bad("activeMode", "cannot work through a proxy (the server connects back to the member): remove activeMode or proxy")
+	}
 	if s := *c.SettleTime; !(s >= 0 && s <= maxSettleTime) {
 		bad("settleTime", "must be between 0 (no guard) and %v seconds, got %v: every poll that finds a new file waits up to twice this long; for writers that pause longer, use fileAgeFilter.minAge or stableListings", maxSettleTime, s)
 	}
@@ -657,9 +728,13 @@ func (c ListenerConfig) Validate() error {
 			bad("auth.secureSocket", "applies to FTPS only (protocol is %s)", c.Protocol)
 		}
 	}
+	c.validateBallerina(bad)
+	if c.SftpTrustOnFirstUse && c.SftpSshKnownHosts == "" {
+		bad("sftpTrustOnFirstUse", "needs sftpSshKnownHosts: the file the first host key seen is recorded in (created if missing)")
+	}
 	if c.Protocol == SFTP {
 		if c.SftpSshKnownHosts == "" && !c.InsecureIgnoreHostKey {
-			bad("sftpSshKnownHosts", "is required for SFTP: a known_hosts file with the server's host key (ssh-keyscan -p %d %s >> FILE); or set insecureIgnoreHostKey, which is not safe", c.Port, c.Host)
+			bad("sftpSshKnownHosts", "is required for SFTP: a known_hosts file with the server's host key (ssh-keyscan -p %d %s >> FILE); or, to record the key the server presents at the first connection (logged with its SHA256 fingerprint), set sftpSshKnownHosts = \"/path/known_hosts\" and sftpTrustOnFirstUse = true; or set insecureIgnoreHostKey, which is not safe", c.Port, c.Host)
 		}
 		if c.Auth == nil || (c.Auth.Credentials == nil && c.Auth.PrivateKey == nil) {
 			bad("auth", "SFTP needs auth.credentials or auth.privateKey")

@@ -29,9 +29,9 @@ func compileDependencies(conds []FileDependencyCondition) dependencies {
 		if mode == "" {
 			mode = "ALL"
 		}
-		count := c.RequiredFileCount
-		if count == 0 {
-			count = 1
+		count := 1 // Ballerina's default
+		if c.RequiredFileCount != nil {
+			count = *c.RequiredFileCount
 		}
 		out = append(out, dependency{target: re, required: c.RequiredFiles, mode: mode, count: count})
 	}
@@ -56,7 +56,8 @@ func (d dependencies) satisfied(name string, dir []string) bool {
 		if groups == nil {
 			continue
 		}
-		matched := 0
+		matched := 0 // ALL, ANY: required patterns with a match
+		pairs := 0   // EXACT_COUNT: as Ballerina counts, every (pattern, file) match, the target's own name too
 		for _, r := range c.required {
 			// The group's text is literal inside the required pattern.
 			p := groupRef.ReplaceAllStringFunc(r, func(ref string) string {
@@ -73,11 +74,17 @@ func (d dependencies) satisfied(name string, dir []string) bool {
 			if err != nil {
 				continue
 			}
+			found := false
 			for _, n := range dir {
-				if n != name && re.MatchString(n) {
-					matched++
-					break
+				if re.MatchString(n) {
+					pairs++
+					if n != name {
+						found = true
+					}
 				}
+			}
+			if found {
+				matched++
 			}
 		}
 		switch c.mode {
@@ -86,7 +93,7 @@ func (d dependencies) satisfied(name string, dir []string) bool {
 				return false
 			}
 		case "EXACT_COUNT":
-			if matched != c.count {
+			if pairs != c.count {
 				return false
 			}
 		default:

@@ -26,12 +26,16 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 	default:
 		fc := remote.FTPConfig{Addr: addr, User: user, Password: password, ConnectTimeout: timeout,
 			InsecureSkipVerify: cfg.InsecureSkipVerify, IdleTimeout: cfg.idleTimeout(), MaxListEntries: cfg.MaxListingEntries,
-			ActiveMode: cfg.ActiveMode, Logger: log}
+			ActiveMode: cfg.ActiveMode, Logger: log, Proxy: cfg.proxy(),
+			ControlTimeout: seconds(cfg.SocketConfig.ftpSocketTimeout()), DataTimeout: seconds(cfg.SocketConfig.ftpDataTimeout())}
 		fc.ServerTimeZone, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
 		if cfg.Protocol == FTPS {
 			fc.TLS = remote.TLSExplicit
 			if s := cfg.Auth.secureSocket(); s != nil {
-				fc.CAFile = s.Cert
+				fc.CAFile, fc.CAPassword = s.Cert.Path, s.Cert.Password
+				if s.Key != nil {
+					fc.KeyStore, fc.KeyStorePassword = s.Key.Path, s.Key.Password
+				}
 				if strings.EqualFold(s.Mode, "IMPLICIT") {
 					fc.TLS = remote.TLSImplicit
 				}
@@ -60,9 +64,12 @@ func (a *Auth) secureSocket() *SecureSocket {
 func sftpDialer(cfg ListenerConfig, addr, user, password string, timeout time.Duration, log *slog.Logger) remote.Dialer {
 	sc := remote.SFTPConfig{Addr: addr, User: user, Password: password, KnownHostsPath: cfg.SftpSshKnownHosts,
 		InsecureIgnoreHostKey: cfg.InsecureIgnoreHostKey, ConnectTimeout: timeout, IdleTimeout: cfg.idleTimeout(),
-		MaxListEntries: cfg.MaxListingEntries, Logger: log}
+		MaxListEntries: cfg.MaxListingEntries, Logger: log, TrustOnFirstUse: cfg.SftpTrustOnFirstUse, Proxy: cfg.proxy()}
 	if cfg.SftpAlgorithms != nil {
 		sc.Algorithms = *cfg.SftpAlgorithms
+	}
+	if cfg.Auth != nil {
+		sc.PreferredMethods = cfg.Auth.PreferredMethods
 	}
 	if cfg.Auth != nil && cfg.Auth.PrivateKey != nil {
 		sc.PrivateKeyPath, sc.PrivateKeyPassphrase = cfg.Auth.PrivateKey.Path, cfg.Auth.PrivateKey.Password
@@ -80,3 +87,36 @@ func sortFiles(f []FileInfo) {
 }
 
 func sortStrings(s []string) { slices.Sort(s) }
+
+// proxy is the configured proxy for the remote layer, or nil.
+func (c ListenerConfig) proxy() *remote.Proxy {
+	p := c.Proxy
+	if p == nil {
+		return nil
+	}
+	rp := &remote.Proxy{Type: strings.ToUpper(p.Type), Addr: net.JoinHostPort(p.Host, strconv.Itoa(p.Port))}
+	if rp.Type == "" {
+		rp.Type = "HTTP" // Ballerina's default
+	}
+	if p.Auth != nil {
+		rp.User, rp.Password = p.Auth.Username, p.Auth.Password
+	}
+	return rp
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// ftpSocketTimeout and ftpDataTimeout with Ballerina's defaults.
+func (s *SocketConfig) ftpSocketTimeout() float64 {
+	if s == nil || s.FtpSocketTimeout == nil {
+		return defaultFtpSocketTimeout
+	}
+	return *s.FtpSocketTimeout
+}
+
+func (s *SocketConfig) ftpDataTimeout() float64 {
+	if s == nil || s.FtpDataTimeout == nil {
+		return defaultFtpDataTimeout
+	}
+	return *s.FtpDataTimeout
+}

@@ -35,7 +35,7 @@ func viaProxy(t *testing.T, cfg ListenerConfig) (ListenerConfig, *tcpproxy.Proxy
 		require.NoError(t, os.WriteFile(cfg.SftpSshKnownHosts, []byte(strings.ReplaceAll(string(kh), from, to)), 0o600))
 	}
 	cfg.Host, cfg.Port = "127.0.0.1", p.Addr().Port
-	cfg.RetryConfig = &remote.RetryConfig{Count: 1, Interval: 0.05, BackOffFactor: 1}
+	cfg.RetryConfig = &remote.RetryConfig{Count: 1, Interval: 0.05, BackOffFactor: 1, MaxWaitInterval: 0.05}
 	return cfg, p
 }
 
@@ -162,7 +162,7 @@ func (v *vanisher) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Calle
 func TestServerDownAtStart(t *testing.T) {
 	cfg, _ := pureDir(t)
 	cfg.Port = 1
-	cfg.RetryConfig = &remote.RetryConfig{Count: 2, Interval: 0.01, BackOffFactor: 1}
+	cfg.RetryConfig = &remote.RetryConfig{Count: 2, Interval: 0.01, BackOffFactor: 1, MaxWaitInterval: 0.01}
 	rec := newRecorder()
 	l := newListener(t, cfg, rec)
 	err := l.PollOnce(context.Background())

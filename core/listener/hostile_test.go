@@ -308,7 +308,7 @@ func TestSupersededVersionIsRecordedAgain(t *testing.T) {
 // fakeFTPDir is the listener configuration for the scripted FTP server.
 func fakeFTPDir(s *fakeftp.Server) ListenerConfig {
 	return ListenerConfig{Protocol: FTP, Host: s.Host, Port: s.Port, Path: "/in", PollingInterval: 3600,
-		RetryConfig: &remote.RetryConfig{Count: 0}}
+		RetryConfig: &remote.RetryConfig{Count: 1, Interval: 0.01, BackOffFactor: 1, MaxWaitInterval: 0.01}}
 }
 
 // lsLine is a Unix `ls -l` line of a file modified on 2 January 2026.

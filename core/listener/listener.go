@@ -109,6 +109,7 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	notes := cfg.Unhonoured() // before the defaults: it tells a field left out
 	cfg = cfg.WithDefaults()
 	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{},
 		unstorable: map[string]bool{}, wake: make(chan struct{}, 1)}
@@ -124,6 +125,9 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		l.pattern = regexp.MustCompile(`^(?:` + cfg.FileNamePattern + `)$`) // checked by Validate
 	}
 	l.uri = fmt.Sprintf("%s://%s:%d", strings.ToLower(cfg.Protocol), cfg.Host, cfg.Port)
+	for _, u := range notes {
+		l.log.Warn("listener config: " + u)
+	}
 	if l.dial == nil {
 		l.dial = dialerFor(cfg, l.log)
 	}

@@ -345,7 +345,7 @@ func TestFTPSListenerOnVsftpd(t *testing.T) {
 	host, p := hostPort(t, "FTPCOORD_TEST_VSFTPD_IMPLICIT_ADDR")
 	dir, local := testDir(t, env(t, "FTPCOORD_TEST_VSFTPD_ROOT"))
 	cfg := ListenerConfig{Protocol: FTPS, Host: host, Port: p, Path: "/inbox/" + dir,
-		Auth: &Auth{SecureSocket: &SecureSocket{Cert: env(t, "FTPCOORD_TEST_FTP_CA"), Mode: "IMPLICIT"}}}
+		Auth: &Auth{SecureSocket: &SecureSocket{Cert: TrustStore{Path: env(t, "FTPCOORD_TEST_FTP_CA")}, Mode: "IMPLICIT"}}}
 	rec := newRecorder()
 	l := newListener(t, cfg, rec)
 	write(t, local, "statement.xml", "<ok/>", time.Hour)
@@ -356,7 +356,7 @@ func TestFTPSListenerOnVsftpd(t *testing.T) {
 	require.Equal(t, "<ok/>", rec.files[order[0]], "contents")
 
 	// Without the CA the certificate is refused, and the error says why.
-	cfg.Auth.SecureSocket.Cert = ""
+	cfg.Auth.SecureSocket.Cert = TrustStore{}
 	rec2 := newRecorder()
 	l2 := newListener(t, cfg, rec2)
 	err := l2.PollOnce(context.Background())

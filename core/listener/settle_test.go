@@ -168,7 +168,7 @@ func TestCompleteFilesAreHandedOverByThePollThatFindsThem(t *testing.T) {
 		host, p := hostPort(t, "FTPCOORD_TEST_VSFTPD_IMPLICIT_ADDR")
 		dir, local := testDir(t, env(t, "FTPCOORD_TEST_VSFTPD_ROOT"))
 		return ListenerConfig{Protocol: FTPS, Host: host, Port: p, Path: "/inbox/" + dir,
-			Auth: &Auth{SecureSocket: &SecureSocket{Cert: env(t, "FTPCOORD_TEST_FTP_CA"), Mode: "IMPLICIT"}}}, local
+			Auth: &Auth{SecureSocket: &SecureSocket{Cert: TrustStore{Path: env(t, "FTPCOORD_TEST_FTP_CA")}, Mode: "IMPLICIT"}}}, local
 	}
 	for _, tc := range []struct {
 		name  string

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/textproto"
-	"os"
 	"path"
 	"strings"
 	"sync"
@@ -39,9 +38,24 @@ type FTPConfig struct {
 	// CAFile is a PEM file of the certificates to trust; empty: the
 	// system pool. Certificates are always verified unless
 	// InsecureSkipVerify is set, which logs a warning at every dial.
-	CAFile             string
+	CAFile string
+	// CAPassword opens CAFile when it is a PKCS#12 trust store (CAFile
+	// may be PEM or PKCS#12: its content decides).
+	CAPassword string
+	// KeyStore is the client certificate and its key, for servers that
+	// require one: a PKCS#12 key store (opened with KeyStorePassword) or a
+	// PEM file with both.
+	KeyStore           string
+	KeyStorePassword   string
 	InsecureSkipVerify bool
-	ConnectTimeout     time.Duration // default 30 s
+	// ControlTimeout and DataTimeout bound each wait for the server on the
+	// control and on a data connection (socketConfig's ftpSocketTimeout
+	// and ftpDataTimeout); 0: no bound.
+	ControlTimeout time.Duration
+	DataTimeout    time.Duration
+	// Proxy, when set, carries the control and data connections.
+	Proxy          *Proxy
+	ConnectTimeout time.Duration // default 30 s
 	// DisableEPSV goes straight to PASV; by default EPSV is tried first
 	// and PASV used when the server refuses it.
 	DisableEPSV bool
@@ -97,7 +111,11 @@ func DialFTP(ctx context.Context, cfg FTPConfig) (Conn, error) {
 	if cfg.ActiveMode && cfg.TLS == TLSExplicit {
 		return nil, refused(errors.New("ftp: active mode works with plain FTP and implicit FTPS, not explicit FTPS: use passive mode or implicit TLS"))
 	}
-	dial := &ftpDialer{ctx: ctx, timeout: cfg.ConnectTimeout, implicit: cfg.TLS == TLSImplicit, activeMode: cfg.ActiveMode, idle: &idleTimer{idle: cfg.IdleTimeout}}
+	if cfg.ActiveMode && cfg.Proxy != nil {
+		return nil, refused(errors.New("ftp: active mode cannot work through a proxy (the server connects back to the member): use passive mode"))
+	}
+	dial := &ftpDialer{ctx: ctx, timeout: cfg.ConnectTimeout, implicit: cfg.TLS == TLSImplicit, activeMode: cfg.ActiveMode, idle: &idleTimer{idle: cfg.IdleTimeout},
+		proxy: cfg.Proxy, controlTimeout: cfg.ControlTimeout, dataTimeout: cfg.DataTimeout}
 	opts := []ftp.DialOption{
 		// The library drops the text of a success reply; pure-ftpd says
 		// "226 Output truncated to 10000 matches" only there.
@@ -165,15 +183,18 @@ func tlsConfig(cfg FTPConfig) (*tls.Config, error) {
 		MinVersion:         tls.VersionTLS12,
 	}
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pool, err := loadTrustPool(cfg.CAFile, cfg.CAPassword)
 		if err != nil {
-			return nil, fmt.Errorf("ftp: CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ftp: CA file %s holds no PEM certificate", cfg.CAFile)
+			return nil, refused(fmt.Errorf("ftp: auth.secureSocket.cert: %w", err))
 		}
 		tc.RootCAs = pool
+	}
+	if cfg.KeyStore != "" {
+		cert, err := loadClientCert(cfg.KeyStore, cfg.KeyStorePassword)
+		if err != nil {
+			return nil, refused(fmt.Errorf("ftp: auth.secureSocket.key: %w", err))
+		}
+		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
 }
@@ -191,6 +212,9 @@ func certificateError(cfg FTPConfig, err error) error {
 	var he x509.HostnameError
 	var ce *tls.CertificateVerificationError
 	switch {
+	// The server's certificate_required alert (TLS 1.3) is only text here.
+	case strings.Contains(err.Error(), "tls: certificate required"):
+		return refused(fmt.Errorf("ftp: %s requires a client certificate: give it in auth.secureSocket.key (a PKCS#12 key store or a PEM file): %w", cfg.Addr, err))
 	case errors.As(err, &he):
 		return refused(fmt.Errorf("ftp: the certificate of %s is not valid for that host name: %w", cfg.Addr, err))
 	case errors.As(err, &ue), errors.As(err, &ce):
@@ -369,11 +393,14 @@ type ftpDialer struct {
 	// activeMode: data connections in active mode, through active.
 	activeMode bool
 	active     *activeControl
-	idle       *idleTimer               // told of every byte read on the session's connections
-	control    bool                     // the control connection was made
-	sink       *listSink                // set by List for its one data connection
-	conn       atomic.Pointer[net.Conn] // the control connection, for abort
-	data       atomic.Pointer[net.Conn] // the last data connection (commands are one at a time)
+	idle       *idleTimer // told of every byte read on the session's connections
+	proxy      *Proxy
+	// controlTimeout, dataTimeout: see FTPConfig.
+	controlTimeout, dataTimeout time.Duration
+	control                     bool                     // the control connection was made
+	sink                        *listSink                // set by List for its one data connection
+	conn                        atomic.Pointer[net.Conn] // the control connection, for abort
+	data                        atomic.Pointer[net.Conn] // the last data connection (commands are one at a time)
 }
 
 // abortData closes the last data connection (a transfer whose context
@@ -397,13 +424,12 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 		d.control = true
 		var conn net.Conn
 		var err error
-		if d.tls != nil && d.implicit {
-			conn, err = (&tls.Dialer{NetDialer: &nd, Config: d.tls}).DialContext(d.ctx, network, addr)
-		} else {
-			conn, err = nd.DialContext(d.ctx, network, addr)
-		}
+		conn, err = d.tcp(d.ctx, &nd, network, addr)
 		if err == nil {
-			conn = &watchedConn{Conn: conn, idle: d.idle}
+			conn = withIdleTimeout(&watchedConn{Conn: conn, idle: d.idle}, d.controlTimeout)
+			if d.tls != nil && d.implicit {
+				conn = tls.Client(conn, d.tls)
+			}
 			d.conn.Store(&conn)
 			if d.ctx.Err() != nil { // ended between the dial and the Store
 				conn.Close()
@@ -420,12 +446,12 @@ func (d *ftpDialer) dial(network, addr string) (net.Conn, error) {
 	if d.active != nil {
 		conn, err = d.active.take()
 	} else {
-		conn, err = nd.Dial(network, addr)
+		conn, err = d.tcp(context.Background(), &nd, network, addr)
 	}
 	if err != nil {
 		return nil, err
 	}
-	conn = &watchedConn{Conn: conn, idle: d.idle}
+	conn = withIdleTimeout(&watchedConn{Conn: conn, idle: d.idle}, d.dataTimeout)
 	if d.tls != nil {
 		// The handshake happens at the first read or write: some servers
 		// (pure-ftpd, proftpd) hang on an eager one. The library forces it
@@ -718,4 +744,17 @@ func (w *replyWatcher) sawTruncation() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.truncated
+}
+
+// tcp opens a connection, through the proxy when there is one.
+func (d *ftpDialer) tcp(ctx context.Context, nd *net.Dialer, network, addr string) (net.Conn, error) {
+	if d.proxy != nil {
+		if nd.Timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, nd.Timeout)
+			defer cancel()
+		}
+		return d.proxy.DialContext(ctx, nd, addr)
+	}
+	return nd.DialContext(ctx, network, addr)
 }

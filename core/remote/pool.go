@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -224,5 +225,17 @@ func (p *Pool) Close() error {
 		ic.c.Close()
 	}
 	p.idle = nil
+	return nil
+}
+
+// UnmarshalJSON fills the fields left out with Ballerina's defaults, as
+// Ballerina's record does, rather than with 0.
+func (r *RetryConfig) UnmarshalJSON(b []byte) error {
+	type plain RetryConfig // without this method
+	p := plain(DefaultRetryConfig)
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*r = RetryConfig(p)
 	return nil
 }

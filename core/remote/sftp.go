@@ -36,7 +36,18 @@ type SFTPConfig struct {
 	// connection.
 	KnownHostsPath        string
 	InsecureIgnoreHostKey bool
-	ConnectTimeout        time.Duration // default 30 s
+	// TrustOnFirstUse records the key a host presents into KnownHostsPath
+	// (created if missing) when the file has no key for that host yet,
+	// logging its SHA256 fingerprint; a key that differs from a recorded
+	// one is still refused.
+	TrustOnFirstUse bool
+	// PreferredMethods orders the authentication methods (Ballerina's
+	// PUBLICKEY, PASSWORD, KEYBOARD_INTERACTIVE; GSSAPI_WITH_MIC is
+	// skipped); empty: PUBLICKEY, PASSWORD.
+	PreferredMethods []string
+	// Proxy, when set, carries the SSH connection.
+	Proxy          *Proxy
+	ConnectTimeout time.Duration // default 30 s
 	// ConcurrentReads is the number of read requests in flight per
 	// download; default 64.
 	ConcurrentReads int
@@ -96,7 +107,12 @@ func DialSFTP(ctx context.Context, cfg SFTPConfig) (Conn, error) {
 	cfg.Algorithms.apply(sc)
 	dialCtx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
 	defer cancel()
-	nc, err := (&net.Dialer{}).DialContext(dialCtx, "tcp", cfg.Addr)
+	var nc net.Conn
+	if cfg.Proxy != nil {
+		nc, err = cfg.Proxy.DialContext(dialCtx, &net.Dialer{}, cfg.Addr)
+	} else {
+		nc, err = (&net.Dialer{}).DialContext(dialCtx, "tcp", cfg.Addr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sftp: cannot connect to %s: %w", cfg.Addr, err)
 	}
@@ -154,6 +170,9 @@ func hostKeyCallback(cfg SFTPConfig, log *slog.Logger) (ssh.HostKeyCallback, err
 		log.Warn("sftp: host key verification is OFF (insecureIgnoreHostKey): anyone on the path can impersonate the server", "addr", cfg.Addr)
 		return ssh.InsecureIgnoreHostKey(), nil
 	}
+	if cfg.TrustOnFirstUse {
+		return trustOnFirstUse(cfg, log)
+	}
 	cb, err := knownhosts.New(cfg.KnownHostsPath)
 	if err != nil {
 		return nil, refused(fmt.Errorf("sftp: known_hosts file %s: %w", cfg.KnownHostsPath, err))
@@ -179,7 +198,7 @@ type untrustedKeyError struct {
 func (e *untrustedKeyError) Unwrap() error { return e.KeyError }
 
 func authMethods(cfg SFTPConfig) ([]ssh.AuthMethod, error) {
-	var methods []ssh.AuthMethod
+	var key, password, interactive ssh.AuthMethod
 	if cfg.PrivateKeyPath != "" {
 		pem, err := os.ReadFile(cfg.PrivateKeyPath)
 		if err != nil {
@@ -198,12 +217,37 @@ func authMethods(cfg SFTPConfig) ([]ssh.AuthMethod, error) {
 		case err != nil:
 			return nil, refused(fmt.Errorf("sftp: private key %s: %w", cfg.PrivateKeyPath, err))
 		}
-		methods = append(methods, ssh.PublicKeys(signer))
+		key = ssh.PublicKeys(signer)
 	}
 	if cfg.Password != "" {
-		methods = append(methods, ssh.Password(cfg.Password), keyboardInteractive(cfg.User, cfg.Password))
+		password = ssh.Password(cfg.Password)
+		interactive = keyboardInteractive(cfg.User, cfg.Password)
+	}
+	order := cfg.PreferredMethods
+	if len(order) == 0 {
+		// Ballerina's default, then keyboard-interactive with the
+		// password for servers that ask that way only.
+		order = []string{"PUBLICKEY", "PASSWORD", "KEYBOARD_INTERACTIVE"}
+	}
+	var methods []ssh.AuthMethod
+	for _, m := range order {
+		var am ssh.AuthMethod
+		switch strings.ToUpper(m) {
+		case "PUBLICKEY":
+			am = key
+		case "PASSWORD":
+			am = password
+		case "KEYBOARD_INTERACTIVE":
+			am = interactive
+		}
+		if am != nil {
+			methods = append(methods, am)
+		}
 	}
 	if len(methods) == 0 {
+		if len(cfg.PreferredMethods) > 0 {
+			return nil, refused(fmt.Errorf("sftp: no credentials for the preferred methods %v: give a password (PASSWORD, KEYBOARD_INTERACTIVE) or a private key (PUBLICKEY)", cfg.PreferredMethods))
+		}
 		return nil, refused(errors.New("sftp: no credentials: give a password or a private key"))
 	}
 	return methods, nil
@@ -220,8 +264,12 @@ func handshakeError(cfg SFTPConfig, err error) error {
 		if len(ke.Want) > 0 {
 			what = "does not match the key for it in (someone may be impersonating the server, or its key changed)"
 		}
-		return refused(fmt.Errorf("%w: the host key %s %s that %s presented %s %s; compare that fingerprint with the server's own (on the server: ssh-keygen -lf on its host key's .pub file) before trusting it; only if they match, add it with: ssh-keyscan -p %s %s >> %s",
-			ErrHostKey, ke.keyType, ke.fingerprint, cfg.Addr, what, cfg.KnownHostsPath, port, host, cfg.KnownHostsPath))
+		tofu := ""
+		if len(ke.Want) == 0 {
+			tofu = " (or set sftpTrustOnFirstUse = true to record the key at the next connection)"
+		}
+		return refused(fmt.Errorf("%w: the host key %s %s that %s presented %s %s; compare that fingerprint with the server's own (on the server: ssh-keygen -lf on its host key's .pub file) before trusting it; only if they match, add it with: ssh-keyscan -p %s %s >> %s%s",
+			ErrHostKey, ke.keyType, ke.fingerprint, cfg.Addr, what, cfg.KnownHostsPath, port, host, cfg.KnownHostsPath, tofu))
 	}
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		return refused(fmt.Errorf("sftp: %s refused the login of user %q: check the password or private key", cfg.Addr, cfg.User))

@@ -43,11 +43,12 @@ static void check(int code, const char *what, const char *input) {
 	ftpcoord_free(e);
 }
 
-/* Valid shapes to mutate. The server is a closed loopback port and retries
- * are off, so that calls which connect fail at once. */
+/* Valid shapes to mutate. The server is a closed loopback port and there
+ * is one retry after 10 ms (Ballerina's checks refuse count 0), so that
+ * calls which connect fail at once. */
 static const char *templates[] = {
 	"{\"protocol\":\"FTP\",\"host\":\"127.0.0.1\",\"port\":1,\"path\":\"/in\",\"pollingInterval\":3600,"
-	"\"connectTimeout\":1,\"retryConfig\":{\"count\":0,\"interval\":0.01,\"backOffFactor\":1,\"maxWaitInterval\":0.01},"
+	"\"connectTimeout\":1,\"retryConfig\":{\"count\":1,\"interval\":0.01,\"backOffFactor\":1,\"maxWaitInterval\":0.01},"
 	"\"auth\":{\"credentials\":{\"username\":\"u\",\"password\":\"p\"}}}",
 	"{\"protocol\":\"SFTP\",\"host\":\"127.0.0.1\",\"port\":1,\"sftpSshKnownHosts\":\"/nonexistent\","
 	"\"auth\":{\"credentials\":{\"username\":\"u\"},\"privateKey\":{\"path\":\"/nonexistent\"}}}",

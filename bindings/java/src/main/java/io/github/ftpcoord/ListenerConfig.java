@@ -211,9 +211,12 @@ public final class ListenerConfig {
             this.preserveSubDirs = preserveSubDirs;
         }
 
-        /** Move the file to a directory (a name already taken there gets a suffix). */
+        /**
+         * Move the file to a directory (a name already taken there gets a suffix), keeping its path
+         * below the watched directory: preserveSubDirs true, Ballerina's default.
+         */
         public static PostAction moveTo(String directory) {
-            return moveTo(directory, false);
+            return moveTo(directory, true);
         }
 
         /** Move the file to a directory, keeping its path below the watched directory when preserveSubDirs. */

@@ -48,6 +48,13 @@ class ConfigTest {
     }
 
     @Test
+    void moveKeepsSubdirectoriesByDefaultAsBallerina() {
+        ListenerConfig c = ListenerConfig.builder().afterProcess(ListenerConfig.PostAction.moveTo("/done")).build();
+        Map<String, Object> m = Json.object(Json.read(c.toJson()));
+        assertEquals(Map.of("moveTo", "/done", "preserveSubDirs", true), m.get("afterProcess"));
+    }
+
+    @Test
     void jsonKeepsEmojiAndEscapes() {
         String s = "emoji-📦 \"q\" \\ \n tab\t ctl\u0001 é";
         assertEquals(s, Json.read(Json.write(s)));

@@ -331,8 +331,8 @@ public class FtpcoordProperties {
         private Action action;
         /** The directory of a move. */
         private String moveTo;
-        /** Keep the path below the watched directory in a move. */
-        private boolean preserveSubDirs;
+        /** Keep the path below the watched directory in a move; true by default, as in Ballerina. */
+        private boolean preserveSubDirs = true;
 
         /** The actions. */
         public enum Action { DELETE, MOVE }
