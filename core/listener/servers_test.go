@@ -116,6 +116,9 @@ func TestActiveModeNeedsFTPOrImplicitTLS(t *testing.T) {
 		Auth: &Auth{SecureSocket: &SecureSocket{Mode: "IMPLICIT"}}}
 	_, err := New(ok)
 	require.NoError(t, err, "implicit FTPS in active mode")
+	ok.Proxy = &ProxyConfig{Host: "127.0.0.1", Port: 1080, Type: "SOCKS5"}
+	_, err = New(ok)
+	require.ErrorContains(t, err, "activeMode: cannot work through a proxy")
 }
 
 func TestSftpAlgorithmsAreChecked(t *testing.T) {

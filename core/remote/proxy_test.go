@@ -23,6 +23,9 @@ func TestFTPThroughProxy(t *testing.T) {
 				p = proxytest.HTTP(t, "pu", "pp")
 			}
 			for _, s := range ftpServers(t) {
+				if s.cfg.ActiveMode {
+					continue // the server connects back: no proxy carries that (refused: TestActiveModeRefusesAProxy)
+				}
 				s.cfg.Proxy = &Proxy{Type: kind, Addr: p.Addr, User: "pu", Password: "pp"}
 				t.Run(s.name, func(t *testing.T) {
 					before := p.Tunnels()
@@ -78,4 +81,12 @@ func TestProxyRefusesLogin(t *testing.T) {
 			assert.Zero(t, p.Tunnels())
 		})
 	}
+}
+
+// Active mode through a proxy is refused at once: the server would connect
+// back to the member, past the proxy.
+func TestActiveModeRefusesAProxy(t *testing.T) {
+	_, err := DialFTP(context.Background(), FTPConfig{Addr: "127.0.0.1:1", ActiveMode: true,
+		Proxy: &Proxy{Type: "SOCKS5", Addr: "127.0.0.1:1"}})
+	require.ErrorContains(t, err, "active mode cannot work through a proxy")
 }
