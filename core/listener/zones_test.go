@@ -13,6 +13,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
 	"github.com/stretchr/testify/require"
 )
 
@@ -50,10 +51,22 @@ func (w *zoneWorker) OnFile(ctx context.Context, f FileInfo, r io.Reader, _ *Cal
 // files in hand, the others reclaim them within livenessCheckInterval and a
 // few seconds, not after the 300 s lease.
 func TestSharedModeAcrossSessionZones(t *testing.T) {
-	testdb.EachServerDialect(t, testSharedAcrossZones)
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
+		testSharedAcrossZones(t, d, func(*taskcompat.CoordinationConfig) {})
+	})
 }
 
-func testSharedAcrossZones(t *testing.T, d schema.Dialect) {
+// The same with every coordination timing at its documented default
+// (livenessCheckInterval 30 s, heartbeatFrequency 1 s).
+func TestSharedModeAcrossSessionZonesWithDefaultTimings(t *testing.T) {
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
+		testSharedAcrossZones(t, d, func(c *taskcompat.CoordinationConfig) {
+			c.LivenessCheckInterval, c.HeartbeatFrequency = 0, 0
+		})
+	})
+}
+
+func testSharedAcrossZones(t *testing.T, d schema.Dialect, edit func(*taskcompat.CoordinationConfig)) {
 	cfg, local := pureDir(t)
 	stage := local + "-stage"
 	require.NoError(t, os.MkdirAll(stage, 0o777))
@@ -90,23 +103,32 @@ func testSharedAcrossZones(t *testing.T, d schema.Dialect) {
 	for _, m := range []struct{ id, zone string }{{"utc", "UTC"}, {"kolkata", "Asia/Kolkata"}, {"la", "America/Los_Angeles"}} {
 		c := member2(cfg, db, m.id)
 		c.Coordination.SessionTimeZone = zone(m.zone)
+		edit(c.Coordination)
 		c.PollingInterval = 0.05
 		w := &zoneWorker{name: m.id, started: make(chan string, 100), done: doneBy}
 		members[m.id] = w
 		listeners[m.id] = startedListener(t, c, w)
 	}
-	liveness := time.Duration(cfg.Coordination.LivenessCheckInterval) * time.Second
+	edit(cfg.Coordination)
+	timings := cfg.Coordination.TaskConfig().WithDefaults()
+	liveness := time.Duration(timings.LivenessCheckInterval) * time.Second
+	limit := taskcompat.StaleAfter(liveness)
 
-	// Files arrive for longer than livenessCheckInterval + 1 s: a member
-	// that misread another's live heartbeat as stale would have reclaimed
-	// its claims by then.
-	const first = 60
-	arrivals := time.Now()
-	for i := range first {
-		arrive(fmt.Sprintf("f%03d", i))
-		time.Sleep(50 * time.Millisecond) // the pace files arrive at
+	// Files arrive for longer than the stale limit (livenessCheckInterval
+	// + 1 s): a member that misread another's live heartbeat as stale would
+	// have reclaimed its claims by then.
+	// They come in bursts, more than the lister claims for itself, so that
+	// every member has claims in hand.
+	pace := max(50*time.Millisecond, limit/30) // the pace bursts arrive at
+	const burst = 6
+	first := 0
+	for arrivals := time.Now(); time.Since(arrivals) < limit+time.Second; {
+		for range burst {
+			arrive(fmt.Sprintf("f%03d", first))
+			first++
+		}
+		time.Sleep(pace)
 	}
-	require.Greater(t, time.Since(arrivals), liveness+time.Second, "the files must arrive over more than the stale limit")
 	waitUntil(t, "every arrived file handled", func() bool { return count() == first })
 	mu.Lock()
 	before := map[string]int{}
@@ -132,12 +154,15 @@ func testSharedAcrossZones(t *testing.T, d schema.Dialect) {
 	}
 	require.NoError(t, listeners["kolkata"].Halt())
 	killed := time.Now()
-	waitUntil(t, "the dead member's files handled by the others", func() bool { return count() == total })
-	took := time.Since(killed)
-	t.Logf("%s: the Kolkata member's files were handled %v after it died (livenessCheckInterval %v)", d, took.Round(time.Millisecond), liveness)
 	// livenessCheckInterval + 1 s makes it stale, a check period sees it,
 	// the next poll reclaims; the lease would be 300 s.
-	require.Less(t, took, liveness+time.Second+10*time.Second, "reclaim of a dead member's claims: want within livenessCheckInterval + a few seconds, not the lease")
+	bound := limit + 10*time.Second
+	for count() < total {
+		require.Less(t, time.Since(killed), bound, "reclaim of a dead member's claims: want within livenessCheckInterval + a few seconds, not the lease")
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(killed)
+	t.Logf("%s: the Kolkata member's files were handled %v after it died (livenessCheckInterval %v)", d, took.Round(time.Millisecond), liveness)
 
 	mu.Lock()
 	defer mu.Unlock()
