@@ -123,8 +123,9 @@ type Config struct {
 
 	// SessionTimeZone is the database session time zone (PostgreSQL TimeZone,
 	// MySQL time_zone). PostgreSQL stores heartbeats as local times of the
-	// writer's session zone, so every member of a group, Ballerina's JVMs
-	// included, must use one zone. Default "UTC".
+	// writer's session zone: Ballerina's JVMs must use one zone; ftpcoord
+	// members judge each row in its writer's zone (zones.go), for the
+	// takeover and shared mode's reclaim alike. Default "UTC".
 	SessionTimeZone string `json:"sessionTimeZone,omitempty"`
 	// CheckPeriod is how often a member reads the token holder (standbys to
 	// take over, the active member to notice it lost the token). Default:

@@ -133,6 +133,9 @@ type Coordinator struct {
 	conn       *sql.Conn         // used by the loop goroutine, then by Stop
 	aside      chan asideRequest // StepAside to the loop goroutine
 	asideUntil time.Time         // see aside.go; guarded by mu
+
+	// staleMembers: see StaleMembers (group.go); guarded by mu.
+	staleMembers []string
 }
 
 // missingHeartbeat remembers since when a holder has had no heartbeat row.

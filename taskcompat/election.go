@@ -171,7 +171,8 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 	}
 	c.mu.Unlock()
 	c.zones.update(o.rows, self, o.dbNow)
-	limit := c.liveness.Milliseconds()/1000*1000 + 1000 // stale at floor(ms/1000) > liveness
+	limit := StaleAfter(c.liveness).Milliseconds()
+	c.noteStale(o, time.Duration(limit)*time.Millisecond)
 	// The holder's heartbeat age as best known: corrected for the zone it
 	// was written in (zones.go); dead: older than limit.
 	var age time.Duration

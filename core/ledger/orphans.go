@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
 // ExpireOrphans ends at once the leases of claims whose holder can no longer
@@ -20,23 +20,21 @@ import (
 // the moment a new term begins. The statement is fenced too: a member that
 // lost the token meanwhile changes nothing.
 //
-// In shared mode they are the claims of other members whose heartbeat, by
-// the database clock, is older than liveness plus one second (Ballerina's
-// stale rule: whole seconds strictly past the interval). Such a member has
-// fenced itself before that point, and its late commit fails on the claim
-// token. The heartbeat is compared in the session zone it was written in,
-// so every member of a shared group must use the same sessionTimeZone, as
-// for the takeover.
-func (l *Ledger) ExpireOrphans(ctx context.Context, term int64, liveness time.Duration) (int, error) {
+// In shared mode they are the claims of other members that are dead:
+// stale, as the coordinator judges them (taskcompat's StaleMembers, by
+// Ballerina's rule in the zone each member writes its heartbeat in), or
+// without a heartbeat row. Such a member has fenced itself before it turned
+// stale, and its late commit fails on the claim token.
+func (l *Ledger) ExpireOrphans(ctx context.Context, term int64, stale []string) (int, error) {
 	// A second in the past: lease_expires < now is then true for the next
 	// claim even on a clock with whole-millisecond resolution.
 	const past = -1000
 	where := `group_id = ? AND status = 'IN_PROGRESS' AND lease_expires > ` + l.now()
 	args := []any{l.cfg.GroupID}
 	if l.cfg.Mode == Shared {
-		where += ` AND owner_member <> ? AND NOT EXISTS (SELECT 1 FROM health_check h
-			WHERE h.group_id = ? AND h.task_id = ftpcoord_file.owner_member AND h.last_heartbeat > ` + l.later() + `)`
-		args = append(args, l.cfg.MemberID, l.cfg.GroupID, -(liveness + time.Second).Milliseconds())
+		goneSQL, goneArgs := taskcompat.OwnerGoneSQL("ftpcoord_file.owner_member", l.cfg.GroupID, stale)
+		where += ` AND owner_member <> ?` + goneSQL
+		args = append(append(args, l.cfg.MemberID), goneArgs...)
 	} else {
 		fenceSQL, fenceArgs := l.fence(term)
 		where += ` AND term < ?` + fenceSQL

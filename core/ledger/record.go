@@ -14,6 +14,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
 // Record enters file versions not yet known, in batches, and returns how many
@@ -114,16 +115,11 @@ func (l *Ledger) holdsTerm(ctx context.Context, term int64) (bool, error) {
 	}
 	ctx, cancel := l.bound(ctx)
 	defer cancel()
-	var one int
-	err := l.cfg.DB.QueryRowContext(ctx, l.q(`SELECT 1 FROM token_holder WHERE group_id = ? AND task_id = ? AND term = ?`),
-		l.cfg.GroupID, l.cfg.MemberID, term).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+	holds, err := taskcompat.HoldsTerm(ctx, l.cfg.DB, l.cfg.Dialect, l.cfg.GroupID, l.cfg.MemberID, term)
 	if err != nil {
 		return false, fmt.Errorf("ledger: read the fencing term: %w", err)
 	}
-	return true, nil
+	return holds, nil
 }
 
 // insertClaimed enters one batch of new versions claimed under token and

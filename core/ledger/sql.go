@@ -16,6 +16,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
 	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
 func (l *Ledger) q(s string) string { return sqlbind.Rebind(l.cfg.Dialect, s) }
@@ -55,8 +56,7 @@ func (l *Ledger) fence(term int64) (string, []any) {
 	if l.cfg.Mode == Shared {
 		return "", nil
 	}
-	return " AND EXISTS (SELECT 1 FROM token_holder WHERE group_id = ? AND task_id = ? AND term = ?)",
-		[]any{l.cfg.GroupID, l.cfg.MemberID, term}
+	return taskcompat.FenceSQL(l.cfg.GroupID, l.cfg.MemberID, term)
 }
 
 // one runs a write that must change exactly one row.

@@ -140,8 +140,17 @@ func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, servic
 // finish them (ledger.ExpireOrphans) and returns how many it ended; the
 // next claim takes them.
 func (l *Listener) expireOrphans(ctx context.Context, lg *ledger.Ledger, term int64) (int, error) {
-	liveness := time.Duration(l.cfg.Coordination.TaskConfig().WithDefaults().LivenessCheckInterval) * time.Second
-	n, err := lg.ExpireOrphans(ctx, term, liveness)
+	var stale []string
+	if l.cfg.Mode == "shared" {
+		// Zone-aware: the coordinator judges the heartbeats (taskcompat).
+		l.mu.Lock()
+		coord := l.coord
+		l.mu.Unlock()
+		if coord != nil {
+			stale = coord.StaleMembers()
+		}
+	}
+	n, err := lg.ExpireOrphans(ctx, term, stale)
 	if err != nil {
 		l.obs.DatabaseError("expire", err)
 		l.log.Warn("listener: could not reclaim the files of claims that ended with their holder; they wait for their leases", "err", err)

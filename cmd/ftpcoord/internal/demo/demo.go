@@ -122,9 +122,8 @@ func (d *demo) forgetGroup() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, table := range []string{"ftpcoord_file", "health_check", "token_holder"} {
-		d.db.ExecContext(ctx, sqlbind.Rebind(d.dialect, "DELETE FROM "+table+" WHERE group_id = ?"), d.group)
-	}
+	d.db.ExecContext(ctx, sqlbind.Rebind(d.dialect, "DELETE FROM ftpcoord_file WHERE group_id = ?"), d.group)
+	taskcompat.ForgetGroup(ctx, d.db, d.dialect, d.group)
 }
 
 func randomHex(n int) string {

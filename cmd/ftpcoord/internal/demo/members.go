@@ -10,8 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
 // startMember starts `ftpcoord run` for one member as a process of its own.
@@ -62,22 +61,23 @@ func (d *demo) stopMembers() {
 
 // holder reads the token holder and term.
 func (d *demo) holder(ctx context.Context) (string, int64) {
-	var h string
-	var term int64
-	d.db.QueryRowContext(ctx, sqlbind.Rebind(d.dialect, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), d.group).Scan(&h, &term)
-	return h, term
+	g, _ := taskcompat.ReadGroup(ctx, d.db, d.dialect, d.group)
+	return g.Holder, g.Term
 }
 
 // heartbeatAge is the age of a member's last heartbeat by the database
 // clock, or -1 when it has none.
 func (d *demo) heartbeatAge(ctx context.Context, member string) time.Duration {
-	var ms int64
-	err := d.db.QueryRowContext(ctx, sqlbind.Rebind(d.dialect, `SELECT `+groupstatus.HeartbeatAge[d.dialect]+` FROM health_check WHERE group_id = ? AND task_id = ?`),
-		d.group, member).Scan(&ms)
+	g, err := taskcompat.ReadGroup(ctx, d.db, d.dialect, d.group)
 	if err != nil {
 		return -1
 	}
-	return time.Duration(ms) * time.Millisecond
+	for _, m := range g.Members {
+		if m.ID == member && m.AgeKnown {
+			return m.Age
+		}
+	}
+	return -1
 }
 
 // alive fails when a member exited on its own.

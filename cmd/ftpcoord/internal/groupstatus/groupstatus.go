@@ -6,7 +6,6 @@ package groupstatus
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/safetext"
 	"io"
@@ -80,18 +79,12 @@ type Judge struct {
 	Source   string
 }
 
-// HeartbeatAge is, per dialect, the age in milliseconds of a health_check
-// row's heartbeat by the database clock.
-var HeartbeatAge = map[schema.Dialect]string{
-	schema.Postgres: `floor(EXTRACT(EPOCH FROM (LOCALTIMESTAMP - last_heartbeat)) * 1000)::bigint`,
-	schema.MySQL:    `TIMESTAMPDIFF(MICROSECOND, last_heartbeat, CURRENT_TIMESTAMP(6)) DIV 1000`,
-	// SQLite stores UTC text with milliseconds.
-	schema.SQLite: `CAST(round((julianday('now') - julianday(last_heartbeat)) * 86400000.0) AS INTEGER)`,
-}
-
 // Stale is Ballerina's rule: a heartbeat is stale when its age in whole
 // seconds exceeds livenessCheckInterval.
-func Stale(ageMS int64, liveness int) bool { return ageMS/1000 > int64(liveness) }
+// The rule is taskcompat's.
+func Stale(ageMS int64, liveness int) bool {
+	return taskcompat.Stale(time.Duration(ageMS)*time.Millisecond, time.Duration(liveness)*time.Second)
+}
 
 // Read reads the group's holder, members and ledger counts, judging the
 // heartbeats by the members' recorded interval or else by c's.
@@ -105,33 +98,14 @@ func ReadJudged(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.
 	if err := schema.Verify(ctx, db, d); err != nil {
 		return st, err
 	}
-	err := db.QueryRowContext(ctx, sqlbind.Rebind(d, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), c.GroupID).Scan(&st.Holder, &st.Term)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return st, fmt.Errorf("read the token holder: %w", err)
-	}
-	age, ok := HeartbeatAge[d]
-	if !ok {
-		return st, fmt.Errorf("status: dialect %s not supported", d)
-	}
-	rows, err := db.QueryContext(ctx, sqlbind.Rebind(d, `SELECT task_id, `+age+` FROM health_check WHERE group_id = ? ORDER BY task_id`), c.GroupID)
+	g, err := taskcompat.ReadGroup(ctx, db, d, c.GroupID)
 	if err != nil {
-		return st, fmt.Errorf("read the heartbeats: %w", err)
-	}
-	defer rows.Close()
-	var ages []sql.NullInt64
-	for rows.Next() {
-		var id string
-		var ms sql.NullInt64
-		if err := rows.Scan(&id, &ms); err != nil {
-			return st, err
-		}
-		st.Members = append(st.Members, Member{ID: id, HeartbeatAgeSeconds: float64(ms.Int64) / 1000})
-		ages = append(ages, ms)
-	}
-	if err := rows.Err(); err != nil {
 		return st, err
 	}
-	rows.Close()
+	st.Holder, st.Term = g.Holder, g.Term
+	for _, m := range g.Members {
+		st.Members = append(st.Members, Member{ID: m.ID, HeartbeatAgeSeconds: m.Age.Seconds()})
+	}
 	recorded := readTimings(ctx, db, d, c.GroupID)
 	for i := range st.Members {
 		st.Members[i].LivenessCheckInterval = recorded[st.Members[i].ID]
@@ -139,7 +113,7 @@ func ReadJudged(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.
 	st.LivenessCheckInterval, st.LivenessSource = j.choose(st.Members)
 	for i, m := range st.Members {
 		switch {
-		case !ages[i].Valid || Stale(ages[i].Int64, st.LivenessCheckInterval):
+		case !g.Members[i].AgeKnown || taskcompat.Stale(g.Members[i].Age, time.Duration(st.LivenessCheckInterval)*time.Second):
 			st.Members[i].Role = "stale"
 		case m.ID == st.Holder:
 			st.Members[i].Role, st.Active = "active", true
