@@ -133,6 +133,7 @@ type Coordinator struct {
 	conn       *sql.Conn         // used by the loop goroutine, then by Stop
 	aside      chan asideRequest // StepAside to the loop goroutine
 	asideUntil time.Time         // see aside.go; guarded by mu
+	crash      crashWatch        // crashsignal.go; used by the loop goroutine, then by finish
 }
 
 // missingHeartbeat remembers since when a holder has had no heartbeat row.
@@ -236,6 +237,7 @@ func (c *Coordinator) Start(ctx context.Context) error {
 	// which decide whether it hands over gracefully.
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancel = cancel
+	c.crash.ctx = loopCtx
 	c.loopDone = make(chan struct{})
 	firstCtx, cancelFirst := context.WithCancel(loopCtx)
 	defer cancelFirst()
@@ -305,6 +307,7 @@ func (c *Coordinator) halt(reason string) bool {
 }
 
 func (c *Coordinator) finish() {
+	c.dropSession() // after stepping down: standbys may take over now
 	if c.conn != nil {
 		c.conn.Close()
 		c.conn = nil

@@ -2,6 +2,9 @@ package taskcompat
 
 import (
 	"context"
+	"database/sql"
+
+	"github.com/ftpcoord/ftpcoord/schema"
 	"time"
 )
 
@@ -26,3 +29,25 @@ func AgeHeartbeat(c *Coordinator, d time.Duration) {
 
 // Tick runs one round of c's loop by hand.
 func Tick(c *Coordinator, ctx context.Context, heartbeat, check bool) { c.tick(ctx, heartbeat, check) }
+
+// Polling is how many waits poll a held SQLite session lock in this process.
+func Polling() int64 { return polling.Load() }
+
+// LockSession is a session lock of a group, as members hold and wait on them.
+type LockSession struct{ s lockSession }
+
+// OpenLockSession opens a lock session on db (path: the SQLite file).
+func OpenLockSession(ctx context.Context, db *sql.DB, d schema.Dialect, path, group string) (*LockSession, error) {
+	if d == schema.SQLite {
+		s, err := openFileLockSession(path, group)
+		return &LockSession{s}, err
+	}
+	s, err := openSQLLockSession(ctx, db, d, group)
+	return &LockSession{s}, err
+}
+
+func (l *LockSession) Acquire(ctx context.Context, term int64) (bool, error) {
+	return l.s.acquire(ctx, term)
+}
+func (l *LockSession) Wait(ctx context.Context, term int64) (bool, error) { return l.s.wait(ctx, term) }
+func (l *LockSession) Close()                                             { l.s.close() }

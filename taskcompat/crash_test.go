@@ -1,0 +1,67 @@
+package taskcompat_test
+
+import (
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
+	"github.com/ftpcoord/ftpcoord/taskcompat"
+	"github.com/stretchr/testify/require"
+)
+
+// defaults is the configuration users get: livenessCheckInterval 30,
+// heartbeatFrequency 1.
+func defaults(c *taskcompat.Config) {
+	c.LivenessCheckInterval = 0
+	c.HeartbeatFrequency = 0
+}
+
+// A holder whose session ends (Halt stands for a crash here: it writes
+// nothing and its sessions end) is replaced long before its heartbeat could
+// go stale, at the default settings: the standby waited on its session lock.
+func TestCrashedHolderReplacedAtOnce(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		a := startMember(t, cfg, "a", "gc", defaults)
+		b := startMember(t, cfg, "b", "gc", defaults)
+		require.True(t, a.IsActive(), "a=%+v b=%+v, want a active", a.State(), b.State())
+		require.Equal(t, 30, b.Config().LivenessCheckInterval, "the defaults")
+		waitBlocked(t, d, cfg, db)
+		crashedAt := time.Now()
+		a.Halt()
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Log(b.logs.String())
+			}
+		})
+		ev := b.waitEvent(t, taskcompat.BecameActive, 1, 15*time.Second)
+		require.Equal(t, int64(2), ev.Term, "b's term")
+		t.Logf("%s: takeover %v after the crash", d, ev.At.Sub(crashedAt).Round(time.Millisecond))
+		require.Less(t, ev.At.Sub(crashedAt), 15*time.Second, "well before livenessCheckInterval")
+	})
+}
+
+// waitBlocked waits until a member is blocked on the session lock of group
+// gc's term 1 (held by another), as seen from outside: the server's lock
+// table, or for SQLite the sidecar file (a probe finds it held and taken).
+func waitBlocked(t *testing.T, d schema.Dialect, cfg taskcompat.DatabaseConfig, db *sql.DB) {
+	t.Helper()
+	q := map[schema.Dialect]string{
+		schema.Postgres: `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+		schema.MySQL:    `SELECT count(*) FROM information_schema.PROCESSLIST WHERE STATE = 'User lock'`,
+	}[d]
+	if q == "" {
+		// SQLite waits by polling the file lock: a member that polls
+		// started its wait while the lock was held.
+		waitFor(t, 5*time.Second, "a member polling the session lock", func() bool { return taskcompat.Polling() > 0 })
+		return
+	}
+	waitFor(t, 5*time.Second, "a member blocked on the session lock", func() bool {
+		var n int
+		require.NoError(t, db.QueryRow(q).Scan(&n))
+		return n > 0
+	})
+}
