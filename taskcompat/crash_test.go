@@ -29,7 +29,7 @@ func TestCrashedHolderReplacedAtOnce(t *testing.T) {
 		b := startMember(t, cfg, "b", "gc", defaults)
 		require.True(t, a.IsActive(), "a=%+v b=%+v, want a active", a.State(), b.State())
 		require.Equal(t, 30, b.Config().LivenessCheckInterval, "the defaults")
-		waitBlocked(t, d, cfg, db)
+		waitBlocked(t, d, db, func() bool { return taskcompat.Polling() > 0 })
 		crashedAt := time.Now()
 		a.Halt()
 		t.Cleanup(func() {
@@ -44,10 +44,10 @@ func TestCrashedHolderReplacedAtOnce(t *testing.T) {
 	})
 }
 
-// waitBlocked waits until a member is blocked on the session lock of group
-// gc's term 1 (held by another), as seen from outside: the server's lock
-// table, or for SQLite the sidecar file (a probe finds it held and taken).
-func waitBlocked(t *testing.T, d schema.Dialect, cfg taskcompat.DatabaseConfig, db *sql.DB) {
+// waitBlocked waits until a member is blocked on a session lock held by
+// another, as seen from outside (the server's lock table), or for SQLite
+// until sqlitePolling says a member polls one.
+func waitBlocked(t *testing.T, d schema.Dialect, db *sql.DB, sqlitePolling func() bool) {
 	t.Helper()
 	q := map[schema.Dialect]string{
 		schema.Postgres: `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
@@ -56,7 +56,7 @@ func waitBlocked(t *testing.T, d schema.Dialect, cfg taskcompat.DatabaseConfig, 
 	if q == "" {
 		// SQLite waits by polling the file lock: a member that polls
 		// started its wait while the lock was held.
-		waitFor(t, 5*time.Second, "a member polling the session lock", func() bool { return taskcompat.Polling() > 0 })
+		waitFor(t, 5*time.Second, "a member polling the session lock", sqlitePolling)
 		return
 	}
 	waitFor(t, 5*time.Second, "a member blocked on the session lock", func() bool {

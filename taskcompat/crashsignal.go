@@ -72,7 +72,8 @@ func (c *Coordinator) openLockSession(ctx context.Context) (lockSession, error) 
 func (c *Coordinator) session(ctx context.Context) (lockSession, error) {
 	w := &c.crash
 	if w.sess == nil {
-		s, err := c.openLockSession(ctx)
+		var s lockSession
+		err := c.withTimeout(ctx, func(ctx context.Context) (err error) { s, err = c.openLockSession(ctx); return err })
 		if err != nil {
 			if err == errNoSessionLocks {
 				c.crashOff(err)
@@ -136,7 +137,7 @@ func (c *Coordinator) crashTick(ctx context.Context) {
 	if w.heldTerm != 0 && w.sess != nil {
 		// Stepped down: let the next holder's standbys wait on it.
 		c.lockStatement()
-		if err := w.sess.release(ctx, w.heldTerm); err != nil {
+		if err := c.withTimeout(ctx, func(ctx context.Context) error { return w.sess.release(ctx, w.heldTerm) }); err != nil {
 			c.lockFailed("release", err)
 		}
 		w.heldTerm = 0
@@ -170,7 +171,8 @@ func (c *Coordinator) holdLock(ctx context.Context, term int64) {
 		return
 	}
 	c.lockStatement()
-	ok, err := s.acquire(ctx, term)
+	var ok bool
+	err = c.withTimeout(ctx, func(ctx context.Context) (err error) { ok, err = s.acquire(ctx, term); return err })
 	if err != nil {
 		c.lockFailed("acquire", err)
 		return
@@ -180,7 +182,7 @@ func (c *Coordinator) holdLock(ctx context.Context, term int64) {
 	}
 	if old := w.heldTerm; old != 0 && old != term {
 		c.lockStatement()
-		if err := s.release(ctx, old); err != nil {
+		if err := c.withTimeout(ctx, func(ctx context.Context) error { return s.release(ctx, old) }); err != nil {
 			c.lockFailed("release", err)
 			return
 		}
@@ -193,6 +195,9 @@ func (c *Coordinator) holdLock(ctx context.Context, term int64) {
 // holder's term.
 func (c *Coordinator) startWait(ctx context.Context, holder string, term int64) {
 	w := &c.crash
+	if w.ctx == nil {
+		return // ticked by hand, not started: nobody to hear the grant
+	}
 	s, err := c.session(ctx)
 	if err != nil {
 		w.nextTry = time.Now().Add(w.backoff)
@@ -229,7 +234,7 @@ func (c *Coordinator) stopWait() {
 	if r.held && r.sess != nil {
 		// Granted as we cancelled: let go, it is not ours to keep.
 		c.lockStatement()
-		if err := r.sess.release(context.Background(), r.term); err != nil {
+		if err := c.withTimeout(context.Background(), func(ctx context.Context) error { return r.sess.release(ctx, r.term) }); err != nil {
 			r.sess.close()
 			r.sess = nil
 		}
@@ -272,7 +277,7 @@ func (c *Coordinator) waitEnded(ctx context.Context, r waitResult) {
 	c.mu.Unlock()
 	if !won && w.sess != nil && w.heldTerm == r.term {
 		c.lockStatement()
-		if err := w.sess.release(ctx, r.term); err != nil {
+		if err := c.withTimeout(ctx, func(ctx context.Context) error { return w.sess.release(ctx, r.term) }); err != nil {
 			c.lockFailed("release", err)
 		}
 		w.heldTerm = 0
@@ -301,7 +306,12 @@ func (c *Coordinator) heartbeatOnSession(ctx context.Context, q string, args ...
 		return false, nil
 	}
 	if err != nil {
-		c.lockLost(ctx, err)
+		// ctx is the heartbeat's, spent: the loop's bounds the recovery.
+		lctx := w.ctx
+		if lctx == nil {
+			lctx = context.WithoutCancel(ctx)
+		}
+		c.lockLost(lctx, err)
 	}
 	return true, err
 }
@@ -326,14 +336,16 @@ func (c *Coordinator) lockLost(ctx context.Context, cause error) {
 		return
 	}
 	c.lockStatement()
-	ok, err := s.acquire(ctx, term)
+	var ok bool
+	err = c.withTimeout(ctx, func(ctx context.Context) (err error) { ok, err = s.acquire(ctx, term); return err })
 	if err != nil || !ok {
 		c.dropSession()
 		c.stepDown(reason("cannot take its lock again"))
 		return
 	}
 	c.crash.heldTerm = term
-	o, err := c.observe(ctx)
+	var o observation
+	err = c.withTimeout(ctx, func(ctx context.Context) (err error) { o, err = c.observe(ctx); return err })
 	if err != nil || o.holder != c.cfg.TaskID || o.term != term {
 		c.stepDown(reason("cannot confirm it still holds the token"))
 		return
@@ -357,4 +369,12 @@ func (c *Coordinator) lockStatement() {
 	if c.dialect != schema.SQLite {
 		c.statementCnt.Add(1)
 	}
+}
+
+// withTimeout runs a lock statement under the statement timeout (a wait is
+// the one statement without one).
+func (c *Coordinator) withTimeout(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
+	defer cancel()
+	return f(ctx)
 }

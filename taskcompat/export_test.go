@@ -51,3 +51,20 @@ func (l *LockSession) Acquire(ctx context.Context, term int64) (bool, error) {
 }
 func (l *LockSession) Wait(ctx context.Context, term int64) (bool, error) { return l.s.wait(ctx, term) }
 func (l *LockSession) Close()                                             { l.s.close() }
+
+// Vanish stops c as a host that vanishes without closing its connections
+// would: nothing written, and its session lock stays held until release (a
+// crashed process's sessions end at once: that is Halt).
+func Vanish(c *Coordinator) (release func()) {
+	if !c.halt(reasonHalted) {
+		return func() {}
+	}
+	s := c.crash.sess
+	c.crash.sess = nil
+	c.finish()
+	return func() {
+		if s != nil {
+			s.close()
+		}
+	}
+}
