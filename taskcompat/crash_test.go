@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -63,5 +64,32 @@ func waitBlocked(t *testing.T, d schema.Dialect, db *sql.DB, sqlitePolling func(
 		var n int
 		require.NoError(t, db.QueryRow(q).Scan(&n))
 		return n > 0
+	})
+}
+
+// The holder's path to the database is reset on both sides (a proxy host
+// that dies): the server ends its sessions, so a standby takes over at once,
+// and the holder, whose next heartbeat on its lock session fails and which
+// cannot open another, stops being active within about a heartbeat: long
+// before its self-fence (29 s at the defaults).
+func TestPathResetHolderStepsDownWithinAHeartbeat(t *testing.T) {
+	testdb.EachServerDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		proxy, viaProxy := throughProxy(t, cfg)
+		a := startMember(t, viaProxy, "a", "gr", defaults)
+		b := startMember(t, cfg, "b", "gr", defaults)
+		require.True(t, a.IsActive(), "a=%+v b=%+v, want a active", a.State(), b.State())
+		waitBlocked(t, d, db, nil)
+		proxy.SetMode(tcpproxy.Refuse)
+		took := b.waitEvent(t, taskcompat.BecameActive, 1, 10*time.Second)
+		lost := a.waitEvent(t, taskcompat.LostActive, 1, 10*time.Second)
+		require.Contains(t, lost.Reason, "lost its lock session", "a stepped down for %q", lost.Reason)
+		gap := lost.At.Sub(took.At)
+		t.Logf("%s: b took over; a stepped down %v later", d, gap.Round(time.Millisecond))
+		require.Less(t, gap, 5*time.Second, "a stepped down %v after b took over: want about a heartbeat, not the self-fence", gap)
+		h, term := token(t, db, d, "gr")
+		require.Equal(t, "b", h, "token %s/%d", h, term)
+		require.Equal(t, int64(2), term, "token %s/%d", h, term)
 	})
 }
