@@ -176,6 +176,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 	case schema.SQLite:
 		c.resolution = time.Millisecond
 	}
+	if cfg.CrashSignal != nil && !*cfg.CrashSignal {
+		c.crash.off = true // heartbeat rule only, as asked (crashsignal.go)
+		c.log.Info("crash signal off (crashSignal = false): a crashed holder is replaced after livenessCheckInterval")
+	}
 	c.fenceAfter = fenceAfter(c.liveness, c.heartbeat)
 	c.stmtTimeout = max(c.heartbeat, min(max(c.liveness/2, time.Second), 5*time.Second))
 	c.maxBackoff = max(c.heartbeat, min(c.liveness/2, 5*time.Second))

@@ -1,6 +1,7 @@
 package taskcompat_test
 
 import (
+	"context"
 	"database/sql"
 	"testing"
 	"time"
@@ -91,5 +92,27 @@ func TestPathResetHolderStepsDownWithinAHeartbeat(t *testing.T) {
 		h, term := token(t, db, d, "gr")
 		require.Equal(t, "b", h, "token %s/%d", h, term)
 		require.Equal(t, int64(2), term, "token %s/%d", h, term)
+	})
+}
+
+// crashSignal = false keeps the heartbeat rule only: the holder holds no
+// session lock (a probe takes it), and the standby waits on none.
+func TestCrashSignalOff(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		off := func(c *taskcompat.Config) { no := false; c.CrashSignal = &no }
+		a := startMember(t, cfg, "a", "go", defaults, off)
+		b := startMember(t, cfg, "b", "go", defaults, off)
+		require.True(t, a.IsActive(), "a=%+v b=%+v, want a active", a.State(), b.State())
+		waitFor(t, 5*time.Second, "a few checks of b", func() bool { return b.Stats().Checks >= 3 })
+		p, err := taskcompat.OpenLockSession(context.Background(), db, d, cfg.Database, "go")
+		require.NoError(t, err)
+		defer p.Close()
+		ok, err := p.Acquire(context.Background(), 1)
+		require.NoError(t, err)
+		require.True(t, ok, "the holder holds its session lock with crashSignal = false")
+		require.False(t, taskcompat.Waiting(b.Coordinator), "b waits on a session lock with crashSignal = false")
+		require.Contains(t, a.logs.String(), "crash signal off", "a did not say the crash signal is off")
 	})
 }

@@ -68,3 +68,6 @@ func Vanish(c *Coordinator) (release func()) {
 		}
 	}
 }
+
+// Waiting reports whether c, a standby, waits on its holder's session lock.
+func Waiting(c *Coordinator) bool { return c.crash.waiting.Load() }
