@@ -52,8 +52,9 @@ func TestCrashedHolderReplacedAtOnce(t *testing.T) {
 func waitBlocked(t *testing.T, d schema.Dialect, db *sql.DB, sqlitePolling func() bool) {
 	t.Helper()
 	q := map[schema.Dialect]string{
-		schema.Postgres: `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
-		schema.MySQL:    `SELECT count(*) FROM information_schema.PROCESSLIST WHERE STATE = 'User lock'`,
+		schema.Postgres: `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted ` +
+			`AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+		schema.MySQL: `SELECT count(*) FROM information_schema.PROCESSLIST WHERE STATE = 'User lock' AND DB = DATABASE()`,
 	}[d]
 	if q == "" {
 		// SQLite waits by polling the file lock: a member that polls

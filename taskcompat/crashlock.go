@@ -51,9 +51,11 @@ func groupKey(group string) int64 {
 // termKey is the term in 31 bits (terms wrap there only after 2^31 takeovers).
 func termKey(term int64) int64 { return term & 0x7fffffff }
 
-// mysqlLockName is the GET_LOCK name of a group's term (at most 64 characters).
-func mysqlLockName(group string, term int64) string {
-	return fmt.Sprintf("ftpcoord.crash/%08x/%d", groupKey(group), termKey(term))
+// mysqlLockName is the GET_LOCK name of a group's term (at most 64
+// characters). MySQL's lock names are server-wide, so the name has the
+// database too (PostgreSQL's advisory locks belong to their database).
+func mysqlLockName(database, group string, term int64) string {
+	return fmt.Sprintf("ftpcoord.crash/%08x/%d", groupKey(database+"\x00"+group), termKey(term))
 }
 
 // lockSQL is the SQL of a dialect's session lock.
@@ -94,19 +96,20 @@ type sqlLockSession struct {
 	sql   lockSQL
 	d     schema.Dialect
 	group string
+	db    string // the database's name (MySQL lock names)
 }
 
-func openSQLLockSession(ctx context.Context, db *sql.DB, d schema.Dialect, group string) (*sqlLockSession, error) {
+func openSQLLockSession(ctx context.Context, db *sql.DB, d schema.Dialect, database, group string) (*sqlLockSession, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &sqlLockSession{conn: conn, sql: lockStatements[d], d: d, group: group}, nil
+	return &sqlLockSession{conn: conn, sql: lockStatements[d], d: d, group: group, db: database}, nil
 }
 
 func (s *sqlLockSession) key(term int64) []any {
 	if s.d == schema.MySQL {
-		return []any{mysqlLockName(s.group, term)}
+		return []any{mysqlLockName(s.db, s.group, term)}
 	}
 	return []any{groupKey(s.group), termKey(term)}
 }

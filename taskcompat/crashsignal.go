@@ -64,7 +64,7 @@ func (c *Coordinator) openLockSession(ctx context.Context) (lockSession, error) 
 	case schema.SQLite:
 		return openFileLockSession(c.cfg.Database.Database, c.cfg.GroupID)
 	default:
-		return openSQLLockSession(ctx, c.db, c.dialect, c.cfg.GroupID)
+		return openSQLLockSession(ctx, c.db, c.dialect, c.cfg.Database.Database, c.cfg.GroupID)
 	}
 }
 

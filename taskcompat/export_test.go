@@ -36,13 +36,14 @@ func Polling() int64 { return polling.Load() }
 // LockSession is a session lock of a group, as members hold and wait on them.
 type LockSession struct{ s lockSession }
 
-// OpenLockSession opens a lock session on db (path: the SQLite file).
+// OpenLockSession opens a lock session on db (path: the SQLite file, or the
+// database's name).
 func OpenLockSession(ctx context.Context, db *sql.DB, d schema.Dialect, path, group string) (*LockSession, error) {
 	if d == schema.SQLite {
 		s, err := openFileLockSession(path, group)
 		return &LockSession{s}, err
 	}
-	s, err := openSQLLockSession(ctx, db, d, group)
+	s, err := openSQLLockSession(ctx, db, d, path, group)
 	return &LockSession{s}, err
 }
 

@@ -113,8 +113,10 @@ func TestRoleReadFencesWithoutTimer(t *testing.T) {
 	proxy, viaProxy := throughProxy(t, cfg)
 	a := startMember(t, viaProxy, "a", "gt")
 	require.True(t, a.IsActive(), "want a active: %+v", a.State())
-	// Cut first: no heartbeat succeeds after it to re-arm the timer.
-	proxy.SetMode(tcpproxy.Blackhole)
+	// Cut first: no heartbeat succeeds after it to re-arm the timer. A
+	// partition: the server keeps a's sessions, so its lock session is not
+	// lost at once either.
+	proxy.SetMode(tcpproxy.Partition)
 	taskcompat.StopFenceTimer(a.Coordinator)
 	cut := time.Now()
 	// The deadline is livenessCheckInterval - heartbeatFrequency after the
