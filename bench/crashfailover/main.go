@@ -265,8 +265,6 @@ func ms(ds []time.Duration) string {
 
 func render(n int, rs []result) string {
 	var b strings.Builder
-	host, _ := os.Hostname()
-	_ = host
 	fmt.Fprintf(&b, "# Crash failover at the default settings\n\n")
 	fmt.Fprintf(&b, "Command: `go run ./bench/crashfailover -out bench/crashfailover.md`  \n")
 	fmt.Fprintf(&b, "Date: %s  \n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
@@ -281,7 +279,7 @@ func render(n int, rs []result) string {
 	for _, r := range rs {
 		km, kw, kb := stats(r.kills)
 		pm, pw, _ := stats(r.pauses)
-		fmt.Fprintf(&b, "| %s | %s | %d | %v | %v | %v | %d | %v | %v |\n", r.dialect, strings.Fields(r.server + " ")[0]+" "+firstWord(r.server, 1),
+		fmt.Fprintf(&b, "| %s | %s | %d | %v | %v | %v | %d | %v | %v |\n", r.dialect, serverName(r.server),
 			len(r.kills), km.Round(time.Millisecond), kw.Round(time.Millisecond), kb.Round(time.Millisecond), len(r.pauses), pm.Round(time.Millisecond), pw.Round(time.Millisecond))
 	}
 	b.WriteString("\nEvery failover, in order (ms):\n\n")
@@ -291,10 +289,8 @@ func render(n int, rs []result) string {
 	return b.String()
 }
 
-func firstWord(s string, i int) string {
+// serverName is the first two words of a version string ("PostgreSQL 15.18").
+func serverName(s string) string {
 	f := strings.Fields(s)
-	if i < len(f) {
-		return f[i]
-	}
-	return ""
+	return strings.Join(f[:min(2, len(f))], " ")
 }
