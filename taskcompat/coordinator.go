@@ -47,6 +47,10 @@ type State struct {
 	// AsideUntil: the member stepped aside (StepAside) and does not compete
 	// for the token before this time (local clock); zero otherwise.
 	AsideUntil time.Time `json:"asideUntil,omitzero"`
+	// CrashSignal: the active member holds its session lock, or a standby
+	// waits on the holder's, so that a holder whose process dies is
+	// replaced at once (docs/coordination.md#the-crash-signal).
+	CrashSignal bool `json:"crashSignal"`
 }
 
 // Stats counts what a member did since Start.
@@ -332,7 +336,9 @@ func (c *Coordinator) State() State {
 	defer c.mu.Unlock()
 	c.fenceIfDueLocked()
 	c.asideLocked()
-	return c.state
+	s := c.state
+	s.CrashSignal = c.crash.armed.Load()
+	return s
 }
 
 // IsActive reports whether this member holds the token now.

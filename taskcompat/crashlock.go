@@ -30,10 +30,10 @@ type lockSession interface {
 	// release lets go of the lock of term.
 	release(ctx context.Context, term int64) error
 	// wait blocks until it holds the lock of term, if another session held
-	// it when the wait began; held is false (and nothing waited for) when
-	// nobody else held it. An error means the session broke (a database
-	// restart, a cancelled wait): no signal.
-	wait(ctx context.Context, term int64) (held bool, err error)
+	// it when the wait began (then it calls began first); held is false
+	// (and nothing waited for) when nobody else held it. An error means the
+	// session broke (a database restart, a cancelled wait): no signal.
+	wait(ctx context.Context, term int64, began func()) (held bool, err error)
 	// exec runs a statement on the session, so that a broken session shows
 	// as a failed statement; nil where the lock is not a database session.
 	exec(ctx context.Context, q string, args ...any) (int64, error)
@@ -64,10 +64,11 @@ type lockSQL struct {
 	acquire string
 	// release(key...).
 	release string
-	// wait(key...) -> no row when no other session holds the lock; one row
-	// once this session holds it, after a wait that began while another
-	// session held it. One statement, so the test of the holder and the wait
-	// are on the same session with nothing between.
+	// heldByOther(key...) -> whether another session holds the lock.
+	heldByOther string
+	// wait(key...): block until this session holds the lock. Run after
+	// heldByOther on the same session: if the other session let go
+	// between the two, the grant is at once, and means just that.
 	wait string
 }
 
@@ -75,18 +76,18 @@ var lockStatements = map[schema.Dialect]lockSQL{
 	schema.Postgres: {
 		acquire: `SELECT pg_try_advisory_lock($1::int4, $2::int4)`,
 		release: `SELECT pg_advisory_unlock($1::int4, $2::int4)`,
-		// The WHERE clause is evaluated before the select list: the lock
-		// call runs only for a row of another session holding it.
-		wait: `SELECT l.pid, pg_advisory_lock($1::int4, $2::int4) FROM pg_locks l ` +
+		heldByOther: `SELECT EXISTS (SELECT 1 FROM pg_locks l ` +
 			`WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) ` +
-			`AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2 AND l.granted AND l.pid <> pg_backend_pid()`,
+			`AND l.classid = $1::int4::oid AND l.objid = $2::int4::oid AND l.objsubid = 2 AND l.granted AND l.pid <> pg_backend_pid())`,
+		wait: `SELECT true FROM (SELECT pg_advisory_lock($1::int4, $2::int4)) l`,
 	},
 	schema.MySQL: {
-		acquire: `SELECT GET_LOCK(?, 0)`,
-		release: `SELECT RELEASE_LOCK(?)`,
+		acquire:     `SELECT GET_LOCK(?, 0)`,
+		release:     `SELECT RELEASE_LOCK(?)`,
+		heldByOther: `SELECT COALESCE(IS_USED_LOCK(?) <> CONNECTION_ID(), FALSE)`,
 		// A year is forever here, and plainly so on MySQL and MariaDB alike
 		// (negative timeouts differ between them).
-		wait: `SELECT GET_LOCK(?, 31536000) FROM DUAL WHERE IS_USED_LOCK(?) <> CONNECTION_ID()`,
+		wait: `SELECT GET_LOCK(?, 31536000)`,
 	},
 }
 
@@ -127,23 +128,21 @@ func (s *sqlLockSession) release(ctx context.Context, term int64) error {
 	return s.conn.QueryRowContext(ctx, s.sql.release, s.key(term)...).Scan(&ok)
 }
 
-func (s *sqlLockSession) wait(ctx context.Context, term int64) (bool, error) {
-	args := s.key(term)
-	if s.d == schema.MySQL {
-		args = append(args, args[0])
-	}
-	rows, err := s.conn.QueryContext(ctx, s.sql.wait, args...)
-	if err != nil {
+func (s *sqlLockSession) wait(ctx context.Context, term int64, began func()) (bool, error) {
+	var other bool
+	if err := s.conn.QueryRowContext(ctx, s.sql.heldByOther, s.key(term)...).Scan(&other); err != nil {
 		return false, err
 	}
-	held := rows.Next()
-	if err := rows.Close(); err != nil {
+	if !other {
+		return false, nil
+	}
+	began()
+	var ok sql.NullBool
+	if err := s.conn.QueryRowContext(ctx, s.sql.wait, s.key(term)...).Scan(&ok); err != nil {
 		return false, err
 	}
-	if err := rows.Err(); err != nil {
-		return false, err
-	}
-	return held, nil
+	// GET_LOCK returns 0 after its timeout (a year).
+	return ok.Valid && ok.Bool, nil
 }
 
 func (s *sqlLockSession) exec(ctx context.Context, q string, args ...any) (int64, error) {

@@ -51,7 +51,7 @@ func (s *fileLockSession) release(_ context.Context, term int64) error {
 	return unix.FcntlFlock(s.f.Fd(), unix.F_OFD_SETLK, s.lk(unix.F_UNLCK, term))
 }
 
-func (s *fileLockSession) wait(ctx context.Context, term int64) (bool, error) {
+func (s *fileLockSession) wait(ctx context.Context, term int64, began func()) (bool, error) {
 	probe := s.lk(unix.F_WRLCK, term)
 	if err := unix.FcntlFlock(s.f.Fd(), unix.F_OFD_GETLK, probe); err != nil {
 		return false, err
@@ -59,6 +59,7 @@ func (s *fileLockSession) wait(ctx context.Context, term int64) (bool, error) {
 	if probe.Type == unix.F_UNLCK {
 		return false, nil // nobody else holds it
 	}
+	began()
 	polling.Add(1)
 	defer polling.Add(-1)
 	t := time.NewTicker(filePoll)

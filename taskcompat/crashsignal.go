@@ -30,6 +30,7 @@ type crashWatch struct {
 
 	// A standby's wait: on the lock of waitTerm, held by waitHolder.
 	waiting    atomic.Bool // read by tests
+	armed      atomic.Bool // holding the lock, or waiting on a held one (State)
 	waitHolder string
 	waitTerm   int64
 	waitCancel context.CancelFunc
@@ -91,6 +92,7 @@ func (c *Coordinator) dropSession() {
 		c.crash.sess = nil
 	}
 	c.crash.heldTerm = 0
+	c.crash.armed.Store(false)
 }
 
 // crashOff turns the fast path off for good, and says so.
@@ -136,6 +138,7 @@ func (c *Coordinator) crashTick(ctx context.Context) {
 	}
 	if w.heldTerm != 0 && w.sess != nil {
 		// Stepped down: let the next holder's standbys wait on it.
+		w.armed.Store(false)
 		c.lockStatement()
 		if err := c.withTimeout(ctx, func(ctx context.Context) error { return w.sess.release(ctx, w.heldTerm) }); err != nil {
 			c.lockFailed("release", err)
@@ -188,6 +191,7 @@ func (c *Coordinator) holdLock(ctx context.Context, term int64) {
 		}
 	}
 	w.heldTerm, w.errs = term, 0
+	w.armed.Store(true)
 	c.log.Debug("holding the session lock of this term: standbys replace this member at once if its session ends", "term", term)
 }
 
@@ -211,9 +215,9 @@ func (c *Coordinator) startWait(ctx context.Context, holder string, term int64) 
 	if w.results == nil {
 		w.results = make(chan waitResult, 1)
 	}
-	c.lockStatement()
+	c.lockStatement() // the test of the holder; the wait itself sends nothing while blocked
 	go func() {
-		held, err := s.wait(wctx, term)
+		held, err := s.wait(wctx, term, func() { w.armed.Store(true) })
 		if err != nil {
 			s.close()
 			s = nil
@@ -231,6 +235,7 @@ func (c *Coordinator) stopWait() {
 	w.waitCancel()
 	r := <-w.results
 	w.waiting.Store(false)
+	w.armed.Store(false)
 	if r.held && r.sess != nil {
 		// Granted as we cancelled: let go, it is not ours to keep.
 		c.lockStatement()
@@ -246,6 +251,7 @@ func (c *Coordinator) stopWait() {
 func (c *Coordinator) waitEnded(ctx context.Context, r waitResult) {
 	w := &c.crash
 	w.waiting.Store(false)
+	w.armed.Store(false)
 	w.sess = r.sess
 	switch {
 	case r.err != nil:

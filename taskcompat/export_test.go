@@ -50,8 +50,10 @@ func OpenLockSession(ctx context.Context, db *sql.DB, d schema.Dialect, path, gr
 func (l *LockSession) Acquire(ctx context.Context, term int64) (bool, error) {
 	return l.s.acquire(ctx, term)
 }
-func (l *LockSession) Wait(ctx context.Context, term int64) (bool, error) { return l.s.wait(ctx, term) }
-func (l *LockSession) Close()                                             { l.s.close() }
+func (l *LockSession) Wait(ctx context.Context, term int64) (bool, error) {
+	return l.s.wait(ctx, term, func() {})
+}
+func (l *LockSession) Close() { l.s.close() }
 
 // Vanish stops c as a host that vanishes without closing its connections
 // would: nothing written, and its session lock stays held until release (a
