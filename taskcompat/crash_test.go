@@ -117,3 +117,23 @@ func TestCrashSignalOff(t *testing.T) {
 		require.Contains(t, a.logs.String(), "crash signal off", "a did not say the crash signal is off")
 	})
 }
+
+// A standby blocked on the holder's session lock sends nothing while it
+// waits: its idle load stays two statements per heartbeat (the heartbeat and
+// the check), plus, once per term, the test of the holder that starts the
+// wait, and at start the record of its timings.
+func TestWaitingStandbyIdleLoad(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		db := testdb.Open(t, cfg, "UTC")
+		a := startMember(t, cfg, "a", "gi")
+		b := startMember(t, cfg, "b", "gi")
+		require.True(t, a.IsActive(), "a=%+v b=%+v, want a active", a.State(), b.State())
+		waitBlocked(t, d, db, func() bool { return taskcompat.Polling() > 0 })
+		waitFor(t, 10*time.Second, "20 heartbeats of b", func() bool { return b.Stats().Heartbeats >= 20 })
+		st := b.Stats()
+		require.LessOrEqual(t, st.Statements, 2*st.Heartbeats+3, "%d statements for %d heartbeats: more than two per heartbeat", st.Statements, st.Heartbeats)
+		require.True(t, b.State().CrashSignal, "b is not waiting on a's session lock")
+		require.True(t, a.State().CrashSignal, "a does not hold its session lock")
+	})
+}
