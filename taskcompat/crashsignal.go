@@ -47,6 +47,7 @@ type waitResult struct {
 	term   int64
 	sess   lockSession // nil when the session broke
 	held   bool
+	began  bool // the holder was seen holding the lock: the statements work here
 	err    error
 }
 
@@ -217,12 +218,13 @@ func (c *Coordinator) startWait(ctx context.Context, holder string, term int64) 
 	}
 	c.lockStatement() // the test of the holder; the wait itself sends nothing while blocked
 	go func() {
-		held, err := s.wait(wctx, term, func() { w.armed.Store(true) })
+		began := false
+		held, err := s.wait(wctx, term, func() { began = true; w.armed.Store(true) })
 		if err != nil {
 			s.close()
 			s = nil
 		}
-		w.results <- waitResult{holder: holder, term: term, sess: s, held: held, err: err}
+		w.results <- waitResult{holder: holder, term: term, sess: s, held: held, began: began, err: err}
 	}()
 }
 
@@ -256,8 +258,11 @@ func (c *Coordinator) waitEnded(ctx context.Context, r waitResult) {
 	switch {
 	case r.err != nil:
 		// The session broke (a database restart ends every session: no
-		// signal) or the wait was refused.
-		if ctx.Err() == nil {
+		// signal), or the lock statements are refused here.
+		switch {
+		case r.began:
+			c.dropSession() // a wait that worked, cut short: no fault of the lock's
+		case ctx.Err() == nil:
 			c.lockFailed("wait", r.err)
 		}
 		w.nextTry = time.Now().Add(w.backoff)
@@ -265,6 +270,7 @@ func (c *Coordinator) waitEnded(ctx context.Context, r waitResult) {
 	case !r.held:
 		// Nobody held the lock: a Ballerina holder, or one between
 		// sessions. Ask again later, ever less often.
+		w.errs = 0
 		c.log.Debug("the holder holds no session lock: judged by its heartbeat only", "holder", r.holder, "term", r.term, "nextWaitIn", w.backoff)
 		w.nextTry = time.Now().Add(w.backoff)
 		w.backoff = min(2*w.backoff, maxWaitBackoff)
