@@ -89,6 +89,7 @@ java-check:
 	bash bindings/java/reproducible.sh
 
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
+## failover after a SIGKILL of a member process at the defaults (bench/crashfailover.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger
 ## throughput and statements per file (bench/ledger.md), files per second through one
 ## member against a bare download loop (bench/endtoend.md), the cost of one event
@@ -97,6 +98,7 @@ java-check:
 bench: java
 	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
+	$(GO) run ./bench/crashfailover -out bench/crashfailover.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \

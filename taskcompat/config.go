@@ -131,6 +131,11 @@ type Config struct {
 	// take over, the active member to notice it lost the token). Default:
 	// HeartbeatFrequency. Larger values lower the database load and slow both.
 	CheckPeriod Seconds `json:"checkPeriod,omitempty"`
+	// CrashSignal: the active member holds a session lock that standbys wait
+	// on, so that a member whose process dies is replaced at once (see
+	// docs/coordination.md). Default true; false keeps the heartbeat rule
+	// only (a transaction-mode connection pool cannot keep session locks).
+	CrashSignal *bool `json:"crashSignal,omitempty"`
 }
 
 // Seconds is a duration written in JSON as a number of seconds, as Ballerina
@@ -174,6 +179,7 @@ type CoordinationConfig struct {
 	HeartbeatFrequency    Seconds        `json:"heartbeatFrequency,omitempty"`
 	SessionTimeZone       string         `json:"sessionTimeZone,omitempty"`
 	CheckPeriod           Seconds        `json:"checkPeriod,omitempty"`
+	CrashSignal           *bool          `json:"crashSignal,omitempty"`
 }
 
 // TaskConfig maps the FTP side's names to ballerina/task's:
@@ -187,6 +193,7 @@ func (c CoordinationConfig) TaskConfig() Config {
 		HeartbeatFrequency:    c.HeartbeatFrequency,
 		SessionTimeZone:       c.SessionTimeZone,
 		CheckPeriod:           c.CheckPeriod,
+		CrashSignal:           c.CrashSignal,
 	}
 }
 

@@ -47,6 +47,10 @@ type State struct {
 	// AsideUntil: the member stepped aside (StepAside) and does not compete
 	// for the token before this time (local clock); zero otherwise.
 	AsideUntil time.Time `json:"asideUntil,omitzero"`
+	// CrashSignal: the active member holds its session lock, or a standby
+	// waits on the holder's, so that a holder whose process dies is
+	// replaced at once (docs/coordination.md#the-crash-signal).
+	CrashSignal bool `json:"crashSignal"`
 }
 
 // Stats counts what a member did since Start.
@@ -133,6 +137,7 @@ type Coordinator struct {
 	conn       *sql.Conn         // used by the loop goroutine, then by Stop
 	aside      chan asideRequest // StepAside to the loop goroutine
 	asideUntil time.Time         // see aside.go; guarded by mu
+	crash      crashWatch        // crashsignal.go; used by the loop goroutine, then by finish
 
 	// staleMembers: see StaleMembers (group.go); guarded by mu.
 	staleMembers []string
@@ -177,6 +182,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 		c.resolution = time.Second
 	case schema.SQLite:
 		c.resolution = time.Millisecond
+	}
+	if cfg.CrashSignal != nil && !*cfg.CrashSignal {
+		c.crash.off = true // heartbeat rule only, as asked (crashsignal.go)
+		c.log.Info("crash signal off (crashSignal = false): a crashed holder is replaced after livenessCheckInterval")
 	}
 	c.fenceAfter = fenceAfter(c.liveness, c.heartbeat)
 	c.stmtTimeout = max(c.heartbeat, min(max(c.liveness/2, time.Second), 5*time.Second))
@@ -239,6 +248,7 @@ func (c *Coordinator) Start(ctx context.Context) error {
 	// which decide whether it hands over gracefully.
 	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancel = cancel
+	c.crash.ctx = loopCtx
 	c.loopDone = make(chan struct{})
 	firstCtx, cancelFirst := context.WithCancel(loopCtx)
 	defer cancelFirst()
@@ -308,6 +318,7 @@ func (c *Coordinator) halt(reason string) bool {
 }
 
 func (c *Coordinator) finish() {
+	c.dropSession() // after stepping down: standbys may take over now
 	if c.conn != nil {
 		c.conn.Close()
 		c.conn = nil
@@ -328,7 +339,9 @@ func (c *Coordinator) State() State {
 	defer c.mu.Unlock()
 	c.fenceIfDueLocked()
 	c.asideLocked()
-	return c.state
+	s := c.state
+	s.CrashSignal = c.crash.armed.Load()
+	return s
 }
 
 // IsActive reports whether this member holds the token now.

@@ -19,12 +19,17 @@ func (c *Coordinator) loop(ctx context.Context) {
 	timer := time.NewTimer(time.Until(earliest(nextHB, nextCheck)))
 	defer timer.Stop()
 	failures := 0
+	defer c.crashStop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case req := <-c.aside:
 			req.done <- c.stepAsideNow(ctx, req)
+			c.crashTick(ctx)
+			continue
+		case r := <-c.crash.results:
+			c.waitEnded(ctx, r)
 			continue
 		case <-timer.C:
 		}
@@ -92,6 +97,7 @@ func (c *Coordinator) tick(ctx context.Context, doHB, doCheck bool) (ok bool, ea
 	if ok {
 		c.noteSuccess()
 	}
+	c.crashTick(ctx)
 	return ok, early
 }
 
@@ -99,11 +105,14 @@ func (c *Coordinator) sendHeartbeat(ctx context.Context) error {
 	start := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
 	defer cancel()
-	var err error
+	q, args := c.sql.heartbeat, []any{c.cfg.TaskID, c.cfg.GroupID}
 	if c.hbSkew != 0 && c.sql.heartbeatShifted != "" {
-		_, err = c.exec(sctx, c.sql.heartbeatShifted, c.cfg.TaskID, c.cfg.GroupID, -int64(c.hbSkew/time.Second))
-	} else {
-		_, err = c.exec(sctx, c.sql.heartbeat, c.cfg.TaskID, c.cfg.GroupID)
+		q, args = c.sql.heartbeatShifted, append(args, -int64(c.hbSkew/time.Second))
+	}
+	// The active member's heartbeat goes on its lock session (crashsignal.go).
+	handled, err := c.heartbeatOnSession(sctx, q, args...)
+	if !handled {
+		_, err = c.exec(sctx, q, args...)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -181,6 +190,9 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 	// under this very term, and has none now. One that has just taken the
 	// token has a new term and writes its first heartbeat a moment later.
 	resigned := o.found && !o.staleMS.Valid && c.seenRow.holder == o.holder && c.seenRow.term == o.term
+	// The holder's session ended while this member waited on its lock
+	// (crashsignal.go), and the token still names it under that term.
+	crashed := c.crashSignalled(o)
 	if o.staleMS.Valid {
 		c.missing = missingHeartbeat{}
 		c.seenRow = missingHeartbeat{holder: o.holder, term: o.term}
@@ -234,12 +246,12 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 		c.mu.Unlock()
 		gone := !o.staleMS.Valid && c.heartbeatMissingFor(o) >= c.heartbeat
 		switch {
-		case !o.staleMS.Valid && !gone && !resigned:
+		case !o.staleMS.Valid && !gone && !resigned && !crashed:
 			// No heartbeat row. Ballerina takes over at once; we wait one
 			// heartbeat more, because a holder that has just taken the
 			// token writes its first heartbeat a moment later.
 			early = c.heartbeat + 5*time.Millisecond
-		case gone || dead || resigned:
+		case gone || dead || resigned || crashed:
 			if err := c.takeOver(sctx, o, start); err != nil {
 				c.countCheck(false)
 				return 0, err

@@ -2,6 +2,9 @@ package taskcompat
 
 import (
 	"context"
+	"database/sql"
+
+	"github.com/ftpcoord/ftpcoord/schema"
 	"time"
 )
 
@@ -29,3 +32,48 @@ func Tick(c *Coordinator, ctx context.Context, heartbeat, check bool) { c.tick(c
 
 // UTCOffset writes an offset as the coordinator's logs do (UTC+05:30).
 func UTCOffset(d time.Duration) string { return utcOffset(d) }
+
+// Polling is how many waits poll a held SQLite session lock in this process.
+func Polling() int64 { return polling.Load() }
+
+// LockSession is a session lock of a group, as members hold and wait on them.
+type LockSession struct{ s lockSession }
+
+// OpenLockSession opens a lock session on db (path: the SQLite file, or the
+// database's name).
+func OpenLockSession(ctx context.Context, db *sql.DB, d schema.Dialect, path, group string) (*LockSession, error) {
+	if d == schema.SQLite {
+		s, err := openFileLockSession(path, group)
+		return &LockSession{s}, err
+	}
+	s, err := openSQLLockSession(ctx, db, d, path, group)
+	return &LockSession{s}, err
+}
+
+func (l *LockSession) Acquire(ctx context.Context, term int64) (bool, error) {
+	return l.s.acquire(ctx, term)
+}
+func (l *LockSession) Wait(ctx context.Context, term int64) (bool, error) {
+	return l.s.wait(ctx, term, func() {})
+}
+func (l *LockSession) Close() { l.s.close() }
+
+// Vanish stops c as a host that vanishes without closing its connections
+// would: nothing written, and its session lock stays held until release (a
+// crashed process's sessions end at once: that is Halt).
+func Vanish(c *Coordinator) (release func()) {
+	if !c.halt(reasonHalted) {
+		return func() {}
+	}
+	s := c.crash.sess
+	c.crash.sess = nil
+	c.finish()
+	return func() {
+		if s != nil {
+			s.close()
+		}
+	}
+}
+
+// Waiting reports whether c, a standby, waits on its holder's session lock.
+func Waiting(c *Coordinator) bool { return c.crash.waiting.Load() }

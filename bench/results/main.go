@@ -18,6 +18,7 @@ import (
 // not yet measured, never silently dropped.
 var sources = []struct{ file, what, target string }{
 	{"coordination.md", "Failover and idle load of the coordination", "worst failover <= livenessCheckInterval + 3 s; at most 2 statements/s per idle member"},
+	{"crashfailover.md", "Failover after a SIGKILL at the default settings", "median under 1 s, worst at most 2 s over 20 kills per dialect"},
 	{"listing.md", "One poll of a large directory against the bare listing", "a poll within 1.2x the bare listing; under 300 B of heap per listed file"},
 	{"ledger.md", "Ledger throughput", ">= 5,000 transitions/s on PostgreSQL; <= 0.2 statements per file"},
 	{"endtoend.md", "Files per second through one member", "within 1.5x of a bare download loop"},

@@ -174,7 +174,15 @@ func (l *Listener) Start(ctx context.Context) error {
 		// tick (pollingInterval, 60 s by default): the files the previous
 		// holder had in hand are reclaimed then (see reclaimOrphans).
 		wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() }}
-		coord, err := taskcompat.New(ctx, c.TaskConfig(), taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
+		tc := c.TaskConfig()
+		if l.cfg.Mode == "shared" {
+			// Shared mode reclaims a dead member's claims by its heartbeat
+			// (ledger.ExpireOrphans): a takeover before it is stale would
+			// poll too early to reclaim them. Keep the heartbeat rule.
+			off := false
+			tc.CrashSignal = &off
+		}
+		coord, err := taskcompat.New(ctx, tc, taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
 		if err != nil {
 			return fmt.Errorf("listener: coordination: %w", err)
 		}

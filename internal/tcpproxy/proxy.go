@@ -16,6 +16,10 @@ const (
 	Pass      Mode = iota // relay both ways
 	Blackhole             // keep client connections open, forward nothing (a partition)
 	Refuse                // close every connection, accept none (a dead host)
+	// Partition keeps both sides of every connection open and forwards
+	// nothing: neither the client nor the server hears of the cut (Blackhole
+	// closes the server's side, which ends the client's database session).
+	Partition
 )
 
 // Proxy relays 127.0.0.1:<random port> to a target address.
@@ -32,6 +36,7 @@ type Proxy struct {
 // link is one client connection and, while relaying, its upstream.
 type link struct {
 	client, upstream net.Conn
+	frozen           bool // partitioned: nothing crosses, no close either; guarded by Proxy.mu
 }
 
 // Start listens on a free loopback port and relays to target.
@@ -62,6 +67,8 @@ func (p *Proxy) SetMode(m Mode) {
 			if l.upstream != nil {
 				l.upstream.Close()
 			}
+		case Partition:
+			l.frozen = true
 		case Refuse:
 			l.client.Close()
 			if l.upstream != nil {
@@ -115,6 +122,12 @@ func (p *Proxy) relay(l *link, blackhole bool) {
 			return
 		}
 		p.mu.Lock()
+		if p.mode == Partition { // a new connection into a partition hangs
+			p.mu.Unlock()
+			u.Close()
+			io.Copy(io.Discard, l.client)
+			return
+		}
 		if p.mode != Pass { // switched while dialing
 			p.mu.Unlock()
 			u.Close()
@@ -122,9 +135,15 @@ func (p *Proxy) relay(l *link, blackhole bool) {
 			l.upstream = u
 			p.mu.Unlock()
 			done := make(chan struct{}, 2)
-			go func() { io.Copy(u, l.client); u.Close(); done <- struct{}{} }()
-			go func() { io.Copy(l.client, u); done <- struct{}{} }()
+			go func() { p.copy(l, u, l.client); done <- struct{}{} }()
+			go func() { p.copy(l, l.client, u); done <- struct{}{} }()
 			<-done
+			if p.isFrozen(l) {
+				// The client gave up; the server must not hear of it
+				// until the proxy closes.
+				<-done
+				return
+			}
 			u.Close()
 		}
 		p.mu.Lock()
@@ -137,4 +156,29 @@ func (p *Proxy) relay(l *link, blackhole bool) {
 	// Blackholed: swallow what the client sends and never answer, until
 	// the client or Close gives up.
 	io.Copy(io.Discard, l.client)
+}
+
+func (p *Proxy) isFrozen(l *link) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return l.frozen
+}
+
+// copy relays src to dst, dropping everything once the link is frozen.
+func (p *Proxy) copy(l *link, dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.isFrozen(l) {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if !p.isFrozen(l) {
+				dst.Close()
+			}
+			return
+		}
+	}
 }
