@@ -229,6 +229,9 @@ type Auth struct {
 type Credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password,omitempty"`
+	// PasswordFile holds the password instead, re-read at each connection
+	// (secretfile.go).
+	PasswordFile string `json:"passwordFile,omitempty"`
 }
 
 // String never shows the password.
@@ -241,6 +244,8 @@ func (c Credentials) GoString() string { return c.String() }
 type PrivateKey struct {
 	Path     string `json:"path"`
 	Password string `json:"password,omitempty"`
+	// PasswordFile holds the passphrase instead, re-read at each connection.
+	PasswordFile string `json:"passwordFile,omitempty"`
 }
 
 // String never shows the passphrase.
@@ -729,6 +734,7 @@ func (c ListenerConfig) Validate() error {
 		}
 	}
 	c.validateBallerina(bad)
+	c.Auth.validateSecretFiles(bad)
 	if c.SftpTrustOnFirstUse && c.SftpSshKnownHosts == "" {
 		bad("sftpTrustOnFirstUse", "needs sftpSshKnownHosts: the file the first host key seen is recorded in (created if missing)")
 	}

@@ -41,7 +41,13 @@ func dialerFor(cfg ListenerConfig, log *slog.Logger) remote.Dialer {
 				}
 			}
 		}
-		return func(ctx context.Context) (remote.Conn, error) { return remote.DialFTP(ctx, fc) }
+		return func(ctx context.Context) (remote.Conn, error) {
+			fc := fc
+			if err := cfg.Auth.secrets(&fc.Password, nil); err != nil {
+				return nil, err
+			}
+			return remote.DialFTP(ctx, fc)
+		}
 	}
 }
 
@@ -74,7 +80,13 @@ func sftpDialer(cfg ListenerConfig, addr, user, password string, timeout time.Du
 	if cfg.Auth != nil && cfg.Auth.PrivateKey != nil {
 		sc.PrivateKeyPath, sc.PrivateKeyPassphrase = cfg.Auth.PrivateKey.Path, cfg.Auth.PrivateKey.Password
 	}
-	return func(ctx context.Context) (remote.Conn, error) { return remote.DialSFTP(ctx, sc) }
+	return func(ctx context.Context) (remote.Conn, error) {
+		sc := sc
+		if err := cfg.Auth.secrets(&sc.Password, &sc.PrivateKeyPassphrase); err != nil {
+			return nil, err
+		}
+		return remote.DialSFTP(ctx, sc)
+	}
 }
 
 func sortFiles(f []FileInfo) {
