@@ -59,6 +59,7 @@ type Listener struct {
 	pattern *regexp.Regexp
 	uri     string
 	now     func() time.Time
+	mode    Mode // cfg.Mode, parsed
 
 	mu       sync.Mutex
 	service  any
@@ -118,6 +119,7 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 	if l.obs == nil {
 		l.obs = nopObserver{}
 	}
+	l.mode, _ = parseMode(cfg.Mode)                            // checked by Validate
 	l.deps = compileDependencies(cfg.FileDependencyConditions) // checked by Validate
 	l.times.loc, _ = checkServerTimeZone(cfg.ServerTimeZone)   // checked by Validate
 	if cfg.FileNamePattern != "" {

@@ -57,7 +57,7 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 	// (the member has fenced itself by then) and, on a hung connection,
 	// would stall this member's polls for as long as TCP keeps it.
 	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID,
-		Mode: ledger.Mode(l.cfg.Mode), Version: ledger.VersionMode(l.cfg.VersionKey),
+		Mode: l.mode.ledgerMode(), Version: ledger.VersionMode(l.cfg.VersionKey),
 		StatementTimeout: max(10*time.Second, time.Duration(c.LivenessCheckInterval)*time.Second), Logger: l.log})
 	if err != nil {
 		db.Close()
@@ -71,13 +71,13 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 // or in shared mode any member) claims a batch and processes it.
 func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskcompat.Coordinator, lg *ledger.Ledger) error {
 	term, active := coord.FencingToken()
-	if !active && l.cfg.Mode != "shared" {
+	if !active && l.mode != Shared {
 		return nil
 	}
 	stillActive := func() bool { t, ok := coord.FencingToken(); return ok && t == term }
 	claimTerm := term
 	keepGoing := stillActive
-	if l.cfg.Mode == "shared" {
+	if l.mode == Shared {
 		// The claim token fences shared work; a member whose heartbeat
 		// may already look stale to the others (it was paused, or cut off
 		// from the database) starts and commits nothing, as its claims
@@ -119,7 +119,7 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 // handler again moments after the takeover, not after processingTimeout. A
 // failure leaves them to their leases (and the next poll tries again).
 func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, service any, term, claimTerm int64, keepGoing func() bool) error {
-	shared := l.cfg.Mode == "shared"
+	shared := l.mode == Shared
 	if !shared && l.orphansTerm == term || l.draining.Load() {
 		return nil
 	}
@@ -149,7 +149,7 @@ func (l *Listener) expireOrphans(ctx context.Context, lg *ledger.Ledger, term in
 	}
 	if n > 0 {
 		why := "their term ended"
-		if l.cfg.Mode == "shared" {
+		if l.mode == Shared {
 			why = "their member's heartbeat is stale"
 		}
 		l.log.Info("listener: reclaiming files whose claims ended with their holder", "files", n, "why", why, "term", term)
@@ -211,7 +211,7 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 	}
 	files = l.knownUnderListedTime(ctx, lg, added, files)
 	n := l.cfg.MaxFilesPerPoll
-	justInTime := l.cfg.Mode != "shared"
+	justInTime := l.mode != Shared
 	if justInTime {
 		n = l.firstBatch()
 	}
@@ -364,7 +364,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		// is drained: a member that was paused and is current again may
 		// carry on for long.
 		l.release(ctx, lg, back)
-		if l.cfg.Mode == "shared" && time.Now().After(orphansDue) {
+		if l.mode == Shared && time.Now().After(orphansDue) {
 			l.expireOrphans(ctx, lg, term) // what it ends, this claim takes
 			orphansDue = time.Now().Add(orphansEvery)
 		}
