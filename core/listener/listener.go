@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,7 +55,7 @@ type Listener struct {
 	dial    remote.Dialer
 	pool    *remote.Pool
 	caller  *Caller
-	pattern *regexp.Regexp
+	filters filterChain // what a listing reports (filters.go)
 	uri     string
 	now     func() time.Time
 	mode    Mode // cfg.Mode, parsed
@@ -74,34 +73,43 @@ type Listener struct {
 	// active, and the files a crashed holder had in hand are waiting.
 	wake chan struct{}
 
-	polling   sync.Mutex            // held by the running poll
-	seen      map[string]*seenFile  // by path; used under polling
-	gen       uint64                // polls so far; used under polling
-	unstable  map[string]*candidate // new versions not yet stable; used under polling
-	times     versionTimes          // listed times made comparable; used under polling
-	settled   settleState           // the guard against files still being written; used under polling
-	lastPurge time.Time             // of finished ledger rows; used under polling
+	polling   sync.Mutex  // held by the running poll
+	pollState             // used under polling
+	draining  atomic.Bool // a graceful stop began: no new poll or claim
+	halting   atomic.Bool // Halt: stop as a crash would, writing nothing
+	// listHealth: a listing failure in progress (guarded by mu).
+	listHealth ListingHealth
+	work       workWatch     // whether this member can reach the server (workhealth.go)
+	watch      pollWatch     // the running poll's progress (deadline.go)
+	superseded supersededSet // versions superseded under their transfer
+}
+
+// pollState is what one poll leaves to the next: the lifecycle of the
+// Listener is not in it, and only the running poll (under polling) uses it.
+type pollState struct {
+	seen      map[string]*seenFile  // by path
+	gen       uint64                // polls so far
+	unstable  map[string]*candidate // new versions not yet stable
+	times     versionTimes          // listed times made comparable
+	settled   settleState           // the guard against files still being written
+	lastPurge time.Time             // of finished ledger rows
 	// present is every path the last listing showed (filters applied),
 	// whether or not it was reported yet, collected only for a purge: a
 	// file that is listed but not yet stable, old enough or entered in the
-	// ledger is not gone. Used under polling.
-	present  map[string]struct{}
-	draining atomic.Bool // a graceful stop began: no new poll or claim
-	halting  atomic.Bool // Halt: stop as a crash would, writing nothing
-	deps     dependencies
-	// unstorable: paths the ledger cannot hold, already reported; used
-	// under polling.
+	// ledger is not gone.
+	present map[string]struct{}
+	// unstorable: paths the ledger cannot hold, already reported.
 	unstorable map[string]bool
-	// listHealth: a listing failure in progress (guarded by mu), and the
-	// failure count at which it is reported again (used under polling).
-	listHealth   ListingHealth
+	// listReminder: the listing failure count at which it is reported
+	// again.
 	listReminder int
 	// orphansTerm: the term whose start ended the claims of older terms
-	// (warm-backup; see reclaimOrphans). Used under polling.
+	// (warm-backup; see reclaimOrphans).
 	orphansTerm int64
-	work        workWatch     // whether this member can reach the server (workhealth.go)
-	watch       pollWatch     // the running poll's progress (deadline.go)
-	superseded  supersededSet // versions superseded under their transfer
+}
+
+func newPollState() pollState {
+	return pollState{seen: map[string]*seenFile{}, unstable: map[string]*candidate{}, unstorable: map[string]bool{}}
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -111,20 +119,16 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{},
-		unstorable: map[string]bool{}, wake: make(chan struct{}, 1)}
+	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, pollState: newPollState(), wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(l)
 	}
 	if l.obs == nil {
 		l.obs = nopObserver{}
 	}
-	l.mode, _ = parseMode(cfg.Mode)                            // checked by Validate
-	l.deps = compileDependencies(cfg.FileDependencyConditions) // checked by Validate
-	l.times.loc, _ = checkServerTimeZone(cfg.ServerTimeZone)   // checked by Validate
-	if cfg.FileNamePattern != "" {
-		l.pattern = regexp.MustCompile(`^(?:` + cfg.FileNamePattern + `)$`) // checked by Validate
-	}
+	l.mode, _ = parseMode(cfg.Mode) // checked by Validate
+	l.filters = l.newFilterChain(cfg)
+	l.times.loc, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
 	l.uri = fmt.Sprintf("%s://%s:%d", strings.ToLower(cfg.Protocol), cfg.Host, cfg.Port)
 	if l.dial == nil {
 		l.dial = dialerFor(cfg, l.log)
@@ -464,16 +468,13 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		if l.present != nil {
 			l.present[string(key)] = struct{}{}
 		}
-		ready := l.oldEnough(now, e.ModTime)
 		if f := l.seen[string(key)]; f != nil { // no allocation for the lookup
 			f.gen = l.gen
-			if !ready || (f.size == e.Size && l.times.same(f.mtime, e)) {
+			if f.size == e.Size && l.times.same(f.mtime, e) {
 				return
 			}
-		} else if !ready {
-			return
 		}
-		if !l.stable(key, e) {
+		if !l.filters.admits(key, e, now) {
 			return
 		}
 		added = append(added, listed{dir: dir, entry: e})
@@ -494,10 +495,10 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 			if err := budget.entry(); err != nil {
 				return err
 			}
-			if len(l.deps) > 0 && !e.IsDir {
+			if len(l.filters.deps) > 0 && !e.IsDir {
 				names = append(names, e.Name) // markers count whatever the filters say
 			}
-			if !l.cfg.IncludeHidden && strings.HasPrefix(e.Name, ".") {
+			if !l.filters.shows(e.Name) {
 				return nil
 			}
 			if e.IsDir {
@@ -506,11 +507,11 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 				}
 				return nil
 			}
-			if l.pattern != nil && !l.pattern.MatchString(e.Name) || !l.cfg.globsAllow(e.Name) {
+			if !l.filters.named(e.Name) {
 				return nil
 			}
-			if len(l.deps) > 0 {
-				if l.deps.targets(e.Name) {
+			if len(l.filters.deps) > 0 {
+				if l.filters.deps.targets(e.Name) {
 					held = append(held, e) // decided once the whole directory is known
 					return nil
 				}
@@ -520,7 +521,7 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		})
 		err = budget.cut(err)
 		for _, e := range held {
-			if l.deps.satisfied(e.Name, names) {
+			if l.filters.deps.satisfied(e.Name, names) {
 				consider(dir, e)
 			} else {
 				p := joinPath(dir, e.Name)
@@ -593,16 +594,6 @@ func (l *Listener) stable(key []byte, e remote.Entry) bool {
 	}
 	delete(l.unstable, string(key))
 	return true
-}
-
-// oldEnough applies fileAgeFilter: too young waits for a later poll.
-func (l *Listener) oldEnough(now, mtime time.Time) bool {
-	f := l.cfg.FileAgeFilter
-	if f == nil {
-		return true
-	}
-	age := now.Sub(mtime).Seconds()
-	return age >= f.MinAge && (f.MaxAge == 0 || age <= f.MaxAge)
 }
 
 // diff turns a poll's findings into a WatchEvent: the new and changed
