@@ -629,41 +629,16 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		}
 	}
 	fs, wantsContent := service.(FileService)
+	tracker := &memoryTracker{l: l, service: service, seen: map[string]bool{}}
 	deliverOne := func(f FileInfo) (seen bool) {
 		if !wantsContent {
 			return true
 		}
-		err := l.attempt(ctx, "the attempt at "+f.Path, func(actx context.Context) error { return l.deliver(actx, fs, f) })
 		defer l.progressed()
-		var te *transferError
-		switch {
-		case errors.Is(err, ErrFileChanged) && l.superseded.again(f.Path, f.Size, f.LastModifiedTimestamp):
-			// Final, as every failure is without the ledger.
-			l.reportError(ctx, service, supersededAgain(err))
-			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
-		case errors.Is(err, ErrFileChanged):
-			l.superseded.add(f.Path, f.Size, f.LastModifiedTimestamp)
-			// Another version than listed: the next poll lists it.
-			l.log.Info("listener: the file changed on the server during its transfer; the next poll delivers its current version", "path", f.Path, "cause", err)
-			return false
-		case errors.As(err, &te):
-			// The file never reached the handler whole: not seen,
-			// so the next poll delivers it again.
-			l.reportError(ctx, service, err)
-			return false
-		case errors.Is(err, ErrReject):
-			// Final, as every failure is without the ledger; told as
-			// the rejection it is.
-			l.reportError(ctx, service, &RejectedError{Path: f.Path, Tries: max(1, f.Attempt), Reason: err.Error()})
-			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
-		case err != nil:
-			// Without the ledger there are no retries: this was final.
-			l.reportError(ctx, service, err)
-			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
-		default:
-			l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, f)
-		}
-		return true
+		l.attemptFile(ctx, fs, fileWork{info: f}, tracker)
+		tracker.mu.Lock()
+		defer tracker.mu.Unlock()
+		return tracker.seen[f.Path]
 	}
 	seen, complete := l.eachAdded(ev.AddedFiles, stillActive, deliverOne)
 	for i, f := range ev.AddedFiles {

@@ -492,21 +492,7 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 	}
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
-	err := l.attempt(ctx, "the attempt at "+c.File.Path, func(actx context.Context) error { return l.deliver(actx, fs, info) })
-	if err != nil {
-		switch {
-		case cutShort(ctx, err):
-			back.add(c) // the member stopped it, not the file
-		case errors.Is(err, ErrFileChanged) && l.superseded.again(c.File.Path, c.File.Size, c.File.MTime):
-			l.fail(ctx, lg, service, c, supersededAgain(err))
-		case errors.Is(err, ErrFileChanged):
-			l.supersede(ctx, lg, c, err)
-		default:
-			l.fail(ctx, lg, service, c, err)
-		}
-		return
-	}
-	succeeded <- processed{claim: c, info: info}
+	l.attemptFile(ctx, fs, fileWork{info: info, claim: c}, &ledgerTracker{l: l, lg: lg, service: service, committed: succeeded, back: back})
 }
 
 // commitLinger is how long a processed file may wait for others to share
