@@ -681,29 +681,18 @@ func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver 
 			done[i] = deliver(f)
 		}
 	} else {
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for range min(l.cfg.Workers, len(files)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					func() {
-						defer l.survive("worker")
-						done[i] = deliver(files[i])
-					}()
-				}
-			}()
-		}
+		w := startWorkers(min(l.cfg.Workers, len(files)), 0, func(i int) {
+			defer l.survive("worker")
+			done[i] = deliver(files[i])
+		})
 		for i := range files {
 			if !stillActive() {
 				complete = false
 				break
 			}
-			next <- i
+			w.add(i)
 		}
-		close(next)
-		wg.Wait()
+		w.wait()
 	}
 	return done, complete
 }

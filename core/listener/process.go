@@ -412,7 +412,6 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		}
 		return nil
 	}
-	work := make(chan ledger.Claim, l.cfg.MaxFilesPerPoll)
 	succeeded := make(chan processed, l.cfg.MaxFilesPerPoll)
 	committed := make(chan struct{})
 	go func() {
@@ -426,27 +425,20 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		}()
 		l.commitLoop(ctx, lg, service, succeeded, keepGoing, back)
 	}()
-	var wg sync.WaitGroup
-	for range l.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				if goOn() {
-					// Renewed no more past its attempt's deadline.
-					inFlight.limit(time.Now().Add(lease), c)
-					func() {
-						defer l.survive("worker")
-						l.processOne(ctx, lg, service, fs, c, succeeded, back)
-					}()
-					l.progressed()
-				} else {
-					back.add(c) // not started: for the active member (or a later poll) at once
-				}
-				inFlight.remove(c.Key)
-			}
-		}()
-	}
+	work := startWorkers(l.cfg.Workers, l.cfg.MaxFilesPerPoll, func(c ledger.Claim) {
+		if goOn() {
+			// Renewed no more past its attempt's deadline.
+			inFlight.limit(time.Now().Add(lease), c)
+			func() {
+				defer l.survive("worker")
+				l.processOne(ctx, lg, service, fs, c, succeeded, back)
+			}()
+			l.progressed()
+		} else {
+			back.add(c) // not started: for the active member (or a later poll) at once
+		}
+		inFlight.remove(c.Key)
+	})
 	var err error
 feed:
 	for batches := 0; goOn(); batches++ {
@@ -465,14 +457,13 @@ feed:
 				back.add(claims[i:]...)
 				break feed
 			}
-			work <- c
+			work.add(c)
 		}
 		if drained(claims, fresh) {
 			break // the backlog is drained
 		}
 	}
-	close(work)
-	wg.Wait()
+	work.wait()
 	close(succeeded)
 	<-committed
 	return err
