@@ -7,7 +7,6 @@ package listener
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -60,15 +59,13 @@ type Listener struct {
 	now     func() time.Time
 	mode    Mode // cfg.Mode, parsed
 
-	mu       sync.Mutex
-	service  any
-	coord    *taskcompat.Coordinator
-	ledger   *ledger.Ledger // with coordination: the durable per-file state
-	ledgerDB *sql.DB
-	cancel   context.CancelFunc
-	done     chan struct{}
-	drain    chan struct{} // closed when a graceful stop begins
-	stopSig  *stopSignal   // ends the file-server work when a graceful stop begins (see remote)
+	mu      sync.Mutex
+	service any
+	member  *membership // with coordination, while started (membership.go)
+	cancel  context.CancelFunc
+	done    chan struct{}
+	drain   chan struct{} // closed when a graceful stop begins
+	stopSig *stopSignal   // ends the file-server work when a graceful stop begins (see remote)
 	// wake asks the polling loop for a poll now: this member just became
 	// active, and the files a crashed holder had in hand are waiting.
 	wake chan struct{}
@@ -172,25 +169,11 @@ func (l *Listener) Start(ctx context.Context) error {
 		return errors.New("listener: already started")
 	}
 	if c := l.cfg.Coordination; c != nil {
-		// A member that becomes active polls at once, not at its next
-		// tick (pollingInterval, 60 s by default): the files the previous
-		// holder had in hand are reclaimed then (see reclaimOrphans).
-		wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() }}
-		coord, err := taskcompat.New(ctx, c.TaskConfig(), taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
+		m, err := l.join(ctx, c)
 		if err != nil {
-			return fmt.Errorf("listener: coordination: %w", err)
-		}
-		lg, db, err := l.openLedger(ctx)
-		if err != nil {
-			coord.Halt()
 			return err
 		}
-		if err := coord.Start(ctx); err != nil {
-			coord.Halt()
-			db.Close()
-			return err
-		}
-		l.coord, l.ledger, l.ledgerDB = coord, lg, db
+		l.member = m
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel, l.done, l.drain = cancel, make(chan struct{}), make(chan struct{})
@@ -252,8 +235,8 @@ func (l *Listener) Halt() error { return l.stop(context.Background(), false) }
 
 func (l *Listener) stop(ctx context.Context, graceful bool) error {
 	l.mu.Lock()
-	cancel, done, drain, coord, db, sig := l.cancel, l.done, l.drain, l.coord, l.ledgerDB, l.stopSig
-	l.cancel, l.drain, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil, nil
+	cancel, done, drain, member, sig := l.cancel, l.done, l.drain, l.member, l.stopSig
+	l.cancel, l.drain, l.member = nil, nil, nil
 	l.mu.Unlock()
 	if cancel != nil {
 		if graceful {
@@ -277,17 +260,8 @@ func (l *Listener) stop(ctx context.Context, graceful bool) error {
 		l.draining.Store(false) // stopped, not stopping: a later call fails on the closed pool
 	}
 	var errs []error
-	if coord != nil && graceful {
-		// ctx may have been spent on the drain: leaving the group must
-		// still happen, or no standby takes over before the liveness ends.
-		lctx, cancelLeave := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		errs = append(errs, coord.Stop(lctx))
-		cancelLeave()
-	} else if coord != nil {
-		coord.Halt()
-	}
-	if db != nil {
-		db.Close()
+	if member != nil {
+		errs = append(errs, member.leave(ctx, graceful))
 	}
 	errs = append(errs, l.pool.Close())
 	return errors.Join(errs...)
@@ -317,9 +291,7 @@ type Status struct {
 
 // Status reports the member's role and the ledger's counts.
 func (l *Listener) Status(ctx context.Context) (Status, error) {
-	l.mu.Lock()
-	coord, lg := l.coord, l.ledger
-	l.mu.Unlock()
+	coord, lg := l.coordinated()
 	listing, work, pollHealth := l.ListingHealth(), l.WorkHealth(), l.PollHealth()
 	if coord == nil {
 		return Status{Healthy: true, Listing: listing, Work: work, Poll: pollHealth}, nil
@@ -339,9 +311,19 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 
 // Coordinator returns the coordination member while started with one.
 func (l *Listener) Coordinator() *taskcompat.Coordinator {
+	coord, _ := l.coordinated()
+	return coord
+}
+
+// coordinated returns the coordinator and the ledger while started with
+// them (nil, nil otherwise).
+func (l *Listener) coordinated() (*taskcompat.Coordinator, *ledger.Ledger) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.coord
+	if l.member == nil {
+		return nil, nil
+	}
+	return l.member.coord, l.member.ledger
 }
 
 // PollOnce runs one polling cycle now: list, compare with what was seen,
@@ -364,8 +346,13 @@ func (l *Listener) PollOnce(ctx context.Context) (err error) {
 
 func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Lock()
-	service, coord, lg := l.service, l.coord, l.ledger
+	service, member := l.service, l.member
 	l.mu.Unlock()
+	var coord *taskcompat.Coordinator
+	var lg *ledger.Ledger
+	if member != nil {
+		coord, lg = member.coord, member.ledger
+	}
 	if service == nil {
 		return ErrNoService
 	}
