@@ -572,7 +572,7 @@ func (c ListenerConfig) WithDefaults() ListenerConfig {
 		c.MaxListingDirectories = DefaultMaxListingDirectories
 	}
 	if c.Mode == "" {
-		c.Mode = "warm-backup"
+		c.Mode = WarmBackup.String()
 	}
 	if c.VersionKey == "" {
 		c.VersionKey = "path+size+mtime"
@@ -748,14 +748,10 @@ func (c ListenerConfig) Validate() error {
 			bad("auth.credentials.username", "is required for SFTP")
 		}
 	}
-	switch c.Mode {
-	case "warm-backup":
-	case "shared":
-		if c.Coordination == nil {
-			bad("mode", "shared needs coordination: the ledger that shares the work lives in its database")
-		}
-	default:
-		bad("mode", "%q is not warm-backup or shared", c.Mode)
+	if m, err := parseMode(c.Mode); err != nil {
+		bad("mode", "%v", err)
+	} else if m == Shared && c.Coordination == nil {
+		bad("mode", "shared needs coordination: the ledger that shares the work lives in its database")
 	}
 	switch c.VersionKey {
 	case "path+size+mtime", "path+mtime", "path":

@@ -72,7 +72,7 @@ func TestPatternsMatchWholeNamesAndRefuseJavaOnlySyntax(t *testing.T) {
 	l, err := New(ListenerConfig{FileNamePattern: `.*\.csv`})
 	require.NoError(t, err)
 	for name, want := range map[string]bool{"a.csv": true, "a.csv.tmp": false, "x.CSV": false, ".csv": true} {
-		assert.Equal(t, want, l.pattern.MatchString(name), "%q matched", name)
+		assert.Equal(t, want, l.filters.pattern.MatchString(name), "%q matched", name)
 	}
 }
 

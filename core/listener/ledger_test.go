@@ -261,10 +261,9 @@ func (c *countingService) OnFile(_ context.Context, f FileInfo, r io.Reader, _ *
 
 func ledgerOf(t *testing.T, l *Listener) *ledger.Ledger {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	require.NotNil(t, l.ledger, "the listener has no ledger")
-	return l.ledger
+	_, lg := l.coordinated()
+	require.NotNil(t, lg, "the listener has no ledger")
+	return lg
 }
 
 func ledgerRows(t *testing.T, l *Listener, p string) []ledger.Row {

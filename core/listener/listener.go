@@ -7,13 +7,11 @@ package listener
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,51 +54,59 @@ type Listener struct {
 	dial    remote.Dialer
 	pool    *remote.Pool
 	caller  *Caller
-	pattern *regexp.Regexp
+	filters filterChain // what a listing reports (filters.go)
 	uri     string
 	now     func() time.Time
+	mode    Mode // cfg.Mode, parsed
 
-	mu       sync.Mutex
-	service  any
-	coord    *taskcompat.Coordinator
-	ledger   *ledger.Ledger // with coordination: the durable per-file state
-	ledgerDB *sql.DB
-	cancel   context.CancelFunc
-	done     chan struct{}
-	drain    chan struct{} // closed when a graceful stop begins
-	stopSig  *stopSignal   // ends the file-server work when a graceful stop begins (see remote)
+	mu      sync.Mutex
+	service any
+	member  *membership // with coordination, while started (membership.go)
+	cancel  context.CancelFunc
+	done    chan struct{}
+	drain   chan struct{} // closed when a graceful stop begins
+	stopSig *stopSignal   // ends the file-server work when a graceful stop begins (see remote)
 	// wake asks the polling loop for a poll now: this member just became
 	// active, and the files a crashed holder had in hand are waiting.
 	wake chan struct{}
 
-	polling   sync.Mutex            // held by the running poll
-	seen      map[string]*seenFile  // by path; used under polling
-	gen       uint64                // polls so far; used under polling
-	unstable  map[string]*candidate // new versions not yet stable; used under polling
-	times     versionTimes          // listed times made comparable; used under polling
-	settled   settleState           // the guard against files still being written; used under polling
-	lastPurge time.Time             // of finished ledger rows; used under polling
+	polling   sync.Mutex  // held by the running poll
+	pollState             // used under polling
+	draining  atomic.Bool // a graceful stop began: no new poll or claim
+	halting   atomic.Bool // Halt: stop as a crash would, writing nothing
+	// listHealth: a listing failure in progress (guarded by mu).
+	listHealth ListingHealth
+	work       workWatch     // whether this member can reach the server (workhealth.go)
+	watch      pollWatch     // the running poll's progress (deadline.go)
+	superseded supersededSet // versions superseded under their transfer
+}
+
+// pollState is what one poll leaves to the next: the lifecycle of the
+// Listener is not in it, and only the running poll (under polling) uses it.
+type pollState struct {
+	seen      map[string]*seenFile  // by path
+	gen       uint64                // polls so far
+	unstable  map[string]*candidate // new versions not yet stable
+	times     versionTimes          // listed times made comparable
+	settled   settleState           // the guard against files still being written
+	lastPurge time.Time             // of finished ledger rows
 	// present is every path the last listing showed (filters applied),
 	// whether or not it was reported yet, collected only for a purge: a
 	// file that is listed but not yet stable, old enough or entered in the
-	// ledger is not gone. Used under polling.
-	present  map[string]struct{}
-	draining atomic.Bool // a graceful stop began: no new poll or claim
-	halting  atomic.Bool // Halt: stop as a crash would, writing nothing
-	deps     dependencies
-	// unstorable: paths the ledger cannot hold, already reported; used
-	// under polling.
+	// ledger is not gone.
+	present map[string]struct{}
+	// unstorable: paths the ledger cannot hold, already reported.
 	unstorable map[string]bool
-	// listHealth: a listing failure in progress (guarded by mu), and the
-	// failure count at which it is reported again (used under polling).
-	listHealth   ListingHealth
+	// listReminder: the listing failure count at which it is reported
+	// again.
 	listReminder int
 	// orphansTerm: the term whose start ended the claims of older terms
-	// (warm-backup; see reclaimOrphans). Used under polling.
+	// (warm-backup; see reclaimOrphans).
 	orphansTerm int64
-	work        workWatch     // whether this member can reach the server (workhealth.go)
-	watch       pollWatch     // the running poll's progress (deadline.go)
-	superseded  supersededSet // versions superseded under their transfer
+}
+
+func newPollState() pollState {
+	return pollState{seen: map[string]*seenFile{}, unstable: map[string]*candidate{}, unstorable: map[string]bool{}}
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -111,19 +117,16 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 	}
 	notes := cfg.Unhonoured() // before the defaults: it tells a field left out
 	cfg = cfg.WithDefaults()
-	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]*seenFile{}, unstable: map[string]*candidate{},
-		unstorable: map[string]bool{}, wake: make(chan struct{}, 1)}
+	l := &Listener{cfg: cfg, log: slog.Default(), now: time.Now, pollState: newPollState(), wake: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(l)
 	}
 	if l.obs == nil {
 		l.obs = nopObserver{}
 	}
-	l.deps = compileDependencies(cfg.FileDependencyConditions) // checked by Validate
-	l.times.loc, _ = checkServerTimeZone(cfg.ServerTimeZone)   // checked by Validate
-	if cfg.FileNamePattern != "" {
-		l.pattern = regexp.MustCompile(`^(?:` + cfg.FileNamePattern + `)$`) // checked by Validate
-	}
+	l.mode, _ = parseMode(cfg.Mode) // checked by Validate
+	l.filters = l.newFilterChain(cfg)
+	l.times.loc, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
 	l.uri = fmt.Sprintf("%s://%s:%d", strings.ToLower(cfg.Protocol), cfg.Host, cfg.Port)
 	for _, u := range notes {
 		l.log.Warn("listener config: " + u)
@@ -170,33 +173,11 @@ func (l *Listener) Start(ctx context.Context) error {
 		return errors.New("listener: already started")
 	}
 	if c := l.cfg.Coordination; c != nil {
-		// A member that becomes active polls at once, not at its next
-		// tick (pollingInterval, 60 s by default): the files the previous
-		// holder had in hand are reclaimed then (see reclaimOrphans).
-		wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() }}
-		tc := c.TaskConfig()
-		if l.cfg.Mode == "shared" {
-			// Shared mode reclaims a dead member's claims by its heartbeat
-			// (ledger.ExpireOrphans): a takeover before it is stale would
-			// poll too early to reclaim them. Keep the heartbeat rule.
-			off := false
-			tc.CrashSignal = &off
-		}
-		coord, err := taskcompat.New(ctx, tc, taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
+		m, err := l.join(ctx, c)
 		if err != nil {
-			return fmt.Errorf("listener: coordination: %w", err)
-		}
-		lg, db, err := l.openLedger(ctx)
-		if err != nil {
-			coord.Halt()
 			return err
 		}
-		if err := coord.Start(ctx); err != nil {
-			coord.Halt()
-			db.Close()
-			return err
-		}
-		l.coord, l.ledger, l.ledgerDB = coord, lg, db
+		l.member = m
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel, l.done, l.drain = cancel, make(chan struct{}), make(chan struct{})
@@ -258,8 +239,8 @@ func (l *Listener) Halt() error { return l.stop(context.Background(), false) }
 
 func (l *Listener) stop(ctx context.Context, graceful bool) error {
 	l.mu.Lock()
-	cancel, done, drain, coord, db, sig := l.cancel, l.done, l.drain, l.coord, l.ledgerDB, l.stopSig
-	l.cancel, l.drain, l.coord, l.ledger, l.ledgerDB = nil, nil, nil, nil, nil
+	cancel, done, drain, member, sig := l.cancel, l.done, l.drain, l.member, l.stopSig
+	l.cancel, l.drain, l.member = nil, nil, nil
 	l.mu.Unlock()
 	if cancel != nil {
 		if graceful {
@@ -283,17 +264,8 @@ func (l *Listener) stop(ctx context.Context, graceful bool) error {
 		l.draining.Store(false) // stopped, not stopping: a later call fails on the closed pool
 	}
 	var errs []error
-	if coord != nil && graceful {
-		// ctx may have been spent on the drain: leaving the group must
-		// still happen, or no standby takes over before the liveness ends.
-		lctx, cancelLeave := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		errs = append(errs, coord.Stop(lctx))
-		cancelLeave()
-	} else if coord != nil {
-		coord.Halt()
-	}
-	if db != nil {
-		db.Close()
+	if member != nil {
+		errs = append(errs, member.leave(ctx, graceful))
 	}
 	errs = append(errs, l.pool.Close())
 	return errors.Join(errs...)
@@ -323,9 +295,7 @@ type Status struct {
 
 // Status reports the member's role and the ledger's counts.
 func (l *Listener) Status(ctx context.Context) (Status, error) {
-	l.mu.Lock()
-	coord, lg := l.coord, l.ledger
-	l.mu.Unlock()
+	coord, lg := l.coordinated()
 	listing, work, pollHealth := l.ListingHealth(), l.WorkHealth(), l.PollHealth()
 	if coord == nil {
 		return Status{Healthy: true, Listing: listing, Work: work, Poll: pollHealth}, nil
@@ -345,9 +315,19 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 
 // Coordinator returns the coordination member while started with one.
 func (l *Listener) Coordinator() *taskcompat.Coordinator {
+	coord, _ := l.coordinated()
+	return coord
+}
+
+// coordinated returns the coordinator and the ledger while started with
+// them (nil, nil otherwise).
+func (l *Listener) coordinated() (*taskcompat.Coordinator, *ledger.Ledger) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.coord
+	if l.member == nil {
+		return nil, nil
+	}
+	return l.member.coord, l.member.ledger
 }
 
 // PollOnce runs one polling cycle now: list, compare with what was seen,
@@ -370,8 +350,13 @@ func (l *Listener) PollOnce(ctx context.Context) (err error) {
 
 func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Lock()
-	service, coord, lg := l.service, l.coord, l.ledger
+	service, member := l.service, l.member
 	l.mu.Unlock()
+	var coord *taskcompat.Coordinator
+	var lg *ledger.Ledger
+	if member != nil {
+		coord, lg = member.coord, member.ledger
+	}
 	if service == nil {
 		return ErrNoService
 	}
@@ -474,16 +459,13 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		if l.present != nil {
 			l.present[string(key)] = struct{}{}
 		}
-		ready := l.oldEnough(now, e.ModTime)
 		if f := l.seen[string(key)]; f != nil { // no allocation for the lookup
 			f.gen = l.gen
-			if !ready || (f.size == e.Size && l.times.same(f.mtime, e)) {
+			if f.size == e.Size && l.times.same(f.mtime, e) {
 				return
 			}
-		} else if !ready {
-			return
 		}
-		if !l.stable(key, e) {
+		if !l.filters.admits(key, e, now) {
 			return
 		}
 		added = append(added, listed{dir: dir, entry: e})
@@ -504,10 +486,10 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 			if err := budget.entry(); err != nil {
 				return err
 			}
-			if len(l.deps) > 0 && !e.IsDir {
+			if len(l.filters.deps) > 0 && !e.IsDir {
 				names = append(names, e.Name) // markers count whatever the filters say
 			}
-			if !l.cfg.IncludeHidden && strings.HasPrefix(e.Name, ".") {
+			if !l.filters.shows(e.Name) {
 				return nil
 			}
 			if e.IsDir {
@@ -516,11 +498,11 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 				}
 				return nil
 			}
-			if l.pattern != nil && !l.pattern.MatchString(e.Name) || !l.cfg.globsAllow(e.Name) {
+			if !l.filters.named(e.Name) {
 				return nil
 			}
-			if len(l.deps) > 0 {
-				if l.deps.targets(e.Name) {
+			if len(l.filters.deps) > 0 {
+				if l.filters.deps.targets(e.Name) {
 					held = append(held, e) // decided once the whole directory is known
 					return nil
 				}
@@ -530,7 +512,7 @@ func (l *Listener) list(ctx context.Context, warm bool) ([]listed, error) {
 		})
 		err = budget.cut(err)
 		for _, e := range held {
-			if l.deps.satisfied(e.Name, names) {
+			if l.filters.deps.satisfied(e.Name, names) {
 				consider(dir, e)
 			} else {
 				p := joinPath(dir, e.Name)
@@ -605,16 +587,6 @@ func (l *Listener) stable(key []byte, e remote.Entry) bool {
 	return true
 }
 
-// oldEnough applies fileAgeFilter: too young waits for a later poll.
-func (l *Listener) oldEnough(now, mtime time.Time) bool {
-	f := l.cfg.FileAgeFilter
-	if f == nil {
-		return true
-	}
-	age := now.Sub(mtime).Seconds()
-	return age >= f.MinAge && (f.MaxAge == 0 || age <= f.MaxAge)
-}
-
 // diff turns a poll's findings into a WatchEvent: the new and changed
 // versions, and, after a complete listing, the seen paths it did not list.
 func (l *Listener) diff(added []listed, complete bool) WatchEvent {
@@ -648,41 +620,16 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		}
 	}
 	fs, wantsContent := service.(FileService)
+	tracker := &memoryTracker{l: l, service: service, seen: map[string]bool{}}
 	deliverOne := func(f FileInfo) (seen bool) {
 		if !wantsContent {
 			return true
 		}
-		err := l.attempt(ctx, "the attempt at "+f.Path, func(actx context.Context) error { return l.deliver(actx, fs, f) })
 		defer l.progressed()
-		var te *transferError
-		switch {
-		case errors.Is(err, ErrFileChanged) && l.superseded.again(f.Path, f.Size, f.LastModifiedTimestamp):
-			// Final, as every failure is without the ledger.
-			l.reportError(ctx, service, supersededAgain(err))
-			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
-		case errors.Is(err, ErrFileChanged):
-			l.superseded.add(f.Path, f.Size, f.LastModifiedTimestamp)
-			// Another version than listed: the next poll lists it.
-			l.log.Info("listener: the file changed on the server during its transfer; the next poll delivers its current version", "path", f.Path, "cause", err)
-			return false
-		case errors.As(err, &te):
-			// The file never reached the handler whole: not seen,
-			// so the next poll delivers it again.
-			l.reportError(ctx, service, err)
-			return false
-		case errors.Is(err, ErrReject):
-			// Final, as every failure is without the ledger; told as
-			// the rejection it is.
-			l.reportError(ctx, service, &RejectedError{Path: f.Path, Tries: max(1, f.Attempt), Reason: err.Error()})
-			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
-		case err != nil:
-			// Without the ledger there are no retries: this was final.
-			l.reportError(ctx, service, err)
-			l.runAfter(ctx, service, "afterError", l.cfg.AfterError, f)
-		default:
-			l.runAfter(ctx, service, "afterProcess", l.cfg.AfterProcess, f)
-		}
-		return true
+		l.attemptFile(ctx, fs, fileWork{info: f}, tracker)
+		tracker.mu.Lock()
+		defer tracker.mu.Unlock()
+		return tracker.seen[f.Path]
 	}
 	seen, complete := l.eachAdded(ev.AddedFiles, stillActive, deliverOne)
 	for i, f := range ev.AddedFiles {
@@ -725,29 +672,18 @@ func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver 
 			done[i] = deliver(f)
 		}
 	} else {
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for range min(l.cfg.Workers, len(files)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					func() {
-						defer l.survive("worker")
-						done[i] = deliver(files[i])
-					}()
-				}
-			}()
-		}
+		w := startWorkers(min(l.cfg.Workers, len(files)), 0, func(i int) {
+			defer l.survive("worker")
+			done[i] = deliver(files[i])
+		})
 		for i := range files {
 			if !stillActive() {
 				complete = false
 				break
 			}
-			next <- i
+			w.add(i)
 		}
-		close(next)
-		wg.Wait()
+		w.wait()
 	}
 	return done, complete
 }

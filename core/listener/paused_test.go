@@ -47,7 +47,7 @@ func TestPausedSharedMemberGivesBackWhatItDoesNotCommit(t *testing.T) {
 		defer tx.Rollback()
 		_, err = tx.Exec(testdb.Q(d, `UPDATE health_check SET last_heartbeat = last_heartbeat WHERE task_id = 'a' AND group_id = 'inbox'`))
 		require.NoError(t, err, "lock a's heartbeat row")
-		waitUntil(t, "a's heartbeat to be no longer current", func() bool { return !a.coord.HeartbeatCurrent() })
+		waitUntil(t, "a's heartbeat to be no longer current", func() bool { return !a.Coordinator().HeartbeatCurrent() })
 
 		// It wakes: the handler ends, the commit is declined.
 		close(h.release)
@@ -62,7 +62,7 @@ func TestPausedSharedMemberGivesBackWhatItDoesNotCommit(t *testing.T) {
 			return false
 		})
 		require.NoError(t, tx.Commit(), "let a's heartbeat through")
-		waitUntil(t, "a's heartbeat to be current again", a.coord.HeartbeatCurrent)
+		waitUntil(t, "a's heartbeat to be current again", a.Coordinator().HeartbeatCurrent)
 
 		// Its heartbeat is fresh: no member reclaims its claims any more.
 		// What it gave back is taken at once, by another member's poll (or

@@ -57,7 +57,7 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 	// (the member has fenced itself by then) and, on a hung connection,
 	// would stall this member's polls for as long as TCP keeps it.
 	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID,
-		Mode: ledger.Mode(l.cfg.Mode), Version: ledger.VersionMode(l.cfg.VersionKey),
+		Mode: l.mode.ledgerMode(), Version: ledger.VersionMode(l.cfg.VersionKey),
 		StatementTimeout: max(10*time.Second, time.Duration(c.LivenessCheckInterval)*time.Second), Logger: l.log})
 	if err != nil {
 		db.Close()
@@ -71,13 +71,13 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 // or in shared mode any member) claims a batch and processes it.
 func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskcompat.Coordinator, lg *ledger.Ledger) error {
 	term, active := coord.FencingToken()
-	if !active && l.cfg.Mode != "shared" {
+	if !active && l.mode != Shared {
 		return nil
 	}
 	stillActive := func() bool { t, ok := coord.FencingToken(); return ok && t == term }
 	claimTerm := term
 	keepGoing := stillActive
-	if l.cfg.Mode == "shared" {
+	if l.mode == Shared {
 		// The claim token fences shared work; a member whose heartbeat
 		// may already look stale to the others (it was paused, or cut off
 		// from the database) starts and commits nothing, as its claims
@@ -119,7 +119,7 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 // handler again moments after the takeover, not after processingTimeout. A
 // failure leaves them to their leases (and the next poll tries again).
 func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, service any, term, claimTerm int64, keepGoing func() bool) error {
-	shared := l.cfg.Mode == "shared"
+	shared := l.mode == Shared
 	if !shared && l.orphansTerm == term || l.draining.Load() {
 		return nil
 	}
@@ -141,12 +141,9 @@ func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, servic
 // next claim takes them.
 func (l *Listener) expireOrphans(ctx context.Context, lg *ledger.Ledger, term int64) (int, error) {
 	var stale []string
-	if l.cfg.Mode == "shared" {
+	if l.mode == Shared {
 		// Zone-aware: the coordinator judges the heartbeats (taskcompat).
-		l.mu.Lock()
-		coord := l.coord
-		l.mu.Unlock()
-		if coord != nil {
+		if coord := l.Coordinator(); coord != nil {
 			stale = coord.StaleMembers()
 		}
 	}
@@ -158,7 +155,7 @@ func (l *Listener) expireOrphans(ctx context.Context, lg *ledger.Ledger, term in
 	}
 	if n > 0 {
 		why := "their term ended"
-		if l.cfg.Mode == "shared" {
+		if l.mode == Shared {
 			why = "their member's heartbeat is stale"
 		}
 		l.log.Info("listener: reclaiming files whose claims ended with their holder", "files", n, "why", why, "term", term)
@@ -220,7 +217,7 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 	}
 	files = l.knownUnderListedTime(ctx, lg, added, files)
 	n := l.cfg.MaxFilesPerPoll
-	justInTime := l.cfg.Mode != "shared"
+	justInTime := l.mode != Shared
 	if justInTime {
 		n = l.firstBatch()
 	}
@@ -373,7 +370,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		// is drained: a member that was paused and is current again may
 		// carry on for long.
 		l.release(ctx, lg, back)
-		if l.cfg.Mode == "shared" && time.Now().After(orphansDue) {
+		if l.mode == Shared && time.Now().After(orphansDue) {
 			l.expireOrphans(ctx, lg, term) // what it ends, this claim takes
 			orphansDue = time.Now().Add(orphansEvery)
 		}
@@ -421,7 +418,6 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		}
 		return nil
 	}
-	work := make(chan ledger.Claim, l.cfg.MaxFilesPerPoll)
 	succeeded := make(chan processed, l.cfg.MaxFilesPerPoll)
 	committed := make(chan struct{})
 	go func() {
@@ -435,27 +431,20 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		}()
 		l.commitLoop(ctx, lg, service, succeeded, keepGoing, back)
 	}()
-	var wg sync.WaitGroup
-	for range l.cfg.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range work {
-				if goOn() {
-					// Renewed no more past its attempt's deadline.
-					inFlight.limit(time.Now().Add(lease), c)
-					func() {
-						defer l.survive("worker")
-						l.processOne(ctx, lg, service, fs, c, succeeded, back)
-					}()
-					l.progressed()
-				} else {
-					back.add(c) // not started: for the active member (or a later poll) at once
-				}
-				inFlight.remove(c.Key)
-			}
-		}()
-	}
+	work := startWorkers(l.cfg.Workers, l.cfg.MaxFilesPerPoll, func(c ledger.Claim) {
+		if goOn() {
+			// Renewed no more past its attempt's deadline.
+			inFlight.limit(time.Now().Add(lease), c)
+			func() {
+				defer l.survive("worker")
+				l.processOne(ctx, lg, service, fs, c, succeeded, back)
+			}()
+			l.progressed()
+		} else {
+			back.add(c) // not started: for the active member (or a later poll) at once
+		}
+		inFlight.remove(c.Key)
+	})
 	var err error
 feed:
 	for batches := 0; goOn(); batches++ {
@@ -474,14 +463,13 @@ feed:
 				back.add(claims[i:]...)
 				break feed
 			}
-			work <- c
+			work.add(c)
 		}
 		if drained(claims, fresh) {
 			break // the backlog is drained
 		}
 	}
-	close(work)
-	wg.Wait()
+	work.wait()
 	close(succeeded)
 	<-committed
 	return err
@@ -501,21 +489,7 @@ func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service an
 	}
 	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
 	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
-	err := l.attempt(ctx, "the attempt at "+c.File.Path, func(actx context.Context) error { return l.deliver(actx, fs, info) })
-	if err != nil {
-		switch {
-		case cutShort(ctx, err):
-			back.add(c) // the member stopped it, not the file
-		case errors.Is(err, ErrFileChanged) && l.superseded.again(c.File.Path, c.File.Size, c.File.MTime):
-			l.fail(ctx, lg, service, c, supersededAgain(err))
-		case errors.Is(err, ErrFileChanged):
-			l.supersede(ctx, lg, c, err)
-		default:
-			l.fail(ctx, lg, service, c, err)
-		}
-		return
-	}
-	succeeded <- processed{claim: c, info: info}
+	l.attemptFile(ctx, fs, fileWork{info: info, claim: c}, &ledgerTracker{l: l, lg: lg, service: service, committed: succeeded, back: back})
 }
 
 // commitLinger is how long a processed file may wait for others to share
