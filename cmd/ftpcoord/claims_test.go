@@ -32,8 +32,9 @@ func TestConfigurationDefaultsAreTheCodes(t *testing.T) {
 
 	// Defaults the code applies where the value is used, not in WithDefaults.
 	appliedLater := map[string]bool{
-		"auth.secureSocket.mode": true, // at dial time, when secureSocket is set (core/listener/dial.go)
-		"stableListings":         true, // 0 and 1 both report a version at its first listing
+		"auth.secureSocket.mode":   true, // at dial time, when secureSocket is set (core/listener/dial.go)
+		"stableListings":           true, // 0 and 1 both report a version at its first listing
+		"coordination.crashSignal": true, // unset means on (taskcompat.Config), as documented
 		// Ballerina's fields (core/listener/ballerina.go): their defaults are
 		// applied where they are used (dial.go, remote's SFTP client), or are
 		// the only behaviour there is (Unhonoured warns about the others).

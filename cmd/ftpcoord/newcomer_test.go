@@ -57,7 +57,7 @@ func TestConfigErrorTextsInFull(t *testing.T) {
 			name: "field nowhere near a valid name",
 			json: "{\n  \"coordination\": {\n    \"frobnicate\": 1\n  }\n}",
 			toml: "[coordination]\n\nfrobnicate = 1\n",
-			want: `line 3: coordination.frobnicate: unknown field; the fields of coordination are checkPeriod, coordinationGroup, databaseConfig, heartbeatFrequency, livenessCheckInterval, memberId, sessionTimeZone`,
+			want: `line 3: coordination.frobnicate: unknown field; the fields of coordination are checkPeriod, coordinationGroup, crashSignal, databaseConfig, heartbeatFrequency, livenessCheckInterval, memberId, sessionTimeZone`,
 		},
 		{
 			name: "top-level field nowhere near a valid name",

@@ -57,16 +57,17 @@ func demoRun(t *testing.T, args ...string) {
 		"processed once each     yes (45 DONE", "lost                    0", "duplicates              0", "failover delay", "ok: every file was processed once"} {
 		assert.Contains(t, s, want, "demo output")
 	}
-	// Between the SIGKILL and the takeover, the progress lines say the
-	// killed holder's heartbeat is ageing, never that it is active.
+	// Between the SIGKILL and the takeover (milliseconds with the crash
+	// signal; the heartbeat rule's seconds without it), no progress line
+	// calls the killed holder active; one that names it says it was killed.
 	kill := regexp.MustCompile(`SIGKILL (m\d), the active member`).FindStringSubmatch(s)
 	require.NotNil(t, kill, "no SIGKILL line:\n%s", s)
 	window := s[strings.Index(s, kill[0]):strings.Index(s, "took over (term 2)")]
 	if strings.Contains(window, "active "+kill[1]+" ") {
 		t.Errorf("a progress line calls the killed %s active:\n%s", kill[1], window)
 	}
-	if !regexp.MustCompile(`holder ` + kill[1] + ` \(killed\) term 1, heartbeat ageing: \d+\.\d s old, takeover at 3 s \| uploaded`).MatchString(window) {
-		t.Errorf("no progress line says the heartbeat of the killed %s is ageing:\n%s", kill[1], window)
+	if strings.Contains(window, "holder "+kill[1]+" ") && !strings.Contains(window, "holder "+kill[1]+" (killed)") {
+		t.Errorf("a progress line names the killed %s without saying so:\n%s", kill[1], window)
 	}
 	// It cleaned up: its directory is gone and none of its processes is left.
 	left, _ := os.ReadDir(tmp)

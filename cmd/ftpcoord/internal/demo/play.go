@@ -126,7 +126,11 @@ func (d *demo) step(ctx context.Context, p *progress) (finished bool, err error)
 		d.say("SIGKILL %s, the active member, in the middle of its work (%d files done)", h, done)
 	case p.killed != "" && p.failover == 0 && h != p.killed && h != "":
 		p.failover = time.Since(p.killedAt)
-		d.say("%s took over (term %d), %.1f s after the crash (livenessCheckInterval %d s)", h, term, p.failover.Seconds(), liveness)
+		why := fmt.Sprintf("the heartbeat rule: livenessCheckInterval %d s", liveness)
+		if p.failover < time.Duration(liveness)*time.Second {
+			why = "the crash signal: " + p.killed + "'s session lock ended with its process"
+		}
+		d.say("%s took over (term %d), %.1f s after the crash (%s)", h, term, p.failover.Seconds(), why)
 		if err := d.startMember("m4"); err != nil {
 			return false, err
 		}
