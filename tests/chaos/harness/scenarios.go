@@ -258,7 +258,10 @@ func partitionActive(ctx context.Context, g *Group, ids []string) error {
 			return err
 		}
 		g.MarkFailover()
-		if err := Lasting(ctx, g.CutDB(tcpproxy.Blackhole, id), 2*g.liveness()+time.Second); err != nil {
+		// A partition: neither side hears of the cut (Blackhole would close
+		// the server's side, which ends the session: that is a crash to the
+		// crash signal, not a partition).
+		if err := Lasting(ctx, g.CutDB(tcpproxy.Partition, id), 2*g.liveness()+time.Second); err != nil {
 			return err
 		}
 	}
