@@ -53,7 +53,7 @@ jvm_probe() {
 	(cd bindings/java && mvn -q -B -Dstyle.color=never -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip package 2>&1 | sed 's/\x1b\[0m//g')
 	local jar
 	jar=$(ls bindings/java/target/ftpcoord-*.jar | grep -v -e -sources -e -javadoc)
-	javac -d "$work/probe" -cp "$jar" tests/capi/JniProbe.java
+	javac -encoding UTF-8 -d "$work/probe" -cp "$jar" tests/capi/JniProbe.java
 	mkdir -p "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"
 	chmod 777 "$FTPCOORD_TEST_PUREFTPD_ROOT/$dir"
 	for name in "invoice-1.xml" "with space.csv" "emoji-📦.json"; do

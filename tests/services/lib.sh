@@ -3,6 +3,15 @@
 
 FTPCOORD_SERVICES_DIR=${FTPCOORD_SERVICES_DIR:-/tmp/ftpcoord-services}
 
+# File names and sources hold characters beyond ASCII (the tests' emoji
+# names): without a UTF-8 locale (a bare CI environment has none) javac reads
+# sources as US-ASCII and a JVM cannot name such files. C.UTF-8 ships with
+# Debian's libc.
+case "${LC_ALL:-${LC_CTYPE:-${LANG:-}}}" in
+*UTF-8* | *utf8*) ;;
+*) export LC_ALL=C.UTF-8 ;;
+esac
+
 # The services, in start order, and for each the variable that, when set,
 # points the tests at a server of the user's own instead.
 KNOWN_SERVICES="postgres mariadb pureftpd vsftpd proftpd sshd sshdlegacy dbtls"
