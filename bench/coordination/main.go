@@ -86,11 +86,7 @@ func measure(d schema.Dialect, p params) (result, error) {
 		return r, err
 	}
 	defer done()
-	version := "SELECT version()"
-	if d == schema.SQLite {
-		version = "SELECT 'SQLite ' || sqlite_version()"
-	}
-	db.QueryRow(version).Scan(&r.serverVersion)
+	r.serverVersion = benchenv.ServerVersion(db, d)
 	serverStatements := func() (int64, error) {
 		if d == schema.SQLite {
 			return 0, nil // no server to count them

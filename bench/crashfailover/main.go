@@ -119,11 +119,7 @@ func measure(d schema.Dialect, n, kills, pauses int) (result, error) {
 		return r, err
 	}
 	defer done()
-	version := "SELECT version()"
-	if d == schema.SQLite {
-		version = "SELECT 'SQLite ' || sqlite_version()"
-	}
-	db.QueryRow(version).Scan(&r.server)
+	r.server = benchenv.ServerVersion(db, d)
 	cfgJSON, err := json.Marshal(cfg)
 	if err != nil {
 		return r, err

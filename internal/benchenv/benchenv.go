@@ -3,8 +3,11 @@
 package benchenv
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
+
+	"github.com/ftpcoord/ftpcoord/schema"
 )
 
 // Need returns the value of a variable tests/services/start.sh exports, or
@@ -21,4 +24,16 @@ func Need(name string) string {
 func Fatal(err error) {
 	fmt.Fprintln(os.Stderr, "bench:", err)
 	os.Exit(1)
+}
+
+// ServerVersion names the database server a benchmark ran on, for its
+// report ("" when it cannot be read).
+func ServerVersion(db *sql.DB, d schema.Dialect) string {
+	q := "SELECT version()"
+	if d == schema.SQLite {
+		q = "SELECT 'SQLite ' || sqlite_version()"
+	}
+	var v string
+	db.QueryRow(q).Scan(&v)
+	return v
 }
