@@ -47,6 +47,11 @@ type Log struct {
 	Roles  []Role
 	Errors []Error
 	Deaths map[string]int // aimed deaths by point
+	// DiedAt is when a member aimed at a point logged, just before its
+	// own SIGKILL, that it dies: earlier than when the harness sees the
+	// exit, by as long as the kernel and the reaper take. With the crash
+	// signal a peer takes over within that gap.
+	DiedAt map[int]time.Time
 }
 
 // ReadLog parses the shared log of tests/member ("PID UNIXNANO EVENT ...").
@@ -54,12 +59,12 @@ func ReadLog(path string) (*Log, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return &Log{Deaths: map[string]int{}}, nil
+			return &Log{Deaths: map[string]int{}, DiedAt: map[int]time.Time{}}, nil
 		}
 		return nil, err
 	}
 	defer f.Close()
-	lg := &Log{Deaths: map[string]int{}}
+	lg := &Log{Deaths: map[string]int{}, DiedAt: map[int]time.Time{}}
 	open := map[string]*Run{} // pid/key/attempt -> run
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
@@ -89,6 +94,7 @@ func ReadLog(path string) (*Log, error) {
 			if len(fl) >= 6 {
 				lg.Deaths[fl[5]]++
 			}
+			lg.DiedAt[pid] = at
 		case "error":
 			msg, _ := strconv.Unquote(strings.Join(fl[3:], " "))
 			lg.Errors = append(lg.Errors, Error{Pid: pid, At: at, Msg: msg})
@@ -237,6 +243,9 @@ func (g *Group) Verify(ctx context.Context, scenario string) Result {
 	names := append([]string(nil), g.names...)
 	killed := map[int]time.Time{}
 	for k, v := range g.killed {
+		if died, ok := lg.DiedAt[k]; ok && died.Before(v) {
+			v = died // it killed itself: it acted no more from its last line
+		}
 		killed[k] = v
 	}
 	pauses := append([]Pause(nil), g.paused...)
