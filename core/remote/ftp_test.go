@@ -67,6 +67,8 @@ func ftpServers(t *testing.T) []ftpServer {
 	// Scripted IIS-style servers: LIST in `dir` form, no MLSD, no EPSV.
 	iisAddr, fakeRoot := fakeIIS(t, fakeiis.IIS)
 	iis4Addr, _ := fakeIIS(t, fakeiis.IISFourDigit)
+	iis4hAddr, _ := fakeIIS(t, fakeiis.IISFourDigit12h)
+	isoAddr, _ := fakeIIS(t, fakeiis.ISODate)
 	// Active mode (EPRT/PORT): the servers connect back.
 	pureActive, vsActive := pure, vsImplicit
 	pureActive.ActiveMode, vsActive.ActiveMode = true, true
@@ -86,6 +88,8 @@ func ftpServers(t *testing.T) []ftpServer {
 		{name: "vsftpd-implicit-active", cfg: vsActive, remote: "/inbox", local: vsRoot},
 		{name: "iis-scripted", cfg: FTPConfig{Addr: iisAddr}, remote: "/", local: fakeRoot},
 		{name: "iis-scripted-4digit", cfg: FTPConfig{Addr: iis4Addr}, remote: "/", local: fakeRoot},
+		{name: "iis-scripted-4digit-12h", cfg: FTPConfig{Addr: iis4hAddr}, remote: "/", local: fakeRoot},
+		{name: "iis-scripted-iso-date", cfg: FTPConfig{Addr: isoAddr}, remote: "/", local: fakeRoot},
 	}
 	return servers
 }
