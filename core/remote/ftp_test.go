@@ -74,6 +74,8 @@ func ftpServers(t *testing.T) []ftpServer {
 	pureActive.ActiveMode, vsActive.ActiveMode = true, true
 	pureActivePORT := pureActive
 	pureActivePORT.DisableEPSV = true // PORT instead of EPRT
+	proActive := pro
+	proActive.ActiveMode = true
 	servers := []ftpServer{
 		{name: "pure-ftpd", cfg: pure, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-pasv-list", cfg: pureOld, remote: "/", local: pureRoot},
@@ -86,6 +88,7 @@ func ftpServers(t *testing.T) []ftpServer {
 		{name: "pure-ftpd-active", cfg: pureActive, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-active-port", cfg: pureActivePORT, remote: "/", local: pureRoot, mlsd: true},
 		{name: "vsftpd-implicit-active", cfg: vsActive, remote: "/inbox", local: vsRoot},
+		{name: "proftpd-active", cfg: proActive, remote: "/", local: proRoot, mlsd: true},
 		{name: "iis-scripted", cfg: FTPConfig{Addr: iisAddr}, remote: "/", local: fakeRoot},
 		{name: "iis-scripted-4digit", cfg: FTPConfig{Addr: iis4Addr}, remote: "/", local: fakeRoot},
 		{name: "iis-scripted-4digit-12h", cfg: FTPConfig{Addr: iis4hAddr}, remote: "/", local: fakeRoot},
