@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,9 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/ftpcoord/ftpcoord/internal/k8ssecret"
+	"github.com/ftpcoord/ftpcoord/internal/pureftpuser"
+	"github.com/ftpcoord/ftpcoord/internal/tcpproxy"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -50,8 +54,9 @@ func envRefs(config string) []string {
 
 // The systemd unit passes `systemd-analyze verify` (no warning either), its
 // ExecStart is a valid `ftpcoord run` whose configuration parses with the
-// environment file's variables, and systemd waits longer than the stop
-// timeout before it kills.
+// environment file's variables and reads the file server's password from a
+// file (so that it rotates without a restart), and systemd waits longer than
+// the stop timeout before it kills.
 func TestSystemdUnit(t *testing.T) {
 	analyze := deployTool(t, "systemd-analyze")
 	unit, err := os.ReadFile("../../deploy/systemd/ftpcoord.service")
@@ -90,11 +95,17 @@ func TestSystemdUnit(t *testing.T) {
 	for _, ref := range envRefs(string(member)) {
 		assert.True(t, defined[ref], "member.toml refers to ${%s}, which ftpcoord.env.example does not define", ref)
 	}
-	cfg, err := parseConfig(member, true)
+	// The FTP password is a file, read at each connection (checked
+	// readable at start: here in the test's /etc/ftpcoord).
+	assert.Equal(t, "/etc/ftpcoord/ftp-password", passwordFileOf(t, string(member)), "member.toml's auth.credentials.passwordFile")
+	etc := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(etc, "ftp-password"), []byte("change-me\n"), 0o600))
+	cfg, err := parseConfig([]byte(installed{{"/etc/ftpcoord", etc}}.apply(string(member))), true)
 	require.NoError(t, err, "deploy/systemd/member.toml")
-	if cfg.Coordination == nil || cfg.Coordination.DatabaseConfig.Password != "change-me" || cfg.Auth.Credentials.Password != "change-me" {
-		t.Errorf("member.toml's passwords are not the environment file's: %+v", cfg.Coordination)
+	if cfg.Coordination == nil || cfg.Coordination.DatabaseConfig.Password != "change-me" {
+		t.Errorf("member.toml's database password is not the environment file's: %+v", cfg.Coordination)
 	}
+	assert.Empty(t, cfg.Auth.Credentials.Password, "member.toml's FTP password: want it in a file, read at each connection")
 	assert.Equal(t, "FTPS", cfg.Protocol, "member.toml's protocol")
 	// The SFTP example parses too, and checks the server's host key.
 	sftpMember, err := os.ReadFile("../../deploy/systemd/member-sftp.toml")
@@ -185,6 +196,9 @@ type k8sPodTemplate struct {
 			ConfigMap *struct {
 				Name string `yaml:"name"`
 			} `yaml:"configMap"`
+			Secret *struct {
+				SecretName string `yaml:"secretName"`
+			} `yaml:"secret"`
 			EmptyDir *struct {
 				SizeLimit string `yaml:"sizeLimit"`
 			} `yaml:"emptyDir"`
@@ -216,7 +230,16 @@ type k8sContainer struct {
 	Command []string `yaml:"command"`
 	Args    []string `yaml:"args"`
 	Env     []struct {
-		Name string `yaml:"name"`
+		Name      string `yaml:"name"`
+		ValueFrom struct {
+			FieldRef *struct {
+				FieldPath string `yaml:"fieldPath"`
+			} `yaml:"fieldRef"`
+			SecretKeyRef *struct {
+				Name string `yaml:"name"`
+				Key  string `yaml:"key"`
+			} `yaml:"secretKeyRef"`
+		} `yaml:"valueFrom"`
 	} `yaml:"env"`
 	EnvFrom []struct {
 		SecretRef struct {
@@ -233,14 +256,61 @@ type k8sContainer struct {
 	VolumeMounts   []struct {
 		Name      string `yaml:"name"`
 		MountPath string `yaml:"mountPath"`
+		SubPath   string `yaml:"subPath"`
 	} `yaml:"volumeMounts"`
+}
+
+// podName is the name the tests give the recipe's pod.
+const podName = "ftpcoord-7d9f8-x2k4q"
+
+// secretMount is where the pod mounts the Secret: whole, since the kubelet
+// never updates a subPath mount, and a rotated password must reach the file.
+func secretMount(t *testing.T, dep, secret k8sObject) string {
+	t.Helper()
+	c := dep.Spec.Template.Spec.Containers[0]
+	for _, v := range dep.Spec.Template.Spec.Volumes {
+		if v.Secret == nil || v.Secret.SecretName != secret.Metadata.Name {
+			continue
+		}
+		for _, m := range c.VolumeMounts {
+			if m.Name == v.Name {
+				require.Empty(t, m.SubPath, "the Secret is mounted with subPath %q: the kubelet never updates it, so a rotated password would not reach the member", m.SubPath)
+				return m.MountPath
+			}
+		}
+	}
+	t.Fatalf("the pod does not mount the Secret %s", secret.Metadata.Name)
+	return ""
+}
+
+// podEnv is the container's environment as the kubelet makes it: the
+// downward API's name is podName, a Secret's key is value(key).
+func podEnv(t *testing.T, c k8sContainer, secret k8sObject, value func(key string) string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch from := e.ValueFrom; {
+		case from.FieldRef != nil:
+			require.Equal(t, "metadata.name", from.FieldRef.FieldPath, "env %s", e.Name)
+			env[e.Name] = podName
+		case from.SecretKeyRef != nil:
+			require.Equal(t, secret.Metadata.Name, from.SecretKeyRef.Name, "env %s", e.Name)
+			require.Contains(t, secret.StringData, from.SecretKeyRef.Key, "env %s: the Secret has no such key", e.Name)
+			env[e.Name] = value(from.SecretKeyRef.Key)
+		default:
+			t.Fatalf("env %s: a value neither from the pod nor from the Secret", e.Name)
+		}
+	}
+	require.Empty(t, c.EnvFrom, "envFrom: the passwords are files and single variables now")
+	return env
 }
 
 // The Kubernetes manifests are valid against the Kubernetes schemas
 // (kubernetes-validate --strict, offline), and fit together: 3 replicas
 // whose probes are the endpoints of --metrics-addr, a PodDisruptionBudget
-// over the same pods, the configuration from the ConfigMap and every
-// password it refers to from the Secret.
+// over the same pods, the configuration from the ConfigMap, the file
+// server's password a file of the mounted Secret (read at each connection)
+// and the database's from the Secret.
 func TestKubernetesManifests(t *testing.T) {
 	files, _ := filepath.Glob("../../deploy/kubernetes/*.yaml")
 	require.Len(t, files, 5, "deploy/kubernetes manifests")
@@ -342,29 +412,30 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	member, ok := cm.Data[strings.TrimPrefix(f.config, mountPath+"/")]
 	require.True(t, fromCM && ok, "--config %s is not a key of the ConfigMap %s mounted there", f.config, cm.Metadata.Name)
-	if len(c.EnvFrom) != 1 || c.EnvFrom[0].SecretRef.Name != secret.Metadata.Name {
-		t.Errorf("envFrom %+v, want the Secret %s", c.EnvFrom, secret.Metadata.Name)
-	}
-	provided := map[string]bool{}
-	for k, v := range secret.StringData {
-		provided[k] = true
+	mount := secretMount(t, dep, secret)
+	env := podEnv(t, c, secret, func(key string) string { return secret.StringData[key] })
+	for k, v := range env {
 		t.Setenv(k, v)
-	}
-	for _, e := range c.Env {
-		provided[e.Name] = true
-		t.Setenv(e.Name, "ftpcoord-7d9f8-x2k4q") // a pod's name
 	}
 	refs := envRefs(member)
 	for _, ref := range refs {
-		assert.True(t, provided[ref], "the ConfigMap refers to ${%s}, which neither the Secret nor the container's env provides", ref)
+		assert.Contains(t, env, ref, "the ConfigMap refers to ${%s}, which the container's env does not provide", ref)
 	}
 	assert.Contains(t, refs, "POD_NAME", "the members' ids do not come from the pod's name")
-	cfg, err := parseConfig([]byte(member), strings.HasSuffix(f.config, ".toml"))
+	// The Secret's files where the pod mounts them (the configuration
+	// checks at start that its passwordFile is readable).
+	mounted := k8ssecret.New(t, secret.StringData)
+	cfg, err := parseConfig([]byte(installed{{mount, mounted.Root()}}.apply(member)), strings.HasSuffix(f.config, ".toml"))
 	require.NoError(t, err, "the ConfigMap's configuration")
-	if cfg.Coordination == nil || cfg.Coordination.MemberID != "ftpcoord-7d9f8-x2k4q" ||
-		cfg.Coordination.DatabaseConfig.Password != secret.StringData["FTPCOORD_DB_PASSWORD"] || cfg.Auth.Credentials.Password != secret.StringData["FTPCOORD_FTP_PASSWORD"] {
-		t.Errorf("the ConfigMap's configuration did not take the Secret's passwords and the pod's name: %+v", cfg.Coordination)
+	if cfg.Coordination == nil || cfg.Coordination.MemberID != podName || cfg.Coordination.DatabaseConfig.Password != secret.StringData["db-password"] {
+		t.Errorf("the ConfigMap's configuration did not take the Secret's database password and the pod's name: %+v", cfg.Coordination)
 	}
+	// The file server's password: a file of the mounted Secret, read at
+	// each new connection, so that a rotated Secret needs no restart.
+	assert.Empty(t, cfg.Auth.Credentials.Password, "the FTP password is inline or from the environment: want passwordFile")
+	key, ok := strings.CutPrefix(passwordFileOf(t, member), mount+"/")
+	assert.True(t, ok, "auth.credentials.passwordFile %q is not in the Secret's mount %s", passwordFileOf(t, member), mount)
+	assert.Contains(t, secret.StringData, key, "auth.credentials.passwordFile names no key of the Secret")
 	assert.NotContains(t, strings.ToLower(member), "change-me", "a password is written in the ConfigMap")
 }
 
@@ -508,8 +579,9 @@ const systemdPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 
 // The systemd recipe as written processes a file: the unit's ExecStart
 // (its install locations moved into the test's directory), with the
-// variables of its EnvironmentFile (the example's names, the test servers'
-// passwords) and nothing else in its environment, and member.toml (FTPS,
+// variables of its EnvironmentFile (the example's names, the test database's
+// password) and nothing else in its environment, the FTP password in the
+// file member.toml names, and member.toml (FTPS,
 // against pure-ftpd) or member-sftp.toml (SFTP, against OpenSSH) pointed at
 // the test servers, runs the handler the install steps put in place, which
 // leaves its receipt; and the install steps of docs/operations.md create
@@ -531,7 +603,7 @@ func TestSystemdRecipeProcessesAFile(t *testing.T) {
 	for _, want := range []string{
 		"install -m 0755 build/ftpcoord /usr/local/bin/ftpcoord",
 		"install -m 0755 deploy/handler/handle-file /usr/local/lib/ftpcoord/handle-file",
-		"/etc/ftpcoord/member.toml", "/etc/ftpcoord/ca.pem", values["EnvironmentFile"], "/etc/systemd/system/ftpcoord.service",
+		"/etc/ftpcoord/member.toml", "/etc/ftpcoord/ca.pem", "/etc/ftpcoord/ftp-password", values["EnvironmentFile"], "/etc/systemd/system/ftpcoord.service",
 		"useradd --system", "systemctl enable --now ftpcoord",
 	} {
 		assert.Contains(t, steps, want, "docs/operations.md's systemd install steps")
@@ -575,11 +647,18 @@ func TestSystemdRecipeProcessesAFile(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, os.WriteFile(filepath.Join(etc, name), b, 0o600))
 			}
+			// The file server's password, where the member reads it at each
+			// connection: the test server's.
+			if pf := passwordFileOf(t, string(member)); pf != "" {
+				require.True(t, strings.HasPrefix(pf, "/etc/ftpcoord/"), "%s: passwordFile %s is not in /etc/ftpcoord", c.member, pf)
+				assert.Contains(t, steps, pf, "docs/operations.md's install steps do not make %s", pf)
+				require.NoError(t, os.WriteFile(loc.apply(pf), []byte(srv.pass+"\n"), 0o600))
+			}
 
 			// The EnvironmentFile: the example's variables, the test's passwords.
 			example, err := os.ReadFile("../../deploy/systemd/ftpcoord.env.example")
 			require.NoError(t, err)
-			test := map[string]string{"FTPCOORD_FTP_PASSWORD": srv.pass, "FTPCOORD_DB_PASSWORD": db.Password}
+			test := map[string]string{"FTPCOORD_DB_PASSWORD": db.Password}
 			environ := []string{systemdPath}
 			for _, l := range strings.Split(string(example), "\n") {
 				if k, _, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(k, "#") {
@@ -600,6 +679,21 @@ func TestSystemdRecipeProcessesAFile(t *testing.T) {
 	}
 }
 
+// passwordFileOf is a member configuration's auth.credentials.passwordFile.
+func passwordFileOf(t *testing.T, member string) string {
+	t.Helper()
+	var m struct {
+		Auth struct {
+			Credentials struct {
+				PasswordFile string `toml:"passwordFile"`
+			} `toml:"credentials"`
+		} `toml:"auth"`
+	}
+	_, err := toml.Decode(member, &m)
+	require.NoError(t, err)
+	return m.Auth.Credentials.PasswordFile
+}
+
 // newSFTPDir is a directory of the test OpenSSH server, which serves the
 // host's paths: the remote path is the local one.
 func newSFTPDir(t *testing.T) ftpServer {
@@ -613,14 +707,19 @@ func newSFTPDir(t *testing.T) ftpServer {
 	return ftpServer{host: host, port: p, user: env(t, "FTPCOORD_TEST_SFTP_USER"), local: local, path: local}
 }
 
-// The Kubernetes recipe as written processes a file: the container's
-// command and args (install locations of the image moved into the test's
-// directory), with the Secret's variables (the test servers' passwords) and
-// the pod's name, and the ConfigMap's files (member.toml pointed at the test
-// servers, ca.pem the test server's CA) where the pod mounts them, runs the
-// handler the image installs, which leaves its receipt; the image recipe
-// (deploy/container/Dockerfile) installs that handler and runs as the user
-// the pod requires.
+// The Kubernetes recipe as written processes a file, and takes a rotated
+// FTP password without a restart: the container's command and args
+// (install locations of the image moved into the test's directory), with
+// the environment the pod gets (its name, the database password from the
+// Secret), the ConfigMap's files (member.toml pointed at the test servers,
+// ca.pem the test server's CA) and the Secret's files (the FTP password of a
+// pure-ftpd user of the test's own, laid out as the kubelet mounts a
+// Secret) where the pod mounts them, runs the handler the image installs,
+// which leaves its receipt. Then the server's password changes, the Secret
+// is updated (the kubelet's atomic swap) and the member's sessions are cut:
+// the next file is processed, so the next connection read the new password.
+// The image recipe (deploy/container/Dockerfile) installs that handler and
+// runs as the user the pod requires.
 func TestKubernetesRecipeProcessesAFile(t *testing.T) {
 	var dep, cm, secret k8sObject
 	for f, o := range map[string]*k8sObject{"deployment.yaml": &dep, "configmap.yaml": &cm, "secret.yaml": &secret} {
@@ -668,8 +767,27 @@ func TestKubernetesRecipeProcessesAFile(t *testing.T) {
 		}
 	}
 
+	// The file server: pure-ftpd through a relay that can cut the member's
+	// sessions, as a user whose password the test rotates.
 	srv := newFTPDir(t)
+	user, setPassword := pureftpuser.New(t)
+	setPassword("first-" + podName)
+	proxy, err := tcpproxy.Start(net.JoinHostPort(srv.host, strconv.Itoa(srv.port)))
+	require.NoError(t, err)
+	t.Cleanup(func() { proxy.Close() })
+	srv.user, srv.pass, srv.port = user, "first-"+podName, proxy.Addr().Port
+
 	db := testdb.NewWithSchema(t, schema.Postgres)
+	test := map[string]string{"ftp-password": srv.pass + "\n", "db-password": db.Password}
+	files := map[string]string{}
+	for k := range secret.StringData {
+		v, known := test[k]
+		require.True(t, known, "the Secret sets %s: the test knows no value for it", k)
+		files[k] = v
+	}
+	secrets := k8ssecret.New(t, files)
+	loc = append(loc, [2]string{secretMount(t, dep, secret), secrets.Root()})
+
 	config := filepath.Join(etc, "member.toml")
 	require.Contains(t, cm.Data, "ca.pem", "the ConfigMap has no ca.pem")
 	require.NoError(t, os.WriteFile(config, []byte(loc.apply(pointAtTestServers(t, cm.Data["member.toml"], "FTPS", srv, db))), 0o644))
@@ -677,24 +795,33 @@ func TestKubernetesRecipeProcessesAFile(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(etc, "ca.pem"), ca, 0o644))
 
-	test := map[string]string{"FTPCOORD_FTP_PASSWORD": srv.pass, "FTPCOORD_DB_PASSWORD": db.Password}
 	environ := []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"} // debian's
-	for k := range secret.StringData {
-		v, known := test[k]
-		require.True(t, known, "the Secret sets %s: the test knows no value for it", k)
+	for k, v := range podEnv(t, c, secret, func(key string) string { return test[key] }) {
 		environ = append(environ, k+"="+v)
 		t.Setenv(k, v) // for the test's own ftpcoord files list
-	}
-	for _, e := range c.Env {
-		environ = append(environ, e.Name+"=ftpcoord-7d9f8-x2k4q")
-		t.Setenv(e.Name, "ftpcoord-7d9f8-x2k4q")
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env, cmd.Dir = environ, work
 	stdout := &lockedBuffer{}
 	cmd.Stdout = stdout
-	startMember(t, cmd)
+	member := startMember(t, cmd)
 	expectProcessed(t, srv, filepath.Join(work, "processed"), stdout, config)
+
+	// Rotation: the server takes only the new password, the Secret is
+	// updated, and the member's logged-in sessions end. Nothing restarts.
+	setPassword("second-" + podName)
+	secrets.Update(map[string]string{"ftp-password": "second-" + podName, "db-password": db.Password})
+	proxy.SetMode(tcpproxy.Refuse)
+	proxy.SetMode(tcpproxy.Pass)
+	srv.put(t, "2026-12-07.csv", "id,amount\n2,7.00\n")
+	eventually(t, 60*time.Second, "2026-12-07.csv DONE and archived after the rotation", func() bool {
+		_, err := os.Stat(filepath.Join(srv.local, "archive", "2026-12-07.csv"))
+		return err == nil && countStatus(filesList(t, config), "DONE") == 2
+	})
+	assert.Contains(t, stdout.String(), "handle-file: handled path="+srv.path+"/2026-12-07.csv ", "the handler's line for the file after the rotation")
+	for _, pw := range []string{"first-" + podName, "second-" + podName} {
+		assert.NotContains(t, member.log()+stdout.String(), pw, "a password in the member's output")
+	}
 }
 
 // dockerfile is what the tests read of a Dockerfile.

@@ -2,8 +2,6 @@ package listener
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,82 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ftpcoord/ftpcoord/core/remote"
+	"github.com/ftpcoord/ftpcoord/internal/k8ssecret"
+	"github.com/ftpcoord/ftpcoord/internal/pureftpuser"
 )
-
-// secretDir is a directory laid out as Kubernetes mounts a Secret: each
-// key a symlink through ..data to a timestamped directory; an update
-// writes a new directory and swaps ..data atomically (rename of a symlink).
-type secretDir struct {
-	t   *testing.T
-	dir string
-	n   int
-}
-
-func newSecretDir(t *testing.T, files map[string]string) *secretDir {
-	s := &secretDir{t: t, dir: t.TempDir()}
-	s.update(files)
-	for name := range files {
-		require.NoError(t, os.Symlink(filepath.Join("..data", name), filepath.Join(s.dir, name)))
-	}
-	return s
-}
-
-func (s *secretDir) path(name string) string { return filepath.Join(s.dir, name) }
-
-func (s *secretDir) update(files map[string]string) {
-	s.n++
-	v := fmt.Sprintf("..v%d", s.n)
-	require.NoError(s.t, os.Mkdir(filepath.Join(s.dir, v), 0o700))
-	for name, content := range files {
-		require.NoError(s.t, os.WriteFile(filepath.Join(s.dir, v, name), []byte(content), 0o600))
-	}
-	tmp := filepath.Join(s.dir, "..data_tmp")
-	require.NoError(s.t, os.Symlink(v, tmp))
-	require.NoError(s.t, os.Rename(tmp, filepath.Join(s.dir, "..data")))
-}
-
-// pureUser adds a pure-ftpd user of the test's own (home: root) and returns
-// its name and a function that sets its password; it is removed at the end.
-func pureUser(t *testing.T, root string) (string, func(password string)) {
-	b := make([]byte, 4)
-	rand.Read(b)
-	user := fmt.Sprintf("rot%x", b)
-	db := filepath.Join(filepath.Dir(env(t, "FTPCOORD_TEST_PUREFTPD_ROOT")), "pureftpd")
-	passwd, pdb := db+".passwd", db+".pdb"
-	// Other tests share the file: edit it under a lock, keep their lines.
-	edit := func(line string) {
-		f, err := os.OpenFile(passwd, os.O_RDWR, 0)
-		require.NoError(t, err)
-		defer f.Close()
-		require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX))
-		old, err := os.ReadFile(passwd)
-		require.NoError(t, err)
-		var keep []string
-		for _, l := range strings.Split(strings.TrimRight(string(old), "\n"), "\n") {
-			if !strings.HasPrefix(l, user+":") {
-				keep = append(keep, l)
-			}
-		}
-		if line != "" {
-			keep = append(keep, line)
-		}
-		require.NoError(t, os.WriteFile(passwd, []byte(strings.Join(keep, "\n")+"\n"), 0o600))
-		out, err := exec.Command("pure-pw", "mkdb", pdb, "-f", passwd).CombinedOutput()
-		require.NoError(t, err, "pure-pw mkdb: %s", out)
-	}
-	set := func(password string) {
-		// pure-pw's own argon2id hash costs seconds per login here; a
-		// SHA-512 crypt hash is what tests/services/pureftpd.sh writes too.
-		hash, err := exec.Command("openssl", "passwd", "-6", password).Output()
-		require.NoError(t, err)
-		st, err := os.Stat(root)
-		require.NoError(t, err)
-		uid, gid := st.Sys().(*syscall.Stat_t).Uid, st.Sys().(*syscall.Stat_t).Gid
-		edit(fmt.Sprintf("%s:%s:%d:%d::%s/./::::::::::::", user, strings.TrimSpace(string(hash)), uid, gid, root))
-	}
-	t.Cleanup(func() { edit("") })
-	return user, set
-}
 
 // TestPasswordFileRotationOnPureFTPd: the password is read from a mounted
 // Secret at each new connection. A connection made after the server's
@@ -99,10 +24,10 @@ func pureUser(t *testing.T, root string) (string, func(password string)) {
 // no restart; the session opened before the rotation keeps working.
 func TestPasswordFileRotationOnPureFTPd(t *testing.T) {
 	cfg, local := pureDir(t)
-	user, setPassword := pureUser(t, env(t, "FTPCOORD_TEST_PUREFTPD_ROOT"))
+	user, setPassword := pureftpuser.New(t)
 	setPassword("first-pw")
-	secret := newSecretDir(t, map[string]string{"password": "first-pw\n"})
-	cfg.Auth = &Auth{Credentials: &Credentials{Username: user, PasswordFile: secret.path("password")}}
+	secret := k8ssecret.New(t, map[string]string{"password": "first-pw\n"})
+	cfg.Auth = &Auth{Credentials: &Credentials{Username: user, PasswordFile: secret.Path("password")}}
 	rec := newRecorder()
 	l := newListener(t, cfg, rec)
 	ctx := context.Background()
@@ -123,7 +48,7 @@ func TestPasswordFileRotationOnPureFTPd(t *testing.T) {
 	require.ErrorContains(t, err, "refused the login")
 	require.NotContains(t, err.Error(), "first-pw")
 
-	secret.update(map[string]string{"password": "second-pw"})
+	secret.Update(map[string]string{"password": "second-pw"})
 	poll(t, l)
 	require.Equal(t, 2, rec.delivered(), "the next connection uses the new password")
 
@@ -152,10 +77,10 @@ func TestKeyFileRotationOnOpenSSH(t *testing.T) {
 	require.NoError(t, err, "ssh-keygen -p: %s", out)
 	oldKey, err = os.ReadFile(oldFile)
 	require.NoError(t, err)
-	secret := newSecretDir(t, map[string]string{"id": string(oldKey), "passphrase": "first"})
+	secret := k8ssecret.New(t, map[string]string{"id": string(oldKey), "passphrase": "first"})
 	cfg := ListenerConfig{Protocol: SFTP, Host: host, Port: p, Path: local, SftpSshKnownHosts: env(t, "FTPCOORD_TEST_SFTP_KNOWN_HOSTS"),
 		Auth: &Auth{Credentials: &Credentials{Username: env(t, "FTPCOORD_TEST_SFTP_USER")},
-			PrivateKey: &PrivateKey{Path: secret.path("id"), PasswordFile: secret.path("passphrase")}}}
+			PrivateKey: &PrivateKey{Path: secret.Path("id"), PasswordFile: secret.Path("passphrase")}}}
 	rec := newRecorder()
 	l := newListener(t, cfg, rec)
 	ctx := context.Background()
@@ -172,7 +97,7 @@ func TestKeyFileRotationOnOpenSSH(t *testing.T) {
 	require.NoError(t, err)
 	pub, err := os.ReadFile(keyFile + ".pub")
 	require.NoError(t, err)
-	secret.update(map[string]string{"id": string(newKey), "passphrase": "rotated\n"})
+	secret.Update(map[string]string{"id": string(newKey), "passphrase": "rotated\n"})
 
 	write(t, local, "b.txt", "b", time.Hour)
 	err = l.PollOnce(ctx)

@@ -27,7 +27,7 @@ var testServers = []testServer{
 	{name: "openssh", dir: sftpDir},                      // SFTP, not chrooted
 	{name: "proftpd-sftp", dir: proSFTPDir},              // SFTP (mod_sftp), chrooted, password
 	{name: "pure-ftpd-active", dir: activeMode(pureDir)}, // EPRT: the server connects back
-	{name: "iis-scripted", dir: iisDir},                  // LIST in IIS `dir` form, no MLSD, no EPSV (internal/fakeftp)
+	{name: "iis-scripted", dir: iisDir},                  // LIST in IIS `dir` form, no MLSD, no EPSV (internal/fakeiis)
 }
 
 type testServer struct {
@@ -71,27 +71,51 @@ func proSFTPDir(t *testing.T) (ListenerConfig, string) {
 	}, local
 }
 
-// The scripted IIS-style server (internal/fakeftp), one for the whole test
-// binary, serving a directory that outlives the tests.
-var iisServer = sync.OnceValues(func() (*fakeiis.Server, error) {
+// The scripted IIS-style servers (internal/fakeiis), one per LIST dialect
+// for the whole test binary, serving a directory that outlives the tests.
+var iisServers = sync.OnceValues(func() (map[fakeiis.Dialect]*fakeiis.Server, error) {
 	root, err := os.MkdirTemp("", "ftpcoord-fakeftp-")
 	if err != nil {
 		return nil, err
 	}
 	iisRoot = root
-	return fakeiis.Start(root, fakeiis.IIS)
+	servers := map[fakeiis.Dialect]*fakeiis.Server{}
+	for _, d := range fakeiis.Dialects {
+		if servers[d], err = fakeiis.Start(root, d); err != nil {
+			return nil, err
+		}
+	}
+	return servers, nil
 })
 
 var iisRoot string
 
 // iisDir makes a directory of the test's own on the scripted IIS server.
-func iisDir(t *testing.T) (ListenerConfig, string) {
-	t.Helper()
-	s, err := iisServer()
-	require.NoError(t, err, "scripted FTP server")
-	dir, local := testDir(t, iisRoot)
-	return ListenerConfig{Protocol: FTP, Host: "127.0.0.1", Port: s.Addr().Port, Path: "/" + dir, PollingInterval: 0.1,
-		Auth: &Auth{Credentials: &Credentials{Username: "tester", Password: "secret"}}}, local
+var iisDir = iisDialectDir(fakeiis.IIS)
+
+// iisDialectDir makes a directory of the test's own on the scripted server
+// that lists in dialect d.
+func iisDialectDir(d fakeiis.Dialect) serverDir {
+	return func(t *testing.T) (ListenerConfig, string) {
+		t.Helper()
+		servers, err := iisServers()
+		require.NoError(t, err, "scripted FTP server")
+		dir, local := testDir(t, iisRoot)
+		return ListenerConfig{Protocol: FTP, Host: "127.0.0.1", Port: servers[d].Addr().Port, Path: "/" + dir, PollingInterval: 0.1,
+			Auth: &Auth{Credentials: &Credentials{Username: "tester", Password: "secret"}}}, local
+	}
+}
+
+// Every form of the Windows `dir` listing that jlaffaye/ftp reads (two- and
+// four-digit years, 12- and 24-hour clocks, ISO dates) through the
+// listener: new, changed and deleted files with awkward names, each
+// reported once.
+func TestWindowsDirDialects(t *testing.T) {
+	for _, d := range fakeiis.Dialects {
+		t.Run(d.String(), func(t *testing.T) {
+			testPollReportsEachVersionOnce(t, testServer{name: "iis-" + d.String(), dir: iisDialectDir(d)})
+		})
+	}
 }
 
 // activeMode is dir with activeMode set.

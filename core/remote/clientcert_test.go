@@ -65,6 +65,17 @@ func writePEM(t *testing.T, path string, blocks ...*pem.Block) string {
 // the server certificate of tests/services) that requires a client
 // certificate signed by caFile, and returns its address.
 func vsftpdRequiringCerts(t *testing.T, caFile string) string {
+	return vsftpdOfOwn(t, fmt.Sprintf(`require_ssl_reuse=NO
+require_cert=YES
+validate_cert=YES
+ca_certs_file=%s
+`, caFile))
+}
+
+// vsftpdOfOwn starts a vsftpd of the test's own (the binary, anonymous
+// root and server certificate of tests/services) requiring TLS for login
+// and data, with the TLS settings given, and returns its address.
+func vsftpdOfOwn(t *testing.T, tlsSettings string) string {
 	services := filepath.Dir(filepath.Dir(env(t, "FTPCOORD_TEST_FTP_CA")))
 	bin := filepath.Join(services, "vsftpd/pkg/usr/sbin/vsftpd")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -90,14 +101,10 @@ ssl_enable=YES
 allow_anon_ssl=YES
 force_anon_logins_ssl=YES
 force_anon_data_ssl=YES
-require_ssl_reuse=NO
-require_cert=YES
-validate_cert=YES
-ca_certs_file=%s
 rsa_cert_file=%s
 rsa_private_key_file=%s
-`, port, filepath.Join(services, "vsftpd/anon"), filepath.Join(services, "vsftpd/empty"), caFile,
-		filepath.Join(services, "tls/cert.pem"), filepath.Join(services, "tls/key.pem")), 0o600))
+%s`, port, filepath.Join(services, "vsftpd/anon"), filepath.Join(services, "vsftpd/empty"),
+		filepath.Join(services, "tls/cert.pem"), filepath.Join(services, "tls/key.pem"), tlsSettings), 0o600))
 	cmd := exec.Command(bin, conf)
 	out, _ := os.Create(filepath.Join(t.TempDir(), "vsftpd.out"))
 	cmd.Stdout, cmd.Stderr = out, out

@@ -25,7 +25,7 @@ func fakeIIS(t *testing.T, d fakeiis.Dialect) (addr, root string) {
 	fakeOnce.Do(func() {
 		fakeRoot, fakeErr = os.MkdirTemp("", "ftpcoord-fakeftp-")
 		fakeAddrs = map[fakeiis.Dialect]string{}
-		for _, d := range []fakeiis.Dialect{fakeiis.IIS, fakeiis.IISFourDigit} {
+		for _, d := range fakeiis.Dialects {
 			if fakeErr != nil {
 				return
 			}

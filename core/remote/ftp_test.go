@@ -67,11 +67,15 @@ func ftpServers(t *testing.T) []ftpServer {
 	// Scripted IIS-style servers: LIST in `dir` form, no MLSD, no EPSV.
 	iisAddr, fakeRoot := fakeIIS(t, fakeiis.IIS)
 	iis4Addr, _ := fakeIIS(t, fakeiis.IISFourDigit)
+	iis4hAddr, _ := fakeIIS(t, fakeiis.IISFourDigit12h)
+	isoAddr, _ := fakeIIS(t, fakeiis.ISODate)
 	// Active mode (EPRT/PORT): the servers connect back.
 	pureActive, vsActive := pure, vsImplicit
 	pureActive.ActiveMode, vsActive.ActiveMode = true, true
 	pureActivePORT := pureActive
 	pureActivePORT.DisableEPSV = true // PORT instead of EPRT
+	proActive := pro
+	proActive.ActiveMode = true
 	servers := []ftpServer{
 		{name: "pure-ftpd", cfg: pure, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-pasv-list", cfg: pureOld, remote: "/", local: pureRoot},
@@ -84,8 +88,11 @@ func ftpServers(t *testing.T) []ftpServer {
 		{name: "pure-ftpd-active", cfg: pureActive, remote: "/", local: pureRoot, mlsd: true},
 		{name: "pure-ftpd-active-port", cfg: pureActivePORT, remote: "/", local: pureRoot, mlsd: true},
 		{name: "vsftpd-implicit-active", cfg: vsActive, remote: "/inbox", local: vsRoot},
+		{name: "proftpd-active", cfg: proActive, remote: "/", local: proRoot, mlsd: true},
 		{name: "iis-scripted", cfg: FTPConfig{Addr: iisAddr}, remote: "/", local: fakeRoot},
 		{name: "iis-scripted-4digit", cfg: FTPConfig{Addr: iis4Addr}, remote: "/", local: fakeRoot},
+		{name: "iis-scripted-4digit-12h", cfg: FTPConfig{Addr: iis4hAddr}, remote: "/", local: fakeRoot},
+		{name: "iis-scripted-iso-date", cfg: FTPConfig{Addr: isoAddr}, remote: "/", local: fakeRoot},
 	}
 	return servers
 }

@@ -237,7 +237,9 @@ func repeated(t time.Time) bool {
 	return false
 }
 
-// parseDOSLine reads "MM-DD-YY  HH:MMAM  <DIR>|size  name".
+// parseDOSLine reads "MM-DD-YY  HH:MMAM  <DIR>|size  name"; the date may
+// also be MM-DD-YYYY or YYYY-MM-DD, the clock 12- or 24-hour (the forms
+// jlaffaye/ftp reads too).
 func parseDOSLine(line []byte, loc *time.Location) (Entry, error) {
 	f := splitFields(line, 4)
 	if len(f) < 4 {
@@ -269,13 +271,17 @@ func dosTime(date, clock []byte, loc *time.Location) (time.Time, error) {
 	if len(parts) != 3 {
 		return time.Time{}, errors.New("list: bad dir date")
 	}
-	mo, ok1 := atoiDigits(parts[0])
-	d, ok2 := atoiDigits(parts[1])
-	y, ok3 := atoiDigits(parts[2])
+	ym, yd, yy := parts[0], parts[1], parts[2]
+	if len(parts[0]) == 4 { // "YYYY-MM-DD", as some Windows servers answer
+		ym, yd, yy = parts[1], parts[2], parts[0]
+	}
+	mo, ok1 := atoiDigits(ym)
+	d, ok2 := atoiDigits(yd)
+	y, ok3 := atoiDigits(yy)
 	if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || d < 1 || d > 31 {
 		return time.Time{}, errors.New("list: bad dir date")
 	}
-	if len(parts[2]) == 2 {
+	if len(yy) == 2 {
 		y += 1900
 		if y < 1970 {
 			y += 100

@@ -84,6 +84,16 @@ func TestParseLIST(t *testing.T) {
 			want: Entry{Name: "report 1.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		{line: "01-05-99  12:15AM       <DIR>          archive",
 			want: Entry{Name: "archive", IsDir: true, ModTime: time.Date(1999, 1, 5, 0, 15, 0, 0, time.UTC), Precision: PrecisionMinute}},
+		// the other `dir` forms jlaffaye/ftp reads: four-digit years with
+		// either clock, and ISO dates
+		{line: "11-22-2026  17:01                 1234 b.csv",
+			want: Entry{Name: "b.csv", Size: 1234, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
+		{line: "11-22-2026  05:01PM                  5 c.csv",
+			want: Entry{Name: "c.csv", Size: 5, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
+		{line: "2026-11-22  17:01                    7 d e.csv",
+			want: Entry{Name: "d e.csv", Size: 7, ModTime: time.Date(2026, 11, 22, 17, 1, 0, 0, time.UTC), Precision: PrecisionMinute}},
+		{line: "2024-01-05  00:15       <DIR>          iso dir",
+			want: Entry{Name: "iso dir", IsDir: true, ModTime: time.Date(2024, 1, 5, 0, 15, 0, 0, time.UTC), Precision: PrecisionMinute}},
 		{line: "total 12", skip: true},
 		{line: "", skip: true},
 		{line: "drwxr-xr-x    2 0        0            4096 Nov 22 17:01 .", skip: true},
@@ -101,11 +111,40 @@ func TestParseLIST(t *testing.T) {
 	}
 	for _, bad := range []string{"?rw-r--r-- 1 a b 1 Nov 22 17:01 x", "-rw-r--r-- 1 a b x Nov 22 17:01 name",
 		"-rw-r--r-- 1 a b 1 Foo 22 17:01 x", "-rw-r--r-- 1 a b 1 Nov 22 25:01 x", "-rw-r--r-- 1 a b 1 Nov 22 17:01",
-		"13-22-26  05:01PM 1 x", "11-22-26  05:01PM", "11-22-26  0501PM 1 x"} {
+		"13-22-26  05:01PM 1 x", "11-22-26  05:01PM", "11-22-26  0501PM 1 x", "2026-13-22  17:01 1 x", "22-11-2026  17:01 1 x"} {
 		e, err := parseLIST([]byte(bad), now, nil)
 		if assert.Error(t, err, "%q: parsed as %+v, want an error", bad, e) {
 			assert.NotErrorIs(t, err, errSkip, "%q: want an error, not a skip", bad)
 		}
+	}
+}
+
+// VMS and AS/400 (IBM i) listings are not read, and no line of theirs is
+// taken for an entry: each is an error (skipped and logged by the
+// listing, docs/listener.md says why and what to do). VMS gives sizes in
+// 512-byte blocks, not bytes; IBM i's own format (LISTFMT 0) writes dates
+// in the server job's format and no size for some objects. jlaffaye/ftp
+// reads neither.
+func TestParseLISTRefusesVMSAndAS400(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for _, line := range []string{
+		// VMS (MultiNet, TCPware, HP TCP/IP Services)
+		"Directory DISK$USER:[INBOX]",
+		"REPORT.CSV;1              2/3          22-NOV-2026 17:01:02  [GROUP,OWNER]    (RWED,RWED,RE,)",
+		"data.csv;12               1/3          22-NOV-2026 17:01:02  [GROUP,OWNER]    (RWED,RWED,RE,)",
+		"2026SALES.CSV;3           9/12         22-NOV-2026 17:01:02  [GROUP,OWNER]    (RWED,RWED,RE,)",
+		"SUBDIR.DIR;1              1/3           5-JAN-2024 00:15:00  [GROUP,OWNER]    (RWE,RWE,RE,E)",
+		"Total of 4 files, 13/21 blocks.",
+		// IBM i, LISTFMT 0: owner size date time type name
+		"QSYS            77824 02/23/00 15:09:55 *DIR       QDOC/",
+		"BAILEYSE      5263360 06/11/97 12:27:39 *FILE      BPTFSAVF",
+		"dave             1234 11/22/26 17:01:02 *STMF      /home/dave/a.csv",
+		"                 1234 11/22/26 17:01:02 *STMF      a.csv", // anonymous: no owner
+		"1234 26/11/22 17:01:02 *STMF a.csv",
+		"QSYS                                    *MEM       QGPL/QCLSRC.MBR",
+	} {
+		e, err := parseLIST([]byte(line), now, nil)
+		assert.Error(t, err, "%q: parsed as %+v", line, e)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package fakeiis is a scripted FTP server for tests: it serves a local
-// directory and answers LIST in a chosen dialect (Windows/IIS `dir` style),
+// directory and answers LIST in a chosen dialect (Windows/IIS `dir` style,
+// in each date form jlaffaye/ftp reads),
 // refusing MLSD, MLST and EPSV as some IIS servers do, so that the client's
 // fallbacks (LIST parsing, PASV, SIZE/MDTM) run against a real socket.
 // Plain FTP on loopback only; any user and password log in.
@@ -29,7 +30,20 @@ const (
 	// IISFourDigit is IIS with four-digit years and a 24-hour clock:
 	// "MM-DD-YYYY  HH:MM  <DIR>|size name".
 	IISFourDigit
+	// IISFourDigit12h: four-digit years, 12-hour clock:
+	// "MM-DD-YYYY  hh:mmAM  <DIR>|size name".
+	IISFourDigit12h
+	// ISODate: ISO dates, 24-hour clock, as some Windows servers answer:
+	// "YYYY-MM-DD  HH:MM  <DIR>|size name".
+	ISODate
 )
+
+// Dialects are every dialect, for tests that run on each.
+var Dialects = []Dialect{IIS, IISFourDigit, IISFourDigit12h, ISODate}
+
+func (d Dialect) String() string {
+	return [...]string{"iis", "iis-4digit", "iis-4digit-12h", "iso-date"}[d]
+}
 
 // Server is one running scripted server.
 type Server struct {
@@ -295,6 +309,10 @@ func (d Dialect) line(fi fs.FileInfo) string {
 	switch d {
 	case IISFourDigit:
 		when = t.Format("01-02-2006  15:04")
+	case IISFourDigit12h:
+		when = t.Format("01-02-2006  03:04PM")
+	case ISODate:
+		when = t.Format("2006-01-02  15:04")
 	default:
 		when = t.Format("01-02-06  03:04PM")
 	}

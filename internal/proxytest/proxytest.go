@@ -1,7 +1,10 @@
 // Package proxytest is a loopback SOCKS5 and HTTP CONNECT proxy for tests
 // of connections that go through a proxy: it relays to the address asked
 // for and counts the tunnels, so that a test can tell the traffic went
-// through it.
+// through it. It can also cut a tunnel mid-way and tell what clients sent,
+// so that an FTP data connection (which goes through the proxy like the
+// control connection) can be cut mid-transfer and the commands that
+// followed checked on the wire.
 package proxytest
 
 import (
@@ -29,6 +32,36 @@ type Proxy struct {
 	tunnels atomic.Int64
 	refused atomic.Int64
 	wg      sync.WaitGroup
+
+	cutAfter atomic.Int64 // armed cut: relay this many bytes down, then close; 0 = none
+	cuts     atomic.Int64
+
+	mu   sync.Mutex
+	sent []sentTo // what clients sent, per tunnel, in the order tunnels opened
+}
+
+// sentTo is the start of what a client sent through one tunnel.
+type sentTo struct {
+	target string
+	b      *tapBuffer
+}
+
+// tapLimit bounds what is kept of each tunnel's client bytes: enough for
+// an FTP control connection's commands, not an upload.
+const tapLimit = 64 << 10
+
+type tapBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tapBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := tapLimit - len(t.b); room > 0 {
+		t.b = append(t.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
 
 // SOCKS5 starts a SOCKS5 proxy, stopped at the end of the test.
@@ -62,6 +95,58 @@ func (p *Proxy) Tunnels() int64 { return p.tunnels.Load() }
 // Refused is how many clients failed its login.
 func (p *Proxy) Refused() int64 { return p.refused.Load() }
 
+// CutDownstreamAfter arms one cut: the first tunnel that carries more than
+// n bytes from the server relays exactly n of them, then the proxy closes
+// both of its sides, as a network that fails mid-transfer. Tunnels that
+// carry less (an FTP control connection, a short listing) pass untouched.
+func (p *Proxy) CutDownstreamAfter(n int64) { p.cutAfter.Store(n) }
+
+// Cuts is how many tunnels the proxy cut.
+func (p *Proxy) Cuts() int64 { return p.cuts.Load() }
+
+// Sent is what clients sent through the tunnels to target (host:port), the
+// tunnels one after the other in the order they opened, the first 64 KiB
+// of each.
+func (p *Proxy) Sent(target string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []byte
+	for _, s := range p.sent {
+		if s.target == target {
+			s.b.mu.Lock()
+			out = append(out, s.b.b...)
+			s.b.mu.Unlock()
+		}
+	}
+	return string(out)
+}
+
+// down relays the server's bytes to the client, cutting the tunnel where
+// an armed cut says.
+func (p *Proxy) down(c, up net.Conn) {
+	buf := make([]byte, 32<<10)
+	var n int64
+	for {
+		k, err := up.Read(buf)
+		if k > 0 {
+			chunk := buf[:k]
+			if at := p.cutAfter.Load(); at > 0 && n+int64(k) > at && p.cutAfter.CompareAndSwap(at, 0) {
+				c.Write(chunk[:at-n])
+				p.cuts.Add(1)
+				c.Close()
+				up.Close()
+				return
+			}
+			n += int64(k)
+			if _, werr := c.Write(chunk); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
 func (p *Proxy) serve() {
 	defer p.wg.Done()
 	for {
@@ -98,9 +183,13 @@ func (p *Proxy) serve() {
 				io.WriteString(c, "HTTP/1.1 200 Connection established\r\n\r\n")
 			}
 			p.tunnels.Add(1)
+			tap := &tapBuffer{}
+			p.mu.Lock()
+			p.sent = append(p.sent, sentTo{target: target, b: tap})
+			p.mu.Unlock()
 			done := make(chan struct{}, 2)
-			go func() { io.Copy(up, br); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-			go func() { io.Copy(c, up); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+			go func() { io.Copy(up, io.TeeReader(br, tap)); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
+			go func() { p.down(c, up); c.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
 			<-done
 			<-done
 		}()
