@@ -352,10 +352,9 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Lock()
 	service, member := l.service, l.member
 	l.mu.Unlock()
-	var coord *taskcompat.Coordinator
 	var lg *ledger.Ledger
 	if member != nil {
-		coord, lg = member.coord, member.ledger
+		lg = member.ledger
 	}
 	if service == nil {
 		return ErrNoService
@@ -363,16 +362,13 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	if l.draining.Load() {
 		return nil
 	}
-	if lg != nil {
-		return l.pollWithLedger(ctx, service, coord, lg)
+	lead, release, term, active, ok := l.lead(ctx, member)
+	defer release()
+	if !ok {
+		return nil
 	}
-	stillActive := func() bool { return true }
-	if coord != nil {
-		term, active := coord.FencingToken()
-		if !active {
-			return nil
-		}
-		stillActive = func() bool { t, ok := coord.FencingToken(); return ok && t == term }
+	if lg != nil {
+		return l.pollWithLedger(ctx, lead, service, member, term, active)
 	}
 	added, complete, err := l.listReporting(ctx, service)
 	if err != nil && !errors.Is(err, remote.ErrTruncated) {
@@ -380,7 +376,7 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	}
 	ev := l.diff(added, complete)
 	if len(ev.AddedFiles) > 0 || len(ev.DeletedFiles) > 0 {
-		if derr := l.dispatch(ctx, service, ev, stillActive); derr != nil {
+		if derr := l.dispatch(ctx, lead, service, ev); derr != nil {
 			return derr
 		}
 	}
@@ -608,11 +604,11 @@ func (l *Listener) diff(added []listed, complete bool) WatchEvent {
 }
 
 // dispatch hands the changes to the service. A member that loses the token
-// mid-poll stops dispatching; what it did not dispatch is reported by the
-// next active poll.
-func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, stillActive func() bool) error {
+// mid-poll (lead ends) stops dispatching; what it did not dispatch is
+// reported by the next active poll.
+func (l *Listener) dispatch(ctx, lead context.Context, service any, ev WatchEvent) error {
 	if s, ok := service.(FileChangeService); ok {
-		if !stillActive() {
+		if !held(lead) {
 			return nil
 		}
 		if err := l.attempt(ctx, "onFileChange", func(actx context.Context) error { return l.callOnFileChange(actx, s, ev) }); err != nil {
@@ -631,7 +627,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 		defer tracker.mu.Unlock()
 		return tracker.seen[f.Path]
 	}
-	seen, complete := l.eachAdded(ev.AddedFiles, stillActive, deliverOne)
+	seen, complete := l.eachAdded(lead, ev.AddedFiles, deliverOne)
 	for i, f := range ev.AddedFiles {
 		if seen[i] {
 			l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.LastModifiedTimestamp, gen: l.gen}
@@ -643,7 +639,7 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 	}
 	ds, wantsDeletes := service.(FileDeleteService)
 	for _, p := range ev.DeletedFiles {
-		if !stillActive() {
+		if !held(lead) {
 			return nil
 		}
 		if wantsDeletes {
@@ -659,13 +655,13 @@ func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, sti
 // eachAdded runs deliver for each file, oldest first, on up to workers
 // goroutines at once (one: in order, one after the other), and returns
 // which files it saw through (done[i] for files[i]). It starts no file once
-// stillActive fails, and then reports that it did not complete.
-func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver func(FileInfo) (seen bool)) (done []bool, complete bool) {
+// lead ends, and then reports that it did not complete.
+func (l *Listener) eachAdded(lead context.Context, files []FileInfo, deliver func(FileInfo) (seen bool)) (done []bool, complete bool) {
 	done = make([]bool, len(files))
 	complete = true
 	if l.cfg.Workers <= 1 {
 		for i, f := range files {
-			if !stillActive() {
+			if !held(lead) {
 				complete = false
 				break
 			}
@@ -677,7 +673,7 @@ func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver 
 			done[i] = deliver(files[i])
 		})
 		for i := range files {
-			if !stillActive() {
+			if !held(lead) {
 				complete = false
 				break
 			}

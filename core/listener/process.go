@@ -68,27 +68,25 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 
 // pollWithLedger is a poll when files go through the ledger. The active
 // member lists and records new versions; then this member (the active one,
-// or in shared mode any member) claims a batch and processes it.
-func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskcompat.Coordinator, lg *ledger.Ledger) error {
-	term, active := coord.FencingToken()
-	if !active && l.mode != Shared {
-		return nil
-	}
-	stillActive := func() bool { t, ok := coord.FencingToken(); return ok && t == term }
+// or in shared mode any member) claims a batch and processes it, while lead
+// holds (see Listener.lead).
+func (l *Listener) pollWithLedger(ctx, lead context.Context, service any, m *membership, term int64, active bool) error {
+	lg := m.ledger
 	claimTerm := term
-	keepGoing := stillActive
+	listLead := lead // the listing's deletions are told while the term holds
 	if l.mode == Shared {
 		// The claim token fences shared work; a member whose heartbeat
 		// may already look stale to the others (it was paused, or cut off
 		// from the database) starts and commits nothing, as its claims
-		// are theirs to reclaim.
+		// are theirs to reclaim (lead ends then).
 		claimTerm = 0
-		keepGoing = coord.HeartbeatCurrent
-		if !keepGoing() {
-			return nil
+		if active {
+			var release func()
+			listLead, release = m.termLeadership(context.WithoutCancel(ctx), term)
+			defer release()
 		}
 	}
-	if err := l.reclaimOrphans(ctx, lg, service, term, claimTerm, keepGoing); err != nil {
+	if err := l.reclaimOrphans(ctx, lead, lg, service, term, claimTerm); err != nil {
 		return err
 	}
 	var lst *listing
@@ -104,10 +102,10 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 	}
 	finish := func() {
 		if lst != nil {
-			restErr = l.finishListing(ctx, lg, service, lst, stillActive)
+			restErr = l.finishListing(ctx, listLead, lg, service, lst)
 		}
 	}
-	err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing, lst, finish)
+	err := l.processBacklog(ctx, lead, lg, service, claimTerm, lst, finish)
 	return cmp.Or(err, restErr, listErr)
 }
 
@@ -118,7 +116,7 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 // before the listing: the files a crashed member had in hand reach a
 // handler again moments after the takeover, not after processingTimeout. A
 // failure leaves them to their leases (and the next poll tries again).
-func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, service any, term, claimTerm int64, keepGoing func() bool) error {
+func (l *Listener) reclaimOrphans(ctx, lead context.Context, lg *ledger.Ledger, service any, term, claimTerm int64) error {
 	shared := l.mode == Shared
 	if !shared && l.orphansTerm == term || l.draining.Load() {
 		return nil
@@ -133,7 +131,7 @@ func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, servic
 	if n == 0 {
 		return nil
 	}
-	return l.processBacklog(ctx, lg, service, claimTerm, keepGoing, nil, func() {})
+	return l.processBacklog(ctx, lead, lg, service, claimTerm, nil, func() {})
 }
 
 // expireOrphans ends the leases of the claims whose holder can no longer
@@ -237,7 +235,7 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 
 // finishListing enters the rest of a listing's new versions (unless they are
 // entered just in time), then reports deletions and purges.
-func (l *Listener) finishListing(ctx context.Context, lg *ledger.Ledger, service any, lst *listing, stillActive func() bool) error {
+func (l *Listener) finishListing(ctx, lead context.Context, lg *ledger.Ledger, service any, lst *listing) error {
 	if len(lst.rest) > 0 && !lst.justInTime {
 		if _, err := lg.Record(ctx, lst.rest); err != nil {
 			return l.recordFailed(ctx, service, err)
@@ -247,7 +245,7 @@ func (l *Listener) finishListing(ctx context.Context, lg *ledger.Ledger, service
 	}
 	ev := l.diff(nil, lst.complete)
 	if len(ev.DeletedFiles) > 0 {
-		l.dispatch(ctx, service, ev, stillActive)
+		l.dispatch(ctx, lead, service, ev)
 	}
 	if lst.complete {
 		l.purge(ctx, lg)
@@ -344,7 +342,7 @@ func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
 // claim follows them whatever their number (older versions may wait in
 // the ledger: retries, files given back). finish runs once, as soon as the
 // first batch is at work.
-func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool, lst *listing, finish func()) error {
+func (l *Listener) processBacklog(ctx, lead context.Context, lg *ledger.Ledger, service any, term int64, lst *listing, finish func()) error {
 	finished := false
 	finishOnce := func() {
 		if !finished {
@@ -355,7 +353,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 	defer finishOnce()
 	lease := l.cfg.processingTimeout()
 	inFlight := newClaimSet(nil)
-	stopRenew := l.renewLeases(ctx, lg, inFlight, lease, keepGoing)
+	stopRenew := l.renewLeases(ctx, lead, lg, inFlight, lease)
 	defer stopRenew()
 	back := &giveBack{} // claims to release unfinished
 	orphansDue := time.Now().Add(orphansEvery)
@@ -395,7 +393,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 		}
 	}()
 	// goOn: whether to claim or start more work.
-	goOn := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
+	goOn := func() bool { return held(lead) && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
 	if !perFile {
 		// OnFileChange alone: each batch is one unit of work; the
@@ -408,7 +406,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 			}
 			if len(claims) > 0 {
 				inFlight.limit(time.Now().Add(lease), claims...)
-				l.processBatch(ctx, lg, service, claims, keepGoing, back)
+				l.processBatch(ctx, lead, lg, service, claims, back)
 				inFlight.clear()
 				l.progressed()
 			}
@@ -429,7 +427,7 @@ func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, servic
 				}
 			}
 		}()
-		l.commitLoop(ctx, lg, service, succeeded, keepGoing, back)
+		l.commitLoop(ctx, lead, lg, service, succeeded, back)
 	}()
 	work := startWorkers(l.cfg.Workers, l.cfg.MaxFilesPerPoll, func(c ledger.Claim) {
 		if goOn() {
@@ -456,7 +454,7 @@ feed:
 			break
 		}
 		for i, c := range claims {
-			if !keepGoing() {
+			if !held(lead) {
 				// Never started: given back at once, for the new
 				// active member to take without waiting for the lease.
 				l.log.Warn("listener: lost the coordination token; giving the rest of the batch back to the new active member", "files", len(claims)-i)
@@ -510,7 +508,7 @@ const commitLinger = 20 * time.Millisecond
 // member that is no longer active (its term ended, or it was paused past
 // its fence deadline) commits nothing, as it starts nothing, and gives
 // the files back (see notActive).
-func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed, keepGoing func() bool, back *giveBack) {
+func (l *Listener) commitLoop(ctx, lead context.Context, lg *ledger.Ledger, service any, in <-chan processed, back *giveBack) {
 	linger := time.NewTimer(commitLinger)
 	defer linger.Stop()
 	for first := range in {
@@ -532,7 +530,7 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 		for i, p := range batch {
 			claims[i] = p.claim
 		}
-		if !keepGoing() {
+		if !held(lead) {
 			l.notActive(ctx, service, claims, back)
 			continue
 		}
@@ -595,9 +593,9 @@ func (l *Listener) runAfter(ctx context.Context, service any, name string, a *Po
 
 // processBatch hands a claimed batch to OnFileChange and commits or fails
 // it as a whole (an error wrapping ErrReject rejects the whole batch).
-func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool, back *giveBack) {
+func (l *Listener) processBatch(ctx, lead context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, back *giveBack) {
 	s, ok := service.(FileChangeService)
-	if !ok || !keepGoing() {
+	if !ok || !held(lead) {
 		back.add(claims...)
 		return
 	}
@@ -620,7 +618,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		}
 		return
 	}
-	if !keepGoing() {
+	if !held(lead) {
 		l.notActive(ctx, service, claims, back)
 		return
 	}
@@ -697,10 +695,10 @@ func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c l
 }
 
 // renewLeases extends the leases of the claims still in flight every third
-// of the lease, until stopped; not while keepGoing is false: a member that
+// of the lease, until stopped or lead ends: a member that
 // stepped down, or whose heartbeat may look stale (it was paused), must not
 // undo a reclaim by giving the leases it lost back their length.
-func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *claimSet, lease time.Duration, keepGoing func() bool) (stop func()) {
+func (l *Listener) renewLeases(ctx, lead context.Context, lg *ledger.Ledger, set *claimSet, lease time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -711,8 +709,10 @@ func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *clai
 			select {
 			case <-ctx.Done():
 				return
+			case <-lead.Done():
+				return
 			case <-t.C:
-				if claims := set.list(); len(claims) > 0 && keepGoing() {
+				if claims := set.list(); len(claims) > 0 && held(lead) {
 					n, err := lg.Renew(ctx, claims, lease)
 					if err != nil && ctx.Err() == nil {
 						l.obs.DatabaseError("renew", err)
