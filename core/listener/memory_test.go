@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/core/remote/memconn"
+	"github.com/ftpcoord/ftpcoord/internal/testdb"
+	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/require"
 )
@@ -146,4 +149,35 @@ func names(format string, n int) []string {
 		out[i] = fmt.Sprintf(format, i)
 	}
 	return out
+}
+
+// With the ledger (SQLite, a real database needing no server), the
+// listing's first batch, the batches entered after it and the commit loop
+// take every file through once: DONE, handed over once, moved once.
+func TestInMemoryLedgerTakesEachFileThroughOnce(t *testing.T) {
+	rec := newRecorder()
+	db := testdb.NewWithSchema(t, schema.SQLite)
+	l, srv := memListener(t, rec, func(c *ListenerConfig) {
+		*c = member2(*c, db, "a")
+		c.Workers, c.MaxConnections, c.MaxFilesPerPoll = 4, 4, 8 // batches of 16 (4 workers), then 8
+		c.SettleTime = new(0.0)
+		c.AfterProcess = &PostAction{MoveTo: "/done"}
+	})
+	for i := range 30 {
+		require.NoError(t, srv.WriteFile(fmt.Sprintf("/in/f%02d", i), fmt.Sprint(i), time.Now().Add(-time.Duration(60-i)*time.Minute)))
+	}
+	require.NoError(t, l.Start(context.Background())) // alone, it becomes active and polls at once
+	waitUntil(t, "30 files delivered", func() bool { return rec.delivered() >= 30 })
+	pollHand(t, l) // waits for the first poll: its commits are in
+	order, _, errs := rec.take()
+	require.Empty(t, errs)
+	require.ElementsMatch(t, names("/in/f%02d", 30), order, "each file once")
+	for _, p := range names("/in/f%02d", 30) {
+		rows := ledgerRows(t, l, p)
+		require.Len(t, rows, 1, p)
+		require.Equal(t, ledger.Done, rows[0].Status, p)
+	}
+	moved, err := afero.ReadDir(srv.Fs(), "/done")
+	require.NoError(t, err)
+	require.Len(t, moved, 30)
 }
