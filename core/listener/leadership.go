@@ -22,20 +22,26 @@ var errLeadershipLost = errors.New("listener: this member is no longer active")
 type leadership struct {
 	holds  func() bool // nil: nothing to ask (no coordination)
 	cancel context.CancelCauseFunc
+	// passing: a "no" from holds is for now only, and does not end the
+	// context (shared mode's heartbeat: it is current again once a
+	// heartbeat lands, and the claim token, not a term, fences the work).
+	passing bool
 }
 
 type leadershipKey struct{}
 
 // held reports whether the leadership context lead still holds: it has not
-// ended, and the coordinator confirms (an end it finds here ends lead).
-// Once false it stays false: what a poll did not start, or commit, by then
-// is for a later poll (or another member).
+// ended, and the coordinator confirms (a lost term it finds here ends lead:
+// once false it stays false, and what a poll did not start, or commit, by
+// then is for a later poll or another member).
 func held(lead context.Context) bool {
 	if lead.Err() != nil {
 		return false
 	}
 	if ls, _ := lead.Value(leadershipKey{}).(*leadership); ls != nil && ls.holds != nil && !ls.holds() {
-		ls.cancel(errLeadershipLost)
+		if !ls.passing {
+			ls.cancel(errLeadershipLost)
+		}
 		return false
 	}
 	return true
@@ -44,8 +50,18 @@ func held(lead context.Context) bool {
 // withLeadership derives a leadership context from parent (which ends it
 // too) that holds while holds says so; release ends it.
 func withLeadership(parent context.Context, holds func() bool) (lead context.Context, release func()) {
+	return newLeadership(parent, &leadership{holds: holds})
+}
+
+// withPassingLeadership is withLeadership for a condition that may come
+// back: held tells it as it is now, and only parent and release end it.
+func withPassingLeadership(parent context.Context, holds func() bool) (lead context.Context, release func()) {
+	return newLeadership(parent, &leadership{holds: holds, passing: true})
+}
+
+func newLeadership(parent context.Context, ls *leadership) (lead context.Context, release func()) {
 	ctx, cancel := context.WithCancelCause(parent)
-	ls := &leadership{holds: holds, cancel: cancel}
+	ls.cancel = cancel
 	return context.WithValue(ctx, leadershipKey{}, ls), func() { cancel(context.Canceled) }
 }
 
@@ -91,9 +107,10 @@ func (t *terms) lost(term int64) {
 // member may work at all now: without coordination always (lead ends with
 // the poll only); in warm-backup mode while it holds the term it holds now
 // (lead ends with the term); in shared mode, where every member works and
-// the claim token fences the work, while its heartbeat is current (lead ends
-// at the first check that finds it not). active: this member holds the
-// token (it lists), and term is its fencing token then.
+// the claim token fences the work, while its heartbeat is current (held
+// says no while it is not; lead ends with the poll: a heartbeat that lands
+// again makes the member current again, as it was before). active: this
+// member holds the token (it lists), and term is its fencing token then.
 func (l *Listener) lead(ctx context.Context, m *membership) (lead context.Context, release func(), term int64, active, ok bool) {
 	base := context.WithoutCancel(ctx) // a stop ends the work by ctx; leadership ends with the term
 	if m == nil {
@@ -103,7 +120,7 @@ func (l *Listener) lead(ctx context.Context, m *membership) (lead context.Contex
 	term, active = m.coord.FencingToken()
 	switch {
 	case l.mode == Shared:
-		lead, release = withLeadership(base, m.coord.HeartbeatCurrent)
+		lead, release = withPassingLeadership(base, m.coord.HeartbeatCurrent)
 	case active:
 		lead, release = m.termLeadership(base, term)
 	default:

@@ -58,3 +58,16 @@ func TestUncoordinatedLeadershipLastsThePoll(t *testing.T) {
 	release()
 	require.False(t, held(lead))
 }
+
+// Shared mode's heartbeat may be current again once a heartbeat lands: held
+// tells it as it is, and the context ends only with the poll.
+func TestPassingLeadershipTellsTheConditionAsItIs(t *testing.T) {
+	var holds atomic.Bool
+	lead, release := withPassingLeadership(context.Background(), holds.Load)
+	require.False(t, held(lead))
+	require.NoError(t, lead.Err(), "not ended by a passing no")
+	holds.Store(true)
+	require.True(t, held(lead))
+	release()
+	require.False(t, held(lead))
+}
