@@ -10,7 +10,7 @@ import (
 
 // filterChain is every rule that decides which listed files a poll reports,
 // composed once from the configuration (as Spring's FileListFilter
-// composes), and applied by the one listing both paths share (list, then
+// composes), and applied by the one listing every poll makes (list, then
 // listReporting), whether the in-memory set or the ledger tracks what it
 // finds. In order:
 //

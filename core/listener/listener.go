@@ -352,10 +352,9 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Lock()
 	service, member := l.service, l.member
 	l.mu.Unlock()
-	var coord *taskcompat.Coordinator
 	var lg *ledger.Ledger
 	if member != nil {
-		coord, lg = member.coord, member.ledger
+		lg = member.ledger
 	}
 	if service == nil {
 		return ErrNoService
@@ -363,16 +362,13 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	if l.draining.Load() {
 		return nil
 	}
-	if lg != nil {
-		return l.pollWithLedger(ctx, service, coord, lg)
+	lead, release, term, active, ok := l.lead(ctx, member)
+	defer release()
+	if !ok {
+		return nil
 	}
-	stillActive := func() bool { return true }
-	if coord != nil {
-		term, active := coord.FencingToken()
-		if !active {
-			return nil
-		}
-		stillActive = func() bool { t, ok := coord.FencingToken(); return ok && t == term }
+	if lg != nil {
+		return l.pollWithLedger(ctx, lead, service, member, term, active)
 	}
 	added, complete, err := l.listReporting(ctx, service)
 	if err != nil && !errors.Is(err, remote.ErrTruncated) {
@@ -380,7 +376,7 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	}
 	ev := l.diff(added, complete)
 	if len(ev.AddedFiles) > 0 || len(ev.DeletedFiles) > 0 {
-		if derr := l.dispatch(ctx, service, ev, stillActive); derr != nil {
+		if derr := l.dispatch(ctx, lead, service, ev); derr != nil {
 			return derr
 		}
 	}
@@ -605,87 +601,6 @@ func (l *Listener) diff(added []listed, complete bool) WatchEvent {
 	sortFiles(ev.AddedFiles)
 	sortStrings(ev.DeletedFiles)
 	return ev
-}
-
-// dispatch hands the changes to the service. A member that loses the token
-// mid-poll stops dispatching; what it did not dispatch is reported by the
-// next active poll.
-func (l *Listener) dispatch(ctx context.Context, service any, ev WatchEvent, stillActive func() bool) error {
-	if s, ok := service.(FileChangeService); ok {
-		if !stillActive() {
-			return nil
-		}
-		if err := l.attempt(ctx, "onFileChange", func(actx context.Context) error { return l.callOnFileChange(actx, s, ev) }); err != nil {
-			l.reportError(ctx, service, fmt.Errorf("listener: onFileChange: %w", err))
-		}
-	}
-	fs, wantsContent := service.(FileService)
-	tracker := &memoryTracker{l: l, service: service, seen: map[string]bool{}}
-	deliverOne := func(f FileInfo) (seen bool) {
-		if !wantsContent {
-			return true
-		}
-		defer l.progressed()
-		l.attemptFile(ctx, fs, fileWork{info: f}, tracker)
-		tracker.mu.Lock()
-		defer tracker.mu.Unlock()
-		return tracker.seen[f.Path]
-	}
-	seen, complete := l.eachAdded(ev.AddedFiles, stillActive, deliverOne)
-	for i, f := range ev.AddedFiles {
-		if seen[i] {
-			l.seen[f.Path] = &seenFile{size: f.Size, mtime: f.LastModifiedTimestamp, gen: l.gen}
-		}
-	}
-	if !complete {
-		l.log.Warn("listener: lost the coordination token mid-poll; not dispatching the rest of this poll")
-		return nil
-	}
-	ds, wantsDeletes := service.(FileDeleteService)
-	for _, p := range ev.DeletedFiles {
-		if !stillActive() {
-			return nil
-		}
-		if wantsDeletes {
-			if err := l.attempt(ctx, "onFileDelete "+p, func(actx context.Context) error { return l.callOnFileDelete(actx, ds, p) }); err != nil {
-				l.reportError(ctx, service, fmt.Errorf("listener: onFileDelete %s: %w", p, err))
-			}
-		}
-		delete(l.seen, p)
-	}
-	return nil
-}
-
-// eachAdded runs deliver for each file, oldest first, on up to workers
-// goroutines at once (one: in order, one after the other), and returns
-// which files it saw through (done[i] for files[i]). It starts no file once
-// stillActive fails, and then reports that it did not complete.
-func (l *Listener) eachAdded(files []FileInfo, stillActive func() bool, deliver func(FileInfo) (seen bool)) (done []bool, complete bool) {
-	done = make([]bool, len(files))
-	complete = true
-	if l.cfg.Workers <= 1 {
-		for i, f := range files {
-			if !stillActive() {
-				complete = false
-				break
-			}
-			done[i] = deliver(f)
-		}
-	} else {
-		w := startWorkers(min(l.cfg.Workers, len(files)), 0, func(i int) {
-			defer l.survive("worker")
-			done[i] = deliver(files[i])
-		})
-		for i := range files {
-			if !stillActive() {
-				complete = false
-				break
-			}
-			w.add(i)
-		}
-		w.wait()
-	}
-	return done, complete
 }
 
 // transferError is a download that failed (the file vanished, the

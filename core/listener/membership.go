@@ -18,6 +18,7 @@ type membership struct {
 	coord  *taskcompat.Coordinator
 	ledger *ledger.Ledger // the durable per-file state
 	db     *sql.DB        // the ledger's
+	terms  *terms         // ends the leadership contexts of a lost term (leadership.go)
 }
 
 // join starts the coordinator and opens the ledger for c.
@@ -25,7 +26,9 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 	// A member that becomes active polls at once, not at its next
 	// tick (pollingInterval, 60 s by default): the files the previous
 	// holder had in hand are reclaimed then (see reclaimOrphans).
-	wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() }}
+	ts := &terms{}
+	wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() },
+		OnLostActive: func(e taskcompat.Event) { ts.lost(e.Term) }}
 	tc := c.TaskConfig()
 	if l.mode == Shared {
 		// Shared mode reclaims a dead member's claims by its heartbeat
@@ -48,7 +51,7 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 		db.Close()
 		return nil, err
 	}
-	return &membership{coord: coord, ledger: lg, db: db}, nil
+	return &membership{coord: coord, ledger: lg, db: db, terms: ts}, nil
 }
 
 // leave leaves the group, gracefully (a standby takes over at once) or as

@@ -68,27 +68,25 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 
 // pollWithLedger is a poll when files go through the ledger. The active
 // member lists and records new versions; then this member (the active one,
-// or in shared mode any member) claims a batch and processes it.
-func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskcompat.Coordinator, lg *ledger.Ledger) error {
-	term, active := coord.FencingToken()
-	if !active && l.mode != Shared {
-		return nil
-	}
-	stillActive := func() bool { t, ok := coord.FencingToken(); return ok && t == term }
+// or in shared mode any member) claims a batch and processes it, while lead
+// holds (see Listener.lead).
+func (l *Listener) pollWithLedger(ctx, lead context.Context, service any, m *membership, term int64, active bool) error {
+	lg := m.ledger
 	claimTerm := term
-	keepGoing := stillActive
+	listLead := lead // the listing's deletions are told while the term holds
 	if l.mode == Shared {
 		// The claim token fences shared work; a member whose heartbeat
 		// may already look stale to the others (it was paused, or cut off
 		// from the database) starts and commits nothing, as its claims
-		// are theirs to reclaim.
+		// are theirs to reclaim (lead ends then).
 		claimTerm = 0
-		keepGoing = coord.HeartbeatCurrent
-		if !keepGoing() {
-			return nil
+		if active {
+			var release func()
+			listLead, release = m.termLeadership(context.WithoutCancel(ctx), term)
+			defer release()
 		}
 	}
-	if err := l.reclaimOrphans(ctx, lg, service, term, claimTerm, keepGoing); err != nil {
+	if err := l.reclaimOrphans(ctx, lead, lg, service, term, claimTerm); err != nil {
 		return err
 	}
 	var lst *listing
@@ -104,10 +102,10 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 	}
 	finish := func() {
 		if lst != nil {
-			restErr = l.finishListing(ctx, lg, service, lst, stillActive)
+			restErr = l.finishListing(ctx, listLead, lg, service, lst)
 		}
 	}
-	err := l.processBacklog(ctx, lg, service, claimTerm, keepGoing, lst, finish)
+	err := l.processBacklog(ctx, lead, lg, service, claimTerm, lst, finish)
 	return cmp.Or(err, restErr, listErr)
 }
 
@@ -118,7 +116,7 @@ func (l *Listener) pollWithLedger(ctx context.Context, service any, coord *taskc
 // before the listing: the files a crashed member had in hand reach a
 // handler again moments after the takeover, not after processingTimeout. A
 // failure leaves them to their leases (and the next poll tries again).
-func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, service any, term, claimTerm int64, keepGoing func() bool) error {
+func (l *Listener) reclaimOrphans(ctx, lead context.Context, lg *ledger.Ledger, service any, term, claimTerm int64) error {
 	shared := l.mode == Shared
 	if !shared && l.orphansTerm == term || l.draining.Load() {
 		return nil
@@ -133,7 +131,7 @@ func (l *Listener) reclaimOrphans(ctx context.Context, lg *ledger.Ledger, servic
 	if n == 0 {
 		return nil
 	}
-	return l.processBacklog(ctx, lg, service, claimTerm, keepGoing, nil, func() {})
+	return l.processBacklog(ctx, lead, lg, service, claimTerm, nil, func() {})
 }
 
 // expireOrphans ends the leases of the claims whose holder can no longer
@@ -237,7 +235,7 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 
 // finishListing enters the rest of a listing's new versions (unless they are
 // entered just in time), then reports deletions and purges.
-func (l *Listener) finishListing(ctx context.Context, lg *ledger.Ledger, service any, lst *listing, stillActive func() bool) error {
+func (l *Listener) finishListing(ctx, lead context.Context, lg *ledger.Ledger, service any, lst *listing) error {
 	if len(lst.rest) > 0 && !lst.justInTime {
 		if _, err := lg.Record(ctx, lst.rest); err != nil {
 			return l.recordFailed(ctx, service, err)
@@ -246,8 +244,8 @@ func (l *Listener) finishListing(ctx context.Context, lg *ledger.Ledger, service
 		lst.rest = nil
 	}
 	ev := l.diff(nil, lst.complete)
-	if len(ev.DeletedFiles) > 0 {
-		l.dispatch(ctx, service, ev, stillActive)
+	if len(ev.DeletedFiles) > 0 && l.tellChanges(ctx, lead, service, ev) {
+		l.tellDeletions(ctx, lead, service, ev.DeletedFiles)
 	}
 	if lst.complete {
 		l.purge(ctx, lg)
@@ -337,159 +335,122 @@ func (l *Listener) purge(ctx context.Context, lg *ledger.Ledger) {
 }
 
 // processBacklog claims batches of up to maxFilesPerPoll versions, oldest
-// first, while the backlog lasts, and processes them with the configured
-// workers, renewing their leases meanwhile. The next batch is claimed as
-// soon as the previous one is queued, so workers never wait for a claim.
-// The listing's new versions, when there is one, go first (see nextNew); a
+// first, while the backlog lasts and lead holds, and processes them with the
+// configured workers (deliverAll), renewing their leases meanwhile. The
+// listing's new versions, when there is one, go first (see nextNew); a
 // claim follows them whatever their number (older versions may wait in
 // the ledger: retries, files given back). finish runs once, as soon as the
 // first batch is at work.
-func (l *Listener) processBacklog(ctx context.Context, lg *ledger.Ledger, service any, term int64, keepGoing func() bool, lst *listing, finish func()) error {
-	finished := false
-	finishOnce := func() {
-		if !finished {
-			finished = true
-			finish()
-		}
-	}
-	defer finishOnce()
-	lease := l.cfg.processingTimeout()
-	inFlight := newClaimSet(nil)
-	stopRenew := l.renewLeases(ctx, lg, inFlight, lease, keepGoing)
+func (l *Listener) processBacklog(ctx, lead context.Context, lg *ledger.Ledger, service any, term int64, lst *listing, finish func()) error {
+	src := &claimSource{l: l, lg: lg, service: service, lst: lst, lease: l.cfg.processingTimeout(), term: term,
+		back: &giveBack{}, inFlight: newClaimSet(nil), orphansDue: time.Now().Add(orphansEvery), finish: finish}
+	defer src.finishOnce()
+	stopRenew := l.renewLeases(ctx, lead, lg, src.inFlight, src.lease)
 	defer stopRenew()
-	back := &giveBack{} // claims to release unfinished
-	orphansDue := time.Now().Add(orphansEvery)
-	// claim returns the next batch; fresh: new versions of the listing,
-	// whose number says nothing of the backlog.
-	claim := func() (claims []ledger.Claim, fresh bool, err error) {
-		if claims, ok := l.nextNew(ctx, lg, service, lst, lease, term); ok {
-			inFlight.add(claims)
-			return claims, true, nil
-		}
-		// What was given back so far goes back now, not when the backlog
-		// is drained: a member that was paused and is current again may
-		// carry on for long.
-		l.release(ctx, lg, back)
-		if l.mode == Shared && time.Now().After(orphansDue) {
-			l.expireOrphans(ctx, lg, term) // what it ends, this claim takes
-			orphansDue = time.Now().Add(orphansEvery)
-		}
-		claims, err = lg.Claim(ctx, l.cfg.MaxFilesPerPoll, lease, term)
-		if err != nil {
-			l.obs.DatabaseError("claim", err)
-			err = fmt.Errorf("listener: claim files: %w", err)
-			l.reportError(ctx, service, err)
-			return nil, false, err
-		}
-		inFlight.add(claims)
-		return claims, false, nil
-	}
-	// drained: whether a batch this short means the backlog is empty.
-	drained := func(claims []ledger.Claim, fresh bool) bool {
-		return !fresh && len(claims) < l.cfg.MaxFilesPerPoll
-	}
+	back := src.back // claims to release unfinished
 	defer l.release(ctx, lg, back)
 	defer func() { // claimed with the listing, never started
 		if lst != nil {
 			back.add(lst.claims...)
 		}
 	}()
-	// goOn: whether to claim or start more work.
-	goOn := func() bool { return keepGoing() && ctx.Err() == nil && !l.draining.Load() }
 	fs, perFile := service.(FileService)
 	if !perFile {
 		// OnFileChange alone: each batch is one unit of work; the
 		// listing's deletions are reported before the first.
-		finishOnce()
-		for goOn() {
-			claims, fresh, err := claim()
+		src.finishOnce()
+		for held(lead) && l.mayStart(ctx) {
+			claims, last, err := src.claim(ctx)
 			if err != nil {
 				return err
 			}
 			if len(claims) > 0 {
-				inFlight.limit(time.Now().Add(lease), claims...)
-				l.processBatch(ctx, lg, service, claims, keepGoing, back)
-				inFlight.clear()
+				src.inFlight.limit(l.leaseUntil(), claims...)
+				l.processBatch(ctx, lead, lg, service, claims, back)
+				src.inFlight.clear()
 				l.progressed()
 			}
-			if drained(claims, fresh) {
+			if last {
 				return nil
 			}
 		}
 		return nil
 	}
-	succeeded := make(chan processed, l.cfg.MaxFilesPerPoll)
-	committed := make(chan struct{})
-	go func() {
-		defer close(committed)
-		defer func() {
-			if v := recover(); v != nil {
-				l.logPanic("commit", v)
-				for range succeeded { // the workers finish; these files run again after their leases
-				}
-			}
-		}()
-		l.commitLoop(ctx, lg, service, succeeded, keepGoing, back)
-	}()
-	work := startWorkers(l.cfg.Workers, l.cfg.MaxFilesPerPoll, func(c ledger.Claim) {
-		if goOn() {
-			// Renewed no more past its attempt's deadline.
-			inFlight.limit(time.Now().Add(lease), c)
-			func() {
-				defer l.survive("worker")
-				l.processOne(ctx, lg, service, fs, c, succeeded, back)
-			}()
-			l.progressed()
-		} else {
-			back.add(c) // not started: for the active member (or a later poll) at once
-		}
-		inFlight.remove(c.Key)
-	})
-	var err error
-feed:
-	for batches := 0; goOn(); batches++ {
-		if batches > 0 {
-			finishOnce() // the first batch is at work
-		}
-		claims, fresh, cerr := claim()
-		if err = cerr; err != nil {
-			break
-		}
-		for i, c := range claims {
-			if !keepGoing() {
-				// Never started: given back at once, for the new
-				// active member to take without waiting for the lease.
-				l.log.Warn("listener: lost the coordination token; giving the rest of the batch back to the new active member", "files", len(claims)-i)
-				back.add(claims[i:]...)
-				break feed
-			}
-			work.add(c)
-		}
-		if drained(claims, fresh) {
-			break // the backlog is drained
-		}
-	}
-	work.wait()
-	close(succeeded)
-	<-committed
+	t := l.newLedgerTracker(ctx, lead, lg, service, src.inFlight, back)
+	err := l.deliverAll(ctx, lead, fs, src, t)
+	t.wait()
 	return err
+}
+
+// claimSource is the ledger's work for one poll: the listing's new versions
+// first, then claims of the backlog until a claim comes back short.
+type claimSource struct {
+	l          *Listener
+	lg         *ledger.Ledger
+	service    any
+	lst        *listing
+	lease      time.Duration
+	term       int64
+	back       *giveBack // claims to release unfinished
+	inFlight   *claimSet // claims to renew
+	orphansDue time.Time
+	finish     func() // runs once the first batch is at work
+	finished   bool
+	batches    int
+}
+
+func (s *claimSource) finishOnce() {
+	if !s.finished {
+		s.finished = true
+		s.finish()
+	}
+}
+
+// next returns the next batch as work; the first is at work when it is
+// asked for the second.
+func (s *claimSource) next(ctx context.Context) ([]fileWork, bool, error) {
+	if s.batches++; s.batches > 1 {
+		s.finishOnce()
+	}
+	claims, last, err := s.claim(ctx)
+	ws := make([]fileWork, len(claims))
+	for i, c := range claims {
+		ws[i] = s.l.claimWork(c)
+	}
+	return ws, last, err
+}
+
+// claim returns the next batch of claims; last: a batch this short means
+// the backlog is drained (a listing's new versions say nothing of it).
+func (s *claimSource) claim(ctx context.Context) (claims []ledger.Claim, last bool, err error) {
+	l := s.l
+	if claims, ok := l.nextNew(ctx, s.lg, s.service, s.lst, s.lease, s.term); ok {
+		s.inFlight.add(claims)
+		return claims, false, nil
+	}
+	// What was given back so far goes back now, not when the backlog
+	// is drained: a member that was paused and is current again may
+	// carry on for long.
+	l.release(ctx, s.lg, s.back)
+	if l.mode == Shared && time.Now().After(s.orphansDue) {
+		l.expireOrphans(ctx, s.lg, s.term) // what it ends, this claim takes
+		s.orphansDue = time.Now().Add(orphansEvery)
+	}
+	claims, err = s.lg.Claim(ctx, l.cfg.MaxFilesPerPoll, s.lease, s.term)
+	if err != nil {
+		l.obs.DatabaseError("claim", err)
+		err = fmt.Errorf("listener: claim files: %w", err)
+		l.reportError(ctx, s.service, err)
+		return nil, false, err
+	}
+	s.inFlight.add(claims)
+	return claims, len(claims) < l.cfg.MaxFilesPerPoll, nil
 }
 
 // processed is a claim whose handler succeeded, waiting for its commit.
 type processed struct {
 	claim ledger.Claim
 	info  FileInfo
-}
-
-// processOne delivers one claimed version; a success goes to the commit
-// loop, a failure is recorded at once.
-func (l *Listener) processOne(ctx context.Context, lg *ledger.Ledger, service any, fs FileService, c ledger.Claim, succeeded chan<- processed, back *giveBack) {
-	if len(l.overTries(ctx, lg, service, []ledger.Claim{c})) == 0 {
-		return
-	}
-	info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
-	info.IdempotencyKey, info.Attempt = c.Key, c.Tries
-	l.attemptFile(ctx, fs, fileWork{info: info, claim: c}, &ledgerTracker{l: l, lg: lg, service: service, committed: succeeded, back: back})
 }
 
 // commitLinger is how long a processed file may wait for others to share
@@ -510,7 +471,7 @@ const commitLinger = 20 * time.Millisecond
 // member that is no longer active (its term ended, or it was paused past
 // its fence deadline) commits nothing, as it starts nothing, and gives
 // the files back (see notActive).
-func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service any, in <-chan processed, keepGoing func() bool, back *giveBack) {
+func (l *Listener) commitLoop(ctx, lead context.Context, lg *ledger.Ledger, service any, in <-chan processed, back *giveBack) {
 	linger := time.NewTimer(commitLinger)
 	defer linger.Stop()
 	for first := range in {
@@ -532,7 +493,7 @@ func (l *Listener) commitLoop(ctx context.Context, lg *ledger.Ledger, service an
 		for i, p := range batch {
 			claims[i] = p.claim
 		}
-		if !keepGoing() {
+		if !held(lead) {
 			l.notActive(ctx, service, claims, back)
 			continue
 		}
@@ -595,9 +556,9 @@ func (l *Listener) runAfter(ctx context.Context, service any, name string, a *Po
 
 // processBatch hands a claimed batch to OnFileChange and commits or fails
 // it as a whole (an error wrapping ErrReject rejects the whole batch).
-func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, keepGoing func() bool, back *giveBack) {
+func (l *Listener) processBatch(ctx, lead context.Context, lg *ledger.Ledger, service any, claims []ledger.Claim, back *giveBack) {
 	s, ok := service.(FileChangeService)
-	if !ok || !keepGoing() {
+	if !ok || !held(lead) {
 		back.add(claims...)
 		return
 	}
@@ -606,9 +567,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 	}
 	ev := WatchEvent{}
 	for _, c := range claims {
-		info := fileInfoAt(c.File.Path, c.File.Size, c.File.MTime, l.uri)
-		info.IdempotencyKey, info.Attempt = c.Key, c.Tries
-		ev.AddedFiles = append(ev.AddedFiles, info)
+		ev.AddedFiles = append(ev.AddedFiles, l.claimWork(c).info)
 	}
 	if err := l.attempt(ctx, "onFileChange", func(actx context.Context) error { return l.callOnFileChange(actx, s, ev) }); err != nil {
 		if cutShort(ctx, err) {
@@ -620,7 +579,7 @@ func (l *Listener) processBatch(ctx context.Context, lg *ledger.Ledger, service 
 		}
 		return
 	}
-	if !keepGoing() {
+	if !held(lead) {
 		l.notActive(ctx, service, claims, back)
 		return
 	}
@@ -697,10 +656,10 @@ func (l *Listener) fail(ctx context.Context, lg *ledger.Ledger, service any, c l
 }
 
 // renewLeases extends the leases of the claims still in flight every third
-// of the lease, until stopped; not while keepGoing is false: a member that
+// of the lease, until stopped or lead ends: a member that
 // stepped down, or whose heartbeat may look stale (it was paused), must not
 // undo a reclaim by giving the leases it lost back their length.
-func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *claimSet, lease time.Duration, keepGoing func() bool) (stop func()) {
+func (l *Listener) renewLeases(ctx, lead context.Context, lg *ledger.Ledger, set *claimSet, lease time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -711,8 +670,10 @@ func (l *Listener) renewLeases(ctx context.Context, lg *ledger.Ledger, set *clai
 			select {
 			case <-ctx.Done():
 				return
+			case <-lead.Done():
+				return
 			case <-t.C:
-				if claims := set.list(); len(claims) > 0 && keepGoing() {
+				if claims := set.list(); len(claims) > 0 && held(lead) {
 					n, err := lg.Renew(ctx, claims, lease)
 					if err != nil && ctx.Err() == nil {
 						l.obs.DatabaseError("renew", err)

@@ -18,8 +18,8 @@ type fileWork struct {
 // fileTracker is how the outcome of an attempt at a file is kept: in
 // memory (memoryTracker: the seen set; every outcome is final) or in the
 // ledger (ledgerTracker: committed, retried, rejected or given back). Both
-// paths deliver through attemptFile, which reads the outcome the same way
-// for both.
+// are driven by the one dispatcher (deliverAll, dispatcher.go), which reads
+// the outcome of attemptFile the same way for both.
 type fileTracker interface {
 	// succeeded: the handler took the version whole.
 	succeeded(ctx context.Context, w fileWork)
@@ -59,6 +59,18 @@ type memoryTracker struct {
 	service any
 	mu      sync.Mutex
 	seen    map[string]bool // the versions seen through, by path
+	// incomplete: some of the poll's versions were not started (the
+	// token was lost); the next active poll reports them.
+	incomplete bool
+}
+
+func (t *memoryTracker) mayStart(context.Context) bool        { return true }
+func (t *memoryTracker) begin(context.Context, fileWork) bool { return true }
+func (t *memoryTracker) end(fileWork)                         {}
+func (t *memoryTracker) notStarted(ws ...fileWork) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.incomplete = t.incomplete || len(ws) > 0
 }
 
 func (t *memoryTracker) saw(path string) {
@@ -105,14 +117,60 @@ func (t *memoryTracker) stoppedShort(context.Context, fileWork, error) bool { re
 
 // ledgerTracker keeps outcomes in the ledger: a success waits for the
 // commit loop, a failure is recorded (retried or rejected), a version cut
-// short by the member's stop is given back.
+// short by the member's stop, or never started, is given back. It renews
+// the leases of the claims at work meanwhile (see renewLeases).
 type ledgerTracker struct {
 	l         *Listener
 	lg        *ledger.Ledger
 	service   any
-	committed chan<- processed // to the commit loop
+	committed chan processed // to the commit loop
+	loopDone  chan struct{}  // the commit loop ended
 	back      *giveBack
+	inFlight  *claimSet
 }
+
+// newLedgerTracker starts the commit loop (commitLoop) of one poll's work;
+// wait ends it.
+func (l *Listener) newLedgerTracker(ctx, lead context.Context, lg *ledger.Ledger, service any, inFlight *claimSet, back *giveBack) *ledgerTracker {
+	t := &ledgerTracker{l: l, lg: lg, service: service, back: back, inFlight: inFlight,
+		committed: make(chan processed, l.cfg.MaxFilesPerPoll), loopDone: make(chan struct{})}
+	go func() {
+		defer close(t.loopDone)
+		defer func() {
+			if v := recover(); v != nil {
+				l.logPanic("commit", v)
+				for range t.committed { // the workers finish; these files run again after their leases
+				}
+			}
+		}()
+		l.commitLoop(ctx, lead, lg, service, t.committed, back)
+	}()
+	return t
+}
+
+// wait takes the last successes to the commit loop and waits for it; no
+// attempt may succeed after.
+func (t *ledgerTracker) wait() {
+	close(t.committed)
+	<-t.loopDone
+}
+
+func (t *ledgerTracker) mayStart(ctx context.Context) bool { return t.l.mayStart(ctx) }
+
+// begin: a claim at work is renewed no more past its attempt's deadline;
+// one past maxTries is rejected without an attempt.
+func (t *ledgerTracker) begin(ctx context.Context, w fileWork) bool {
+	t.inFlight.limit(t.l.leaseUntil(), w.claim)
+	return len(t.l.overTries(ctx, t.lg, t.service, []ledger.Claim{w.claim})) > 0
+}
+
+func (t *ledgerTracker) notStarted(ws ...fileWork) {
+	for _, w := range ws {
+		t.back.add(w.claim)
+	}
+}
+
+func (t *ledgerTracker) end(w fileWork) { t.inFlight.remove(w.claim.Key) }
 
 func (t *ledgerTracker) succeeded(_ context.Context, w fileWork) {
 	t.committed <- processed{claim: w.claim, info: w.info}

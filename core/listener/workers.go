@@ -2,8 +2,8 @@ package listener
 
 import "sync"
 
-// workers is the one worker pool of both paths (the in-memory dispatch and
-// the ledger's backlog): n goroutines that run do on each job as it comes,
+// workers is the one worker pool of the dispatcher (deliverAll, whether the
+// in-memory set or the ledger tracks the files): n goroutines that run do on each job as it comes,
 // until wait. A job guards itself against panics (survive) where it has
 // bookkeeping to do after one.
 type workers[T any] struct {
