@@ -106,6 +106,11 @@ type Config struct {
 	MemberID string
 	Mode     Mode        // default WarmBackup
 	Version  VersionMode // default PathSizeMTime
+	// Space keeps one service's file versions apart from the other
+	// services' of the same group (a listener with several services):
+	// its rows are kept under SpaceID(GroupID, Space). Empty: the group's
+	// own rows, as a listener with one service keeps them.
+	Space string
 	// BatchSize bounds the rows of one statement; default 500.
 	BatchSize int
 	// StatementTimeout bounds each statement (each try of a write, each
@@ -119,7 +124,9 @@ type Config struct {
 
 // Ledger is one member's handle on its group's ledger.
 type Ledger struct {
-	cfg   Config
+	cfg Config // cfg.GroupID: the rows' group_id, SpaceID(group, Space)
+	// group is the coordination group, whose token fences the writes.
+	group string
 	stats planStats
 	// orderedClaim: on MySQL, the table has the claim index
 	// ftpcoord_file_claim_order (tables made before it have not).
@@ -153,10 +160,16 @@ func New(ctx context.Context, cfg Config) (*Ledger, error) {
 	case cfg.Version != PathSizeMTime && cfg.Version != PathMTime && cfg.Version != PathOnly:
 		return nil, fmt.Errorf("ledger: version key %q: use %q, %q or %q", cfg.Version, PathSizeMTime, PathMTime, PathOnly)
 	}
+	if cfg.Space != "" {
+		if err := CheckSpace(cfg.GroupID, cfg.Space); err != nil {
+			return nil, fmt.Errorf("ledger: space %w", err)
+		}
+	}
 	if err := schema.VerifyLedger(ctx, cfg.DB, cfg.Dialect); err != nil {
 		return nil, err
 	}
-	l := &Ledger{cfg: cfg}
+	l := &Ledger{cfg: cfg, group: cfg.GroupID}
+	l.cfg.GroupID = SpaceID(cfg.GroupID, cfg.Space)
 	if cfg.Dialect == schema.MySQL {
 		ordered, err := schema.HasIndex(ctx, cfg.DB, cfg.Dialect, "ftpcoord_file", schema.MySQLClaimIndex)
 		if err != nil {

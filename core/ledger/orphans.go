@@ -32,7 +32,7 @@ func (l *Ledger) ExpireOrphans(ctx context.Context, term int64, stale []string) 
 	where := `group_id = ? AND status = 'IN_PROGRESS' AND lease_expires > ` + l.now()
 	args := []any{l.cfg.GroupID}
 	if l.cfg.Mode == Shared {
-		goneSQL, goneArgs := taskcompat.OwnerGoneSQL("ftpcoord_file.owner_member", l.cfg.GroupID, stale)
+		goneSQL, goneArgs := taskcompat.OwnerGoneSQL("ftpcoord_file.owner_member", l.group, stale)
 		where += ` AND owner_member <> ?` + goneSQL
 		args = append(append(args, l.cfg.MemberID), goneArgs...)
 	} else {

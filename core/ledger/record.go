@@ -115,7 +115,7 @@ func (l *Ledger) holdsTerm(ctx context.Context, term int64) (bool, error) {
 	}
 	ctx, cancel := l.bound(ctx)
 	defer cancel()
-	holds, err := taskcompat.HoldsTerm(ctx, l.cfg.DB, l.cfg.Dialect, l.cfg.GroupID, l.cfg.MemberID, term)
+	holds, err := taskcompat.HoldsTerm(ctx, l.cfg.DB, l.cfg.Dialect, l.group, l.cfg.MemberID, term)
 	if err != nil {
 		return false, fmt.Errorf("ledger: read the fencing term: %w", err)
 	}

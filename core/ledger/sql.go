@@ -56,7 +56,7 @@ func (l *Ledger) fence(term int64) (string, []any) {
 	if l.cfg.Mode == Shared {
 		return "", nil
 	}
-	return taskcompat.FenceSQL(l.cfg.GroupID, l.cfg.MemberID, term)
+	return taskcompat.FenceSQL(l.group, l.cfg.MemberID, term)
 }
 
 // one runs a write that must change exactly one row.

@@ -201,8 +201,8 @@ func (c ListenerConfig) validateBallerina(bad func(field, format string, args ..
 func (c ListenerConfig) Unhonoured() []string {
 	var out []string
 	note := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	if c.Path == "" {
-		note("path: not set, so / is watched: a Ballerina 2.17+ listener takes the path from each service's @ftp:ServiceConfig, which ftpcoord does not read; set path to that directory")
+	if c.Path == "" && len(c.Services) == 0 {
+		note("path: not set, so / is watched: a Ballerina 2.17+ listener takes the path from each service's @ftp:ServiceConfig; set path to that directory, or list the services under services")
 	}
 	if c.UserDirIsRoot {
 		note("userDirIsRoot: has no effect: ftpcoord never changes to the server's root; paths are sent as written, and on a chrooted server / is the login directory")

@@ -145,6 +145,11 @@ type ListenerConfig struct {
 	// rejected. JSON: "DELETE" or {"moveTo": "/archive", "preserveSubDirs": true}.
 	AfterProcess *PostAction `json:"afterProcess,omitempty"`
 	AfterError   *PostAction `json:"afterError,omitempty"`
+	// Services are several services on this listener, each with its own
+	// path and service-level settings (ServiceConfig, services.go); with
+	// them, path, fileNamePattern, fileAgeFilter, fileDependencyConditions
+	// and the after-actions are set per service, not here.
+	Services []ServiceConfig `json:"services,omitempty"`
 	// ftpcoord: StepAsideAfter is how long (seconds) polls may fail to
 	// connect or log in to the file server (refused, unreachable, cut,
 	// certificate or host key not trusted) before the member reports
@@ -612,8 +617,8 @@ func (e *FieldError) Error() string { return "listener config: " + e.Field + ": 
 // Validate checks the configuration after defaults and returns every problem,
 // each a *FieldError naming the field.
 func (c ListenerConfig) Validate() error {
+	errs := c.serviceErrors() // before the defaults: they tell a field left out
 	c = c.WithDefaults()
-	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}

@@ -60,7 +60,6 @@ type Listener struct {
 	mode    Mode // cfg.Mode, parsed
 
 	mu      sync.Mutex
-	service any
 	member  *membership // with coordination, while started (membership.go)
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -70,15 +69,15 @@ type Listener struct {
 	// active, and the files a crashed holder had in hand are waiting.
 	wake chan struct{}
 
-	polling   sync.Mutex  // held by the running poll
-	pollState             // used under polling
-	draining  atomic.Bool // a graceful stop began: no new poll or claim
-	halting   atomic.Bool // Halt: stop as a crash would, writing nothing
+	polling    sync.Mutex // held by the running poll
+	*pollState            // used under polling; the entered service's (services.go)
+	services   serviceSet
+	draining   atomic.Bool // a graceful stop began: no new poll or claim
+	halting    atomic.Bool // Halt: stop as a crash would, writing nothing
 	// listHealth: a listing failure in progress (guarded by mu).
 	listHealth ListingHealth
-	work       workWatch     // whether this member can reach the server (workhealth.go)
-	watch      pollWatch     // the running poll's progress (deadline.go)
-	superseded supersededSet // versions superseded under their transfer
+	work       workWatch // whether this member can reach the server (workhealth.go)
+	watch      pollWatch // the running poll's progress (deadline.go)
 }
 
 // pollState is what one poll leaves to the next: the lifecycle of the
@@ -103,10 +102,11 @@ type pollState struct {
 	// orphansTerm: the term whose start ended the claims of older terms
 	// (warm-backup; see reclaimOrphans).
 	orphansTerm int64
+	superseded  supersededSet // versions superseded under their transfer
 }
 
-func newPollState() pollState {
-	return pollState{seen: map[string]*seenFile{}, unstable: map[string]*candidate{}, unstorable: map[string]bool{}}
+func newPollState() *pollState {
+	return &pollState{seen: map[string]*seenFile{}, unstable: map[string]*candidate{}, unstorable: map[string]bool{}}
 }
 
 // New validates cfg and prepares a listener; nothing connects until Start
@@ -127,6 +127,7 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 	l.mode, _ = parseMode(cfg.Mode) // checked by Validate
 	l.filters = l.newFilterChain(cfg)
 	l.times.loc, _ = checkServerTimeZone(cfg.ServerTimeZone) // checked by Validate
+	l.newServices(cfg)
 	l.uri = fmt.Sprintf("%s://%s:%d", strings.ToLower(cfg.Protocol), cfg.Host, cfg.Port)
 	for _, u := range notes {
 		l.log.Warn("listener config: " + u)
@@ -141,7 +142,7 @@ func New(cfg ListenerConfig, opts ...Option) (*Listener, error) {
 }
 
 // Config returns the configuration in use, defaults applied.
-func (l *Listener) Config() ListenerConfig { return l.cfg }
+func (l *Listener) Config() ListenerConfig { return l.services.config }
 
 // Caller returns the listener's Caller, for use outside handlers.
 func (l *Listener) Caller() *Caller { return l.caller }
@@ -149,15 +150,20 @@ func (l *Listener) Caller() *Caller { return l.caller }
 // Attach sets the service; it must implement at least one of
 // FileChangeService, FileService, FileDeleteService and ErrorService.
 func (l *Listener) Attach(service any) error {
-	switch service.(type) {
-	case FileChangeService, FileService, FileDeleteService, ErrorService:
-	default:
-		return fmt.Errorf("listener: %T implements none of OnFileChange, OnFile, OnFileDelete, OnError", service)
+	if err := checkService(service); err != nil {
+		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.service = service
-	return nil
+	return l.attachOne(service)
+}
+
+func checkService(service any) error {
+	switch service.(type) {
+	case FileChangeService, FileService, FileDeleteService, ErrorService:
+		return nil
+	}
+	return fmt.Errorf("listener: %T implements none of OnFileChange, OnFile, OnFileDelete, OnError", service)
 }
 
 // Start joins the coordination group, if configured, and polls every
@@ -166,8 +172,8 @@ func (l *Listener) Attach(service any) error {
 func (l *Listener) Start(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.service == nil {
-		return ErrNoService
+	if err := l.services.unattached(); err != nil {
+		return err
 	}
 	if l.cancel != nil {
 		return errors.New("listener: already started")
@@ -283,6 +289,9 @@ type Status struct {
 	Healthy       bool      `json:"healthy"`
 	// Ledger counts the group's file versions by state.
 	Ledger map[ledger.Status]int `json:"ledger,omitempty"`
+	// Services counts them per service, when there are several (by name,
+	// or path for the one without).
+	Services map[string]map[ledger.Status]int `json:"services,omitempty"`
 	// Listing tells whether the watched directory can be listed (on the
 	// member that lists: the active one).
 	Listing ListingHealth `json:"listing"`
@@ -304,11 +313,11 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
 		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work, Poll: pollHealth}
 	if lg != nil {
-		counts, err := lg.Counts(ctx)
+		counts, per, err := l.ledgerCounts(ctx, lg)
 		if err != nil {
 			return out, err
 		}
-		out.Ledger = counts
+		out.Ledger, out.Services = counts, per
 	}
 	return out, nil
 }
@@ -350,14 +359,10 @@ func (l *Listener) PollOnce(ctx context.Context) (err error) {
 
 func (l *Listener) pollOnce(ctx context.Context) error {
 	l.mu.Lock()
-	service, member := l.service, l.member
+	member, unattached := l.member, l.services.unattached()
 	l.mu.Unlock()
-	var lg *ledger.Ledger
-	if member != nil {
-		lg = member.ledger
-	}
-	if service == nil {
-		return ErrNoService
+	if unattached != nil {
+		return unattached
 	}
 	if l.draining.Load() {
 		return nil
@@ -367,7 +372,12 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	if lg != nil {
+	return l.pollServices(ctx, lead, member, term, active)
+}
+
+// pollService is one service's share of a poll, its scope entered.
+func (l *Listener) pollService(ctx, lead context.Context, service any, member *membership, term int64, active bool) error {
+	if member != nil && member.ledger != nil {
 		return l.pollWithLedger(ctx, lead, service, member, term, active)
 	}
 	added, complete, err := l.listReporting(ctx, service)

@@ -56,9 +56,15 @@ func (l *Listener) openLedger(ctx context.Context) (*ledger.Ledger, *sql.DB, err
 	// A ledger statement that outlasts the liveness interval is worthless
 	// (the member has fenced itself by then) and, on a hung connection,
 	// would stall this member's polls for as long as TCP keeps it.
-	lg, err := ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID,
-		Mode: l.mode.ledgerMode(), Version: ledger.VersionMode(l.cfg.VersionKey),
-		StatementTimeout: max(10*time.Second, time.Duration(c.LivenessCheckInterval)*time.Second), Logger: l.log})
+	open := func(space string) (*ledger.Ledger, error) {
+		return ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID, Space: space,
+			Mode: l.mode.ledgerMode(), Version: ledger.VersionMode(l.cfg.VersionKey),
+			StatementTimeout: max(10*time.Second, time.Duration(c.LivenessCheckInterval)*time.Second), Logger: l.log})
+	}
+	lg, err := open("")
+	if err == nil {
+		err = l.openSpaces(lg, open) // the services' own, when several
+	}
 	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("listener: ledger: %w", err)
@@ -547,6 +553,7 @@ func (l *Listener) commitAll(ctx context.Context, lg *ledger.Ledger, claims []le
 
 // runAfter applies an after-processing action and reports its failure.
 func (l *Listener) runAfter(ctx context.Context, service any, name string, a *PostAction, info FileInfo) {
+	a = l.afterAction(service, name, a, info)
 	actx, cancel := l.afterCtx(ctx)
 	defer cancel()
 	if err := l.afterwards(actx, a, info); err != nil {
