@@ -26,11 +26,13 @@ import (
 // when the file was staged (--download-dir), stdin empty and the local path
 // as its first positional parameter ($1, e.g. --exec 'gzip -t "$1"'). The environment carries FTPCOORD_PATH,
 // FTPCOORD_SIZE, FTPCOORD_MTIME (RFC 3339, UTC), FTPCOORD_MTIME_MS,
-// FTPCOORD_ATTEMPT, FTPCOORD_IDEMPOTENCY_KEY, FTPCOORD_MEMBER_ID and, when
-// staged, FTPCOORD_LOCAL_PATH.
+// FTPCOORD_ATTEMPT, FTPCOORD_IDEMPOTENCY_KEY, FTPCOORD_MEMBER_ID,
+// FTPCOORD_SERVICE (the service's name, with services) and, when staged,
+// FTPCOORD_LOCAL_PATH.
 type execHandler struct {
 	shell    string
 	memberID string
+	service  string // the configured service's name; "" for the one without
 	env      execEnv
 	log      *slog.Logger
 }
@@ -150,7 +152,7 @@ func (h *execHandler) command(f listener.FileInfo) *exec.Cmd {
 		args = []string{"-c", h.shell, "ftpcoord", f.LocalPath} // $0 and $1
 	}
 	cmd := exec.Command("/bin/sh", args...)
-	cmd.Env = append(handlerEnv(os.Environ(), h.env), fileEnv(f, h.memberID)...)
+	cmd.Env = append(append(handlerEnv(os.Environ(), h.env), fileEnv(f, h.memberID)...), "FTPCOORD_SERVICE="+h.service)
 	cmd.Stdout = os.Stdout
 	// A member that dies takes its handlers with it: their work could not
 	// be committed anyway, and the file's lease brings it back.

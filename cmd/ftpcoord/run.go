@@ -123,7 +123,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		handler = &execHandler{shell: f.exec, memberID: memberID, env: newExecEnv(raw, f.execEnv), log: log}
 	}
-	if err := l.Attach(handler); err != nil {
+	if err := attachServices(l, cfg, handler); err != nil {
 		return err
 	}
 	if f.metricsAddr != "" {
@@ -148,7 +148,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	m.phase.Store(phaseRunning)
 	c := l.Config()
-	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, c.Path), "coordinated", c.Coordination != nil)
+	log.Info("member started", "server", fmt.Sprintf("%s://%s:%d%s", strings.ToLower(c.Protocol), c.Host, c.Port, strings.Join(watchedPaths(c), ",")), "coordinated", c.Coordination != nil)
 	dupErr := watchRole(ctx, l, log)
 	m.phase.Store(phaseStopping)
 	log.Info("stopping: no new file; running commands may finish", "stopTimeout", f.stopTimeout)
@@ -173,14 +173,16 @@ func probeServer(ctx context.Context, l *listener.Listener, log *slog.Logger) er
 	timeout := time.Duration(cfg.ConnectTimeout*float64(time.Second)) + 5*time.Second
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	isDir, err := l.Caller().IsDirectory(pctx, cfg.Path)
-	switch {
-	case errors.Is(err, remote.ErrRefused), errors.Is(err, remote.ErrHostKey):
-		return exitcode.With(exitcode.Remote, fmt.Errorf("file server %s:%d: %w", cfg.Host, cfg.Port, err))
-	case err != nil:
-		log.Warn("cannot check the watched directory yet; polls will retry", "path", cfg.Path, "err", err)
-	case !isDir:
-		log.Warn("the watched path is not a directory", "path", cfg.Path)
+	for _, p := range watchedPaths(cfg) {
+		isDir, err := l.Caller().IsDirectory(pctx, p)
+		switch {
+		case errors.Is(err, remote.ErrRefused), errors.Is(err, remote.ErrHostKey):
+			return exitcode.With(exitcode.Remote, fmt.Errorf("file server %s:%d: %w", cfg.Host, cfg.Port, err))
+		case err != nil:
+			log.Warn("cannot check the watched directory yet; polls will retry", "path", p, "err", err)
+		case !isDir:
+			log.Warn("the watched path is not a directory", "path", p)
+		}
 	}
 	return nil
 }
