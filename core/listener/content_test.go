@@ -133,7 +133,10 @@ func TestContentServiceOnARealListener(t *testing.T) {
 	svc := &ContentService{
 		Text: func(_ context.Context, s string, f FileInfo, _ *Caller) error { put(f.Name, s); return nil },
 		JSON: JSONAs(func(_ context.Context, o contentOrder, f FileInfo, _ *Caller) error { put(f.Name, o); return nil }),
-		CSV:  CSVAs(func(_ context.Context, rows []contentEmployee, f FileInfo, _ *Caller) error { put(f.Name, rows); return nil }),
+		CSV: CSVAs(func(_ context.Context, rows []contentEmployee, f FileInfo, _ *Caller) error {
+			put(f.Name, rows)
+			return nil
+		}),
 		Error: func(_ context.Context, err error) {
 			mu.Lock()
 			defer mu.Unlock()
