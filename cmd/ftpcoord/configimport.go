@@ -394,7 +394,11 @@ func (r *importResult) resolveValue(v any, field string, values map[string]any) 
 			r.change(field, fmt.Sprintf("set to ${%s}", name), "the variable %s has no value here (give its Config.toml with --values); ftpcoord reads ${%s} from the environment at start", t.text, name)
 			return "${" + name + "}", nil
 		}
-		return nil, fmt.Errorf("%s: %s is not a literal the import can read: write the value in, or give the Config.toml of its configurable with --values", field, t.text)
+		shown := t.text
+		if isSecretField(field) {
+			shown = "the expression (not shown: it may hold the secret)"
+		}
+		return nil, fmt.Errorf("%s: %s is not a literal the import can read: write the value in, or give the Config.toml of its configurable with --values", field, shown)
 	}
 	return v, nil
 }

@@ -169,12 +169,15 @@ func TestConfigImportRefusals(t *testing.T) {
 		{`listener ftp:Listener l = new (cfg);`, "made from cfg, which is not a record literal in this file"},
 		{`service on x { }`, "no new ftp:Listener(...) found"},
 		{`listener ftp:Listener l = new ({host: "h", bogus: 1});`, `bogus`},
+		{`listener ftp:Listener l = new ({auth: {credentials: {username: "u", password: "hunter" + "2"}}});`,
+			"auth.credentials.password: the expression (not shown: it may hold the secret) is not a literal"},
 		{`listener ftp:Listener l = new ({coordination: {memberId: "m", coordinationGroup: "g", databaseConfig: {user: "u", database: "d"}}});`,
 			`coordination.databaseConfig: neither type nor port says the dialect`},
 	} {
 		_, err := importBallerina([]byte(c.src), true, importOptions{service: 1})
 		require.Error(t, err, c.src)
 		assert.Contains(t, err.Error(), c.want, c.src)
+		assert.NotContains(t, err.Error(), "hunter")
 	}
 }
 
