@@ -318,3 +318,32 @@ func TestConfigImportCommand(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, `unknown subcommand "export"`)
 }
+
+// The spec's listener examples, several listeners in one file: one is
+// chosen with --listener; each is carried over with what differs said.
+func TestConfigImportSpecListeners(t *testing.T) {
+	_, err := importFile(t, "spec-listeners.bal", importOptions{})
+	assert.EqualError(t, err, "the file has the listeners plain, secured, clustered: choose one with --listener")
+
+	r, err := importFile(t, "spec-listeners.bal", importOptions{listener: "plain"})
+	require.NoError(t, err)
+	assert.Equal(t, "/incoming/orders", r.loaded.Path)
+	require.Len(t, r.loaded.FileDependencyConditions, 1)
+	assert.Equal(t, []string{"order_$1.marker"}, r.loaded.FileDependencyConditions[0].RequiredFiles)
+
+	r, err = importFile(t, "spec-listeners.bal", importOptions{listener: "secured"})
+	require.NoError(t, err)
+	assert.Equal(t, "/", r.loaded.Path, "no service: Ballerina's default path")
+	assert.True(t, r.loaded.UserDirIsRoot)
+	ch := changesOf(r)
+	assert.Contains(t, ch, "userDirIsRoot: kept: has no effect")
+	assert.Contains(t, ch, `path: set to "/"`)
+
+	r, err = importFile(t, "spec-listeners.bal", importOptions{listener: "clustered"})
+	require.NoError(t, err)
+	d, err := r.loaded.Coordination.DatabaseConfig.Dialect()
+	require.NoError(t, err)
+	assert.Equal(t, "mysql", string(d))
+	assert.Contains(t, r.loaded.Coordination.DatabaseConfig.Address(), ":3306", "MysqlConfig's default port")
+	assert.Contains(t, changesOf(r), `coordination.databaseConfig.type: set to "mysql": Ballerina takes the dialect from the record type <task:MysqlConfig>`)
+}
