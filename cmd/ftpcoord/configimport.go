@@ -543,7 +543,7 @@ func (r *importResult) afterActions(cfg map[string]any, svc *balService) {
 	for _, n := range names {
 		if p, ok := svc.functions[n]["fileNamePattern"]; ok {
 			r.change("@ftp:FunctionConfig("+n+").fileNamePattern", fmt.Sprintf("dropped (%v)", p),
-				"ftpcoord routes typed content by extension only; filter the listener's files with fileNamePattern")
+				"the configuration has no per-method routing: in Java annotate the method with @FileNamePattern, in Go call ContentService.Route; `ftpcoord run` hands every file to --exec")
 		}
 	}
 }

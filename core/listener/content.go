@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -87,6 +88,25 @@ type ContentService struct {
 	File    func(ctx context.Context, file FileInfo, content io.Reader, caller *Caller) error
 	Error   func(ctx context.Context, err error)
 	Options ContentOptions
+
+	routes []contentRoute // Route's, checked before the extension
+}
+
+type contentRoute struct {
+	re   *regexp.Regexp
+	kind ContentKind
+}
+
+// Route sends the files whose whole name matches pattern (RE2) to the method
+// of kind whatever their extension, as ballerina/ftp's @ftp:FunctionConfig
+// {fileNamePattern} overrides the routing by extension; the first route
+// that matches wins. Call it before Attach.
+func (s *ContentService) Route(pattern string, kind ContentKind) error {
+	if err := CheckPattern(pattern); err != nil {
+		return fmt.Errorf("ContentService.Route: %w", err)
+	}
+	s.routes = append(s.routes, contentRoute{regexp.MustCompile(`^(?:` + pattern + `)$`), kind})
+	return nil
 }
 
 // ContentBindingError is content that does not parse or bind (Ballerina's
@@ -111,6 +131,12 @@ func (e *ContentBindingError) Unwrap() error { return ErrReject }
 // OnFile routes one file.
 func (s *ContentService) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
 	kind := ContentKindOf(f)
+	for _, r := range s.routes {
+		if r.re.MatchString(f.Name) {
+			kind = r.kind
+			break
+		}
+	}
 	var fn ContentFunc
 	switch kind {
 	case ContentText:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -37,6 +38,29 @@ func TestContentKindByExtension(t *testing.T) {
 		".csv": ContentFile, "a.csv.gz": ContentFile} {
 		assert.Equal(t, want, ContentKindOf(fileNamed(name)), name)
 	}
+}
+
+// A route by name wins over the extension, as @ftp:FunctionConfig's fileNamePattern.
+func TestContentServiceRoutes(t *testing.T) {
+	var took []string
+	s := &ContentService{
+		JSON: func(_ context.Context, _ io.Reader, f FileInfo, _ *Caller, _ ContentOptions) error {
+			took = append(took, "json:"+f.Name)
+			return nil
+		},
+		CSV: func(_ context.Context, _ io.Reader, f FileInfo, _ *Caller, _ ContentOptions) error {
+			took = append(took, "csv:"+f.Name)
+			return nil
+		},
+	}
+	require.NoError(t, s.Route(`order_.*\.csv`, ContentJSON))
+	assert.ErrorContains(t, s.Route(`(?!x).*`, ContentCSV), "negative lookahead is not supported")
+	for _, n := range []string{"order_1.csv", "invoice.csv", "xorder_1.csv"} {
+		require.NoError(t, s.OnFile(context.Background(), fileNamed(n), strings.NewReader(""), nil))
+	}
+	assert.Equal(t, []string{"json:order_1.csv", "csv:invoice.csv", "csv:xorder_1.csv"}, took, "whole-name matches only")
+	err := s.OnFile(context.Background(), fileNamed("a.txt"), strings.NewReader(""), nil)
+	assert.ErrorIs(t, err, ErrReject, "no Text and no File method")
 }
 
 func TestJSONAsStrictAndLax(t *testing.T) {

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Stream;
 import org.w3c.dom.Document;
 
@@ -26,9 +28,16 @@ final class ContentRoutes {
     private record Route(Method method, Type content, boolean withCaller) {}
 
     private final Map<ContentKind, Route> routes = new EnumMap<>(ContentKind.class);
+    /** {@link FileNamePattern}s, in the order of ContentKind (FILE last): the first match routes. */
+    private final Map<ContentKind, Pattern> patterns = new EnumMap<>(ContentKind.class);
 
     static ContentRoutes of(Service service) {
         ContentRoutes r = new ContentRoutes();
+        for (Method m : service.getClass().getMethods()) {
+            if (m.getName().equals("onFile") && m.getDeclaringClass() != Service.class && !m.isBridge()) {
+                r.pattern(ContentKind.FILE, m);
+            }
+        }
         for (ContentKind k : ContentKind.values()) {
             if (k == ContentKind.FILE) {
                 continue; // onFile has its own, streamed, path
@@ -47,11 +56,48 @@ final class ContentRoutes {
                 Method m = found.get(0);
                 Type t = m.getGenericParameterTypes()[0];
                 check(k, m, t);
-                m.setAccessible(true); // an anonymous or package-private service class
+                accessible(m);
                 r.routes.put(k, new Route(m, t, m.getParameterCount() == 3));
+                r.pattern(k, m);
             }
         }
         return r;
+    }
+
+    private void pattern(ContentKind k, Method m) {
+        FileNamePattern p = m.getAnnotation(FileNamePattern.class);
+        if (p == null) {
+            return;
+        }
+        try {
+            patterns.put(k, Pattern.compile(p.value()));
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException(m.getName() + ": @FileNamePattern(\"" + p.value() + "\") is not a valid Java regular expression: "
+                    + e.getDescription());
+        }
+    }
+
+    /** An anonymous or package-private service class: its public methods still need it. */
+    private static void accessible(Method m) {
+        try {
+            m.setAccessible(true);
+        } catch (RuntimeException e) { // InaccessibleObjectException: a named module that does not open the package
+            throw new IllegalArgumentException(m + ": not accessible to io.github.ftpcoord (" + e.getMessage()
+                    + "); make the service class public or open its package to io.github.ftpcoord", e);
+        }
+    }
+
+    /**
+     * The kind a file is routed as: the first {@link FileNamePattern} its name matches, else its
+     * extension, as Ballerina: annotation first, then extension.
+     */
+    ContentKind kindOf(FileInfo file) {
+        for (Map.Entry<ContentKind, Pattern> e : patterns.entrySet()) {
+            if (file.name() != null && e.getValue().matcher(file.name()).matches()) {
+                return e.getKey();
+            }
+        }
+        return ContentKind.of(file);
     }
 
     private static boolean shape(Method m) {

@@ -351,8 +351,8 @@ public final class FtpListener implements AutoCloseable {
      * onFile; a file no method takes was told to onFileChange (done) or is rejected.
      */
     private void deliverFile(Service s, FileInfo file, InputStream in) throws Exception {
-        ContentKind kind = ContentKind.of(file);
         ContentRoutes r = routes;
+        ContentKind kind = r == null ? ContentKind.of(file) : r.kindOf(file);
         if (r != null && r.has(kind)) {
             r.deliver(s, kind, file, in, caller, content);
         } else if (onFileOverridden) {

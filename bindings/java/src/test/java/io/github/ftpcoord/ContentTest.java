@@ -48,6 +48,33 @@ class ContentTest {
     }
 
     @Test
+    void fileNamePatternsRouteBeforeExtensions() {
+        Service svc = new Service() {
+            @FileNamePattern("order_.*\\.csv")
+            public void onFileJson(Object content, FileInfo file) {}
+
+            @Override
+            public void onFileCsv(String[][] rows, FileInfo file, Caller caller) {}
+
+            @Override
+            @FileNamePattern("(?i).*\\.TXT\\.gz")
+            public void onFile(FileInfo file, InputStream content, Caller caller) {}
+        };
+        ContentRoutes r = ContentRoutes.of(svc);
+        assertEquals(ContentKind.JSON, r.kindOf(file("order_1.csv")), "the annotation wins over the extension");
+        assertEquals(ContentKind.CSV, r.kindOf(file("invoice_1.csv")));
+        assertEquals(ContentKind.FILE, r.kindOf(file("log.txt.gz")));
+        assertEquals(ContentKind.TEXT, r.kindOf(file("a.txt")), "by extension; the listener then falls back to onFile");
+        Service bad = new Service() {
+            @Override
+            @FileNamePattern("(unclosed")
+            public void onFileText(String content, FileInfo file, Caller caller) {}
+        };
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ContentRoutes.of(bad));
+        assertTrue(e.getMessage().contains("@FileNamePattern(\"(unclosed\") is not a valid Java regular expression"), e.getMessage());
+    }
+
+    @Test
     void csvFollowsRfc4180() throws Exception {
         Csv c = new Csv(new StringReader("\uFEFFa,b,c\r\n\"x, y\",\"he said \"\"hi\"\"\",\"two\r\nlines\"\n\n1,,3\r"
                 + "lone\"quote,b,\"\"\n"));
