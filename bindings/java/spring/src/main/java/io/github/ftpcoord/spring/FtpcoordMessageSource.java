@@ -146,6 +146,14 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
         this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
     }
 
+    public Class<?> getJsonType() {
+        return jsonType;
+    }
+
+    public Class<?> getCsvType() {
+        return csvType;
+    }
+
     public PayloadType getPayloadType() {
         return payloadType;
     }

@@ -91,6 +91,21 @@ class ContentPayloadTest {
         }
     }
 
+    @Test
+    void bootPropertiesChooseTheBoundTypes() {
+        BootTest.autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.payload-type=content",
+                "ftpcoord.content-json-type=" + Order.class.getName(), "ftpcoord.content-csv-type=" + Employee.class.getName())
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    FtpcoordMessageSource s = ctx.getBean(FtpcoordMessageSource.class);
+                    assertThat(s.getPayloadType()).isEqualTo(PayloadType.CONTENT);
+                    assertThat(s.getJsonType()).isEqualTo(Order.class);
+                    assertThat(s.getCsvType()).isEqualTo(Employee.class);
+                });
+        BootTest.autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.content-json-type=com.example.Missing")
+                .run(ctx -> assertThat(ctx).hasFailed());
+    }
+
     private static Object read(Message<?> m) {
         Object p = m.getPayload();
         try {
