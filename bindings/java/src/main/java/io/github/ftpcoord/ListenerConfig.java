@@ -281,6 +281,20 @@ public final class ListenerConfig {
         return json.get("coordination") instanceof Map<?, ?> c && c.get("memberId") instanceof String s ? s : null;
     }
 
+    /** Ballerina's {@code laxDataBinding}, for the typed content methods (default false). */
+    public boolean laxDataBinding() {
+        return Boolean.TRUE.equals(json.get("laxDataBinding"));
+    }
+
+    /** Ballerina's {@code csvFailSafe}, for {@code onFileCsv}: null when the configuration has none (off). */
+    public CsvFailSafe csvFailSafe() {
+        Object v = json.get("csvFailSafe");
+        if (v == null) {
+            return null;
+        }
+        return CsvFailSafe.parse(v instanceof Map<?, ?> m && m.get("contentType") instanceof String s ? s : null);
+    }
+
     /** How many files are processed at once (the listener's dispatcher threads). */
     public int workers() {
         return workers < 1 ? 1 : workers;

@@ -72,8 +72,12 @@ public class FtpcoordProperties {
     private final PostAction afterProcess = new PostAction();
     private final PostAction afterError = new PostAction();
 
-    /** The payload of the messages: input-stream (default), bytes or file. */
+    /** The payload of the messages: input-stream (default), bytes, file or content (typed by extension). */
     private PayloadType payloadType = PayloadType.INPUT_STREAM;
+    /** With payload-type content: the class a .json file is bound to (default: the JSON tree). */
+    private Class<?> contentJsonType;
+    /** With payload-type content: the class each row of a .csv file is bound to (default: String[][]). */
+    private Class<?> contentCsvType;
     /** Where file payloads are staged (default: java.io.tmpdir). */
     private Path stagingDirectory;
     /** How long one receive of the poller waits for a file (default 0). */
@@ -724,6 +728,22 @@ public class FtpcoordProperties {
 
     public PostAction getAfterError() {
         return afterError;
+    }
+
+    public Class<?> getContentJsonType() {
+        return contentJsonType;
+    }
+
+    public void setContentJsonType(Class<?> contentJsonType) {
+        this.contentJsonType = contentJsonType;
+    }
+
+    public Class<?> getContentCsvType() {
+        return contentCsvType;
+    }
+
+    public void setContentCsvType(Class<?> contentCsvType) {
+        this.contentCsvType = contentCsvType;
     }
 
     public PayloadType getPayloadType() {
