@@ -15,7 +15,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
@@ -38,7 +41,10 @@ func OpenDB(db DatabaseConfig, sessionTimeZone string, connectTimeout time.Durat
 	}
 	switch d {
 	case schema.SQLite:
-		return openSQLite(db.Database)
+		if strings.TrimSpace(db.Database) == "" {
+			return nil, &FieldError{Field: "databaseConfig.database", Problem: "is required: the path of the SQLite file"}
+		}
+		return sqldb.OpenSQLite(db.Database), nil
 	case schema.Postgres:
 		// ParseConfig("") would read PG* environment variables; start from
 		// an explicit keyword string so the configuration alone decides.
@@ -145,4 +151,21 @@ func postgresZone(zone string) string {
 	}
 	flipped := map[byte]string{'+': "-", '-': "+"}[zone[0]] + zone[1:]
 	return "<" + zone[:3] + zone[4:] + ">" + flipped
+}
+
+// describeSQLiteError turns a failure to open an SQLite file into an error
+// that names the file and the field.
+func describeSQLiteError(db DatabaseConfig, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("%w: cannot open the SQLite file %q (databaseConfig.database): check that its directory exists and is writable: %v", ErrDatabase, db.Database, err)
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%w: %q is not an SQLite database (databaseConfig.database): point it at a new or an SQLite file: %v", ErrDatabase, db.Database, err)
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
+			return fmt.Errorf("%w: the SQLite file %q (databaseConfig.database) is not writable by this process, nor perhaps its directory (WAL mode needs both): %v", ErrDatabase, db.Database, err)
+		}
+	}
+	return fmt.Errorf("%w: %s: %v", ErrDatabase, db, err)
 }
