@@ -1048,7 +1048,7 @@ public class FtpcoordProperties {
         }
         if (!type.equals("postgresql") && !type.equals("mysql") && !type.equals("sqlite")) {
             throw new FtpcoordPropertyException("ftpcoord.coordination.database-config.type", "'" + d.type + "' is not a supported database",
-                    "set ftpcoord.coordination.database-config.type to postgresql, mysql (MySQL 8 or MariaDB 10.6+) or sqlite (one host)");
+                    "set ftpcoord.coordination.database-config.type to postgresql or mysql (MySQL 8 or MariaDB 10.6+), or sqlite (one host)");
         }
         if (d.port != null && (d.port < 1 || d.port > 65535)) {
             throw new FtpcoordPropertyException("ftpcoord.coordination.database-config.port", d.port + " is not a TCP port",
