@@ -1,7 +1,8 @@
 // Package sqldb is the database layer every package shares, below the
 // coordination (taskcompat), the ledger and the schema: the dialects, one
-// SQL text for all of them (Rebind), an SQLite file opened for several
-// processes, and the retry of statements that meet SQLite's busy lock.
+// SQL text for all of them (Rebind), a server's pool opened with its TLS
+// and session time zone, an SQLite file opened for several processes, and
+// the retry of statements that meet SQLite's busy lock.
 // What a configuration means (Ballerina's databaseConfig record, TLS
 // options, error messages naming its fields) is taskcompat's.
 package sqldb
