@@ -98,6 +98,25 @@ class ConfigFieldsTest {
         assertEquals(Set.of(), unknown, "fields the Java builder writes that the Go struct does not have");
     }
 
+    /**
+     * The library decodes what the builder writes: no field unknown to it, no value of another type
+     * (its decoder's errors: "unknown field", "want ..., got ..."). The configuration may still be
+     * refused for its values (files that do not exist here, fields that exclude each other).
+     */
+    @Test
+    void theLibraryDecodesEveryFieldTheBuilderWrites() {
+        for (ListenerConfig c : List.of(everyField(),
+                ListenerConfig.builder().credentials("u", "p").privateKey("/k/id", "pp").build())) {
+            try {
+                new FtpListener(c).close();
+            } catch (FtpConfigException e) {
+                String m = String.valueOf(e.getMessage());
+                assertFalse(m.contains("unknown field") || m.matches("(?s).*want .*, got .*"),
+                        "the library does not read what the builder wrote: " + m);
+            }
+        }
+    }
+
     @Test
     void newFieldsAreWrittenAsGoReadsThem() {
         Map<String, Object> m = Json.object(Json.read(everyField().toJson()));
