@@ -545,12 +545,14 @@ public final class ListenerConfig {
         /** auth.credentials: user name and password (FTP, FTPS, SFTP). */
         public Builder credentials(String username, String password) {
             credentials = new Credentials(username, password);
+            credentialsPasswordFile = null;
             return this;
         }
 
         /** auth.privateKey: an SFTP key file and its passphrase (null for none). */
         public Builder privateKey(String path, String passphrase) {
             privateKey = new PrivateKey(path, passphrase);
+            privateKeyPasswordFile = null;
             return this;
         }
 
