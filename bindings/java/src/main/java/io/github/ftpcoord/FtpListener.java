@@ -184,8 +184,10 @@ public final class FtpListener implements AutoCloseable {
     /**
      * Stops the listener and closes it. graceful hands the coordination token
      * over at once (a standby takes over immediately); false leaves it to
-     * expire, as a crash would. Events not yet acknowledged count as failed
-     * attempts and are retried.
+     * expire, as a crash would. Events not yet acknowledged are given back,
+     * not failed (ftpcoord.h): graceful, with coordination the ledger releases
+     * them at once for another member (or a later start) to take, and the
+     * attempt is not counted; false releases nothing, as a crash would not.
      *
      * @throws IllegalStateException when the listener is already closed
      */
