@@ -142,15 +142,6 @@ func (b *bridge) pendingEvent(id int64) (*pending, error) {
 	return p, nil
 }
 
-// The outcomes of ftpcoord_event_ack (ftpcoord.h's FTPCOORD_ACK_*). Any
-// other value is a failed attempt, as every non-zero one was before
-// reject existed.
-const (
-	ackProcessed = 0
-	ackFailed    = 1
-	ackReject    = 2
-)
-
 // ackError is what the listener gets for an outcome: nil (processed), a
 // failed attempt, or a rejection (listener.ErrReject: REJECTED at once).
 func ackError(outcome int, message string) error {

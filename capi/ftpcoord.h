@@ -38,6 +38,11 @@ extern "C" {
 #define FTPCOORD_CLOSED         -4  /* the listener was stopped while waiting */
 #define FTPCOORD_PANIC          -5  /* an internal error (a bug); the handle may be unusable */
 
+/* The library's own cgo preamble takes the constants from this header and
+ * defines FTPCOORD_CONSTANTS_ONLY: cgo declares the functions itself (its
+ * declarations have no const). Hosts leave it undefined. */
+#ifndef FTPCOORD_CONSTANTS_ONLY
+
 /* The library's version, e.g. "ftpcoord v0.1.0". Static: do not free. */
 const char *ftpcoord_version(void);
 
@@ -108,12 +113,16 @@ int ftpcoord_listener_poll_once(int64_t handle, char **events_json);
  */
 int ftpcoord_event_read(int64_t handle, int64_t event_id, void *buf, int64_t len, int64_t *n);
 
+#endif /* FTPCOORD_CONSTANTS_ONLY */
+
 /* Outcomes of ftpcoord_event_ack. */
 #define FTPCOORD_ACK_PROCESSED 0 /* done: with coordination the ledger commits it (fenced by the member's term), then afterProcess */
 #define FTPCOORD_ACK_FAILED    1 /* a failed attempt: retried after retryTimeout, REJECTED after maxTries */
 #define FTPCOORD_ACK_REJECT    2 /* rejected at once, whatever the tries left: REJECTED (durably, with
                                     coordination: no member offers it again until an operator requeues
                                     it), afterError, and an "error" event telling the rejection */
+
+#ifndef FTPCOORD_CONSTANTS_ONLY
 
 /*
  * Ends an event that waits for the host with one of the FTPCOORD_ACK_*
@@ -143,6 +152,8 @@ char *ftpcoord_status(int64_t handle);
  * file events).
  */
 int ftpcoord_caller(int64_t handle, const char *request_json, char **result_json);
+
+#endif /* FTPCOORD_CONSTANTS_ONLY */
 
 #ifdef __cplusplus
 }

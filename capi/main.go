@@ -10,6 +10,8 @@ package main
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#define FTPCOORD_CONSTANTS_ONLY
+#include "ftpcoord.h"
 
 // The last error is per calling thread, as errno is: an exported function
 // runs on the thread of the C caller that called it, so two host threads
@@ -41,15 +43,23 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/listener"
 )
 
-// Status codes (ftpcoord.h has the same list).
+// Status codes: ftpcoord.h's, the one place they are written.
 const (
-	codeOK            = 0
-	codeTimeout       = 1
-	codeInvalidArg    = -1
-	codeInvalidHandle = -2
-	codeError         = -3
-	codeClosed        = -4
-	codePanic         = -5
+	codeOK            = C.FTPCOORD_OK
+	codeTimeout       = C.FTPCOORD_TIMEOUT
+	codeInvalidArg    = C.FTPCOORD_INVALID_ARG
+	codeInvalidHandle = C.FTPCOORD_INVALID_HANDLE
+	codeError         = C.FTPCOORD_ERROR
+	codeClosed        = C.FTPCOORD_CLOSED
+	codePanic         = C.FTPCOORD_PANIC
+)
+
+// The outcomes of ftpcoord_event_ack, from ftpcoord.h. Any other value is a
+// failed attempt, as every non-zero one was before reject existed.
+const (
+	ackProcessed = C.FTPCOORD_ACK_PROCESSED
+	ackFailed    = C.FTPCOORD_ACK_FAILED
+	ackReject    = C.FTPCOORD_ACK_REJECT
 )
 
 var errHandleClosed = errors.New("ftpcoord: the handle is closed")

@@ -17,7 +17,7 @@ func hostFix(err error) error {
 		return err
 	}
 	was := se.Error()
-	f := se.Dialect.FileName()
+	f := schema.FileName(se.Dialect)
 	fixed := *se
 	fixed.Fix = fmt.Sprintf("create the tables with `ftpcoord schema apply --config FILE` given the same databaseConfig, "+
 		"or run the DDL schema/%s of the repository (the Java JAR carries it as io/github/ftpcoord/schema/%s)", f, f)

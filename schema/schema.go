@@ -18,52 +18,40 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 )
 
-// Dialect is an SQL dialect ftpcoord speaks.
-type Dialect string
+// Dialect is an SQL dialect ftpcoord speaks; the dialects live with the
+// database layer (internal/sqldb) and are named here for users of the
+// public API (ledger.Config.Dialect, schema.Apply).
+type Dialect = sqldb.Dialect
 
 // The dialects, named as the "type" field of a database configuration.
 const (
-	Postgres Dialect = "postgresql"
-	MySQL    Dialect = "mysql" // MySQL 8 and MariaDB 10.6+
+	Postgres = sqldb.Postgres
+	MySQL    = sqldb.MySQL // MySQL 8 and MariaDB 10.6+
 	// SQLite is a database file on one host, shared by the processes of
 	// that host (WAL mode); it needs no server. Ballerina has no SQLite
 	// support, so an SQLite group has ftpcoord members only.
-	SQLite Dialect = "sqlite"
+	SQLite = sqldb.SQLite
 )
 
 // Dialects lists every supported dialect.
-var Dialects = []Dialect{MySQL, Postgres, SQLite}
+var Dialects = sqldb.Dialects
 
 // ServerDialects lists the dialects of database servers, the ones that
 // Ballerina nodes can share.
-var ServerDialects = []Dialect{MySQL, Postgres}
+var ServerDialects = sqldb.ServerDialects
+
+// ParseDialect maps a configuration value to a Dialect.
+func ParseDialect(s string) (Dialect, error) { return sqldb.ParseDialect(s) }
 
 // fileNames are the embedded DDL scripts.
 var fileNames = map[Dialect]string{Postgres: "postgres.sql", MySQL: "mysql.sql", SQLite: "sqlite.sql"}
 
 // FileName is the name of d's DDL script in schema/, e.g. postgres.sql.
-func (d Dialect) FileName() string { return fileNames[d] }
-
-// ParseDialect maps a configuration value to a Dialect.
-func ParseDialect(s string) (Dialect, error) {
-	switch Dialect(strings.ToLower(strings.TrimSpace(s))) {
-	case Postgres, "postgres":
-		return Postgres, nil
-	case MySQL, "mariadb":
-		return MySQL, nil
-	case SQLite, "sqlite3":
-		return SQLite, nil
-	}
-	return "", fmt.Errorf("unknown database type %q: use %q, %q or %q", s, MySQL, Postgres, SQLite)
-}
-
-// Valid reports whether d is a supported dialect.
-func (d Dialect) Valid() bool { return slices.Contains(Dialects, d) }
+func FileName(d Dialect) string { return fileNames[d] }
 
 //go:embed *.sql
 var files embed.FS
@@ -113,7 +101,7 @@ func Apply(ctx context.Context, db *sql.DB, d Dialect) error {
 		return err
 	}
 	if d == SQLite {
-		err = sqlitedb.RetryFor(ctx, 5*time.Second, func() error { return applySQLite(ctx, db, stmts) })
+		err = sqldb.RetryFor(ctx, sqldb.BusyTimeout, func() error { return applySQLite(ctx, db, stmts) })
 	} else {
 		for _, s := range stmts {
 			if _, err = db.ExecContext(ctx, s); err != nil {
@@ -230,7 +218,7 @@ func verifyTables(ctx context.Context, db *sql.DB, d Dialect, tables []table) er
 }
 
 func verifyTable(ctx context.Context, db *sql.DB, d Dialect, t table) error {
-	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, d.FileName())
+	applyFix := fmt.Sprintf("create it with schema.Apply or the %s DDL of schema.DDL (schema/%s)", d, FileName(d))
 	exists, err := tableExists(ctx, db, d, t.name)
 	if err != nil {
 		return fmt.Errorf("schema: look up table %s: %w", t.name, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
@@ -282,7 +283,7 @@ func (c Config) Validate() error {
 	} else if c.LivenessCheckInterval >= 1 && cp > time.Duration(c.LivenessCheckInterval)*time.Second {
 		bad("checkPeriod", "must be at most livenessCheckInterval (%d s), got %v", c.LivenessCheckInterval, cp)
 	}
-	if _, err := time.LoadLocation(c.SessionTimeZone); err != nil && !isOffset(c.SessionTimeZone) {
+	if _, err := time.LoadLocation(c.SessionTimeZone); err != nil && !sqldb.IsOffset(c.SessionTimeZone) {
 		bad("sessionTimeZone", "%q is not a time zone name (like UTC or Europe/Berlin) or offset (like +05:30)", c.SessionTimeZone)
 	}
 	return errors.Join(errs...)
@@ -316,35 +317,6 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
-}
-
-// isOffset reports whether s is a UTC offset such as +05:30 or -08:00.
-func isOffset(s string) bool {
-	_, ok := parseOffset(s)
-	return ok
-}
-
-func parseOffset(s string) (*time.Location, bool) {
-	if len(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' {
-		return nil, false
-	}
-	var h, m int
-	if _, err := fmt.Sscanf(s[1:], "%02d:%02d", &h, &m); err != nil || h > 14 || m > 59 {
-		return nil, false
-	}
-	secs := h*3600 + m*60
-	if s[0] == '-' {
-		secs = -secs
-	}
-	return time.FixedZone(s, secs), true
-}
-
-// location returns the Go location of a session time zone.
-func location(zone string) (*time.Location, error) {
-	if loc, ok := parseOffset(zone); ok {
-		return loc, nil
-	}
-	return time.LoadLocation(zone)
 }
 
 // validateSQLite checks an SQLite configuration: a file path, and none of

@@ -173,12 +173,6 @@ func TestSecondsJSON(t *testing.T) {
 	}
 }
 
-func TestPostgresZoneSpellsOffsetsPOSIX(t *testing.T) {
-	for in, want := range map[string]string{"+05:30": "<+0530>-05:30", "-08:00": "<-0800>+08:00", "UTC": "UTC", "Asia/Kolkata": "Asia/Kolkata"} {
-		assert.Equal(t, want, postgresZone(in), "postgresZone(%q)", in)
-	}
-}
-
 func TestFenceAfterLeavesRoomForOneLateHeartbeat(t *testing.T) {
 	s := time.Second
 	for _, tc := range []struct{ liveness, hb, want time.Duration }{

@@ -9,11 +9,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
@@ -42,38 +42,22 @@ type SecureSocket struct {
 	Rootcert string `json:"rootcert,omitempty"`
 }
 
-// sslMode is a mode in one spelling.
-type sslMode string
-
-// requiresTLS tells whether the mode connects over TLS or not at all.
-func (m sslMode) requiresTLS() bool {
-	return m == sslRequire || m == sslVerifyCA || m == sslVerifyFull
-}
-
-const (
-	sslDisable    sslMode = "disable"
-	sslAllow      sslMode = "allow"
-	sslPrefer     sslMode = "prefer"
-	sslRequire    sslMode = "require"
-	sslVerifyCA   sslMode = "verify-ca"
-	sslVerifyFull sslMode = "verify-full"
-)
-
-var sslModes = map[string]sslMode{
-	"DISABLE": sslDisable, "DISABLED": sslDisable, "ALLOW": sslAllow,
-	"PREFER": sslPrefer, "PREFERRED": sslPrefer,
-	"REQUIRE": sslRequire, "REQUIRED": sslRequire,
-	"VERIFY-CA": sslVerifyCA, "VERIFY_CA": sslVerifyCA,
-	"VERIFY-FULL": sslVerifyFull, "VERIFY_FULL": sslVerifyFull, "VERIFY_IDENTITY": sslVerifyFull,
+// sslModes maps either module's spelling of a mode to the mode.
+var sslModes = map[string]sqldb.TLSMode{
+	"DISABLE": sqldb.TLSDisable, "DISABLED": sqldb.TLSDisable, "ALLOW": sqldb.TLSAllow,
+	"PREFER": sqldb.TLSPrefer, "PREFERRED": sqldb.TLSPrefer,
+	"REQUIRE": sqldb.TLSRequire, "REQUIRED": sqldb.TLSRequire,
+	"VERIFY-CA": sqldb.TLSVerifyCA, "VERIFY_CA": sqldb.TLSVerifyCA,
+	"VERIFY-FULL": sqldb.TLSVerifyFull, "VERIFY_FULL": sqldb.TLSVerifyFull, "VERIFY_IDENTITY": sqldb.TLSVerifyFull,
 }
 
 // ssl is the TLS configuration, defaults applied.
-func (d DatabaseConfig) ssl() (mode sslMode, rootcert string, err error) {
+func (d DatabaseConfig) ssl() (mode sqldb.TLSMode, rootcert string, err error) {
 	if d.Options == nil || d.Options.SSL == nil {
-		return sslPrefer, "", nil
+		return sqldb.TLSPrefer, "", nil
 	}
 	s := d.Options.SSL
-	mode = sslPrefer
+	mode = sqldb.TLSPrefer
 	if strings.TrimSpace(s.Mode) != "" {
 		m, ok := sslModes[strings.ToUpper(strings.TrimSpace(s.Mode))]
 		if !ok {
@@ -81,10 +65,10 @@ func (d DatabaseConfig) ssl() (mode sslMode, rootcert string, err error) {
 		}
 		mode = m
 	}
-	if mode == sslAllow && d.isMySQL() {
+	if mode == sqldb.TLSAllow && d.isMySQL() {
 		return "", "", errors.New(`"ALLOW" is PostgreSQL's: for MySQL use PREFERRED`)
 	}
-	if mode == sslVerifyCA && s.Rootcert == "" {
+	if mode == sqldb.TLSVerifyCA && s.Rootcert == "" {
 		return "", "", errors.New("VERIFY-CA needs databaseConfig.options.ssl.rootcert, the CA certificate (PEM) that signed the server's")
 	}
 	return mode, s.Rootcert, nil
@@ -116,73 +100,13 @@ func (d DatabaseConfig) validateSSL(bad func(field, format string, args ...any))
 	if rootcert == "" {
 		return
 	}
-	if mode == sslDisable {
+	if mode == sqldb.TLSDisable {
 		bad("databaseConfig.options.ssl.rootcert", "is not used with mode DISABLE: remove it, or choose a mode that uses TLS")
 		return
 	}
-	if _, err := loadRootCAs(rootcert); err != nil {
+	if _, err := sqldb.LoadRootCAs(rootcert); err != nil {
 		bad("databaseConfig.options.ssl.rootcert", "%v", err)
 	}
-}
-
-// loadRootCAs reads a PEM file of CA certificates.
-func loadRootCAs(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the CA file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("%s holds no PEM certificate (give the CA certificate, -----BEGIN CERTIFICATE-----)", path)
-	}
-	return pool, nil
-}
-
-// mysqlTLS is the driver's TLS configuration for a mode; fallback says
-// whether a server without TLS is still used (prefer).
-func mysqlTLS(host string, mode sslMode, rootcert string) (cfg *tls.Config, fallback bool, err error) {
-	if mode == sslDisable {
-		return nil, false, nil
-	}
-	var roots *x509.CertPool
-	if rootcert != "" {
-		if roots, err = loadRootCAs(rootcert); err != nil {
-			return nil, false, fmt.Errorf("databaseConfig.options.ssl.rootcert: %w", err)
-		}
-	}
-	switch {
-	case mode == sslPrefer:
-		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, true, nil //nolint:gosec // prefer: opportunistic, as libpq's
-	case mode == sslVerifyFull:
-		return &tls.Config{RootCAs: roots, ServerName: host, MinVersion: tls.VersionTLS12}, false, nil
-	case roots == nil: // require without a CA: encrypted, not authenticated
-		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, false, nil //nolint:gosec // require, as libpq's
-	default: // verify-ca, or require with a CA: the chain, not the name
-		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12, //nolint:gosec // verified below
-			VerifyConnection: func(cs tls.ConnectionState) error {
-				if len(cs.PeerCertificates) == 0 {
-					return errors.New("the server sent no certificate")
-				}
-				inter := x509.NewCertPool()
-				for _, c := range cs.PeerCertificates[1:] {
-					inter.AddCert(c)
-				}
-				_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-				return err
-			}}, false, nil
-	}
-}
-
-// pgConnString is the keyword/value string pgx parses: the host, port and
-// TLS settings together, so that its TLS and fallback configurations are
-// made for this host (set after parsing, sslmode=prefer was lost).
-func pgConnString(host string, port int, mode sslMode, rootcert string) string {
-	q := func(v string) string { return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'" }
-	s := fmt.Sprintf("host=%s port=%d sslmode=%s", q(host), port, mode)
-	if rootcert != "" {
-		s += " sslrootcert=" + q(rootcert)
-	}
-	return s
 }
 
 // tlsProblem words a TLS failure of a connection for the person who
@@ -193,7 +117,7 @@ func tlsProblem(db DatabaseConfig, err error) string {
 	var name x509.HostnameError
 	var verify *tls.CertificateVerificationError
 	switch {
-	case mode.requiresTLS() && (errors.Is(err, mysql.ErrNoTLS) || strings.Contains(err.Error(), "server refused TLS connection")):
+	case mode.RequiresTLS() && (errors.Is(err, mysql.ErrNoTLS) || strings.Contains(err.Error(), "server refused TLS connection")):
 		// Under prefer or allow a refusal is no failure: the driver went
 		// on in plain text, and whatever failed then is the error's own.
 		return fmt.Sprintf("the server does not offer TLS and databaseConfig.options.ssl.mode %s requires it, so no password was sent: enable TLS on the server (or, on a trusted network only, use mode PREFER)", strings.ToUpper(string(mode)))

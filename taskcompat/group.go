@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
@@ -40,7 +40,7 @@ func FenceSQL(group, member string, term int64) (string, []any) {
 // HoldsTerm reports whether member still holds group's token under term.
 func HoldsTerm(ctx context.Context, db *sql.DB, d schema.Dialect, group, member string, term int64) (bool, error) {
 	var one int
-	err := db.QueryRowContext(ctx, sqlbind.Rebind(d, `SELECT 1 FROM token_holder WHERE group_id = ? AND task_id = ? AND term = ?`),
+	err := db.QueryRowContext(ctx, sqldb.Rebind(d, `SELECT 1 FROM token_holder WHERE group_id = ? AND task_id = ? AND term = ?`),
 		group, member, term).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -131,7 +131,7 @@ var heartbeatAge = map[schema.Dialect]string{
 // or young here; a running member's StaleMembers judges it right.
 func ReadGroup(ctx context.Context, db *sql.DB, d schema.Dialect, group string) (Group, error) {
 	g := Group{Members: []GroupMember{}}
-	err := db.QueryRowContext(ctx, sqlbind.Rebind(d, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), group).Scan(&g.Holder, &g.Term)
+	err := db.QueryRowContext(ctx, sqldb.Rebind(d, `SELECT task_id, term FROM token_holder WHERE group_id = ?`), group).Scan(&g.Holder, &g.Term)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return g, fmt.Errorf("read the token holder: %w", err)
 	}
@@ -139,7 +139,7 @@ func ReadGroup(ctx context.Context, db *sql.DB, d schema.Dialect, group string) 
 	if !ok {
 		return g, fmt.Errorf("read the heartbeats: dialect %s not supported", d)
 	}
-	rows, err := db.QueryContext(ctx, sqlbind.Rebind(d, `SELECT task_id, `+age+` FROM health_check WHERE group_id = ? ORDER BY task_id`), group)
+	rows, err := db.QueryContext(ctx, sqldb.Rebind(d, `SELECT task_id, `+age+` FROM health_check WHERE group_id = ? ORDER BY task_id`), group)
 	if err != nil {
 		return g, fmt.Errorf("read the heartbeats: %w", err)
 	}
@@ -161,7 +161,7 @@ func ReadGroup(ctx context.Context, db *sql.DB, d schema.Dialect, group string) 
 // ForgetGroup deletes group's token and heartbeat rows.
 func ForgetGroup(ctx context.Context, db *sql.DB, d schema.Dialect, group string) error {
 	for _, table := range []string{"health_check", "token_holder"} {
-		if _, err := db.ExecContext(ctx, sqlbind.Rebind(d, "DELETE FROM "+table+" WHERE group_id = ?"), group); err != nil {
+		if _, err := db.ExecContext(ctx, sqldb.Rebind(d, "DELETE FROM "+table+" WHERE group_id = ?"), group); err != nil {
 			return fmt.Errorf("forget group %s: %w", group, err)
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
@@ -21,7 +21,7 @@ func TestMemberRecordsItsTimings(t *testing.T) {
 		cfg := testdb.NewWithSchema(t, d)
 		db := testdb.Open(t, cfg, "UTC")
 		read := func() (liveness, hbMS int) {
-			require.NoError(t, db.QueryRow(sqlbind.Rebind(d, `SELECT liveness_check_interval, heartbeat_ms FROM ftpcoord_member WHERE group_id = ? AND task_id = ?`), "g-timings", "a").Scan(&liveness, &hbMS))
+			require.NoError(t, db.QueryRow(sqldb.Rebind(d, `SELECT liveness_check_interval, heartbeat_ms FROM ftpcoord_member WHERE group_id = ? AND task_id = ?`), "g-timings", "a").Scan(&liveness, &hbMS))
 			return
 		}
 		m := startMember(t, cfg, "a", "g-timings")

@@ -33,6 +33,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 )
 
 const (
@@ -254,7 +256,7 @@ func mismatch(sessionZone string, skews map[string]time.Duration, now time.Time)
 
 // sessionOffset is the UTC offset of a session zone at t (0 if unknown).
 func sessionOffset(zone string, t time.Time) time.Duration {
-	loc, err := location(zone)
+	loc, err := sqldb.SessionLocation(zone)
 	if err != nil {
 		return 0
 	}

@@ -33,6 +33,7 @@ usage:
   ftpcoord status  --config FILE [--json] [--liveness N]
   ftpcoord schema  print|apply --config FILE
   ftpcoord files   list|show|retry|reject --config FILE [--status S] [--limit N] [--reason TEXT] [PATH]
+  ftpcoord config  import [--table T] [--listener L] [--service N] [--values Config.toml] [--format toml|json] [--out FILE] FILE.toml|FILE.bal
   ftpcoord demo    [--files N] [--keep]
   ftpcoord version [--json]
 
@@ -64,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSchema(ctx, rest, stdout, stderr)
 	case "files":
 		err = cmdFiles(ctx, rest, stdout, stderr)
+	case "config":
+		err = cmdConfig(rest, stdout, stderr)
 	case "demo":
 		err = demo.Run(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -135,6 +136,37 @@ func TestConfigurationReferenceIsComplete(t *testing.T) {
 		if !documented(p) {
 			t.Errorf("docs/configuration.md has no row for `%s`", p)
 		}
+	}
+	// The other way round: every field a row of the reference names is one
+	// of the struct's, and every row says its default.
+	ref := string(b)
+	start, end := strings.Index(ref, "\n## The file server"), strings.Index(ref, "\n## Coming from Ballerina")
+	if start < 0 || end < start {
+		t.Fatalf("docs/configuration.md: the reference tables (## The file server ... ## Coming from Ballerina) are not found")
+	}
+	name := regexp.MustCompile("`([A-Za-z.\\[\\]]+)`")
+	rowsChecked := 0
+	for _, l := range strings.Split(ref[start:end], "\n") {
+		if !strings.HasPrefix(l, "| `") {
+			continue
+		}
+		cells := strings.Split(l, "|")
+		if len(cells) < 8 {
+			t.Errorf("docs/configuration.md: a reference row without its six cells: %s", l)
+			continue
+		}
+		for _, m := range name.FindAllStringSubmatch(cells[1], -1) {
+			if !slices.Contains(paths, m[1]) {
+				t.Errorf("docs/configuration.md: the row of `%s` names no field of ListenerConfig", m[1])
+			}
+		}
+		if strings.TrimSpace(cells[3]) == "" {
+			t.Errorf("docs/configuration.md: the row of %s gives no default", strings.TrimSpace(cells[1]))
+		}
+		rowsChecked++
+	}
+	if rowsChecked < 50 {
+		t.Errorf("docs/configuration.md: only %d reference rows found", rowsChecked)
 	}
 }
 

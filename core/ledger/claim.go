@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 )
 
@@ -149,7 +149,7 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 		}
 		args := append(append(setArgs, l.cfg.GroupID), keys...)
 		if _, err := tx.ExecContext(ctx, `UPDATE ftpcoord_file SET `+set+` WHERE group_id = ? AND version_key IN (`+
-			sqlbind.Placeholders(len(keys), 0)+`)`, args...); err != nil {
+			sqldb.Placeholders(len(keys), 0)+`)`, args...); err != nil {
 			return err
 		}
 		rows, err = tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries FROM ftpcoord_file
@@ -229,7 +229,7 @@ func (l *Ledger) claimInOrder(ctx context.Context, n int, term int64, token, set
 		}
 		// Locked by this transaction since they were read: still as read.
 		if _, err := tx.ExecContext(ctx, `UPDATE ftpcoord_file SET `+set+` WHERE group_id = ? AND version_key IN (`+
-			sqlbind.Placeholders(len(pickedKeys), 0)+`)`, append(append(slices.Clone(setArgs), l.cfg.GroupID), pickedKeys...)...); err != nil {
+			sqldb.Placeholders(len(pickedKeys), 0)+`)`, append(append(slices.Clone(setArgs), l.cfg.GroupID), pickedKeys...)...); err != nil {
 			return err
 		}
 		if l.claimPicked != nil {

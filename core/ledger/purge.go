@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 )
 
 // Purge deletes the DONE and REJECTED rows of paths that are gone from the
@@ -23,7 +23,7 @@ func (l *Ledger) Purge(ctx context.Context, gone []string, retention time.Durati
 		}
 		gone = gone[n:]
 		q := `DELETE FROM ftpcoord_file WHERE group_id = ? AND status IN ('DONE', 'REJECTED')
-			AND COALESCE(done_at, last_try, first_seen) < ` + l.later() + ` AND path IN (` + sqlbind.Placeholders(n, 0) + `)`
+			AND COALESCE(done_at, last_try, first_seen) < ` + l.later() + ` AND path IN (` + sqldb.Placeholders(n, 0) + `)`
 		res, err := l.exec(ctx, l.q(q), args...)
 		if err != nil {
 			return total, fmt.Errorf("ledger: purge: %w", err)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -43,7 +43,7 @@ func (l *Ledger) record(ctx context.Context, files []File) (int, error) {
 			for _, f := range batch {
 				args = append(args, l.cfg.GroupID, VersionKey(l.cfg.GroupID, l.cfg.Version, f), f.Path, f.Size, f.MTime)
 			}
-			q = "INSERT INTO ftpcoord_file (group_id, version_key, path, size, mtime_ms) VALUES " + sqlbind.Placeholders(n, 5)
+			q = "INSERT INTO ftpcoord_file (group_id, version_key, path, size, mtime_ms) VALUES " + sqldb.Placeholders(n, 5)
 			if l.cfg.Dialect == schema.MySQL {
 				q += " ON DUPLICATE KEY UPDATE version_key = version_key" // no-op: 0 rows affected
 			} else {

@@ -13,13 +13,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
-	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
-func (l *Ledger) q(s string) string { return sqlbind.Rebind(l.cfg.Dialect, s) }
+func (l *Ledger) q(s string) string { return sqldb.Rebind(l.cfg.Dialect, s) }
 
 // bound is ctx limited to the statement timeout.
 func (l *Ledger) bound(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -92,7 +91,7 @@ func (l *Ledger) exec(ctx context.Context, q string, args ...any) (sql.Result, e
 func (l *Ledger) retry(ctx context.Context, f func() error) error {
 	switch l.cfg.Dialect {
 	case schema.SQLite:
-		return sqlitedb.Retry(ctx, f)
+		return sqldb.Retry(ctx, f)
 	}
 	return retryDeadlock(ctx, f)
 }
@@ -100,7 +99,7 @@ func (l *Ledger) retry(ctx context.Context, f func() error) error {
 // query is exec for a write that returns rows (UPDATE ... RETURNING).
 func (l *Ledger) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	var rows *sql.Rows
-	err := sqlitedb.Retry(ctx, func() (err error) {
+	err := sqldb.Retry(ctx, func() (err error) {
 		rows, err = l.cfg.DB.QueryContext(ctx, q, args...)
 		return err
 	})
@@ -163,7 +162,7 @@ func (l *Ledger) keyIn(keys []string) (string, []any) {
 	for i, k := range keys {
 		args[i] = k
 	}
-	return "version_key IN (" + sqlbind.Placeholders(len(keys), 0) + ")", args
+	return "version_key IN (" + sqldb.Placeholders(len(keys), 0) + ")", args
 }
 
 // statusIs is the test that a row is in state s, for statements that find

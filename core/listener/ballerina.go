@@ -208,7 +208,7 @@ func (c ListenerConfig) Unhonoured() []string {
 		note("userDirIsRoot: has no effect: ftpcoord never changes to the server's root; paths are sent as written, and on a chrooted server / is the login directory")
 	}
 	if c.LaxDataBinding {
-		note("laxDataBinding: has no effect: ftpcoord has no typed data binding (onFileJson, onFileXml...)")
+		note("laxDataBinding: applies to typed content only (listener.ContentService, the Java and Spring onFileJson, onFileCsv bindings); other OnFile handlers and --exec get the bytes")
 	}
 	if m := c.FileTransferMode; m != "" && !strings.EqualFold(m, "BINARY") {
 		note("fileTransferMode %s: has no effect: ftpcoord always transfers in BINARY (TYPE I), byte for byte", m)
@@ -217,7 +217,7 @@ func (c ListenerConfig) Unhonoured() []string {
 		note("sftpCompression %v: has no effect: ftpcoord's SSH client does not compress", c.SftpCompression)
 	}
 	if c.CsvFailSafe != nil {
-		note("csvFailSafe: has no effect: ftpcoord has no typed CSV content (onFileCsv); handlers get the bytes")
+		note("csvFailSafe: applies to typed CSV content only (listener.ContentService, the Java and Spring onFileCsv); other OnFile handlers and --exec get the bytes")
 	}
 	if s := c.SocketConfig; s != nil && s.SftpSessionTimeout != nil && *s.SftpSessionTimeout != defaultSftpSessionTimeout {
 		note("socketConfig.sftpSessionTimeout: has no effect: SFTP sessions are bounded by connectTimeout while connecting and by the context of each request")

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -182,7 +182,7 @@ func eachOf(t *testing.T, dialects []schema.Dialect, f func(t *testing.T, d sche
 }
 
 // Q rewrites ? placeholders to $n for PostgreSQL, so tests write one query.
-func Q(d schema.Dialect, q string) string { return sqlbind.Rebind(d, q) }
+func Q(d schema.Dialect, q string) string { return sqldb.Rebind(d, q) }
 
 // CountStatements prepares ServerStatements on the database db is open on.
 func CountStatements(db *sql.DB, d schema.Dialect) error {

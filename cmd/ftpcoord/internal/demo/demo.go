@@ -19,7 +19,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/shell"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -122,7 +122,7 @@ func (d *demo) forgetGroup() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	d.db.ExecContext(ctx, sqlbind.Rebind(d.dialect, "DELETE FROM ftpcoord_file WHERE group_id = ?"), d.group)
+	d.db.ExecContext(ctx, sqldb.Rebind(d.dialect, "DELETE FROM ftpcoord_file WHERE group_id = ?"), d.group)
 	taskcompat.ForgetGroup(ctx, d.db, d.dialect, d.group)
 }
 

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/core/ledger"
-	"github.com/ftpcoord/ftpcoord/internal/sqlbind"
+	"github.com/ftpcoord/ftpcoord/internal/sqldb"
 	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -145,7 +145,7 @@ func ReadJudged(ctx context.Context, db *sql.DB, d schema.Dialect, c taskcompat.
 // schema made before it) or unreadable: the judge then falls back.
 func readTimings(ctx context.Context, db *sql.DB, d schema.Dialect, group string) map[string]int {
 	out := map[string]int{}
-	rows, err := db.QueryContext(ctx, sqlbind.Rebind(d, `SELECT task_id, liveness_check_interval FROM ftpcoord_member WHERE group_id = ?`), group)
+	rows, err := db.QueryContext(ctx, sqldb.Rebind(d, `SELECT task_id, liveness_check_interval FROM ftpcoord_member WHERE group_id = ?`), group)
 	if err != nil {
 		return out
 	}

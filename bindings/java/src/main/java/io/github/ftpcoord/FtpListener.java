@@ -48,7 +48,11 @@ public final class FtpListener implements AutoCloseable {
     private final Caller caller = new Caller(this);
     private final Object lifecycle = new Object();
     private final List<Thread> dispatchers = new ArrayList<>();
+    private final Content content;
     private volatile Service service;
+    private volatile ContentRoutes routes;
+    private volatile boolean onFileOverridden;
+    private volatile boolean onChangeOverridden;
     private volatile boolean closed;
 
     /**
@@ -57,6 +61,7 @@ public final class FtpListener implements AutoCloseable {
      * @throws FtpConfigException when the configuration is invalid (naming the field)
      */
     public FtpListener(ListenerConfig config) {
+        this.content = Content.of(config);
         byte[][] err = new byte[1][];
         long h = Native.listenerNew(config.toJson().getBytes(StandardCharsets.UTF_8), err);
         if (h == 0) {
@@ -73,8 +78,9 @@ public final class FtpListener implements AutoCloseable {
 
     /**
      * Attaches the service. The listener asks for the events whose methods the
-     * service overrides (onFile, onFileChange, onFileDelete) and always for
-     * errors.
+     * service overrides (onFile, onFileChange, onFileDelete; the typed
+     * onFileText, onFileJson, onFileXml, onFileCsv take files as onFile does)
+     * and always for errors.
      */
     public void attach(Service service) {
         if (service == null) {
@@ -84,12 +90,13 @@ public final class FtpListener implements AutoCloseable {
         boolean onFile = overrides(service, "onFile", FileInfo.class, InputStream.class, Caller.class);
         boolean onChange = overrides(service, "onFileChange", WatchEvent.class, Caller.class);
         boolean onDelete = overrides(service, "onFileDelete", String.class, Caller.class);
-        if (!onFile && !onChange && !onDelete) {
-            throw new IllegalArgumentException(
-                    "the service overrides none of onFile, onFileChange, onFileDelete: it would never be called");
+        ContentRoutes typed = ContentRoutes.of(service);
+        if (!onFile && !onChange && !onDelete && !typed.any()) {
+            throw new IllegalArgumentException("the service overrides none of onFile, onFileText, onFileJson, onFileXml,"
+                    + " onFileCsv, onFileChange, onFileDelete: it would never be called");
         }
         Map<String, Object> spec = new LinkedHashMap<>();
-        spec.put("onFile", onFile);
+        spec.put("onFile", onFile || typed.any());
         spec.put("onFileChange", onChange);
         spec.put("onFileDelete", onDelete);
         spec.put("onError", true);
@@ -98,6 +105,9 @@ public final class FtpListener implements AutoCloseable {
         if (rc != Native.OK) {
             throw failure(rc, err[0], "attach");
         }
+        this.routes = typed;
+        this.onFileOverridden = onFile;
+        this.onChangeOverridden = onChange;
         this.service = service;
     }
 
@@ -174,8 +184,10 @@ public final class FtpListener implements AutoCloseable {
     /**
      * Stops the listener and closes it. graceful hands the coordination token
      * over at once (a standby takes over immediately); false leaves it to
-     * expire, as a crash would. Events not yet acknowledged count as failed
-     * attempts and are retried.
+     * expire, as a crash would. Events not yet acknowledged are given back,
+     * not failed (ftpcoord.h): graceful, with coordination the ledger releases
+     * them at once for another member (or a later start) to take, and the
+     * attempt is not counted; false releases nothing, as a crash would not.
      *
      * @throws IllegalStateException when the listener is already closed
      */
@@ -300,7 +312,7 @@ public final class FtpListener implements AutoCloseable {
             switch (kind) {
                 case "file" -> {
                     try (EventInputStream in = new EventInputStream(this, id)) {
-                        s.onFile(FileInfo.fromJson(Json.object(ev.get("file"))), in, caller);
+                        deliverFile(s, FileInfo.fromJson(Json.object(ev.get("file"))), in);
                     }
                 }
                 case "fileChange" -> s.onFileChange(WatchEvent.fromJson(Json.object(ev.get("event"))), caller);
@@ -333,6 +345,24 @@ public final class FtpListener implements AutoCloseable {
             }
         } else if (failure != null && !"error".equals(kind)) {
             safeOnError(s, new FtpException("ftpcoord: the service failed on a " + kind + " event: " + describe(failure), failure));
+        }
+    }
+
+    /**
+     * One file to the method Ballerina routes it to: the typed method of its extension, else
+     * onFile; a file no method takes was told to onFileChange (done) or is rejected.
+     */
+    private void deliverFile(Service s, FileInfo file, InputStream in) throws Exception {
+        ContentRoutes r = routes;
+        ContentKind kind = r == null ? ContentKind.of(file) : r.kindOf(file);
+        if (r != null && r.has(kind)) {
+            r.deliver(s, kind, file, in, caller, content);
+        } else if (onFileOverridden) {
+            s.onFile(file, in, caller);
+        } else if (!onChangeOverridden) {
+            throw new RejectException("ftpcoord: no method of the service takes " + file.path() + ": a "
+                    + (kind == ContentKind.FILE ? "file with extension \"" + file.extension() + "\"" : "." + file.extension() + " file")
+                    + " goes to " + kind.method() + (kind == ContentKind.FILE ? "" : ", else to onFile") + "; the service has neither");
         }
     }
 

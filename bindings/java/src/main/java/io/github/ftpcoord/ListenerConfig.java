@@ -1,6 +1,8 @@
 package io.github.ftpcoord;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -65,14 +67,34 @@ public final class ListenerConfig {
     /** Connection retries: count after the first attempt, first wait, growth factor, cap of one wait. */
     public record RetryConfig(int count, double interval, double backOffFactor, double maxWaitInterval) {}
 
-    /** The coordination database, as ballerina/task's DatabaseConfig ("mysql" or "postgresql"). */
-    public record DatabaseConfig(String type, String host, int port, String user, String password, String database) {
+    /**
+     * The coordination database, as ballerina/task's DatabaseConfig ("mysql" or "postgresql"), or an SQLite
+     * file the processes of one host share ("sqlite", database the file's path). ssl is
+     * {@code options.ssl}, TLS to the server (null: TLS when the server offers it).
+     */
+    public record DatabaseConfig(String type, String host, int port, String user, String password, String database,
+            DatabaseSsl ssl) {
+        /** A database without TLS options (TLS when the server offers it). */
+        public DatabaseConfig(String type, String host, int port, String user, String password, String database) {
+            this(type, host, port, user, password, database, null);
+        }
+
         public static DatabaseConfig postgresql(String host, int port, String user, String password, String database) {
             return new DatabaseConfig("postgresql", host, port, user, password, database);
         }
 
         public static DatabaseConfig mysql(String host, int port, String user, String password, String database) {
             return new DatabaseConfig("mysql", host, port, user, password, database);
+        }
+
+        /** An SQLite file shared by the processes of one host (an absolute path, the same for every member). */
+        public static DatabaseConfig sqlite(String path) {
+            return new DatabaseConfig("sqlite", null, 0, null, null, path);
+        }
+
+        /** This database with TLS options (options.ssl): mode PREFER, DISABLE, REQUIRE, VERIFY-CA or VERIFY-FULL. */
+        public DatabaseConfig withSsl(String mode, String rootcert) {
+            return new DatabaseConfig(type, host, port, user, password, database, new DatabaseSsl(mode, rootcert));
         }
 
         @Override
@@ -91,21 +113,40 @@ public final class ListenerConfig {
             putIf(m, "user", user);
             putIf(m, "password", password);
             putIf(m, "database", database);
+            if (ssl != null) {
+                Map<String, Object> s = new LinkedHashMap<>();
+                putIf(s, "mode", ssl.mode());
+                putIf(s, "rootcert", ssl.rootcert());
+                m.put("options", Map.of("ssl", s));
+            }
             return m;
         }
     }
 
+    /** TLS to the coordination database (Ballerina's options.ssl): a mode and a PEM file of CAs (may be null). */
+    public record DatabaseSsl(String mode, String rootcert) {}
+
     /**
      * ballerina/task warm-backup coordination: members of one coordinationGroup
      * share the database; one is active at a time. livenessCheckInterval is in
-     * whole seconds, heartbeatFrequency in seconds.
+     * whole seconds, heartbeatFrequency and checkPeriod in seconds (0: the
+     * default); sessionTimeZone and crashSignal null: the default.
      */
     public record CoordinationConfig(
             DatabaseConfig databaseConfig,
             String memberId,
             String coordinationGroup,
             int livenessCheckInterval,
-            double heartbeatFrequency) {
+            double heartbeatFrequency,
+            String sessionTimeZone,
+            double checkPeriod,
+            Boolean crashSignal) {
+
+        /** Coordination with the defaults of sessionTimeZone, checkPeriod and crashSignal. */
+        public CoordinationConfig(DatabaseConfig databaseConfig, String memberId, String coordinationGroup,
+                int livenessCheckInterval, double heartbeatFrequency) {
+            this(databaseConfig, memberId, coordinationGroup, livenessCheckInterval, heartbeatFrequency, null, 0, null);
+        }
 
         public static Builder builder() {
             return new Builder();
@@ -122,6 +163,11 @@ public final class ListenerConfig {
             if (heartbeatFrequency != 0) {
                 m.put("heartbeatFrequency", heartbeatFrequency);
             }
+            putIf(m, "sessionTimeZone", sessionTimeZone);
+            if (checkPeriod != 0) {
+                m.put("checkPeriod", checkPeriod);
+            }
+            putIf(m, "crashSignal", crashSignal);
             return m;
         }
 
@@ -132,6 +178,9 @@ public final class ListenerConfig {
             private String coordinationGroup;
             private int livenessCheckInterval;
             private double heartbeatFrequency;
+            private String sessionTimeZone;
+            private double checkPeriod;
+            private Boolean crashSignal;
 
             private Builder() {}
 
@@ -162,15 +211,39 @@ public final class ListenerConfig {
                 return this;
             }
 
+            /**
+             * The database session's time zone, a zone name or an offset (default UTC): on PostgreSQL,
+             * the zone of the group's Ballerina JVMs.
+             */
+            public Builder sessionTimeZone(String zone) {
+                sessionTimeZone = zone;
+                return this;
+            }
+
+            /** Seconds between two reads of the token holder (default: heartbeatFrequency). */
+            public Builder checkPeriod(double seconds) {
+                checkPeriod = seconds;
+                return this;
+            }
+
+            /**
+             * Whether the active member holds a session lock standbys wait on, so that a dead process is
+             * replaced at once (default true; false behind a transaction-mode connection pool).
+             */
+            public Builder crashSignal(boolean v) {
+                crashSignal = v;
+                return this;
+            }
+
             public CoordinationConfig build() {
                 if (databaseConfig == null) {
                     throw new FtpConfigException("coordination.databaseConfig",
                             "coordination.databaseConfig: required (e.g. DatabaseConfig.postgresql(...))");
                 }
-                if (databaseConfig.type() == null
-                        || !(databaseConfig.type().equals("mysql") || databaseConfig.type().equals("postgresql"))) {
+                if (databaseConfig.type() == null || !(databaseConfig.type().equals("mysql")
+                        || databaseConfig.type().equals("postgresql") || databaseConfig.type().equals("sqlite"))) {
                     throw new FtpConfigException("coordination.databaseConfig.type",
-                            "coordination.databaseConfig.type: " + databaseConfig.type() + " is not mysql or postgresql");
+                            "coordination.databaseConfig.type: " + databaseConfig.type() + " is not mysql, postgresql or sqlite");
                 }
                 if (databaseConfig.port() < 0 || databaseConfig.port() > 65535) {
                     throw new FtpConfigException("coordination.databaseConfig.port",
@@ -192,8 +265,12 @@ public final class ListenerConfig {
                     throw new FtpConfigException("coordination.heartbeatFrequency",
                             "coordination.heartbeatFrequency: " + heartbeatFrequency + " is negative");
                 }
+                if (checkPeriod < 0) {
+                    throw new FtpConfigException("coordination.checkPeriod",
+                            "coordination.checkPeriod: " + checkPeriod + " is negative");
+                }
                 return new CoordinationConfig(databaseConfig, memberId, coordinationGroup, livenessCheckInterval,
-                        heartbeatFrequency);
+                        heartbeatFrequency, sessionTimeZone, checkPeriod, crashSignal);
             }
         }
     }
@@ -241,6 +318,72 @@ public final class ListenerConfig {
         }
     }
 
+    /** What makes a new version of a file (versionKey). */
+    public enum VersionKey {
+        PATH_SIZE_MTIME("path+size+mtime"),
+        PATH_MTIME("path+mtime"),
+        PATH("path");
+
+        final String json;
+
+        VersionKey(String json) {
+            this.json = json;
+        }
+    }
+
+    /**
+     * ballerina/ftp's file dependency condition: a file matching targetPattern waits until files matching
+     * requiredFiles ($1, $2... for targetPattern's groups) are in its directory; matchingMode ALL (null:
+     * the default), ANY or EXACT_COUNT with requiredFileCount (null: 1).
+     */
+    public record FileDependencyCondition(String targetPattern, List<String> requiredFiles, String matchingMode,
+            Integer requiredFileCount) {
+        Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("targetPattern", targetPattern);
+            m.put("requiredFiles", requiredFiles);
+            putIf(m, "matchingMode", matchingMode);
+            putIf(m, "requiredFileCount", requiredFileCount);
+            return m;
+        }
+    }
+
+    /** SFTP: the SSH algorithms offered, in order of preference; a null list keeps the defaults of that kind. */
+    public record SftpAlgorithms(List<String> keyExchanges, List<String> ciphers, List<String> macs,
+            List<String> hostKeyAlgorithms) {
+        Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            putIf(m, "keyExchanges", keyExchanges);
+            putIf(m, "ciphers", ciphers);
+            putIf(m, "macs", macs);
+            putIf(m, "hostKeyAlgorithms", hostKeyAlgorithms);
+            return m;
+        }
+    }
+
+    /** A proxy to reach the server through: type HTTP (CONNECT) or SOCKS5, and its login (may be null). */
+    public record Proxy(String host, int port, String type, String username, String password) {
+        @Override
+        public String toString() {
+            return "Proxy[host=" + host + ", port=" + port + ", type=" + type + ", username=" + username
+                    + ", password hidden]";
+        }
+
+        Map<String, Object> toJson() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("host", host);
+            m.put("port", port);
+            putIf(m, "type", type);
+            if (username != null || password != null) {
+                Map<String, Object> a = new LinkedHashMap<>();
+                putIf(a, "username", username);
+                putIf(a, "password", password);
+                m.put("auth", a);
+            }
+            return m;
+        }
+    }
+
     private final Map<String, Object> json;
     private final int workers;
 
@@ -281,6 +424,20 @@ public final class ListenerConfig {
         return json.get("coordination") instanceof Map<?, ?> c && c.get("memberId") instanceof String s ? s : null;
     }
 
+    /** Ballerina's {@code laxDataBinding}, for the typed content methods (default false). */
+    public boolean laxDataBinding() {
+        return Boolean.TRUE.equals(json.get("laxDataBinding"));
+    }
+
+    /** Ballerina's {@code csvFailSafe}, for {@code onFileCsv}: null when the configuration has none (off). */
+    public CsvFailSafe csvFailSafe() {
+        Object v = json.get("csvFailSafe");
+        if (v == null) {
+            return null;
+        }
+        return CsvFailSafe.parse(v instanceof Map<?, ?> m && m.get("contentType") instanceof String s ? s : null);
+    }
+
     /** How many files are processed at once (the listener's dispatcher threads). */
     public int workers() {
         return workers < 1 ? 1 : workers;
@@ -300,11 +457,31 @@ public final class ListenerConfig {
             cc.put("databaseConfig", "(hidden)");
             shown.put("coordination", cc);
         }
+        if (shown.get("proxy") instanceof Map<?, ?> p && p.containsKey("auth")) {
+            Map<String, Object> pp = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : p.entrySet()) {
+                pp.put(String.valueOf(e.getKey()), e.getValue());
+            }
+            pp.put("auth", "(hidden)");
+            shown.put("proxy", pp);
+        }
         return "ListenerConfig" + Json.write(shown);
     }
 
     private static void putIf(Map<String, Object> m, String key, Object v) {
         if (v != null) {
+            m.put(key, v);
+        }
+    }
+
+    private static void putTrue(Map<String, Object> m, String key, boolean v) {
+        if (v) {
+            m.put(key, true);
+        }
+    }
+
+    private static void putPositive(Map<String, Object> m, String key, int v) {
+        if (v != 0) {
             m.put(key, v);
         }
     }
@@ -337,6 +514,30 @@ public final class ListenerConfig {
         private int maxFilesPerPoll;
         private int maxConnections;
         private boolean insecureSkipVerify;
+        private String credentialsPasswordFile;
+        private String privateKeyPasswordFile;
+        private PrivateKey clientCertificate;
+        private List<String> preferredMethods;
+        private final List<FileDependencyCondition> fileDependencyConditions = new ArrayList<>();
+        private int stableListings;
+        private String serverTimeZone;
+        private boolean activeMode;
+        private SftpAlgorithms sftpAlgorithms;
+        private boolean sftpTrustOnFirstUse;
+        private boolean insecureIgnoreHostKey;
+        private boolean recursive;
+        private int maxDepth;
+        private boolean includeHidden;
+        private List<String> include;
+        private List<String> exclude;
+        private Double retention;
+        private String stagingDir;
+        private int maxListingEntries;
+        private int maxListingDirectories;
+        private VersionKey versionKey;
+        private Double ftpDataTimeout;
+        private Double ftpSocketTimeout;
+        private Proxy proxy;
 
         private Builder() {}
 
@@ -358,12 +559,14 @@ public final class ListenerConfig {
         /** auth.credentials: user name and password (FTP, FTPS, SFTP). */
         public Builder credentials(String username, String password) {
             credentials = new Credentials(username, password);
+            credentialsPasswordFile = null;
             return this;
         }
 
         /** auth.privateKey: an SFTP key file and its passphrase (null for none). */
         public Builder privateKey(String path, String passphrase) {
             privateKey = new PrivateKey(path, passphrase);
+            privateKeyPasswordFile = null;
             return this;
         }
 
@@ -492,8 +695,163 @@ public final class ListenerConfig {
             return this;
         }
 
+        /**
+         * auth.credentials with the password in a file (passwordFile), read again at each new connection, so
+         * that a rotated secret is used without a restart.
+         */
+        public Builder credentialsFile(String username, String passwordFile) {
+            credentials = new Credentials(username, null);
+            credentialsPasswordFile = passwordFile;
+            return this;
+        }
+
+        /** auth.privateKey with its passphrase in a file (passwordFile), read again at each new connection. */
+        public Builder privateKeyFile(String path, String passphraseFile) {
+            privateKey = new PrivateKey(path, null);
+            privateKeyPasswordFile = passphraseFile;
+            return this;
+        }
+
+        /**
+         * auth.secureSocket.key: FTPS's client certificate, a PKCS#12 key store and its password, or a PEM file
+         * with the certificate and its unencrypted key (password null).
+         */
+        public Builder clientCertificate(String path, String password) {
+            clientCertificate = new PrivateKey(path, password);
+            return this;
+        }
+
+        /** auth.preferredMethods: SFTP's authentication methods in order (PUBLICKEY, PASSWORD, KEYBOARD_INTERACTIVE). */
+        public Builder preferredMethods(String... methods) {
+            preferredMethods = List.of(methods);
+            return this;
+        }
+
+        /** Adds a file dependency condition (fileDependencyConditions). */
+        public Builder fileDependencyCondition(FileDependencyCondition v) {
+            fileDependencyConditions.add(Objects.requireNonNull(v, "condition"));
+            return this;
+        }
+
+        /** Listings in a row that must show a new version unchanged before it is reported; default 1. */
+        public Builder stableListings(int v) {
+            stableListings = v;
+            return this;
+        }
+
+        /** FTP/FTPS: the IANA zone the server's LIST answers give local times in; default UTC. */
+        public Builder serverTimeZone(String v) {
+            serverTimeZone = v;
+            return this;
+        }
+
+        /** FTP and implicit FTPS: data connections in active mode (the server connects back). */
+        public Builder activeMode(boolean v) {
+            activeMode = v;
+            return this;
+        }
+
+        /** SFTP: the SSH algorithms offered (for a legacy server). */
+        public Builder sftpAlgorithms(SftpAlgorithms v) {
+            sftpAlgorithms = v;
+            return this;
+        }
+
+        /** SFTP: record the server's host key in sftpSshKnownHosts when it has none for the server yet. */
+        public Builder sftpTrustOnFirstUse(boolean v) {
+            sftpTrustOnFirstUse = v;
+            return this;
+        }
+
+        /** SFTP: do not verify the host key (tests only; every connection logs a warning). */
+        public Builder insecureIgnoreHostKey(boolean v) {
+            insecureIgnoreHostKey = v;
+            return this;
+        }
+
+        /** Also watch subdirectories, down to maxDepth levels (0: no limit). */
+        public Builder recursive(boolean v) {
+            recursive = v;
+            return this;
+        }
+
+        public Builder maxDepth(int v) {
+            maxDepth = v;
+            return this;
+        }
+
+        /** Report names that start with a dot. */
+        public Builder includeHidden(boolean v) {
+            includeHidden = v;
+            return this;
+        }
+
+        /** Glob patterns on the file name, one of which a file must match (on top of fileNamePattern). */
+        public Builder include(String... globs) {
+            include = List.of(globs);
+            return this;
+        }
+
+        /** Glob patterns on the file name a file must match none of. */
+        public Builder exclude(String... globs) {
+            exclude = List.of(globs);
+            return this;
+        }
+
+        /** Seconds the ledger keeps the rows of DONE and REJECTED files gone from the server; default 7 days. */
+        public Builder retention(double seconds) {
+            retention = seconds;
+            return this;
+        }
+
+        /** A local, absolute directory each file is downloaded into before the handler gets it. */
+        public Builder stagingDir(String v) {
+            stagingDir = v;
+            return this;
+        }
+
+        /** The most entries one poll's listing reads; default 500,000. */
+        public Builder maxListingEntries(int v) {
+            maxListingEntries = v;
+            return this;
+        }
+
+        /** With recursive: the most directories one poll lists; default 10,000. */
+        public Builder maxListingDirectories(int v) {
+            maxListingDirectories = v;
+            return this;
+        }
+
+        /** What makes a new version of a file; default PATH_SIZE_MTIME. */
+        public Builder versionKey(VersionKey v) {
+            versionKey = v;
+            return this;
+        }
+
+        /**
+         * socketConfig, FTP/FTPS: seconds of the longest wait on a data connection (default 120) and for a
+         * reply on the control connection (default 60); null keeps a default.
+         */
+        public Builder socketConfig(Double ftpDataTimeout, Double ftpSocketTimeout) {
+            this.ftpDataTimeout = ftpDataTimeout;
+            this.ftpSocketTimeout = ftpSocketTimeout;
+            return this;
+        }
+
+        /** Connect through a proxy (SFTP, FTP and FTPS). */
+        public Builder proxy(Proxy v) {
+            proxy = v;
+            return this;
+        }
+
         private static FtpConfigException bad(String field, String problem) {
             return new FtpConfigException(field, "listener config: " + field + ": " + problem);
+        }
+
+        private static void notNegative(String field, int v) {
+            if (v < 0) {
+                throw bad(field, v + " is negative");
+            }
         }
 
         /** Checks the values (the library checks the rest when the listener is made). */
@@ -528,6 +886,16 @@ public final class ListenerConfig {
             if (stepAsideAfter != null && !(stepAsideAfter >= 1 && stepAsideAfter <= 3600)) {
                 throw bad("stepAsideAfter", stepAsideAfter + " is not between 1 and 3600 seconds; leave it unset for 20");
             }
+            notNegative("stableListings", stableListings);
+            notNegative("maxDepth", maxDepth);
+            notNegative("maxListingEntries", maxListingEntries);
+            notNegative("maxListingDirectories", maxListingDirectories);
+            if (retention != null && !(retention > 0)) {
+                throw bad("retention", retention + " is not a positive number of seconds");
+            }
+            if (proxy != null && (proxy.host() == null || proxy.host().isBlank() || proxy.port() < 1 || proxy.port() > 65535)) {
+                throw bad("proxy", "needs a host and a TCP port (1-65535): " + proxy);
+            }
             if (credentials != null && (credentials.username() == null || credentials.username().isEmpty())) {
                 throw bad("auth.credentials.username", "is empty");
             }
@@ -549,26 +917,38 @@ public final class ListenerConfig {
             if (port != 0) {
                 m.put("port", port);
             }
-            if (credentials != null || privateKey != null || secureSocket != null) {
+            if (credentials != null || privateKey != null || secureSocket != null || clientCertificate != null
+                    || preferredMethods != null) {
                 Map<String, Object> auth = new LinkedHashMap<>();
                 if (credentials != null) {
                     Map<String, Object> c = new LinkedHashMap<>();
                     c.put("username", credentials.username());
                     putIf(c, "password", credentials.password());
+                    putIf(c, "passwordFile", credentialsPasswordFile);
                     auth.put("credentials", c);
                 }
                 if (privateKey != null) {
                     Map<String, Object> k = new LinkedHashMap<>();
                     k.put("path", privateKey.path());
                     putIf(k, "password", privateKey.password());
+                    putIf(k, "passwordFile", privateKeyPasswordFile);
                     auth.put("privateKey", k);
                 }
-                if (secureSocket != null) {
+                if (secureSocket != null || clientCertificate != null) {
                     Map<String, Object> s = new LinkedHashMap<>();
-                    putIf(s, "cert", secureSocket.cert());
-                    putIf(s, "mode", secureSocket.mode());
+                    if (secureSocket != null) {
+                        putIf(s, "cert", secureSocket.cert());
+                        putIf(s, "mode", secureSocket.mode());
+                    }
+                    if (clientCertificate != null) {
+                        Map<String, Object> k = new LinkedHashMap<>();
+                        k.put("path", clientCertificate.path());
+                        putIf(k, "password", clientCertificate.password());
+                        s.put("key", k);
+                    }
                     auth.put("secureSocket", s);
                 }
+                putIf(auth, "preferredMethods", preferredMethods);
                 m.put("auth", auth);
             }
             putIf(m, "path", path);
@@ -620,6 +1000,38 @@ public final class ListenerConfig {
             }
             if (insecureSkipVerify) {
                 m.put("insecureSkipVerify", true);
+            }
+            if (!fileDependencyConditions.isEmpty()) {
+                m.put("fileDependencyConditions", fileDependencyConditions.stream().map(FileDependencyCondition::toJson).toList());
+            }
+            putPositive(m, "stableListings", stableListings);
+            putIf(m, "serverTimeZone", serverTimeZone);
+            putTrue(m, "activeMode", activeMode);
+            if (sftpAlgorithms != null) {
+                m.put("sftpAlgorithms", sftpAlgorithms.toJson());
+            }
+            putTrue(m, "sftpTrustOnFirstUse", sftpTrustOnFirstUse);
+            putTrue(m, "insecureIgnoreHostKey", insecureIgnoreHostKey);
+            putTrue(m, "recursive", recursive);
+            putPositive(m, "maxDepth", maxDepth);
+            putTrue(m, "includeHidden", includeHidden);
+            putIf(m, "include", include);
+            putIf(m, "exclude", exclude);
+            putIf(m, "retention", retention);
+            putIf(m, "stagingDir", stagingDir);
+            putPositive(m, "maxListingEntries", maxListingEntries);
+            putPositive(m, "maxListingDirectories", maxListingDirectories);
+            if (versionKey != null) {
+                m.put("versionKey", versionKey.json);
+            }
+            if (ftpDataTimeout != null || ftpSocketTimeout != null) {
+                Map<String, Object> sc = new LinkedHashMap<>();
+                putIf(sc, "ftpDataTimeout", ftpDataTimeout);
+                putIf(sc, "ftpSocketTimeout", ftpSocketTimeout);
+                m.put("socketConfig", sc);
+            }
+            if (proxy != null) {
+                m.put("proxy", proxy.toJson());
             }
             return new ListenerConfig(m, workers);
         }

@@ -13,7 +13,10 @@ import java.util.Map;
  * ableToWork} is false once its polls have failed to connect or log in to the
  * file server for {@code stepAsideAfter} ({@code workReason} says why, never
  * with a password); with coordination it then gave the token up and does not
- * compete for it before {@code asideUntil} (null otherwise).
+ * compete for it before {@code asideUntil} (null otherwise). {@code pollStuck}
+ * is true while the running poll has made no progress for twice
+ * processingTimeout (the status JSON's {@code poll.stuck}; the command's
+ * /readyz answers 503 then).
  */
 public record ListenerStatus(
         boolean coordinated,
@@ -25,7 +28,8 @@ public record ListenerStatus(
         Map<String, Long> ledger,
         boolean ableToWork,
         String workReason,
-        Instant asideUntil) {
+        Instant asideUntil,
+        boolean pollStuck) {
 
     public ListenerStatus {
         ledger = Map.copyOf(ledger);
@@ -55,7 +59,8 @@ public record ListenerStatus(
                 counts,
                 !work.containsKey("able") || Json.bool(work, "able"),
                 Json.str(work, "reason"),
-                instant(Json.str(work, "asideUntil")));
+                instant(Json.str(work, "asideUntil")),
+                Json.bool(Json.object(m.get("poll")), "stuck"));
     }
 
     private static Instant instant(String s) {

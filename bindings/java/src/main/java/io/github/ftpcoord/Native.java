@@ -44,7 +44,7 @@ final class Native {
 
     private static final String TEMP_PREFIX = "ftpcoord-native-";
 
-    // Status codes of ftpcoord.h.
+    // Status codes of ftpcoord.h (capi/header_test.go checks these against it).
     static final int OK = 0;
     static final int TIMEOUT = 1;
     static final int INVALID_ARG = -1;

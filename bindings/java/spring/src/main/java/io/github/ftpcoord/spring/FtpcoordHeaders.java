@@ -34,6 +34,13 @@ public final class FtpcoordHeaders {
     /** Long: the file's last modification time, milliseconds since the epoch. */
     public static final String MTIME = PREFIX + "mtime";
 
+    /**
+     * String: with {@link PayloadType#CONTENT}, the {@link io.github.ftpcoord.ContentKind} of the
+     * file by its extension ({@code TEXT}, {@code JSON}, {@code XML}, {@code CSV}, {@code FILE}), to
+     * route on as Ballerina routes to onFileText, onFileJson...
+     */
+    public static final String CONTENT_KIND = PREFIX + "contentKind";
+
     /** String: the file's full remote path. */
     public static final String PATH = PREFIX + "path";
 }

@@ -1,6 +1,9 @@
 package io.github.ftpcoord.spring;
 
 import io.github.ftpcoord.Caller;
+import io.github.ftpcoord.Content;
+import io.github.ftpcoord.ContentBindingException;
+import io.github.ftpcoord.ContentKind;
 import io.github.ftpcoord.FileInfo;
 import io.github.ftpcoord.FtpException;
 import io.github.ftpcoord.FtpListener;
@@ -70,6 +73,9 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
     private final Set<Delivery> inFlight = ConcurrentHashMap.newKeySet();
 
     private PayloadType payloadType = PayloadType.INPUT_STREAM;
+    private final Content content;
+    private Class<?> jsonType;
+    private Class<?> csvType;
     private Path stagingDirectory;
     private Duration receiveTimeout = Duration.ZERO;
     private Duration stopTimeout = Duration.ofSeconds(30);
@@ -94,12 +100,32 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
     public FtpcoordMessageSource(ListenerConfig config) {
         this.config = Objects.requireNonNull(config, "config");
         this.memberId = config.memberId();
+        this.content = Content.of(config);
         this.listener = newListener();
     }
 
     /** The payload of the messages: INPUT_STREAM (default), BYTES or FILE. */
     public void setPayloadType(PayloadType payloadType) {
         this.payloadType = Objects.requireNonNull(payloadType, "payloadType");
+    }
+
+    /**
+     * With {@link PayloadType#CONTENT}: the class a {@code .json} file is bound to (Jackson when
+     * it is on the class path, else the JDK binder of {@link Content}); null (default) gives the
+     * JSON tree. As Ballerina's {@code laxDataBinding = false}, a member of a record missing from
+     * the content is an error unless the configuration sets {@code laxDataBinding}.
+     */
+    public void setJsonType(Class<?> jsonType) {
+        this.jsonType = jsonType;
+    }
+
+    /**
+     * With {@link PayloadType#CONTENT}: the record or class each row of a {@code .csv} file is
+     * bound to by the header's names (payload {@code List} of it); null (default) gives
+     * {@code String[][]}. The configuration's {@code csvFailSafe} skips the rows that do not bind.
+     */
+    public void setCsvType(Class<?> csvType) {
+        this.csvType = csvType;
     }
 
     /** Where FILE payloads are staged (default: the JVM's temporary directory). */
@@ -118,6 +144,14 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
     /** How long {@link #stop()} waits for the flows in progress (default 30 s). */
     public void setStopTimeout(Duration stopTimeout) {
         this.stopTimeout = Objects.requireNonNull(stopTimeout, "stopTimeout");
+    }
+
+    public Class<?> getJsonType() {
+        return jsonType;
+    }
+
+    public Class<?> getCsvType() {
+        return csvType;
     }
 
     public PayloadType getPayloadType() {
@@ -353,6 +387,10 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
         Object payload;
         try {
             payload = payload(d);
+        } catch (ContentBindingException e) {
+            // The same bytes would fail again: no retry (as Ballerina's ContentBindingError).
+            d.finish(Outcome.REJECT, e.getMessage());
+            throw new MessagingException("ftpcoord: " + d.file.path() + " is rejected: its content does not parse or bind", e);
         } catch (IOException | RuntimeException e) {
             d.finish(Outcome.FAIL, "ftpcoord: could not read " + d.file.path() + " for its message: " + e);
             throw new MessagingException("ftpcoord: could not read " + d.file.path() + " (a failed attempt)", e);
@@ -368,6 +406,9 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
                 .setHeader(FtpcoordHeaders.SIZE, f.size())
                 .setHeader(FtpcoordHeaders.MTIME, f.lastModifiedTimestamp())
                 .setHeader(IntegrationMessageHeaderAccessor.ACKNOWLEDGMENT_CALLBACK, new FtpcoordAcknowledgmentCallback(d));
+        if (payloadType == PayloadType.CONTENT) {
+            b.setHeader(FtpcoordHeaders.CONTENT_KIND, ContentKind.of(f).name());
+        }
         if (memberId != null) {
             b.setHeader(FtpcoordHeaders.MEMBER_ID, memberId);
         }
@@ -398,6 +439,19 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
                 Files.copy(d.content, file, StandardCopyOption.REPLACE_EXISTING);
                 yield file.toFile();
             }
+            case CONTENT -> typed(d.file, d.content);
+        };
+    }
+
+    /** The payload Ballerina's typed method of this file's extension would take. */
+    private Object typed(FileInfo f, InputStream in) throws IOException {
+        return switch (ContentKind.of(f)) {
+            case TEXT -> content.text(f, in);
+            case JSON -> JacksonContent.PRESENT ? JacksonContent.read(f, content.text(f, in), jsonType, config.laxDataBinding())
+                    : jsonType == null ? content.json(f, in) : content.json(f, in, jsonType);
+            case XML -> content.xml(f, in);
+            case CSV -> csvType == null ? content.csv(f, in) : content.csv(f, in, csvType);
+            case FILE -> in;
         };
     }
 

@@ -59,6 +59,8 @@ public class FtpcoordAutoConfiguration {
             throw FtpcoordPropertyException.from(e);
         }
         source.setPayloadType(properties.getPayloadType());
+        source.setJsonType(properties.getContentJsonType());
+        source.setCsvType(properties.getContentCsvType());
         source.setStagingDirectory(properties.getStagingDirectory());
         source.setReceiveTimeout(properties.getReceiveTimeout());
         source.setStopTimeout(properties.getStopTimeout());

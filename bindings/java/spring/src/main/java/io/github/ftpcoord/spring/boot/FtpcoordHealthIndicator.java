@@ -10,7 +10,8 @@ import org.springframework.boot.actuate.health.Health;
  * work, DOWN when it cannot heartbeat, OUT_OF_SERVICE while the source is stopped or while the
  * member cannot do the work (its polls failed to connect or log in to the file server for
  * {@code ftpcoord.step-aside-after}: it gave the token up; detail {@code workReason} says why
- * and {@code asideUntil} until when it does not compete for it). Details: role (active or
+ * and {@code asideUntil} until when it does not compete for it), and OUT_OF_SERVICE while the
+ * running poll makes no progress for twice processingTimeout (detail {@code pollStuck}). Details: role (active or
  * standby), holder, term, memberId, last heartbeat, the ledger's counts by state, files in
  * flight. No password or connection string appears.
  */
@@ -36,6 +37,9 @@ public class FtpcoordHealthIndicator extends AbstractHealthIndicator {
             if (s.asideUntil() != null) {
                 builder.withDetail("asideUntil", s.asideUntil().toString());
             }
+        } else if (s.pollStuck()) {
+            // As the command's /readyz: no progress for twice processingTimeout.
+            builder.outOfService().withDetail("pollStuck", true);
         } else {
             builder.up();
         }

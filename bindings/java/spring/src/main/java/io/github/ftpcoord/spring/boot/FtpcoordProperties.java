@@ -6,6 +6,8 @@ import io.github.ftpcoord.spring.PayloadType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DurationUnit;
 
@@ -71,9 +73,55 @@ public class FtpcoordProperties {
     private Integer maxConnections;
     private final PostAction afterProcess = new PostAction();
     private final PostAction afterError = new PostAction();
+    /** Files held back until the files they belong with are in their directory (ballerina/ftp's). */
+    private final List<FileDependencyCondition> fileDependencyConditions = new ArrayList<>();
+    /** Listings in a row that must show a new version unchanged before it is handed over (default 1). */
+    private Integer stableListings;
+    /** FTP/FTPS: the IANA zone the server's LIST answers give local times in (default UTC). */
+    private String serverTimeZone;
+    /** FTP and implicit FTPS: data connections in active mode, the server connecting back (default false). */
+    private Boolean activeMode;
+    private final SftpAlgorithms sftpAlgorithms = new SftpAlgorithms();
+    /** SFTP: record the server's host key in sftp-ssh-known-hosts when it has none for the server yet. */
+    private Boolean sftpTrustOnFirstUse;
+    /** FTPS: do not verify the server's certificate (tests only; every connection logs a warning). */
+    private Boolean insecureSkipVerify;
+    /** SFTP: do not verify the host key (tests only; every connection logs a warning). */
+    private Boolean insecureIgnoreHostKey;
+    /** Also watch subdirectories, down to max-depth levels (default false). */
+    private Boolean recursive;
+    /** With recursive: how many levels below path (default 0: no limit). */
+    private Integer maxDepth;
+    /** Report names that start with a dot (default false). */
+    private Boolean includeHidden;
+    /** Glob patterns on the file name, one of which a file must match (on top of file-name-pattern). */
+    private List<String> include;
+    /** Glob patterns on the file name a file must match none of. */
+    private List<String> exclude;
+    /** How long the ledger keeps the rows of DONE and REJECTED files gone from the server (default 7 days). */
+    @DurationUnit(ChronoUnit.SECONDS)
+    private Duration retention;
+    /**
+     * The library's download directory (a local, absolute path): each file is downloaded there first,
+     * resumably, before the flow gets it. Not staging-directory, where the adapter writes file payloads.
+     */
+    private String stagingDir;
+    /** The most entries one poll's listing reads (default 500000). */
+    private Integer maxListingEntries;
+    /** With recursive: the most directories one poll lists (default 10000). */
+    private Integer maxListingDirectories;
+    /** What makes a new version: path-size-mtime (default), path-mtime or path. */
+    private ListenerConfig.VersionKey versionKey;
+    private final SocketConfig socketConfig = new SocketConfig();
+    private final Proxy proxy = new Proxy();
+    private final RetryConfig retryConfig = new RetryConfig();
 
-    /** The payload of the messages: input-stream (default), bytes or file. */
+    /** The payload of the messages: input-stream (default), bytes, file or content (typed by extension). */
     private PayloadType payloadType = PayloadType.INPUT_STREAM;
+    /** With payload-type content: the class a .json file is bound to (default: the JSON tree). */
+    private Class<?> contentJsonType;
+    /** With payload-type content: the class each row of a .csv file is bound to (default: String[][]). */
+    private Class<?> contentCsvType;
     /** Where file payloads are staged (default: java.io.tmpdir). */
     private Path stagingDirectory;
     /** How long one receive of the poller waits for a file (default 0). */
@@ -86,6 +134,16 @@ public class FtpcoordProperties {
         private final Credentials credentials = new Credentials();
         private final PrivateKey privateKey = new PrivateKey();
         private final SecureSocket secureSocket = new SecureSocket();
+        /** SFTP: the authentication methods, in order (default PUBLICKEY, PASSWORD). */
+        private List<String> preferredMethods;
+
+        public List<String> getPreferredMethods() {
+            return preferredMethods;
+        }
+
+        public void setPreferredMethods(List<String> preferredMethods) {
+            this.preferredMethods = preferredMethods;
+        }
 
         public Credentials getCredentials() {
             return credentials;
@@ -104,6 +162,16 @@ public class FtpcoordProperties {
     public static class Credentials {
         private String username;
         private String password;
+        /** A file holding the password instead, read again at each new connection. */
+        private String passwordFile;
+
+        public String getPasswordFile() {
+            return passwordFile;
+        }
+
+        public void setPasswordFile(String passwordFile) {
+            this.passwordFile = passwordFile;
+        }
 
         public String getUsername() {
             return username;
@@ -131,6 +199,16 @@ public class FtpcoordProperties {
     public static class PrivateKey {
         private String path;
         private String password;
+        /** A file holding the passphrase instead, read again at each new connection. */
+        private String passwordFile;
+
+        public String getPasswordFile() {
+            return passwordFile;
+        }
+
+        public void setPasswordFile(String passwordFile) {
+            this.passwordFile = passwordFile;
+        }
 
         public String getPath() {
             return path;
@@ -158,6 +236,12 @@ public class FtpcoordProperties {
     public static class SecureSocket {
         private String cert;
         private String mode;
+        /** key: the client certificate, for servers that require one (a PKCS#12 key store or a PEM file). */
+        private final KeyStore key = new KeyStore();
+
+        public KeyStore getKey() {
+            return key;
+        }
 
         public String getCert() {
             return cert;
@@ -213,6 +297,37 @@ public class FtpcoordProperties {
         @DurationUnit(ChronoUnit.SECONDS)
         private Duration heartbeatFrequency;
         private final DatabaseConfig databaseConfig = new DatabaseConfig();
+        /** The database session's time zone, a zone name or an offset (default UTC). */
+        private String sessionTimeZone;
+        /** How often a member reads the token holder (default: heartbeat-frequency). */
+        @DurationUnit(ChronoUnit.SECONDS)
+        private Duration checkPeriod;
+        /** The session lock standbys wait on, so that a dead process is replaced at once (default true). */
+        private Boolean crashSignal;
+
+        public String getSessionTimeZone() {
+            return sessionTimeZone;
+        }
+
+        public void setSessionTimeZone(String sessionTimeZone) {
+            this.sessionTimeZone = sessionTimeZone;
+        }
+
+        public Duration getCheckPeriod() {
+            return checkPeriod;
+        }
+
+        public void setCheckPeriod(Duration checkPeriod) {
+            this.checkPeriod = checkPeriod;
+        }
+
+        public Boolean getCrashSignal() {
+            return crashSignal;
+        }
+
+        public void setCrashSignal(Boolean crashSignal) {
+            this.crashSignal = crashSignal;
+        }
 
         public String getMemberId() {
             return memberId;
@@ -252,14 +367,20 @@ public class FtpcoordProperties {
 
         boolean isSet() {
             return memberId != null || coordinationGroup != null || livenessCheckInterval != null
-                    || heartbeatFrequency != null || databaseConfig.isSet();
+                    || heartbeatFrequency != null || databaseConfig.isSet() || sessionTimeZone != null
+                    || checkPeriod != null || crashSignal != null;
         }
     }
 
     /** coordination.database-config: the coordination database. */
     public static class DatabaseConfig {
-        /** postgresql or mysql. */
+        /** postgresql, mysql or sqlite (database is then the file's path). */
         private String type;
+        private final Options options = new Options();
+
+        public Options getOptions() {
+            return options;
+        }
         private String host;
         private Integer port;
         private String user;
@@ -315,7 +436,8 @@ public class FtpcoordProperties {
         }
 
         boolean isSet() {
-            return type != null || host != null || port != null || user != null || password != null || database != null;
+            return type != null || host != null || port != null || user != null || password != null || database != null
+                    || options.ssl.mode != null || options.ssl.rootcert != null;
         }
 
         @Override
@@ -380,6 +502,295 @@ public class FtpcoordProperties {
         }
     }
 
+    /** coordination.database-config.options: Ballerina's driver options; ssl is read. */
+    public static class Options {
+        private final Ssl ssl = new Ssl();
+
+        public Ssl getSsl() {
+            return ssl;
+        }
+    }
+
+    /** coordination.database-config.options.ssl: TLS to the database server. */
+    public static class Ssl {
+        /** PREFER (default), DISABLE, REQUIRE, VERIFY-CA or VERIFY-FULL (either module's spelling). */
+        private String mode;
+        /** A PEM file of the CA certificates to trust. */
+        private String rootcert;
+
+        public String getMode() {
+            return mode;
+        }
+
+        public void setMode(String mode) {
+            this.mode = mode;
+        }
+
+        public String getRootcert() {
+            return rootcert;
+        }
+
+        public void setRootcert(String rootcert) {
+            this.rootcert = rootcert;
+        }
+    }
+
+    /** file-dependency-conditions[n]: ballerina/ftp's file dependency condition. */
+    public static class FileDependencyCondition {
+        /** The files the condition holds back (a regular expression on the whole name). */
+        private String targetPattern;
+        /** Patterns of the files needed; $1, $2... stand for target-pattern's groups. */
+        private List<String> requiredFiles;
+        /** ALL (default), ANY or EXACT_COUNT. */
+        private String matchingMode;
+        /** With EXACT_COUNT: how many matches there must be (default 1). */
+        private Integer requiredFileCount;
+
+        public String getTargetPattern() {
+            return targetPattern;
+        }
+
+        public void setTargetPattern(String targetPattern) {
+            this.targetPattern = targetPattern;
+        }
+
+        public List<String> getRequiredFiles() {
+            return requiredFiles;
+        }
+
+        public void setRequiredFiles(List<String> requiredFiles) {
+            this.requiredFiles = requiredFiles;
+        }
+
+        public String getMatchingMode() {
+            return matchingMode;
+        }
+
+        public void setMatchingMode(String matchingMode) {
+            this.matchingMode = matchingMode;
+        }
+
+        public Integer getRequiredFileCount() {
+            return requiredFileCount;
+        }
+
+        public void setRequiredFileCount(Integer requiredFileCount) {
+            this.requiredFileCount = requiredFileCount;
+        }
+    }
+
+    /** sftp-algorithms: the SSH algorithms SFTP offers, in order of preference (unset: the defaults). */
+    public static class SftpAlgorithms {
+        private List<String> keyExchanges;
+        private List<String> ciphers;
+        private List<String> macs;
+        private List<String> hostKeyAlgorithms;
+
+        public List<String> getKeyExchanges() {
+            return keyExchanges;
+        }
+
+        public void setKeyExchanges(List<String> keyExchanges) {
+            this.keyExchanges = keyExchanges;
+        }
+
+        public List<String> getCiphers() {
+            return ciphers;
+        }
+
+        public void setCiphers(List<String> ciphers) {
+            this.ciphers = ciphers;
+        }
+
+        public List<String> getMacs() {
+            return macs;
+        }
+
+        public void setMacs(List<String> macs) {
+            this.macs = macs;
+        }
+
+        public List<String> getHostKeyAlgorithms() {
+            return hostKeyAlgorithms;
+        }
+
+        public void setHostKeyAlgorithms(List<String> hostKeyAlgorithms) {
+            this.hostKeyAlgorithms = hostKeyAlgorithms;
+        }
+
+        boolean isSet() {
+            return keyExchanges != null || ciphers != null || macs != null || hostKeyAlgorithms != null;
+        }
+    }
+
+    /** retry-config: how connecting is retried; an unset value takes Ballerina's default. */
+    public static class RetryConfig {
+        /** Retries after the first attempt (default 3). */
+        private Integer count;
+        /** The first wait (default 1 s). */
+        @DurationUnit(ChronoUnit.SECONDS)
+        private Duration interval;
+        /** Each wait is the previous one times this (default 2.0). */
+        private Double backOffFactor;
+        /** The longest single wait (default 30 s). */
+        @DurationUnit(ChronoUnit.SECONDS)
+        private Duration maxWaitInterval;
+
+        public Integer getCount() {
+            return count;
+        }
+
+        public void setCount(Integer count) {
+            this.count = count;
+        }
+
+        public Duration getInterval() {
+            return interval;
+        }
+
+        public void setInterval(Duration interval) {
+            this.interval = interval;
+        }
+
+        public Double getBackOffFactor() {
+            return backOffFactor;
+        }
+
+        public void setBackOffFactor(Double backOffFactor) {
+            this.backOffFactor = backOffFactor;
+        }
+
+        public Duration getMaxWaitInterval() {
+            return maxWaitInterval;
+        }
+
+        public void setMaxWaitInterval(Duration maxWaitInterval) {
+            this.maxWaitInterval = maxWaitInterval;
+        }
+
+        boolean isSet() {
+            return count != null || interval != null || backOffFactor != null || maxWaitInterval != null;
+        }
+    }
+
+    /** socket-config, FTP/FTPS: the longest waits on a data connection and for a control reply. */
+    public static class SocketConfig {
+        /** Default 120 s. */
+        @DurationUnit(ChronoUnit.SECONDS)
+        private Duration ftpDataTimeout;
+        /** Default 60 s. */
+        @DurationUnit(ChronoUnit.SECONDS)
+        private Duration ftpSocketTimeout;
+
+        public Duration getFtpDataTimeout() {
+            return ftpDataTimeout;
+        }
+
+        public void setFtpDataTimeout(Duration ftpDataTimeout) {
+            this.ftpDataTimeout = ftpDataTimeout;
+        }
+
+        public Duration getFtpSocketTimeout() {
+            return ftpSocketTimeout;
+        }
+
+        public void setFtpSocketTimeout(Duration ftpSocketTimeout) {
+            this.ftpSocketTimeout = ftpSocketTimeout;
+        }
+    }
+
+    /** proxy: reach the server through an HTTP CONNECT or SOCKS5 proxy. */
+    public static class Proxy {
+        private String host;
+        private Integer port;
+        /** HTTP (default) or SOCKS5. */
+        private String type;
+        private final ProxyAuth auth = new ProxyAuth();
+
+        public String getHost() {
+            return host;
+        }
+
+        public void setHost(String host) {
+            this.host = host;
+        }
+
+        public Integer getPort() {
+            return port;
+        }
+
+        public void setPort(Integer port) {
+            this.port = port;
+        }
+
+        public String getType() {
+            return type;
+        }
+
+        public void setType(String type) {
+            this.type = type;
+        }
+
+        /** The proxy's login (username, password). */
+        public ProxyAuth getAuth() {
+            return auth;
+        }
+    }
+
+    /** proxy.auth: the proxy's login (SOCKS5 user and password, HTTP Basic). */
+    public static class ProxyAuth {
+        private String username;
+        private String password;
+
+        public String getUsername() {
+            return username;
+        }
+
+        public void setUsername(String username) {
+            this.username = username;
+        }
+
+        public String getPassword() {
+            return password;
+        }
+
+        public void setPassword(String password) {
+            this.password = password;
+        }
+
+        @Override
+        public String toString() {
+            return "ProxyAuth[username=" + username + ", password hidden]";
+        }
+    }
+
+    /** auth.secure-socket.key: a PKCS#12 key store and its password, or a PEM file with an unencrypted key. */
+    public static class KeyStore {
+        private String path;
+        private String password;
+
+        public String getPath() {
+            return path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public String getPassword() {
+            return password;
+        }
+
+        public void setPassword(String password) {
+            this.password = password;
+        }
+
+        @Override
+        public String toString() {
+            return "KeyStore[path=" + path + ", password hidden]";
+        }
+    }
+
     // ---- to the core's configuration ----
 
     /**
@@ -412,12 +823,30 @@ public class FtpcoordProperties {
             b.port(port);
         }
         Credentials c = auth.credentials;
-        if (c.username != null || c.password != null) {
+        if (c.passwordFile != null) {
+            if (c.password != null) {
+                throw new FtpcoordPropertyException("ftpcoord.auth.credentials.password-file", "is set with ftpcoord.auth.credentials.password",
+                        "set one of them: the password, or the file that holds it");
+            }
+            b.credentialsFile(c.username, c.passwordFile);
+        } else if (c.username != null || c.password != null) {
             b.credentials(c.username, c.password);
         }
         PrivateKey k = auth.privateKey;
-        if (k.path != null || k.password != null) {
+        if (k.passwordFile != null) {
+            if (k.password != null) {
+                throw new FtpcoordPropertyException("ftpcoord.auth.private-key.password-file", "is set with ftpcoord.auth.private-key.password",
+                        "set one of them: the passphrase, or the file that holds it");
+            }
+            b.privateKeyFile(k.path, k.passwordFile);
+        } else if (k.path != null || k.password != null) {
             b.privateKey(k.path, k.password);
+        }
+        if (auth.secureSocket.key.path != null || auth.secureSocket.key.password != null) {
+            b.clientCertificate(auth.secureSocket.key.path, auth.secureSocket.key.password);
+        }
+        if (auth.preferredMethods != null) {
+            b.preferredMethods(auth.preferredMethods.toArray(String[]::new));
         }
         SecureSocket s = auth.secureSocket;
         if (s.cert != null || s.mode != null) {
@@ -493,7 +922,85 @@ public class FtpcoordProperties {
         if (ae != null) {
             b.afterError(ae);
         }
+        buildListingAndConnection(b);
         return b.build();
+    }
+
+    /** The fields of the Go struct that came to the bindings after the first ones (issue 26). */
+    private void buildListingAndConnection(ListenerConfig.Builder b) {
+        for (FileDependencyCondition d : fileDependencyConditions) {
+            b.fileDependencyCondition(new ListenerConfig.FileDependencyCondition(d.targetPattern,
+                    d.requiredFiles == null ? List.of() : List.copyOf(d.requiredFiles), d.matchingMode, d.requiredFileCount));
+        }
+        if (stableListings != null) {
+            b.stableListings(stableListings);
+        }
+        if (serverTimeZone != null) {
+            b.serverTimeZone(serverTimeZone);
+        }
+        if (activeMode != null) {
+            b.activeMode(activeMode);
+        }
+        if (sftpAlgorithms.isSet()) {
+            b.sftpAlgorithms(new ListenerConfig.SftpAlgorithms(sftpAlgorithms.keyExchanges, sftpAlgorithms.ciphers,
+                    sftpAlgorithms.macs, sftpAlgorithms.hostKeyAlgorithms));
+        }
+        if (sftpTrustOnFirstUse != null) {
+            b.sftpTrustOnFirstUse(sftpTrustOnFirstUse);
+        }
+        if (insecureSkipVerify != null) {
+            b.insecureSkipVerify(insecureSkipVerify);
+        }
+        if (insecureIgnoreHostKey != null) {
+            b.insecureIgnoreHostKey(insecureIgnoreHostKey);
+        }
+        if (recursive != null) {
+            b.recursive(recursive);
+        }
+        if (maxDepth != null) {
+            b.maxDepth(maxDepth);
+        }
+        if (includeHidden != null) {
+            b.includeHidden(includeHidden);
+        }
+        if (include != null) {
+            b.include(include.toArray(String[]::new));
+        }
+        if (exclude != null) {
+            b.exclude(exclude.toArray(String[]::new));
+        }
+        if (retention != null) {
+            b.retention(seconds(retention));
+        }
+        if (stagingDir != null) {
+            b.stagingDir(stagingDir);
+        }
+        if (maxListingEntries != null) {
+            b.maxListingEntries(maxListingEntries);
+        }
+        if (maxListingDirectories != null) {
+            b.maxListingDirectories(maxListingDirectories);
+        }
+        if (versionKey != null) {
+            b.versionKey(versionKey);
+        }
+        if (retryConfig.isSet()) {
+            b.retryConfig(new ListenerConfig.RetryConfig(retryConfig.count == null ? 3 : retryConfig.count,
+                    retryConfig.interval == null ? 1 : seconds(retryConfig.interval),
+                    retryConfig.backOffFactor == null ? 2 : retryConfig.backOffFactor,
+                    retryConfig.maxWaitInterval == null ? 30 : seconds(retryConfig.maxWaitInterval)));
+        }
+        if (socketConfig.ftpDataTimeout != null || socketConfig.ftpSocketTimeout != null) {
+            b.socketConfig(socketConfig.ftpDataTimeout == null ? null : seconds(socketConfig.ftpDataTimeout),
+                    socketConfig.ftpSocketTimeout == null ? null : seconds(socketConfig.ftpSocketTimeout));
+        }
+        if (proxy.host != null || proxy.port != null || proxy.type != null) {
+            if (proxy.host == null || proxy.port == null || proxy.port < 1 || proxy.port > 65535) {
+                throw new FtpcoordPropertyException("ftpcoord.proxy", "needs both ftpcoord.proxy.host and ftpcoord.proxy.port (1-65535)",
+                        "set ftpcoord.proxy.host and ftpcoord.proxy.port to the proxy's address, or leave ftpcoord.proxy unset");
+            }
+            b.proxy(new ListenerConfig.Proxy(proxy.host, proxy.port, proxy.type, proxy.auth.username, proxy.auth.password));
+        }
     }
 
     /** Every string property but the file name pattern (a regular expression may hold "${"). */
@@ -517,6 +1024,17 @@ public class FtpcoordProperties {
         FtpcoordPlaceholders.check("ftpcoord.coordination.database-config.database", d.database, false);
         FtpcoordPlaceholders.check("ftpcoord.after-process.move-to", afterProcess.moveTo, false);
         FtpcoordPlaceholders.check("ftpcoord.after-error.move-to", afterError.moveTo, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.credentials.password-file", auth.credentials.passwordFile, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.private-key.password-file", auth.privateKey.passwordFile, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.secure-socket.key.path", auth.secureSocket.key.path, false);
+        FtpcoordPlaceholders.check("ftpcoord.auth.secure-socket.key.password", auth.secureSocket.key.password, true);
+        FtpcoordPlaceholders.check("ftpcoord.server-time-zone", serverTimeZone, false);
+        FtpcoordPlaceholders.check("ftpcoord.staging-dir", stagingDir, false);
+        FtpcoordPlaceholders.check("ftpcoord.proxy.host", proxy.host, false);
+        FtpcoordPlaceholders.check("ftpcoord.proxy.auth.username", proxy.auth.username, false);
+        FtpcoordPlaceholders.check("ftpcoord.proxy.auth.password", proxy.auth.password, true);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.session-time-zone", coordination.sessionTimeZone, false);
+        FtpcoordPlaceholders.check("ftpcoord.coordination.database-config.options.ssl.rootcert", d.options.ssl.rootcert, false);
     }
 
     private ListenerConfig.CoordinationConfig coordination() {
@@ -529,16 +1047,21 @@ public class FtpcoordProperties {
         if (type.equals("postgres")) {
             type = "postgresql";
         }
-        if (!type.equals("postgresql") && !type.equals("mysql")) {
+        if (type.equals("sqlite3")) {
+            type = "sqlite";
+        }
+        if (!type.equals("postgresql") && !type.equals("mysql") && !type.equals("sqlite")) {
             throw new FtpcoordPropertyException("ftpcoord.coordination.database-config.type", "'" + d.type + "' is not a supported database",
-                    "set ftpcoord.coordination.database-config.type to postgresql or mysql (MySQL 8 or MariaDB 10.6+)");
+                    "set ftpcoord.coordination.database-config.type to postgresql or mysql (MySQL 8 or MariaDB 10.6+), or sqlite (one host)");
         }
         if (d.port != null && (d.port < 1 || d.port > 65535)) {
             throw new FtpcoordPropertyException("ftpcoord.coordination.database-config.port", d.port + " is not a TCP port",
                     "set ftpcoord.coordination.database-config.port to the database's port, 1-65535 (PostgreSQL 5432, MySQL 3306)");
         }
         ListenerConfig.CoordinationConfig.Builder b = ListenerConfig.CoordinationConfig.builder()
-                .databaseConfig(new ListenerConfig.DatabaseConfig(type, d.host, d.port == null ? 0 : d.port, d.user, d.password, d.database))
+                .databaseConfig(new ListenerConfig.DatabaseConfig(type, d.host, d.port == null ? 0 : d.port, d.user, d.password, d.database,
+                        d.options.ssl.mode == null && d.options.ssl.rootcert == null ? null
+                                : new ListenerConfig.DatabaseSsl(d.options.ssl.mode, d.options.ssl.rootcert)))
                 .memberId(coordination.memberId)
                 .coordinationGroup(coordination.coordinationGroup);
         if (coordination.livenessCheckInterval != null) {
@@ -552,6 +1075,15 @@ public class FtpcoordProperties {
         }
         if (coordination.heartbeatFrequency != null) {
             b.heartbeatFrequency(seconds(coordination.heartbeatFrequency));
+        }
+        if (coordination.sessionTimeZone != null) {
+            b.sessionTimeZone(coordination.sessionTimeZone);
+        }
+        if (coordination.checkPeriod != null) {
+            b.checkPeriod(seconds(coordination.checkPeriod));
+        }
+        if (coordination.crashSignal != null) {
+            b.crashSignal(coordination.crashSignal);
         }
         return b.build();
     }
@@ -726,6 +1258,22 @@ public class FtpcoordProperties {
         return afterError;
     }
 
+    public Class<?> getContentJsonType() {
+        return contentJsonType;
+    }
+
+    public void setContentJsonType(Class<?> contentJsonType) {
+        this.contentJsonType = contentJsonType;
+    }
+
+    public Class<?> getContentCsvType() {
+        return contentCsvType;
+    }
+
+    public void setContentCsvType(Class<?> contentCsvType) {
+        this.contentCsvType = contentCsvType;
+    }
+
     public PayloadType getPayloadType() {
         return payloadType;
     }
@@ -756,5 +1304,153 @@ public class FtpcoordProperties {
 
     public void setStopTimeout(Duration stopTimeout) {
         this.stopTimeout = stopTimeout;
+    }
+
+    public List<FileDependencyCondition> getFileDependencyConditions() {
+        return fileDependencyConditions;
+    }
+
+    public Integer getStableListings() {
+        return stableListings;
+    }
+
+    public void setStableListings(Integer stableListings) {
+        this.stableListings = stableListings;
+    }
+
+    public String getServerTimeZone() {
+        return serverTimeZone;
+    }
+
+    public void setServerTimeZone(String serverTimeZone) {
+        this.serverTimeZone = serverTimeZone;
+    }
+
+    public Boolean getActiveMode() {
+        return activeMode;
+    }
+
+    public void setActiveMode(Boolean activeMode) {
+        this.activeMode = activeMode;
+    }
+
+    public SftpAlgorithms getSftpAlgorithms() {
+        return sftpAlgorithms;
+    }
+
+    public Boolean getSftpTrustOnFirstUse() {
+        return sftpTrustOnFirstUse;
+    }
+
+    public void setSftpTrustOnFirstUse(Boolean sftpTrustOnFirstUse) {
+        this.sftpTrustOnFirstUse = sftpTrustOnFirstUse;
+    }
+
+    public Boolean getInsecureSkipVerify() {
+        return insecureSkipVerify;
+    }
+
+    public void setInsecureSkipVerify(Boolean insecureSkipVerify) {
+        this.insecureSkipVerify = insecureSkipVerify;
+    }
+
+    public Boolean getInsecureIgnoreHostKey() {
+        return insecureIgnoreHostKey;
+    }
+
+    public void setInsecureIgnoreHostKey(Boolean insecureIgnoreHostKey) {
+        this.insecureIgnoreHostKey = insecureIgnoreHostKey;
+    }
+
+    public Boolean getRecursive() {
+        return recursive;
+    }
+
+    public void setRecursive(Boolean recursive) {
+        this.recursive = recursive;
+    }
+
+    public Integer getMaxDepth() {
+        return maxDepth;
+    }
+
+    public void setMaxDepth(Integer maxDepth) {
+        this.maxDepth = maxDepth;
+    }
+
+    public Boolean getIncludeHidden() {
+        return includeHidden;
+    }
+
+    public void setIncludeHidden(Boolean includeHidden) {
+        this.includeHidden = includeHidden;
+    }
+
+    public List<String> getInclude() {
+        return include;
+    }
+
+    public void setInclude(List<String> include) {
+        this.include = include;
+    }
+
+    public List<String> getExclude() {
+        return exclude;
+    }
+
+    public void setExclude(List<String> exclude) {
+        this.exclude = exclude;
+    }
+
+    public Duration getRetention() {
+        return retention;
+    }
+
+    public void setRetention(Duration retention) {
+        this.retention = retention;
+    }
+
+    public String getStagingDir() {
+        return stagingDir;
+    }
+
+    public void setStagingDir(String stagingDir) {
+        this.stagingDir = stagingDir;
+    }
+
+    public Integer getMaxListingEntries() {
+        return maxListingEntries;
+    }
+
+    public void setMaxListingEntries(Integer maxListingEntries) {
+        this.maxListingEntries = maxListingEntries;
+    }
+
+    public Integer getMaxListingDirectories() {
+        return maxListingDirectories;
+    }
+
+    public void setMaxListingDirectories(Integer maxListingDirectories) {
+        this.maxListingDirectories = maxListingDirectories;
+    }
+
+    public ListenerConfig.VersionKey getVersionKey() {
+        return versionKey;
+    }
+
+    public void setVersionKey(ListenerConfig.VersionKey versionKey) {
+        this.versionKey = versionKey;
+    }
+
+    public SocketConfig getSocketConfig() {
+        return socketConfig;
+    }
+
+    public Proxy getProxy() {
+        return proxy;
+    }
+
+    public RetryConfig getRetryConfig() {
+        return retryConfig;
     }
 }

@@ -1,18 +1,17 @@
-// Package sqlbind writes one SQL text for both dialects: statements use
-// MySQL's ? placeholders and Rebind numbers them for PostgreSQL.
-package sqlbind
+package sqldb
+
+// One SQL text for every dialect: statements use MySQL's ? placeholders
+// and Rebind numbers them for PostgreSQL.
 
 import (
 	"strconv"
 	"strings"
-
-	"github.com/ftpcoord/ftpcoord/schema"
 )
 
 // Rebind turns ? placeholders into $1, $2, ... for PostgreSQL. Statements
 // must not contain a literal question mark.
-func Rebind(d schema.Dialect, q string) string {
-	if d != schema.Postgres || !strings.Contains(q, "?") {
+func Rebind(d Dialect, q string) string {
+	if d != Postgres || !strings.Contains(q, "?") {
 		return q
 	}
 	var b strings.Builder

@@ -1,16 +1,15 @@
-package sqlbind
+package sqldb
 
 import (
 	"testing"
 
-	"github.com/ftpcoord/ftpcoord/schema"
 	"github.com/stretchr/testify/assert"
 )
 
 func TestRebind(t *testing.T) {
 	q := "SELECT a FROM t WHERE b = ? AND c IN (?, ?)"
-	assert.Equal(t, "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)", Rebind(schema.Postgres, q), "postgres")
-	assert.Equal(t, q, Rebind(schema.MySQL, q), "mysql")
+	assert.Equal(t, "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)", Rebind(Postgres, q), "postgres")
+	assert.Equal(t, q, Rebind(MySQL, q), "mysql")
 }
 
 func TestPlaceholders(t *testing.T) {

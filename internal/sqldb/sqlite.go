@@ -1,4 +1,4 @@
-package taskcompat
+package sqldb
 
 // SQLite: one database file shared by the processes of one host.
 
@@ -13,17 +13,14 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
-	"github.com/ftpcoord/ftpcoord/internal/sqlitedb"
 )
 
-// SQLiteBusyTimeout is how long a statement waits for another connection or
+// BusyTimeout is how long a statement waits for another connection or
 // process to release the database's write lock before it fails with
 // SQLITE_BUSY (the statement's context may end the wait sooner). Every write
 // of ftpcoord is a single short statement or transaction, so the lock is held
 // for milliseconds at a time.
-const SQLiteBusyTimeout = 5 * time.Second
+const BusyTimeout = 5 * time.Second
 
 // sqliteDSN is the modernc.org/sqlite data source of a database file:
 //   - journal_mode WAL: readers never block the writer nor the writer the
@@ -38,7 +35,7 @@ const SQLiteBusyTimeout = 5 * time.Second
 //     time.Time as the TIMESTAMP columns do.
 func sqliteDSN(path string) string {
 	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteInnerBusy.Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", innerBusy.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
@@ -48,11 +45,11 @@ func sqliteDSN(path string) string {
 	return "file:" + esc.Replace(path) + "?" + q.Encode()
 }
 
-func openSQLite(path string) (*sql.DB, error) {
-	if strings.TrimSpace(path) == "" {
-		return nil, &FieldError{Field: "databaseConfig.database", Problem: "is required: the path of the SQLite file"}
-	}
-	return sql.OpenDB(sqliteConnector{dsn: sqliteDSN(path)}), nil
+// OpenSQLite opens a pool on the SQLite file at path (which the caller has
+// checked is not empty). It does not open the file; Ping or the first
+// statement does. Statements that meet SQLITE_BUSY are retried (busyConn).
+func OpenSQLite(path string) *sql.DB {
+	return sql.OpenDB(sqliteConnector{dsn: sqliteDSN(path)})
 }
 
 // sqliteConnector opens connections to one file. Opening runs the pragmas,
@@ -65,7 +62,7 @@ var sqliteDriver = &sqlite.Driver{}
 
 func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	var conn driver.Conn
-	err := sqlitedb.RetryFor(ctx, SQLiteBusyTimeout, func() (err error) {
+	err := RetryFor(ctx, BusyTimeout, func() (err error) {
 		conn, err = sqliteDriver.Open(c.dsn)
 		return err
 	})
@@ -80,9 +77,9 @@ func (c sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 // tries), so a statement that has waited a while loses the lock to every
 // newcomer: while one member records a large listing batch after batch, the
 // other members' heartbeats starved for more than a second and they fenced
-// themselves. Here SQLite waits at most sqliteInnerBusy (tries after 1 and
+// themselves. Here SQLite waits at most innerBusy (tries after 1 and
 // 2 ms), and the statement is tried again a millisecond or two later, for up
-// to SQLiteBusyTimeout or the context's end: a waiting statement tries every
+// to BusyTimeout or the context's end: a waiting statement tries every
 // 2 ms or so and gets the lock in the first gap (the ledger leaves gaps of
 // 3 ms between the batches of a long write).
 //
@@ -97,8 +94,8 @@ type busyConn struct {
 	prep  driver.ConnPrepareContext
 }
 
-// sqliteInnerBusy is the busy timeout SQLite itself applies per try.
-const sqliteInnerBusy = 5 * time.Millisecond
+// innerBusy is the busy timeout SQLite itself applies per try.
+const innerBusy = 5 * time.Millisecond
 
 func newBusyConn(c driver.Conn) (driver.Conn, error) {
 	b := &busyConn{Conn: c}
@@ -109,14 +106,14 @@ func newBusyConn(c driver.Conn) (driver.Conn, error) {
 	b.prep, ok4 = c.(driver.ConnPrepareContext)
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		c.Close()
-		return nil, errors.New("taskcompat: the SQLite driver lacks a context method")
+		return nil, errors.New("sqldb: the SQLite driver lacks a context method")
 	}
 	return b, nil
 }
 
 func retryBusy[T any](ctx context.Context, f func() (T, error)) (T, error) {
 	var v T
-	err := sqlitedb.RetryFor(ctx, SQLiteBusyTimeout, func() (err error) {
+	err := RetryFor(ctx, BusyTimeout, func() (err error) {
 		v, err = f()
 		return err
 	})
@@ -161,25 +158,3 @@ func (b *busyConn) IsValid() bool {
 }
 
 func (c sqliteConnector) Driver() driver.Driver { return sqliteDriver }
-
-// describeSQLiteError turns a failure to open an SQLite file into an error
-// that names the file and the field.
-func describeSQLiteError(db DatabaseConfig, err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CANTOPEN:
-			return fmt.Errorf("%w: cannot open the SQLite file %q (databaseConfig.database): check that its directory exists and is writable: %v", ErrDatabase, db.Database, err)
-		case sqlite3.SQLITE_NOTADB:
-			return fmt.Errorf("%w: %q is not an SQLite database (databaseConfig.database): point it at a new or an SQLite file: %v", ErrDatabase, db.Database, err)
-		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
-			return fmt.Errorf("%w: the SQLite file %q (databaseConfig.database) is not writable by this process, nor perhaps its directory (WAL mode needs both): %v", ErrDatabase, db.Database, err)
-		}
-	}
-	return fmt.Errorf("%w: %s: %v", ErrDatabase, db, err)
-}
-
-// IsBusy reports whether err is SQLite's "database is locked" (SQLITE_BUSY):
-// another connection held the write lock for longer than the busy timeout.
-// The statement changed nothing and may be retried.
-func IsBusy(err error) bool { return sqlitedb.IsBusy(err) }

@@ -1,6 +1,7 @@
-// Package sqlitedb holds what the SQLite dialect needs in more than one
-// package: recognising SQLITE_BUSY and retrying a statement that hit it.
-package sqlitedb
+package sqldb
+
+// SQLite's busy lock: recognising SQLITE_BUSY and retrying a statement that
+// hit it.
 
 import (
 	"context"
