@@ -130,13 +130,7 @@ func (e *ContentBindingError) Unwrap() error { return ErrReject }
 
 // OnFile routes one file.
 func (s *ContentService) OnFile(ctx context.Context, f FileInfo, r io.Reader, c *Caller) error {
-	kind := ContentKindOf(f)
-	for _, r := range s.routes {
-		if r.re.MatchString(f.Name) {
-			kind = r.kind
-			break
-		}
-	}
+	kind := s.kindOf(f)
 	var fn ContentFunc
 	switch kind {
 	case ContentText:
@@ -163,6 +157,17 @@ func (s *ContentService) OnFile(ctx context.Context, f FileInfo, r io.Reader, c 
 		return s.File(ctx, f, r, c)
 	}
 	return fmt.Errorf("no method of the ContentService takes %s (a %s file): %w", f.Path, kind, ErrReject)
+}
+
+// kindOf is the kind f is routed as: by Route's patterns, else its
+// extension.
+func (s *ContentService) kindOf(f FileInfo) ContentKind {
+	for _, r := range s.routes {
+		if r.re.MatchString(f.Name) {
+			return r.kind
+		}
+	}
+	return ContentKindOf(f)
 }
 
 // OnError hands the listener's errors to Error, or logs them.

@@ -210,26 +210,32 @@ func TestServicesFailover(t *testing.T) {
 	})
 }
 
-// router is a service with two methods, as a ContentService routes: csv
-// files to onFileCsv, others to onFile; files named bad* fail.
-type router struct{ *recorder }
-
-func (r router) methodFor(f FileInfo) string {
-	if strings.HasSuffix(f.Name, ".csv") {
-		return "onFileCsv"
+// contentRecorder is a ContentService whose onFileCsv and onFile record
+// the files they took; files named bad* fail (rejected at once).
+func contentRecorder(rec *recorder) *ContentService {
+	take := func(ctx context.Context, f FileInfo, body string) error {
+		if strings.HasPrefix(f.Name, "bad") {
+			return fmt.Errorf("bad: %w", ErrReject)
+		}
+		return rec.OnFile(ctx, f, strings.NewReader(body), nil)
 	}
-	return "onFile"
-}
-
-func (r router) OnFile(ctx context.Context, f FileInfo, c io.Reader, cl *Caller) error {
-	if strings.HasPrefix(f.Name, "bad") {
-		return fmt.Errorf("bad: %w", ErrReject)
+	return &ContentService{
+		CSV: CSVAs(func(ctx context.Context, rows [][]string, f FileInfo, _ *Caller) error {
+			return take(ctx, f, fmt.Sprint(rows))
+		}),
+		File: func(ctx context.Context, f FileInfo, r io.Reader, _ *Caller) error {
+			b, err := io.ReadAll(r)
+			if err != nil {
+				return err
+			}
+			return take(ctx, f, string(b))
+		},
 	}
-	return r.recorder.OnFile(ctx, f, c, cl)
 }
 
 // The after-action of the method that handled a file applies (Ballerina's
-// @ftp:FunctionConfig); a method without one does nothing to the file
+// @ftp:FunctionConfig): a ContentService's onFileCsv moves, its onFile does
+// nothing; a method without one does nothing to the file
 // (Ballerina's default), unless the service gives one; a move decoded from
 // JSON keeps the subdirectories (preserveSubDirs defaults to true).
 func TestServicesPerMethodAfterActions(t *testing.T) {
@@ -248,9 +254,9 @@ func TestServicesPerMethodAfterActions(t *testing.T) {
 				"onFile": {}
 			}`, base+"-csv")), &methods))
 			require.True(t, methods["onFileCsv"].AfterProcess.PreserveSubDirs, "Ballerina's default")
-			write(t, local, "in/sub/a.csv", "a", time.Hour)
+			write(t, local, "in/sub/a.csv", "h\na", time.Hour)
 			write(t, local, "in/b.txt", "b", time.Hour)
-			write(t, local, "in/bad.csv", "bad", time.Hour)
+			write(t, local, "in/bad.csv", "h\nbad", time.Hour)
 			write(t, local, "in/bad.txt", "bad", time.Hour)
 			write(t, local, "other/c.txt", "c", time.Hour)
 			rec, other := newRecorder(), newRecorder()
@@ -258,7 +264,7 @@ func TestServicesPerMethodAfterActions(t *testing.T) {
 			l := servicesOn(t, cfg, []ServiceConfig{
 				{Name: "in", Path: base + "/in", Methods: methods},
 				{Name: "other", Path: base + "/other", AfterProcess: &PostAction{Delete: true}, Methods: map[string]MethodConfig{"onFileCsv": {AfterProcess: &PostAction{MoveTo: base + "-csv"}}}},
-			}, router{rec}, other)
+			}, contentRecorder(rec), other)
 			if ledgered {
 				require.NoError(t, l.Start(context.Background()))
 			}
@@ -325,3 +331,24 @@ func TestServicesAttachByName(t *testing.T) {
 	assert.ErrorContains(t, err, `services ""`)
 	assert.Equal(t, "/a", l.Config().Services[0].Path)
 }
+
+// A ContentService names the method a file reaches as OnFile routes it:
+// by Route's pattern, else the extension, else onFile when no typed
+// method takes the kind.
+func TestContentServiceMethodFor(t *testing.T) {
+	s := &ContentService{
+		Text: func(context.Context, string, FileInfo, *Caller) error { return nil },
+		CSV:  CSVAs(func(context.Context, [][]string, FileInfo, *Caller) error { return nil }),
+	}
+	require.NoError(t, s.Route(`report_.*\.json`, ContentText))
+	for name, want := range map[string]string{"a.txt": "onFileText", "a.CSV": "onFileCsv", "a.json": "onFile",
+		"report_1.json": "onFileText", "a.bin": "onFile"} {
+		assert.Equal(t, want, methodOf(s, fileNamed(name)), name)
+	}
+	assert.Equal(t, "onFile", methodOf(newRecorder(), fileNamed("a.csv")), "a FileService")
+	assert.Equal(t, "onFileChange", methodOf(changesOnly{}, fileNamed("a.csv")))
+}
+
+type changesOnly struct{}
+
+func (changesOnly) OnFileChange(context.Context, WatchEvent, *Caller) error { return nil }
