@@ -26,9 +26,10 @@ import (
 const configUsage = `usage: ftpcoord config import [flags] FILE.toml|FILE.bal
   Reads a ballerina/ftp 2.18 listener configuration: a Config.toml table holding an
   ftp:ListenerConfiguration, or a .bal file's new ftp:Listener({...}) literal with its
-  service's @ftp:ServiceConfig and @ftp:FunctionConfig. Writes the ftpcoord
-  configuration (TOML, or JSON with --format json) to stdout or --out, and lists on
-  stderr every field it changed, added or dropped, and why. Exit code 3 when something
+  services' @ftp:ServiceConfig and @ftp:FunctionConfig (every service, or one with
+  --service N). Writes the ftpcoord configuration (TOML, or JSON with --format json)
+  to stdout or --out, and lists on stderr every field it changed, added or dropped,
+  and why. Exit code 3 when something
   cannot be carried over (the message names the field and what to do).
 `
 
@@ -48,7 +49,7 @@ func cmdConfig(args []string, stdout, stderr io.Writer) error {
 	var o importOptions
 	fs.StringVar(&o.table, "table", "", "Config.toml: the dotted name of the table holding the listener configuration (default: the only table that looks like one)")
 	fs.StringVar(&o.listener, "listener", "", ".bal: the listener variable to import (default: the only one)")
-	fs.IntVar(&o.service, "service", 1, ".bal: which of the listener's services (1 is the first in the file) gives path, fileNamePattern and the after-actions")
+	fs.IntVar(&o.service, "service", 0, ".bal: import only this one of the listener's services (1 is the first in the file); default: every service")
 	fs.StringVar(&o.values, "values", "", ".bal: a Config.toml whose values resolve the file's configurable variables")
 	fs.StringVar(&o.knownHosts, "known-hosts", "/etc/ftpcoord/known_hosts", "SFTP without sftpSshKnownHosts: the known_hosts file the server's key is pinned in on first use")
 	format := fs.String("format", "toml", "toml or json")
@@ -136,13 +137,17 @@ func (r *importResult) encode(format string) ([]byte, error) {
 func importBallerina(raw []byte, bal bool, o importOptions) (*importResult, error) {
 	r := &importResult{}
 	var cfg map[string]any
-	var svc *balService
+	var svcs []balService
 	var err error
 	if bal {
-		cfg, svc, err = r.fromBal(string(raw), o)
+		cfg, svcs, err = r.fromBal(string(raw), o)
 	} else {
 		cfg, err = r.fromTOML(raw, o.table)
 	}
+	if err != nil {
+		return nil, err
+	}
+	svc, err := r.services(cfg, svcs, o)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +233,7 @@ func (r *importResult) fromTOML(raw []byte, table string) (map[string]any, error
 	return nil, fmt.Errorf("no table holds a ballerina/ftp listener configuration (protocol, host, port, auth...): name it with --table")
 }
 
-func (r *importResult) fromBal(src string, o importOptions) (map[string]any, *balService, error) {
+func (r *importResult) fromBal(src string, o importOptions) (map[string]any, []balService, error) {
 	f, err := readBal(src)
 	if err != nil {
 		return nil, nil, err
@@ -276,12 +281,8 @@ func (r *importResult) fromBal(src string, o importOptions) (map[string]any, *ba
 	if err != nil {
 		return nil, nil, err
 	}
-	var svc *balService
-	if len(mine) > 0 {
-		if o.service < 1 || o.service > len(mine) {
-			return nil, nil, fmt.Errorf("--service %d: the listener has %d services", o.service, len(mine))
-		}
-		s := mine[o.service-1]
+	for i := range mine {
+		s := &mine[i]
 		if s.config != nil {
 			m, err := r.resolve(s.config, "@ftp:ServiceConfig.", values)
 			if err != nil {
@@ -296,26 +297,8 @@ func (r *importResult) fromBal(src string, o importOptions) (map[string]any, *ba
 			}
 			s.functions[name] = m
 		}
-		svc = &s
-		if len(mine) > 1 {
-			var others []string
-			for i, m := range mine {
-				if i != o.service-1 {
-					others = append(others, fmt.Sprintf("line %d (%s)", m.line, pathOf(m)))
-				}
-			}
-			r.change("services", fmt.Sprintf("imported service %d of %d", o.service, len(mine)),
-				"an ftpcoord listener has one service and one path; import the others with --service N into configurations of their own (members may share one coordination group only if they watch the same path): %s", strings.Join(others, ", "))
-		}
 	}
-	return cfg, svc, nil
-}
-
-func pathOf(s balService) string {
-	if p, ok := s.config["path"].(string); ok {
-		return "path " + p
-	}
-	return "the listener's path"
+	return cfg, mine, nil
 }
 
 // flattenValues adds a Config.toml's values by their name in any module table.
@@ -444,7 +427,7 @@ func (r *importResult) convert(cfg map[string]any, svc *balService, o importOpti
 			r.change(k, "taken from @ftp:ServiceConfig", "ftpcoord has one service per listener, configured at the listener")
 		}
 	}
-	if _, ok := cfg["path"]; !ok {
+	if _, ok := cfg["path"]; !ok && cfg["services"] == nil {
 		cfg["path"] = "/"
 		r.change("path", `set to "/"`, "Ballerina's default; ftpcoord warns at start when path is not set")
 	}
@@ -460,26 +443,8 @@ func (r *importResult) convert(cfg map[string]any, svc *balService, o importOpti
 				"Ballerina does not check the host key without it; ftpcoord does: the key the server presents first is pinned there (compare its logged SHA256 fingerprint with `ssh-keygen -lf` on the server's key)")
 		}
 	}
-	if p, ok := cfg["fileNamePattern"].(string); ok {
-		if np := posixClasses(p); np != p {
-			cfg["fileNamePattern"] = np
-			r.change("fileNamePattern", fmt.Sprintf("%q rewritten as %q", p, np), "Java's \\p{Alpha}-style classes are written [[:alpha:]] in Go's RE2; both are ASCII")
-			p = np
-		}
-		if err := listener.CheckPattern(p); err != nil {
-			return fmt.Errorf("fileNamePattern: %w: rewrite it in RE2 syntax (https://github.com/google/re2/wiki/Syntax)", err)
-		}
-	}
-	if conds, ok := cfg["fileDependencyConditions"].([]any); ok {
-		for i, c := range conds {
-			if m, ok := c.(map[string]any); ok {
-				if p, ok := m["targetPattern"].(string); ok {
-					if err := listener.CheckPattern(posixClasses(p)); err != nil {
-						return fmt.Errorf("fileDependencyConditions[%d].targetPattern: %w", i, err)
-					}
-				}
-			}
-		}
+	if err := r.patterns(cfg, ""); err != nil {
+		return err
 	}
 	if db, ok := dig(cfg, "coordination", "databaseConfig").(map[string]any); ok {
 		if _, typed := db["type"]; !typed {
@@ -497,6 +462,33 @@ func (r *importResult) convert(cfg map[string]any, svc *balService, o importOpti
 	}
 	if svc != nil {
 		r.afterActions(cfg, svc)
+	}
+	return nil
+}
+
+// patterns carries the patterns of m (the listener, or services[i] with at
+// "services[i].") over to RE2, or says why it cannot.
+func (r *importResult) patterns(m map[string]any, at string) error {
+	if p, ok := m["fileNamePattern"].(string); ok {
+		if np := posixClasses(p); np != p {
+			m["fileNamePattern"] = np
+			r.change(at+"fileNamePattern", fmt.Sprintf("%q rewritten as %q", p, np), "Java's \\p{Alpha}-style classes are written [[:alpha:]] in Go's RE2; both are ASCII")
+			p = np
+		}
+		if err := listener.CheckPattern(p); err != nil {
+			return fmt.Errorf("%sfileNamePattern: %w: rewrite it in RE2 syntax (https://github.com/google/re2/wiki/Syntax)", at, err)
+		}
+	}
+	if conds, ok := m["fileDependencyConditions"].([]any); ok {
+		for i, c := range conds {
+			if m, ok := c.(map[string]any); ok {
+				if p, ok := m["targetPattern"].(string); ok {
+					if err := listener.CheckPattern(posixClasses(p)); err != nil {
+						return fmt.Errorf("%sfileDependencyConditions[%d].targetPattern: %w", at, i, err)
+					}
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/ftpcoord/ftpcoord/core/listener"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,9 +21,6 @@ func importFile(t *testing.T, name string, o importOptions) (*importResult, erro
 	if o.knownHosts == "" {
 		o.knownHosts = "/etc/ftpcoord/known_hosts"
 	}
-	if o.service == 0 {
-		o.service = 1
-	}
 	return importBallerina(raw, strings.HasSuffix(name, ".bal"), o)
 }
 
@@ -34,22 +32,28 @@ func changesOf(r *importResult) string {
 	return b.String()
 }
 
-// The spec's multiple-services example: the first service's path and
-// pattern; the listener's SFTP without known hosts pins the first key; the
-// other service is named with the way to import it.
+// The spec's multiple-services example: both services, each with its own
+// path and pattern, the first keeping the group's ledger rows, the second
+// named after its path; the listener's SFTP without known hosts pins the
+// first key. --service N imports one of them at the top level.
 func TestConfigImportSpecMultipleServices(t *testing.T) {
 	r, err := importFile(t, "spec-multiple-services.bal", importOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, "/incoming/orders", r.loaded.Path)
-	assert.Equal(t, `.*\.csv`, r.loaded.FileNamePattern)
+	require.Len(t, r.loaded.Services, 2)
+	assert.Equal(t, listener.ServiceConfig{Path: "/incoming/orders", FileNamePattern: `.*\.csv`}, r.loaded.Services[0])
+	assert.Equal(t, listener.ServiceConfig{Name: "configs", Path: "/incoming/configs", FileNamePattern: `.*\.json`}, r.loaded.Services[1])
 	assert.Equal(t, 22, r.loaded.Port)
 	assert.True(t, r.loaded.SftpTrustOnFirstUse)
 	assert.Equal(t, "/etc/ftpcoord/known_hosts", r.loaded.SftpSshKnownHosts)
 	ch := changesOf(r)
-	assert.Contains(t, ch, "services: imported service 1 of 2")
-	assert.Contains(t, ch, "line 26 (path /incoming/configs)")
+	assert.Contains(t, ch, "services: 2 imported")
 	assert.Contains(t, ch, "sftpSshKnownHosts: set to")
-	assert.Contains(t, ch, "service: typed content methods onFileCsv")
+	assert.Contains(t, ch, "services: typed content methods")
+
+	first, err := importFile(t, "spec-multiple-services.bal", importOptions{service: 1})
+	require.NoError(t, err)
+	assert.Equal(t, "/incoming/orders", first.loaded.Path)
+	assert.Contains(t, changesOf(first), "services: imported service 1 of 2")
 
 	second, err := importFile(t, "spec-multiple-services.bal", importOptions{service: 2})
 	require.NoError(t, err)
@@ -59,18 +63,32 @@ func TestConfigImportSpecMultipleServices(t *testing.T) {
 	assert.EqualError(t, err, "--service 3: the listener has 2 services")
 }
 
-// Per-method after-actions become the listener's; where methods disagree
-// the import says which one it kept.
+// Per-method after-actions stay per method (services[0].methods), with
+// Ballerina's preserveSubDirs default; --service 1 makes them the
+// listener's, saying which one it kept where methods disagree.
 func TestConfigImportSpecAfterActions(t *testing.T) {
 	r, err := importFile(t, "spec-after-actions.bal", importOptions{})
+	require.NoError(t, err)
+	require.Len(t, r.loaded.Services, 1)
+	s := r.loaded.Services[0]
+	assert.Equal(t, "/drop", s.Path, "the inline listener's own path")
+	xml, csv := s.Methods["onFileXml"], s.Methods["onFileCsv"]
+	require.NotNil(t, xml.AfterProcess)
+	assert.Equal(t, listener.PostAction{MoveTo: "/archive/success/", PreserveSubDirs: true}, *xml.AfterProcess, "Ballerina's default preserveSubDirs")
+	assert.Equal(t, listener.PostAction{MoveTo: "/archive/failed/"}, *xml.AfterError)
+	assert.Equal(t, listener.PostAction{Delete: true}, *csv.AfterProcess)
+	assert.Nil(t, csv.AfterError, "none: Ballerina's default")
+	assert.Equal(t, 2.5, r.loaded.PollingInterval, "2.5d is a decimal literal")
+	assert.Contains(t, changesOf(r), "services[0]: @ftp:FunctionConfig(onFileCsv).fileNamePattern: dropped")
+
+	r, err = importFile(t, "spec-after-actions.bal", importOptions{service: 1})
 	require.NoError(t, err)
 	require.NotNil(t, r.loaded.AfterProcess)
 	assert.True(t, r.loaded.AfterProcess.Delete, "onFileCsv's DELETE (the methods sorted by name)")
 	require.NotNil(t, r.loaded.AfterError)
 	assert.Equal(t, "/archive/failed/", r.loaded.AfterError.MoveTo)
 	assert.False(t, r.loaded.AfterError.PreserveSubDirs)
-	assert.Equal(t, 2.5, r.loaded.PollingInterval, "2.5d is a decimal literal")
-	assert.Equal(t, "/drop", r.loaded.Path, "the inline listener's own path")
+	assert.Equal(t, "/drop", r.loaded.Path)
 	ch := changesOf(r)
 	assert.Contains(t, ch, "afterProcess: onFileXml's dropped: Ballerina's are per method")
 	assert.Contains(t, ch, "@ftp:FunctionConfig(onFileCsv).fileNamePattern: dropped")
