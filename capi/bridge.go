@@ -33,6 +33,9 @@ type event struct {
 	Event *listener.WatchEvent `json:"event,omitempty"`
 	Path  string               `json:"path,omitempty"`
 	Error string               `json:"error,omitempty"`
+	// Service names the configured service the event is for, when the
+	// configuration has services ("" for the one without a name).
+	Service string `json:"service,omitempty"`
 	// NeedsAck: the listener waits for ftpcoord_event_ack before it commits.
 	NeedsAck bool `json:"needsAck"`
 }
@@ -176,75 +179,87 @@ func (b *bridge) close() {
 	b.stopOnce.Do(func() { close(b.closed) })
 }
 
-// The Go service: each callback the host asked for becomes an event.
+// The Go service: each callback the host asked for becomes an event, told
+// the service it is for (with several services; see attach).
 
-func (b *bridge) OnFileChange(ctx context.Context, ev listener.WatchEvent, _ *listener.Caller) error {
-	return b.push(ctx, event{Kind: "fileChange", Event: &ev, NeedsAck: true}, nil)
+// tagged pushes the events of one configured service ("" for the one
+// without a name).
+type tagged struct {
+	b       *bridge
+	service string
 }
 
-func (b *bridge) OnFile(ctx context.Context, f listener.FileInfo, r io.Reader, _ *listener.Caller) error {
-	return b.push(ctx, event{Kind: "file", File: &f, NeedsAck: true}, r)
-}
-
-func (b *bridge) OnFileDelete(ctx context.Context, p string, _ *listener.Caller) error {
-	return b.push(ctx, event{Kind: "fileDelete", Path: p}, nil)
-}
-
-func (b *bridge) OnError(ctx context.Context, err error) {
-	b.push(ctx, event{Kind: "error", Error: err.Error()}, nil)
+func (t tagged) push(ctx context.Context, ev event, r io.Reader) error {
+	ev.Service = t.service
+	return t.b.push(ctx, ev, r)
 }
 
 // service returns a value implementing exactly the callbacks in spec, so
 // that the listener behaves as it would for a Go service with those
 // methods (for instance, OnFileChange alone gets whole batches).
-func (b *bridge) service() any {
-	s := b.spec
+func (b *bridge) service(name string) any {
+	s, t := b.spec, tagged{b, name}
 	switch {
 	case s.OnFile && s.OnFileChange:
 		return struct {
 			fileChange
 			file
 			deleteAndError
-		}{fileChange{b}, file{b}, deleteAndError{b}}
+		}{fileChange{t}, file{t}, deleteAndError{t}}
 	case s.OnFile:
 		return struct {
 			file
 			deleteAndError
-		}{file{b}, deleteAndError{b}}
+		}{file{t}, deleteAndError{t}}
 	case s.OnFileChange:
 		return struct {
 			fileChange
 			deleteAndError
-		}{fileChange{b}, deleteAndError{b}}
+		}{fileChange{t}, deleteAndError{t}}
 	}
-	return deleteAndError{b}
+	return deleteAndError{t}
 }
 
-type fileChange struct{ b *bridge }
-
-func (f fileChange) OnFileChange(ctx context.Context, ev listener.WatchEvent, c *listener.Caller) error {
-	return f.b.OnFileChange(ctx, ev, c)
+// attach attaches the host's service to the listener's one service, or to
+// each of its services, whose events then name it (event.service).
+func (b *bridge) attach() error {
+	cfg := b.l.Config()
+	if len(cfg.Services) == 0 {
+		return b.l.Attach(b.service(""))
+	}
+	for _, s := range cfg.Services {
+		if err := b.l.AttachService(s.Name, b.service(s.Name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-type file struct{ b *bridge }
+type fileChange struct{ tagged }
 
-func (f file) OnFile(ctx context.Context, fi listener.FileInfo, r io.Reader, c *listener.Caller) error {
-	return f.b.OnFile(ctx, fi, r, c)
+func (f fileChange) OnFileChange(ctx context.Context, ev listener.WatchEvent, _ *listener.Caller) error {
+	return f.push(ctx, event{Kind: "fileChange", Event: &ev, NeedsAck: true}, nil)
+}
+
+type file struct{ tagged }
+
+func (f file) OnFile(ctx context.Context, fi listener.FileInfo, r io.Reader, _ *listener.Caller) error {
+	return f.push(ctx, event{Kind: "file", File: &fi, NeedsAck: true}, r)
 }
 
 // deleteAndError forwards deletions and errors only when asked for.
-type deleteAndError struct{ b *bridge }
+type deleteAndError struct{ tagged }
 
-func (d deleteAndError) OnFileDelete(ctx context.Context, p string, c *listener.Caller) error {
+func (d deleteAndError) OnFileDelete(ctx context.Context, p string, _ *listener.Caller) error {
 	if !d.b.spec.OnFileDelete {
 		return nil
 	}
-	return d.b.OnFileDelete(ctx, p, c)
+	return d.push(ctx, event{Kind: "fileDelete", Path: p}, nil)
 }
 
 func (d deleteAndError) OnError(ctx context.Context, err error) {
 	if d.b.spec.OnError {
-		d.b.OnError(ctx, err)
+		d.push(ctx, event{Kind: "error", Error: err.Error()}, nil)
 	}
 }
 

@@ -68,6 +68,9 @@ int64_t ftpcoord_listener_new(const char *config_json);
  * onFile: one event per new file version, with its content readable through
  * ftpcoord_event_read; onFileChange: one event per poll (or per claimed batch
  * with coordination) listing the files. Both wait for ftpcoord_event_ack.
+ * A configuration with "services" gets the same events from each service,
+ * each naming its service in "service" (its name; "" or absent for the one
+ * without a name).
  */
 int ftpcoord_listener_attach(int64_t handle, const char *service_json);
 
@@ -91,6 +94,7 @@ int ftpcoord_listener_stop(int64_t handle, int graceful);
  *   {"id": 8, "kind": "fileChange", "event": {"addedFiles": [...], "deletedFiles": [...]}, "needsAck": true}
  *   {"id": 9, "kind": "fileDelete", "path": "/in/a.csv", "needsAck": false}
  *   {"id": 10, "kind": "error", "error": "...", "needsAck": false}
+ * With services, an event also has "service": "NAME".
  * FileInfo has Ballerina's fields (path, size, lastModifiedTimestamp, name,
  * isFolder, isFile, extension, ...) plus idempotencyKey and attempt.
  * Returns FTPCOORD_OK with an event, FTPCOORD_TIMEOUT without one.

@@ -183,7 +183,7 @@ func ftpcoord_listener_attach(h C.int64_t, service *C.char) (rc C.int) {
 		return fail(err, codeInvalidArg)
 	}
 	b.spec = spec
-	if err := b.l.Attach(b.service()); err != nil {
+	if err := b.attach(); err != nil {
 		return fail(err, codeError)
 	}
 	return codeOK
