@@ -42,7 +42,8 @@ type event struct {
 
 // pending is an event the listener waits on.
 type pending struct {
-	content io.Reader // for "file" events: read with ftpcoord_event_read
+	content io.Reader          // for "file" events: read with ftpcoord_event_read
+	file    *listener.FileInfo // for "file" events
 	done    chan error
 }
 
@@ -53,6 +54,7 @@ type bridge struct {
 	mu       sync.Mutex
 	nextID   int64
 	waiting  map[int64]*pending
+	methods  methodsTold
 	closed   chan struct{}
 	stopOnce sync.Once
 	started  bool
@@ -75,7 +77,7 @@ func (b *bridge) push(ctx context.Context, ev event, content io.Reader) error {
 	ev.ID = b.nextID
 	var p *pending
 	if ev.NeedsAck {
-		p = &pending{content: content, done: make(chan error, 1)}
+		p = &pending{content: content, file: ev.File, done: make(chan error, 1)}
 		b.waiting[ev.ID] = p
 	}
 	b.mu.Unlock()
@@ -242,6 +244,10 @@ func (f fileChange) OnFileChange(ctx context.Context, ev listener.WatchEvent, _ 
 }
 
 type file struct{ tagged }
+
+// MethodFor is the method the host said took f (ftpcoord_event_method),
+// for its after-actions; onFile when it said none.
+func (f file) MethodFor(fi listener.FileInfo) string { return f.b.methods.take(fi) }
 
 func (f file) OnFile(ctx context.Context, fi listener.FileInfo, r io.Reader, _ *listener.Caller) error {
 	return f.push(ctx, event{Kind: "file", File: &fi, NeedsAck: true}, r)

@@ -117,6 +117,14 @@ int ftpcoord_listener_poll_once(int64_t handle, char **events_json);
  */
 int ftpcoord_event_read(int64_t handle, int64_t event_id, void *buf, int64_t len, int64_t *n);
 
+/*
+ * Tells which of the host's methods took a file event, before its ack:
+ * "onFileText", "onFileJson", "onFileXml", "onFileCsv" or "onFile" (the
+ * default). The after-actions the configuration gives that method
+ * (services[].methods, as Ballerina's @ftp:FunctionConfig) then apply.
+ */
+int ftpcoord_event_method(int64_t handle, int64_t event_id, const char *method);
+
 #endif /* FTPCOORD_CONSTANTS_ONLY */
 
 /* Outcomes of ftpcoord_event_ack. */

@@ -341,6 +341,26 @@ func ftpcoord_event_read(h C.int64_t, id C.int64_t, buf unsafe.Pointer, length C
 	return codeOK
 }
 
+// ftpcoord_event_method tells which of the host's methods took a file
+// event (onFileText, onFileJson, onFileXml, onFileCsv, onFile), before its
+// ack: the after-actions of that method apply (services[].methods).
+//
+//export ftpcoord_event_method
+func ftpcoord_event_method(h C.int64_t, id C.int64_t, method *C.char) (rc C.int) {
+	defer guard(&rc)
+	b, rc := lookup(h)
+	if b == nil {
+		return rc
+	}
+	if method == nil {
+		return fail(errors.New("ftpcoord_event_method: method is NULL"), codeInvalidArg)
+	}
+	if err := b.tookBy(int64(id), C.GoString(method)); err != nil {
+		return fail(err, codeInvalidArg)
+	}
+	return codeOK
+}
+
 // ftpcoord_event_ack ends an event that waits for the host: outcome 0 means
 // processed (the listener commits it), 2 rejected (REJECTED at once,
 // listener.ErrReject), anything else a failed attempt with message as its

@@ -1,9 +1,9 @@
 package listener
 
-// methodFor names the method of s that takes f, as OnFile routes it, for
-// the after-actions per method (services.go): onFileText, onFileJson,
+// MethodFor names the method of s that takes f, as OnFile routes it, for
+// the after-actions per method (MethodRouter): onFileText, onFileJson,
 // onFileXml, onFileCsv, or onFile when no typed method takes it.
-func (s *ContentService) methodFor(f FileInfo) string {
+func (s *ContentService) MethodFor(f FileInfo) string {
 	switch kind := s.kindOf(f); {
 	case kind == ContentText && s.Text != nil:
 		return "onFileText"

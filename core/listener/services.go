@@ -67,18 +67,20 @@ type MethodConfig struct {
 // methodNames are the remote methods a service's files reach.
 var methodNames = []string{"onFile", "onFileText", "onFileJson", "onFileXml", "onFileCsv", "onFileChange"}
 
-// methodRouter is a service that hands each file to one of several methods
-// (ContentService), and tells which.
-type methodRouter interface {
-	methodFor(f FileInfo) string
+// MethodRouter is a service that hands each file to one of several methods
+// (ContentService; the C ABI's bridge, told by the host) and tells which,
+// by Ballerina's name (onFileText, onFileJson, onFileXml, onFileCsv,
+// onFile): that method's after-actions apply (ServiceConfig.Methods).
+type MethodRouter interface {
+	MethodFor(f FileInfo) string
 }
 
 // methodOf names the method that takes f: the router's choice, else onFile
 // (a FileService is handed content), else onFileChange.
 func methodOf(service any, f FileInfo) string {
 	switch s := service.(type) {
-	case methodRouter:
-		return s.methodFor(f)
+	case MethodRouter:
+		return s.MethodFor(f)
 	case FileService:
 		return "onFile"
 	}
