@@ -189,6 +189,21 @@ JNIEXPORT jint JNICALL Java_io_github_ftpcoord_Native_ack(JNIEnv *env, jclass cl
 	return rc;
 }
 
+JNIEXPORT jint JNICALL Java_io_github_ftpcoord_Native_eventMethod(JNIEnv *env, jclass cls, jlong h, jlong id,
+                                                                   jbyteArray method, jobjectArray err) {
+	(void)cls;
+	int oom = 0;
+	char *m = cstr(env, method, &oom);
+	if (oom) {
+		throw_oom(env);
+		return FTPCOORD_ERROR;
+	}
+	int rc = ftpcoord_event_method((int64_t)h, (int64_t)id, m);
+	if (rc != FTPCOORD_OK) put_error(env, err);
+	free(m);
+	return rc;
+}
+
 JNIEXPORT jbyteArray JNICALL Java_io_github_ftpcoord_Native_status(JNIEnv *env, jclass cls, jlong h,
                                                                     jobjectArray err) {
 	(void)cls;

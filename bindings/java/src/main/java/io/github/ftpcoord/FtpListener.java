@@ -312,7 +312,7 @@ public final class FtpListener implements AutoCloseable {
             switch (kind) {
                 case "file" -> {
                     try (EventInputStream in = new EventInputStream(this, id)) {
-                        deliverFile(s, FileInfo.fromJson(Json.object(ev.get("file"))), in);
+                        deliverFile(h, id, s, FileInfo.fromJson(Json.object(ev.get("file"))), in);
                     }
                 }
                 case "fileChange" -> s.onFileChange(WatchEvent.fromJson(Json.object(ev.get("event"))), caller);
@@ -352,10 +352,11 @@ public final class FtpListener implements AutoCloseable {
      * One file to the method Ballerina routes it to: the typed method of its extension, else
      * onFile; a file no method takes was told to onFileChange (done) or is rejected.
      */
-    private void deliverFile(Service s, FileInfo file, InputStream in) throws Exception {
+    private void deliverFile(long h, long id, Service s, FileInfo file, InputStream in) throws Exception {
         ContentRoutes r = routes;
         ContentKind kind = r == null ? ContentKind.of(file) : r.kindOf(file);
         if (r != null && r.has(kind)) {
+            tellMethod(h, id, kind);
             r.deliver(s, kind, file, in, caller, content);
         } else if (onFileOverridden) {
             s.onFile(file, in, caller);
@@ -363,6 +364,20 @@ public final class FtpListener implements AutoCloseable {
             throw new RejectException("ftpcoord: no method of the service takes " + file.path() + ": a "
                     + (kind == ContentKind.FILE ? "file with extension \"" + file.extension() + "\"" : "." + file.extension() + " file")
                     + " goes to " + kind.method() + (kind == ContentKind.FILE ? "" : ", else to onFile") + "; the service has neither");
+        }
+    }
+
+    /**
+     * Tells the library which method takes the file, so that the after-actions the
+     * configuration gives that method (services[].methods, Ballerina's
+     * {@code @ftp:FunctionConfig}) apply; onFile's is the default.
+     */
+    private void tellMethod(long h, long id, ContentKind kind) {
+        byte[][] err = new byte[1][];
+        int rc = Native.eventMethod(h, id, kind.method().getBytes(StandardCharsets.UTF_8), err);
+        if (rc != Native.OK && !closed) {
+            LOG.log(System.Logger.Level.WARNING, "ftpcoord: could not tell event " + id + "'s method: " + message(err[0], "code " + rc)
+                    + "; onFile's after-actions apply to it");
         }
     }
 

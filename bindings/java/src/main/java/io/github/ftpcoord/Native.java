@@ -214,6 +214,8 @@ final class Native {
 
     static native int ack(long h, long id, int outcome, byte[] message, byte[][] err);
 
+    static native int eventMethod(long h, long id, byte[] method, byte[][] err);
+
     static native byte[] status(long h, byte[][] err);
 
     static native int caller(long h, byte[] request, byte[][] out);
