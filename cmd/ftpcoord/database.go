@@ -31,12 +31,12 @@ func openGroup(ctx context.Context, path string) (taskcompat.Config, *sql.DB, sc
 	return c, db, d, err
 }
 
-// openLedger opens the group's ledger for the operator commands. It checks
-// the tables, so a missing one is a *schema.Error that says to apply the
-// schema.
-func openLedger(ctx context.Context, c taskcompat.Config, db *sql.DB, d schema.Dialect) (*ledger.Ledger, error) {
+// openLedger opens the group's ledger for the operator commands, the key
+// space of one service ("" for the group's own rows). It checks the tables,
+// so a missing one is a *schema.Error that says to apply the schema.
+func openLedger(ctx context.Context, c taskcompat.Config, db *sql.DB, d schema.Dialect, space string) (*ledger.Ledger, error) {
 	if err := schema.Verify(ctx, db, d); err != nil {
 		return nil, err
 	}
-	return ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID})
+	return ledger.New(ctx, ledger.Config{DB: db, Dialect: d, GroupID: c.GroupID, MemberID: c.TaskID, Space: space})
 }

@@ -17,7 +17,7 @@ import (
 
 // filesFlags are the flags of `ftpcoord files`.
 type filesFlags struct {
-	action, config, status, reason, path string
+	action, config, status, reason, path, service string
 	limit                                int
 	json                                 bool
 }
@@ -29,7 +29,7 @@ func parseFilesFlags(args []string, stderr io.Writer) (filesFlags, error) {
 	}
 	f.action = args[0]
 	if isHelp(f.action) {
-		fmt.Fprintln(stderr, "usage: ftpcoord files list|show|retry|reject --config FILE [--status S] [--limit N] [--reason TEXT] [--json] [PATH]\n"+
+		fmt.Fprintln(stderr, "usage: ftpcoord files list|show|retry|reject --config FILE [--service NAME] [--status S] [--limit N] [--reason TEXT] [--json] [PATH]\n"+
 			"  list: the group's files, oldest first\n  show PATH: every version of a file\n"+
 			"  retry PATH: requeue a REJECTED file\n  reject PATH: reject a waiting file by hand")
 		return f, flag.ErrHelp
@@ -46,6 +46,7 @@ func parseFilesFlags(args []string, stderr io.Writer) (filesFlags, error) {
 	fs.IntVar(&f.limit, "limit", 1000, "list: at most this many rows")
 	fs.StringVar(&f.reason, "reason", "rejected by hand", "reject: the reason recorded as the last error")
 	fs.BoolVar(&f.json, "json", false, "list, show: print JSON")
+	fs.StringVar(&f.service, "service", "", "with services: the files of the service of this name (default: the one without a name, whose are the group's own)")
 	// Flags may come after the path too.
 	rest := args[1:]
 	for {
@@ -94,7 +95,11 @@ func cmdFiles(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	lg, err := openLedger(ctx, c, db, d)
+	space, err := serviceSpace(f.config, f.service)
+	if err != nil {
+		return err
+	}
+	lg, err := openLedger(ctx, c, db, d, space)
 	if err != nil {
 		return err
 	}

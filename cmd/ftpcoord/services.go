@@ -1,6 +1,11 @@
 package main
 
-import "github.com/ftpcoord/ftpcoord/core/listener"
+import (
+	"strings"
+
+	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
+	"github.com/ftpcoord/ftpcoord/core/listener"
+)
 
 // attachServices attaches h to the listener's one service, or to each of
 // its services: one --exec for all, told which service a file is for by
@@ -34,4 +39,29 @@ func watchedPaths(cfg listener.ListenerConfig) []string {
 		out[i] = s.Path
 	}
 	return out
+}
+
+// serviceSpace is the ledger key space of the service called name in the
+// configuration file: name itself, checked against the services there.
+func serviceSpace(configPath, name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, s := range cfg.Services {
+		if s.Name == name {
+			return name, nil
+		}
+		if s.Name != "" {
+			names = append(names, s.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "", exitcode.Usagef("--service %q: the configuration has no named services", name)
+	}
+	return "", exitcode.Usagef("--service %q: no such service; the configuration's are %s", name, strings.Join(names, ", "))
 }

@@ -88,6 +88,19 @@ fileNamePattern = '.*\.xml'
 	got := strings.Split(strings.TrimSpace(string(b)), "\n")
 	slices.Sort(got)
 	assert.Equal(t, want, got)
+
+	// The operator's view: each service's files in its own key space.
+	eventually(t, 30*time.Second, "the invoices' files DONE", func() bool {
+		return countStatus(filesList(t, cfg, "--service", "invoices"), "DONE") == 2
+	})
+	own := filesList(t, cfg)
+	require.Equal(t, 2, countStatus(own, "DONE"), "the group's own rows: the service without a name: %+v", own)
+	for _, e := range own {
+		assert.Contains(t, e.Path, "/out/", "the unnamed service's rows")
+	}
+	r := ftpcoord(t, "files", "list", "--config", cfg, "--service", "invoice")
+	assert.Equal(t, exitcode.Usage, r.code)
+	assert.Contains(t, r.stderr, `--service "invoice": no such service; the configuration's are invoices`)
 }
 
 // putIn is srv.put into a subdirectory (dir/name).
