@@ -18,8 +18,8 @@ import (
 // filesFlags are the flags of `ftpcoord files`.
 type filesFlags struct {
 	action, config, status, reason, path, service string
-	limit                                int
-	json                                 bool
+	limit                                         int
+	json                                          bool
 }
 
 func parseFilesFlags(args []string, stderr io.Writer) (filesFlags, error) {
