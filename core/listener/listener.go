@@ -74,10 +74,8 @@ type Listener struct {
 	services   serviceSet
 	draining   atomic.Bool // a graceful stop began: no new poll or claim
 	halting    atomic.Bool // Halt: stop as a crash would, writing nothing
-	// listHealth: a listing failure in progress (guarded by mu).
-	listHealth ListingHealth
-	work       workWatch // whether this member can reach the server (workhealth.go)
-	watch      pollWatch // the running poll's progress (deadline.go)
+	work       workWatch   // whether this member can reach the server (workhealth.go)
+	watch      pollWatch   // the running poll's progress (deadline.go)
 }
 
 // pollState is what one poll leaves to the next: the lifecycle of the

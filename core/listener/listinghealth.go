@@ -37,7 +37,7 @@ func (l *Listener) listingFailed(err error) error {
 	l.listingUnreachable(err)
 	msg := err.Error()
 	l.mu.Lock()
-	h := &l.listHealth
+	h := &l.services.cur.listHealth
 	first := !h.Failing
 	changed := !first && msg != h.Error
 	if first {
@@ -71,8 +71,8 @@ func (l *Listener) listingFailed(err error) error {
 func (l *Listener) listingWorked(ctx context.Context) {
 	l.accessWorked(ctx)
 	l.mu.Lock()
-	h := l.listHealth
-	l.listHealth = ListingHealth{}
+	h := l.services.cur.listHealth
+	l.services.cur.listHealth = ListingHealth{}
 	l.mu.Unlock()
 	if !h.Failing {
 		return
@@ -84,9 +84,10 @@ func (l *Listener) listingWorked(ctx context.Context) {
 	}
 }
 
-// ListingHealth returns whether the watched directory can be listed.
+// ListingHealth returns whether the watched directories can be listed:
+// with several services, the first failing one's (its error naming it).
 func (l *Listener) ListingHealth() ListingHealth {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.listHealth
+	return l.services.listingHealth()
 }

@@ -199,6 +199,8 @@ type scope struct {
 	state   *pollState
 	service any            // attached (under Listener.mu)
 	ledger  *ledger.Ledger // with coordination, while started
+	// listHealth: a listing failure in progress (under Listener.mu).
+	listHealth ListingHealth
 }
 
 // label is how status shows the service: its name, else its path.
@@ -208,8 +210,23 @@ func (s *scope) label() string { return cmp.Or(s.name, s.cfg.Path) }
 type serviceSet struct {
 	config ListenerConfig // as configured, defaults applied (Config)
 	scopes []*scope
-	// cur is the scope a poll is in (enter); set before any worker starts.
+	// cur is the scope a poll is in (enter); set, under Listener.mu,
+	// before any worker starts.
 	cur *scope
+}
+
+// listingHealth is the services' listing health: the first failing one's;
+// under Listener.mu.
+func (ss *serviceSet) listingHealth() ListingHealth {
+	for _, s := range ss.scopes {
+		if h := s.listHealth; h.Failing {
+			if len(ss.scopes) > 1 {
+				h.Error = "service " + s.label() + ": " + h.Error
+			}
+			return h
+		}
+	}
+	return ListingHealth{}
 }
 
 // newServices makes the scopes of cfg (defaults applied): one per service,
@@ -245,7 +262,9 @@ func (l *Listener) enter(s *scope) {
 	l.cfg.FileDependencyConditions = s.cfg.FileDependencyConditions
 	l.cfg.AfterProcess, l.cfg.AfterError = s.cfg.AfterProcess, s.cfg.AfterError
 	l.filters, l.pollState = s.filters, s.state
+	l.mu.Lock()
 	l.services.cur = s
+	l.mu.Unlock()
 }
 
 // AttachService attaches service to the configured service called name

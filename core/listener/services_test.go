@@ -352,3 +352,30 @@ func TestContentServiceMethodFor(t *testing.T) {
 type changesOnly struct{}
 
 func (changesOnly) OnFileChange(context.Context, WatchEvent, *Caller) error { return nil }
+
+// A service whose directory cannot be listed fails its own listing only:
+// the other service's files still arrive, the poll's error and the
+// listing health name the failing service, and its failure is not ended
+// by the other's listing.
+func TestServicesListingFailsPerService(t *testing.T) {
+	cfg, local := pureDir(t)
+	base := cfg.Path
+	cfg.SettleTime = new(0.0)
+	write(t, local, "ok/a", "a", time.Hour)
+	good, bad := newRecorder(), newRecorder()
+	l := servicesOn(t, cfg, []ServiceConfig{{Name: "gone", Path: base + "/missing"}, {Name: "ok", Path: base + "/ok"}}, bad, good)
+	err := l.PollOnce(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "service gone: listener: list "+base+"/missing")
+	assert.Equal(t, []string{base + "/ok/a"}, sortedOrder(good))
+	h := l.ListingHealth()
+	assert.True(t, h.Failing)
+	assert.Contains(t, h.Error, "service gone: ")
+	_, _, errs := bad.take()
+	assert.Len(t, errs, 1, "the failing service's OnError")
+	require.Error(t, l.PollOnce(context.Background()))
+	assert.Equal(t, 2, l.ListingHealth().Failures, "the other service's listing does not end this failure")
+	require.NoError(t, os.Mkdir(filepath.Join(local, "missing"), 0o777))
+	require.NoError(t, l.PollOnce(context.Background()))
+	assert.False(t, l.ListingHealth().Failing)
+}
