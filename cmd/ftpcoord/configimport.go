@@ -424,7 +424,7 @@ func (r *importResult) convert(cfg map[string]any, svc *balService, o importOpti
 		}
 		for _, k := range sortedKeys(svc.config) {
 			cfg[k] = svc.config[k]
-			r.change(k, "taken from @ftp:ServiceConfig", "ftpcoord has one service per listener, configured at the listener")
+			r.change(k, "taken from @ftp:ServiceConfig", "one service without per-method after-actions: its settings at the top level (the same as one entry of services)")
 		}
 	}
 	if _, ok := cfg["path"]; !ok && cfg["services"] == nil {

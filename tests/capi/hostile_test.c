@@ -201,6 +201,7 @@ int main(int argc, char **argv) {
 		int64_t lens[] = {0, -1, (int64_t)sizeof buf, INT64_MIN};
 		int64_t blen = lens[rnd() % 4];
 		check(ftpcoord_event_read(h, id, rnd() % 2 ? buf : NULL, blen, rnd() % 2 ? &n : NULL), "event_read", input);
+		check(ftpcoord_event_method(h, id, rnd() % 2 ? input : NULL), "event_method", input);
 		int outcomes[] = {FTPCOORD_ACK_PROCESSED, FTPCOORD_ACK_FAILED, FTPCOORD_ACK_REJECT, -1, INT_MIN, INT_MAX, (int)rnd()};
 		int outcome = outcomes[rnd() % (sizeof outcomes / sizeof *outcomes)];
 		check(ftpcoord_event_ack(h, id, outcome, rnd() % 2 ? input : NULL), "event_ack", input);
