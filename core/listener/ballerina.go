@@ -230,8 +230,14 @@ func (c ListenerConfig) Unhonoured() []string {
 			note("auth.secureSocket.dataChannelProtection %s: has no effect: ftpcoord always protects the data channel (PROT P, as PRIVATE)", s.DataChannelProtection)
 		}
 	}
-	if f := c.FileAgeFilter; f != nil && strings.EqualFold(f.AgeCalculationMode, "CREATION_TIME") {
-		note("fileAgeFilter.ageCalculationMode CREATION_TIME: has no effect: FTP and SFTP listings give no creation time; the age is taken from the last modification, as with LAST_MODIFIED")
+	creationTime := func(at string, f *FileAgeFilter) {
+		if f != nil && strings.EqualFold(f.AgeCalculationMode, "CREATION_TIME") {
+			note("%sfileAgeFilter.ageCalculationMode CREATION_TIME: has no effect: FTP and SFTP listings give no creation time; the age is taken from the last modification, as with LAST_MODIFIED", at)
+		}
+	}
+	creationTime("", c.FileAgeFilter)
+	for i, s := range c.Services {
+		creationTime(fmt.Sprintf("services[%d].", i), s.FileAgeFilter)
 	}
 	for _, k := range c.extraDatabaseFields {
 		note("coordination.databaseConfig.%s: accepted (Ballerina's database records are open) and not used by ftpcoord", k)

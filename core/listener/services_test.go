@@ -45,9 +45,9 @@ func sortedOrder(r *recorder) []string {
 // fileNamePattern: one poll lists both directories, and each service gets
 // its own files only, each once; its deletions too.
 func TestServicesWatchTheirOwnPaths(t *testing.T) {
-	cfg, local := pureDir(t)
+	cfg, local := pureDir(t) // settleTime and workers at their documented defaults
 	base := cfg.Path
-	cfg.SettleTime = new(0.0)
+	require.Equal(t, DefaultSettleTime, *cfg.WithDefaults().SettleTime)
 	write(t, local, "in/a.csv", "a", time.Hour)
 	write(t, local, "in/a.txt", "not a csv", time.Hour)
 	write(t, local, "out/b.xml", "b", time.Hour)
@@ -315,6 +315,12 @@ func TestServicesConfigErrors(t *testing.T) {
 	require.Len(t, cfg.Services, 2)
 	assert.True(t, cfg.Services[1].Methods["onFileCsv"].AfterProcess.PreserveSubDirs)
 	assert.Empty(t, cfg.Unhonoured(), "no warning about an unset path when the services have theirs")
+	cfg, err = DecodeConfig([]byte(`{"services": [{"path": "/a", "fileAgeFilter": {"minAge": 1, "ageCalculationMode": "CREATION_TIME"}}]}`))
+	require.NoError(t, err)
+	require.Len(t, cfg.Unhonoured(), 1)
+	assert.Contains(t, cfg.Unhonoured()[0], "services[0].fileAgeFilter.ageCalculationMode CREATION_TIME: has no effect")
+	_, err = DecodeConfig([]byte(`{"services": [{"path": "/a", "fileAgeFilter": {"ageCalculationMode": "BIRTH"}}]}`))
+	assert.ErrorContains(t, err, "services[0].fileAgeFilter.ageCalculationMode")
 }
 
 // A listener with several services attaches each by name; Start names the
