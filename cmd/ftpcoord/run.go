@@ -111,7 +111,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return exitcode.With(exitcode.Config, err)
 	}
-	m.coord, m.coordinated, m.work, m.poll = l.Coordinator, cfg.Coordination != nil, l.WorkHealth, l.PollHealth
+	m.coord, m.coordinated, m.work, m.listenerReady, m.backlog = l.Coordinator, cfg.Coordination != nil, l.WorkHealth, l.Readiness, l.Backlog
 	var handler any
 	if f.commitUnprocessed {
 		log.Warn("--commit-unprocessed: every file is committed without being processed")

@@ -291,24 +291,33 @@ type Status struct {
 	// Poll tells whether the running poll makes progress; a stuck one
 	// makes the member not ready.
 	Poll PollHealth `json:"poll"`
+	// signals.go: whether the member is ready, and why not; the group's
+	// backlog (with the ledger).
+	Readiness Readiness       `json:"readiness"`
+	Backlog   *ledger.Backlog `json:"backlog,omitempty"`
 }
 
 // Status reports the member's role and the ledger's counts.
 func (l *Listener) Status(ctx context.Context) (Status, error) {
 	coord, lg := l.coordinated()
-	listing, work, pollHealth := l.ListingHealth(), l.WorkHealth(), l.PollHealth()
+	listing, work, pollHealth, ready := l.ListingHealth(), l.WorkHealth(), l.PollHealth(), l.Readiness()
 	if coord == nil {
-		return Status{Healthy: true, Listing: listing, Work: work, Poll: pollHealth}, nil
+		return Status{Healthy: true, Listing: listing, Work: work, Poll: pollHealth, Readiness: ready}, nil
 	}
 	st := coord.State()
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
-		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work, Poll: pollHealth}
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work, Poll: pollHealth, Readiness: ready}
 	if lg != nil {
 		counts, err := lg.Counts(ctx)
 		if err != nil {
 			return out, err
 		}
 		out.Ledger = counts
+		b, err := lg.Backlog(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.Backlog = &b
 	}
 	return out, nil
 }

@@ -13,7 +13,9 @@ import java.util.Map;
  * ableToWork} is false once its polls have failed to connect or log in to the
  * file server for {@code stepAsideAfter} ({@code workReason} says why, never
  * with a password); with coordination it then gave the token up and does not
- * compete for it before {@code asideUntil} (null otherwise).
+ * compete for it before {@code asideUntil} (null otherwise). {@code backlog} is the group's
+ * backlog read from the ledger (null without coordination); {@code notReadyReason} is why the
+ * member is not ready ("stopping", "unable_to_work", "stuck"), null while it is ready.
  */
 public record ListenerStatus(
         boolean coordinated,
@@ -25,10 +27,55 @@ public record ListenerStatus(
         Map<String, Long> ledger,
         boolean ableToWork,
         String workReason,
-        Instant asideUntil) {
+        Instant asideUntil,
+        Backlog backlog,
+        String notReadyReason) {
 
     public ListenerStatus {
         ledger = Map.copyOf(ledger);
+    }
+
+    /**
+     * The group's file versions in one ledger state: how many, and the age of the oldest since
+     * its first listing (database clock; 0 when there is none).
+     */
+    public record StateBacklog(long files, double oldestSeconds) {
+        static StateBacklog fromJson(Object v) {
+            Map<String, Object> m = Json.object(v);
+            return new StateBacklog(Json.num(m, "files"), m.get("oldestSeconds") instanceof Number n ? n.doubleValue() : 0);
+        }
+    }
+
+    /**
+     * The group's backlog (docs/metrics.md): unfinished versions by state, the failed attempts
+     * among them ({@code retries}); this member's supersessions and the count and total seconds
+     * of the time from a version's first listing to its commit, for the versions it committed.
+     */
+    public record Backlog(
+            StateBacklog pending,
+            StateBacklog inProgress,
+            StateBacklog failed,
+            StateBacklog rejected,
+            long retries,
+            long supersessions,
+            long listedToCommitCount,
+            double listedToCommitSeconds) {
+        static Backlog fromJson(Object v) {
+            if (!(v instanceof Map<?, ?>)) {
+                return null;
+            }
+            Map<String, Object> m = Json.object(v);
+            Map<String, Object> h = Json.object(m.get("listedToCommit"));
+            return new Backlog(
+                    StateBacklog.fromJson(m.get("pending")),
+                    StateBacklog.fromJson(m.get("inProgress")),
+                    StateBacklog.fromJson(m.get("failed")),
+                    StateBacklog.fromJson(m.get("rejected")),
+                    Json.num(m, "retries"),
+                    Json.num(m, "supersessions"),
+                    Json.num(h, "count"),
+                    h.get("sumSeconds") instanceof Number n ? n.doubleValue() : 0);
+        }
     }
 
     /** The number of files in a ledger state, 0 when there are none. */
@@ -45,6 +92,7 @@ public record ListenerStatus(
         }
         Instant last = instant(Json.str(m, "lastHeartbeat"));
         Map<String, Object> work = Json.object(m.get("work"));
+        Map<String, Object> readiness = Json.object(m.get("readiness"));
         return new ListenerStatus(
                 Json.bool(m, "coordinated"),
                 Json.str(m, "role"),
@@ -55,7 +103,9 @@ public record ListenerStatus(
                 counts,
                 !work.containsKey("able") || Json.bool(work, "able"),
                 Json.str(work, "reason"),
-                instant(Json.str(work, "asideUntil")));
+                instant(Json.str(work, "asideUntil")),
+                Backlog.fromJson(m.get("backlog")),
+                Json.bool(readiness, "ready") || readiness.isEmpty() ? null : Json.str(readiness, "reason"));
     }
 
     private static Instant instant(String s) {
