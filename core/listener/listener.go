@@ -79,6 +79,7 @@ type Listener struct {
 	work       workWatch     // whether this member can reach the server (workhealth.go)
 	watch      pollWatch     // the running poll's progress (deadline.go)
 	superseded supersededSet // versions superseded under their transfer
+	tracing    *tracing      // nil: no tracing (tracing.go)
 }
 
 // pollState is what one poll leaves to the next: the lifecycle of the
@@ -351,6 +352,8 @@ func (l *Listener) PollOnce(ctx context.Context) (err error) {
 	// A bug or a hostile input that panics fails this poll, not the
 	// process: the next poll runs as usual.
 	defer l.recovered("poll", &err)
+	ctx, endPoll := l.tracePoll(ctx) // tracing: the poll's span
+	defer func() { endPoll(err) }()
 	start := time.Now()
 	err = l.pollOnce(ctx)
 	l.obs.PollDone(time.Since(start), err)
@@ -402,7 +405,9 @@ func (l *Listener) pollOnce(ctx context.Context) error {
 // poll fail.
 func (l *Listener) listReporting(ctx context.Context, service any) (added []listed, complete bool, err error) {
 	_, downloads := service.(FileService)
-	added, err = l.list(ctx, downloads)
+	lctx, endListing := l.traceStep(ctx, SpanListing) // tracing: the listing's span
+	added, err = l.list(lctx, downloads)
+	endListing(err)
 	if err == nil || errors.Is(err, remote.ErrTruncated) {
 		added = l.settle(ctx, added) // files still being written wait
 	}
