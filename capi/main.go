@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -39,6 +40,7 @@ import (
 	"unsafe"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
+	"github.com/ftpcoord/ftpcoord/internal/otelenv"
 )
 
 // Status codes (ftpcoord.h has the same list).
@@ -140,8 +142,23 @@ func ftpcoord_listener_new(config *C.char) (h C.int64_t) {
 		return 0
 	}
 	b := newBridge(nil)
-	l, err := listener.New(cfg)
+	var opts []listener.Option
+	memberID := ""
+	if cfg.Coordination != nil {
+		memberID = cfg.Coordination.MemberID
+	}
+	tp, err := otelenv.Env(os.Getenv).TracerProvider(context.Background(), "", memberID)
 	if err != nil {
+		setErr(err)
+		return 0
+	}
+	if tp != nil {
+		b.tracing = tp
+		opts = append(opts, listener.WithTracerProvider(tp))
+	}
+	l, err := listener.New(cfg, opts...)
+	if err != nil {
+		b.shutdownTracing()
 		setErr(err)
 		return 0
 	}
@@ -223,6 +240,7 @@ func ftpcoord_listener_stop(h C.int64_t, graceful C.int) (rc C.int) {
 		err = b.l.Halt()
 		b.close()
 	}
+	b.shutdownTracing()
 	if err != nil {
 		return fail(err, codeError)
 	}

@@ -170,30 +170,3 @@ func TestTracesGoToAnOTLPReceiver(t *testing.T) {
 	handler := rcv.named(listener.SpanHandler)[0]
 	assert.Equal(t, "00-"+file.trace+"-"+handler.id+"-01", strings.TrimSpace(string(b)))
 }
-
-// Without OTEL_* settings there is no tracing: no TRACEPARENT for the
-// command. Bad settings are refused, naming the variable.
-func TestTracingEnvironment(t *testing.T) {
-	for _, c := range []struct {
-		env  map[string]string
-		on   bool
-		fail string
-	}{
-		{map[string]string{}, false, ""},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}, true, ""},
-		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:4318/v1/traces"}, true, ""},
-		{map[string]string{"OTEL_TRACES_EXPORTER": "otlp"}, true, ""},
-		{map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"}, false, ""},
-		{map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"}, false, ""},
-		{map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, false, "OTEL_TRACES_EXPORTER=zipkin"},
-		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://x", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, false, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: ftpcoord exports traces over OTLP/HTTP only"},
-	} {
-		on, err := tracingEnv(func(k string) string { return c.env[k] }).enabled()
-		if c.fail != "" {
-			require.ErrorContains(t, err, c.fail, "%v", c.env)
-			continue
-		}
-		require.NoError(t, err, "%v", c.env)
-		require.Equal(t, c.on, on, "%v", c.env)
-	}
-}
