@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
+	"github.com/ftpcoord/ftpcoord/schema"
 )
 
 // Off by default, tracing costs nothing: every call site's helper returns
@@ -78,4 +79,48 @@ func TestTracingWithoutTheLedger(t *testing.T) {
 	require.Equal(t, cfg.Path+"/a.csv", attrs[AttrPath])
 	require.EqualValues(t, 1, attrs[AttrAttempt])
 	require.EqualValues(t, 3, attrs[AttrSize])
+}
+
+// With the ledger, a file's commit (made in a batch by the commit loop)
+// and its after-action are children of the file's span, and the claim is
+// the poll's; the file's span names the term it was claimed under.
+func TestTracingWithTheLedger(t *testing.T) {
+	cfg, local := pureDir(t)
+	cfg, _ = withLedger(t, cfg, schema.Postgres, "m")
+	cfg.AfterProcess = &PostAction{Delete: true}
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	l, err := New(cfg, WithTracerProvider(tp))
+	require.NoError(t, err)
+	svc := newRecorder()
+	require.NoError(t, l.Attach(svc))
+	require.NoError(t, l.Start(context.Background()))
+	t.Cleanup(func() { l.Stop(context.Background()) })
+	write(t, local, "a.csv", "abc", time.Hour)
+	byName := map[string]tracetest.SpanStub{}
+	pollUntil(t, l, "the after-action's span", func() bool {
+		for _, s := range exp.GetSpans() {
+			byName[s.Name] = s
+		}
+		_, ok := byName[SpanAfter]
+		return ok
+	})
+	file := byName[SpanFile]
+	for _, name := range []string{SpanTransfer, SpanHandler, SpanCommit, SpanAfter} {
+		require.Contains(t, byName, name)
+		require.Equal(t, file.SpanContext.TraceID(), byName[name].SpanContext.TraceID(), "%s: the file's trace", name)
+		require.Equal(t, file.SpanContext.SpanID(), byName[name].Parent.SpanID(), "%s is the file's child", name)
+	}
+	claim := byName[SpanClaim]
+	require.True(t, claim.Parent.IsValid(), "the claim's span has the poll's as parent")
+	attrs := map[string]any{}
+	for _, a := range file.Attributes {
+		attrs[string(a.Key)] = a.Value.AsInterface()
+	}
+	require.Equal(t, "m", attrs[AttrMember])
+	require.EqualValues(t, 1, attrs[AttrTerm], "the term the file was claimed under")
+	require.Len(t, attrs[AttrVersion], 64, "the version key")
+	l.tracing.mu.Lock()
+	defer l.tracing.mu.Unlock()
+	require.Empty(t, l.tracing.files, "versions kept for spans to come after their after-action")
 }
