@@ -35,6 +35,12 @@ public record ListenerStatus(
         ledger = Map.copyOf(ledger);
     }
 
+    /** A status without a backlog, ready (as statuses were before they had them). */
+    public ListenerStatus(boolean coordinated, String role, String holder, long term, Instant lastHeartbeat, boolean healthy,
+            Map<String, Long> ledger, boolean ableToWork, String workReason, Instant asideUntil) {
+        this(coordinated, role, holder, term, lastHeartbeat, healthy, ledger, ableToWork, workReason, asideUntil, null, null);
+    }
+
     /**
      * The group's file versions in one ledger state: how many, and the age of the oldest since
      * its first listing (database clock; 0 when there is none).
