@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/ftpcoord/ftpcoord/core/listener"
 )
 
@@ -29,12 +31,20 @@ type serviceSpec struct {
 type event struct {
 	ID    int64                `json:"id"`
 	Kind  string               `json:"kind"` // "file", "fileChange", "fileDelete", "error"
-	File  *listener.FileInfo   `json:"file,omitempty"`
+	File  *fileEvent           `json:"file,omitempty"`
 	Event *listener.WatchEvent `json:"event,omitempty"`
 	Path  string               `json:"path,omitempty"`
 	Error string               `json:"error,omitempty"`
 	// NeedsAck: the listener waits for ftpcoord_event_ack before it commits.
 	NeedsAck bool `json:"needsAck"`
+}
+
+// fileEvent is a file's FileInfo and, with tracing on, the W3C trace
+// context of its handler span, for a host that traces on (Java's
+// FileInfo.traceparent, the Spring header traceparent).
+type fileEvent struct {
+	listener.FileInfo
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // pending is an event the listener waits on.
@@ -53,10 +63,23 @@ type bridge struct {
 	closed   chan struct{}
 	stopOnce sync.Once
 	started  bool
+	// tracing: the TracerProvider of OpenTelemetry's environment
+	// (internal/otelenv), nil when off; shut down at the stop.
+	tracing *sdktrace.TracerProvider
 }
 
 func newBridge(l *listener.Listener) *bridge {
 	return &bridge{l: l, queue: make(chan event, 1024), waiting: map[int64]*pending{}, closed: make(chan struct{})}
+}
+
+// shutdownTracing sends the spans the tracer holds (for up to 5 s).
+func (b *bridge) shutdownTracing() {
+	if b.tracing == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b.tracing.Shutdown(ctx)
 }
 
 // errClosed is returned to callbacks still waiting when the listener stops.
@@ -183,7 +206,7 @@ func (b *bridge) OnFileChange(ctx context.Context, ev listener.WatchEvent, _ *li
 }
 
 func (b *bridge) OnFile(ctx context.Context, f listener.FileInfo, r io.Reader, _ *listener.Caller) error {
-	return b.push(ctx, event{Kind: "file", File: &f, NeedsAck: true}, r)
+	return b.push(ctx, event{Kind: "file", File: &fileEvent{FileInfo: f, TraceParent: listener.TraceParent(ctx)}, NeedsAck: true}, r)
 }
 
 func (b *bridge) OnFileDelete(ctx context.Context, p string, _ *listener.Caller) error {
