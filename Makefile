@@ -91,7 +91,8 @@ java-check:
 ## bench: failover delay and idle database load per dialect (bench/coordination.md),
 ## failover after a SIGKILL of a member process at the defaults (bench/crashfailover.md),
 ## polls of large directories against the bare listing (bench/listing.md), ledger
-## throughput and statements per file (bench/ledger.md), files per second through one
+## throughput and statements per file (bench/ledger.md), the cost of one scrape of the
+## backlog signals with 100,000 files (bench/backlog.md), files per second through one
 ## member against a bare download loop (bench/endtoend.md), the cost of one event
 ## across the C ABI and JNI against the same events in Go (bench/jni.md), shared mode
 ## by member count and 50 idle groups on one database (bench/scale.md).
@@ -101,6 +102,7 @@ bench: java
 	$(GO) run ./bench/crashfailover -out bench/crashfailover.md; \
 	$(GO) run ./bench/listing -out bench/listing.md; \
 	$(GO) run ./bench/ledger -out bench/ledger.md; \
+	$(GO) run ./bench/backlog -out bench/backlog.md; \
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
 	$(GO) run ./bench/jni -out bench/jni.md; \
 	(eval "$$(bash bench/scale/servers.sh)"; $(GO) run ./bench/scale -out bench/scale.md); \

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/ftpcoord/ftpcoord/core/listener"
 )
 
@@ -29,7 +31,7 @@ type serviceSpec struct {
 type event struct {
 	ID    int64                `json:"id"`
 	Kind  string               `json:"kind"` // "file", "fileChange", "fileDelete", "error"
-	File  *listener.FileInfo   `json:"file,omitempty"`
+	File  *fileEvent           `json:"file,omitempty"`
 	Event *listener.WatchEvent `json:"event,omitempty"`
 	Path  string               `json:"path,omitempty"`
 	Error string               `json:"error,omitempty"`
@@ -38,6 +40,14 @@ type event struct {
 	Service string `json:"service,omitempty"`
 	// NeedsAck: the listener waits for ftpcoord_event_ack before it commits.
 	NeedsAck bool `json:"needsAck"`
+}
+
+// fileEvent is a file's FileInfo and, with tracing on, the W3C trace
+// context of its handler span, for a host that traces on (Java's
+// FileInfo.traceparent, the Spring header traceparent).
+type fileEvent struct {
+	listener.FileInfo
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // pending is an event the listener waits on.
@@ -58,10 +68,23 @@ type bridge struct {
 	closed   chan struct{}
 	stopOnce sync.Once
 	started  bool
+	// tracing: the TracerProvider of OpenTelemetry's environment
+	// (internal/otelenv), nil when off; shut down at the stop.
+	tracing *sdktrace.TracerProvider
 }
 
 func newBridge(l *listener.Listener) *bridge {
 	return &bridge{l: l, queue: make(chan event, 1024), waiting: map[int64]*pending{}, closed: make(chan struct{})}
+}
+
+// shutdownTracing sends the spans the tracer holds (for up to 5 s).
+func (b *bridge) shutdownTracing() {
+	if b.tracing == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b.tracing.Shutdown(ctx)
 }
 
 // errClosed is returned to callbacks still waiting when the listener stops.
@@ -77,7 +100,10 @@ func (b *bridge) push(ctx context.Context, ev event, content io.Reader) error {
 	ev.ID = b.nextID
 	var p *pending
 	if ev.NeedsAck {
-		p = &pending{content: content, file: ev.File, done: make(chan error, 1)}
+		p = &pending{content: content, done: make(chan error, 1)}
+		if ev.File != nil {
+			p.file = &ev.File.FileInfo
+		}
 		b.waiting[ev.ID] = p
 	}
 	b.mu.Unlock()
@@ -250,7 +276,7 @@ type file struct{ tagged }
 func (f file) MethodFor(fi listener.FileInfo) string { return f.b.methods.take(fi) }
 
 func (f file) OnFile(ctx context.Context, fi listener.FileInfo, r io.Reader, _ *listener.Caller) error {
-	return f.push(ctx, event{Kind: "file", File: &fi, NeedsAck: true}, r)
+	return f.push(ctx, event{Kind: "file", File: &fileEvent{FileInfo: fi, TraceParent: listener.TraceParent(ctx)}, NeedsAck: true}, r)
 }
 
 // deleteAndError forwards deletions and errors only when asked for.

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ import (
 	"unsafe"
 
 	"github.com/ftpcoord/ftpcoord/core/listener"
+	"github.com/ftpcoord/ftpcoord/internal/otelenv"
 )
 
 // Status codes: ftpcoord.h's, the one place they are written.
@@ -150,8 +152,23 @@ func ftpcoord_listener_new(config *C.char) (h C.int64_t) {
 		return 0
 	}
 	b := newBridge(nil)
-	l, err := listener.New(cfg)
+	var opts []listener.Option
+	memberID := ""
+	if cfg.Coordination != nil {
+		memberID = cfg.Coordination.MemberID
+	}
+	tp, err := otelenv.Env(os.Getenv).TracerProvider(context.Background(), "", memberID)
 	if err != nil {
+		setErr(err)
+		return 0
+	}
+	if tp != nil {
+		b.tracing = tp
+		opts = append(opts, listener.WithTracerProvider(tp))
+	}
+	l, err := listener.New(cfg, opts...)
+	if err != nil {
+		b.shutdownTracing()
 		setErr(err)
 		return 0
 	}
@@ -233,6 +250,7 @@ func ftpcoord_listener_stop(h C.int64_t, graceful C.int) (rc C.int) {
 		err = b.l.Halt()
 		b.close()
 	}
+	b.shutdownTracing()
 	if err != nil {
 		return fail(err, codeError)
 	}

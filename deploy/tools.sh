@@ -2,6 +2,8 @@
 # Installs, when missing, the checkers that the tests of deploy/ run
 # (cmd/ftpcoord/deploy_test.go) and prints the path of the one asked for:
 #   bash deploy/tools.sh systemd-analyze       (Debian's systemd package)
+#   bash deploy/tools.sh promtool              (Debian's prometheus package:
+#                                               only its promtool is used)
 #   bash deploy/tools.sh kubernetes-validate   (PyPI, in a virtualenv; it
 #                                               bundles the Kubernetes schemas
 #                                               and validates offline)
@@ -17,6 +19,10 @@ case "${1:-}" in
 systemd-analyze)
 	ensure_packages systemd-analyze systemd
 	command -v systemd-analyze
+	;;
+promtool)
+	ensure_packages promtool prometheus
+	command -v promtool
 	;;
 kubernetes-validate)
 	venv=$FTPCOORD_SERVICES_DIR/kubernetes-validate-$KUBERNETES_VALIDATE_VERSION
@@ -40,6 +46,6 @@ kubernetes-validate)
 	echo "$venv/bin/kubernetes-validate"
 	;;
 *)
-	die "usage: $0 systemd-analyze|kubernetes-validate"
+	die "usage: $0 systemd-analyze|promtool|kubernetes-validate"
 	;;
 esac

@@ -21,6 +21,7 @@ var sources = []struct{ file, what, target string }{
 	{"crashfailover.md", "Failover after a SIGKILL at the default settings", "median under 1 s, worst at most 2 s over 20 kills per dialect"},
 	{"listing.md", "One poll of a large directory against the bare listing", "a poll within 1.2x the bare listing; under 300 B of heap per listed file"},
 	{"ledger.md", "Ledger throughput", ">= 5,000 transitions/s on PostgreSQL; <= 0.2 statements per file"},
+	{"backlog.md", "One scrape of a group's backlog with 100,000 files in the ledger", "milliseconds for a group keeping up; in proportion to the backlog for one far behind"},
 	{"endtoend.md", "Files per second through one member", "within 1.5x of a bare download loop"},
 	{"jni.md", "One event across the C ABI and JNI", "under 20 microseconds per event from Java"},
 	{"scale.md", "Shared mode by member count, and many idle groups on one database", "files/s growing with members until the machine is busy; where the curve bends, and why"},

@@ -18,6 +18,9 @@ type execEnv struct {
 // newExecEnv reads the ${NAME} references of a configuration file's text.
 func newExecEnv(config []byte, pass []string) execEnv {
 	e := execEnv{withheld: map[string]bool{}, pass: map[string]bool{}}
+	for _, name := range tracingSecrets {
+		e.withheld[name] = true
+	}
 	for _, m := range envRef.FindAllSubmatch(config, -1) {
 		if len(m[1]) > 0 {
 			e.withheld[string(m[1])] = true
@@ -28,6 +31,10 @@ func newExecEnv(config []byte, pass []string) execEnv {
 	}
 	return e
 }
+
+// tracingSecrets are the OTLP exporter's headers (an API key, often):
+// the member's, like its passwords.
+var tracingSecrets = []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}
 
 // secretEnvPrefix is the member's namespace of variables.
 const secretEnvPrefix = "FTPCOORD_"

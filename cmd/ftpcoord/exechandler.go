@@ -77,6 +77,9 @@ const stderrDrain = time.Second
 // goroutine to wait for.
 func (h *execHandler) run(ctx context.Context, f listener.FileInfo, content io.Reader, stderr io.Writer) error {
 	cmd := h.command(f)
+	if tp := listener.TraceParent(ctx); tp != "" {
+		cmd.Env = append(cmd.Env, "TRACEPARENT="+tp) // the handler's span, for a command that traces on
+	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -35,8 +36,11 @@ type metrics struct {
 	coord       func() *taskcompat.Coordinator // nil until the member started
 	coordinated bool                           // false: the member polls alone, always "active"
 	work        func() listener.WorkHealth     // nil until the listener exists
-	poll        func() listener.PollHealth     // nil until the member started
-	phase       atomic.Int32
+	// listenerReady and backlog are the listener's (signals.go), nil
+	// until it exists.
+	listenerReady func() listener.Readiness
+	backlog       func(context.Context) (ledger.Backlog, error)
+	phase         atomic.Int32
 
 	reg          *prometheus.Registry
 	pollDuration prometheus.Histogram
@@ -68,7 +72,7 @@ func newMetrics() *metrics {
 	for _, o := range []string{"done", "failed", "rejected", "lost", "superseded"} {
 		m.files.WithLabelValues(o)
 	}
-	m.reg.MustRegister(m.pollDuration, m.pollErrors, m.files, m.renewals, m.listFailing, coordCollector{m},
+	m.reg.MustRegister(m.pollDuration, m.pollErrors, m.files, m.renewals, m.listFailing, coordCollector{m}, signalsCollector{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -203,29 +207,34 @@ func (m *metrics) health() (ok bool, msg string) {
 	return true, "ok: the coordination database answers"
 }
 
+// readiness is the member's: starting and stopping are the command's
+// phases, the rest the listener's (listener.Readiness).
+func (m *metrics) readiness() listener.Readiness {
+	switch m.phase.Load() {
+	case phaseStarting:
+		return listener.Readiness{Reason: listener.NotReadyStarting, Detail: "the member has not joined its group yet"}
+	case phaseStopping:
+		return listener.Readiness{Reason: listener.NotReadyStopping, Detail: "the member is handing over"}
+	}
+	if m.listenerReady != nil {
+		if r := m.listenerReady(); !r.Ready {
+			return r
+		}
+	}
+	return listener.Readiness{Ready: true}
+}
+
 // ready answers /readyz: the member joined its group (active or standby: a
 // standby is ready to take over), is not stopping, can do the work (it
 // reaches and logs in to the file server: listener.WorkHealth), and its
 // poll, if one runs, makes progress.
 func (m *metrics) ready() (ok bool, msg string) {
-	switch m.phase.Load() {
-	case phaseStarting:
-		return false, "starting: the member has not joined its group yet"
-	case phaseStopping:
-		return false, "stopping: the member is handing over"
-	}
-	if m.work != nil {
-		// A member that cannot reach or log in to the file server has
-		// given its token up (listener's stepAsideAfter): not ready.
-		if w := m.work(); !w.Able {
-			return false, "not ready: this member cannot do the work: " + w.Reason
+	if r := m.readiness(); !r.Ready {
+		word := r.Reason
+		if r.Reason == listener.NotReadyUnableToWork {
+			word = "not ready"
 		}
-	}
-	if m.poll != nil {
-		if p := m.poll(); p.Stuck {
-			return false, fmt.Sprintf("stuck: the poll started at %s has made no progress since %s (see the log)",
-				p.Since.UTC().Format(time.RFC3339), p.LastProgress.UTC().Format(time.RFC3339))
-		}
+		return false, word + ": " + r.Detail
 	}
 	co := m.coordinator()
 	if !m.coordinated || co == nil {

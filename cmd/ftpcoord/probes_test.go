@@ -53,21 +53,25 @@ func TestProbesBeforeStartAndWhileStopping(t *testing.T) {
 	}
 }
 
-// A member whose poll is stuck is not ready, and says since when.
+// A member the listener finds not ready (its poll stuck) is not ready,
+// says why in /readyz and in ftpcoord_not_ready.
 func TestReadyzFailsWhileThePollIsStuck(t *testing.T) {
 	m := newMetrics()
 	m.phase.Store(phaseRunning)
-	since := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
-	health := listener.PollHealth{Running: true, Since: since, LastProgress: since.Add(time.Minute)}
-	m.poll = func() listener.PollHealth { return health }
+	r := listener.Readiness{Ready: true}
+	m.listenerReady = func() listener.Readiness { return r }
 	rec := httptest.NewRecorder()
 	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	assert.Equal(t, 200, rec.Code, "a running poll that makes progress: %s", rec.Body)
-	health.Stuck = true
+	r = listener.Readiness{Reason: listener.NotReadyStuck, Detail: "the poll started at 2026-12-06T04:00:00Z has made no progress since 2026-12-06T04:01:00Z (see the log)"}
 	rec = httptest.NewRecorder()
 	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	assert.Equal(t, 503, rec.Code, "a stuck poll")
 	assert.Equal(t, "stuck: the poll started at 2026-12-06T04:00:00Z has made no progress since 2026-12-06T04:01:00Z (see the log)\n", rec.Body.String())
+	rec = httptest.NewRecorder()
+	m.handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	assert.Contains(t, rec.Body.String(), "ftpcoord_not_ready{reason=\"stuck\"} 1\n")
+	assert.Contains(t, rec.Body.String(), "ftpcoord_not_ready{reason=\"unable_to_work\"} 0\n")
 }
 
 // Two members on a real database: both ready (one active, one a standby),

@@ -107,11 +107,28 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log = log.With("member", memberID)
 	}
 	m := newMetrics()
-	l, err := listener.New(cfg, listener.WithLogger(log), listener.WithObserver(m))
+	opts := []listener.Option{listener.WithLogger(log), listener.WithObserver(m)}
+	tp, err := newTracerProvider(ctx, os.Getenv, memberID)
+	if err != nil {
+		return err
+	}
+	if tp != nil {
+		opts = append(opts, listener.WithTracerProvider(tp))
+		log.Info("tracing: spans go over OTLP/HTTP (OTEL_EXPORTER_OTLP_* settings)")
+		defer func() {
+			// What the batcher holds goes out before the member exits.
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := tp.Shutdown(flush); err != nil {
+				log.Warn("tracing: could not send the last spans", "err", err)
+			}
+		}()
+	}
+	l, err := listener.New(cfg, opts...)
 	if err != nil {
 		return exitcode.With(exitcode.Config, err)
 	}
-	m.coord, m.coordinated, m.work, m.poll = l.Coordinator, cfg.Coordination != nil, l.WorkHealth, l.PollHealth
+	m.coord, m.coordinated, m.work, m.listenerReady, m.backlog = l.Coordinator, cfg.Coordination != nil, l.WorkHealth, l.Readiness, l.Backlog
 	var handler any
 	if f.commitUnprocessed {
 		log.Warn("--commit-unprocessed: every file is committed without being processed")

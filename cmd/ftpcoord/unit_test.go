@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/exitcode"
 	"github.com/ftpcoord/ftpcoord/cmd/ftpcoord/internal/groupstatus"
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 	"github.com/ftpcoord/ftpcoord/core/listener"
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/schema"
@@ -152,6 +154,9 @@ func TestMetricsDocListsEverySeries(t *testing.T) {
 	m := newMetrics()
 	m.coordinated = true
 	m.DatabaseError("claim", errors.New("x"))
+	m.backlog = func(context.Context) (ledger.Backlog, error) {
+		return ledger.Backlog{ListedToCommit: ledger.Histogram{Bounds: ledger.ListedToCommitBounds, Counts: make([]uint64, len(ledger.ListedToCommitBounds))}}, nil
+	}
 	out := scrape(t, m)
 	served := map[string]bool{}
 	for _, l := range strings.Split(out, "\n") {

@@ -65,7 +65,7 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 			`) c ORDER BY mtime_ms, path COLLATE "C" LIMIT ?)) AND ` + cond + fenceSQL +
 			` ORDER BY mtime_ms, path COLLATE "C" LIMIT ? FOR UPDATE SKIP LOCKED)
 			UPDATE ftpcoord_file SET ` + set + ` WHERE ctid = ANY(ARRAY(SELECT ctid FROM picked))
-			RETURNING version_key, path, size, mtime_ms, tries`
+			RETURNING version_key, path, size, mtime_ms, tries, ` + l.ageMS()
 		g, m := l.cfg.GroupID, 2*n
 		args := append([]any{g, m, g, m, g, m, m}, fenceArgs...)
 		args = append(append(args, n), setArgs...)
@@ -103,7 +103,7 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 			branch(`status = 'FAILED' AND retry_after <= `+now) + ` UNION ALL ` +
 			branch(`status = 'IN_PROGRESS' AND lease_expires < `+now) +
 			`) ORDER BY mtime_ms, path LIMIT ?)` + fenceSQL + `
-			RETURNING version_key, path, size, mtime_ms, tries`
+			RETURNING version_key, path, size, mtime_ms, tries, ` + l.ageMS()
 		g := l.cfg.GroupID
 		args := append(setArgs, g, g, n, g, n, g, n, n)
 		args = append(args, fenceArgs...)
@@ -152,7 +152,7 @@ func (l *Ledger) Claim(ctx context.Context, n int, lease time.Duration, term int
 			sqldb.Placeholders(len(keys), 0)+`)`, args...); err != nil {
 			return err
 		}
-		rows, err = tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries FROM ftpcoord_file
+		rows, err = tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries, `+l.ageMS()+` FROM ftpcoord_file
 			WHERE group_id = ? AND claim_token = ? ORDER BY mtime_ms, path`, l.cfg.GroupID, token)
 		if err != nil {
 			return err
@@ -193,7 +193,7 @@ func (l *Ledger) claimInOrder(ctx context.Context, n int, term int64, token, set
 			return err
 		}
 		for _, state := range states {
-			if err := lock(tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1 FROM ftpcoord_file FORCE INDEX (ftpcoord_file_claim_order)
+			if err := lock(tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1, `+l.ageMS()+` FROM ftpcoord_file FORCE INDEX (ftpcoord_file_claim_order)
 				WHERE group_id = ? AND `+state+fenceSQL+` ORDER BY mtime_ms, path_prefix LIMIT ? FOR UPDATE SKIP LOCKED`,
 				append(append([]any{l.cfg.GroupID}, fenceArgs...), n)...)); err != nil {
 				return err
@@ -212,7 +212,7 @@ func (l *Ledger) claimInOrder(ctx context.Context, n int, term int64, token, set
 		}
 		if len(keys) > 0 {
 			keySQL, keyArgs := l.keyIn(keys)
-			if err := lock(tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1 FROM ftpcoord_file
+			if err := lock(tx.QueryContext(ctx, `SELECT version_key, path, size, mtime_ms, tries + 1, `+l.ageMS()+` FROM ftpcoord_file
 				WHERE group_id = ? AND `+keySQL+` AND `+expired+fenceSQL+` FOR UPDATE SKIP LOCKED`,
 				append(append([]any{l.cfg.GroupID}, keyArgs...), fenceArgs...)...)); err != nil {
 				return err

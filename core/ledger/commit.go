@@ -39,9 +39,12 @@ func (l *Ledger) Commit(ctx context.Context, c Claim) error {
 	q := `UPDATE ftpcoord_file SET status = 'DONE', done_at = ` + l.now() + `, lease_expires = NULL, last_error = NULL
 		WHERE group_id = ? AND version_key = ? AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
 	err := l.one(ctx, "commit", q, append([]any{l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	if err == nil {
+		l.signals.committed(c.Listed)
+	}
 	if errors.Is(err, ErrLost) {
 		if done, derr := l.doneBy(ctx, c.Token, []string{c.Key}); derr == nil && done[c.Key] {
-			return nil
+			return nil // committed before: counted then
 		}
 	}
 	return err
@@ -83,6 +86,11 @@ func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, e
 			return nil, fmt.Errorf("ledger: commit: %w", err)
 		}
 		if n, _ := res.RowsAffected(); int(n) == len(b.keys) {
+			for _, c := range claims {
+				if c.Token == token {
+					l.signals.committed(c.Listed)
+				}
+			}
 			continue
 		}
 		// Some were not updated: those DONE under this token are ours
@@ -92,8 +100,12 @@ func (l *Ledger) CommitAll(ctx context.Context, claims []Claim) (lost []Claim, e
 			return nil, fmt.Errorf("ledger: commit: %w", err)
 		}
 		for _, c := range claims {
-			if c.Token == token && !done[c.Key] {
+			switch {
+			case c.Token != token:
+			case !done[c.Key]:
 				lost = append(lost, c)
+			default:
+				l.signals.committed(c.Listed) // now or by an earlier commit: counted at most twice, after a lost answer
 			}
 		}
 	}
@@ -152,5 +164,9 @@ func (l *Ledger) Requeue(ctx context.Context, path string) (int, error) {
 func (l *Ledger) Supersede(ctx context.Context, c Claim) error {
 	fenceSQL, fenceArgs := l.fence(c.Term)
 	q := `DELETE FROM ftpcoord_file WHERE group_id = ? AND version_key = ? AND claim_token = ? AND ` + l.statusIs(InProgress) + fenceSQL
-	return l.one(ctx, "supersede", q, append([]any{l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	err := l.one(ctx, "supersede", q, append([]any{l.cfg.GroupID, c.Key, c.Token}, fenceArgs...)...)
+	if err == nil {
+		l.signals.supersessions.Add(1)
+	}
+	return err
 }

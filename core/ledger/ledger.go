@@ -90,6 +90,10 @@ type Claim struct {
 	Tries int    // attempts so far, this one included
 	Token string // the claim token, shared by the claims of one batch
 	Term  int64  // the fencing term it was claimed under (warm-backup)
+	// Listed is when the version was first listed, on this process's
+	// clock (its age on the database clock when it was claimed): the
+	// start of Backlog.ListedToCommit. Zero for a claim made by hand.
+	Listed time.Time
 }
 
 // ErrLost is returned when a write finds that the claim is no longer this
@@ -126,8 +130,9 @@ type Config struct {
 type Ledger struct {
 	cfg Config // cfg.GroupID: the rows' group_id, SpaceID(group, Space)
 	// group is the coordination group, whose token fences the writes.
-	group string
-	stats planStats
+	group   string
+	stats   planStats
+	signals signals // this member's counts for Backlog
 	// orderedClaim: on MySQL, the table has the claim index
 	// ftpcoord_file_claim_order (tables made before it have not).
 	orderedClaim bool

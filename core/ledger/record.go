@@ -150,7 +150,7 @@ func (l *Ledger) insertClaimed(ctx context.Context, batch []File, lease time.Dur
 		return err
 	}
 	if l.cfg.Dialect != schema.MySQL {
-		q += ` ON CONFLICT (group_id, version_key) DO NOTHING RETURNING version_key, path, size, mtime_ms, tries`
+		q += ` ON CONFLICT (group_id, version_key) DO NOTHING RETURNING version_key, path, size, mtime_ms, tries, ` + l.ageMS()
 		err := l.retry(ctx, func() error {
 			sctx, cancel := l.bound(ctx)
 			defer cancel()
@@ -175,7 +175,7 @@ func (l *Ledger) insertClaimed(ctx context.Context, batch []File, lease time.Dur
 			if _, err := tx.ExecContext(sctx, q, args...); err != nil {
 				return err
 			}
-			rs, err := tx.QueryContext(sctx, `SELECT version_key, path, size, mtime_ms, tries FROM ftpcoord_file WHERE group_id = ? AND `+
+			rs, err := tx.QueryContext(sctx, `SELECT version_key, path, size, mtime_ms, tries, `+l.ageMS()+` FROM ftpcoord_file WHERE group_id = ? AND `+
 				keySQL+` AND claim_token = ?`, append(append([]any{l.cfg.GroupID}, keyArgs...), token)...)
 			if err != nil {
 				return err

@@ -192,15 +192,18 @@ func byToken(claims []Claim) map[string]*batch {
 }
 
 // scanClaims reads the claims made under token and term from rows of
-// (version_key, path, size, mtime_ms, tries), and closes rows.
+// (version_key, path, size, mtime_ms, tries, age in ms: Ledger.ageMS), and
+// closes rows.
 func scanClaims(rows *sql.Rows, token string, term int64) ([]Claim, error) {
 	defer rows.Close()
 	var claims []Claim
 	for rows.Next() {
 		c := Claim{Token: token, Term: term}
-		if err := rows.Scan(&c.Key, &c.File.Path, &c.File.Size, &c.File.MTime, &c.Tries); err != nil {
+		var age int64
+		if err := rows.Scan(&c.Key, &c.File.Path, &c.File.Size, &c.File.MTime, &c.Tries, &age); err != nil {
 			return claims, err // those read so far are claims all the same
 		}
+		c.Listed = listedAt(age)
 		claims = append(claims, c)
 	}
 	return claims, rows.Err()

@@ -47,6 +47,8 @@ func (l *Listener) logPanic(what string, v any) {
 }
 
 func (l *Listener) callOnFile(ctx context.Context, s FileService, f FileInfo, r io.Reader) (err error) {
+	ctx, endHandler := l.traceHandler(ctx) // tracing: the handler's span
+	defer func() { endHandler(err) }()
 	defer l.recovered("onFile", &err)
 	return s.OnFile(ctx, f, r, l.caller)
 }

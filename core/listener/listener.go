@@ -76,6 +76,7 @@ type Listener struct {
 	halting    atomic.Bool // Halt: stop as a crash would, writing nothing
 	work       workWatch   // whether this member can reach the server (workhealth.go)
 	watch      pollWatch   // the running poll's progress (deadline.go)
+	tracing    *tracing    // nil: no tracing (tracing.go)
 }
 
 // pollState is what one poll leaves to the next: the lifecycle of the
@@ -298,24 +299,33 @@ type Status struct {
 	// Poll tells whether the running poll makes progress; a stuck one
 	// makes the member not ready.
 	Poll PollHealth `json:"poll"`
+	// signals.go: whether the member is ready, and why not; the group's
+	// backlog (with the ledger).
+	Readiness Readiness       `json:"readiness"`
+	Backlog   *ledger.Backlog `json:"backlog,omitempty"`
 }
 
 // Status reports the member's role and the ledger's counts.
 func (l *Listener) Status(ctx context.Context) (Status, error) {
 	coord, lg := l.coordinated()
-	listing, work, pollHealth := l.ListingHealth(), l.WorkHealth(), l.PollHealth()
+	listing, work, pollHealth, ready := l.ListingHealth(), l.WorkHealth(), l.PollHealth(), l.Readiness()
 	if coord == nil {
-		return Status{Healthy: true, Listing: listing, Work: work, Poll: pollHealth}, nil
+		return Status{Healthy: true, Listing: listing, Work: work, Poll: pollHealth, Readiness: ready}, nil
 	}
 	st := coord.State()
 	out := Status{Coordinated: true, Role: st.Role.String(), Holder: st.Holder, Term: st.Term,
-		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work, Poll: pollHealth}
+		LastHeartbeat: st.LastHeartbeat, Healthy: st.Healthy, Listing: listing, Work: work, Poll: pollHealth, Readiness: ready}
 	if lg != nil {
 		counts, per, err := l.ledgerCounts(ctx, lg)
 		if err != nil {
 			return out, err
 		}
 		out.Ledger, out.Services = counts, per
+		b, err := lg.Backlog(ctx)
+		if err != nil {
+			return out, err
+		}
+		out.Backlog = &b
 	}
 	return out, nil
 }
@@ -349,6 +359,8 @@ func (l *Listener) PollOnce(ctx context.Context) (err error) {
 	// A bug or a hostile input that panics fails this poll, not the
 	// process: the next poll runs as usual.
 	defer l.recovered("poll", &err)
+	ctx, endPoll := l.tracePoll(ctx) // tracing: the poll's span
+	defer func() { endPoll(err) }()
 	start := time.Now()
 	err = l.pollOnce(ctx)
 	l.obs.PollDone(time.Since(start), err)
@@ -397,7 +409,9 @@ func (l *Listener) pollService(ctx, lead context.Context, service any, member *m
 // poll fail.
 func (l *Listener) listReporting(ctx context.Context, service any) (added []listed, complete bool, err error) {
 	_, downloads := service.(FileService)
-	added, err = l.list(ctx, downloads)
+	lctx, endListing := l.traceStep(ctx, SpanListing) // tracing: the listing's span
+	added, err = l.list(lctx, downloads)
+	endListing(err)
 	if err == nil || errors.Is(err, remote.ErrTruncated) {
 		added = l.settle(ctx, added) // files still being written wait
 	}

@@ -230,7 +230,9 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 	}
 	first, rest := ledger.Oldest(files, n)
 	lst := &listing{rest: rest, complete: complete, justInTime: justInTime && n > 0, next: n}
-	claims, rerr := lg.RecordClaimed(ctx, first, l.cfg.processingTimeout(), term)
+	cctx, endClaim := l.traceClaim(ctx, term) // tracing: the claim's span
+	claims, rerr := lg.RecordClaimed(cctx, first, l.cfg.processingTimeout(), term)
+	endClaim(claims, rerr)
 	lst.claims = claims // made before a failure, they are claims all the same
 	if rerr != nil {
 		return lst, l.recordFailed(ctx, service, rerr)
@@ -278,7 +280,9 @@ func (l *Listener) nextNew(ctx context.Context, lg *ledger.Ledger, service any, 
 	lst.next = min(l.cfg.MaxFilesPerPoll, 2*lst.next)
 	batch := lst.rest[:min(lst.next, len(lst.rest))]
 	lst.rest = lst.rest[len(batch):]
-	claims, err := lg.RecordClaimed(ctx, batch, lease, term)
+	cctx, endClaim := l.traceClaim(ctx, term) // tracing: the claim's span
+	claims, err := lg.RecordClaimed(cctx, batch, lease, term)
+	endClaim(claims, err)
 	if err != nil {
 		l.recordFailed(ctx, service, err)
 		lst.rest = nil
@@ -442,7 +446,9 @@ func (s *claimSource) claim(ctx context.Context) (claims []ledger.Claim, last bo
 		l.expireOrphans(ctx, s.lg, s.term) // what it ends, this claim takes
 		s.orphansDue = time.Now().Add(orphansEvery)
 	}
-	claims, err = s.lg.Claim(ctx, l.cfg.MaxFilesPerPoll, s.lease, s.term)
+	cctx, endClaim := l.traceClaim(ctx, s.term) // tracing: the claim's span
+	claims, err = s.lg.Claim(cctx, l.cfg.MaxFilesPerPoll, s.lease, s.term)
+	endClaim(claims, err)
 	if err != nil {
 		l.obs.DatabaseError("claim", err)
 		err = fmt.Errorf("listener: claim files: %w", err)
@@ -541,7 +547,9 @@ func (l *Listener) notActive(ctx context.Context, service any, claims []ledger.C
 
 // commitAll commits processed claims and tells the observer how they ended.
 func (l *Listener) commitAll(ctx context.Context, lg *ledger.Ledger, claims []ledger.Claim) (lost []ledger.Claim, err error) {
+	start := time.Now()
 	lost, err = lg.CommitAll(ctx, claims)
+	l.traceCommits(ctx, claims, lost, start, err) // tracing: a commit span per file
 	if err != nil {
 		l.obs.DatabaseError("commit", err)
 		return nil, err
@@ -556,7 +564,10 @@ func (l *Listener) runAfter(ctx context.Context, service any, name string, a *Po
 	a = l.afterAction(service, name, a, info)
 	actx, cancel := l.afterCtx(ctx)
 	defer cancel()
-	if err := l.afterwards(actx, a, info); err != nil {
+	actx, endAfter := l.traceAfter(actx, name, info) // tracing: the after-action's span
+	err := l.afterwards(actx, a, info)
+	endAfter(err)
+	if err != nil {
 		l.reportError(ctx, service, fmt.Errorf("listener: %s on %s: %w", name, info.Path, err))
 	}
 }

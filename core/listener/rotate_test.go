@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/ftpcoord/ftpcoord/core/remote"
 	"github.com/ftpcoord/ftpcoord/internal/k8ssecret"
 	"github.com/ftpcoord/ftpcoord/internal/pureftpuser"
+	"github.com/ftpcoord/ftpcoord/internal/sharedfile"
 )
 
 // TestPasswordFileRotationOnPureFTPd: the password is read from a mounted
@@ -116,22 +116,11 @@ func TestKeyFileRotationOnOpenSSH(t *testing.T) {
 // at the end, keeping the other lines.
 func authorize(t *testing.T, file, key string) {
 	edit := func(add bool) {
-		f, err := os.OpenFile(file, os.O_RDWR, 0)
-		require.NoError(t, err)
-		defer f.Close()
-		require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX))
-		old, err := os.ReadFile(file)
-		require.NoError(t, err)
-		var keep []string
-		for _, l := range strings.Split(strings.TrimRight(string(old), "\n"), "\n") {
-			if l != key {
-				keep = append(keep, l)
-			}
-		}
+		line := ""
 		if add {
-			keep = append(keep, key)
+			line = key
 		}
-		require.NoError(t, os.WriteFile(file, []byte(strings.Join(keep, "\n")+"\n"), 0o600))
+		sharedfile.Edit(t, file, func(l string) bool { return l == key }, line)
 	}
 	edit(true)
 	t.Cleanup(func() { edit(false) })

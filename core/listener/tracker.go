@@ -37,7 +37,14 @@ type fileTracker interface {
 // hands the outcome to t.
 func (l *Listener) attemptFile(ctx context.Context, fs FileService, w fileWork, t fileTracker) {
 	f := w.info
-	err := l.attempt(ctx, "the attempt at "+f.Path, func(actx context.Context) error { return l.deliver(actx, fs, f) })
+	ctx, endFile := l.traceFile(ctx, w) // tracing: the file's span, and its transfer's
+	err := l.attempt(ctx, "the attempt at "+f.Path, func(actx context.Context) error {
+		actx, endTransfer := l.traceTransfer(actx)
+		err := l.deliver(actx, fs, f)
+		endTransfer(err)
+		return err
+	})
+	defer func() { endFile(err == nil, err) }()
 	switch {
 	case err == nil:
 		t.succeeded(ctx, w)

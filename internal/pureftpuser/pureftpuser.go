@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ftpcoord/ftpcoord/internal/sharedfile"
 )
 
 // New adds a user whose home is pure-ftpd's root (FTPCOORD_TEST_PUREFTPD_ROOT,
@@ -30,22 +32,7 @@ func New(t testing.TB) (string, func(password string)) {
 	passwd, pdb := db+".passwd", db+".pdb"
 	// Other tests share the file: edit it under a lock, keep their lines.
 	edit := func(line string) {
-		f, err := os.OpenFile(passwd, os.O_RDWR, 0)
-		require.NoError(t, err)
-		defer f.Close()
-		require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX))
-		old, err := os.ReadFile(passwd)
-		require.NoError(t, err)
-		var keep []string
-		for _, l := range strings.Split(strings.TrimRight(string(old), "\n"), "\n") {
-			if !strings.HasPrefix(l, user+":") {
-				keep = append(keep, l)
-			}
-		}
-		if line != "" {
-			keep = append(keep, line)
-		}
-		require.NoError(t, os.WriteFile(passwd, []byte(strings.Join(keep, "\n")+"\n"), 0o600))
+		sharedfile.Edit(t, passwd, func(l string) bool { return strings.HasPrefix(l, user+":") }, line)
 		out, err := exec.Command("pure-pw", "mkdb", pdb, "-f", passwd).CombinedOutput()
 		require.NoError(t, err, "pure-pw mkdb: %s", out)
 	}

@@ -7,7 +7,10 @@ import java.util.Map;
  * {@code idempotencyKey} (stable across retries and members: the ledger's key
  * of this file version) and {@code attempt} (1 for the first delivery, 2 for
  * the first retry...). {@code lastModifiedTimestamp} is in milliseconds since
- * the epoch.
+ * the epoch. {@code traceparent} is the W3C trace context of the member's
+ * handler span when tracing is on (OpenTelemetry's OTEL_EXPORTER_OTLP_*
+ * environment, docs/metrics.md#tracing), for a handler that traces on; null
+ * when it is off.
  */
 public record FileInfo(
         String path,
@@ -23,7 +26,16 @@ public record FileInfo(
         boolean writable,
         String uri,
         String idempotencyKey,
-        int attempt) {
+        int attempt,
+        String traceparent) {
+
+    /** A FileInfo without a trace context. */
+    public FileInfo(String path, long size, long lastModifiedTimestamp, String name, boolean isFolder, boolean isFile,
+            String extension, boolean isHidden, String pathDecoded, boolean readable, boolean writable, String uri,
+            String idempotencyKey, int attempt) {
+        this(path, size, lastModifiedTimestamp, name, isFolder, isFile, extension, isHidden, pathDecoded, readable,
+                writable, uri, idempotencyKey, attempt, null);
+    }
 
     static FileInfo fromJson(Map<String, Object> m) {
         return new FileInfo(
@@ -40,6 +52,7 @@ public record FileInfo(
                 Json.bool(m, "writable"),
                 Json.str(m, "uri"),
                 Json.str(m, "idempotencyKey"),
-                (int) Json.num(m, "attempt"));
+                (int) Json.num(m, "attempt"),
+                Json.str(m, "traceparent"));
     }
 }

@@ -16,7 +16,10 @@ import java.util.Map;
  * compete for it before {@code asideUntil} (null otherwise). {@code pollStuck}
  * is true while the running poll has made no progress for twice
  * processingTimeout (the status JSON's {@code poll.stuck}; the command's
- * /readyz answers 503 then).
+ * /readyz answers 503 then). {@code backlog} is the group's backlog read from
+ * the ledger (null without coordination); {@code notReadyReason} is why the
+ * member is not ready ("stopping", "unable_to_work", "stuck"), null while it
+ * is ready.
  */
 public record ListenerStatus(
         boolean coordinated,
@@ -29,10 +32,61 @@ public record ListenerStatus(
         boolean ableToWork,
         String workReason,
         Instant asideUntil,
-        boolean pollStuck) {
+        boolean pollStuck,
+        Backlog backlog,
+        String notReadyReason) {
 
     public ListenerStatus {
         ledger = Map.copyOf(ledger);
+    }
+
+    /** A status without a backlog, ready and not stuck (as statuses were before they had them). */
+    public ListenerStatus(boolean coordinated, String role, String holder, long term, Instant lastHeartbeat, boolean healthy,
+            Map<String, Long> ledger, boolean ableToWork, String workReason, Instant asideUntil) {
+        this(coordinated, role, holder, term, lastHeartbeat, healthy, ledger, ableToWork, workReason, asideUntil, false, null, null);
+    }
+
+    /**
+     * The group's file versions in one ledger state: how many, and the age of the oldest since
+     * its first listing (database clock; 0 when there is none).
+     */
+    public record StateBacklog(long files, double oldestSeconds) {
+        static StateBacklog fromJson(Object v) {
+            Map<String, Object> m = Json.object(v);
+            return new StateBacklog(Json.num(m, "files"), m.get("oldestSeconds") instanceof Number n ? n.doubleValue() : 0);
+        }
+    }
+
+    /**
+     * The group's backlog (docs/metrics.md): unfinished versions by state, the failed attempts
+     * among them ({@code retries}); this member's supersessions and the count and total seconds
+     * of the time from a version's first listing to its commit, for the versions it committed.
+     */
+    public record Backlog(
+            StateBacklog pending,
+            StateBacklog inProgress,
+            StateBacklog failed,
+            StateBacklog rejected,
+            long retries,
+            long supersessions,
+            long listedToCommitCount,
+            double listedToCommitSeconds) {
+        static Backlog fromJson(Object v) {
+            if (!(v instanceof Map<?, ?>)) {
+                return null;
+            }
+            Map<String, Object> m = Json.object(v);
+            Map<String, Object> h = Json.object(m.get("listedToCommit"));
+            return new Backlog(
+                    StateBacklog.fromJson(m.get("pending")),
+                    StateBacklog.fromJson(m.get("inProgress")),
+                    StateBacklog.fromJson(m.get("failed")),
+                    StateBacklog.fromJson(m.get("rejected")),
+                    Json.num(m, "retries"),
+                    Json.num(m, "supersessions"),
+                    Json.num(h, "count"),
+                    h.get("sumSeconds") instanceof Number n ? n.doubleValue() : 0);
+        }
     }
 
     /** The number of files in a ledger state, 0 when there are none. */
@@ -49,6 +103,7 @@ public record ListenerStatus(
         }
         Instant last = instant(Json.str(m, "lastHeartbeat"));
         Map<String, Object> work = Json.object(m.get("work"));
+        Map<String, Object> readiness = Json.object(m.get("readiness"));
         return new ListenerStatus(
                 Json.bool(m, "coordinated"),
                 Json.str(m, "role"),
@@ -60,7 +115,9 @@ public record ListenerStatus(
                 !work.containsKey("able") || Json.bool(work, "able"),
                 Json.str(work, "reason"),
                 instant(Json.str(work, "asideUntil")),
-                Json.bool(Json.object(m.get("poll")), "stuck"));
+                Json.bool(Json.object(m.get("poll")), "stuck"),
+                Backlog.fromJson(m.get("backlog")),
+                Json.bool(readiness, "ready") || readiness.isEmpty() ? null : Json.str(readiness, "reason"));
     }
 
     private static Instant instant(String s) {

@@ -130,6 +130,13 @@ class CoordinationTest {
                 assertTrue(st.coordinated() && st.healthy(), st.toString());
                 assertEquals("java-retry", st.holder());
                 assertTrue(st.lastHeartbeat() != null, st.toString());
+                // The backlog in the status: nothing left, two commits timed from their listing.
+                assertTrue(st.backlog() != null, st.toString());
+                assertEquals(0, st.backlog().pending().files(), st.toString());
+                assertEquals(0, st.backlog().failed().files(), st.toString());
+                assertEquals(2, st.backlog().listedToCommitCount(), st.toString());
+                assertTrue(st.backlog().listedToCommitSeconds() > 0, st.toString());
+                assertEquals(null, st.notReadyReason(), st.toString());
             }
         }
     }

@@ -43,4 +43,12 @@ public final class FtpcoordHeaders {
 
     /** String: the file's full remote path. */
     public static final String PATH = PREFIX + "path";
+
+    /**
+     * String: the W3C trace context of the member's handler span ({@code 00-<trace>-<span>-01}),
+     * present while the member traces (docs/metrics.md#tracing). Named as W3C propagation names
+     * it, so that Micrometer Tracing's and OpenTelemetry's message propagators continue the
+     * trace in the flow.
+     */
+    public static final String TRACEPARENT = "traceparent";
 }

@@ -412,6 +412,9 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
         if (memberId != null) {
             b.setHeader(FtpcoordHeaders.MEMBER_ID, memberId);
         }
+        if (f.traceparent() != null) {
+            b.setHeader(FtpcoordHeaders.TRACEPARENT, f.traceparent());
+        }
         if (d.staged != null) {
             b.setHeader(FileHeaders.ORIGINAL_FILE, d.staged.toFile());
         }

@@ -69,6 +69,14 @@ class BootTest {
                 assertThat(registry.get("ftpcoord.active").gauge().value()).isEqualTo(1.0);
                 assertThat(registry.get("ftpcoord.ledger.files").tag("state", "DONE").gauge().value()).isEqualTo(3.0);
                 assertThat(registry.get("ftpcoord.term").gauge().value()).isGreaterThanOrEqualTo(1.0);
+                // The backlog meters, from the listener's status (the ledger's one statement).
+                assertThat(registry.get("ftpcoord.file.listed.to.commit").functionTimer().count()).isEqualTo(3.0);
+                assertThat(registry.get("ftpcoord.file.listed.to.commit").functionTimer().totalTime(java.util.concurrent.TimeUnit.SECONDS))
+                        .isGreaterThan(0.0);
+                assertThat(registry.get("ftpcoord.ledger.oldest").tag("state", "PENDING").timeGauge().value()).isZero();
+                assertThat(registry.get("ftpcoord.ledger.retries").gauge().value()).isZero();
+                assertThat(registry.get("ftpcoord.ledger.supersessions").functionCounter().count()).isZero();
+                assertThat(registry.get("ftpcoord.not.ready").tag("reason", "stuck").gauge().value()).isZero();
 
                 // The configuration as Boot's beans show it hides the passwords.
                 assertThat(ctx.getBean(io.github.ftpcoord.ListenerConfig.class).toString())

@@ -7,8 +7,10 @@ import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -23,12 +25,25 @@ import java.util.function.ToDoubleFunction;
  *       files claimed and waiting for the poller;
  *   <li>{@code ftpcoord.active} (gauge: 1 active, 0 standby), {@code ftpcoord.term} (gauge);
  *   <li>{@code ftpcoord.ledger.files} (gauge), tag {@code state}: DONE, FAILED, REJECTED, PENDING,
- *       IN_PROGRESS counts of the group's ledger.
+ *       IN_PROGRESS counts of the group's ledger;
+ *   <li>{@code ftpcoord.ledger.oldest} (time gauge, seconds), tag {@code state}: PENDING,
+ *       IN_PROGRESS, FAILED, REJECTED: the age of the group's oldest file in the state, since its
+ *       first listing;
+ *   <li>{@code ftpcoord.ledger.retries} (gauge): failed attempts of the group's unfinished files;
+ *   <li>{@code ftpcoord.ledger.supersessions} (counter): versions this member dropped as changed
+ *       under their transfer;
+ *   <li>{@code ftpcoord.file.listed.to.commit} (timer): from a file's first listing to its commit,
+ *       for the files this member committed;
+ *   <li>{@code ftpcoord.not.ready} (gauge), tag {@code reason}: stopping, unable_to_work, stuck: 1
+ *       for the reason this member is not ready.
  * </ul>
+ * The backlog meters read the listener's status (cached briefly by the source: one ledger
+ * statement per status), as docs/metrics.md describes for the command's /metrics.
  * Every meter has the tag {@code member} (the memberId, or "none").
  */
 public class FtpcoordMetrics implements MeterBinder {
     private static final String[] STATES = {"DONE", "FAILED", "REJECTED", "PENDING", "IN_PROGRESS"};
+    private static final String[] NOT_READY = {"stopping", "unable_to_work", "stuck"};
 
     private final FtpcoordMessageSource source;
 
@@ -59,10 +74,41 @@ public class FtpcoordMetrics implements MeterBinder {
             Gauge.builder("ftpcoord.ledger.files", source, status(s -> s.count(state))).tags(tags.and("state", state))
                     .description("files of the group's ledger in a state").register(registry);
         }
+        oldest(registry, tags, "PENDING", b -> b.pending());
+        oldest(registry, tags, "IN_PROGRESS", b -> b.inProgress());
+        oldest(registry, tags, "FAILED", b -> b.failed());
+        oldest(registry, tags, "REJECTED", b -> b.rejected());
+        Gauge.builder("ftpcoord.ledger.retries", source, backlog(b -> b.retries())).tags(tags)
+                .description("failed attempts of the group's unfinished files").register(registry);
+        FunctionCounter.builder("ftpcoord.ledger.supersessions", source, backlog(b -> b.supersessions())).tags(tags)
+                .description("versions this member dropped as changed under their transfer").register(registry);
+        FunctionTimer.builder("ftpcoord.file.listed.to.commit", source,
+                        s -> (long) zeroIfNaN(backlog(b -> b.listedToCommitCount()).applyAsDouble(s)),
+                        s -> zeroIfNaN(backlog(b -> b.listedToCommitSeconds()).applyAsDouble(s)), TimeUnit.SECONDS)
+                .tags(tags).description("time from a file's first listing to its commit").register(registry);
+        for (String reason : NOT_READY) {
+            Gauge.builder("ftpcoord.not.ready", source, status(s -> reason.equals(s.notReadyReason()) ? 1 : 0))
+                    .tags(tags.and("reason", reason)).description("1 for the reason this member is not ready").register(registry);
+        }
     }
 
     private void counter(MeterRegistry r, String name, Tags tags, ToDoubleFunction<FtpcoordMessageSource> f, String what) {
         FunctionCounter.builder(name, source, f).tags(tags).description(what).register(r);
+    }
+
+    private void oldest(MeterRegistry r, Tags tags, String state, Function<ListenerStatus.Backlog, ListenerStatus.StateBacklog> f) {
+        TimeGauge.builder("ftpcoord.ledger.oldest", source, TimeUnit.SECONDS, backlog(b -> f.apply(b).oldestSeconds()))
+                .tags(tags.and("state", state)).description("age of the group's oldest file in a state, since its first listing")
+                .register(r);
+    }
+
+    private static double zeroIfNaN(double v) {
+        return Double.isNaN(v) ? 0 : v;
+    }
+
+    /** A backlog value of the status, NaN without one (no coordination, or no status). */
+    private static ToDoubleFunction<FtpcoordMessageSource> backlog(ToDoubleFunction<ListenerStatus.Backlog> f) {
+        return status(s -> s.backlog() == null ? Double.NaN : f.applyAsDouble(s.backlog()));
     }
 
     private static ToDoubleFunction<FtpcoordMessageSource> status(ToDoubleFunction<ListenerStatus> f) {
