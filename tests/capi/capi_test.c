@@ -81,6 +81,17 @@ static int handle_file(int64_t h, const char *ev) {
 		total += n;
 	}
 	CHECK(ok && total == size, "content of %s: %lld of %lld bytes, match %d", name, total, size, ok);
+	const char *service = getenv("CAPI_SERVICE");
+	if (service) {
+		/* A configuration with services: each event names its service, and
+		 * the host may say which of its methods took the file. */
+		char want[300];
+		snprintf(want, sizeof want, "\"service\":\"%s\"", service);
+		CHECK(strstr(ev, want) != NULL, "the event names its service %s: %s", service, ev);
+		CHECK(ftpcoord_event_method(h, id, "onFileCsv") == FTPCOORD_OK, "event_method %lld", id);
+		CHECK(ftpcoord_event_method(h, id, "onFileCSV") == FTPCOORD_INVALID_ARG, "a method Ballerina has not is refused");
+		CHECK(ftpcoord_event_method(h, id, NULL) == FTPCOORD_INVALID_ARG, "NULL method refused");
+	}
 	if (ledger && !failed_once) {
 		/* A failed attempt: the ledger must offer this file again. */
 		failed_once = 1;

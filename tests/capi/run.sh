@@ -58,6 +58,10 @@ port=${FTPCOORD_TEST_PUREFTPD_ADDR##*:}
 config=$(printf '{"protocol":"FTP","host":"%s","port":%s,"path":"/%s","pollingInterval":3600,"auth":{"credentials":{"username":"%s","password":"%s"}}}' \
 	"$host" "$port" "$dir" "$FTPCOORD_TEST_PUREFTPD_USER" "$FTPCOORD_TEST_PUREFTPD_PASSWORD")
 "${run[@]}" "$work/capi_test$exe" "$config" "/$dir" "$n"
+# The same directory as the one service of a services list: each event names it.
+sconfig=$(printf '{"protocol":"FTP","host":"%s","port":%s,"pollingInterval":3600,"auth":{"credentials":{"username":"%s","password":"%s"}},"services":[{"name":"all","path":"/%s"}]}' \
+	"$host" "$port" "$FTPCOORD_TEST_PUREFTPD_USER" "$FTPCOORD_TEST_PUREFTPD_PASSWORD" "$dir")
+CAPI_SERVICE=all "${run[@]}" "$work/capi_test$exe" "$sconfig" "/$dir" "$n"
 [ "${CAPI_LEDGER:-1}" = 1 ] || exit 0
 
 # The same cycle through the ledger: a coordination group in a fresh
