@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -49,10 +50,12 @@ public final class FtpListener implements AutoCloseable {
     private final Object lifecycle = new Object();
     private final List<Thread> dispatchers = new ArrayList<>();
     private final Content content;
-    private volatile Service service;
-    private volatile ContentRoutes routes;
-    private volatile boolean onFileOverridden;
-    private volatile boolean onChangeOverridden;
+    /** The service of attach(Service): every service's events that none of attach(name, ...) takes. */
+    private volatile Bound service;
+    /** attach(name, service)'s, by the configuration's service name. */
+    private final Map<String, Bound> named = new ConcurrentHashMap<>();
+    /** The names of the configuration's services ("" for the one without); empty without services. */
+    private final List<String> serviceNames;
     private volatile boolean closed;
 
     /**
@@ -69,6 +72,13 @@ public final class FtpListener implements AutoCloseable {
         }
         this.handle = h;
         this.workers = config.workers();
+        List<String> names = new ArrayList<>();
+        if (Json.object(Json.read(config.toJson())).get("services") instanceof List<?> services) {
+            for (Object o : services) {
+                names.add(o instanceof Map<?, ?> m && m.get("name") instanceof String n ? n : "");
+            }
+        }
+        this.serviceNames = List.copyOf(names);
     }
 
     /** The native library's version, e.g. "ftpcoord v0.1.0". */
@@ -83,20 +93,50 @@ public final class FtpListener implements AutoCloseable {
      * and always for errors.
      */
     public void attach(Service service) {
-        if (service == null) {
-            throw new IllegalArgumentException("service is null");
+        Bound b = Bound.of(service);
+        synchronized (lifecycle) {
+            askFor(b, named.values());
+            this.service = b;
         }
+    }
+
+    /**
+     * Attaches the service to the configuration's service of this name
+     * ({@code services[].name}; "" for the one without a name), as Ballerina
+     * attaches each service to its listener: that service's events go to it.
+     * The services no service was attached to by name go to the one of
+     * {@link #attach(Service)}.
+     *
+     * @throws IllegalArgumentException when the configuration has no such service
+     */
+    public void attach(String serviceName, Service service) {
+        if (!serviceNames.contains(serviceName)) {
+            throw new IllegalArgumentException(serviceNames.isEmpty()
+                    ? "the configuration has no services: use attach(service)"
+                    : "the configuration has no service named \"" + serviceName + "\"; its services are " + quoted(serviceNames));
+        }
+        Bound b = Bound.of(service);
+        synchronized (lifecycle) {
+            List<Bound> others = new ArrayList<>(named.values());
+            if (this.service != null) {
+                others.add(this.service);
+            }
+            askFor(b, others);
+            named.put(serviceName, b);
+        }
+    }
+
+    /** Asks the library for the events b and the others take (one set for the whole listener). */
+    private void askFor(Bound b, Iterable<Bound> others) {
         long h = handleForUse();
-        boolean onFile = overrides(service, "onFile", FileInfo.class, InputStream.class, Caller.class);
-        boolean onChange = overrides(service, "onFileChange", WatchEvent.class, Caller.class);
-        boolean onDelete = overrides(service, "onFileDelete", String.class, Caller.class);
-        ContentRoutes typed = ContentRoutes.of(service);
-        if (!onFile && !onChange && !onDelete && !typed.any()) {
-            throw new IllegalArgumentException("the service overrides none of onFile, onFileText, onFileJson, onFileXml,"
-                    + " onFileCsv, onFileChange, onFileDelete: it would never be called");
+        boolean onFile = b.takesFiles(), onChange = b.onChange(), onDelete = b.onDelete();
+        for (Bound o : others) {
+            onFile |= o.takesFiles();
+            onChange |= o.onChange();
+            onDelete |= o.onDelete();
         }
         Map<String, Object> spec = new LinkedHashMap<>();
-        spec.put("onFile", onFile || typed.any());
+        spec.put("onFile", onFile);
         spec.put("onFileChange", onChange);
         spec.put("onFileDelete", onDelete);
         spec.put("onError", true);
@@ -105,10 +145,28 @@ public final class FtpListener implements AutoCloseable {
         if (rc != Native.OK) {
             throw failure(rc, err[0], "attach");
         }
-        this.routes = typed;
-        this.onFileOverridden = onFile;
-        this.onChangeOverridden = onChange;
-        this.service = service;
+    }
+
+    /** A service as attached: the methods it overrides, read once. */
+    private record Bound(Service service, ContentRoutes routes, boolean onFile, boolean onChange, boolean onDelete) {
+        static Bound of(Service service) {
+            if (service == null) {
+                throw new IllegalArgumentException("service is null");
+            }
+            boolean onFile = overrides(service, "onFile", FileInfo.class, InputStream.class, Caller.class);
+            boolean onChange = overrides(service, "onFileChange", WatchEvent.class, Caller.class);
+            boolean onDelete = overrides(service, "onFileDelete", String.class, Caller.class);
+            ContentRoutes typed = ContentRoutes.of(service);
+            if (!onFile && !onChange && !onDelete && !typed.any()) {
+                throw new IllegalArgumentException("the service overrides none of onFile, onFileText, onFileJson, onFileXml,"
+                        + " onFileCsv, onFileChange, onFileDelete: it would never be called");
+            }
+            return new Bound(service, typed, onFile, onChange, onDelete);
+        }
+
+        boolean takesFiles() {
+            return onFile || routes.any();
+        }
     }
 
     private static boolean overrides(Service s, String name, Class<?>... params) {
@@ -241,9 +299,24 @@ public final class FtpListener implements AutoCloseable {
     }
 
     private void requireService() {
-        if (service == null) {
-            throw new IllegalStateException("ftpcoord: attach a service before start or pollOnce");
+        if (service != null) {
+            return;
         }
+        List<String> missing = serviceNames.stream().filter(n -> !named.containsKey(n)).toList();
+        if (named.isEmpty() || !missing.isEmpty()) {
+            throw new IllegalStateException("ftpcoord: attach a service before start or pollOnce"
+                    + (named.isEmpty() ? "" : "; the services " + quoted(missing) + " have none: attach(name, service), or attach(service) for them all"));
+        }
+    }
+
+    private static String quoted(List<String> names) {
+        return String.join(", ", names.stream().map(n -> "\"" + n + "\"").toList());
+    }
+
+    /** The attached service an event is for: its service's own, else attach(Service)'s. */
+    private Bound boundFor(Map<String, Object> ev) {
+        Bound b = ev.get("service") instanceof String name ? named.get(name) : named.get("");
+        return b != null ? b : service;
     }
 
     private void startDispatchers() {
@@ -303,7 +376,8 @@ public final class FtpListener implements AutoCloseable {
 
     /** Hands one event to the service and acknowledges it when it asks for an ack. */
     void dispatch(long h, Map<String, Object> ev) {
-        Service s = service;
+        Bound b = boundFor(ev);
+        Service s = b.service();
         long id = Json.num(ev, "id");
         boolean needsAck = Json.bool(ev, "needsAck");
         String kind = String.valueOf(ev.get("kind"));
@@ -312,7 +386,7 @@ public final class FtpListener implements AutoCloseable {
             switch (kind) {
                 case "file" -> {
                     try (EventInputStream in = new EventInputStream(this, id)) {
-                        deliverFile(h, id, s, FileInfo.fromJson(Json.object(ev.get("file"))), in);
+                        deliverFile(h, id, b, FileInfo.fromJson(Json.object(ev.get("file"))), in);
                     }
                 }
                 case "fileChange" -> s.onFileChange(WatchEvent.fromJson(Json.object(ev.get("event"))), caller);
@@ -352,15 +426,18 @@ public final class FtpListener implements AutoCloseable {
      * One file to the method Ballerina routes it to: the typed method of its extension, else
      * onFile; a file no method takes was told to onFileChange (done) or is rejected.
      */
-    private void deliverFile(long h, long id, Service s, FileInfo file, InputStream in) throws Exception {
-        ContentRoutes r = routes;
-        ContentKind kind = r == null ? ContentKind.of(file) : r.kindOf(file);
-        if (r != null && r.has(kind)) {
+    private void deliverFile(long h, long id, Bound b, FileInfo file, InputStream in) throws Exception {
+        ContentRoutes r = b.routes();
+        ContentKind kind = r.kindOf(file);
+        if (!b.takesFiles() && !b.onChange()) {
+            return; // another service asked for files; this one never did: nothing to do
+        }
+        if (r.has(kind)) {
             tellMethod(h, id, kind);
-            r.deliver(s, kind, file, in, caller, content);
-        } else if (onFileOverridden) {
-            s.onFile(file, in, caller);
-        } else if (!onChangeOverridden) {
+            r.deliver(b.service(), kind, file, in, caller, content);
+        } else if (b.onFile()) {
+            b.service().onFile(file, in, caller);
+        } else if (!b.onChange()) {
             throw new RejectException("ftpcoord: no method of the service takes " + file.path() + ": a "
                     + (kind == ContentKind.FILE ? "file with extension \"" + file.extension() + "\"" : "." + file.extension() + " file")
                     + " goes to " + kind.method() + (kind == ContentKind.FILE ? "" : ", else to onFile") + "; the service has neither");

@@ -2,6 +2,7 @@ package io.github.ftpcoord;
 
 import static io.github.ftpcoord.TestServices.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -63,6 +64,51 @@ class ServicesTest {
             }
             assertEquals(Map.of(r + "/in/a.csv", "csv 1", r + "/out/c.bin", "raw"), got);
             assertTrue(Files.exists(dir.local().resolve("in/b.txt")), "another service's pattern: not reported, not moved");
+        }
+    }
+
+    /** One Java service per configured service: each gets its own service's files, by name. */
+    @Test
+    void aServicePerConfiguredService() throws Exception {
+        try (TestServices.RemoteDir dir = TestServices.ftpDir()) {
+            for (String d : List.of("csv", "any")) {
+                Files.createDirectories(dir.local().resolve(d));
+                Files.setPosixFilePermissions(dir.local().resolve(d), PosixFilePermissions.fromString("rwxrwxrwx"));
+            }
+            dir.write("csv/a.csv", "name\nAlice\n");
+            dir.write("any/b.txt", "text");
+            String r = dir.remote();
+            String json = "{\"protocol\": \"FTP\", \"host\": \"" + TestServices.host(TestServices.ftpAddr()) + "\", \"port\": "
+                    + TestServices.port(TestServices.ftpAddr()) + ", \"pollingInterval\": 3600,"
+                    + " \"auth\": {\"credentials\": {\"username\": \"" + TestServices.env("FTPCOORD_TEST_PUREFTPD_USER", "tester")
+                    + "\", \"password\": \"" + TestServices.env("FTPCOORD_TEST_PUREFTPD_PASSWORD", "secret") + "\"}},"
+                    + " \"services\": [{\"name\": \"csv\", \"path\": \"" + r + "/csv\"}, {\"path\": \"" + r + "/any\"}]}";
+            Map<String, String> csv = new ConcurrentHashMap<>(), any = new ConcurrentHashMap<>();
+            try (FtpListener l = new FtpListener(ListenerConfig.fromJson(json))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> l.attach("cvs", new Service() {
+                    @Override
+                    public void onFileDelete(String p, Caller c) {}
+                }));
+                assertTrue(e.getMessage().contains("no service named \"cvs\"; its services are \"csv\", \"\""), e.getMessage());
+                l.attach("csv", new Service() {
+                    @Override
+                    public void onFileCsv(String[][] rows, FileInfo file, Caller caller) {
+                        csv.put(file.path(), "rows " + rows.length);
+                    }
+                });
+                IllegalStateException missing = assertThrows(IllegalStateException.class, l::pollOnce);
+                assertTrue(missing.getMessage().contains("the services \"\" have none"), missing.getMessage());
+                l.attach("", new Service() {
+                    @Override
+                    public void onFile(FileInfo file, InputStream content, Caller caller) throws Exception {
+                        any.put(file.path(), new String(content.readAllBytes(), StandardCharsets.UTF_8));
+                    }
+                });
+                l.pollOnce();
+                await(Duration.ofSeconds(20), "both services' files", () -> csv.size() + any.size() == 2);
+            }
+            assertEquals(Map.of(r + "/csv/a.csv", "rows 1"), csv);
+            assertEquals(Map.of(r + "/any/b.txt", "text"), any);
         }
     }
 }
