@@ -108,9 +108,12 @@ bench: java
 
 ## bench-peers: ftpcoord side by side with Apache Camel and Spring Integration
 ## (bench/peers: Java 17 programs built with Maven) on the same pure-ftpd and
-## PostgreSQL: throughput, SIGKILLs of the active instance under arrivals,
-## idle database load; writes bench/peers.md. Heavy (about 15 minutes); not
-## part of make test or make bench. PEERS_FLAGS=-files 500 for a short run.
+## PostgreSQL, each at concurrency 1 and 8 (ftpcoord also at its defaults), 5
+## rounds in rotated order: throughput, SIGKILLs of the active instance at
+## random phases under arrivals. Appends every run's record to
+## bench/peers/runs/<date>.jsonl and writes bench/peers.md from all of them.
+## Heavy (about 45 minutes on 2 cores); not part of make test or make bench.
+## PEERS_FLAGS="-runs 1 -columns camel-1,ftpcoord-1" for a short run.
 PEERS_FLAGS ?=
 bench-peers:
 	eval "$$($(SERVICES) postgres pureftpd)"; \
