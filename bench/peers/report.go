@@ -33,7 +33,7 @@ type runRecord struct {
 	Go          string       `json:"go"`
 	Java        string       `json:"java"`
 	Files       int          `json:"files"`
-	Rate        float64      `json:"rate_per_s,omitempty"` // crash: arrivals per second
+	Rate        float64      `json:"rate_per_s,omitempty"`  // crash: arrivals per second
 	Done        bool         `json:"done"`                  // every file processed in time
 	Seconds     float64      `json:"seconds,omitempty"`     // tput: last rename to last handler
 	FilesPerSec float64      `json:"files_per_s,omitempty"` // tput
