@@ -393,8 +393,11 @@ func crash(ctx context.Context, e *env, s *system, o options, rec *runRecord) er
 			rec.Notes = append(rec.Notes, fmt.Sprintf("kill %d: no active instance found", k+1))
 			continue
 		}
-		r.kill(victim)
+		// The kill's time is taken before the signal: ftpcoord's standby
+		// can take over (crash signal) before the harness has reaped the
+		// killed process.
 		kl := kill{instance: victim, at: time.Now()}
+		r.kill(victim)
 		kills = append(kills, kl)
 		logf("%s: killed %s", s.key, victim)
 		// Restart it once the other instance has processed a file, or after
