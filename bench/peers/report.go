@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -319,11 +320,23 @@ func render(recs []runRecord, files []string) string {
 	return b.String()
 }
 
-// winners says, per concurrency, which column had the best median of each
-// figure, peers included.
+// winners shows, per concurrency, every column's median of each figure,
+// the best in bold (all of them when tied), peers included.
 func winners(cols []string, all map[string]*stats) string {
 	var b strings.Builder
-	b.WriteString("## Who is ahead, by median\n\n")
+	b.WriteString("## Medians side by side\n\nThe best median of each row in bold (every one that ties for it).\n\n")
+	figures := []struct {
+		name   string
+		f      func(*stats) []float64
+		lower  bool
+		format string
+	}{
+		{"throughput, files/s", func(s *stats) []float64 { return s.fps }, false, "%.0f"},
+		{"lost per crash run", func(s *stats) []float64 { return s.lost }, true, "%.0f"},
+		{"processed twice per crash run", func(s *stats) []float64 { return s.twice }, true, "%.0f"},
+		{"kill to takeover signal, s", func(s *stats) []float64 { return s.takeover }, true, "%.2f"},
+		{"kill to first file by the other instance, s", func(s *stats) []float64 { return s.first }, true, "%.2f"},
+	}
 	for _, conc := range []int{1, 8} {
 		var in []string
 		for _, c := range cols {
@@ -331,38 +344,38 @@ func winners(cols []string, all map[string]*stats) string {
 				in = append(in, c)
 			}
 		}
-		if len(in) < 2 {
+		if len(in) == 0 {
 			continue
 		}
-		best := func(f func(*stats) []float64, lower bool) string {
-			bc, bv := "", math.NaN()
+		fmt.Fprintf(&b, "Concurrency %d:\n\n| |", conc)
+		for _, c := range in {
+			fmt.Fprintf(&b, " %s |", all[c].title)
+		}
+		b.WriteString("\n|---|" + strings.Repeat("---|", len(in)) + "\n")
+		for _, fg := range figures {
+			best := math.NaN()
 			for _, c := range in {
-				v := median(f(all[c]))
-				if math.IsNaN(v) {
+				v, _ := strconv.ParseFloat(fmt.Sprintf(fg.format, median(fg.f(all[c]))), 64)
+				if !math.IsNaN(v) && (math.IsNaN(best) || (fg.lower && v < best) || (!fg.lower && v > best)) {
+					best = v
+				}
+			}
+			fmt.Fprintf(&b, "| %s |", fg.name)
+			for _, c := range in {
+				m := median(fg.f(all[c]))
+				if math.IsNaN(m) {
+					b.WriteString(" - |")
 					continue
 				}
-				if math.IsNaN(bv) || (lower && v < bv) || (!lower && v > bv) {
-					bc, bv = c, v
+				cell := fmt.Sprintf(fg.format, m)
+				if v, _ := strconv.ParseFloat(cell, 64); v == best {
+					cell = "**" + cell + "**"
 				}
+				fmt.Fprintf(&b, " %s |", cell)
 			}
-			if bc == "" {
-				return "-"
-			}
-			var rest []string
-			for _, c := range in {
-				if v := median(f(all[c])); c != bc && !math.IsNaN(v) {
-					rest = append(rest, fmt.Sprintf("%s %.2f", all[c].title, v))
-				}
-			}
-			return fmt.Sprintf("%s (%.2f; %s)", all[bc].title, bv, strings.Join(rest, ", "))
+			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "- Concurrency %d: throughput (files/s) %s; lost per run %s; processed twice per run %s; takeover s %s; first file after the kill s %s.\n", conc,
-			best(func(s *stats) []float64 { return s.fps }, false),
-			best(func(s *stats) []float64 { return s.lost }, true),
-			best(func(s *stats) []float64 { return s.twice }, true),
-			best(func(s *stats) []float64 { return s.takeover }, true),
-			best(func(s *stats) []float64 { return s.first }, true))
+		b.WriteString("\n")
 	}
-	b.WriteString("\n")
 	return b.String()
 }
