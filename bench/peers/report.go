@@ -221,7 +221,11 @@ func render(recs []runRecord, files []string) string {
 		}
 		fmt.Fprintf(&b, "[%s](peers/runs/%s)", filepath.Base(f), filepath.Base(f))
 	}
-	b.WriteString("); `go run ./bench/peers -report-only -out bench/peers.md` renders it again. No run is left out: a run that failed or timed out is counted as such below.\n\n")
+	b.WriteString("); `go run ./bench/peers -report-only -out bench/peers.md` renders it again. No run is left out: a run that failed or timed out is counted as such below.")
+	if len(files) > 0 && hasSuperseded(filepath.Dir(files[0])) {
+		b.WriteString(" Records of an earlier harness with a flaw, kept as measured but not in these figures, are in [runs/superseded/](peers/runs/superseded/README.md), with why.")
+	}
+	b.WriteString("\n\n")
 	if len(recs) == 0 {
 		b.WriteString("No runs recorded yet.\n")
 		return b.String()
@@ -378,4 +382,11 @@ func winners(cols []string, all map[string]*stats) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// hasSuperseded reports whether dir/superseded holds run records of an
+// earlier harness (kept, not counted).
+func hasSuperseded(dir string) bool {
+	sup, _ := filepath.Glob(filepath.Join(dir, "superseded", "*.jsonl"))
+	return len(sup) > 0
 }
