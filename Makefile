@@ -95,7 +95,8 @@ java-check:
 ## backlog signals with 100,000 files (bench/backlog.md), files per second through one
 ## member against a bare download loop (bench/endtoend.md), the cost of one event
 ## across the C ABI and JNI against the same events in Go (bench/jni.md), shared mode
-## by member count and 50 idle groups on one database (bench/scale.md).
+## by member count and 50 idle groups on one database (bench/scale.md), the same
+## curve with the ftpcoord command as the members, 3 runs per point (bench/scale-binary.md).
 bench: java
 	eval "$$($(SERVICES) postgres mariadb pureftpd sshd)"; \
 	$(GO) run ./bench/coordination -out bench/coordination.md; \
@@ -106,13 +107,18 @@ bench: java
 	$(GO) run ./bench/endtoend -out bench/endtoend.md; \
 	$(GO) run ./bench/jni -out bench/jni.md; \
 	(eval "$$(bash bench/scale/servers.sh)"; $(GO) run ./bench/scale -out bench/scale.md); \
+	$(GO) run ./bench/scale -binary -members 1,2,4 -files 1000 -rounds 3 -out bench/scale-binary.md; \
 	$(GO) run ./bench/results -out bench/RESULTS.md
 
 ## bench-peers: ftpcoord side by side with Apache Camel and Spring Integration
 ## (bench/peers: Java 17 programs built with Maven) on the same pure-ftpd and
-## PostgreSQL: throughput, SIGKILLs of the active instance under arrivals,
-## idle database load; writes bench/peers.md. Heavy (about 15 minutes); not
-## part of make test or make bench. PEERS_FLAGS=-files 500 for a short run.
+## PostgreSQL, each at concurrency 1 and 8 (ftpcoord also at its defaults), 5
+## rounds in rotated order: throughput, SIGKILLs of the active instance at
+## random phases under arrivals. Appends every run's record to
+## bench/peers/runs/<date>.jsonl and writes bench/peers.md from all of them.
+## Heavy (about 40 minutes on 2 cores); not part of make test or make bench.
+## A trial that should not join the recorded runs nor rewrite the report:
+## go run ./bench/peers -runs 1 -columns camel-1,ftpcoord-1 -runs-dir /tmp/peers-trial
 PEERS_FLAGS ?=
 bench-peers:
 	eval "$$($(SERVICES) postgres pureftpd)"; \

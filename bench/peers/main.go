@@ -1,19 +1,27 @@
 // Command peers runs ftpcoord side by side with Apache Camel and Spring
 // Integration (bench/peers/camel, bench/peers/spring: Java 17, Maven) on the
-// same pure-ftpd and PostgreSQL of tests/services, in one run, and writes
-// bench/peers.md: throughput over files already present, SIGKILLs of the
-// active instance under steady arrivals (lost, processed twice, failover
-// delay), and the idle database load per instance from pg_stat_statements.
+// same pure-ftpd and PostgreSQL of tests/services. Each column is one system
+// at one concurrency (1 or 8 workers/threads/connections; ftpcoord also at
+// its defaults); the matrix runs every column -runs times in rotated order,
+// each run a throughput scenario and a crash scenario (SIGKILLs of the
+// active instance at random phases under steady arrivals). Every run's
+// record, with the commit measured and the machine's load, is appended to a
+// JSONL file under bench/peers/runs/; the report (bench/peers.md) is
+// rendered from those records: min, median and max of every figure.
 //
 //	make bench-peers
-//	eval "$(tests/services/start.sh postgres pureftpd)"; go run ./bench/peers -files 500 -crash-files 300
+//	eval "$(tests/services/start.sh)"; go run ./bench/peers -runs 1 -columns camel-1,ftpcoord-1
+//	go run ./bench/peers -report-only -out bench/peers.md   # re-render from bench/peers/runs/*.jsonl
 package main
 
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,75 +31,74 @@ import (
 
 	"github.com/ftpcoord/ftpcoord/internal/benchenv"
 	"github.com/ftpcoord/ftpcoord/internal/testdb"
-	"github.com/ftpcoord/ftpcoord/schema"
-	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
 
 type options struct {
 	files, crashFiles, kills int
 	rate                     float64
-	warmup, idle, drain      time.Duration
-	tputTimeout              time.Duration
+	drain, tputTimeout       time.Duration
 	scenarios                string
 }
 
 func (o options) has(s string) bool { return strings.Contains(","+o.scenarios+",", ","+s+",") }
 
-// result is one system's row.
-type result struct {
-	sys                  *system
-	tput                 tally
-	tputStart            time.Time
-	tputDone             bool
-	warm                 tally // the same files moved in under running instances
-	warmStart            time.Time
-	warmDone             bool
-	crash                tally
-	kills                []kill
-	failover             []time.Duration
-	takeovers            []time.Duration // ftpcoord: kill to "became active" of the other member
-	idleEmpty, idleFiles float64         // statements/s per instance
-	notes                []string
+// allColumns is the matrix, in the order of the first round.
+const allColumns = "camel-1,camel-8,spring-1,spring-8,ftpcoord-1,ftpcoord-8,ftpcoord-defaults"
+
+func columnSystem(key string) (*system, error) {
+	switch key {
+	case "camel-1":
+		return camelSystem(1), nil
+	case "camel-8":
+		return camelSystem(8), nil
+	case "spring-1":
+		return springSystem(1), nil
+	case "spring-8":
+		return springSystem(8), nil
+	case "ftpcoord-1":
+		return ftpcoordSystem("warm-backup", 1), nil
+	case "ftpcoord-8":
+		return ftpcoordSystem("warm-backup", 8), nil
+	case "ftpcoord-defaults":
+		return ftpcoordSystem("warm-backup", 0), nil
+	case "ftpcoord-shared-8":
+		return ftpcoordSystem("shared", 8), nil
+	}
+	return nil, fmt.Errorf("unknown column %q (one of %s,ftpcoord-shared-8)", key, allColumns)
 }
 
 func main() {
 	out := flag.String("out", "", "write the Markdown report here")
 	var o options
-	flag.IntVar(&o.files, "files", 10000, "throughput: files of 1 KiB already present")
-	flag.IntVar(&o.crashFiles, "crash-files", 3000, "crash: files arriving at -rate")
-	flag.Float64Var(&o.rate, "rate", 50, "crash: files per second arriving")
-	flag.IntVar(&o.kills, "kills", 3, "crash: SIGKILLs of the active instance")
-	flag.DurationVar(&o.warmup, "warmup", 12*time.Second, "time the instances get to start and elect a leader")
-	flag.DurationVar(&o.idle, "idle", 20*time.Second, "idle: how long statements are counted")
-	flag.DurationVar(&o.drain, "drain", 90*time.Second, "crash: how long after the last arrival files may still complete")
-	flag.DurationVar(&o.tputTimeout, "tput-timeout", 10*time.Minute, "throughput: give up after this long")
-	only := flag.String("systems", "camel,spring,ftpcoord-warm-backup,ftpcoord-shared", "systems to run, in order")
-	flag.IntVar(&ftpcoordLiveness, "liveness", 2, "ftpcoord's livenessCheckInterval, whole seconds (a holder is stale once its heartbeat is more than this many whole seconds old: 2 is Spring's 3 s lock lifetime)")
-	scenarios := flag.String("scenarios", "tput,crash,idle", "scenarios to run: tput (both throughput runs), crash, idle (both idle counts; needs crash)")
+	flag.IntVar(&o.files, "files", 300, "throughput: files of 1 KiB moved in at once under running instances")
+	flag.IntVar(&o.crashFiles, "crash-files", 300, "crash: files arriving at -rate")
+	flag.Float64Var(&o.rate, "rate", 10, "crash: files per second arriving")
+	flag.IntVar(&o.kills, "kills", 2, "crash: SIGKILLs of the active instance, each at a random time in its share of the arrivals")
+	flag.DurationVar(&o.drain, "drain", 45*time.Second, "crash: how long after the last arrival files may still complete")
+	flag.DurationVar(&o.tputTimeout, "tput-timeout", 3*time.Minute, "throughput: give up after this long")
+	runs := flag.Int("runs", 5, "rounds of the matrix; each round rotates the column order by one")
+	columns := flag.String("columns", allColumns, "columns to run")
+	flag.IntVar(&ftpcoordLiveness, "liveness", 2, "ftpcoord's livenessCheckInterval in the matched columns, whole seconds (a holder is stale once its heartbeat is more than this many whole seconds old: 2 is Spring's 3 s lock lifetime)")
+	flag.StringVar(&o.scenarios, "scenarios", "tput,crash", "scenarios per run: tput, crash")
+	runsFile := flag.String("runs-file", "", "append run records here (default bench/peers/runs/<UTC date>.jsonl)")
+	reportOnly := flag.Bool("report-only", false, "render the report from the run records without running")
+	runsDir := flag.String("runs-dir", filepath.Join("bench", "peers", "runs"), "where the run records are kept; the report covers every *.jsonl there")
 	work := flag.String("work", filepath.Join(os.TempDir(), "ftpcoord-peers"), "scratch directory")
 	flag.Parse()
 
-	e, err := setup(*work)
+	if !*reportOnly {
+		if *runsFile == "" {
+			*runsFile = filepath.Join(*runsDir, time.Now().UTC().Format("2006-01-02")+".jsonl")
+		}
+		if err := matrix(*work, *runsFile, strings.Split(*columns, ","), *runs, o); err != nil {
+			benchenv.Fatal(err)
+		}
+	}
+	recs, files, err := loadRuns(*runsDir)
 	if err != nil {
 		benchenv.Fatal(err)
 	}
-	all := map[string]*system{"camel": camelSystem(), "spring": springSystem(),
-		"ftpcoord-warm-backup": ftpcoordSystem("warm-backup"), "ftpcoord-shared": ftpcoordSystem("shared")}
-	var results []*result
-	started := time.Now()
-	for _, k := range strings.Split(*only, ",") {
-		s := all[k]
-		if s == nil {
-			benchenv.Fatal(fmt.Errorf("unknown system %q", k))
-		}
-		res := &result{sys: s}
-		o.scenarios = *scenarios
-		if err := measure(e, res, o); err != nil {
-			benchenv.Fatal(fmt.Errorf("%s: %w", s.title, err))
-		}
-		results = append(results, res)
-	}
-	report := render(results, o, e, time.Since(started))
+	report := render(recs, files)
 	fmt.Print(report)
 	if *out != "" {
 		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
@@ -100,11 +107,73 @@ func main() {
 	}
 }
 
+// matrix runs every column runs times, the order rotated by one each
+// round, and appends each scenario's record to runsFile as it completes.
+func matrix(work, runsFile string, columns []string, runs int, o options) error {
+	var cols []*system
+	for _, k := range columns {
+		s, err := columnSystem(strings.TrimSpace(k))
+		if err != nil {
+			return err
+		}
+		cols = append(cols, s)
+	}
+	e, err := setup(work)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(runsFile), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(runsFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	batch := time.Now().UTC().Format("20060102T150405Z")
+	for round := 0; round < runs; round++ {
+		for pos := range cols {
+			s := cols[(pos+round)%len(cols)]
+			for _, sc := range []string{"tput", "crash"} {
+				if !o.has(sc) {
+					continue
+				}
+				rec := runRecord{Batch: batch, Commit: e.commit, Dirty: e.dirty, Column: s.key, System: s.title,
+					Concurrency: s.conc, Settings: s.settings, Round: round + 1, Position: pos + 1, Scenario: sc,
+					Started: time.Now().UTC(), LoadStart: loadavg(), Go: e.goVersion, Java: e.javaVersion}
+				var err error
+				if sc == "tput" {
+					err = throughput(context.Background(), e, s, o, &rec)
+				} else {
+					err = crash(context.Background(), e, s, o, &rec)
+				}
+				if err != nil {
+					rec.Error = err.Error() // kept: a run is never dropped
+					logf("%s %s: %v", s.key, sc, err)
+				}
+				rec.LoadEnd = loadavg()
+				rec.Took = time.Since(rec.Started).Round(time.Millisecond).Seconds()
+				b, _ := json.Marshal(rec)
+				if _, err := f.Write(append(b, '\n')); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.TrimSpace(string(b))
+}
+
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "peers %s: "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
 
-// setup reads the test servers' settings and builds ftpcoord and both peers.
+// setup reads the test servers' settings, names the commit measured, and
+// builds ftpcoord and both peers.
 func setup(work string) (*env, error) {
 	e := &env{ftpUser: benchenv.Need("FTPCOORD_TEST_PUREFTPD_USER"), ftpPass: benchenv.Need("FTPCOORD_TEST_PUREFTPD_PASSWORD"),
 		ftpRoot: benchenv.Need("FTPCOORD_TEST_PUREFTPD_ROOT"), work: work, classpath: map[string]string{}}
@@ -113,6 +182,14 @@ func setup(work string) (*env, error) {
 	e.ftpHost = host
 	e.ftpPort, _ = strconv.Atoi(port)
 	benchenv.Need(testdb.PostgresURLEnv)
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return nil, fmt.Errorf("git rev-parse HEAD: %w", err)
+	}
+	e.commit = strings.TrimSpace(string(head))
+	// Changes outside the run records make the commit not what was measured.
+	st, _ := exec.Command("git", "status", "--porcelain", "--", ".", ":!bench/peers/runs", ":!bench/peers.md").Output()
+	e.dirty = len(strings.TrimSpace(string(st))) > 0
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, err
 	}
@@ -121,11 +198,15 @@ func setup(work string) (*env, error) {
 	if err := runCmd("go", "build", "-o", e.ftpcoordBin, "./cmd/ftpcoord"); err != nil {
 		return nil, err
 	}
+	gv, _ := exec.Command("go", "env", "GOVERSION").Output()
+	e.goVersion = strings.TrimSpace(string(gv))
 	java, err := exec.LookPath("java")
 	if err != nil {
 		return nil, fmt.Errorf("java not found (JDK 17): %w", err)
 	}
 	e.java = java
+	jv, _ := exec.Command(java, "-version").CombinedOutput()
+	e.javaVersion, _, _ = strings.Cut(strings.TrimSpace(string(jv)), "\n")
 	for _, p := range []string{"camel", "spring"} {
 		logf("building the %s peer (Maven)", p)
 		cpFile := filepath.Join(work, "cp-"+p+".txt")
@@ -166,30 +247,108 @@ func writeFile(path string) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
-func measure(e *env, res *result, o options) error {
-	ctx := context.Background()
-	s := res.sys
+// awaitLeader waits until some instance gave its takeover signal (the
+// leader is elected and its consumer started), then lets it poll the empty
+// directory once more.
+func awaitLeader(r *run, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if err := r.alive(); err != nil {
+			return err
+		}
+		if len(r.sys.leaders(r)) > 0 {
+			time.Sleep(2 * time.Second)
+			return r.alive()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("no leader within %v", limit)
+}
 
-	if o.has("tput") {
-		if err := throughput(ctx, e, res, o); err != nil {
+// throughput: both instances run (leader elected, polling an empty
+// directory) when all files are renamed into the directory at once; the
+// clock runs from the last rename to the last file's handler.
+func throughput(ctx context.Context, e *env, s *system, o options, rec *runRecord) error {
+	logf("%s: throughput, %d files (round %d)", s.key, o.files, rec.Round)
+	rec.Files = o.files
+	r, err := newRun(ctx, s, e, "tput")
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	staging := filepath.Join(e.ftpRoot, ".peers-staging-"+s.key)
+	if err := os.RemoveAll(staging); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(staging, 0o755); err != nil {
+		return err
+	}
+	want := names("t", o.files)
+	for _, n := range want {
+		if err := writeFile(filepath.Join(staging, n)); err != nil {
 			return err
 		}
 	}
-	if !o.has("crash") {
-		return nil
+	if err := r.startAll(); err != nil {
+		return err
 	}
+	if err := awaitLeader(r, 60*time.Second); err != nil {
+		return err
+	}
+	for _, n := range want {
+		if err := os.Rename(filepath.Join(staging, n), filepath.Join(r.localDir, n)); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	deadline := start.Add(o.tputTimeout)
+	for time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		if t := count(s.records(r), want); t.distinct == len(want) {
+			rec.Done = true
+			break
+		}
+	}
+	time.Sleep(2 * time.Second) // late duplicates
+	t := count(s.records(r), want)
+	rec.Lost, rec.Twice, rec.Reruns, rec.Extra = t.lost, t.twice, t.reruns, t.extra
+	if rec.Done {
+		d := t.last.Sub(start)
+		rec.Seconds = d.Seconds()
+		rec.FilesPerSec = rate(t.distinct, d)
+	}
+	logf("%s: throughput: %d/%d files, %.2f s, %.0f files/s", s.key, t.distinct, len(want), rec.Seconds, rec.FilesPerSec)
+	return r.alive()
+}
 
-	// 2. Crash: steady arrivals, the active instance SIGKILLed and restarted.
-	logf("%s: crash, %d files at %.0f/s, %d kills", s.title, o.crashFiles, o.rate, o.kills)
+// standbyReady is how long an instance gets after its (re)start before the
+// other one is killed, for every system: a standby that is still starting
+// (a JVM on this loaded machine needs several seconds) cannot take over,
+// and the failover would measure its start-up instead.
+const standbyReady = 10 * time.Second
+
+// crash: files arrive at o.rate (written elsewhere, renamed into the
+// directory) while the active instance is SIGKILLed o.kills times, each at a
+// uniformly random time within its share of the arrivals (so at a random
+// phase of every heartbeat and poll; pushed past standbyReady after the
+// last restart), and restarted once the other instance processed a file
+// (at most 20 s later).
+func crash(ctx context.Context, e *env, s *system, o options, rec *runRecord) error {
+	logf("%s: crash, %d files at %.0f/s, %d kills (round %d)", s.key, o.crashFiles, o.rate, o.kills, rec.Round)
+	rec.Files, rec.Rate = o.crashFiles, o.rate
 	r, err := newRun(ctx, s, e, "crash")
 	if err != nil {
 		return err
 	}
 	defer r.close()
+	started := time.Now()
 	if err := r.startAll(); err != nil {
 		return err
 	}
-	time.Sleep(o.warmup)
+	if err := awaitLeader(r, 60*time.Second); err != nil {
+		return err
+	}
+	time.Sleep(time.Until(started.Add(standbyReady)))
 	staging := filepath.Join(e.ftpRoot, ".peers-staging-"+s.key)
 	if err := os.MkdirAll(staging, 0o755); err != nil {
 		return err
@@ -215,201 +374,78 @@ func measure(e *env, res *result, o options) error {
 		}
 		arrived <- nil
 	}()
-	for k := 1; k <= o.kills; k++ {
-		time.Sleep(time.Until(begin.Add(span * time.Duration(k) / time.Duration(o.kills+1))))
-		if err := r.alive(); err != nil {
-			return err
+	var kills []kill
+	var runErr error
+	restarted := started
+	for k := 0; k < o.kills && runErr == nil; k++ {
+		slot := span / time.Duration(o.kills)
+		at := begin.Add(slot*time.Duration(k) + time.Duration(mrand.Float64()*float64(slot)))
+		if ready := restarted.Add(standbyReady); at.Before(ready) {
+			// The restarted instance may not stand by yet: later, at a random phase still.
+			at = ready.Add(time.Duration(mrand.Float64() * float64(time.Second)))
+		}
+		time.Sleep(time.Until(at))
+		if runErr = r.alive(); runErr != nil {
+			break
 		}
 		victim := s.active(r)
 		if victim == "" {
-			res.notes = append(res.notes, fmt.Sprintf("kill %d: no active instance found", k))
+			rec.Notes = append(rec.Notes, fmt.Sprintf("kill %d: no active instance found", k+1))
 			continue
 		}
+		// The kill's time is taken before the signal: ftpcoord's standby
+		// can take over (crash signal) before the harness has reaped the
+		// killed process.
+		kl := kill{instance: victim, at: time.Now()}
 		r.kill(victim)
-		res.kills = append(res.kills, kill{instance: victim, at: time.Now()})
-		logf("%s: killed %s", s.title, victim)
-		// Restart it once the other instance has taken over (a file
-		// processed by it), or after 20 s: a member restarted at once under
-		// the same identity may take its own token back before anyone
-		// notices it died, which would hide the failover being measured.
-		killed := res.kills[len(res.kills)-1]
+		kills = append(kills, kl)
+		logf("%s: killed %s", s.key, victim)
+		// Restart it once the other instance has processed a file, or after
+		// 20 s: a member restarted at once may win the leadership back
+		// before anyone noticed it died, which would hide the failover.
 		for wait := time.Now().Add(20 * time.Second); time.Now().Before(wait); {
 			time.Sleep(100 * time.Millisecond)
-			if len(failovers(s.records(r), []kill{killed})) > 0 {
+			if len(failovers(s.records(r), []kill{kl})) > 0 {
 				break
 			}
 		}
-		if err := r.start(victim); err != nil {
-			return err
+		runErr = r.start(victim)
+		restarted = time.Now()
+	}
+	if err := <-arrived; err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr == nil {
+		end := time.Now().Add(o.drain)
+		for time.Now().Before(end) {
+			time.Sleep(500 * time.Millisecond)
+			if count(s.records(r), want).distinct == len(want) {
+				rec.Done = true
+				break
+			}
 		}
+		time.Sleep(3 * time.Second) // late duplicates
 	}
-	if err := <-arrived; err != nil {
-		return err
-	}
-	end := time.Now().Add(o.drain)
-	for time.Now().Before(end) {
-		time.Sleep(500 * time.Millisecond)
-		if count(s.records(r), want).distinct == len(want) {
-			break
-		}
-	}
-	time.Sleep(3 * time.Second) // late duplicates
 	recs := s.records(r)
-	res.crash = count(recs, want)
-	res.failover = failovers(recs, res.kills)
-	if s.mode != "" {
-		res.takeovers = takeovers(r, res.kills)
+	t := count(recs, want)
+	rec.Lost, rec.Twice, rec.Reruns, rec.Extra = t.lost, t.twice, t.reruns, t.extra
+	leaders := s.leaders(r)
+	for _, kl := range kills {
+		kr := killRecord{Instance: kl.instance, At: kl.at.Sub(begin).Seconds()}
+		if d := failovers(leaders, []kill{kl}); len(d) > 0 {
+			kr.Takeover = d[0].Seconds()
+		}
+		if d := failovers(recs, []kill{kl}); len(d) > 0 {
+			kr.FirstFile = d[0].Seconds()
+		}
+		rec.Kills = append(rec.Kills, kr)
 	}
-	logf("%s: crash: lost %d, twice %d, reruns %d, failovers %v", s.title, res.crash.lost, res.crash.twice, res.crash.reruns, res.failover)
-
-	if !o.has("idle") {
-		return nil
+	logf("%s: crash: lost %d, twice %d (reruns %d), kills %+v", s.key, t.lost, t.twice, t.reruns, rec.Kills)
+	if runErr != nil {
+		return runErr
 	}
-	// 3a. Idle with the processed files still on the server.
-	if res.idleFiles, err = idleLoad(r, o.idle); err != nil {
-		return err
-	}
-	r.close()
-
-	// 3b. Idle on an empty directory.
-	r, err = newRun(ctx, s, e, "idle")
-	if err != nil {
-		return err
-	}
-	defer r.close()
-	if err := r.startAll(); err != nil {
-		return err
-	}
-	time.Sleep(o.warmup)
 	if err := r.alive(); err != nil {
-		return err
+		return errors.Join(errors.New("at the end"), err)
 	}
-	if res.idleEmpty, err = idleLoad(r, o.idle); err != nil {
-		return err
-	}
-	logf("%s: idle statements/s per instance: %.1f empty, %.1f with %d files", s.title, res.idleEmpty, res.idleFiles, o.crashFiles)
-	return nil
-}
-
-// idleLoad counts the statements the run's database executes (from
-// pg_stat_statements, BEGIN and COMMIT included) over d, per second and per
-// instance. It reads from the maintenance database so that its own
-// statements are not counted.
-func idleLoad(r *run, d time.Duration) (float64, error) {
-	admin := r.db
-	admin.Database = "postgres"
-	db, err := taskcompat.OpenDB(admin, "UTC", 5*time.Second)
-	if err != nil {
-		return 0, err
-	}
-	defer db.Close()
-	if err := testdb.CountStatements(db, schema.Postgres); err != nil {
-		return 0, err
-	}
-	read := func() (int64, error) {
-		var n int64
-		err := db.QueryRow(`SELECT coalesce(sum(calls), 0)::bigint FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = $1)`, r.db.Database).Scan(&n)
-		return n, err
-	}
-	before, err := read()
-	if err != nil {
-		return 0, err
-	}
-	time.Sleep(d)
-	after, err := read()
-	if err != nil {
-		return 0, err
-	}
-	return float64(after-before) / d.Seconds() / float64(len(instances())), nil
-}
-
-// throughput runs both throughput scenarios: files present at start, and
-// files moved in under running instances.
-func throughput(ctx context.Context, e *env, res *result, o options) error {
-	s := res.sys
-	// 1. Throughput: files already present, both instances started at once.
-	logf("%s: throughput, %d files", s.title, o.files)
-	r, err := newRun(ctx, s, e, "tput")
-	if err != nil {
-		return err
-	}
-	want := names("t", o.files)
-	for _, n := range want {
-		if err := writeFile(filepath.Join(r.localDir, n)); err != nil {
-			r.close()
-			return err
-		}
-	}
-	res.tputStart = time.Now()
-	if err := r.startAll(); err != nil {
-		r.close()
-		return err
-	}
-	deadline := res.tputStart.Add(o.tputTimeout)
-	for time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-		if t := count(s.records(r), want); t.distinct == len(want) {
-			res.tputDone = true
-			break
-		}
-	}
-	time.Sleep(2 * time.Second) // late duplicates
-	res.tput = count(s.records(r), want)
-	logf("%s: throughput: %d/%d files, first to last %v, from start %v", s.title, res.tput.distinct, len(want),
-		res.tput.last.Sub(res.tput.first).Round(time.Millisecond), res.tput.last.Sub(res.tputStart).Round(time.Millisecond))
-	r.close()
-
-	// 1b. The same files arriving at once at instances already running
-	// (started, leader elected, logged in): time from the last file in
-	// place to the last file processed.
-	logf("%s: throughput, %d files moved in under running instances", s.title, o.files)
-	if r, err = newRun(ctx, s, e, "warm"); err != nil {
-		return err
-	}
-	if err := r.startAll(); err != nil {
-		r.close()
-		return err
-	}
-	staging := filepath.Join(e.ftpRoot, ".peers-staging-"+s.key)
-	if err := os.RemoveAll(staging); err != nil {
-		r.close()
-		return err
-	}
-	if err := os.MkdirAll(staging, 0o755); err != nil {
-		r.close()
-		return err
-	}
-	for _, n := range want {
-		if err := writeFile(filepath.Join(staging, n)); err != nil {
-			r.close()
-			return err
-		}
-	}
-	time.Sleep(o.warmup)
-	if err := r.alive(); err != nil {
-		r.close()
-		return err
-	}
-	for _, n := range want {
-		if err := os.Rename(filepath.Join(staging, n), filepath.Join(r.localDir, n)); err != nil {
-			r.close()
-			return err
-		}
-	}
-	res.warmStart = time.Now()
-	deadline = res.warmStart.Add(o.tputTimeout)
-	for time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-		if t := count(s.records(r), want); t.distinct == len(want) {
-			res.warmDone = true
-			break
-		}
-	}
-	time.Sleep(2 * time.Second)
-	res.warm = count(s.records(r), want)
-	logf("%s: throughput under running instances: %d/%d files, last one %v after all were in place", s.title,
-		res.warm.distinct, len(want), res.warm.last.Sub(res.warmStart).Round(time.Millisecond))
-	r.close()
-
 	return nil
 }

@@ -1,19 +1,60 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
-	"os/exec"
-	"runtime"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
 
-func fmtDur(d time.Duration) string {
-	if d == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
+// runRecord is one scenario of one column in one round, as appended to
+// bench/peers/runs/*.jsonl: the raw record every figure of the report is
+// computed from.
+type runRecord struct {
+	Batch       string       `json:"batch"`  // one invocation of the matrix
+	Commit      string       `json:"commit"` // the commit measured
+	Dirty       bool         `json:"dirty"`  // the worktree differed from the commit
+	Column      string       `json:"column"`
+	System      string       `json:"system"`
+	Concurrency int          `json:"concurrency"`
+	Settings    string       `json:"settings"`
+	Round       int          `json:"round"`
+	Position    int          `json:"position"` // place in the round's (rotated) order
+	Scenario    string       `json:"scenario"` // tput or crash
+	Started     time.Time    `json:"started"`
+	Took        float64      `json:"took_s"`
+	LoadStart   string       `json:"loadavg_start"` // /proc/loadavg
+	LoadEnd     string       `json:"loadavg_end"`
+	Go          string       `json:"go"`
+	Java        string       `json:"java"`
+	Files       int          `json:"files"`
+	Rate        float64      `json:"rate_per_s,omitempty"`  // crash: arrivals per second
+	Done        bool         `json:"done"`                  // every file processed in time
+	Seconds     float64      `json:"seconds,omitempty"`     // tput: last rename to last handler
+	FilesPerSec float64      `json:"files_per_s,omitempty"` // tput
+	Lost        int          `json:"lost"`
+	Twice       int          `json:"twice"`  // repeated completions (every system)
+	Reruns      int          `json:"reruns"` // of twice: same idempotency key (ftpcoord)
+	Extra       int          `json:"extra"`
+	Kills       []killRecord `json:"kills,omitempty"`
+	Notes       []string     `json:"notes,omitempty"`
+	Error       string       `json:"error,omitempty"`
+}
+
+// killRecord is one SIGKILL of the crash scenario: when (seconds after the
+// first arrival), and the delays to the other instance's takeover signal
+// and to its first processed file (0: none seen).
+type killRecord struct {
+	Instance  string  `json:"instance"`
+	At        float64 `json:"at_s"`
+	Takeover  float64 `json:"takeover_s"`
+	FirstFile float64 `json:"first_file_s"`
 }
 
 func rate(n int, d time.Duration) float64 {
@@ -23,188 +64,329 @@ func rate(n int, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-// render writes the Markdown report of one run.
-func render(results []*result, o options, e *env, took time.Duration) string {
+// loadRuns reads every record of dir/*.jsonl.
+func loadRuns(dir string) ([]runRecord, []string, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	sort.Strings(files)
+	var out []runRecord
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for n := 1; sc.Scan(); n++ {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			var r runRecord
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				fh.Close()
+				return nil, nil, fmt.Errorf("%s:%d: %w", f, n, err)
+			}
+			out = append(out, r)
+		}
+		fh.Close()
+	}
+	return out, files, nil
+}
+
+// spread is "min / median / max" of xs, or "-" without values.
+func spread(xs []float64, format string) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return fmt.Sprintf(format+" / "+format+" / "+format, s[0], m, s[len(s)-1])
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+func load1(s string) float64 {
+	var x float64
+	fmt.Sscan(s, &x)
+	return x
+}
+
+// columnOrder lists the columns the records hold, matrix order first.
+func columnOrder(recs []runRecord) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range strings.Split(allColumns+",ftpcoord-shared-8", ",") {
+		for _, r := range recs {
+			if r.Column == k && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	for _, r := range recs {
+		if !seen[r.Column] {
+			seen[r.Column] = true
+			out = append(out, r.Column)
+		}
+	}
+	return out
+}
+
+// stats gathers one column's figures over its runs.
+type stats struct {
+	title, settings                 string
+	conc                            int
+	tputRuns, crashRuns             int
+	tputErrs, crashErrs, tputUndone int
+	secs, fps                       []float64
+	lost, twice, reruns             []float64
+	takeover, first                 []float64
+	kills, killsNoFile              int
+	load                            []float64
+}
+
+func gather(recs []runRecord, col string) *stats {
+	st := &stats{}
+	for _, r := range recs {
+		if r.Column != col {
+			continue
+		}
+		st.title, st.settings, st.conc = r.System, r.Settings, r.Concurrency
+		st.load = append(st.load, load1(r.LoadStart), load1(r.LoadEnd))
+		switch r.Scenario {
+		case "tput":
+			st.tputRuns++
+			if r.Error != "" {
+				st.tputErrs++
+			}
+			if r.Done {
+				st.secs = append(st.secs, r.Seconds)
+				st.fps = append(st.fps, r.FilesPerSec)
+			} else {
+				st.tputUndone++
+			}
+		case "crash":
+			st.crashRuns++
+			if r.Error != "" {
+				st.crashErrs++
+			}
+			st.lost = append(st.lost, float64(r.Lost))
+			st.twice = append(st.twice, float64(r.Twice))
+			st.reruns = append(st.reruns, float64(r.Reruns))
+			for _, k := range r.Kills {
+				st.kills++
+				if k.Takeover > 0 {
+					st.takeover = append(st.takeover, k.Takeover)
+				}
+				if k.FirstFile > 0 {
+					st.first = append(st.first, k.FirstFile)
+				} else {
+					st.killsNoFile++
+				}
+			}
+		}
+	}
+	return st
+}
+
+func sum(xs []float64) int {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return int(s)
+}
+
+// render writes the Markdown report of every recorded run.
+func render(recs []runRecord, files []string) string {
 	var b strings.Builder
 	b.WriteString("# Side by side: ftpcoord, Apache Camel and Spring Integration\n\n")
-	fmt.Fprintf(&b, "Command: `make bench-peers` (`go run ./bench/peers %s`)  \n", strings.Join(os.Args[1:], " "))
-	fmt.Fprintf(&b, "Date: %s; the run took %v.  \n", time.Now().UTC().Format("2006-01-02 15:04 MST"), took.Round(time.Second))
-	fmt.Fprintf(&b, "Machine: a shared VM with %d CPUs (other engineers' builds and tests ran on it at the same time), %s, %s; "+
-		"pure-ftpd and PostgreSQL of tests/services on loopback.\n\n", runtime.NumCPU(), runtime.Version(), javaVersion(e))
+	b.WriteString("Generated by `make bench-peers` from every run record in bench/peers/runs/ (")
+	for i, f := range files {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "[%s](peers/runs/%s)", filepath.Base(f), filepath.Base(f))
+	}
+	b.WriteString("); `go run ./bench/peers -report-only -out bench/peers.md` renders it again. No run is left out: a run that failed or timed out is counted as such below.")
+	if len(files) > 0 && hasSuperseded(filepath.Dir(files[0])) {
+		b.WriteString(" Records of an earlier harness with a flaw, kept as measured but not in these figures, are in [runs/superseded/](peers/runs/superseded/README.md), with why.")
+	}
+	b.WriteString("\n\n")
+	if len(recs) == 0 {
+		b.WriteString("No runs recorded yet.\n")
+		return b.String()
+	}
+	commits, batches := map[string]bool{}, map[string]bool{}
+	var first, last time.Time
+	var goV, javaV string
+	dirty := false
+	for _, r := range recs {
+		commits[r.Commit] = true
+		batches[r.Batch] = true
+		if first.IsZero() || r.Started.Before(first) {
+			first = r.Started
+		}
+		if r.Started.After(last) {
+			last = r.Started
+		}
+		goV, javaV = r.Go, r.Java
+		dirty = dirty || r.Dirty
+	}
+	var cs []string
+	for c := range commits {
+		cs = append(cs, c[:min(12, len(c))])
+	}
+	sort.Strings(cs)
+	fmt.Fprintf(&b, "Runs: %d records, %s to %s UTC, commit(s) measured: %s%s; %s, %s. Machine: a shared VM with 2 CPUs on which six other engineers' tests ran at the same time (the 1-minute load average at the start and end of every run is in its record; its range per column is below); pure-ftpd and PostgreSQL of tests/services on loopback.\n\n",
+		len(recs), first.Format("2006-01-02 15:04"), last.Format("15:04"), strings.Join(cs, ", "),
+		map[bool]string{true: " (a worktree with uncommitted changes: see the records)", false: ""}[dirty], goV, javaV)
 
-	b.WriteString("| system | throughput: files moved in under running instances, to the last processed | files/s | files present at start: from process start | files/s | first to last handler | crash: lost | processed twice | documented reruns | failover median | failover worst | idle statements/s per instance, empty directory | idle, with the crash run's files present |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, r := range results {
-		w := r.warm
-		wl := w.last.Sub(r.warmStart)
-		wc := fmt.Sprintf("%s | %.0f", fmtDur(wl), rate(w.distinct, wl))
-		if !r.warmDone {
-			wc = fmt.Sprintf("%d of %d files in %v (timeout) | -", w.distinct, o.files, o.tputTimeout)
-		} else if w.twice > 0 {
-			wc += fmt.Sprintf(" (%d twice)", w.twice)
+	cols := columnOrder(recs)
+	all := map[string]*stats{}
+	for _, c := range cols {
+		all[c] = gather(recs, c)
+	}
+	b.WriteString("## Throughput\n\nFiles of 1 KiB renamed into the directory at once while both instances run (leader elected, consumer started, polling the empty directory); from the last rename to the last file's handler. Each cell: min / median / max over the runs.\n\n")
+	b.WriteString("| column | runs | not finished | seconds | files/s | load avg (1 min) |\n|---|---|---|---|---|---|\n")
+	for _, c := range cols {
+		st := all[c]
+		if st.tputRuns == 0 {
+			continue
 		}
-		t := r.tput
-		ftl, fs := t.last.Sub(t.first), t.last.Sub(r.tputStart)
-		tp := fmt.Sprintf("%s | %.0f | %s", fmtDur(fs), rate(t.distinct, fs), fmtDur(ftl))
-		if !r.tputDone {
-			tp = fmt.Sprintf("%d of %d files in %v (timeout) | - | -", t.distinct, o.files, o.tputTimeout)
-		} else if t.twice > 0 {
-			tp += fmt.Sprintf(" (%d twice)", t.twice)
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s |\n", st.title, st.tputRuns, st.tputUndone,
+			spread(st.secs, "%.2f"), spread(st.fps, "%.0f"), spread(st.load, "%.1f"))
+	}
+	b.WriteString("\n## Crash\n\nFiles arriving at a steady rate (written elsewhere, renamed in) while the active instance is SIGKILLed, each kill at a uniformly random time within its share of the arrivals (moved, at a random phase still, to at least 10 s after the other instance's start or restart, so that it stands by), and restarted once the other instance processed a file (at most 20 s later). Lost: never processed by the end (every file processed, or 45 s after the last arrival). Processed twice: every repeated run of a handler to its effect, for every system; reruns: those of them that carried the idempotency key of the earlier run (ftpcoord hands its handler one; Camel's and Spring's handlers get none, so theirs are always 0). Takeover: from the kill to the other instance's own takeover signal (Camel: its clustered route started; Spring: `onGranted` of its leader candidate; ftpcoord: `became active`); first file: from the kill to the first file the other instance processed. Per run: min / median / max; total over all runs in brackets. Failover cells are over all kills.\n\n")
+	b.WriteString("| column | runs | lost | processed twice | of which reruns | takeover s | first file s | kills without a file by the other instance |\n|---|---|---|---|---|---|---|---|\n")
+	for _, c := range cols {
+		st := all[c]
+		if st.crashRuns == 0 {
+			continue
 		}
-		med, worst := medianMax(r.failover)
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %s | %s | %.1f | %.1f |\n", r.sys.title, wc, tp,
-			r.crash.lost, r.crash.twice, r.crash.reruns, fmtDur(med), fmtDur(worst), r.idleEmpty, r.idleFiles)
+		fmt.Fprintf(&b, "| %s | %d | %s (%d) | %s (%d) | %s (%d) | %s | %s | %d of %d |\n", st.title, st.crashRuns,
+			spread(st.lost, "%.0f"), sum(st.lost), spread(st.twice, "%.0f"), sum(st.twice), spread(st.reruns, "%.0f"), sum(st.reruns),
+			spread(st.takeover, "%.2f"), spread(st.first, "%.2f"), st.killsNoFile, st.kills)
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "Throughput: %d files of 1 KiB. First column: both instances run (started %v earlier, leader elected, "+
-		"logged in, polling an empty directory) when all files are renamed into the directory at once; the clock runs from "+
-		"the last rename to the last file's handler, so it holds one poll interval's wait, the listing, the downloads, the "+
-		"handlers and the bookkeeping. Then the same files already present when both instances start: from starting the "+
-		"processes (JVM start-up, leader election, first login included) to the last handler, and from the first to the "+
-		"last handler (Spring's synchronizer downloads every file before the first handler runs, so its first-to-last "+
-		"figure leaves the downloads out).  \n", o.files, o.warmup)
-	fmt.Fprintf(&b, "Crash: %d files arrive at %.0f files/s (written elsewhere, renamed into the directory) while the active "+
-		"instance (the leader; for ftpcoord the member whose `ftpcoord_active` metric is 1) is SIGKILLed %d times, evenly "+
-		"spread, and restarted once the other instance processed a file (at most 20 s later). Lost: never processed within %v after the last arrival. Processed twice: a "+
-		"second handler run of a file, except ftpcoord's documented rerun (a later attempt carrying the same idempotency "+
-		"key, after a kill prevented the commit), counted apart. Failover: from the kill to the next file processed by "+
-		"the other instance.  \n", o.crashFiles, o.rate, o.kills, o.drain)
-	fmt.Fprintf(&b, "Idle: statements per second the group's database executed (pg_stat_statements calls, BEGIN/COMMIT "+
-		"included; read from another database), over %v, divided by the 2 instances; once in an empty directory %v after "+
-		"start, once at the end of the crash run with its %d processed files still on the server.\n\n", o.idle, o.warmup, o.crashFiles)
-
-	for _, r := range results {
-		if len(r.kills) > 0 {
-			var ds []string
-			for i, k := range r.kills {
-				d := "none"
-				if i < len(r.failover) {
-					d = fmtDur(r.failover[i])
-				}
-				ds = append(ds, fmt.Sprintf("%s killed at +%.1f s: %s", k.instance, k.at.Sub(r.kills[0].at).Seconds(), d))
+	b.WriteString(winners(cols, all))
+	b.WriteString(settingsText)
+	b.WriteString("\n## Every run\n\n| started (UTC) | column | round / place | scenario | result | load avg start → end | commit |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range recs {
+		res := ""
+		switch r.Scenario {
+		case "tput":
+			if r.Done {
+				res = fmt.Sprintf("%d files in %.2f s (%.0f/s)", r.Files, r.Seconds, r.FilesPerSec)
+			} else {
+				res = fmt.Sprintf("not finished: %d of %d", r.Files-r.Lost, r.Files)
 			}
-			fmt.Fprintf(&b, "- %s, kills: %s.\n", r.sys.title, strings.Join(ds, "; "))
-			if len(r.takeovers) > 0 {
-				var ts []string
-				for _, d := range r.takeovers {
-					ts = append(ts, fmtDur(d))
-				}
-				fmt.Fprintf(&b, "  The other member logged `became active` %s after the kills; the rest of each failover is "+
-					"the wait for its next poll.\n", strings.Join(ts, ", "))
+			if r.Twice > 0 {
+				res += fmt.Sprintf(", %d twice", r.Twice)
 			}
+		case "crash":
+			var ks []string
+			for _, k := range r.Kills {
+				ks = append(ks, fmt.Sprintf("%s at %.1f s: takeover %.2f, file %.2f", k.Instance, k.At, k.Takeover, k.FirstFile))
+			}
+			res = fmt.Sprintf("%d files at %.0f/s: lost %d, twice %d (reruns %d); %s", r.Files, r.Rate, r.Lost, r.Twice, r.Reruns, strings.Join(ks, "; "))
+			res = strings.Replace(res, " at 0/s", "", 1)
 		}
-		for _, n := range r.notes {
-			fmt.Fprintf(&b, "- %s: %s\n", r.sys.title, n)
+		if r.Error != "" {
+			res += "; **error**: " + strings.ReplaceAll(r.Error, "|", "/")
 		}
+		for _, n := range r.Notes {
+			res += "; " + n
+		}
+		ls, le := strings.Fields(r.LoadStart), strings.Fields(r.LoadEnd)
+		l := func(f []string) string {
+			if len(f) == 0 {
+				return "?"
+			}
+			return f[0]
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d / %d | %s | %s | %s → %s | %s |\n", r.Started.Format("01-02 15:04:05"), r.Column,
+			r.Round, r.Position, r.Scenario, res, l(ls), l(le), r.Commit[:min(12, len(r.Commit))])
 	}
-	b.WriteString(verdicts(results))
-	b.WriteString(strings.Replace(settings, "livenessCheckInterval 3 s", fmt.Sprintf("livenessCheckInterval %d s", ftpcoordLiveness), 1))
 	return b.String()
 }
 
-// verdicts checks the issue's targets against this run: ftpcoord's
-// throughput at least the best peer's, nothing lost or processed twice
-// (documented reruns apart), the shortest failover.
-func verdicts(results []*result) string {
-	var peers, ours []*result
-	for _, r := range results {
-		if r.sys.mode != "" {
-			ours = append(ours, r)
-		} else {
-			peers = append(peers, r)
-		}
-	}
-	if len(peers) == 0 || len(ours) == 0 {
-		return ""
-	}
-	fps := func(r *result) float64 {
-		if !r.warmDone {
-			return 0
-		}
-		return rate(r.warm.distinct, r.warm.last.Sub(r.warmStart))
-	}
-	med := func(r *result) time.Duration { m, _ := medianMax(r.failover); return m }
-	bestTput, bestFail := peers[0], peers[0]
-	for _, p := range peers {
-		if fps(p) > fps(bestTput) {
-			bestTput = p
-		}
-		if m := med(p); m > 0 && (med(bestFail) == 0 || m < med(bestFail)) {
-			bestFail = p
-		}
-	}
+// winners shows, per concurrency, every column's median of each figure,
+// the best in bold (all of them when tied), peers included.
+func winners(cols []string, all map[string]*stats) string {
 	var b strings.Builder
-	b.WriteString("\n## Targets, in this run\n\n")
-	for _, r := range ours {
-		ok := func(c bool) string {
-			if c {
-				return "met"
+	b.WriteString("## Medians side by side\n\nThe best median of each row in bold (every one that ties for it).\n\n")
+	figures := []struct {
+		name   string
+		f      func(*stats) []float64
+		lower  bool
+		format string
+	}{
+		{"throughput, files/s", func(s *stats) []float64 { return s.fps }, false, "%.0f"},
+		{"lost per crash run", func(s *stats) []float64 { return s.lost }, true, "%.0f"},
+		{"processed twice per crash run", func(s *stats) []float64 { return s.twice }, true, "%.0f"},
+		{"kill to takeover signal, s", func(s *stats) []float64 { return s.takeover }, true, "%.2f"},
+		{"kill to first file by the other instance, s", func(s *stats) []float64 { return s.first }, true, "%.2f"},
+	}
+	for _, conc := range []int{1, 8} {
+		var in []string
+		for _, c := range cols {
+			if all[c].conc == conc {
+				in = append(in, c)
 			}
-			return "**missed**"
 		}
-		fmt.Fprintf(&b, "- %s: throughput %.0f files/s against the best peer's %.0f (%s): %.2fx, %s; lost %d and processed "+
-			"twice %d (documented reruns %d): %s; failover median %s against the best peer's %s (%s): %s.\n",
-			r.sys.title, fps(r), fps(bestTput), bestTput.sys.title, fps(r)/fps(bestTput), ok(fps(r) >= fps(bestTput)),
-			r.crash.lost, r.crash.twice, r.crash.reruns, ok(r.crash.lost == 0 && r.crash.twice == 0),
-			fmtDur(med(r)), fmtDur(med(bestFail)), bestFail.sys.title, ok(med(r) > 0 && med(r) <= med(bestFail)))
+		if len(in) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "Concurrency %d:\n\n| |", conc)
+		for _, c := range in {
+			fmt.Fprintf(&b, " %s |", all[c].title)
+		}
+		b.WriteString("\n|---|" + strings.Repeat("---|", len(in)) + "\n")
+		for _, fg := range figures {
+			best := math.NaN()
+			for _, c := range in {
+				v, _ := strconv.ParseFloat(fmt.Sprintf(fg.format, median(fg.f(all[c]))), 64)
+				if !math.IsNaN(v) && (math.IsNaN(best) || (fg.lower && v < best) || (!fg.lower && v > best)) {
+					best = v
+				}
+			}
+			fmt.Fprintf(&b, "| %s |", fg.name)
+			for _, c := range in {
+				m := median(fg.f(all[c]))
+				if math.IsNaN(m) {
+					b.WriteString(" - |")
+					continue
+				}
+				cell := fmt.Sprintf(fg.format, m)
+				if v, _ := strconv.ParseFloat(cell, 64); v == best {
+					cell = "**" + cell + "**"
+				}
+				fmt.Fprintf(&b, " %s |", cell)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
 
-// settings describes how each system is configured (bench/peers/camel,
-// bench/peers/spring, ftpcoordConfig).
-const settings = `
-## How each system is set up
-
-All handlers read the whole file and record its name, the instance and the time; both instances of a system run as
-separate processes on this machine, against the same pure-ftpd (127.0.0.1:2121, passive mode, binary) and the same
-PostgreSQL 15 server (a fresh database per system and scenario). Every system polls once a second, and every system
-notices a dead leader about 3 s after its last sign of life.
-
-- **Apache Camel 4.22.0** (camel-ftp, camel-sql, camel-cluster, camel-file; commons-net 3.13.0; plain CamelContext,
-  no Spring; bench/peers/camel). HA option: a *master route*: the FTP route carries a ClusteredRoutePolicy over
-  Camel's FileLockClusterService (camel-file's org.apache.camel.component.file.cluster; root on a directory both
-  processes share, acquireLockDelay 100 ms, acquireLockInterval 1 s, heartbeatTimeoutMultiplier 3), so one instance
-  consumes at a time. camel-file-cluster-service and camel-master do not resolve on Maven Central as 4.22.0: the
-  file-lock service ships inside camel-file and ClusteredRoutePolicy inside camel-cluster. It needs a shared
-  filesystem, which two processes on one host have; across hosts Camel offers ZooKeeper, Consul, Kubernetes,
-  Infinispan or JGroups-raft cluster services, none of which run here. Endpoint:
-  ` + "`ftp://tester@127.0.0.1:2121/DIR?passiveMode=true&binary=true&noop=true&idempotent=true&idempotentRepository=#repo&readLock=changed&readLockMinAge=1s&fastExistsCheck=true&initialDelay=0&delay=1000`" + `:
-  files stay on the server (noop, as with the others), the JdbcMessageIdRepository (camel-sql, table
-  CAMEL_MESSAGEPROCESSED, created by the harness with Camel's own DDL before the instances start, because two
-  instances starting at once race to create it and one fails; processor name "peers", key: the file's absolute
-  path, Camel's default) over a HikariCP pool
-  of 4 keeps what was consumed; the idempotent consumer is eager (Camel's default: the key is added when the file
-  is picked up, not after the route completed). Read lock: ` + "`changed`" + ` (for FTP only none, changed and rename
-  exist; the idempotent read locks are for the file component), with readLockMinAge 1 s so that files already older
-  than a second are taken at the first check, and fastExistsCheck. One consumer thread, one FTP connection.
-- **Spring Integration 7.1.2** (spring-integration-ftp, -jdbc; Spring Framework 7.0.x; commons-net 3.13.0;
-  AnnotationConfigApplicationContext with @EnableIntegration, no Spring Boot; bench/peers/spring). HA option: leader
-  election with a LockRegistryLeaderInitiator over a JdbcLockRegistry (DefaultLockRepository, table INT_LOCK, lock
-  time-to-live 3 s, heartbeat 1 s, busy-wait 50 ms); the inbound adapter is in the role "peers" (autoStartup
-  false), which the SmartLifecycleRoleController starts on the leader only. Adapter: Ftp.inboundAdapter
-  (synchronizing to a local directory per instance, preserveTimestamp) with an FtpPersistentAcceptOnceFileListFilter
-  over a JdbcMetadataStore (table INT_METADATA_STORE) as the remote filter; CachingSessionFactory of 4 sessions,
-  passive local mode; poller fixedDelay 1 s, maxMessagesPerPoll unlimited, maxFetchSize unlimited (the documentation
-  recommends a small maxFetchSize when several instances poll at once, against one instance taking every file; with
-  leader election only one polls). The handler deletes the local copy. HikariCP pool of 4.
-- **ftpcoord** (this repository, ` + "`ftpcoord run --config F --commit-unprocessed --log-format json`" + `, whose handler reads the whole
-  file and logs its path, attempt and idempotency key; the harness reads those lines). Two members, ` + "`warm-backup`" + ` (only the
-  active member lists and processes) or ` + "`shared`" + ` (the active member lists, both claim and process): pollingInterval
-  1 s, workers 8, maxConnections 8, maxFilesPerPoll 1000, processingTimeout at its default (300 s: the member that
-  takes over reclaims a dead member's files at once), coordination on PostgreSQL with livenessCheckInterval 3 s
-  (a holder is dead once its heartbeat is more than that many whole seconds old: with 2, after 3 s, as Spring's 3 s
-  lock lifetime) and heartbeatFrequency 1 s (checkPeriod = heartbeat), versionKey path+size+mtime (the default),
-  files left in place.
-
-Peers' JVM: default heap and GC, one JVM per instance.
-`
-
-func javaVersion(e *env) string {
-	out, err := exec.Command(e.java, "-version").CombinedOutput()
-	if err != nil {
-		return "java: " + err.Error()
-	}
-	line, _, _ := strings.Cut(string(out), "\n")
-	return strings.TrimSpace(line)
+// hasSuperseded reports whether dir/superseded holds run records of an
+// earlier harness (kept, not counted).
+func hasSuperseded(dir string) bool {
+	sup, _ := filepath.Glob(filepath.Join(dir, "superseded", "*.jsonl"))
+	return len(sup) > 0
 }

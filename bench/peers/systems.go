@@ -29,6 +29,9 @@ type env struct {
 	ftpcoordBin                        string
 	classpath                          map[string]string // "camel", "spring": target/classes + dependencies
 	java                               string
+	commit                             string // git HEAD, the commit measured
+	dirty                              bool   // the worktree differed from it
+	goVersion, javaVersion             string
 }
 
 // run is one scenario of one system: a fresh database, a fresh remote
@@ -54,15 +57,19 @@ type proc struct {
 	exited chan struct{}
 }
 
-// system is one of the compared systems: how it starts an instance and
-// where its completions are logged.
+// system is one column of the comparison: one system at one concurrency,
+// how it starts an instance, where its completions and its takeover signal
+// are logged, and its settings in one line (kept with every run record).
 type system struct {
 	key, title string
 	mode       string // ftpcoord: warm-backup or shared
+	conc       int    // workers / threads / connections
+	settings   string
 	prepare    func(r *run) error
 	command    func(r *run, instance string) *exec.Cmd
 	records    func(r *run) []record
-	active     func(r *run) string // the instance to kill as "the active one"
+	leaders    func(r *run) []record // takeover signals: the instance that became the leader, and when
+	active     func(r *run) string   // the instance to kill as "the active one"
 }
 
 func instances() []string { return []string{"a", "b"} }
@@ -175,15 +182,16 @@ func (r *run) javaEnv(instance string) []string {
 		"PEER_CLUSTER_DIR="+filepath.Join(r.dir, "cluster"),
 		"PEER_LOCAL_DIR="+filepath.Join(r.dir, "local-"+instance),
 		"PEER_POLL_MS=1000",
+		"PEER_CONCURRENCY="+strconv.Itoa(r.sys.conc),
 	)
 }
 
-// latest is the instance of the newest completion: with a single active
-// consumer, the one to kill.
+// latest is the instance of the newest takeover signal (Camel's route
+// started, Spring's leadership granted): with a single active consumer,
+// the one to kill. The restarted instance gives none until it leads again.
 func latest(r *run) string {
-	recs := r.sys.records(r)
 	var best record
-	for _, x := range recs {
+	for _, x := range r.sys.leaders(r) {
 		if x.at.After(best.at) {
 			best = x
 		}
@@ -194,8 +202,17 @@ func latest(r *run) string {
 // camelDDL is JdbcMessageIdRepository's default CREATE statement (camel-sql 4.22.0).
 const camelDDL = "CREATE TABLE CAMEL_MESSAGEPROCESSED (processorName VARCHAR(255), messageId VARCHAR(100), createdAt TIMESTAMP, PRIMARY KEY (processorName, messageId))"
 
-func camelSystem() *system {
-	return &system{key: "camel", title: "Apache Camel 4.22.0",
+// camelURI is the consumer endpoint of bench/peers/camel (CamelPeer), as the report quotes it.
+const camelURI = "ftp://USER@HOST:PORT/DIR?passiveMode=true&binary=true&noop=true&idempotent=true&idempotentRepository=#repo&idempotentEager=false&readLock=none&initialDelay=0&delay=1000"
+
+func camelSystem(conc int) *system {
+	set := camelURI + "; JdbcMessageIdRepository; ClusteredRoutePolicy over FileLockClusterService (acquireLockDelay 100 ms, acquireLockInterval 1 s, heartbeatTimeoutMultiplier 3)"
+	title := "Apache Camel 4.22.0, 1 thread"
+	if conc > 1 {
+		set += fmt.Sprintf("; .threads(%d, %d) after the consumer", conc, conc)
+		title = fmt.Sprintf("Apache Camel 4.22.0, %d threads", conc)
+	}
+	return &system{key: fmt.Sprintf("camel-%d", conc), title: title, conc: conc, settings: set,
 		prepare: func(r *run) error {
 			// JdbcMessageIdRepository creates its table when missing, but two
 			// instances starting at once race (check, then CREATE) and one
@@ -217,12 +234,22 @@ func camelSystem() *system {
 			return cmd
 		},
 		records: func(r *run) []record { return readRecords(r.log, parsePeerLine) },
+		leaders: func(r *run) []record { return readRecords(r.log, parseLeaderLine) },
 		active:  latest,
 	}
 }
 
-func springSystem() *system {
-	return &system{key: "spring", title: "Spring Integration 7.1.2",
+func springSystem(conc int) *system {
+	set := "Ftp.inboundStreamingAdapter, maxFetchSize 1, FtpPersistentAcceptOnceFileListFilter over JdbcMetadataStore; poller fixedDelay 1 s, maxMessagesPerPoll -1, transactional (DataSourceTransactionManager, same DataSource); role \"peers\" under LockRegistryLeaderInitiator over JdbcLockRegistry (TTL 3 s, heartbeat 1 s)"
+	title := "Spring Integration 7.1.2, 1 thread"
+	if conc > 1 {
+		title = fmt.Sprintf("Spring Integration 7.1.2, %d threads", conc)
+	}
+	set += fmt.Sprintf("; poller taskExecutor %d threads; CachingSessionFactory %d sessions", conc, conc)
+	if conc == 1 {
+		set = strings.Replace(set, "; poller taskExecutor 1 threads", "; no poller taskExecutor", 1)
+	}
+	return &system{key: fmt.Sprintf("spring-%d", conc), title: title, conc: conc, settings: set,
 		prepare: func(r *run) error {
 			// spring-integration-jdbc's own PostgreSQL DDL (INT_LOCK, INT_METADATA_STORE, ...).
 			ddl, err := jarEntry(r.env.classpath["spring"], "spring-integration-jdbc-", "org/springframework/integration/jdbc/schema-postgresql.sql")
@@ -247,6 +274,7 @@ func springSystem() *system {
 			return cmd
 		},
 		records: func(r *run) []record { return readRecords(r.log, parsePeerLine) },
+		leaders: func(r *run) []record { return readRecords(r.log, parseLeaderLine) },
 		active:  latest,
 	}
 }
@@ -303,10 +331,23 @@ func jarEntry(classpath, prefix, entry string) (string, error) {
 	return "", fmt.Errorf("no %s*.jar on the classpath", prefix)
 }
 
-// ftpcoord's settings in every scenario: the same 1 s poll as the peers, a
-// dead member noticed after 3 s, 8 workers and connections.
-func ftpcoordSystem(mode string) *system {
-	s := &system{key: "ftpcoord-" + mode, title: "ftpcoord (" + mode + ")", mode: mode}
+// ftpcoordSystem is ftpcoord in mode at conc workers and connections with
+// the peers' settings (a 1 s poll, no stability check, a dead holder's
+// heartbeat stale after 3 s), or, with conc 0, at its documented defaults
+// but for the 1 s poll.
+func ftpcoordSystem(mode string, conc int) *system {
+	s := &system{key: fmt.Sprintf("ftpcoord-%d", conc), title: fmt.Sprintf("ftpcoord (%s), %d workers", mode, conc), mode: mode, conc: conc}
+	if conc == 1 {
+		s.title = fmt.Sprintf("ftpcoord (%s), 1 worker", mode)
+	}
+	if conc == 0 {
+		s.key, s.title, s.conc = "ftpcoord-defaults", "ftpcoord (warm-backup), defaults", 1
+	}
+	if mode != "warm-backup" {
+		s.key = "ftpcoord-" + mode + strings.TrimPrefix(s.key, "ftpcoord")
+	}
+	b, _ := json.Marshal(ftpcoordSettings(mode, conc))
+	s.settings = string(b) + " (and memberId, coordinationGroup, databaseConfig, host, port, path, auth)"
 	s.prepare = func(r *run) error {
 		db, err := r.openDB()
 		if err != nil {
@@ -325,7 +366,7 @@ func ftpcoordSystem(mode string) *system {
 			}
 		}()
 		for _, i := range instances() {
-			if err := writeJSON(filepath.Join(r.dir, i+".json"), ftpcoordConfig(r, i, mode)); err != nil {
+			if err := writeJSON(filepath.Join(r.dir, i+".json"), ftpcoordConfig(r, i, mode, conc)); err != nil {
 				return err
 			}
 			l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -348,6 +389,7 @@ func ftpcoordSystem(mode string) *system {
 		}
 		return all
 	}
+	s.leaders = func(r *run) []record { return takeoverLines(r) }
 	s.active = func(r *run) string {
 		for _, i := range instances() {
 			if metricActive(r.metrics[i]) {
@@ -365,19 +407,33 @@ func ftpcoordSystem(mode string) *system {
 // that is 3 s.
 var ftpcoordLiveness = 2
 
-func ftpcoordConfig(r *run, instance, mode string) map[string]any {
+// ftpcoordSettings is what a column sets beyond the connection: conc 0 is
+// the defaults column (only the 1 s poll the peers also get).
+func ftpcoordSettings(mode string, conc int) map[string]any {
+	if conc == 0 {
+		return map[string]any{"pollingInterval": 1, "mode": mode, "coordination": map[string]any{}}
+	}
+	// processingTimeout at its default (300 s): a dead member's files are
+	// reclaimed at the takeover; crashSignal at its default (on).
 	return map[string]any{
-		"protocol": "FTP", "host": r.env.ftpHost, "port": r.env.ftpPort, "path": r.remoteDir,
-		"auth":            map[string]any{"credentials": map[string]any{"username": r.env.ftpUser, "password": r.env.ftpPass}},
-		"pollingInterval": 1, "workers": 8, "maxConnections": 8, "maxFilesPerPoll": 1000,
-		"mode": mode, // processingTimeout at its default (300 s): a dead member's files are reclaimed at the takeover
+		"pollingInterval": 1, "workers": conc, "maxConnections": conc, "maxFilesPerPoll": 1000,
+		"settleTime": 0, // no stability check, as for the peers: files arrive by rename
+		"mode":       mode,
 		"coordination": map[string]any{
-			"memberId": instance, "coordinationGroup": "peers",
 			"livenessCheckInterval": ftpcoordLiveness, "heartbeatFrequency": 1,
-			"databaseConfig": map[string]any{"type": "postgresql", "host": r.db.Host, "port": r.db.Port,
-				"user": r.db.User, "password": r.db.Password, "database": r.db.Database},
 		},
 	}
+}
+
+func ftpcoordConfig(r *run, instance, mode string, conc int) map[string]any {
+	c := ftpcoordSettings(mode, conc)
+	c["protocol"], c["host"], c["port"], c["path"] = "FTP", r.env.ftpHost, r.env.ftpPort, r.remoteDir
+	c["auth"] = map[string]any{"credentials": map[string]any{"username": r.env.ftpUser, "password": r.env.ftpPass}}
+	co := c["coordination"].(map[string]any)
+	co["memberId"], co["coordinationGroup"] = instance, "peers"
+	co["databaseConfig"] = map[string]any{"type": "postgresql", "host": r.db.Host, "port": r.db.Port,
+		"user": r.db.User, "password": r.db.Password, "database": r.db.Database}
+	return c
 }
 
 func writeJSON(file string, v any) error {
@@ -405,9 +461,8 @@ func metricActive(addr string) bool {
 	return false
 }
 
-// takeovers is, for each kill, the time to the other ftpcoord member's
-// "became active" log line: the coordination's share of the failover.
-func takeovers(r *run, kills []kill) []time.Duration {
+// takeoverLines are the ftpcoord members' "became active" log lines.
+func takeoverLines(r *run) []record {
 	var active []record
 	for _, i := range instances() {
 		active = append(active, readRecords(filepath.Join(r.dir, i+".out"), func(l string) (record, bool) {
@@ -423,5 +478,5 @@ func takeovers(r *run, kills []kill) []time.Duration {
 			return record{name: "became active", instance: i, at: v.Time}, true
 		})...)
 	}
-	return failovers(active, kills)
+	return active
 }

@@ -25,6 +25,7 @@ var sources = []struct{ file, what, target string }{
 	{"endtoend.md", "Files per second through one member", "within 1.5x of a bare download loop"},
 	{"jni.md", "One event across the C ABI and JNI", "under 20 microseconds per event from Java"},
 	{"scale.md", "Shared mode by member count, and many idle groups on one database", "files/s growing with members until the machine is busy; where the curve bends, and why"},
+	{"scale-binary.md", "Shared mode by member count, the ftpcoord command (go run ./bench/scale -binary)", "files/s growing with members until the machine is busy; several runs per point"},
 	{"peers.md", "Side by side with Apache Camel and Spring Integration (make bench-peers)", "throughput at least the best peer's; 0 lost, 0 completed twice; the shortest failover"},
 	{"chaos.md", "The fault matrix", "no file lost, none completed twice, at most one active member"},
 	{"soak.md", "The soak", "no growth of memory, goroutines or connections"},

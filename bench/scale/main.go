@@ -48,6 +48,8 @@ func main() {
 	per := flag.Int("per-group", 3, "members per idle group")
 	idle := flag.Duration("idle", 30*time.Second, "idle: how long statements are counted")
 	dialects := flag.String("dialects", "postgresql,mysql", "idle: dialects")
+	binary := flag.Bool("binary", false, "only the shared-mode curve, with the ftpcoord command as the members (binary.go), -rounds runs per point")
+	rounds := flag.Int("rounds", 3, "-binary: runs per member count")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 
@@ -56,15 +58,36 @@ func main() {
 		benchenv.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	bin, err := harness.BuildMember(dir)
-	if err != nil {
-		benchenv.Fatal(err)
-	}
 	srv, err := startFTP(filepath.Join(dir, "ftp"))
 	if err != nil {
 		benchenv.Fatal(err)
 	}
 	defer srv.Stop()
+	if *binary {
+		var ns []int
+		for _, f := range strings.Split(*counts, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				benchenv.Fatal(err)
+			}
+			ns = append(ns, n)
+		}
+		report, err := binaryCurve(dir, srv, ns, *files, *rounds, *work)
+		if err != nil {
+			benchenv.Fatal(err)
+		}
+		fmt.Print(report)
+		if *out != "" {
+			if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+				benchenv.Fatal(err)
+			}
+		}
+		return
+	}
+	bin, err := harness.BuildMember(dir)
+	if err != nil {
+		benchenv.Fatal(err)
+	}
 
 	var b strings.Builder
 	b.WriteString("# Scale: shared mode by member count, and many idle groups\n\n")
