@@ -57,7 +57,7 @@ func runCrashChild(cfgJSON, id string, members bool) error {
 			polled = true
 			fmt.Println("polling")
 		}
-		if l := strings.Join(taskcompat.LockedMembers(c), ","); members && l != locked {
+		if l := strings.Join(c.LockedMembers(), ","); members && l != locked {
 			locked = l
 			fmt.Println("locked", l)
 		}

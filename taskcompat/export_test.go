@@ -3,7 +3,6 @@ package taskcompat
 import (
 	"context"
 	"database/sql"
-	"slices"
 
 	"github.com/ftpcoord/ftpcoord/schema"
 	"time"
@@ -78,14 +77,6 @@ func Vanish(c *Coordinator) (release func()) {
 
 // Waiting reports whether c, a standby, waits on its holder's session lock.
 func Waiting(c *Coordinator) bool { return c.crash.waiting.Load() }
-
-// LockedMembers are the other members whose member lock c's last check saw
-// held on its current connection (WithMemberLocks).
-func LockedMembers(c *Coordinator) []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.lockedMembers)
-}
 
 // MemberLockHolderSQL reads, on a server dialect, the session that holds the
 // member lock of (group, task id), as the server names it (a PostgreSQL

@@ -149,10 +149,10 @@ func (c *Coordinator) closeMemberLocks() {
 // memberConnOpened takes the member lock on a new connection of the member.
 func (c *Coordinator) memberConnOpened(ctx context.Context, conn *sql.Conn) {
 	m := &c.members
-	m.gen++
 	if !m.on || m.acquire == "" {
-		return
+		return // SQLite: the lock is on a file of its own, whatever the connection
 	}
+	m.gen++
 	c.takeMemberLock(ctx, conn)
 }
 
@@ -201,7 +201,7 @@ func (c *Coordinator) membersOff(err error) {
 // memberConnDropped: the connection holding the member lock broke.
 func (c *Coordinator) memberConnDropped() {
 	m := &c.members
-	if !m.on || m.heldGen == 0 {
+	if !m.on || m.heldGen == 0 || m.file != nil {
 		return
 	}
 	m.heldGen = 0
@@ -320,4 +320,13 @@ func memberOffset(group, task string) int64 {
 	h := fnv.New32a()
 	h.Write([]byte(task))
 	return 1<<62 | groupKey(group)<<31 | int64(h.Sum32()&0x7fffffff)
+}
+
+// LockedMembers returns the other members whose member lock this member's
+// last check saw held (WithMemberLocks): those it takes for gone the moment
+// their session ends.
+func (c *Coordinator) LockedMembers() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.lockedMembers)
 }

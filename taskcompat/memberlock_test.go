@@ -23,7 +23,7 @@ func startLocked(t *testing.T, db taskcompat.DatabaseConfig, id, group string, e
 func waitLocked(t *testing.T, m *member, others ...string) {
 	t.Helper()
 	waitFor(t, 10*time.Second, m.id+" to see the member locks of "+fmtList(others), func() bool {
-		seen := taskcompat.LockedMembers(m.Coordinator)
+		seen := m.LockedMembers()
 		for _, o := range others {
 			if !slices.Contains(seen, o) {
 				return false
