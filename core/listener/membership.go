@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
@@ -15,9 +16,11 @@ import (
 // The Listener joins at Start and leaves at stop; a poll is handed them
 // (pollOnce), it never makes them.
 type membership struct {
-	coord  *taskcompat.Coordinator
-	ledger *ledger.Ledger // the durable per-file state
-	db     *sql.DB        // the ledger's
+	coord    *taskcompat.Coordinator
+	ledger   *ledger.Ledger // the durable per-file state
+	db       *sql.DB        // the ledger's
+	standing *standing      // the handlers' claim to their work (standing.go)
+	leaving  *atomic.Bool
 }
 
 // join starts the coordinator and opens the ledger for c.
@@ -26,15 +29,15 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 	// tick (pollingInterval, 60 s by default): the files the previous
 	// holder had in hand are reclaimed then (see reclaimOrphans).
 	wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() }}
-	tc := c.TaskConfig()
+	st, leaving := newStanding(), &atomic.Bool{}
+	opts := []taskcompat.Option{taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(l.standingCallbacks(st, leaving.Load, wake))}
 	if l.mode == Shared {
-		// Shared mode reclaims a dead member's claims by its heartbeat
-		// (ledger.ExpireOrphans): a takeover before it is stale would
-		// poll too early to reclaim them. Keep the heartbeat rule.
-		off := false
-		tc.CrashSignal = &off
+		// Every member holds claims: each holds a member lock, and the
+		// others take back its claims the moment its session ends
+		// (StaleMembers lists it), as they do once its heartbeat is stale.
+		opts = append(opts, taskcompat.WithMemberLocks())
 	}
-	coord, err := taskcompat.New(ctx, tc, taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
+	coord, err := taskcompat.New(ctx, c.TaskConfig(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("listener: coordination: %w", err)
 	}
@@ -48,7 +51,7 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 		db.Close()
 		return nil, err
 	}
-	return &membership{coord: coord, ledger: lg, db: db}, nil
+	return &membership{coord: coord, ledger: lg, db: db, standing: st, leaving: leaving}, nil
 }
 
 // leave leaves the group, gracefully (a standby takes over at once) or as
@@ -56,6 +59,7 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 // database.
 func (m *membership) leave(ctx context.Context, graceful bool) error {
 	var err error
+	m.leaving.Store(true)
 	if graceful {
 		// ctx may have been spent on the drain: leaving the group must
 		// still happen, or no standby takes over before the liveness ends.
