@@ -102,11 +102,13 @@ type memberWatch struct {
 	heldGen  int64 // the generation on which this member holds its lock (0: none)
 	retryAt  time.Time
 	failures int
+	lost     bool             // its lock session ended once: the others may have taken it for gone
 	seen     map[string]int64 // member -> generation its lock was last seen held in
 	gone     map[string]bool  // members whose session ended, until seen again or their row goes
 	// standing: this member holds its lock now, or needs none (read by
 	// HeartbeatCurrent on any goroutine).
-	standing atomic.Bool
+	standing   atomic.Bool
+	standingAt atomic.Int64 // and from this time on (unix ns)
 }
 
 // memberLockRetry bounds how often a member that could not take its lock
@@ -135,6 +137,9 @@ func (c *Coordinator) initMemberLocks(on bool) {
 	m.on = true
 	m.standing.Store(false)
 	m.seen, m.gone = map[string]int64{}, map[string]bool{}
+	if m.file != nil {
+		c.memberLockDue(context.Background()) // at once: held before the first heartbeat
+	}
 }
 
 // closeMemberLocks lets go of the member's lock file (finish); the SQL
@@ -171,8 +176,24 @@ func (c *Coordinator) takeMemberLock(ctx context.Context, conn *sql.Conn) {
 	}
 	m.failures = 0
 	m.heldGen = m.gen
+	c.memberLockTaken()
+}
+
+// memberLockTaken: this member holds its lock. Taken again after its
+// session ended, it stands only once every other member has had a check to
+// see it held: until then one that took it for gone would take back the
+// claims it makes now. (A restarted member's first lock comes before
+// Start's probe of its old heartbeat row, which waits longer than that.)
+func (c *Coordinator) memberLockTaken() {
+	m := &c.members
+	if m.lost {
+		m.standingAt.Store(time.Now().Add(c.checkPeriod + memberSeenMargin).UnixNano())
+	}
 	m.standing.Store(true)
 }
+
+// memberSeenMargin: the others' check statement's run, past their period.
+const memberSeenMargin = 250 * time.Millisecond
 
 // memberLockFailed: lock statements refused here (a pooler, a proxy) turn
 // member locks off after a few, with the crash signal's warning.
@@ -205,6 +226,7 @@ func (c *Coordinator) memberConnDropped() {
 		return
 	}
 	m.heldGen = 0
+	m.lost = true
 	m.standing.Store(false)
 	c.log.Warn("lost the session of this member's lock: the others may take this member for gone and take back its files; cutting the work in hand")
 	c.events.post(Event{Kind: LostSession, Holder: c.cfg.TaskID, At: time.Now(), Reason: "member lock session ended"})
@@ -222,7 +244,7 @@ func (c *Coordinator) memberLockDue(ctx context.Context) {
 			m.retryAt = time.Now().Add(memberLockRetry)
 			if ok, err := m.file.acquireAt(memberOffset(c.cfg.GroupID, c.cfg.TaskID)); err == nil && ok {
 				m.heldGen = 1
-				m.standing.Store(true)
+				c.memberLockTaken()
 			}
 		}
 		return
@@ -297,7 +319,10 @@ func (c *Coordinator) noteMembers(o observation) {
 }
 
 // memberStanding reports whether this member holds its lock, or needs none.
-func (c *Coordinator) memberStanding() bool { return c.members.standing.Load() }
+func (c *Coordinator) memberStanding() bool {
+	m := &c.members
+	return m.standing.Load() && time.Now().UnixNano() >= m.standingAt.Load()
+}
 
 type lockNotKept struct{}
 

@@ -29,8 +29,8 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 	// tick (pollingInterval, 60 s by default): the files the previous
 	// holder had in hand are reclaimed then (see reclaimOrphans).
 	wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() }}
-	st, leaving := newStanding(), &atomic.Bool{}
-	opts := []taskcompat.Option{taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(l.standingCallbacks(st, leaving.Load, wake))}
+	st, leaving, refs := newStanding(), &atomic.Bool{}, &memberRefs{}
+	opts := []taskcompat.Option{taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(l.standingCallbacks(st, leaving.Load, refs, wake))}
 	if l.mode == Shared {
 		// Every member holds claims: each holds a member lock, and the
 		// others take back its claims the moment its session ends
@@ -46,6 +46,8 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 		coord.Halt()
 		return nil, err
 	}
+	refs.coord.Store(coord)
+	refs.ledger.Store(lg)
 	if err := coord.Start(ctx); err != nil {
 		coord.Halt()
 		db.Close()

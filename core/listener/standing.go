@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ftpcoord/ftpcoord/core/ledger"
 
 	"github.com/ftpcoord/ftpcoord/taskcompat"
 )
@@ -76,10 +80,19 @@ func standingLost(ctx context.Context, err error) (error, bool) {
 // standingCallbacks: the coordinator's events that end the work in hand
 // (see errStandingLost), and, in shared mode, a poll at once when another
 // member is gone, to take back its files.
-func (l *Listener) standingCallbacks(s *standing, leaving func() bool, cb taskcompat.Callbacks) taskcompat.Callbacks {
+// Callbacks run while a stop may hold l.mu (a stop waits for the last
+// ones): they take no lock of the Listener's.
+func (l *Listener) standingCallbacks(s *standing, leaving func() bool, refs *memberRefs, cb taskcompat.Callbacks) taskcompat.Callbacks {
 	if l.mode == Shared {
-		cb.OnLostSession = func(taskcompat.Event) { s.lose() }
-		cb.OnMemberGone = func(taskcompat.Event) { l.wakeUp() }
+		cb.OnLostSession = func(taskcompat.Event) {
+			s.lose()
+			go l.wakeWhenCurrent(refs.coord.Load(), leaving)
+		}
+		cb.OnMemberGone = func(taskcompat.Event) {
+			if !leaving() {
+				l.reclaimGone(refs.coord.Load(), refs.ledger.Load())
+			}
+		}
 		return cb
 	}
 	cb.OnLostActive = func(taskcompat.Event) {
@@ -88,4 +101,46 @@ func (l *Listener) standingCallbacks(s *standing, leaving func() bool, cb taskco
 		}
 	}
 	return cb
+}
+
+// reclaimGone ends at once the leases of a gone member's claims (a busy
+// member's polls look for them only once a second, between batches), and
+// asks for a poll, which claims them first (they are the oldest).
+func (l *Listener) reclaimGone(coord *taskcompat.Coordinator, lg *ledger.Ledger) {
+	defer l.wakeUp()
+	if coord == nil || lg == nil || l.draining.Load() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	n, err := lg.ExpireOrphans(ctx, 0, coord.StaleMembers()) // shared mode: by member, not by term
+	if err != nil {
+		l.obs.DatabaseError("expire", err)
+		l.log.Warn("listener: could not take back the files of a member whose session ended; the next poll tries again", "err", err)
+		return
+	}
+	if n > 0 {
+		l.log.Info("listener: reclaiming files whose claims ended with their holder", "files", n, "why", "their member's session ended")
+	}
+}
+
+// memberRefs are the coordinator and ledger of a membership, for its
+// callbacks, which are made before either.
+type memberRefs struct {
+	coord  atomic.Pointer[taskcompat.Coordinator]
+	ledger atomic.Pointer[ledger.Ledger]
+}
+
+// wakeWhenCurrent asks for a poll once coord stands again (its lock taken
+// again, and seen by the others), rather than at the next pollingInterval.
+func (l *Listener) wakeWhenCurrent(coord *taskcompat.Coordinator, leaving func() bool) {
+	if coord == nil {
+		return
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && !leaving(); time.Sleep(50 * time.Millisecond) {
+		if coord.HeartbeatCurrent() {
+			l.wakeUp()
+			return
+		}
+	}
 }
