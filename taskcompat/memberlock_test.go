@@ -102,3 +102,28 @@ func TestMemberThatLosesItsLockSession(t *testing.T) {
 		require.Empty(t, b.StaleMembers(), "a is back")
 	})
 }
+
+// Member locks cost no statement per heartbeat: a check reads the locks in
+// its one statement, and the lock is taken once per connection. Once the
+// group is settled (the one-time statements of start and takeover done),
+// a member with one sends two statements per heartbeat, holder and standby.
+func TestMemberLocksIdleLoad(t *testing.T) {
+	testdb.EachDialect(t, func(t *testing.T, d schema.Dialect) {
+		cfg := testdb.NewWithSchema(t, d)
+		a := startLocked(t, cfg, "a", "gl", defaults)
+		b := startLocked(t, cfg, "b", "gl", defaults)
+		waitLocked(t, b, "a")
+		waitLocked(t, a, "b")
+		before := []taskcompat.Stats{a.Stats(), b.Stats()}
+		waitFor(t, 20*time.Second, "6 more heartbeats of each", func() bool {
+			return a.Stats().Heartbeats >= before[0].Heartbeats+6 && b.Stats().Heartbeats >= before[1].Heartbeats+6
+		})
+		for i, m := range []*member{a, b} {
+			st := m.Stats()
+			stmts, beats := st.Statements-before[i].Statements, st.Heartbeats-before[i].Heartbeats
+			// One heartbeat's statements may straddle each reading.
+			require.LessOrEqual(t, stmts, 2*beats+2, "%s: %d statements for %d heartbeats: more than two per heartbeat", m.id, stmts, beats)
+		}
+		require.Empty(t, b.StaleMembers(), "nobody gone while both run")
+	})
+}
