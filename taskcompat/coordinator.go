@@ -18,6 +18,7 @@ package taskcompat
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,9 +77,10 @@ type Stats struct {
 type Option func(*options)
 
 type options struct {
-	log       *slog.Logger
-	callbacks Callbacks
-	db        *sql.DB
+	log         *slog.Logger
+	callbacks   Callbacks
+	db          *sql.DB
+	memberLocks bool
 }
 
 // WithLogger sets the logger (default slog.Default()).
@@ -139,8 +141,13 @@ type Coordinator struct {
 	asideUntil time.Time         // see aside.go; guarded by mu
 	crash      crashWatch        // crashsignal.go; used by the loop goroutine, then by finish
 
-	// staleMembers: see StaleMembers (group.go); guarded by mu.
+	// staleMembers, goneMembers: see StaleMembers (group.go) and
+	// memberlock.go; guarded by mu.
 	staleMembers []string
+	goneMembers  []string
+	// lockedMembers: the others whose member lock the last check saw held.
+	lockedMembers []string
+	members       memberWatch // memberlock.go; used by the loop goroutine
 }
 
 // missingHeartbeat remembers since when a holder has had no heartbeat row.
@@ -205,6 +212,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 		return nil, err
 	}
 	c.events = newDispatcher(o.callbacks)
+	c.initMemberLocks(o.memberLocks && !c.crash.off)
 	return c, nil
 }
 
@@ -320,9 +328,15 @@ func (c *Coordinator) halt(reason string) bool {
 func (c *Coordinator) finish() {
 	c.dropSession() // after stepping down: standbys may take over now
 	if c.conn != nil {
+		if c.members.on {
+			// Its session ends now, with the member lock on it (a pooled
+			// connection would keep both).
+			c.conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
 		c.conn.Close()
 		c.conn = nil
 	}
+	c.closeMemberLocks()
 	c.events.close()
 	c.closeDB()
 }

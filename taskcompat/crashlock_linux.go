@@ -82,3 +82,21 @@ func (s *fileLockSession) exec(context.Context, string, ...any) (int64, error) {
 }
 
 func (s *fileLockSession) close() { s.f.Close() }
+
+// acquireAt takes the byte at offset without waiting (member locks).
+func (s *fileLockSession) acquireAt(offset int64) (bool, error) {
+	err := unix.FcntlFlock(s.f.Fd(), unix.F_OFD_SETLK, &unix.Flock_t{Type: unix.F_WRLCK, Start: offset, Len: 1})
+	if err == unix.EAGAIN || err == unix.EACCES {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// heldAt reports whether another open file holds the byte at offset.
+func (s *fileLockSession) heldAt(offset int64) (bool, error) {
+	probe := &unix.Flock_t{Type: unix.F_WRLCK, Start: offset, Len: 1}
+	if err := unix.FcntlFlock(s.f.Fd(), unix.F_OFD_GETLK, probe); err != nil {
+		return false, err
+	}
+	return probe.Type != unix.F_UNLCK, nil
+}

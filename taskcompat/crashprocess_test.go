@@ -21,17 +21,29 @@ import (
 
 // crashChild prefixes the child's value (childEnv) with the database
 // configuration in JSON: the child is a member at the defaults in group
-// "gk" that prints "active TERM" whenever it becomes active.
-const crashChild = "crash:"
+// "gk" that prints "active TERM" whenever it becomes active. With
+// membersChild before it, it holds a member lock (WithMemberLocks) and
+// prints "gone ID" when it takes another member for gone and "locked IDS"
+// when the member locks it sees held change.
+const (
+	crashChild   = "crash:"
+	membersChild = "members+"
+)
 
-func runCrashChild(cfgJSON, id string) error {
+func runCrashChild(cfgJSON, id string, members bool) error {
 	var db taskcompat.DatabaseConfig
 	if err := json.Unmarshal([]byte(cfgJSON), &db); err != nil {
 		return err
 	}
 	ctx := context.Background()
-	c, err := taskcompat.New(ctx, taskcompat.Config{Database: db, TaskID: id, GroupID: "gk"},
-		taskcompat.WithCallbacks(taskcompat.Callbacks{OnBecameActive: func(e taskcompat.Event) { fmt.Println("active", e.Term) }}))
+	opts := []taskcompat.Option{taskcompat.WithCallbacks(taskcompat.Callbacks{
+		OnBecameActive: func(e taskcompat.Event) { fmt.Println("active", e.Term) },
+		OnMemberGone:   func(e taskcompat.Event) { fmt.Println("gone", e.Holder) },
+	})}
+	if members {
+		opts = append(opts, taskcompat.WithMemberLocks())
+	}
+	c, err := taskcompat.New(ctx, taskcompat.Config{Database: db, TaskID: id, GroupID: "gk"}, opts...)
 	if err != nil {
 		return err
 	}
@@ -39,10 +51,15 @@ func runCrashChild(cfgJSON, id string) error {
 	if err := c.Start(ctx); err != nil {
 		return err
 	}
-	for { // SQLite: say when this process polls a held lock
-		if taskcompat.Polling() > 0 {
+	polled, locked := false, ""
+	for {
+		if !polled && taskcompat.Polling() > 0 { // SQLite: this process polls a held lock
+			polled = true
 			fmt.Println("polling")
-			select {}
+		}
+		if l := strings.Join(c.LockedMembers(), ","); members && l != locked {
+			locked = l
+			fmt.Println("locked", l)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -55,6 +72,8 @@ type memberProc struct {
 	mu     sync.Mutex
 	active []string
 	polled bool
+	gone   []string // members it took for gone
+	locked string   // the member locks it saw held last
 }
 
 func (p *memberProc) polling() bool {
@@ -65,21 +84,53 @@ func (p *memberProc) polling() bool {
 
 func startMemberProc(t *testing.T, cfg taskcompat.DatabaseConfig, id string) *memberProc {
 	t.Helper()
+	return startChild(t, cfg, id, "")
+}
+
+// startLockedProc starts a member process with a member lock.
+func startLockedProc(t *testing.T, cfg taskcompat.DatabaseConfig, id string) *memberProc {
+	t.Helper()
+	return startChild(t, cfg, id, membersChild)
+}
+
+func startChild(t *testing.T, cfg taskcompat.DatabaseConfig, id, prefix string) *memberProc {
+	t.Helper()
 	b, err := json.Marshal(cfg)
 	require.NoError(t, err)
-	p := &memberProc{Child: childproc.Start(t, childEnv, crashChild+string(b), id), id: id}
+	p := &memberProc{Child: childproc.Start(t, childEnv, prefix+crashChild+string(b), id), id: id}
 	go func() {
 		for p.Out.Scan() {
+			line := p.Out.Text()
 			p.mu.Lock()
-			if p.Out.Text() == "polling" {
+			switch {
+			case line == "polling":
 				p.polled = true
-			} else {
-				p.active = append(p.active, strings.TrimPrefix(p.Out.Text(), "active "))
+			case strings.HasPrefix(line, "gone "):
+				p.gone = append(p.gone, strings.TrimPrefix(line, "gone "))
+			case strings.HasPrefix(line, "locked"):
+				p.locked = strings.TrimSpace(strings.TrimPrefix(line, "locked"))
+			default:
+				p.active = append(p.active, strings.TrimPrefix(line, "active "))
 			}
 			p.mu.Unlock()
 		}
 	}()
 	return p
+}
+
+// sees reports whether p's last check saw the member locks of ids held.
+func (p *memberProc) sees(ids string) func() bool {
+	return func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.locked == ids
+	}
+}
+
+func (p *memberProc) goneSeen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.gone...)
 }
 
 func (p *memberProc) terms() []string {

@@ -13,5 +13,5 @@ import "time"
 func (c *Coordinator) HeartbeatCurrent() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return !c.lastHBOK.IsZero() && time.Since(c.lastHBOK) < c.fenceAfter && !c.asideLocked()
+	return !c.lastHBOK.IsZero() && time.Since(c.lastHBOK) < c.fenceAfter && !c.asideLocked() && c.memberStanding()
 }

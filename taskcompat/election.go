@@ -87,6 +87,7 @@ func (c *Coordinator) tick(ctx context.Context, doHB, doCheck bool) (ok bool, ea
 		}
 	}
 	if doCheck && ok {
+		c.memberLockDue(ctx)
 		var err error
 		early, err = c.check(ctx)
 		if err != nil {
@@ -139,15 +140,24 @@ type observation struct {
 
 func (c *Coordinator) observe(ctx context.Context) (observation, error) {
 	var o observation
-	err := c.queryRows(ctx, c.sql.observe, []any{c.cfg.GroupID}, func(r *sql.Rows) error {
+	q, locks := c.sql.observe, c.members.on && c.members.observe != ""
+	if locks {
+		q = c.members.observe // with the member locks held (memberlock.go)
+	}
+	err := c.queryRows(ctx, q, []any{c.cfg.GroupID}, func(r *sql.Rows) error {
 		var id sql.NullString
 		var wall, age sql.NullInt64
-		if err := r.Scan(&o.holder, &o.term, &id, &wall, &age, &o.dbNow); err != nil {
+		var locked sql.NullBool
+		dest := []any{&o.holder, &o.term, &id, &wall, &age, &o.dbNow}
+		if locks {
+			dest = append(dest, &locked)
+		}
+		if err := r.Scan(dest...); err != nil {
 			return err
 		}
 		o.found = true
 		if id.Valid && wall.Valid && age.Valid {
-			o.rows = append(o.rows, hbRow{taskID: id.String, wallUS: wall.Int64, age: time.Duration(age.Int64) * time.Millisecond})
+			o.rows = append(o.rows, hbRow{taskID: id.String, wallUS: wall.Int64, age: time.Duration(age.Int64) * time.Millisecond, locked: locked.Bool})
 			if id.String == o.holder {
 				o.staleMS = age
 			}
@@ -182,6 +192,7 @@ func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error
 	c.zones.update(o.rows, self, o.dbNow)
 	limit := StaleAfter(c.liveness).Milliseconds()
 	c.noteStale(o, time.Duration(limit)*time.Millisecond)
+	c.noteMembers(o)
 	// The holder's heartbeat age as best known: corrected for the zone it
 	// was written in (zones.go); dead: older than limit.
 	var age time.Duration

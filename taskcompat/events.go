@@ -33,6 +33,12 @@ const (
 	BecameActive EventKind = iota + 1 // this member took or regained the token
 	LostActive                        // this member stopped being active
 	NewHolder                         // the group's holder or term changed (any member)
+	// MemberGone: another member's lock session ended (WithMemberLocks):
+	// Holder names it; its claims may be taken back now.
+	MemberGone
+	// LostSession: this member's own lock session ended (WithMemberLocks):
+	// the others may take it for gone; the work in hand is no longer its own.
+	LostSession
 )
 
 func (k EventKind) String() string {
@@ -43,6 +49,10 @@ func (k EventKind) String() string {
 		return "lost-active"
 	case NewHolder:
 		return "new-holder"
+	case MemberGone:
+		return "member-gone"
+	case LostSession:
+		return "lost-session"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -69,6 +79,8 @@ type Callbacks struct {
 	OnBecameActive func(Event)
 	OnLostActive   func(Event)
 	OnNewHolder    func(Event)
+	OnMemberGone   func(Event)
+	OnLostSession  func(Event)
 }
 
 func (cb Callbacks) call(e Event) {
@@ -80,6 +92,10 @@ func (cb Callbacks) call(e Event) {
 		f = cb.OnLostActive
 	case NewHolder:
 		f = cb.OnNewHolder
+	case MemberGone:
+		f = cb.OnMemberGone
+	case LostSession:
+		f = cb.OnLostSession
 	}
 	if f != nil {
 		f(e)

@@ -77,3 +77,14 @@ func Vanish(c *Coordinator) (release func()) {
 
 // Waiting reports whether c, a standby, waits on its holder's session lock.
 func Waiting(c *Coordinator) bool { return c.crash.waiting.Load() }
+
+// MemberLockHolderSQL reads, on a server dialect, the session that holds the
+// member lock of (group, task id), as the server names it (a PostgreSQL
+// backend pid, a MySQL connection id); no row or NULL when none holds it.
+func MemberLockHolderSQL(d schema.Dialect) string {
+	if d == schema.Postgres {
+		return `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 ` +
+			`AND classid = (` + pgMemberKey(`$1::text`, `$2::text`, 1) + `)::oid AND objid = (` + pgMemberKey(`$1::text`, `$2::text`, 2) + `)::oid`
+	}
+	return `SELECT IS_USED_LOCK(` + mysqlMemberLock(`?`, `?`) + `)`
+}

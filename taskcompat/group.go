@@ -75,11 +75,15 @@ func OwnerGoneSQL(column, group string, stale []string) (string, []any) {
 // session zone is never among them, and a dead one is, by
 // livenessCheckInterval + 1 s after its last heartbeat plus one check
 // period, whatever its zone. Members without a heartbeat row are not
-// listed (OwnerGoneSQL covers them).
+// listed (OwnerGoneSQL covers them). With member locks (WithMemberLocks),
+// the members whose lock session ended are among them at once, whatever
+// their heartbeat's age.
 func (c *Coordinator) StaleMembers() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Clone(c.staleMembers)
+	all := slices.Concat(c.staleMembers, c.goneMembers)
+	slices.Sort(all)
+	return slices.Compact(all)
 }
 
 // noteStale records the members o shows dead; loop goroutine, after

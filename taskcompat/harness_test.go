@@ -42,6 +42,12 @@ func startMember(t *testing.T, db taskcompat.DatabaseConfig, id, group string, e
 
 func newMember(t *testing.T, db taskcompat.DatabaseConfig, id, group string, edit ...func(*taskcompat.Config)) *member {
 	t.Helper()
+	return newMemberWith(t, db, id, group, nil, edit...)
+}
+
+// newMemberWith is newMember with more options for New.
+func newMemberWith(t *testing.T, db taskcompat.DatabaseConfig, id, group string, opts []taskcompat.Option, edit ...func(*taskcompat.Config)) *member {
+	t.Helper()
 	cfg := taskcompat.Config{Database: db, TaskID: id, GroupID: group,
 		LivenessCheckInterval: liveness, HeartbeatFrequency: taskcompat.Seconds(heartbeat)}
 	for _, e := range edit {
@@ -58,8 +64,9 @@ func newMember(t *testing.T, db taskcompat.DatabaseConfig, id, group string, edi
 		}
 	}
 	logger := slog.New(slog.NewTextHandler(m.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := taskcompat.New(context.Background(), cfg, taskcompat.WithLogger(logger),
-		taskcompat.WithCallbacks(taskcompat.Callbacks{OnBecameActive: record, OnLostActive: record, OnNewHolder: record}))
+	c, err := taskcompat.New(context.Background(), cfg, append([]taskcompat.Option{taskcompat.WithLogger(logger),
+		taskcompat.WithCallbacks(taskcompat.Callbacks{OnBecameActive: record, OnLostActive: record, OnNewHolder: record,
+			OnMemberGone: record, OnLostSession: record})}, opts...)...)
 	require.NoError(t, err, "New(%s)", id)
 	m.Coordinator = c
 	t.Cleanup(c.Halt)

@@ -29,8 +29,9 @@ func TestMain(m *testing.M) { childproc.Main(m, childEnv, runChild) }
 // joins the group. It prints its role once it knows the holder, and stops
 // gracefully at the next line.
 func runChild(path, id string) error {
-	if cfg, ok := strings.CutPrefix(path, crashChild); ok {
-		return runCrashChild(cfg, id)
+	members := strings.HasPrefix(path, membersChild)
+	if cfg, ok := strings.CutPrefix(strings.TrimPrefix(path, membersChild), crashChild); ok {
+		return runCrashChild(cfg, id, members)
 	}
 	in := bufio.NewReader(os.Stdin)
 	fmt.Println("ready")

@@ -111,6 +111,7 @@ func (c *Coordinator) connection(ctx context.Context) (*sql.Conn, error) {
 			return nil, err
 		}
 		c.conn = conn
+		c.memberConnOpened(ctx, conn) // its member lock (memberlock.go)
 	}
 	return c.conn, nil
 }
@@ -120,5 +121,6 @@ func (c *Coordinator) dropConnection() {
 		c.conn.Raw(func(any) error { return driver.ErrBadConn }) // do not reuse it
 		c.conn.Close()
 		c.conn = nil
+		c.memberConnDropped()
 	}
 }

@@ -55,6 +55,7 @@ type hbRow struct {
 	taskID string
 	wallUS int64 // last_heartbeat as stored: wall clock, µs since 1970 as if UTC
 	age    time.Duration
+	locked bool // its member lock is held (memberlock.go; SQL dialects)
 }
 
 // rowTrack follows one member's heartbeat row.

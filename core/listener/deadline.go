@@ -90,6 +90,8 @@ func (l *Listener) attempt(ctx context.Context, what string, fn func(context.Con
 	d := &DeadlineError{What: what, Field: "processingTimeout", Timeout: l.cfg.processingTimeout()}
 	actx, cancel := context.WithTimeoutCause(ctx, d.Timeout, d)
 	defer cancel()
+	actx, unbind := l.bindStanding(actx) // the member may lose the work in hand
+	defer unbind()
 	done := make(chan error, 1)
 	go func() {
 		var err error
@@ -98,6 +100,11 @@ func (l *Listener) attempt(ctx context.Context, what string, fn func(context.Con
 		err = fn(actx)
 	}()
 	result := func(err error) error {
+		if lost, ok := standingLost(actx, err); ok && err != nil && ctx.Err() == nil {
+			// A handler that finished all the same is committed, if the
+			// fence still lets it.
+			return lost
+		}
 		if err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), ErrDeadline) {
 			// The deadline's error alone, not what it caused (a cut
 			// transfer is not the transfer's failure).
@@ -121,6 +128,9 @@ func (l *Listener) attempt(ctx context.Context, what string, fn func(context.Con
 		"what", what, "deadline", d.Field, "timeout", d.Timeout, "grace", l.cfg.attemptGrace())
 	if err := ctx.Err(); err != nil {
 		return err // the member stopped it, not the deadline
+	}
+	if lost, ok := standingLost(actx, nil); ok {
+		return lost
 	}
 	return d
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ftpcoord/ftpcoord/core/ledger"
@@ -15,10 +16,12 @@ import (
 // The Listener joins at Start and leaves at stop; a poll is handed them
 // (pollOnce), it never makes them.
 type membership struct {
-	coord  *taskcompat.Coordinator
-	ledger *ledger.Ledger // the durable per-file state
-	db     *sql.DB        // the ledger's
-	terms  *terms         // ends the leadership contexts of a lost term (leadership.go)
+	coord    *taskcompat.Coordinator
+	ledger   *ledger.Ledger // the durable per-file state
+	db       *sql.DB        // the ledger's
+	terms    *terms         // ends the leadership contexts of a lost term (leadership.go): no new start
+	standing *standing      // the handlers' claim to their work (standing.go): running ones cut
+	leaving  *atomic.Bool
 }
 
 // join starts the coordinator and opens the ledger for c.
@@ -29,15 +32,15 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 	ts := &terms{}
 	wake := taskcompat.Callbacks{OnBecameActive: func(taskcompat.Event) { l.workAnew(); l.wakeUp() },
 		OnLostActive: func(e taskcompat.Event) { ts.lost(e.Term) }}
-	tc := c.TaskConfig()
+	st, leaving, refs := newStanding(), &atomic.Bool{}, &memberRefs{}
+	opts := []taskcompat.Option{taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(l.standingCallbacks(st, leaving.Load, refs, wake))}
 	if l.mode == Shared {
-		// Shared mode reclaims a dead member's claims by its heartbeat
-		// (ledger.ExpireOrphans): a takeover before it is stale would
-		// poll too early to reclaim them. Keep the heartbeat rule.
-		off := false
-		tc.CrashSignal = &off
+		// Every member holds claims: each holds a member lock, and the
+		// others take back its claims the moment its session ends
+		// (StaleMembers lists it), as they do once its heartbeat is stale.
+		opts = append(opts, taskcompat.WithMemberLocks())
 	}
-	coord, err := taskcompat.New(ctx, tc, taskcompat.WithLogger(l.log), taskcompat.WithCallbacks(wake))
+	coord, err := taskcompat.New(ctx, c.TaskConfig(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("listener: coordination: %w", err)
 	}
@@ -46,12 +49,14 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 		coord.Halt()
 		return nil, err
 	}
+	refs.coord.Store(coord)
+	refs.ledger.Store(lg)
 	if err := coord.Start(ctx); err != nil {
 		coord.Halt()
 		db.Close()
 		return nil, err
 	}
-	return &membership{coord: coord, ledger: lg, db: db, terms: ts}, nil
+	return &membership{coord: coord, ledger: lg, db: db, terms: ts, standing: st, leaving: leaving}, nil
 }
 
 // leave leaves the group, gracefully (a standby takes over at once) or as
@@ -59,6 +64,7 @@ func (l *Listener) join(ctx context.Context, c *taskcompat.CoordinationConfig) (
 // database.
 func (m *membership) leave(ctx context.Context, graceful bool) error {
 	var err error
+	m.leaving.Store(true)
 	if graceful {
 		// ctx may have been spent on the drain: leaving the group must
 		// still happen, or no standby takes over before the liveness ends.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,9 +63,13 @@ func TestTakeoverReclaimsTheDeadMembersClaims(t *testing.T) {
 // and the files run again at once then.
 func TestTakeoverReclaimsWithDefaultTimings(t *testing.T) {
 	t.Parallel()
-	testReclaimWith(t, "warm-backup", func(c *ListenerConfig) {
-		c.Coordination.LivenessCheckInterval, c.Coordination.HeartbeatFrequency = 0, 0
-	})
+	for _, mode := range []string{"warm-backup", "shared"} {
+		t.Run(mode, func(t *testing.T) {
+			testReclaimWith(t, mode, func(c *ListenerConfig) {
+				c.Coordination.LivenessCheckInterval, c.Coordination.HeartbeatFrequency = 0, 0
+			})
+		})
+	}
 }
 
 func testReclaim(t *testing.T, mode string) { testReclaimWith(t, mode, func(*ListenerConfig) {}) }
@@ -88,11 +93,12 @@ func testReclaimWith(t *testing.T, mode string, edit func(*ListenerConfig)) {
 		cfgB := member2(cfg, db, "b")
 		edit(&cfgB)
 		lb := startedListener(t, cfgB, b)
-		if mode == "warm-backup" {
-			// The crash signal is armed (b waits on a's session lock), as
-			// it is long before a member dies, but for a moment at b's
-			// start. (Shared mode reclaims by the heartbeat.)
-			waitUntil(t, "b to wait on a's session lock", func() bool { return lb.Coordinator().State().CrashSignal })
+		// The crash signal is armed (b waits on a's session lock; in
+		// shared mode it has seen a's member lock too), as it is long
+		// before a member dies, but for a moment at b's start.
+		waitUntil(t, "b to wait on a's session lock", func() bool { return lb.Coordinator().State().CrashSignal })
+		if mode == "shared" {
+			waitUntil(t, "b to see a's member lock", func() bool { return slices.Contains(lb.Coordinator().LockedMembers(), "a") })
 		}
 		require.NoError(t, a.Halt())
 		killed := time.Now()
