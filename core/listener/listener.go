@@ -58,6 +58,9 @@ type Listener struct {
 	uri     string
 	now     func() time.Time
 	mode    Mode // cfg.Mode, parsed
+	// unentered: the running warm-backup listing's versions not in the
+	// ledger yet, counted in the backlog (unentered.go).
+	unentered unentered
 
 	mu      sync.Mutex
 	member  *membership // with coordination, while started (membership.go)
@@ -321,7 +324,7 @@ func (l *Listener) Status(ctx context.Context) (Status, error) {
 			return out, err
 		}
 		out.Ledger, out.Services = counts, per
-		b, err := lg.Backlog(ctx)
+		b, err := l.Backlog(ctx)
 		if err != nil {
 			return out, err
 		}

@@ -201,6 +201,7 @@ func (l *Listener) firstBatch() int {
 // poll's first batch of work, which need not wait for the rest of the
 // listing to be entered (finishListing does that meanwhile).
 func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service any, term int64) (*listing, error) {
+	listedAt := time.Now()
 	added, complete, err := l.listReporting(ctx, service)
 	if err != nil && !errors.Is(err, remote.ErrTruncated) {
 		return nil, err
@@ -230,11 +231,15 @@ func (l *Listener) listAndClaim(ctx context.Context, lg *ledger.Ledger, service 
 	}
 	first, rest := ledger.Oldest(files, n)
 	lst := &listing{rest: rest, complete: complete, justInTime: justInTime && n > 0, next: n}
+	if lst.justInTime {
+		l.unentered.set(len(rest), listedAt)
+	}
 	cctx, endClaim := l.traceClaim(ctx, term) // tracing: the claim's span
 	claims, rerr := lg.RecordClaimed(cctx, first, l.cfg.processingTimeout(), term)
 	endClaim(claims, rerr)
 	lst.claims = claims // made before a failure, they are claims all the same
 	if rerr != nil {
+		l.unentered.clear() // the poll ends here: the next one lists them again
 		return lst, l.recordFailed(ctx, service, rerr)
 	}
 	l.remember(first)
@@ -280,12 +285,14 @@ func (l *Listener) nextNew(ctx context.Context, lg *ledger.Ledger, service any, 
 	lst.next = min(l.cfg.MaxFilesPerPoll, 2*lst.next)
 	batch := lst.rest[:min(lst.next, len(lst.rest))]
 	lst.rest = lst.rest[len(batch):]
+	l.unentered.left(len(lst.rest))
 	cctx, endClaim := l.traceClaim(ctx, term) // tracing: the claim's span
 	claims, err := lg.RecordClaimed(cctx, batch, lease, term)
 	endClaim(claims, err)
 	if err != nil {
 		l.recordFailed(ctx, service, err)
 		lst.rest = nil
+		l.unentered.clear()
 		return claims, true // made before the failure: claims all the same
 	}
 	l.remember(batch)
@@ -358,6 +365,7 @@ func (l *Listener) processBacklog(ctx, lead context.Context, lg *ledger.Ledger, 
 	stopRenew := l.renewLeases(ctx, lead, lg, src.inFlight, src.lease)
 	defer stopRenew()
 	back := src.back // claims to release unfinished
+	defer l.unentered.clear()
 	defer l.release(ctx, lg, back)
 	defer func() { // claimed with the listing, never started
 		if lst != nil {

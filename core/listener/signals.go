@@ -19,13 +19,20 @@ import (
 var ErrNoLedger = errors.New("listener: no ledger: the member is not started with coordination")
 
 // Backlog reads the group's backlog from the ledger (one statement) with
-// this member's own counts.
+// this member's own counts; on the active member of a warm-backup group,
+// pending also counts the versions its running poll listed and has not
+// entered yet (unentered.go).
 func (l *Listener) Backlog(ctx context.Context) (ledger.Backlog, error) {
 	_, lg := l.coordinated()
 	if lg == nil {
 		return ledger.Backlog{}, ErrNoLedger
 	}
-	return lg.Backlog(ctx)
+	b, err := lg.Backlog(ctx)
+	if err != nil {
+		return b, err
+	}
+	l.unentered.addTo(&b, time.Now())
+	return b, nil
 }
 
 // Reasons a member is not ready (Readiness.Reason).
