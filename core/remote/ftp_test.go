@@ -333,6 +333,10 @@ func TestFTPTruncatedListing(t *testing.T) {
 	for i := range 80 {
 		os.WriteFile(filepath.Join(full.local, fmt.Sprintf("f%02d", i)), nil, 0o644)
 	}
+	// A directory of one entry for the listing after the cut (the server's
+	// root holds every test's directory: it may pass the limit too).
+	require.NoError(t, os.Mkdir(filepath.Join(full.local, "one"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(full.local, "one", "f"), nil, 0o644))
 	count := func(c Conn) (int, error) {
 		n := 0
 		err := c.List(context.Background(), full.remote, func(Entry) error { n++; return nil })
@@ -340,7 +344,7 @@ func TestFTPTruncatedListing(t *testing.T) {
 	}
 	n, err := count(c)
 	require.NoError(t, err, "full listing")
-	require.Equal(t, 80, n, "full listing: entries")
+	require.Equal(t, 81, n, "full listing: entries")
 	sc, err := DialFTP(context.Background(), small.cfg)
 	require.NoError(t, err)
 	defer sc.Close()
@@ -348,5 +352,7 @@ func TestFTPTruncatedListing(t *testing.T) {
 	require.ErrorIs(t, err, ErrTruncated, "cut listing")
 	require.LessOrEqual(t, n, 50, "cut listing: entries")
 	// The session stays usable, and the next complete listing is not flagged.
-	require.NoError(t, sc.List(context.Background(), "/", func(Entry) error { return nil }), "listing after a truncated one")
+	var after []string
+	require.NoError(t, sc.List(context.Background(), full.remote+"/one", func(e Entry) error { after = append(after, e.Name); return nil }), "listing after a truncated one")
+	require.Equal(t, []string{"f"}, after, "listing after a truncated one")
 }
