@@ -40,15 +40,7 @@ func TestFTPSWithSessionReuseRequired(t *testing.T) {
 	require.Equal(t, "1\n", readAll(t, c, "/inbox/"+dir+"/a.csv", 3), "RETR from an offset")
 
 	// Without a session cache: refused on the data connection.
-	pem, err := os.ReadFile(env(t, "FTPCOORD_TEST_FTP_CA"))
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(pem))
-	plain, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second),
-		ftp.DialWithExplicitTLS(&tls.Config{ServerName: "127.0.0.1", RootCAs: pool, MinVersion: tls.VersionTLS12}))
-	require.NoError(t, err)
-	defer plain.Quit()
-	require.NoError(t, plain.Login("anonymous", "anonymous"))
+	plain := withoutSessionCache(t, addr, "anonymous", "anonymous")
 	_, err = plain.List("/inbox/" + dir)
 	require.ErrorContains(t, err, "522", "a client that does not resume the session was served")
 }
@@ -136,6 +128,19 @@ func TestFTPSWithSessionReuseRequiredProFTPD(t *testing.T) {
 	require.Equal(t, []string{"a.csv"}, names)
 	require.Equal(t, "1\n", readAll(t, c, "/"+dir+"/a.csv", 3), "RETR from an offset over a resumed session")
 
+	plain := withoutSessionCache(t, addr, user, password)
+	_, err = plain.List("/" + dir)
+	require.ErrorContains(t, err, "425", "a client that does not resume the session was served")
+	log, _ := os.ReadFile(tlsLog)
+	require.Contains(t, string(log), "client reused TLS session for data connection", "ftpcoord's data connections")
+	require.Contains(t, string(log), "client did not reuse TLS session, rejecting data connection", "why ProFTPD refused the other client")
+}
+
+// withoutSessionCache logs in over explicit FTPS with a client that keeps
+// no TLS session cache, so its data connections cannot resume the control
+// connection's session.
+func withoutSessionCache(t *testing.T, addr, user, password string) *ftp.ServerConn {
+	t.Helper()
 	pem, err := os.ReadFile(env(t, "FTPCOORD_TEST_FTP_CA"))
 	require.NoError(t, err)
 	pool := x509.NewCertPool()
@@ -143,11 +148,7 @@ func TestFTPSWithSessionReuseRequiredProFTPD(t *testing.T) {
 	plain, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second),
 		ftp.DialWithExplicitTLS(&tls.Config{ServerName: "127.0.0.1", RootCAs: pool, MinVersion: tls.VersionTLS12}))
 	require.NoError(t, err)
-	defer plain.Quit()
+	t.Cleanup(func() { plain.Quit() })
 	require.NoError(t, plain.Login(user, password))
-	_, err = plain.List("/" + dir)
-	require.ErrorContains(t, err, "425", "a client that does not resume the session was served")
-	log, _ := os.ReadFile(tlsLog)
-	require.Contains(t, string(log), "client reused TLS session for data connection", "ftpcoord's data connections")
-	require.Contains(t, string(log), "client did not reuse TLS session, rejecting data connection", "why ProFTPD refused the other client")
+	return plain
 }
