@@ -101,6 +101,14 @@ public final class FtpListener implements AutoCloseable {
     }
 
     /**
+     * The names of the configuration's services ({@code services[].name}, "" for the one without
+     * a name), in order; empty when the configuration has no services.
+     */
+    public List<String> serviceNames() {
+        return serviceNames;
+    }
+
+    /**
      * Attaches the service to the configuration's service of this name
      * ({@code services[].name}; "" for the one without a name), as Ballerina
      * attaches each service to its listener: that service's events go to it.

@@ -172,7 +172,12 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
 
     private FtpListener newListener() {
         FtpListener l = new FtpListener(config);
-        l.attach(new Handoff(l));
+        if (l.serviceNames().isEmpty()) {
+            l.attach(new Handoff(l, null));
+        }
+        for (String name : l.serviceNames()) {
+            l.attach(name, new Handoff(l, name)); // one each, so that the message names its service
+        }
         return l;
     }
 
@@ -412,6 +417,9 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
         if (memberId != null) {
             b.setHeader(FtpcoordHeaders.MEMBER_ID, memberId);
         }
+        if (d.service != null && !d.service.isEmpty()) {
+            b.setHeader(FtpcoordHeaders.SERVICE, d.service);
+        }
         if (f.traceparent() != null) {
             b.setHeader(FtpcoordHeaders.TRACEPARENT, f.traceparent());
         }
@@ -481,15 +489,18 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
 
         final FileInfo file;
         final InputStream content;
+        /** The name of the configuration's service the file came from (services[].name), or null. */
+        final String service;
         private int state = NEW;
         private long startNanos;
         private Outcome outcome;
         private String reason;
         volatile Path staged;
 
-        Delivery(FileInfo file, InputStream content) {
+        Delivery(FileInfo file, InputStream content, String service) {
             this.file = file;
             this.content = content;
+            this.service = service;
         }
 
         synchronized boolean take() {
@@ -553,14 +564,16 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
     /** The listener's service: each file waits in onFile until its message is acknowledged. */
     private final class Handoff implements Service {
         private final FtpListener owner;
+        private final String service;
 
-        Handoff(FtpListener owner) {
+        Handoff(FtpListener owner, String service) {
             this.owner = owner;
+            this.service = service;
         }
 
         @Override
         public void onFile(FileInfo file, InputStream content, Caller caller) throws Exception {
-            Delivery d = new Delivery(file, content);
+            Delivery d = new Delivery(file, content, service);
             ready.add(d);
             Outcome o = d.await(owner);
             switch (o) {
