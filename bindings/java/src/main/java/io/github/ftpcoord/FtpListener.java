@@ -444,6 +444,9 @@ public final class FtpListener implements AutoCloseable {
             tellMethod(h, id, kind);
             r.deliver(b.service(), kind, file, in, caller, content);
         } else if (b.onFile()) {
+            if (b.service() instanceof MethodRouter m && m.methodFor(file) != ContentKind.FILE) {
+                tellMethod(h, id, m.methodFor(file));
+            }
             b.service().onFile(file, in, caller);
         } else if (!b.onChange()) {
             throw new RejectException("ftpcoord: no method of the service takes " + file.path() + ": a "

@@ -9,6 +9,7 @@ import io.github.ftpcoord.FtpException;
 import io.github.ftpcoord.FtpListener;
 import io.github.ftpcoord.ListenerConfig;
 import io.github.ftpcoord.ListenerStatus;
+import io.github.ftpcoord.MethodRouter;
 import io.github.ftpcoord.RejectException;
 import io.github.ftpcoord.Service;
 import java.io.IOException;
@@ -562,7 +563,7 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
     }
 
     /** The listener's service: each file waits in onFile until its message is acknowledged. */
-    private final class Handoff implements Service {
+    private final class Handoff implements Service, MethodRouter {
         private final FtpListener owner;
         private final String service;
 
@@ -588,6 +589,12 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
                 }
                 default -> throw new IllegalStateException("unknown outcome " + o);
             }
+        }
+
+        /** With content payloads, the typed method of the content kind header: its after-actions apply. */
+        @Override
+        public ContentKind methodFor(FileInfo file) {
+            return payloadType == PayloadType.CONTENT ? ContentKind.of(file) : ContentKind.FILE;
         }
 
         @Override
