@@ -147,7 +147,9 @@ class BootTest {
                 Arguments.of("ftpcoord.settle-time", "90s",
                         "Invalid property ftpcoord.settle-time: 90.0 is not between 0 (no guard) and 60 seconds", "settleTime"),
                 Arguments.of("ftpcoord.step-aside-after", "500ms",
-                        "Invalid property ftpcoord.step-aside-after: 0.5 s is not between 1 s and 1 h", "gives the token up"));
+                        "Invalid property ftpcoord.step-aside-after: 0.5 s is not between 1 s and 1 h", "gives the token up"),
+                Arguments.of("ftpcoord.services[0].name", "orders",
+                        "Invalid property ftpcoord.services[0].path: is not set", "Fix: set ftpcoord.services[0].path"));
     }
 
     @ParameterizedTest(name = "{0}={1}")
