@@ -23,15 +23,25 @@ const javaFieldsFile = "../../bindings/java/src/test/resources/config-fields.txt
 // them; fromJson still takes them.
 var notInBindings = []string{
 	"userDirIsRoot", "laxDataBinding", "fileTransferMode", "sftpCompression", "csvFailSafe.contentType",
-	"socketConfig.sftpSessionTimeout", "fileAgeFilter.ageCalculationMode",
+	"socketConfig.sftpSessionTimeout", "fileAgeFilter.ageCalculationMode", "services[].fileAgeFilter.ageCalculationMode",
 	"auth.secureSocket.dataChannelProtection",
 	"proxy.command", // STREAM's command: refused, not supported
 }
 
+// methodsField is the one map of the configuration (services[].methods,
+// keyed by method name); the Java tests write its keys as "*" too.
+const methodsField = "services[].methods"
+
 // bindingFields are the leaf JSON paths of ListenerConfig (fields that hold
 // a value, not an object), less notInBindings.
 func bindingFields() []string {
-	paths := fieldPaths(reflect.TypeFor[listener.ListenerConfig](), "")
+	var paths []string
+	for _, p := range fieldPaths(reflect.TypeFor[listener.ListenerConfig](), "") {
+		paths = append(paths, p)
+		if p == methodsField { // a map by method name: its entries' fields, under "*"
+			paths = append(paths, fieldPaths(reflect.TypeFor[listener.MethodConfig](), methodsField+".*.")...)
+		}
+	}
 	var out []string
 	for _, p := range paths {
 		parent := slices.ContainsFunc(paths, func(q string) bool {

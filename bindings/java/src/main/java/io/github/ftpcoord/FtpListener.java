@@ -101,6 +101,14 @@ public final class FtpListener implements AutoCloseable {
     }
 
     /**
+     * The names of the configuration's services ({@code services[].name}, "" for the one without
+     * a name), in order; empty when the configuration has no services.
+     */
+    public List<String> serviceNames() {
+        return serviceNames;
+    }
+
+    /**
      * Attaches the service to the configuration's service of this name
      * ({@code services[].name}; "" for the one without a name), as Ballerina
      * attaches each service to its listener: that service's events go to it.
@@ -436,6 +444,9 @@ public final class FtpListener implements AutoCloseable {
             tellMethod(h, id, kind);
             r.deliver(b.service(), kind, file, in, caller, content);
         } else if (b.onFile()) {
+            if (b.service() instanceof MethodRouter m && m.methodFor(file) != ContentKind.FILE) {
+                tellMethod(h, id, m.methodFor(file));
+            }
             b.service().onFile(file, in, caller);
         } else if (!b.onChange()) {
             throw new RejectException("ftpcoord: no method of the service takes " + file.path() + ": a "

@@ -62,7 +62,14 @@ public final class ListenerConfig {
     public record SecureSocket(String cert, String mode) {}
 
     /** Files younger than minAge seconds wait; files older than maxAge are ignored (0: no limit). */
-    public record FileAgeFilter(double minAge, double maxAge) {}
+    public record FileAgeFilter(double minAge, double maxAge) {
+        Map<String, Object> toJson() {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("minAge", minAge);
+            f.put("maxAge", maxAge);
+            return f;
+        }
+    }
 
     /** Connection retries: count after the first attempt, first wait, growth factor, cap of one wait. */
     public record RetryConfig(int count, double interval, double backOffFactor, double maxWaitInterval) {}
@@ -519,6 +526,7 @@ public final class ListenerConfig {
         private PrivateKey clientCertificate;
         private List<String> preferredMethods;
         private final List<FileDependencyCondition> fileDependencyConditions = new ArrayList<>();
+        private final List<ServiceConfig> services = new ArrayList<>();
         private int stableListings;
         private String serverTimeZone;
         private boolean activeMode;
@@ -724,6 +732,15 @@ public final class ListenerConfig {
         /** auth.preferredMethods: SFTP's authentication methods in order (PUBLICKEY, PASSWORD, KEYBOARD_INTERACTIVE). */
         public Builder preferredMethods(String... methods) {
             preferredMethods = List.of(methods);
+            return this;
+        }
+
+        /**
+         * Adds a service (services[]: Ballerina's {@code @ftp:ServiceConfig}, with its own path); a
+         * listener with services watches their paths, not {@link #path(String)}.
+         */
+        public Builder service(ServiceConfig v) {
+            services.add(Objects.requireNonNull(v, "service"));
             return this;
         }
 
@@ -955,10 +972,7 @@ public final class ListenerConfig {
             putIf(m, "fileNamePattern", fileNamePattern);
             putIf(m, "pollingInterval", pollingInterval);
             if (fileAgeFilter != null) {
-                Map<String, Object> f = new LinkedHashMap<>();
-                f.put("minAge", fileAgeFilter.minAge());
-                f.put("maxAge", fileAgeFilter.maxAge());
-                m.put("fileAgeFilter", f);
+                m.put("fileAgeFilter", fileAgeFilter.toJson());
             }
             putIf(m, "settleTime", settleTime);
             putIf(m, "connectTimeout", connectTimeout);
@@ -1032,6 +1046,9 @@ public final class ListenerConfig {
             }
             if (proxy != null) {
                 m.put("proxy", proxy.toJson());
+            }
+            if (!services.isEmpty()) {
+                m.put("services", services.stream().map(ServiceConfig::toJson).toList());
             }
             return new ListenerConfig(m, workers);
         }

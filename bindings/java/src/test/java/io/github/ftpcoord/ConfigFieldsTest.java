@@ -34,11 +34,15 @@ class ConfigFieldsTest {
         }
     }
 
-    /** The dotted paths of the values in a JSON tree (list elements as name[]). */
+    /**
+     * The dotted paths of the values in a JSON tree (list elements as name[]; the keys of
+     * services[].methods, a map by method name, as *, as config-fields.txt writes them).
+     */
     static Set<String> leafPaths(Object v, String prefix, Set<String> out) {
         if (v instanceof Map<?, ?> m) {
+            boolean byName = prefix.equals("services[].methods.");
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                leafPaths(e.getValue(), prefix + e.getKey() + ".", out);
+                leafPaths(e.getValue(), prefix + (byName ? "*" : e.getKey()) + ".", out);
             }
         } else if (v instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Map<?, ?>) {
             String list = prefix.substring(0, prefix.length() - 1) + "[].";
@@ -80,6 +84,12 @@ class ConfigFieldsTest {
                 .afterProcess(ListenerConfig.PostAction.moveTo("/done")).afterError(ListenerConfig.PostAction.moveTo("/bad", false))
                 .stepAsideAfter(20).socketConfig(120.0, 60.0)
                 .proxy(new ListenerConfig.Proxy("proxy.internal", 1080, "SOCKS5", "pu", "proxysecret"))
+                .service(ServiceConfig.builder("/in/orders").name("orders").fileNamePattern(".*\\.json").fileAgeFilter(2, 0)
+                        .fileDependencyCondition(new ListenerConfig.FileDependencyCondition("o-(\\d+)\\.json",
+                                List.of("o-$1\\.ok"), "EXACT_COUNT", 2))
+                        .afterProcess(ListenerConfig.PostAction.moveTo("/done/orders")).afterError(ListenerConfig.PostAction.moveTo("/bad", false))
+                        .method("onFileJson", ListenerConfig.PostAction.moveTo("/done/json"), ListenerConfig.PostAction.moveTo("/bad/json", false))
+                        .build())
                 .build();
     }
 
@@ -131,6 +141,11 @@ class ConfigFieldsTest {
         String shown = everyField().toString();
         assertFalse(shown.contains("proxysecret"), shown);
         assertFalse(shown.contains("changeit"), shown);
+        Map<String, Object> svc = Json.object(((List<?>) m.get("services")).get(0));
+        assertEquals("orders", svc.get("name"));
+        assertEquals(Map.of("afterProcess", Map.of("moveTo", "/done/json", "preserveSubDirs", true),
+                "afterError", Map.of("moveTo", "/bad/json", "preserveSubDirs", false)),
+                Json.object(svc.get("methods")).get("onFileJson"));
         assertEquals(Map.of("type", "sqlite", "database", "/var/lib/ftpcoord/coord.db"),
                 ListenerConfig.DatabaseConfig.sqlite("/var/lib/ftpcoord/coord.db").toJson());
     }

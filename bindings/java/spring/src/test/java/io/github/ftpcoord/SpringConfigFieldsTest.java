@@ -75,14 +75,29 @@ class SpringConfigFieldsTest {
             Map.entry("socketConfig.ftpDataTimeout", "120"), Map.entry("socketConfig.ftpSocketTimeout", "60"),
             Map.entry("proxy.host", "proxy.internal"), Map.entry("proxy.port", "1080"), Map.entry("proxy.type", "SOCKS5"),
             Map.entry("proxy.auth.username", "pu"), Map.entry("proxy.auth.password", "proxysecret"),
-            Map.entry("sftpTrustOnFirstUse", "true"));
+            Map.entry("sftpTrustOnFirstUse", "true"),
+            Map.entry("services[].name", "orders"), Map.entry("services[].path", "/in/orders"),
+            Map.entry("services[].fileNamePattern", ".*\\.json"),
+            Map.entry("services[].fileAgeFilter.minAge", "2"), Map.entry("services[].fileAgeFilter.maxAge", "3600"),
+            Map.entry("services[].fileDependencyConditions[].targetPattern", "o-(\\d+)\\.json"),
+            Map.entry("services[].fileDependencyConditions[].requiredFiles", "o-$1\\.ok"),
+            Map.entry("services[].fileDependencyConditions[].matchingMode", "ANY"),
+            Map.entry("services[].fileDependencyConditions[].requiredFileCount", "1"),
+            Map.entry("services[].afterProcess.moveTo", "/done/orders"),
+            Map.entry("services[].afterProcess.preserveSubDirs", "true"),
+            Map.entry("services[].afterError.moveTo", "/bad/orders"),
+            Map.entry("services[].afterError.preserveSubDirs", "false"),
+            Map.entry("services[].methods.*.afterProcess.moveTo", "/done/json"),
+            Map.entry("services[].methods.*.afterProcess.preserveSubDirs", "false"),
+            Map.entry("services[].methods.*.afterError.moveTo", "/bad/json"),
+            Map.entry("services[].methods.*.afterError.preserveSubDirs", "true"));
 
     /** A password and its file exclude each other: the password forms are bound in a second run. */
     static final Set<String> SECOND_RUN = Set.of("auth.credentials.password", "auth.privateKey.password");
 
-    /** The property of a Go JSON path: ftpcoord., kebab-case, a list's first element. */
+    /** The property of a Go JSON path: ftpcoord., kebab-case, a list's first element, method onFileJson for *. */
     static String property(String path) {
-        return "ftpcoord." + path.replace("[]", "[0]").replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
+        return "ftpcoord." + path.replace("[]", "[0]").replace("*", "onFileJson").replaceAll("([A-Z])", "-$1").toLowerCase(java.util.Locale.ROOT);
     }
 
     static Set<String> bind(Map<String, String> properties) {
@@ -95,8 +110,9 @@ class SpringConfigFieldsTest {
 
     static void leafPaths(Object v, String prefix, Set<String> out) {
         if (v instanceof Map<?, ?> m) {
+            boolean byName = prefix.equals("services[].methods."); // a map by method name: * in config-fields.txt
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                leafPaths(e.getValue(), prefix + e.getKey() + ".", out);
+                leafPaths(e.getValue(), prefix + (byName ? "*" : e.getKey()) + ".", out);
             }
         } else if (v instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Map<?, ?>) {
             for (Object o : l) {

@@ -41,6 +41,12 @@ public final class FtpcoordHeaders {
      */
     public static final String CONTENT_KIND = PREFIX + "contentKind";
 
+    /**
+     * String: the name of the configuration's service the file came from ({@code services[].name},
+     * {@code ftpcoord.services[n].name}); absent without services and for the service without a name.
+     */
+    public static final String SERVICE = PREFIX + "service";
+
     /** String: the file's full remote path. */
     public static final String PATH = PREFIX + "path";
 

@@ -9,6 +9,7 @@ import io.github.ftpcoord.FtpException;
 import io.github.ftpcoord.FtpListener;
 import io.github.ftpcoord.ListenerConfig;
 import io.github.ftpcoord.ListenerStatus;
+import io.github.ftpcoord.MethodRouter;
 import io.github.ftpcoord.RejectException;
 import io.github.ftpcoord.Service;
 import java.io.IOException;
@@ -172,7 +173,12 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
 
     private FtpListener newListener() {
         FtpListener l = new FtpListener(config);
-        l.attach(new Handoff(l));
+        if (l.serviceNames().isEmpty()) {
+            l.attach(new Handoff(l, null));
+        }
+        for (String name : l.serviceNames()) {
+            l.attach(name, new Handoff(l, name)); // one each, so that the message names its service
+        }
         return l;
     }
 
@@ -412,6 +418,9 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
         if (memberId != null) {
             b.setHeader(FtpcoordHeaders.MEMBER_ID, memberId);
         }
+        if (d.service != null && !d.service.isEmpty()) {
+            b.setHeader(FtpcoordHeaders.SERVICE, d.service);
+        }
         if (f.traceparent() != null) {
             b.setHeader(FtpcoordHeaders.TRACEPARENT, f.traceparent());
         }
@@ -481,15 +490,18 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
 
         final FileInfo file;
         final InputStream content;
+        /** The name of the configuration's service the file came from (services[].name), or null. */
+        final String service;
         private int state = NEW;
         private long startNanos;
         private Outcome outcome;
         private String reason;
         volatile Path staged;
 
-        Delivery(FileInfo file, InputStream content) {
+        Delivery(FileInfo file, InputStream content, String service) {
             this.file = file;
             this.content = content;
+            this.service = service;
         }
 
         synchronized boolean take() {
@@ -551,16 +563,18 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
     }
 
     /** The listener's service: each file waits in onFile until its message is acknowledged. */
-    private final class Handoff implements Service {
+    private final class Handoff implements Service, MethodRouter {
         private final FtpListener owner;
+        private final String service;
 
-        Handoff(FtpListener owner) {
+        Handoff(FtpListener owner, String service) {
             this.owner = owner;
+            this.service = service;
         }
 
         @Override
         public void onFile(FileInfo file, InputStream content, Caller caller) throws Exception {
-            Delivery d = new Delivery(file, content);
+            Delivery d = new Delivery(file, content, service);
             ready.add(d);
             Outcome o = d.await(owner);
             switch (o) {
@@ -575,6 +589,12 @@ public class FtpcoordMessageSource extends AbstractMessageSource<Object> impleme
                 }
                 default -> throw new IllegalStateException("unknown outcome " + o);
             }
+        }
+
+        /** With content payloads, the typed method of the content kind header: its after-actions apply. */
+        @Override
+        public ContentKind methodFor(FileInfo file) {
+            return payloadType == PayloadType.CONTENT ? ContentKind.of(file) : ContentKind.FILE;
         }
 
         @Override

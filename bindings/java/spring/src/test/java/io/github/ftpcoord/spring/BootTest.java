@@ -147,7 +147,9 @@ class BootTest {
                 Arguments.of("ftpcoord.settle-time", "90s",
                         "Invalid property ftpcoord.settle-time: 90.0 is not between 0 (no guard) and 60 seconds", "settleTime"),
                 Arguments.of("ftpcoord.step-aside-after", "500ms",
-                        "Invalid property ftpcoord.step-aside-after: 0.5 s is not between 1 s and 1 h", "gives the token up"));
+                        "Invalid property ftpcoord.step-aside-after: 0.5 s is not between 1 s and 1 h", "gives the token up"),
+                Arguments.of("ftpcoord.services[0].name", "orders",
+                        "Invalid property ftpcoord.services[0].path: is not set", "Fix: set ftpcoord.services[0].path"));
     }
 
     @ParameterizedTest(name = "{0}={1}")
@@ -290,13 +292,25 @@ class BootTest {
         });
         autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.coordination.databaseConfig.hots=db").run(ctx ->
                 assertThat(startupFailure(ctx).getFix()).startsWith("did you mean ftpcoord.coordination.database-config.host?"));
+        // Under a list of settings (services, file-dependency-conditions), at the index given.
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.services[0].path=/a",
+                "ftpcoord.services[1].path=/b", "ftpcoord.services[1].methods.on-file-json.after-proces.move-to=/done").run(ctx -> {
+                    FtpcoordPropertyException e = startupFailure(ctx);
+                    assertThat(e.getProperty()).isEqualTo("ftpcoord.services[1].methods.on-file-json.after-proces.move-to");
+                    assertThat(e.getFix()).isEqualTo("did you mean ftpcoord.services[1].methods.on-file-json.after-process.move-to? Rename the property");
+                });
+        autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.services[0].path=/a",
+                "ftpcoord.services[0].file-dependency-conditions[3].target-patern=x").run(ctx ->
+                assertThat(startupFailure(ctx).getFix())
+                        .startsWith("did you mean ftpcoord.services[0].file-dependency-conditions[3].target-pattern?"));
         autoConfiguration().withPropertyValues("ftpcoord.coordination.member-id=m", "ftpcoord.colour=blue").run(ctx -> {
             FtpcoordPropertyException e = startupFailure(ctx);
             assertThat(e.getProperty()).isEqualTo("ftpcoord.colour");
             assertThat(e.getFix()).contains("docs/spring.md");
         });
         autoConfiguration().withPropertyValues("ftpcoord.coordination.memberId=m", "ftpcoord.fileNamePattern=.*\\.csv",
-                "ftpcoord.after-process.move-to=/done", "ftpcoord.file-age-filter.min-age=2s", "ftpcoord.library.path=/nowhere")
+                "ftpcoord.after-process.move-to=/done", "ftpcoord.file-age-filter.min-age=2s", "ftpcoord.library.path=/nowhere",
+                "ftpcoord.file-dependency-conditions[0].targetPattern=a", "ftpcoord.file-dependency-conditions[0].required-files=b")
                 .run(ctx -> {
                     assertThat(ctx).hasNotFailed();
                     assertThat(ctx.getBean(io.github.ftpcoord.ListenerConfig.class).memberId()).isEqualTo("m");

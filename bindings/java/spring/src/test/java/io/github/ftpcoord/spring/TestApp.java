@@ -34,6 +34,8 @@ public class TestApp {
         public final AtomicInteger concurrent = new AtomicInteger();
         public final AtomicInteger maxConcurrent = new AtomicInteger();
         public final Set<String> threads = ConcurrentHashMap.newKeySet();
+        /** name=service of each file, the service by the ftpcoord_service header. */
+        public final Queue<String> services = new ConcurrentLinkedQueue<>();
     }
 
     @Bean
@@ -75,6 +77,7 @@ public class TestApp {
                     }
                     rec.keys.add((String) headers.get(FtpcoordHeaders.IDEMPOTENCY_KEY));
                     rec.names.add((String) headers.get(FileHeaders.FILENAME));
+                    rec.services.add(headers.get(FileHeaders.FILENAME) + "=" + headers.get(FtpcoordHeaders.SERVICE));
                     if (print) {
                         // For a parent process: the flow finished this file (it is committed next).
                         System.out.println("PROCESSED " + headers.get(FtpcoordHeaders.IDEMPOTENCY_KEY) + " "

@@ -75,6 +75,11 @@ public class FtpcoordProperties {
     private final PostAction afterError = new PostAction();
     /** Files held back until the files they belong with are in their directory (ballerina/ftp's). */
     private final List<FileDependencyCondition> fileDependencyConditions = new ArrayList<>();
+    /**
+     * Several services on this listener, each with its own path (Ballerina's @ftp:ServiceConfig);
+     * the listener then watches their paths, not path.
+     */
+    private final List<FtpcoordServiceProperties> services = new ArrayList<>();
     /** Listings in a row that must show a new version unchanged before it is handed over (default 1). */
     private Integer stableListings;
     /** FTP/FTPS: the IANA zone the server's LIST answers give local times in (default UTC). */
@@ -281,6 +286,14 @@ public class FtpcoordProperties {
 
         public void setMaxAge(Duration maxAge) {
             this.maxAge = maxAge;
+        }
+
+        /** {minAge, maxAge} in seconds (unset: 0), or null when neither is set. */
+        double[] seconds() {
+            if (minAge == null && maxAge == null) {
+                return null;
+            }
+            return new double[] {minAge == null ? 0 : FtpcoordProperties.seconds(minAge), maxAge == null ? 0 : FtpcoordProperties.seconds(maxAge)};
         }
     }
 
@@ -577,6 +590,11 @@ public class FtpcoordProperties {
         public void setRequiredFileCount(Integer requiredFileCount) {
             this.requiredFileCount = requiredFileCount;
         }
+
+        ListenerConfig.FileDependencyCondition toCondition() {
+            return new ListenerConfig.FileDependencyCondition(targetPattern,
+                    requiredFiles == null ? List.of() : List.copyOf(requiredFiles), matchingMode, requiredFileCount);
+        }
     }
 
     /** sftp-algorithms: the SSH algorithms SFTP offers, in order of preference (unset: the defaults). */
@@ -864,9 +882,9 @@ public class FtpcoordProperties {
         if (connectTimeout != null) {
             b.connectTimeout(seconds(connectTimeout));
         }
-        if (fileAgeFilter.minAge != null || fileAgeFilter.maxAge != null) {
-            b.fileAgeFilter(fileAgeFilter.minAge == null ? 0 : seconds(fileAgeFilter.minAge),
-                    fileAgeFilter.maxAge == null ? 0 : seconds(fileAgeFilter.maxAge));
+        double[] age = fileAgeFilter.seconds();
+        if (age != null) {
+            b.fileAgeFilter(age[0], age[1]);
         }
         if (settleTime != null) {
             b.settleTime(seconds(settleTime));
@@ -929,8 +947,10 @@ public class FtpcoordProperties {
     /** The fields of the Go struct that came to the bindings after the first ones (issue 26). */
     private void buildListingAndConnection(ListenerConfig.Builder b) {
         for (FileDependencyCondition d : fileDependencyConditions) {
-            b.fileDependencyCondition(new ListenerConfig.FileDependencyCondition(d.targetPattern,
-                    d.requiredFiles == null ? List.of() : List.copyOf(d.requiredFiles), d.matchingMode, d.requiredFileCount));
+            b.fileDependencyCondition(d.toCondition());
+        }
+        for (int i = 0; i < services.size(); i++) {
+            b.service(services.get(i).toServiceConfig("ftpcoord.services[" + i + "]"));
         }
         if (stableListings != null) {
             b.stableListings(stableListings);
@@ -1308,6 +1328,10 @@ public class FtpcoordProperties {
 
     public List<FileDependencyCondition> getFileDependencyConditions() {
         return fileDependencyConditions;
+    }
+
+    public List<FtpcoordServiceProperties> getServices() {
+        return services;
     }
 
     public Integer getStableListings() {

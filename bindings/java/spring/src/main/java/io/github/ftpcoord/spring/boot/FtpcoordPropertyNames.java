@@ -51,7 +51,23 @@ final class FtpcoordPropertyNames {
         }
     }
 
-    private static boolean isKnown(ConfigurationPropertyName name) {
+    /** The element type of a List field of ftpcoord's own classes (whose names are checked), else null. */
+    private static Class<?> listOfOurs(Field f) {
+        if (java.util.List.class.isAssignableFrom(f.getType())
+                && f.getGenericType() instanceof java.lang.reflect.ParameterizedType pt
+                && pt.getActualTypeArguments()[0] instanceof Class<?> c && c.getName().startsWith("io.github.ftpcoord.")) {
+            return c;
+        }
+        return null;
+    }
+
+    /** The name with every list index 0, as KNOWN names list elements (services[2].path: services[0].path). */
+    private static ConfigurationPropertyName indexZero(ConfigurationPropertyName name) {
+        return ConfigurationPropertyName.adapt(name.toString().replaceAll("\\[\\d+]", "[0]"), '.');
+    }
+
+    private static boolean isKnown(ConfigurationPropertyName given) {
+        ConfigurationPropertyName name = indexZero(given);
         if (KNOWN_NAMES.contains(name) || LIBRARY.isAncestorOf(name) || OPEN.stream().anyMatch(o -> o.isAncestorOf(name))) {
             return true;
         }
@@ -61,7 +77,17 @@ final class FtpcoordPropertyNames {
 
     private static FtpcoordPropertyException unknown(ConfigurationPropertyName name, ConfigurationProperty property) {
         String where = property != null && property.getOrigin() != null ? " (set in " + property.getOrigin() + ")" : "";
-        String close = closest(name.toString());
+        String close = closest(indexZero(name).toString());
+        if (close != null) { // the user's own indices, in order, for the known name's [0]s
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[\\d+]").matcher(name.toString());
+            StringBuilder b = new StringBuilder();
+            int from = 0;
+            for (int at = close.indexOf("[0]"); at >= 0 && m.find(); at = close.indexOf("[0]", from)) {
+                b.append(close, from, at).append(m.group());
+                from = at + 3;
+            }
+            close = b.append(close.substring(from)).toString();
+        }
         String fix = close != null
                 ? "did you mean " + close + "? Rename the property"
                 : "remove it or correct its name: the ftpcoord.* properties are listed in docs/spring.md (Properties)";
@@ -119,8 +145,12 @@ final class FtpcoordPropertyNames {
             }
             String name = prefix + "." + FtpcoordPropertyException.kebab(f.getName());
             Class<?> t = f.getType();
+            Class<?> element = listOfOurs(f);
             if (!t.isPrimitive() && !t.isEnum() && !t.isArray() && t.getName().startsWith("io.github.ftpcoord.")) {
                 out.addAll(names(t, name));
+            } else if (element != null) {
+                // services[n], file-dependency-conditions[n]: their names, checked at index 0 (see indexZero).
+                out.addAll(names(element, name + "[0]"));
             } else {
                 out.add(name);
                 if (java.util.Map.class.isAssignableFrom(t) || java.util.Collection.class.isAssignableFrom(t) || t.isArray()) {
