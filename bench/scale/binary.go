@@ -204,26 +204,7 @@ func binaryPoint(bin string, srv *ftpServer, dir string, n, files int, work time
 			return 0, 0, fmt.Errorf("members did not start within 60 s (see %s)", wd)
 		}
 	}
-	time.Sleep(2 * time.Second)
-	busy0, total0 := cpuTimes()
-	for _, nm := range names {
-		if err := os.Rename(filepath.Join(staging, nm), filepath.Join(local, nm)); err != nil {
-			return 0, 0, err
-		}
-	}
-	t0 := time.Now()
-	for end := t0.Add(10 * time.Minute); time.Now().Before(end); {
-		time.Sleep(100 * time.Millisecond)
-		if distinctLines(logPath) >= files {
-			break
-		}
-	}
-	took := time.Since(t0)
-	busy1, total1 := cpuTimes()
-	if got := distinctLines(logPath); got < files {
-		return 0, 0, fmt.Errorf("%d of %d files done after 10 minutes", got, files)
-	}
-	return took, float64(busy1-busy0) / float64(total1-total0), nil
+	return releaseAndTime(staging, local, names, func() int { return distinctLines(logPath) })
 }
 
 // distinctLines counts the distinct lines of a file (paths the handler

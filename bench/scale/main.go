@@ -317,6 +317,14 @@ func curvePoint(bin string, srv *ftpServer, dir string, n, files int, work time.
 	if err := waitStarted(ms, 60*time.Second); err != nil {
 		return 0, 0, err
 	}
+	return releaseAndTime(staging, local, names, func() int { return ends(logPath) })
+}
+
+// releaseAndTime moves the staged files into the watched directory at
+// once, after the members settled for 2 s, and times them until done()
+// counts every one (at most 10 minutes), with the machine's CPU use over
+// that time.
+func releaseAndTime(staging, local string, names []string, done func() int) (time.Duration, float64, error) {
 	time.Sleep(2 * time.Second)
 	busy0, total0 := cpuTimes()
 	for _, nm := range names {
@@ -325,17 +333,16 @@ func curvePoint(bin string, srv *ftpServer, dir string, n, files int, work time.
 		}
 	}
 	t0 := time.Now()
-	deadline := t0.Add(10 * time.Minute)
-	for time.Now().Before(deadline) {
+	for end := t0.Add(10 * time.Minute); time.Now().Before(end); {
 		time.Sleep(100 * time.Millisecond)
-		if ends(logPath) >= files {
+		if done() >= len(names) {
 			break
 		}
 	}
 	took := time.Since(t0)
 	busy1, total1 := cpuTimes()
-	if got := ends(logPath); got < files {
-		return 0, 0, fmt.Errorf("%d of %d files done after 10 minutes", got, files)
+	if got := done(); got < len(names) {
+		return 0, 0, fmt.Errorf("%d of %d files done after 10 minutes", got, len(names))
 	}
 	return took, float64(busy1-busy0) / float64(total1-total0), nil
 }
