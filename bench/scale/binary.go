@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"os/exec"
@@ -125,15 +124,9 @@ func binaryPoint(bin string, srv *ftpServer, dir string, n, files int, work time
 			return 0, 0, err
 		}
 	}
-	var names []string
-	for i := range files {
-		nm := fmt.Sprintf("s%05d.dat", i+1)
-		buf := make([]byte, 1024)
-		rand.Read(buf)
-		if err := os.WriteFile(filepath.Join(staging, nm), buf, 0o644); err != nil {
-			return 0, 0, err
-		}
-		names = append(names, nm)
+	names, err := stageFiles(staging, files)
+	if err != nil {
+		return 0, 0, err
 	}
 	logPath := filepath.Join(wd, "handler.log")
 	handler := fmt.Sprintf(`cat >/dev/null; sleep %g; echo "$FTPCOORD_PATH" >> %s`, work.Seconds(), logPath)

@@ -287,15 +287,9 @@ func curvePoint(bin string, srv *ftpServer, dir string, n, files int, work time.
 			return 0, 0, err
 		}
 	}
-	var names []string
-	for i := range files {
-		nm := fmt.Sprintf("s%05d.dat", i+1)
-		buf := make([]byte, 1024)
-		rand.Read(buf)
-		if err := os.WriteFile(filepath.Join(staging, nm), buf, 0o644); err != nil {
-			return 0, 0, err
-		}
-		names = append(names, nm)
+	names, err := stageFiles(staging, files)
+	if err != nil {
+		return 0, 0, err
 	}
 	logPath := filepath.Join(wd, "handler.log")
 	var ms []*member
@@ -480,3 +474,19 @@ func writeJSON(path string, v any) error {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
+
+// stageFiles writes files random files of 1 KiB into staging, to be moved
+// into the watched directory at once (releaseAndTime).
+func stageFiles(staging string, files int) ([]string, error) {
+	var names []string
+	for i := range files {
+		nm := fmt.Sprintf("s%05d.dat", i+1)
+		buf := make([]byte, 1024)
+		rand.Read(buf)
+		if err := os.WriteFile(filepath.Join(staging, nm), buf, 0o644); err != nil {
+			return nil, err
+		}
+		names = append(names, nm)
+	}
+	return names, nil
+}
