@@ -59,10 +59,7 @@ func (c *Coordinator) StepAside(ctx context.Context, reason string, d time.Durat
 // heartbeat of its own lands after the delete).
 func (c *Coordinator) stepAsideNow(ctx context.Context, req asideRequest) error {
 	c.mu.Lock()
-	c.asideUntil = time.Now().Add(req.d)
-	c.stats.StepAsides++
-	c.state.AsideUntil = c.asideUntil
-	c.stepDownLocked("stepped aside: "+req.reason, time.Time{})
+	c.goAsideLocked(req.reason, req.d)
 	c.mu.Unlock()
 	c.log.Warn("stepping aside: not competing for the token for a while", "for", req.d, "reason", req.reason)
 	dctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
@@ -71,13 +68,22 @@ func (c *Coordinator) stepAsideNow(ctx context.Context, req asideRequest) error 
 	return err
 }
 
+// goAsideLocked gives the token up and stays out of the running for d from
+// now; c.mu must be held.
+func (c *Coordinator) goAsideLocked(reason string, d time.Duration) {
+	c.asideUntil = c.now().Add(d)
+	c.stats.StepAsides++
+	c.state.AsideUntil = c.asideUntil
+	c.stepDownLocked("stepped aside: "+reason, time.Time{})
+}
+
 // asideLocked reports whether the member is out of the running now; c.mu
 // must be held.
 func (c *Coordinator) asideLocked() bool {
 	if c.asideUntil.IsZero() {
 		return false
 	}
-	if time.Now().Before(c.asideUntil) {
+	if c.now().Before(c.asideUntil) {
 		return true
 	}
 	c.asideUntil, c.state.AsideUntil = time.Time{}, time.Time{}

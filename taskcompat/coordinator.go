@@ -81,6 +81,7 @@ type options struct {
 	callbacks   Callbacks
 	db          *sql.DB
 	memberLocks bool
+	clock       clock // realClock unless a test injects one
 }
 
 // WithLogger sets the logger (default slog.Default()).
@@ -103,6 +104,7 @@ type Coordinator struct {
 	ownDB   bool
 	log     *slog.Logger
 	events  *dispatcher
+	clk     clock // the local clock (clock.go)
 
 	liveness     time.Duration // livenessCheckInterval
 	heartbeat    time.Duration
@@ -118,7 +120,7 @@ type Coordinator struct {
 	loopDone     chan struct{}
 	mu           sync.Mutex // guards everything below
 	state        State
-	fence        *time.Timer
+	fence        clockTimer
 	lastHBOK     time.Time // start of the last successful heartbeat
 	lastCheckOK  time.Time // start of the last successful check
 	outageSince  time.Time // zero while the database answers
@@ -167,36 +169,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 		return nil, err
 	}
 	cfg = cfg.WithDefaults()
-	o := options{log: slog.Default()}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	d, _ := cfg.Database.Dialect()
-	c := &Coordinator{
-		cfg:         cfg,
-		dialect:     d,
-		sql:         dialectSQL[d],
-		db:          o.db,
-		log:         o.log.With("component", "taskcompat", "groupId", cfg.GroupID, "taskId", cfg.TaskID),
-		liveness:    time.Duration(cfg.LivenessCheckInterval) * time.Second,
-		heartbeat:   cfg.HeartbeatFrequency.Duration(),
-		checkPeriod: cfg.CheckPeriod.Duration(),
-		resolution:  time.Microsecond,
-		aside:       make(chan asideRequest),
-	}
-	switch d {
-	case schema.MySQL:
-		c.resolution = time.Second
-	case schema.SQLite:
-		c.resolution = time.Millisecond
-	}
-	if cfg.CrashSignal != nil && !*cfg.CrashSignal {
-		c.crash.off = true // heartbeat rule only, as asked (crashsignal.go)
-		c.log.Info("crash signal off (crashSignal = false): a crashed holder is replaced after livenessCheckInterval")
-	}
-	c.fenceAfter = fenceAfter(c.liveness, c.heartbeat)
-	c.stmtTimeout = max(c.heartbeat, min(max(c.liveness/2, time.Second), 5*time.Second))
-	c.maxBackoff = max(c.heartbeat, min(c.liveness/2, 5*time.Second))
+	o := newOptions(opts)
+	c := build(cfg, o)
 	if c.db == nil {
 		db, err := OpenDB(cfg.Database, cfg.SessionTimeZone, c.stmtTimeout)
 		if err != nil {
@@ -214,6 +188,53 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Coordinator, error) 
 	c.events = newDispatcher(o.callbacks)
 	c.initMemberLocks(o.memberLocks && !c.crash.off)
 	return c, nil
+}
+
+// newOptions applies opts to the defaults.
+func newOptions(opts []Option) options {
+	o := options{log: slog.Default(), clock: realClock{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// build makes a Coordinator of cfg (defaults applied) that has not touched
+// its database yet.
+func build(cfg Config, o options) *Coordinator {
+	d, _ := cfg.Database.Dialect()
+	c := &Coordinator{
+		cfg:        cfg,
+		dialect:    d,
+		sql:        dialectSQL[d],
+		db:         o.db,
+		log:        o.log.With("component", "taskcompat", "groupId", cfg.GroupID, "taskId", cfg.TaskID),
+		clk:        o.clock,
+		resolution: time.Microsecond,
+		aside:      make(chan asideRequest),
+	}
+	switch d {
+	case schema.MySQL:
+		c.resolution = time.Second
+	case schema.SQLite:
+		c.resolution = time.Millisecond
+	}
+	if cfg.CrashSignal != nil && !*cfg.CrashSignal {
+		c.crash.off = true // heartbeat rule only, as asked (crashsignal.go)
+		c.log.Info("crash signal off (crashSignal = false): a crashed holder is replaced after livenessCheckInterval")
+	}
+	c.setTimings()
+	return c
+}
+
+// setTimings derives the coordinator's periods from c.cfg (defaults applied).
+func (c *Coordinator) setTimings() {
+	c.liveness = time.Duration(c.cfg.LivenessCheckInterval) * time.Second
+	c.heartbeat = c.cfg.HeartbeatFrequency.Duration()
+	c.checkPeriod = c.cfg.CheckPeriod.Duration()
+	c.fenceAfter = fenceAfter(c.liveness, c.heartbeat)
+	c.stmtTimeout = max(c.heartbeat, min(max(c.liveness/2, time.Second), 5*time.Second))
+	c.maxBackoff = max(c.heartbeat, min(c.liveness/2, 5*time.Second))
 }
 
 func (c *Coordinator) verify(ctx context.Context) error {

@@ -157,7 +157,7 @@ func (c *Coordinator) crashTick(ctx context.Context) {
 		c.stopWait()
 		w.waitHolder, w.waitTerm, w.nextTry, w.backoff = holder, term, time.Time{}, c.heartbeat
 	}
-	if time.Now().Before(w.nextTry) {
+	if c.now().Before(w.nextTry) {
 		return
 	}
 	c.startWait(ctx, holder, term)
@@ -205,7 +205,7 @@ func (c *Coordinator) startWait(ctx context.Context, holder string, term int64) 
 	}
 	s, err := c.session(ctx)
 	if err != nil {
-		w.nextTry = time.Now().Add(w.backoff)
+		w.nextTry = c.now().Add(w.backoff)
 		return
 	}
 	w.sess = nil
@@ -265,14 +265,14 @@ func (c *Coordinator) waitEnded(ctx context.Context, r waitResult) {
 		case ctx.Err() == nil:
 			c.lockFailed("wait", r.err)
 		}
-		w.nextTry = time.Now().Add(w.backoff)
+		w.nextTry = c.now().Add(w.backoff)
 		return
 	case !r.held:
 		// Nobody held the lock: a Ballerina holder, or one between
 		// sessions. Ask again later, ever less often.
 		w.errs = 0
 		c.log.Debug("the holder holds no session lock: judged by its heartbeat only", "holder", r.holder, "term", r.term, "nextWaitIn", w.backoff)
-		w.nextTry = time.Now().Add(w.backoff)
+		w.nextTry = c.now().Add(w.backoff)
 		w.backoff = min(2*w.backoff, maxWaitBackoff)
 		return
 	}

@@ -1,7 +1,5 @@
 package taskcompat
 
-import "time"
-
 // HeartbeatCurrent reports whether this member's last successful heartbeat
 // is recent enough that no peer may yet take it for dead: younger than the
 // self-fence interval (livenessCheckInterval - heartbeatFrequency), whatever
@@ -13,5 +11,5 @@ import "time"
 func (c *Coordinator) HeartbeatCurrent() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return !c.lastHBOK.IsZero() && time.Since(c.lastHBOK) < c.fenceAfter && !c.asideLocked() && c.memberStanding()
+	return !c.lastHBOK.IsZero() && c.since(c.lastHBOK) < c.fenceAfter && !c.asideLocked() && c.memberStanding()
 }

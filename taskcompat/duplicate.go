@@ -17,7 +17,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // ErrDuplicateMember is returned by Start, and is the reason of the
@@ -53,12 +52,12 @@ func (c *Coordinator) probeDuplicate(ctx context.Context) error {
 	}
 	// Long enough for another process's heartbeat to change the stored
 	// value: one period, or one second on MySQL's whole-second timestamps.
-	t := time.NewTimer(max(c.heartbeat, c.resolution) + c.heartbeat/4)
+	t := c.clk.NewTimer(max(c.heartbeat, c.resolution) + c.heartbeat/4)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return nil
-	case <-t.C:
+	case <-t.C():
 	}
 	actx, cancel2 := context.WithTimeout(ctx, c.stmtTimeout)
 	defer cancel2()

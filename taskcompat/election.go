@@ -14,9 +14,9 @@ import (
 // earlier when the holder is about to become stale, later (with backoff)
 // while the database fails.
 func (c *Coordinator) loop(ctx context.Context) {
-	now := time.Now()
+	now := c.now()
 	nextHB, nextCheck := now.Add(c.heartbeat), now.Add(c.checkPeriod)
-	timer := time.NewTimer(time.Until(earliest(nextHB, nextCheck)))
+	timer := c.clk.NewTimer(c.until(earliest(nextHB, nextCheck)))
 	defer timer.Stop()
 	failures := 0
 	defer c.crashStop()
@@ -31,15 +31,15 @@ func (c *Coordinator) loop(ctx context.Context) {
 		case r := <-c.crash.results:
 			c.waitEnded(ctx, r)
 			continue
-		case <-timer.C:
+		case <-timer.C():
 		}
-		now = time.Now()
+		now = c.now()
 		doHB, doCheck := !now.Before(nextHB), !now.Before(nextCheck)
 		ok, early := c.tick(ctx, doHB, doCheck)
 		if ctx.Err() != nil {
 			return
 		}
-		now = time.Now()
+		now = c.now()
 		delayHB, delayCheck := c.heartbeat, c.checkPeriod
 		if ok {
 			failures = 0
@@ -59,7 +59,7 @@ func (c *Coordinator) loop(ctx context.Context) {
 				nextCheck = now.Add(early)
 			}
 		}
-		timer.Reset(time.Until(earliest(nextHB, nextCheck)))
+		timer.Reset(c.until(earliest(nextHB, nextCheck)))
 	}
 }
 
@@ -103,7 +103,7 @@ func (c *Coordinator) tick(ctx context.Context, doHB, doCheck bool) (ok bool, ea
 }
 
 func (c *Coordinator) sendHeartbeat(ctx context.Context) error {
-	start := time.Now()
+	start := c.now()
 	sctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
 	defer cancel()
 	q, args := c.sql.heartbeat, []any{c.cfg.TaskID, c.cfg.GroupID}
@@ -174,7 +174,7 @@ func (c *Coordinator) observe(ctx context.Context) (observation, error) {
 // decide (COMPAT.md section 4), but with a compare-and-swap takeover, and
 // none while this member's own heartbeat is too old (mayTakeToken).
 func (c *Coordinator) check(ctx context.Context) (early time.Duration, err error) {
-	start := time.Now()
+	start := c.now()
 	sctx, cancel := context.WithTimeout(ctx, c.stmtTimeout)
 	defer cancel()
 	o, err := c.observe(sctx)
@@ -298,7 +298,7 @@ func (c *Coordinator) mayTakeToken(o observation) bool {
 		c.mu.Unlock()
 		return false
 	}
-	age := time.Since(c.lastHBOK)
+	age := c.since(c.lastHBOK)
 	ok := age < c.fenceAfter
 	if !ok {
 		c.stats.TakeoversDeferred++
@@ -316,10 +316,10 @@ func (c *Coordinator) mayTakeToken(o observation) bool {
 func (c *Coordinator) heartbeatMissingFor(o observation) time.Duration {
 	m := &c.missing
 	if m.holder != o.holder || m.term != o.term || m.since.IsZero() {
-		*m = missingHeartbeat{holder: o.holder, term: o.term, since: time.Now()}
+		*m = missingHeartbeat{holder: o.holder, term: o.term, since: c.now()}
 		return 0
 	}
-	return time.Since(m.since)
+	return c.since(m.since)
 }
 
 // takeOver swaps the observed holder and term for ourselves and term+1.
@@ -354,7 +354,7 @@ func (c *Coordinator) recordObservation(o observation, age time.Duration) {
 		c.state.HolderHeartbeatAge = age
 	}
 	if changed {
-		c.events.post(Event{Kind: NewHolder, Holder: o.holder, Term: o.term, DBTime: o.dbNow, At: time.Now()})
+		c.events.post(Event{Kind: NewHolder, Holder: o.holder, Term: o.term, DBTime: o.dbNow, At: c.now()})
 	}
 }
 
@@ -372,7 +372,7 @@ func (c *Coordinator) becomeActive(term int64, dbNow, start time.Time) {
 	c.armFenceLocked()
 	c.log.Info("became active", "term", term, "previousHolder", prevHolder, "previousTerm", prevTerm)
 	c.warnZonesLocked()
-	now := time.Now()
+	now := c.now()
 	c.events.post(Event{Kind: NewHolder, Holder: c.cfg.TaskID, Term: term, DBTime: dbNow, At: now})
 	c.events.post(Event{Kind: BecameActive, Holder: c.cfg.TaskID, Term: term, DBTime: dbNow, At: now})
 }
@@ -389,7 +389,7 @@ func (c *Coordinator) stepDownLocked(reason string, dbNow time.Time) {
 	}
 	c.log.Log(context.Background(), level, "stopped being active", "term", c.state.Term, "reason", reason)
 	c.warnZonesLocked()
-	c.events.post(Event{Kind: LostActive, Holder: c.state.Holder, Term: c.state.Term, DBTime: dbNow, At: time.Now(), Reason: reason})
+	c.events.post(Event{Kind: LostActive, Holder: c.state.Holder, Term: c.state.Term, DBTime: dbNow, At: c.now(), Reason: reason})
 }
 
 func (c *Coordinator) countCheck(ok bool) {
@@ -451,5 +451,5 @@ func (c *Coordinator) warnZonesLocked() {
 		"(false takeovers, or none after a crash): set the JVM option -Duser.timezone of every Ballerina node and "+
 		"sessionTimeZone of every ftpcoord member to one zone (docs/timezones.md)",
 		"zonesSeen", c.zoneNote, "sessionTimeZone", c.cfg.SessionTimeZone,
-		"ownZone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, time.Now())), "heartbeatZone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, time.Now())-c.hbSkew))
+		"ownZone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, c.now())), "heartbeatZone", utcOffset(sessionOffset(c.cfg.SessionTimeZone, c.now())-c.hbSkew))
 }

@@ -25,9 +25,9 @@ func (c *Coordinator) armFenceLocked() {
 	if c.state.Role != Active {
 		return
 	}
-	wait := time.Until(c.fenceDeadlineLocked())
+	wait := c.until(c.fenceDeadlineLocked())
 	if c.fence == nil {
-		c.fence = time.AfterFunc(wait, c.selfFence)
+		c.fence = c.clk.AfterFunc(wait, c.selfFence)
 	} else {
 		c.fence.Reset(wait)
 	}
@@ -40,7 +40,7 @@ func (c *Coordinator) selfFence() {
 		return
 	}
 	if !c.fenceIfDueLocked() {
-		c.fence.Reset(time.Until(c.fenceDeadlineLocked())) // renewed after the timer fired
+		c.fence.Reset(c.until(c.fenceDeadlineLocked())) // renewed after the timer fired
 	}
 }
 
@@ -50,12 +50,12 @@ func (c *Coordinator) selfFence() {
 // VM, a long stall) wakes with the timer's callback and its own workers
 // racing, and no worker may see it active after the deadline.
 func (c *Coordinator) fenceIfDueLocked() bool {
-	if c.state.Role != Active || time.Now().Before(c.fenceDeadlineLocked()) {
+	if c.state.Role != Active || c.now().Before(c.fenceDeadlineLocked()) {
 		return false
 	}
 	c.stats.SelfFences++
 	c.stepDownLocked(fmt.Sprintf("self-fenced: last successful heartbeat %v ago, last successful check %v ago (livenessCheckInterval %v - heartbeatFrequency %v)",
-		time.Since(c.lastHBOK).Round(time.Millisecond), time.Since(c.lastCheckOK).Round(time.Millisecond), c.liveness, c.heartbeat), time.Time{})
+		c.since(c.lastHBOK).Round(time.Millisecond), c.since(c.lastCheckOK).Round(time.Millisecond), c.liveness, c.heartbeat), time.Time{})
 	return true
 }
 

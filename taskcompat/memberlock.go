@@ -163,7 +163,7 @@ func (c *Coordinator) memberConnOpened(ctx context.Context, conn *sql.Conn) {
 
 func (c *Coordinator) takeMemberLock(ctx context.Context, conn *sql.Conn) {
 	m := &c.members
-	m.retryAt = time.Now().Add(memberLockRetry)
+	m.retryAt = c.now().Add(memberLockRetry)
 	c.statementCnt.Add(1)
 	var ok sql.NullBool
 	if err := conn.QueryRowContext(ctx, m.acquire, c.cfg.GroupID, c.cfg.TaskID).Scan(&ok); err != nil {
@@ -187,7 +187,7 @@ func (c *Coordinator) takeMemberLock(ctx context.Context, conn *sql.Conn) {
 func (c *Coordinator) memberLockTaken() {
 	m := &c.members
 	if m.lost {
-		m.standingAt.Store(time.Now().Add(c.checkPeriod + memberSeenMargin).UnixNano())
+		m.standingAt.Store(c.now().Add(c.checkPeriod + memberSeenMargin).UnixNano())
 	}
 	m.standing.Store(true)
 }
@@ -229,7 +229,7 @@ func (c *Coordinator) memberConnDropped() {
 	m.lost = true
 	m.standing.Store(false)
 	c.log.Warn("lost the session of this member's lock: the others may take this member for gone and take back its files; cutting the work in hand")
-	c.events.post(Event{Kind: LostSession, Holder: c.cfg.TaskID, At: time.Now(), Reason: "member lock session ended"})
+	c.events.post(Event{Kind: LostSession, Holder: c.cfg.TaskID, At: c.now(), Reason: "member lock session ended"})
 }
 
 // memberLockDue takes the lock again if this member does not hold it
@@ -240,8 +240,8 @@ func (c *Coordinator) memberLockDue(ctx context.Context) {
 		return
 	}
 	if m.file != nil {
-		if m.heldGen == 0 && time.Now().After(m.retryAt) {
-			m.retryAt = time.Now().Add(memberLockRetry)
+		if m.heldGen == 0 && c.now().After(m.retryAt) {
+			m.retryAt = c.now().Add(memberLockRetry)
 			if ok, err := m.file.acquireAt(memberOffset(c.cfg.GroupID, c.cfg.TaskID)); err == nil && ok {
 				m.heldGen = 1
 				c.memberLockTaken()
@@ -249,7 +249,7 @@ func (c *Coordinator) memberLockDue(ctx context.Context) {
 		}
 		return
 	}
-	if m.heldGen == 0 && c.conn != nil && time.Now().After(m.retryAt) {
+	if m.heldGen == 0 && c.conn != nil && c.now().After(m.retryAt) {
 		c.takeMemberLock(ctx, c.conn)
 	}
 }
@@ -314,14 +314,14 @@ func (c *Coordinator) noteMembers(o observation) {
 	c.mu.Unlock()
 	for _, id := range fresh {
 		c.log.Info("a member's session ended: its files are taken back now", "member", id)
-		c.events.post(Event{Kind: MemberGone, Holder: id, DBTime: o.dbNow, At: time.Now()})
+		c.events.post(Event{Kind: MemberGone, Holder: id, DBTime: o.dbNow, At: c.now()})
 	}
 }
 
 // memberStanding reports whether this member holds its lock, or needs none.
 func (c *Coordinator) memberStanding() bool {
 	m := &c.members
-	return m.standing.Load() && time.Now().UnixNano() >= m.standingAt.Load()
+	return m.standing.Load() && c.now().UnixNano() >= m.standingAt.Load()
 }
 
 type lockNotKept struct{}

@@ -21,7 +21,7 @@ func (c *Coordinator) noteFailure(what string, err error) {
 	c.state.Healthy = false
 	msg := err.Error()
 	if c.outageSince.IsZero() {
-		c.outageSince = time.Now()
+		c.outageSince = c.now()
 		c.lastOutage = msg
 		c.log.Warn("coordination database failing; retrying with backoff", "during", what, "db", c.cfg.Database, "err", err)
 		return
@@ -37,7 +37,7 @@ func (c *Coordinator) noteSuccess() {
 	defer c.mu.Unlock()
 	c.state.Healthy = true
 	if !c.outageSince.IsZero() {
-		c.log.Info("coordination database answering again", "after", time.Since(c.outageSince).Round(time.Millisecond))
+		c.log.Info("coordination database answering again", "after", c.since(c.outageSince).Round(time.Millisecond))
 		c.outageSince = time.Time{}
 		c.lastOutage = ""
 	}
