@@ -88,3 +88,7 @@ func MemberLockHolderSQL(d schema.Dialect) string {
 	}
 	return `SELECT IS_USED_LOCK(` + mysqlMemberLock(`?`, `?`) + `)`
 }
+
+// withClock makes the coordinator read time from clk instead of the
+// process's clock.
+func withClock(clk clock) Option { return func(o *options) { o.clock = clk } }
