@@ -115,16 +115,8 @@ func binaryPoint(bin string, srv *ftpServer, dir string, n, files int, work time
 	defer done()
 	sqldb.Close()
 	name := fmt.Sprintf("bincurve-%d-%d", n, round+1)
-	remote := "/" + name
-	local := filepath.Join(srv.root, name)
-	staging := filepath.Join(srv.root, "."+name)
-	wd := filepath.Join(dir, name)
-	for _, d := range []string{local, staging, wd} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return 0, 0, err
-		}
-	}
-	names, err := stageFiles(staging, files)
+	remote, local, staging, wd := "/"+name, filepath.Join(srv.root, name), filepath.Join(srv.root, "."+name), filepath.Join(dir, name)
+	names, err := stageFiles([]string{local, staging, wd}, staging, files)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -278,16 +278,8 @@ func curvePoint(bin string, srv *ftpServer, dir string, n, files int, work time.
 	defer done()
 	sqldb.Close()
 	name := fmt.Sprintf("curve-%d", n)
-	remote := "/" + name
-	local := filepath.Join(srv.root, name)
-	staging := filepath.Join(srv.root, "."+name)
-	wd := filepath.Join(dir, name)
-	for _, d := range []string{local, staging, wd} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return 0, 0, err
-		}
-	}
-	names, err := stageFiles(staging, files)
+	remote, local, staging, wd := "/"+name, filepath.Join(srv.root, name), filepath.Join(srv.root, "."+name), filepath.Join(dir, name)
+	names, err := stageFiles([]string{local, staging, wd}, staging, files)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -475,9 +467,15 @@ func writeJSON(path string, v any) error {
 
 func jsonMarshal(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }
 
-// stageFiles writes files random files of 1 KiB into staging, to be moved
-// into the watched directory at once (releaseAndTime).
-func stageFiles(staging string, files int) ([]string, error) {
+// stageFiles makes a curve point's directories (dirs) and writes files
+// random files of 1 KiB into staging, to be moved into the watched
+// directory at once (releaseAndTime).
+func stageFiles(dirs []string, staging string, files int) ([]string, error) {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	var names []string
 	for i := range files {
 		nm := fmt.Sprintf("s%05d.dat", i+1)
